@@ -1,0 +1,42 @@
+# The README's two commands are `make run` and `make test`; `install` and `worker` are the steps they share.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: install install-test run worker test bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -r requirements.txt
+	@touch $@
+
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PIP) install -q -r requirements-test.txt
+	@bash scripts/ensure_chromium.sh
+	@touch $@
+
+# Installs, migrates, creates the admin login, loads the default profile and the offline sample, starts
+# Redis when none answers, one Celery worker and the web server; Ctrl-C stops all it started.
+run: install
+	$(PY) manage.py run_app
+
+# One Celery worker for both queues (more workers on other machines: see the README).
+worker: install
+	$(VENV)/bin/celery -A ares_site worker -Q default,training --loglevel=INFO --concurrency=1
+
+test: install-test
+	@bash scripts/ensure_chromium.sh
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	@for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) var

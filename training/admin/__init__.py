@@ -1,0 +1,1 @@
+"""Admin classes, one module per area; each action calls one service."""

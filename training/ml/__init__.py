@@ -1,0 +1,1 @@
+"""Plain-Python training code: no Django imports anywhere under this package."""

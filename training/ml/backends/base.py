@@ -1,0 +1,102 @@
+"""The contract every model backend fulfils.
+
+A backend is constructed with its section of the resolved regularization config (e.g.
+``config["lightgbm"]``) plus preset parameters, a seed and two callables; ``__init__`` only stores.
+``fit`` trains on time-ordered numpy arrays (the validation part comes strictly after the training part)
+and ``predict_proba`` returns an ``(n, 3)`` array for the classes down=0, flat=1, up=2.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Callable, ClassVar
+
+import numpy as np
+
+N_CLASSES = 3
+
+
+class BackendNotFitted(RuntimeError):
+    pass
+
+
+class Backend:
+    key: ClassVar[str]  # registry key, e.g. "lightgbm", "lstm"
+    config_section: ClassVar[str]  # section of the resolved config: lightgbm / tensorflow / sklearn / tabnet
+    input_kind: ClassVar[str] = "tabular"  # "tabular": X is (n, f); "sequence": X is (n, lookback, f)
+
+    def __init__(
+        self,
+        reg: dict,
+        *,
+        params: dict | None = None,
+        seed: int = 42,
+        should_stop: Callable[[], bool] | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.reg = dict(reg)
+        self.params = dict(params or {})
+        self.seed = seed
+        self.should_stop = should_stop or (lambda: False)
+        self.log = log or (lambda message: None)
+        self.model = None
+        self.history: dict[str, list[float]] = {}  # per-epoch "train_loss" / "val_loss" where the library has epochs
+        self.fit_seconds: float = 0.0  # wall time inside the library's own fit call(s)
+        self.library_params: dict = {}  # exactly what was passed to the library, regularization included
+
+    # --- to implement -------------------------------------------------------------------------------
+    def fit(self, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray) -> "Backend":
+        raise NotImplementedError
+
+    def _predict_proba(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def evidence(self) -> dict:
+        """Regularization evidence measured on the fitted model (zero-coefficient share, penalty share…)."""
+        return {}
+
+    def feature_importance(self) -> list[float] | None:
+        return None
+
+    def save(self, directory) -> list[str]:
+        """Write the fitted model in the library's native format under ``directory``; return file names."""
+        raise NotImplementedError
+
+    @classmethod
+    def load(cls, directory, reg: dict, params: dict | None = None) -> "Backend":
+        raise NotImplementedError
+
+    # --- shared -------------------------------------------------------------------------------------
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        if self.model is None:
+            raise BackendNotFitted(f"{self.key}: predict_proba called before fit (or load).")
+        return self._predict_proba(X)
+
+    def describe(self) -> dict:
+        return {"key": self.key, "config_section": self.config_section, "regularization": self.reg,
+                "library_params": self.library_params}
+
+
+_REGISTRY: dict[str, str] = {}
+
+
+def register(key: str, dotted_path: str) -> None:
+    _REGISTRY[key] = dotted_path
+
+
+def registered_backends() -> list[str]:
+    return list(_REGISTRY)
+
+
+def get_backend(key: str) -> type[Backend]:
+    try:
+        module_name, class_name = _REGISTRY[key].rsplit(".", 1)
+    except KeyError:
+        raise KeyError(f"Unknown backend {key!r}; known backends: {', '.join(sorted(_REGISTRY))}") from None
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+register("lightgbm", "training.ml.backends.lightgbm_backend.LightGBMBackend")
+register("lstm", "training.ml.backends.keras_backend.LSTMBackend")
+register("transformer", "training.ml.backends.keras_backend.TransformerBackend")
+register("logreg", "training.ml.backends.sklearn_backend.ElasticNetLogRegBackend")
+register("tabnet", "training.ml.backends.tabnet_backend.TabNetBackend")

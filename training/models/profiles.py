@@ -1,0 +1,78 @@
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from training.ml.regularization import BASE_PARAMS, Interval, iter_override_params, resolve_config
+
+
+def _range_q(field: str, interval: Interval, *, nullable: bool) -> Q:
+    q = Q()
+    if interval.low is not None:
+        q &= Q(**{f"{field}__gte" if interval.closed in ("both", "left") else f"{field}__gt": interval.low})
+    if interval.high is not None:
+        q &= Q(**{f"{field}__lte" if interval.closed in ("both", "right") else f"{field}__lt": interval.high})
+    if nullable:
+        q |= Q(**{f"{field}__isnull": True})
+    return q
+
+
+def _constraints() -> list:
+    constraints = [
+        models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_profile"),
+    ]
+    for p in BASE_PARAMS:
+        constraints.append(
+            models.CheckConstraint(condition=_range_q(p.name, p.interval, nullable=False), name=f"profile_{p.name}_range")
+        )
+    for _, p, field in iter_override_params():
+        constraints.append(
+            models.CheckConstraint(condition=_range_q(field, p.interval, nullable=True), name=f"profile_{field}_range")
+        )
+    return constraints
+
+
+class RegularizationProfile(models.Model):
+    """Named L1/L2/dropout settings. Per-backend fields are generated from ``training.ml.regularization``;
+    a blank one derives from the base values."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    l1_alpha = models.FloatField(default=0.01, help_text=BASE_PARAMS[0].help)
+    l2_alpha = models.FloatField(default=0.001, help_text=BASE_PARAMS[1].help)
+    dropout_rate = models.FloatField(default=0.2, help_text=BASE_PARAMS[2].help)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = _constraints()
+
+    def __str__(self) -> str:
+        return f"{self.name} (default)" if self.is_default else self.name
+
+    def base_values(self) -> dict:
+        return {p.name: getattr(self, p.name) for p in BASE_PARAMS}
+
+    def overrides(self) -> dict:
+        result: dict = {}
+        for spec, p, field in iter_override_params():
+            value = getattr(self, field)
+            if value is not None:
+                result.setdefault(spec.key, {})[p.name] = value
+        return result
+
+    def resolved_config(self) -> dict:
+        return resolve_config(self.base_values(), self.overrides())
+
+
+for _spec, _param, _field in iter_override_params():
+    models.FloatField(
+        null=True,
+        blank=True,
+        verbose_name=f"{_spec.label} {_param.name}",
+        help_text=_param.help,
+    ).contribute_to_class(RegularizationProfile, _field)
