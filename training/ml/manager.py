@@ -1,0 +1,273 @@
+"""``TrainingManager``: one full training run, from candles to saved per-regime ensembles and a JSON result.
+
+Sequence: initialize components → apply_regularization_to_components() → validate_and_report_regularization()
+(errors raise ``RegularizationInvalid`` before anything is trained; warnings are kept) → features → labels →
+regimes → train each regime's ensemble → evaluate → save artifacts, plots and the manifest.
+"""
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from . import artifacts, report
+from .backends import get_backend
+from .ensembles import ENSEMBLES, Dataset, FeatureMatrix
+from .errors import DataError, RegularizationInvalid, TrainingCancelled
+from .features import compute_features, feature_descriptions, finish_features
+from .labels import distribution as label_distribution
+from .labels import label_definition, make_labels
+from .presets import get_preset
+from .regimes import REGIMES, RULE, classify_regimes, regime_distribution
+from .regularization import validate_and_report_regularization
+
+MAX_SERIES_POINTS = 2000
+MSG_NO_ROWS = "No bar has features, a label and a regime; {rows} candles are too few for the warm-up."
+MSG_CANCELLED = "Training cancelled during {stage}."
+STAGE_FRACTIONS = {"initialize": 0.0, "regularization": 0.02, "features": 0.04, "labels": 0.06, "regimes": 0.08,
+                   "training": 0.10, "evaluate": 0.90, "save": 0.92, "report": 0.96, "done": 1.0}
+
+
+def seed_everything(seed: int, *, tensorflow: bool, torch: bool) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    if torch:
+        import torch as _torch
+
+        _torch.manual_seed(seed)
+    if tensorflow:
+        import keras
+
+        keras.utils.set_random_seed(seed)
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+class TrainingManager:
+    def __init__(self, config: dict, preset: str = "quick", seed: int = 42, artifacts_dir=None,
+                 optuna_storage: str | None = None, progress: Callable[[str, float, str], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None, log: Callable[[str], None] | None = None,
+                 ensembles: dict | None = None) -> None:
+        self.config = config
+        self.preset_name = preset
+        self.preset = get_preset(preset)
+        self.seed = seed
+        self.artifacts_dir = Path(artifacts_dir) if artifacts_dir else Path(tempfile.mkdtemp(prefix="ares-run-"))
+        self.optuna_storage = optuna_storage
+        self._progress = progress or (lambda stage, fraction, message: None)
+        self._should_stop = should_stop or (lambda: False)
+        self._log = log or (lambda message: None)
+        self.ensemble_classes = dict(ensembles or ENSEMBLES)
+        self.run_tag = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        self.components: dict = {}
+        self.applied: dict = {}
+        self.report: dict | None = None
+        self.timings: dict[str, float] = {}
+        self._steps_done = 0
+        self._steps_total = 1
+
+    # --- callbacks ----------------------------------------------------------------------------------
+    def progress(self, stage: str, fraction: float, message: str) -> None:
+        self._progress(stage, float(min(1.0, max(0.0, fraction))), message)
+
+    def log(self, message: str) -> None:
+        self._log(message)
+
+    def check_stop(self, stage: str) -> None:
+        if self._should_stop():
+            raise TrainingCancelled(MSG_CANCELLED.format(stage=stage))
+
+    def _step(self, message: str) -> None:
+        self._steps_done += 1
+        lo, hi = STAGE_FRACTIONS["training"], STAGE_FRACTIONS["evaluate"]
+        self.progress("training", lo + (hi - lo) * self._steps_done / self._steps_total, message)
+
+    def _stage(self, name: str, message: str) -> float:
+        self.check_stop(name)
+        self.progress(name, STAGE_FRACTIONS[name], message)
+        return time.perf_counter()
+
+    def _done(self, name: str, started: float) -> None:
+        self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
+
+    # --- components ---------------------------------------------------------------------------------
+    def initialize_components(self) -> dict:
+        self.components = {
+            regime: cls(preset=self.preset, seed=self.seed, should_stop=self._should_stop, log=self.log,
+                        step=self._step, optuna_storage=self.optuna_storage, run_tag=self.run_tag)
+            for regime, cls in self.ensemble_classes.items()
+        }
+        return self.components
+
+    def apply_regularization_to_components(self) -> dict:
+        """Give every ensemble the resolved config; log what each of its models receives."""
+        self.applied = {}
+        for regime, ensemble in self.components.items():
+            applied = ensemble.apply_regularization(self.config)
+            self.applied[regime] = applied
+            for model, entry in applied.items():
+                values = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}"
+                                   for k, v in entry["values"].items())
+                self.log(f"Regularization for {regime}/{model} ({entry['section']}): {values}")
+        return self.applied
+
+    def validate_regularization(self) -> dict:
+        self.report = validate_and_report_regularization(self.config)
+        for warning in self.report["warnings"]:
+            self.log(f"Regularization warning: {warning}")
+        if not self.report["ok"]:
+            raise RegularizationInvalid(self.report)
+        return self.report
+
+    # --- the run ------------------------------------------------------------------------------------
+    def run_full_training(self, symbol: str, exchange_name: str = "BINANCE", interval: str = "1h",
+                          candles: pd.DataFrame | None = None) -> dict:
+        wall_started = time.perf_counter()
+        if candles is None:
+            raise DataError("run_full_training needs a candles DataFrame.")
+        p = self.preset
+
+        t = self._stage("initialize", f"Initializing {len(self.ensemble_classes)} regime ensembles")
+        self.initialize_components()
+        self._done("initialize", t)
+
+        t = self._stage("regularization", "Applying and validating regularization")
+        self.apply_regularization_to_components()
+        self.validate_regularization()
+        self._done("regularization", t)
+
+        t = self._stage("features", "Computing features")
+        candles = candles.reset_index(drop=True)
+        if p.get("max_rows"):
+            candles = candles.iloc[-int(p["max_rows"]):].reset_index(drop=True)
+        full = compute_features(candles)
+        _, feature_names = finish_features(full)
+        self._done("features", t)
+
+        t = self._stage("labels", f"Labelling with horizon {p['horizon']}")
+        labels = make_labels(candles, horizon=int(p["horizon"]), k=float(p["label_k"]))
+        self._done("labels", t)
+
+        t = self._stage("regimes", "Classifying regimes")
+        regimes = classify_regimes(candles)
+        lookback = int(p["lookback"])
+        window_ok = full.notna().all(axis=1).astype(float).rolling(lookback, min_periods=lookback).min() == 1.0
+        usable = labels.notna() & regimes.notna() & window_ok
+        positions = np.flatnonzero(usable.to_numpy())
+        if len(positions) == 0:
+            raise DataError(MSG_NO_ROWS.format(rows=len(candles)))
+        data = Dataset(matrix=FeatureMatrix.from_frame(full, feature_names), feature_names=feature_names,
+                       positions=positions, y=labels.to_numpy()[positions].astype(int),
+                       regimes=regimes.to_numpy()[positions], labels_all=labels.to_numpy(dtype=float),
+                       horizon=int(p["horizon"]), lookback=lookback)
+        distribution = regime_distribution(regimes.iloc[positions])
+        self.log(f"Regimes: {distribution}")
+        self._done("regimes", t)
+
+        keys = {k for e in self.components.values() for k in e.model_keys}
+        seed_everything(self.seed, tensorflow=bool(keys & {"lstm", "transformer"}), torch="tabnet" in keys)
+        t = self._stage("training", "Training regime ensembles")
+        self._steps_total = sum(e.planned_steps() for e in self.components.values())
+        sections = {}
+        for regime, ensemble in self.components.items():
+            self.check_stop("training")
+            self.log(f"[{regime}] training {', '.join(ensemble.model_keys)}")
+            sections[regime] = ensemble.train(data)
+        self._done("training", t)
+
+        t = self._stage("evaluate", "Collecting metrics")
+        applied = {}
+        for regime, section in sections.items():
+            for key, model in section["models"].items():
+                applied.setdefault(key, model.pop("library_params"))
+        self._done("evaluate", t)
+
+        t = self._stage("save", f"Saving models to {self.artifacts_dir}")
+        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        files = []
+        for regime, ensemble in self.components.items():
+            if sections[regime]["status"] == "trained":
+                files += [f"{regime}/{f}" for f in ensemble.save(self.artifacts_dir / regime)]
+        self._done("save", t)
+
+        result = {
+            "symbol": symbol,
+            "exchange": exchange_name,
+            "interval": interval,
+            "preset": self.preset_name,
+            "seed": self.seed,
+            "data": {"rows": int(len(candles)), "labeled_rows": int(len(positions)),
+                     "first_open_time": candles["open_time"].iloc[0].isoformat(),
+                     "last_open_time": candles["open_time"].iloc[-1].isoformat(),
+                     "label_distribution": label_distribution(labels.iloc[positions])},
+            "regularization": {"config": self.config, "report": self.report, "applied": applied,
+                               "per_regime": self.applied},
+            "features": feature_names,
+            "feature_descriptions": feature_descriptions(),
+            "labels": label_definition(horizon=int(p["horizon"]), k=float(p["label_k"])),
+            "regimes": {"distribution": distribution, "rule": RULE},
+            "regime_series": self._regime_series(candles, regimes),
+            "ensembles": sections,
+            "plots": [],
+        }
+
+        t = self._stage("report", "Drawing plots and writing the manifest")
+        if p.get("plots", True):
+            stride = max(1, int(np.ceil(len(candles) / MAX_SERIES_POINTS)))
+            times = candles["open_time"].iloc[::stride].dt.tz_localize(None).to_numpy()
+            result["plots"] = report.write_plots(self.artifacts_dir, result, times=times)
+        versions = artifacts.library_versions()
+        manifest = artifacts.write_manifest(self.artifacts_dir, {
+            "symbol": symbol, "exchange": exchange_name, "interval": interval, "preset": self.preset_name,
+            "preset_settings": p, "seed": self.seed, "library_versions": versions, "features": feature_names,
+            "labels": result["labels"], "regimes": {"names": list(REGIMES), "rule": RULE},
+            "config": self.config, "data": result["data"],
+            "trained_regimes": [r for r, s in sections.items() if s["status"] == "trained"],
+        })
+        self._done("report", t)
+
+        fit_total = sum(e.fit_seconds for e in self.components.values())
+        result["artifacts"] = {"path": str(self.artifacts_dir), "manifest": artifacts.MANIFEST,
+                               "files": sorted(manifest["files"]) + [artifacts.MANIFEST]}
+        result["library_versions"] = versions
+        result["timings"] = {"stages": dict(self.timings), "fit_seconds_total": fit_total,
+                             "wall_seconds": time.perf_counter() - wall_started}
+        self.progress("done", 1.0, "Training finished")
+        return _jsonable(result)
+
+    @staticmethod
+    def _regime_series(candles: pd.DataFrame, regimes: pd.Series) -> dict:
+        stride = max(1, int(np.ceil(len(candles) / MAX_SERIES_POINTS)))
+        part = candles.iloc[::stride]
+        return {"time": [t.isoformat() for t in part["open_time"]],
+                "close": [float(c) for c in part["close"]],
+                "regime": [r if isinstance(r, str) else None for r in regimes.iloc[::stride]]}
+
+
+def model_keys_used(ensembles: dict | None = None) -> list[str]:
+    ensembles = ensembles or ENSEMBLES
+    return sorted({k for cls in ensembles.values() for k in cls.model_keys})
+
+
+__all__ = ["TrainingManager", "model_keys_used", "get_backend"]

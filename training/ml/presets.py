@@ -1,0 +1,95 @@
+"""Run presets: how much data, how many folds, epochs and trials.
+
+- ``smoke`` — for tests: the most recent 3,000 bars, 2 walk-forward folds, 3 Optuna trials for LightGBM,
+  2-3 epochs for the Keras models and TabNet. The whole run takes well under a minute on 2 cores.
+- ``quick`` — the demo default: the whole offline sample (~17.5k hourly bars), 3 folds, 6 Optuna trials, up to
+  6 Keras epochs and 8 TabNet epochs with early stopping. Aim: ≤ 240 s on 2 cores.
+- ``full`` — for real use: all rows, 5 folds, 40 Optuna trials, up to 60 epochs with patience 8.
+
+Common keys: ``max_rows`` (most recent rows kept, ``None`` = all), ``n_folds``, ``test_fraction``,
+``first_train_fraction``, ``embargo`` (bars added to the purge gap H), ``inner_val_fraction`` (the early-stopping
+/ tuning part carved from each fold's training rows), ``lookback`` (bars per window for sequence models),
+``min_rows`` (a regime with fewer labeled rows is skipped), ``horizon``/``label_k`` (labels), ``plots``,
+and ``models``: per backend key, the ``params`` handed to the backend constructor.
+"""
+from __future__ import annotations
+
+import copy
+
+PRESETS: dict[str, dict] = {
+    "smoke": {
+        "max_rows": 3000,
+        "n_folds": 2,
+        "test_fraction": 0.2,
+        "first_train_fraction": 0.5,
+        "embargo": 2,
+        "inner_val_fraction": 0.2,
+        "lookback": 12,
+        "min_rows": 150,
+        "horizon": 4,
+        "label_k": 0.3,
+        "plots": True,
+        "models": {
+            "lightgbm": {"n_trials": 3, "early_stopping_rounds": 10},
+            "logreg": {"max_iter": 300},
+            "lstm": {"epochs": 2, "batch_size": 128, "patience": 1, "lstm_units": 8, "dense_units": 8},
+            "transformer": {"epochs": 2, "batch_size": 128, "patience": 1, "d_model": 8, "num_heads": 1,
+                            "ff_dim": 16},
+            "tabnet": {"max_epochs": 3, "patience": 2, "batch_size": 256, "virtual_batch_size": 128,
+                       "n_d": 8, "n_a": 8, "n_steps": 3},
+        },
+    },
+    "quick": {
+        "max_rows": None,
+        "n_folds": 3,
+        "test_fraction": 0.2,
+        "first_train_fraction": 0.4,
+        "embargo": 4,
+        "inner_val_fraction": 0.2,
+        "lookback": 24,
+        "min_rows": 400,
+        "horizon": 4,
+        "label_k": 0.3,
+        "plots": True,
+        "models": {
+            "lightgbm": {"n_trials": 6, "early_stopping_rounds": 20},
+            "logreg": {"max_iter": 500},
+            "lstm": {"epochs": 6, "batch_size": 128, "patience": 2, "lstm_units": 16, "dense_units": 8},
+            "transformer": {"epochs": 6, "batch_size": 128, "patience": 2, "d_model": 16, "num_heads": 2,
+                            "ff_dim": 32},
+            "tabnet": {"max_epochs": 8, "patience": 3, "batch_size": 512, "virtual_batch_size": 128,
+                       "n_d": 8, "n_a": 8, "n_steps": 3},
+        },
+    },
+    "full": {
+        "max_rows": None,
+        "n_folds": 5,
+        "test_fraction": 0.2,
+        "first_train_fraction": 0.4,
+        "embargo": 8,
+        "inner_val_fraction": 0.2,
+        "lookback": 48,
+        "min_rows": 1000,
+        "horizon": 4,
+        "label_k": 0.3,
+        "plots": True,
+        "models": {
+            "lightgbm": {"n_trials": 40, "early_stopping_rounds": 50},
+            "logreg": {"max_iter": 2000},
+            "lstm": {"epochs": 60, "batch_size": 256, "patience": 8, "lstm_units": 32, "dense_units": 16},
+            "transformer": {"epochs": 60, "batch_size": 256, "patience": 8, "d_model": 32, "num_heads": 4,
+                            "ff_dim": 64},
+            "tabnet": {"max_epochs": 100, "patience": 10, "batch_size": 1024, "virtual_batch_size": 128,
+                       "n_d": 16, "n_a": 16, "n_steps": 4},
+        },
+    },
+}
+
+MSG_UNKNOWN_PRESET = "Unknown preset {name!r}; known presets: {known}."
+
+
+def get_preset(name: str) -> dict:
+    try:
+        return copy.deepcopy(PRESETS[name])
+    except KeyError:
+        raise KeyError(MSG_UNKNOWN_PRESET.format(name=name, known=", ".join(PRESETS))) from None

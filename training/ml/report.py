@@ -1,0 +1,116 @@
+"""Report plots (matplotlib, Agg backend), written as PNG files into the run's artifacts directory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .labels import CLASS_NAMES
+from .regimes import REGIMES
+
+REGIME_COLORS = {"bull_trend": "#2ca02c", "bear_trend": "#d62728", "sideways_range": "#7f7f7f",
+                 "volatile": "#ff7f0e"}
+DPI = 80
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_regimes(directory: Path, times, close, regimes) -> str:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(10, 3.5))
+    times = np.asarray(times)
+    close = np.asarray(close, dtype=float)
+    regimes = np.asarray(regimes, dtype=object)
+    ax.plot(times, close, color="black", linewidth=0.6)
+    for name in REGIMES:
+        mask = regimes == name
+        ax.scatter(times[mask], close[mask], s=2, color=REGIME_COLORS[name], label=name)
+    ax.set_title("Regimes over the close price")
+    ax.legend(loc="upper left", fontsize=7, markerscale=4)
+    fig.autofmt_xdate()
+    return _save(fig, plt, directory, "regimes.png")
+
+
+def plot_learning_curves(directory: Path, regime: str, models: dict) -> str | None:
+    curves = {k: m["history"] for k, m in models.items() if m["history"].get("train_loss")}
+    if not curves:
+        return None
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3), squeeze=False)
+    for ax, (key, hist) in zip(axes[0], curves.items()):
+        ax.plot(hist["train_loss"], label="train")
+        if hist.get("val_loss"):
+            ax.plot(hist["val_loss"], label="validation")
+        ax.set_title(f"{regime}: {key}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.legend(fontsize=7)
+    return _save(fig, plt, directory, f"learning_curves_{regime}.png")
+
+
+def plot_feature_importance(directory: Path, regime: str, models: dict) -> str | None:
+    items = {k: m["feature_importance"] for k, m in models.items() if m["feature_importance"]}
+    if not items:
+        return None
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(items), figsize=(4.5 * len(items), 4.5), squeeze=False)
+    for ax, (key, imp) in zip(axes[0], items.items()):
+        names = list(imp)
+        values = np.abs(np.array([imp[n] for n in names], dtype=float))
+        total = values.sum() or 1.0
+        order = np.argsort(values)[-12:]
+        ax.barh([names[i] for i in order], values[order] / total)
+        ax.set_title(f"{regime}: {key}")
+        ax.tick_params(labelsize=7)
+    return _save(fig, plt, directory, f"feature_importance_{regime}.png")
+
+
+def plot_confusion_matrices(directory: Path, regime: str, section: dict) -> str | None:
+    mats = {k: m["metrics"]["test"]["confusion_matrix"] for k, m in section["models"].items()}
+    if section.get("ensemble"):
+        mats["ensemble"] = section["ensemble"]["metrics"]["test"]["confusion_matrix"]
+    if not mats:
+        return None
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(mats), figsize=(3 * len(mats), 3), squeeze=False)
+    for ax, (key, mat) in zip(axes[0], mats.items()):
+        mat = np.array(mat)
+        ax.imshow(mat, cmap="Blues")
+        for i in range(3):
+            for j in range(3):
+                ax.text(j, i, str(mat[i, j]), ha="center", va="center", fontsize=8)
+        ax.set_xticks(range(3), CLASS_NAMES, fontsize=7)
+        ax.set_yticks(range(3), CLASS_NAMES, fontsize=7)
+        ax.set_title(f"{key} (test)", fontsize=8)
+        ax.set_xlabel("predicted", fontsize=7)
+    fig.suptitle(regime, fontsize=9)
+    return _save(fig, plt, directory, f"confusion_{regime}.png")
+
+
+def _save(fig, plt, directory: Path, name: str) -> str:
+    fig.tight_layout()
+    fig.savefig(Path(directory) / name, dpi=DPI)
+    plt.close(fig)
+    return name
+
+
+def write_plots(directory: Path, result: dict, times=None) -> list[str]:
+    """Every plot for a run result; ``times`` (datetime64) replaces the ISO strings of ``regime_series``."""
+    directory = Path(directory)
+    series = result["regime_series"]
+    x = np.asarray(series["time"], dtype="datetime64[ns]") if times is None else times
+    names = [plot_regimes(directory, x, series["close"], series["regime"])]
+    for regime, section in result["ensembles"].items():
+        if section["status"] != "trained":
+            continue
+        names += [plot_learning_curves(directory, regime, section["models"]),
+                  plot_feature_importance(directory, regime, section["models"]),
+                  plot_confusion_matrices(directory, regime, section)]
+    return [n for n in names if n]
