@@ -88,12 +88,12 @@ def build_features(candles: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 def finish_features(full: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Drop the warm-up (NaN) rows of ``compute_features`` output and reject constant columns."""
+    constant = [c for c in full.columns if full[c].nunique(dropna=True) <= 1]
+    if constant:
+        raise DataError(MSG_CONSTANT.format(columns=", ".join(constant)))
     frame = full.dropna()
     if frame.empty:
         raise DataError(MSG_TOO_FEW.format(rows=len(full), minimum=MIN_CANDLES))
-    constant = [c for c in frame.columns if frame[c].nunique() <= 1]
-    if constant:
-        raise DataError(MSG_CONSTANT.format(columns=", ".join(constant)))
     return frame, list(frame.columns)
 
 

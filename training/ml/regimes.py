@@ -2,7 +2,8 @@
 
 Rule (in this order):
 1. ``volatile`` when the 24-bar realized volatility is at or above the 80th percentile of its own values over the
-   trailing 720 bars (30 days of hourly bars);
+   trailing 720 bars (30 days of hourly bars) and at least 1.25 times their median (so a calm, stationary market
+   does not put a fixed fifth of its bars into ``volatile``);
 2. otherwise ``bull_trend`` when ADX(14) >= 20 and the 48-bar SMA rose over the last 24 bars,
    ``bear_trend`` when ADX(14) >= 20 and it fell;
 3. otherwise ``sideways_range``.
@@ -19,6 +20,7 @@ REGIMES = ("bull_trend", "bear_trend", "sideways_range", "volatile")
 VOL_WINDOW = 24
 PERCENTILE_WINDOW = 720
 VOLATILE_PERCENTILE = 0.80
+VOLATILE_MEDIAN_RATIO = 1.25
 ADX_WINDOW = 14
 ADX_TREND = 20.0
 SMA_WINDOW = 48
@@ -26,7 +28,8 @@ SLOPE_BARS = 24
 
 RULE = (
     f"volatile if the {VOL_WINDOW}-bar realized volatility is at or above the {VOLATILE_PERCENTILE:.0%} percentile "
-    f"of its values over the trailing {PERCENTILE_WINDOW} bars; otherwise bull_trend if ADX({ADX_WINDOW}) >= "
+    f"of its values over the trailing {PERCENTILE_WINDOW} bars and at least {VOLATILE_MEDIAN_RATIO:g} times their "
+    f"median; otherwise bull_trend if ADX({ADX_WINDOW}) >= "
     f"{ADX_TREND:g} and SMA({SMA_WINDOW}) is higher than {SLOPE_BARS} bars ago, bear_trend if ADX >= {ADX_TREND:g} "
     f"and it is lower; otherwise sideways_range. Past data only (each value uses bars up to and including t)."
 )
@@ -39,11 +42,13 @@ def classify_regimes(candles: pd.DataFrame) -> pd.Series:
     high, low, close = (candles[c].astype(float) for c in ("high", "low", "close"))
     vol = realized_volatility(close, VOL_WINDOW)
     pct = vol.rolling(PERCENTILE_WINDOW, min_periods=PERCENTILE_WINDOW).rank(pct=True)
+    median = vol.rolling(PERCENTILE_WINDOW, min_periods=PERCENTILE_WINDOW).median()
+    volatile = (pct >= VOLATILE_PERCENTILE) & (vol >= VOLATILE_MEDIAN_RATIO * median)
     adx = ADXIndicator(high, low, close, window=ADX_WINDOW).adx()
     sma = close.rolling(SMA_WINDOW, min_periods=SMA_WINDOW).mean()
     slope = sma - sma.shift(SLOPE_BARS)
     trending = adx >= ADX_TREND
-    regime = np.where(pct >= VOLATILE_PERCENTILE, "volatile",
+    regime = np.where(volatile, "volatile",
                       np.where(trending & (slope > 0), "bull_trend",
                                np.where(trending & (slope < 0), "bear_trend", "sideways_range")))
     out = pd.Series(regime, index=candles.index, dtype=object)

@@ -1,0 +1,93 @@
+import math
+
+import numpy as np
+import pytest
+
+from training.ml.validation import (classification_metrics, inner_split, majority_baseline, persistence_baseline,
+                                    persisted_labels, train_val_gap, walk_forward_splits)
+
+
+@pytest.mark.parametrize("n_folds,horizon,embargo", [(2, 4, 0), (3, 4, 4), (5, 8, 2)])
+def test_purged_walk_forward_splits(n_folds, horizon, embargo):
+    rng = np.random.default_rng(n_folds)
+    positions = np.cumsum(rng.integers(1, 6, 800))  # a regime's rows: gaps of 1–5 bars
+    splits = walk_forward_splits(positions, n_folds=n_folds, horizon=horizon, embargo=embargo, test_fraction=0.2)
+    assert len(splits.folds) == n_folds
+    test_start = positions[splits.test[0]]
+    assert splits.test[-1] == len(positions) - 1
+    for fold in splits.folds:
+        assert not set(fold.train) & set(fold.val)
+        assert not set(fold.train) & set(splits.test) and not set(fold.val) & set(splits.test)
+        # every training label window (bar i .. i+H) ends more than `embargo` bars before validation starts
+        assert positions[fold.train].max() + horizon + embargo < positions[fold.val].min()
+        assert positions[fold.val].max() + horizon + embargo < test_start
+    vals = [f.val for f in splits.folds]
+    for a, b in zip(vals, vals[1:]):
+        assert a.max() < b.min()  # blocks in time order
+        assert not set(a) & set(b)
+    # the expanding window grows
+    sizes = [len(f.train) for f in splits.folds]
+    assert sizes == sorted(sizes)
+
+
+def test_purge_removes_exactly_the_overlapping_rows():
+    positions = np.arange(100)  # contiguous bars
+    splits = walk_forward_splits(positions, n_folds=1, horizon=4, embargo=0, test_fraction=0.2,
+                                 first_train_fraction=0.5)
+    assert splits.test[0] == 80
+    assert splits.dev.max() == 75  # 75 + 4 < 80, 76 + 4 = 80 is purged
+    fold = splits.folds[0]
+    assert fold.val[0] == 38 and fold.train.max() == 33
+
+
+def test_inner_split_is_later_and_purged():
+    positions = np.arange(0, 300, 2)
+    rows = np.arange(100)
+    fit, val = inner_split(positions, rows, horizon=5, embargo=1, val_fraction=0.2)
+    assert val.tolist() == list(range(80, 100))
+    assert positions[fit].max() + 5 + 1 < positions[val[0]]
+    assert fit.tolist() == list(range(0, 77))
+
+
+def test_metrics_hand_computed():
+    y = np.array([0, 1, 2, 2])
+    proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8]])
+    m = classification_metrics(y, proba)
+    assert m["accuracy"] == 0.75  # predictions 0, 1, 1, 2
+    assert m["balanced_accuracy"] == pytest.approx((1 + 1 + 0.5) / 3)
+    f1 = [1.0, 2 * 0.5 * 1 / 1.5, 2 * 1 * 0.5 / 1.5]
+    assert m["macro_f1"] == pytest.approx(np.mean(f1))
+    assert m["log_loss"] == pytest.approx(-np.mean(np.log([0.7, 0.6, 0.3, 0.8])))
+    assert m["confusion_matrix"] == [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
+
+
+def test_log_loss_counts_all_three_classes_even_if_absent():
+    y = np.array([0, 0, 2])
+    proba = np.array([[0.5, 0.25, 0.25], [0.5, 0.25, 0.25], [0.25, 0.25, 0.5]])
+    assert classification_metrics(y, proba)["log_loss"] == pytest.approx(-math.log(0.5))
+
+
+def test_majority_baseline():
+    m = majority_baseline(np.array([1, 1, 1, 0, 2]), np.array([1, 0, 1, 2]))
+    assert m["accuracy"] == 0.5
+    assert m["confusion_matrix"] == [[0, 1, 0], [0, 2, 0], [0, 1, 0]]
+    freq = np.array([2, 4, 2]) / 8  # Laplace-smoothed training frequencies
+    assert m["log_loss"] == pytest.approx(-np.mean(np.log(freq[[1, 0, 1, 2]])))
+
+
+def test_persistence_uses_the_label_known_at_t():
+    # horizon 2: at bar t the latest fully known label is that of bar t-2, not t-1
+    all_labels = np.array([0, 1, 2, 0, 1, 2, np.nan, np.nan])
+    assert persisted_labels(all_labels, np.array([2, 3, 4, 5]), 2, fallback=1).tolist() == [0, 1, 2, 0]
+    assert persisted_labels(all_labels, np.array([0, 1, 8]), 2, fallback=1).tolist() == [1, 1, 1]
+    m = persistence_baseline(all_labels, np.array([2, 3]), np.array([2, 0]), np.array([4, 5]),
+                             np.array([2, 0]), 2)
+    assert m["accuracy"] == 1.0
+    assert m["confusion_matrix"] == [[1, 0, 0], [0, 0, 0], [0, 0, 1]]
+
+
+def test_train_val_gap_sign():
+    train = {"log_loss": 0.7, "accuracy": 0.6}
+    val = {"log_loss": 1.0, "accuracy": 0.45}
+    gap = train_val_gap(train, val)
+    assert gap["log_loss"] == pytest.approx(0.3) and gap["accuracy"] == pytest.approx(0.15)
