@@ -35,6 +35,17 @@ STAGE_FRACTIONS = {"initialize": 0.0, "regularization": 0.02, "features": 0.04, 
                    "training": 0.10, "evaluate": 0.90, "save": 0.92, "report": 0.96, "done": 1.0}
 
 
+def merge_preset(preset: dict, overrides: dict | None) -> dict:
+    """``overrides`` replace top-level keys; under ``models`` they update each model's params."""
+    for key, value in (overrides or {}).items():
+        if key == "models":
+            for model, params in value.items():
+                preset["models"].setdefault(model, {}).update(params)
+        else:
+            preset[key] = value
+    return preset
+
+
 def seed_everything(seed: int, *, tensorflow: bool, torch: bool) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -68,10 +79,10 @@ class TrainingManager:
     def __init__(self, config: dict, preset: str = "quick", seed: int = 42, artifacts_dir=None,
                  optuna_storage: str | None = None, progress: Callable[[str, float, str], None] | None = None,
                  should_stop: Callable[[], bool] | None = None, log: Callable[[str], None] | None = None,
-                 ensembles: dict | None = None) -> None:
+                 ensembles: dict | None = None, preset_overrides: dict | None = None) -> None:
         self.config = config
         self.preset_name = preset
-        self.preset = get_preset(preset)
+        self.preset = merge_preset(get_preset(preset), preset_overrides)
         self.seed = seed
         self.artifacts_dir = Path(artifacts_dir) if artifacts_dir else Path(tempfile.mkdtemp(prefix="ares-run-"))
         self.optuna_storage = optuna_storage
@@ -171,23 +182,16 @@ class TrainingManager:
 
         t = self._stage("regimes", "Classifying regimes")
         regimes = classify_regimes(candles)
-        lookback = int(p["lookback"])
-        window_ok = full.notna().all(axis=1).astype(float).rolling(lookback, min_periods=lookback).min() == 1.0
-        usable = labels.notna() & regimes.notna() & window_ok
-        positions = np.flatnonzero(usable.to_numpy())
-        if len(positions) == 0:
-            raise DataError(MSG_NO_ROWS.format(rows=len(candles)))
-        data = Dataset(matrix=FeatureMatrix.from_frame(full, feature_names), feature_names=feature_names,
-                       positions=positions, y=labels.to_numpy()[positions].astype(int),
-                       regimes=regimes.to_numpy()[positions], labels_all=labels.to_numpy(dtype=float),
-                       horizon=int(p["horizon"]), lookback=lookback)
+        data = assemble_dataset(full, feature_names, labels, regimes, horizon=int(p["horizon"]),
+                                lookback=int(p["lookback"]))
+        positions = data.positions
         distribution = regime_distribution(regimes.iloc[positions])
         self.log(f"Regimes: {distribution}")
         self._done("regimes", t)
 
+        t = self._stage("training", "Training regime ensembles")
         keys = {k for e in self.components.values() for k in e.model_keys}
         seed_everything(self.seed, tensorflow=bool(keys & {"lstm", "transformer"}), torch="tabnet" in keys)
-        t = self._stage("training", "Training regime ensembles")
         self._steps_total = sum(e.planned_steps() for e in self.components.values())
         sections = {}
         for regime, ensemble in self.components.items():
@@ -263,6 +267,28 @@ class TrainingManager:
         return {"time": [t.isoformat() for t in part["open_time"]],
                 "close": [float(c) for c in part["close"]],
                 "regime": [r if isinstance(r, str) else None for r in regimes.iloc[::stride]]}
+
+
+def assemble_dataset(full: pd.DataFrame, feature_names: list[str], labels: pd.Series, regimes: pd.Series, *,
+                     horizon: int, lookback: int) -> Dataset:
+    """The rows that have a label, a regime and ``lookback`` bars of complete features ending at them."""
+    window_ok = full.notna().all(axis=1).astype(float).rolling(lookback, min_periods=lookback).min() == 1.0
+    usable = labels.notna() & regimes.notna() & window_ok
+    positions = np.flatnonzero(usable.to_numpy())
+    if len(positions) == 0:
+        raise DataError(MSG_NO_ROWS.format(rows=len(full)))
+    return Dataset(matrix=FeatureMatrix.from_frame(full, feature_names), feature_names=feature_names,
+                   positions=positions, y=labels.to_numpy()[positions].astype(int),
+                   regimes=regimes.to_numpy()[positions], labels_all=labels.to_numpy(dtype=float),
+                   horizon=horizon, lookback=lookback)
+
+
+def build_dataset(candles: pd.DataFrame, *, horizon: int = 4, label_k: float = 0.3, lookback: int = 12) -> Dataset:
+    """Features, labels and regimes of ``candles`` assembled into a ``Dataset`` (what a run trains on)."""
+    full = compute_features(candles)
+    _, names = finish_features(full)
+    return assemble_dataset(full, names, make_labels(candles, horizon=horizon, k=label_k), classify_regimes(candles),
+                            horizon=horizon, lookback=lookback)
 
 
 def model_keys_used(ensembles: dict | None = None) -> list[str]:

@@ -2,8 +2,8 @@
 
 - ``smoke`` — for tests: the most recent 3,000 bars, 2 walk-forward folds, 3 Optuna trials for LightGBM,
   2-3 epochs for the Keras models and TabNet. The whole run takes well under a minute on 2 cores.
-- ``quick`` — the demo default: the whole offline sample (~17.5k hourly bars), 3 folds, 6 Optuna trials, up to
-  6 Keras epochs and 8 TabNet epochs with early stopping. Aim: ≤ 240 s on 2 cores.
+- ``quick`` — the demo default: the whole offline sample (~17.5k hourly bars), 3 folds, 4 Optuna trials, up to
+  6 Keras epochs and 5 TabNet epochs with early stopping. Aim: ≤ 240 s on 2 cores.
 - ``full`` — for real use: all rows, 5 folds, 40 Optuna trials, up to 60 epochs with patience 8.
 
 Common keys: ``max_rows`` (most recent rows kept, ``None`` = all), ``n_folds``, ``test_fraction``,
@@ -52,12 +52,12 @@ PRESETS: dict[str, dict] = {
         "label_k": 0.3,
         "plots": True,
         "models": {
-            "lightgbm": {"n_trials": 6, "early_stopping_rounds": 20},
+            "lightgbm": {"n_trials": 4, "early_stopping_rounds": 15},
             "logreg": {"max_iter": 500},
             "lstm": {"epochs": 6, "batch_size": 128, "patience": 2, "lstm_units": 16, "dense_units": 8},
             "transformer": {"epochs": 6, "batch_size": 128, "patience": 2, "d_model": 16, "num_heads": 2,
                             "ff_dim": 32},
-            "tabnet": {"max_epochs": 8, "patience": 3, "batch_size": 512, "virtual_batch_size": 128,
+            "tabnet": {"max_epochs": 5, "patience": 2, "batch_size": 1024, "virtual_batch_size": 256,
                        "n_d": 8, "n_a": 8, "n_steps": 3},
         },
     },

@@ -1,0 +1,163 @@
+import json
+
+import numpy as np
+import pytest
+
+from training.ml.artifacts import load_ensemble, verify_manifest
+from training.ml.backends import registered_backends
+from training.ml.ensembles import BaseEnsemble
+from training.ml.errors import RegularizationInvalid, TrainingCancelled
+from training.ml.features import compute_features
+from training.ml.manager import TrainingManager
+from training.ml.regimes import REGIMES
+from training.ml.regularization import resolve_config
+
+CONFIG = resolve_config({"l1_alpha": 0.05, "l2_alpha": 0.01, "dropout_rate": 0.2})
+
+
+class BullLinear(BaseEnsemble):
+    regime = "bull_trend"
+    model_keys = ("logreg", "lightgbm")
+
+
+class VolatileLinear(BaseEnsemble):
+    regime = "volatile"
+    model_keys = ("logreg",)
+
+
+FAST = {"bull_trend": BullLinear, "volatile": VolatileLinear}
+FAST_PRESET = {"max_rows": 2500, "plots": False, "models": {"lightgbm": {"n_trials": 2}}}
+
+
+@pytest.fixture(scope="module")
+def smoke_run(btc_candles, tmp_path_factory):
+    events, logs = [], []
+    manager = TrainingManager(CONFIG, preset="smoke", seed=7, artifacts_dir=tmp_path_factory.mktemp("smoke"),
+                              progress=lambda *e: events.append(e), log=logs.append)
+    result = manager.run_full_training("BTCUSDT", exchange_name="BITFINEX", candles=btc_candles)
+    return result, events, logs, btc_candles.iloc[-manager.preset["max_rows"]:].reset_index(drop=True)
+
+
+@pytest.mark.slow
+def test_smoke_run_end_to_end_with_all_five_backends(smoke_run):
+    result, events, logs, _ = smoke_run
+    assert json.loads(json.dumps(result)) == result
+    assert result["symbol"] == "BTCUSDT" and result["exchange"] == "BITFINEX" and result["preset"] == "smoke"
+    assert result["data"]["rows"] == 3000
+    assert set(result["regimes"]["distribution"]) == set(REGIMES)
+    assert sum(result["regimes"]["distribution"].values()) == result["data"]["labeled_rows"]
+    assert len(result["regime_series"]["time"]) <= 2000
+    trained = {r: s for r, s in result["ensembles"].items() if s["status"] == "trained"}
+    assert set(trained) == set(REGIMES)
+    used = {k for s in trained.values() for k in s["models"]}
+    assert used == set(registered_backends())
+    assert set(result["regularization"]["applied"]) == used
+    for section in trained.values():
+        for key, model in section["models"].items():
+            assert model["fit_seconds"] > 0
+            assert set(model["metrics"]) == {"train", "validation", "test"}
+        assert section["ensemble"]["metrics"]["test"]["log_loss"] > 0
+        assert section["baselines"]["persistence"]["test"]["n"] == section["split"]["test"]
+    lstm = trained["bull_trend"]["models"]["lstm"]
+    assert len(lstm["history"]["train_loss"]) == len(lstm["history"]["val_loss"]) >= 1
+    assert lstm["evidence"]["penalty_share_of_loss"] > 0
+    assert trained["bull_trend"]["models"]["lightgbm"]["best_params"]
+    assert result["regularization"]["applied"]["lightgbm"]["reg_alpha"] == CONFIG["lightgbm"]["reg_alpha"]
+    assert any("Regularization for bear_trend/transformer (tensorflow)" in line for line in logs)
+    timings = result["timings"]
+    assert 0 < timings["fit_seconds_total"] < timings["wall_seconds"]
+    assert {"features", "labels", "regimes", "training", "save", "report"} <= set(timings["stages"])
+    fractions = [e[1] for e in events]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    stages = [e[0] for e in events]
+    assert stages.index("regularization") < stages.index("features") < stages.index("training")
+    assert sum(1 for e in events if e[0] == "training" and "fold" in e[2]) == sum(
+        len(s["models"]) * len(s["split"]["folds"]) for s in trained.values())
+
+
+@pytest.mark.slow
+def test_artifacts_reload_to_identical_probabilities(smoke_run):
+    from pathlib import Path
+
+    from training.ml.ensembles import FeatureMatrix
+
+    result, _, _, candles = smoke_run
+    directory = Path(result["artifacts"]["path"])
+    assert verify_manifest(directory) == []
+    manifest = json.loads((directory / "manifest.json").read_text())
+    assert manifest["features"] == result["features"]
+    assert manifest["library_versions"]["lightgbm"] == "4.7.0"
+    assert set(result["plots"]) <= set(manifest["files"]) and "regimes.png" in result["plots"]
+    frame = compute_features(candles)
+    matrix = FeatureMatrix.from_frame(frame, list(frame.columns))
+    for regime in manifest["trained_regimes"]:
+        loaded = load_ensemble(directory / regime)
+        saved = loaded.saved_test_predictions()
+        np.testing.assert_allclose(loaded.predict_proba(matrix, saved["positions"]), saved["ensemble"],
+                                   rtol=0, atol=1e-6)
+        base = loaded.base_proba(matrix, saved["positions"])
+        for key, proba in base.items():
+            np.testing.assert_allclose(proba, saved[f"base_{key}"], rtol=0, atol=1e-6)
+    (directory / manifest["trained_regimes"][0] / "meta.joblib").write_bytes(b"tampered")
+    assert verify_manifest(directory) == [f"{manifest['trained_regimes'][0]}/meta.joblib"]
+
+
+def test_invalid_regularization_stops_before_any_training(btc_candles, tmp_path):
+    bad = resolve_config({"l1_alpha": 0.05, "l2_alpha": 0.01, "dropout_rate": 0.2}, {"sklearn": {"l1_ratio": 1.5}})
+    stages = []
+    manager = TrainingManager(bad, preset="smoke", artifacts_dir=tmp_path, progress=lambda s, f, m: stages.append(s))
+    with pytest.raises(RegularizationInvalid) as exc:
+        manager.run_full_training("BTCUSDT", candles=btc_candles)
+    assert "l1_ratio" in str(exc.value) and exc.value.report["ok"] is False
+    assert "features" not in stages and "training" not in stages
+    assert manager.applied["bull_trend"]["logreg"]["values"]["l1_ratio"] == 1.5  # applied, then rejected
+    assert not any(tmp_path.iterdir())
+
+
+def test_warnings_are_kept_in_the_result(btc_candles, tmp_path):
+    loud = resolve_config({"l1_alpha": 0.05, "l2_alpha": 0.01, "dropout_rate": 0.2}, {"lightgbm": {"reg_alpha": 150}})
+    manager = TrainingManager(loud, preset="smoke", artifacts_dir=tmp_path, ensembles=FAST,
+                              preset_overrides=FAST_PRESET)
+    result = manager.run_full_training("BTCUSDT", candles=btc_candles)
+    assert result["regularization"]["report"]["status"] == "warning"
+    assert any("reg_alpha" in w for w in result["regularization"]["report"]["warnings"])
+    assert result["regularization"]["applied"]["lightgbm"]["reg_alpha"] == 150
+
+
+def test_should_stop_cancels_between_models(btc_candles, tmp_path):
+    calls = []
+    messages = []
+
+    def should_stop():
+        calls.append(1)
+        return len(messages) >= 2  # after two fitted folds
+
+    manager = TrainingManager(CONFIG, preset="smoke", artifacts_dir=tmp_path, ensembles=FAST,
+                              preset_overrides=FAST_PRESET, should_stop=should_stop,
+                              progress=lambda s, f, m: messages.append(m) if "fold" in m else None)
+    with pytest.raises(TrainingCancelled):
+        manager.run_full_training("BTCUSDT", candles=btc_candles)
+    assert len(messages) == 2
+
+
+def test_same_seed_repeats_lightgbm_and_logistic_metrics(btc_candles, tmp_path):
+    def run(directory):
+        manager = TrainingManager(CONFIG, preset="smoke", seed=3, artifacts_dir=directory, ensembles=FAST,
+                                  preset_overrides=FAST_PRESET)
+        return manager.run_full_training("BTCUSDT", candles=btc_candles)["ensembles"]["bull_trend"]
+
+    first, second = run(tmp_path / "a"), run(tmp_path / "b")
+    for key in ("logreg", "lightgbm"):
+        assert first["models"][key]["metrics"] == second["models"][key]["metrics"]
+    assert first["ensemble"]["metrics"] == second["ensemble"]["metrics"]
+
+
+def test_skipped_regime_is_recorded_in_the_result(btc_candles, tmp_path):
+    manager = TrainingManager(CONFIG, preset="smoke", artifacts_dir=tmp_path, ensembles=FAST,
+                              preset_overrides=FAST_PRESET | {"min_rows": 100_000})
+    result = manager.run_full_training("BTCUSDT", candles=btc_candles)
+    for regime in FAST:
+        section = result["ensembles"][regime]
+        assert section["status"] == "skipped"
+        assert section["reason"].startswith(f"Only {section['rows']} labeled rows in regime {regime}")
+    assert result["artifacts"]["files"] == ["manifest.json"]
