@@ -73,7 +73,7 @@ MSG_EMPTY_FILE = "the file holds no candles"
 MSG_NOT_CSV = "not a readable CSV file ({detail})"
 MSG_ZIP_NO_CSV = "the zip archive holds no .csv file"
 MSG_MISSING_COLUMN = "missing column: the header has no {column!r} column (header: {header})"
-MSG_TOO_FEW_FIELDS = "missing column: the row has {count} fields; the Binance kline layout has 12"
+MSG_TOO_FEW_FIELDS = "missing column: the row has {count} fields; expected {expected}"
 MSG_WRONG_FIELD_COUNT = "the row has {count} fields; expected {expected}"
 MSG_MISSING_VALUE = "missing value"
 MSG_NOT_A_NUMBER = "cannot read {value!r} as a number"
@@ -91,7 +91,7 @@ MSG_CONFLICTING_DUPLICATE = (
 )
 MSG_UNSORTED = "rows are not in time order (first one out of order: {time}); they were sorted"
 MSG_INTERVAL_MISMATCH = (
-    "candles are {step} apart (the most common step, {count} times) but the declared interval is {interval}"
+    "candles are {step} apart (the most common step, seen {count} times) but the declared interval is {interval}"
 )
 MSG_OFF_GRID = "open time {time} is not on the {interval} grid"
 MSG_MORE_PROBLEMS = "… and {count} more problems"
@@ -217,7 +217,8 @@ def _is_number(text: str) -> bool:
 
 
 def _layout(lines_before: int, first_line: str, name: str) -> tuple[bool, list[str], dict[str, int], list[str]]:
-    """(has_header, names for pandas, canonical column -> position, errors) from the first non-blank line."""
+    """(has_header, names for pandas, canonical column -> position, errors) from the first non-blank line.
+    Header files get pandas names equal to their own header, so messages name the file's columns."""
     fields = [f.strip().strip('"').strip() for f in first_line.split(",")]
     if fields and _is_number(fields[0]):
         positions = {col: BINANCE_COLUMNS.index(col) for col in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
@@ -233,7 +234,8 @@ def _layout(lines_before: int, first_line: str, name: str) -> tuple[bool, list[s
             problem = MSG_MISSING_COLUMN.format(column=column if column != "open_time" else "timestamp",
                                                 header=",".join(fields))
             errors.append(LOCATION.format(file=name, line=lines_before + 1, column=column, problem=problem))
-    names = [f"c{i}" for i in range(len(fields))]
+    names = [f or f"column {i + 1}" for i, f in enumerate(fields)]
+    names = [n if names.index(n) == i else f"{n} ({i + 1})" for i, n in enumerate(names)]
     return True, names, positions, errors
 
 
@@ -311,7 +313,8 @@ def parse_candle_text(text: str, *, interval: str, name: str) -> ParsedFile:
     if fast is not None:
         time_col = fast[names[use["open_time"]]]
         required = fast[[names[use[c]] for c in REQUIRED_COLUMNS]] if _numeric(time_col) else None
-        if required is not None and np.isfinite(required.to_numpy("float64")).all():
+        field_count_ok = body.count(",") == len(fast) * (len(names) - 1)
+        if field_count_ok and required is not None and np.isfinite(required.to_numpy("float64")).all():
             frame = fast
     if frame is not None:
         line_numbers = np.arange(len(frame), dtype="int64") + body_start + 1
@@ -326,9 +329,10 @@ def parse_candle_text(text: str, *, interval: str, name: str) -> ParsedFile:
             raw = _read_frame(body, names, use, as_text=True)
         except pd.errors.ParserError as exc:
             raise field_count_error(exc) from None
-        times, values, ok, line_numbers, rows_read, errors = _parse_text_frame(raw, names, use, name, body_start)
+        times, values, ok, line_numbers, rows_read, errors = _parse_text_frame(raw, names, use, name, body_start, body)
     errors = list(errors)
-    errors += _check_values(name, line_numbers, values, ok)
+    display = {c: names[i] for c, i in use.items()}
+    errors += _check_values(name, line_numbers, values, ok, display)
     trades = values["trades"]
     known_trades = ~np.isnan(trades)
     candles = Candles(
@@ -344,18 +348,34 @@ def parse_candle_text(text: str, *, interval: str, name: str) -> ParsedFile:
     candles = candles.take(ok)
     line_numbers = line_numbers[ok]
     if errors:
-        raise CandleFileError(errors)
+        raise CandleFileError(sorted(errors, key=_line_of))
     if not len(candles):
         raise CandleFileError([LOCATION.format(file=name, line=body_start + 1, column="-", problem=MSG_EMPTY_FILE)])
-    return _order_and_check_spacing(name, candles, line_numbers, rows_read, interval, step_ms)
+    return _order_and_check_spacing(name, candles, line_numbers, rows_read, interval, step_ms, display)
 
 
-def _parse_text_frame(raw: pd.DataFrame, names, use, name, body_start):
+def _parse_text_frame(raw: pd.DataFrame, names, use, name, body_start, body):
     errors: list[str] = []
+    display = {c: names[i] for c, i in use.items()}
     line_numbers = np.arange(len(raw), dtype="int64") + body_start + 1
     stripped = {c: raw[names[i]].fillna("").astype(str).str.strip().str.strip('"') for c, i in use.items()}
     blank = np.logical_and.reduce([(s == "").to_numpy() for s in stripped.values()])
     ok = ~blank
+    counts = np.full(len(raw), len(names))
+    physical = pd.Series(body.splitlines()[: len(raw)], dtype=object).str.count(",").to_numpy() + 1
+    counts[: len(physical)] = physical
+    needed = max(use[c] for c in REQUIRED_COLUMNS) + 1
+    for i in np.flatnonzero((counts > len(names)) & ok):
+        problem = MSG_WRONG_FIELD_COUNT.format(count=int(counts[i]), expected=len(names))
+        errors.append(LOCATION.format(file=name, line=int(line_numbers[i]), column=f"#{len(names) + 1}", problem=problem))
+        ok[i] = False
+    for i in np.flatnonzero((counts < needed) & ok):
+        first_missing = min((c for c in REQUIRED_COLUMNS if use[c] >= counts[i]), key=lambda c: use[c])
+        problem = MSG_TOO_FEW_FIELDS.format(count=int(counts[i]), expected=len(names))
+        errors.append(
+            LOCATION.format(file=name, line=int(line_numbers[i]), column=display[first_missing], problem=problem)
+        )
+        ok[i] = False
     rows_read = int(ok.sum())
     values: dict[str, np.ndarray] = {}
     for column, text in stripped.items():
@@ -363,7 +383,7 @@ def _parse_text_frame(raw: pd.DataFrame, names, use, name, body_start):
             continue
         number = pd.to_numeric(text, errors="coerce").to_numpy("float64")
         bad = np.isnan(number) & ~blank
-        for i in np.flatnonzero(bad | (np.isinf(number) & ~blank)):
+        for i in np.flatnonzero((bad | (np.isinf(number) & ~blank)) & ok):
             value = text.iloc[i]
             if value == "":
                 if column in OPTIONAL_COLUMNS:
@@ -375,7 +395,7 @@ def _parse_text_frame(raw: pd.DataFrame, names, use, name, body_start):
                 problem = MSG_NOT_FINITE.format(value=value)
             else:
                 problem = MSG_NOT_A_NUMBER.format(value=value)
-            errors.append(LOCATION.format(file=name, line=int(line_numbers[i]), column=column, problem=problem))
+            errors.append(LOCATION.format(file=name, line=int(line_numbers[i]), column=display[column], problem=problem))
             ok[i] = False
         values[column] = number
     for column in OPTIONAL_COLUMNS:
@@ -386,7 +406,7 @@ def _parse_text_frame(raw: pd.DataFrame, names, use, name, body_start):
     is_numeric = ~np.isnan(numeric_time) & np.isfinite(numeric_time)
     if is_numeric.any():
         times[is_numeric] = _times_from_numbers(numeric_time[is_numeric])
-    others = ~is_numeric & ~blank
+    others = ~is_numeric & ok
     if others.any():
         parsed = pd.to_datetime(time_text[others], utc=True, errors="coerce", format="ISO8601")
         good = parsed.notna().to_numpy()
@@ -397,17 +417,20 @@ def _parse_text_frame(raw: pd.DataFrame, names, use, name, body_start):
             problem = MSG_MISSING_VALUE if value == "" else (
                 MSG_NAN if value.lower() == "nan" else MSG_NOT_A_TIME.format(value=value)
             )
-            errors.append(LOCATION.format(file=name, line=int(line_numbers[i]), column="open_time", problem=problem))
+            errors.append(LOCATION.format(file=name, line=int(line_numbers[i]), column=display["open_time"], problem=problem))
             ok[i] = False
     return times, values, ok, line_numbers, rows_read, errors
 
 
-def _check_values(name, line_numbers, v, ok) -> list[str]:
+def _check_values(name, line_numbers, v, ok, display) -> list[str]:
     errors = []
 
     def report(mask, column, make_problem):
         for i in np.flatnonzero(mask & ok):
-            errors.append(LOCATION.format(file=name, line=int(line_numbers[i]), column=column, problem=make_problem(i)))
+            errors.append(
+                LOCATION.format(file=name, line=int(line_numbers[i]), column=display[column], problem=make_problem(i))
+            )
+            ok[i] = False
 
     with np.errstate(invalid="ignore"):
         for column in PRICE_COLUMNS:
@@ -430,15 +453,20 @@ def _check_values(name, line_numbers, v, ok) -> list[str]:
                 column,
                 lambda i, c=column: MSG_OUTSIDE_RANGE.format(value=v[c][i], low=v["low"][i], high=v["high"][i]),
             )
-    errors.sort(key=lambda m: int(re.search(r": line (\d+),", m).group(1)))
     return errors
+
+
+def _line_of(message: str) -> int:
+    match = re.search(r": line (\d+), column", message)
+    return int(match.group(1)) if match else 0
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else a == b
 
 
-def _order_and_check_spacing(name, candles: Candles, line_numbers, rows_read, interval, step_ms) -> ParsedFile:
+def _order_and_check_spacing(name, candles: Candles, line_numbers, rows_read, interval, step_ms, display) -> ParsedFile:
+    display = {**{c: c for c in Candles.FIELDS}, **display}
     warnings: list[str] = []
     errors: list[str] = []
     diffs = np.diff(candles.open_time)
@@ -448,7 +476,7 @@ def _order_and_check_spacing(name, candles: Candles, line_numbers, rows_read, in
             LOCATION.format(
                 file=name,
                 line=int(line_numbers[first_bad]),
-                column="open_time",
+                column=display["open_time"],
                 problem=MSG_UNSORTED.format(time=format_time(candles.open_time[first_bad])),
             )
         )
@@ -467,7 +495,7 @@ def _order_and_check_spacing(name, candles: Candles, line_numbers, rows_read, in
                     LOCATION.format(
                         file=name,
                         line=int(line_numbers[i]),
-                        column=column,
+                        column=display[column],
                         problem=MSG_CONFLICTING_DUPLICATE.format(
                             time=format_time(candles.open_time[i]),
                             first=int(line_numbers[j]),
@@ -484,14 +512,14 @@ def _order_and_check_spacing(name, candles: Candles, line_numbers, rows_read, in
     diffs = np.diff(candles.open_time)
     if len(diffs):
         steps, counts = np.unique(diffs, return_counts=True)
-        common = int(steps[np.argmax(counts)])
+        common = step_ms if counts[steps == step_ms].sum() == counts.max() else int(steps[np.argmax(counts)])
         if common != step_ms:
             at = int(np.flatnonzero(diffs == common)[0]) + 1
             errors.append(
                 LOCATION.format(
                     file=name,
                     line=int(line_numbers[at]),
-                    column="open_time",
+                    column=display["open_time"],
                     problem=MSG_INTERVAL_MISMATCH.format(
                         step=format_duration(common), count=int(counts.max()), interval=interval
                     ),
@@ -504,7 +532,7 @@ def _order_and_check_spacing(name, candles: Candles, line_numbers, rows_read, in
                     LOCATION.format(
                         file=name,
                         line=int(line_numbers[i]),
-                        column="open_time",
+                        column=display["open_time"],
                         problem=MSG_OFF_GRID.format(time=format_time(candles.open_time[i]), interval=interval),
                     )
                 )

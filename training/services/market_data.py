@@ -302,7 +302,7 @@ def _executemany_sqlite(dataset_id: int, candles: Candles) -> None:
     whole_seconds = not (candles.open_time % 1000).any()
     unit = "s" if whole_seconds else "us"
     times = np.char.replace(
-        np.datetime_as_string(candles.open_time.astype(f"datetime64[{unit}]"), unit=unit), "T", " "
+        np.datetime_as_string(candles.open_time.astype("datetime64[ms]").astype(f"datetime64[{unit}]"), unit=unit), "T", " "
     ).tolist()
     quote = [None if q != q else q for q in candles.quote_volume.tolist()]
     trades = [None if n < 0 else n for n in candles.trades.tolist()]
