@@ -51,6 +51,8 @@ def dataset_get(symbol: str, exchange: str = "BINANCE", interval: str = "1h") ->
 def _times_to_ms(values: list) -> np.ndarray:
     if not values:
         return np.empty(0, dtype="int64")
+    if isinstance(values[0], int):
+        return np.array(values, dtype="int64")
     if isinstance(values[0], str):
         index = pd.to_datetime(pd.Index(values), utc=True, format="ISO8601")
     else:
@@ -63,8 +65,11 @@ def dataset_candle_arrays(
 ) -> Candles:
     """The stored candles of a dataset as sorted numpy columns (unknown quote volume NaN, unknown trades -1)."""
     table = connection.ops.quote_name(Candle._meta.db_table)
+    time_sql = "open_time"
+    if connection.vendor == "postgresql":
+        time_sql = "(EXTRACT(EPOCH FROM open_time) * 1000)::bigint"
     sql = (
-        f"SELECT open_time, open, high, low, close, volume, quote_volume, trades FROM {table} "
+        f"SELECT {time_sql}, open, high, low, close, volume, quote_volume, trades FROM {table} "
         "WHERE dataset_id = %s"
     )
     params: list = [dataset_id]
