@@ -1,1 +1,2 @@
 """Admin classes, one module per area; each action calls one service."""
+from . import profiles  # noqa
