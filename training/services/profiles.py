@@ -71,10 +71,10 @@ def profile_create(
     """``values`` uses field names: base (``l1_alpha``) and overrides (``sklearn_c``); omitted ones keep defaults."""
     profile = RegularizationProfile(name=name, description=description)
     _set_fields(profile, values or {})
-    profile_save(profile=profile, user=user)
     if is_default:
-        profile = profile_make_default(profile=profile, user=user)
-    return profile
+        _clear_defaults(keep=None, user=user)
+        profile.is_default = True
+    return profile_save(profile=profile, user=user)
 
 
 @transaction.atomic
@@ -101,14 +101,17 @@ def profile_duplicate(*, profile: RegularizationProfile, name: str | None = None
     )
 
 
-@transaction.atomic
-def profile_make_default(*, profile: RegularizationProfile, user=None) -> RegularizationProfile:
-    """Make ``profile`` the only default. Locks the rows so two concurrent calls cannot leave two defaults."""
-    current = list(RegularizationProfile.objects.select_for_update().filter(is_default=True).exclude(pk=profile.pk))
-    for other in current:
+def _clear_defaults(*, keep: int | None, user) -> None:
+    for other in RegularizationProfile.objects.select_for_update().filter(is_default=True).exclude(pk=keep):
         other.is_default = False
         _history_user(other, user)
         other.save(update_fields=["is_default", "updated_at"])
+
+
+@transaction.atomic
+def profile_make_default(*, profile: RegularizationProfile, user=None) -> RegularizationProfile:
+    """Make ``profile`` the only default. Locks the rows so two concurrent calls cannot leave two defaults."""
+    _clear_defaults(keep=profile.pk, user=user)
     profile = RegularizationProfile.objects.select_for_update().get(pk=profile.pk)
     if not profile.is_default:
         profile.is_default = True
