@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CSV_CANDIDATES = (ROOT / "data" / "sample" / "bitfinex-btcusd-1h-2017-2019.csv",
+CSV_CANDIDATES = (ROOT / "data" / "sample" / "BTCUSDT-1h-2017-07-01-2019-07-04-bitfinex-btcusd.zip",
                   Path("/work/shared/data/bitfinex-btcusd-1h-2017-2019.csv"))
 AIMS = {"smoke": 60.0, "quick": 240.0}
 
@@ -28,9 +28,11 @@ AIMS = {"smoke": 60.0, "quick": 240.0}
 def read_candles(path: Path):
     import pandas as pd
 
-    raw = pd.read_csv(path)
-    if "open_time" in raw.columns:
-        frame = raw.assign(open_time=pd.to_datetime(raw["open_time"], utc=True))
+    if path.suffix == ".zip":  # the shipped sample: Binance 12-column kline layout, no header
+        raw = pd.read_csv(path, header=None)
+        frame = pd.DataFrame({"open_time": pd.to_datetime(raw[0], unit="ms", utc=True), "open": raw[1],
+                              "high": raw[2], "low": raw[3], "close": raw[4], "volume": raw[5],
+                              "quote_volume": raw[7]})
     else:  # CryptoDataDownload layout, newest first
         frame = pd.DataFrame({"open_time": pd.to_datetime(raw["Date"], format="%Y-%m-%d %H:%M", utc=True),
                               "open": raw["Open"], "high": raw["High"], "low": raw["Low"], "close": raw["Close"],

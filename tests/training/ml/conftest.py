@@ -9,9 +9,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE_CANDIDATES = (
-    ROOT / "data" / "sample" / "bitfinex-btcusd-1h-2017-2019.csv",
+    ROOT / "data" / "sample" / "BTCUSDT-1h-2017-07-01-2019-07-04-bitfinex-btcusd.zip",
     Path("/work/shared/data/bitfinex-btcusd-1h-2017-2019.csv"),
 )
+KLINE_COLUMNS = ["open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "trades",
+                 "taker_buy_volume", "taker_buy_quote_volume", "ignore"]
 
 
 def sample_path() -> Path:
@@ -19,6 +21,16 @@ def sample_path() -> Path:
         if path.is_file():
             return path
     pytest.skip("the Bitfinex BTC/USD hourly sample is not present")
+
+
+def read_sample(path: Path) -> pd.DataFrame:
+    """The shipped sample (Binance kline layout, zipped) or the original CryptoDataDownload CSV."""
+    if path.suffix == ".zip":
+        raw = pd.read_csv(path, header=None, names=KLINE_COLUMNS)
+        frame = raw[["open", "high", "low", "close", "volume", "quote_volume"]].astype(float)
+        frame.insert(0, "open_time", pd.to_datetime(raw["open_time"], unit="ms", utc=True))
+        return frame.sort_values("open_time").reset_index(drop=True)
+    return read_bitfinex_csv(path)
 
 
 def read_bitfinex_csv(path: Path) -> pd.DataFrame:
@@ -38,7 +50,7 @@ def read_bitfinex_csv(path: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def btc_candles() -> pd.DataFrame:
-    return read_bitfinex_csv(sample_path())
+    return read_sample(sample_path())
 
 
 def synthetic_candles(n: int = 1500, seed: int = 0) -> pd.DataFrame:
