@@ -25,8 +25,8 @@ Presets may raise it (``min_rows``). A regime with a single class, or a fold who
 class, is skipped with the reason. Feature columns constant over a regime's development rows are dropped for
 that regime and named in ``notes``. Every model sees the features standardized with the mean and standard
 deviation of the regime's earliest training rows (fold 1's fit part, a subset of every fold's training data, so
-nothing from a validation or test block leaks in); the scaling is saved with the ensemble. A base model that raises fails the run with a ``TrainingError`` naming the
-regime, the model and the original error.
+nothing from a validation or test block leaks in); the scaling is saved with the ensemble. A base model that
+raises fails the run with a ``TrainingError`` naming the regime, the model and the original error.
 """
 from __future__ import annotations
 
@@ -205,6 +205,10 @@ class BaseEnsemble:
                 return self.skipped(MSG_SINGLE_CLASS.format(regime=self.regime, classes=np.unique(y[fit_idx]).tolist(),
                                                             part=f"fold {j + 1} training rows"), n)
             inner.append((fit_idx, es_idx))
+        pooled = np.unique(y[np.concatenate([f.val for f in folds])])
+        if len(pooled) < 2:
+            return self.skipped(MSG_SINGLE_CLASS.format(regime=self.regime, classes=pooled.tolist(),
+                                                        part="validation blocks (the meta-learner's training rows)"), n)
 
         notes: list[str] = []
         dev_values = data.matrix.tabular(pos[splits.dev], data.feature_names)
@@ -324,9 +328,6 @@ class BaseEnsemble:
         X_meta = self.meta_features({k: v[val_rows] for k, v in oof_all.items()})
         y_meta = y[val_rows]
         notes = []
-        if len(np.unique(y_meta)) < 2:
-            raise TrainingError(MSG_SINGLE_CLASS.format(regime=self.regime, classes=np.unique(y_meta).tolist(),
-                                                        part="out-of-fold rows (meta-learner)") + " Model meta-learner.")
         started = time.perf_counter()
         self.meta = self.make_meta().fit(X_meta, y_meta)
         meta_seconds = time.perf_counter() - started

@@ -19,7 +19,8 @@ VOLUME_WINDOW = 96
 MSG_MISSING_COLUMNS = "Candles are missing columns: {missing}."
 MSG_NOT_SORTED = "Candles must be sorted by open_time with unique times."
 MSG_NON_POSITIVE = "Candles contain non-positive prices."
-MSG_CONSTANT = "Feature column(s) {columns} are constant over the whole data set; check the candles (e.g. volume all zero)."
+MSG_CONSTANT = ("Feature column(s) {columns} are constant over the whole data set; "
+                "check the candles (e.g. volume all zero).")
 MSG_TOO_FEW = "Only {rows} candle rows; at least {minimum} are needed for the indicator warm-up."
 MIN_CANDLES = 300
 

@@ -161,3 +161,17 @@ def test_skipped_regime_is_recorded_in_the_result(btc_candles, tmp_path):
         assert section["status"] == "skipped"
         assert section["reason"].startswith(f"Only {section['rows']} labeled rows in regime {regime}")
     assert result["artifacts"]["files"] == ["manifest.json"]
+
+
+def test_lightgbm_studies_are_kept_in_the_optuna_storage(btc_candles, tmp_path):
+    import optuna
+
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    manager = TrainingManager(CONFIG, preset="smoke", artifacts_dir=tmp_path / "run",
+                              ensembles={"bull_trend": BullLinear}, preset_overrides=FAST_PRESET,
+                              optuna_storage=storage)
+    manager.run_full_training("BTCUSDT", candles=btc_candles)
+    names = sorted(s.study_name for s in optuna.get_all_study_summaries(storage))
+    assert names == [f"{manager.run_tag}-bull_trend-fold{j}" for j in range(2)]
+    study = optuna.load_study(study_name=names[0], storage=storage)
+    assert len(study.trials) == FAST_PRESET["models"]["lightgbm"]["n_trials"]
