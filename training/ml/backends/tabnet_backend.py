@@ -23,7 +23,7 @@ class TabNetBackend(Backend):
     params keys read (default):
       max_epochs (30), patience (5), batch_size (256), virtual_batch_size (128)
       learning_rate (0.02), n_d (8), n_a (8), n_steps (3)
-      torch_threads (2)       torch.set_num_threads
+      torch_threads (1)       torch.set_num_threads; 1 by default (2 ran ~5x slower on shared CPUs, bench/)
       device ("auto")         "auto" → cuda when available, else cpu
     """
 
@@ -50,7 +50,7 @@ class TabNetBackend(Backend):
         from pytorch_tabnet.callbacks import Callback
         from pytorch_tabnet.tab_model import TabNetClassifier
 
-        torch.set_num_threads(int(self.param("torch_threads", 2)))
+        torch.set_num_threads(int(self.param("torch_threads", 1)))
         self.check_stop("before training")
         X_train, X_val = np.asarray(X_train, dtype=np.float32), np.asarray(X_val, dtype=np.float32)
         y_train, y_val = np.asarray(y_train, dtype=np.int64), np.asarray(y_val, dtype=np.int64)

@@ -2,7 +2,7 @@ import numpy as np
 import optuna
 import pytest
 
-from training.ml.backends.lightgbm_backend import SEARCH_SPACE
+from training.ml.backends.lightgbm_backend import SEARCH_SPACE, LightGBMBackend
 from training.ml.errors import TrainingCancelled
 
 from .conftest import PROFILE, build, split
@@ -11,10 +11,10 @@ pytestmark = pytest.mark.slow
 
 
 def test_library_kwargs_map_the_profile_section():
-    backend = build("lightgbm", reg={"reg_alpha": 0.4, "reg_lambda": 1.5})
+    backend = LightGBMBackend({"reg_alpha": 0.4, "reg_lambda": 1.5})
     assert backend.library_kwargs() == {"reg_alpha": 0.4, "reg_lambda": 1.5}
     params = backend.train_params({"learning_rate": 0.1, "num_leaves": 31})
-    assert params["deterministic"] is True and params["force_row_wise"] is True and params["num_threads"] == 2
+    assert params["deterministic"] is True and params["force_row_wise"] is True and params["num_threads"] == 1
 
 
 def test_booster_gets_fixed_profile_values_and_optuna_never_searches_them(fitted, tmp_path):
@@ -68,3 +68,13 @@ def test_a_class_absent_from_training_still_gives_three_columns():
     proba = build("lightgbm", params={"n_trials": 1}).fit(X_train[keep], y_train[keep], X_val, y_val).predict_proba(X_test)
     assert proba.shape == (len(X_test), 3)
     assert proba[:, 1].max() < proba[:, [0, 2]].max()
+
+
+def test_search_space_can_be_narrowed_but_not_extended_to_regularization():
+    X_train, y_train, X_val, y_val, _, _ = split("lightgbm")
+    backend = build("lightgbm", params={"n_trials": 2, "search_space": {"n_estimators": [50, 60]}})
+    backend.fit(X_train, y_train, X_val, y_val)
+    assert all(50 <= t.params["n_estimators"] <= 60 for t in backend.study.trials)
+    assert backend.library_params["search_space"]["num_leaves"] == list(SEARCH_SPACE["num_leaves"])
+    with pytest.raises(ValueError, match="reg_alpha"):
+        build("lightgbm", params={"search_space": {"reg_alpha": [0, 1]}}).search_space()
