@@ -40,6 +40,8 @@ class _KerasBackend(Backend):
       epochs (30), batch_size (64), patience (5)      early stopping on val_loss, best weights restored
       learning_rate (1e-3)                             Adam
       intra_op_threads (2), inter_op_threads (1)       TensorFlow thread pools, fixed once per process
+      lookback                                         accepted but not read: the window length is X.shape[1]
+    Per-epoch ``history`` train_loss/val_loss are Keras' ``loss``/``val_loss`` (penalty included).
     """
 
     config_section = "tensorflow"

@@ -32,7 +32,8 @@ class LightGBMBackend(Backend):
                                     threads spin and 2 threads ran up to 7x slower than 1 (bench/)
       early_stopping_rounds (20)    patience in boosting rounds, in trials and in the refit
       optuna_storage (None)         SQLAlchemy URL of Optuna's RDB storage; None keeps the study in memory
-      study_name (None)             study name in that storage (loaded if it exists); None lets Optuna name it
+      study_name (None)             study name in that storage; an existing study is resumed (its earlier trials
+                                    count toward best_params), so give each fit its own name; None: Optuna names it
       optuna_timeout (None)         seconds for the whole study, None for no limit
       pruner_warmup_steps (10)      boosting rounds before MedianPruner may prune a trial
       pruner_startup_trials (2)     completed trials before pruning starts
