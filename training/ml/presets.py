@@ -52,13 +52,13 @@ PRESETS: dict[str, dict] = {
         "label_k": 0.3,
         "plots": True,
         "models": {
-            "lightgbm": {"n_trials": 4, "early_stopping_rounds": 15},
+            "lightgbm": {"n_trials": 10, "early_stopping_rounds": 20},
             "logreg": {"max_iter": 500},
-            "lstm": {"epochs": 6, "batch_size": 128, "patience": 2, "lstm_units": 16, "dense_units": 8},
-            "transformer": {"epochs": 6, "batch_size": 128, "patience": 2, "d_model": 16, "num_heads": 2,
+            "lstm": {"epochs": 30, "batch_size": 64, "patience": 5, "lstm_units": 32, "dense_units": 16},
+            "transformer": {"epochs": 25, "batch_size": 64, "patience": 5, "d_model": 16, "num_heads": 2,
                             "ff_dim": 32},
-            "tabnet": {"max_epochs": 5, "patience": 2, "batch_size": 1024, "virtual_batch_size": 256,
-                       "n_d": 8, "n_a": 8, "n_steps": 3},
+            "tabnet": {"max_epochs": 40, "patience": 6, "batch_size": 256, "virtual_batch_size": 128,
+                       "n_d": 16, "n_a": 16, "n_steps": 3},
         },
     },
     "full": {

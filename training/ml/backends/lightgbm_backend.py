@@ -78,9 +78,11 @@ class LightGBMBackend(Backend):
                                      verbose=False)
         started = time.perf_counter()
         valid_sets, valid_names = ([train_set, val_set], ["train", "val"]) if with_train_curve else ([val_set], ["val"])
-        booster = lgb.train(params, train_set, num_boost_round=int(hyper["n_estimators"]), valid_sets=valid_sets,
-                            valid_names=valid_names, callbacks=[stopper, *extra_callbacks])
-        self.fit_seconds += time.perf_counter() - started
+        try:  # a pruned trial leaves lgb.train by exception; its boosting time still counts
+            booster = lgb.train(params, train_set, num_boost_round=int(hyper["n_estimators"]), valid_sets=valid_sets,
+                                valid_names=valid_names, callbacks=[stopper, *extra_callbacks])
+        finally:
+            self.fit_seconds += time.perf_counter() - started
         return booster, params
 
     def fit(self, X_train, y_train, X_val, y_val) -> "LightGBMBackend":
