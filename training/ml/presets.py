@@ -1,9 +1,10 @@
 """Run presets: how much data, how many folds, epochs and trials.
 
 - ``smoke`` — for tests: the most recent 3,000 bars, 2 walk-forward folds, 3 Optuna trials for LightGBM,
-  2-3 epochs for the Keras models and TabNet. The whole run takes well under a minute on 2 cores.
-- ``quick`` — the demo default: the whole offline sample (~17.5k hourly bars), 3 folds, 4 Optuna trials, up to
-  6 Keras epochs and 5 TabNet epochs with early stopping. Aim: ≤ 240 s on 2 cores.
+  2-3 epochs for the Keras models and TabNet. Measured ~15 s on 2 cores (aim ≤ 60 s).
+- ``quick`` — the demo default: the whole offline sample (~17.5k hourly bars), 3 folds, 10 Optuna trials, up to
+  30 (LSTM) / 25 (Transformer) Keras epochs and 40 TabNet epochs, all with early stopping. Measured ~90 s on
+  2 cores (aim ≤ 240 s).
 - ``full`` — for real use: all rows, 5 folds, 40 Optuna trials, up to 60 epochs with patience 8.
 
 Common keys: ``max_rows`` (most recent rows kept, ``None`` = all), ``n_folds``, ``test_fraction``,
