@@ -5,9 +5,11 @@ is put in the environment so subprocesses started by the tests inherit the same 
 """
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
-os.environ.setdefault("ARTIFACTS_DIR", tempfile.mkdtemp(prefix="ares-test-artifacts-"))
+if "ARTIFACTS_DIR" not in os.environ:
+    os.environ["ARTIFACTS_DIR"] = tempfile.mkdtemp(prefix="ares-test-artifacts-")
 
 from .settings import *  # noqa: E402,F401,F403
 
