@@ -24,8 +24,11 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 
 # Installs, migrates, creates the admin login, loads the default profile and the offline sample, starts
 # Redis when none answers, one Celery worker and the web server; Ctrl-C stops all it started.
+# Local mode: plain HTTP on 127.0.0.1 (HTTPS=0 unless exported) and DEBUG off, with a secret key
+# generated once in var/secret-key (SECRET_KEY from the environment or .env wins when set).
 run: install
-	$(PY) manage.py run_app
+	@mkdir -p var && if [ ! -s var/secret-key ]; then (umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret-key); fi
+	SECRET_KEY_FILE="$${SECRET_KEY_FILE:-$(CURDIR)/var/secret-key}" HTTPS="$${HTTPS:-0}" $(PY) manage.py run_app
 
 # One Celery worker for both queues (more workers on other machines: see the README).
 worker: install
