@@ -10,7 +10,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# ENV_FILE: another file than .env (the tests point it at an empty file); variables already set win.
+environ.Env.read_env(os.environ.get("ENV_FILE") or BASE_DIR / ".env", overwrite=False)
 
 # --- Core -----------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
@@ -79,8 +80,10 @@ try:
     DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{SQLITE_DEFAULT_PATH}")}
 except (ImproperlyConfigured, ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
-if not DATABASES["default"].get("ENGINE"):
+if not str(DATABASES["default"].get("ENGINE", "")).startswith("django."):
     raise ImproperlyConfigured("DATABASE_URL has an unknown scheme; use postgres://, sqlite:///…")
+if not DATABASES["default"].get("NAME"):
+    raise ImproperlyConfigured("DATABASE_URL names no database; e.g. postgres://user:pass@host:5432/dbname")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] not in ("", ":memory:"):
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -145,6 +148,9 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"
+# check --deploy: SAMEORIGIN is deliberate (pages may frame the app's own plots and reports), and HSTS
+# preloading is an irreversible opt-in for the domain's owner (SECURE_HSTS_PRELOAD=1 turns it on).
+SILENCED_SYSTEM_CHECKS = ["security.W019", "security.W021"]
 # /healthz is probed over plain HTTP by load balancers and by `make run`.
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 
