@@ -38,13 +38,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--state-dir", default=str(Path(settings.BASE_DIR) / "var"),
+                            help="where the generated admin credentials and the embedded Redis's files go")
 
     def say(self, message: str) -> None:
         self.stdout.write(message)
         self.stdout.flush()
 
-    def handle(self, *args, port: int, **options):
-        var_dir = Path(settings.BASE_DIR) / "var"
+    def handle(self, *args, port: int, state_dir: str, **options):
+        var_dir = Path(state_dir)
         supervisor = Supervisor()
         redis_server = None
         signal.signal(signal.SIGTERM, _raise_stop)
