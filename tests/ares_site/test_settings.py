@@ -140,3 +140,20 @@ def test_only_the_two_deliberate_deploy_checks_are_silenced():
     from django.conf import settings
 
     assert settings.SILENCED_SYSTEM_CHECKS == ["security.W019", "security.W021"]
+
+
+def test_env_example_documents_every_variable_read_and_loads_as_is(tmp_path):
+    import re
+
+    example = (REPO_ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, flags=re.MULTILINE))
+    sources = [REPO_ROOT / "ares_site" / "settings.py", REPO_ROOT / "training" / "management" / "commands" / "run_app.py"]
+    read = set()
+    for source in sources:
+        read |= set(re.findall(r'env\.\w+\("([A-Z][A-Z0-9_]+)"', source.read_text()))
+        read |= set(re.findall(r'os\.environ\.get\("([A-Z][A-Z0-9_]+)"', source.read_text()))
+    read -= {"DJANGO_SETTINGS_MODULE"}
+    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ADMIN_PASSWORD", "PORT"} <= read
+    assert read - documented == set()
+    values = load(REPO_ROOT / ".env.example")
+    assert values["DEBUG"] is False and values["SECRET_KEY"] == "change-me-to-a-long-random-string"

@@ -73,7 +73,6 @@ class Command(BaseCommand):
             redis_server = redis_ensure(url=settings.CELERY_BROKER_URL, directory=var_dir / "redis", say=self.say)
 
             env = dict(os.environ)
-            env.setdefault("DJANGO_SETTINGS_MODULE", os.environ.get("DJANGO_SETTINGS_MODULE", "ares_site.settings"))
             env["PYTHONUNBUFFERED"] = "1"
             supervisor.start("celery worker", worker_command(), env=env, cwd=settings.BASE_DIR)
             supervisor.start("web server", web_command(port=port), env=env, cwd=settings.BASE_DIR)
