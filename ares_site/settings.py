@@ -197,6 +197,10 @@ CONFIG = {
     },
 }
 
+# --- Market data --------------------------------------------------------------------------------
+# Base URL of Binance's public REST API for `manage.py fetch_klines` (tests point it at a local server).
+BINANCE_API_URL = env.str("BINANCE_API_URL", default="https://api.binance.com")
+
 # --- Logging --------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -1,1 +1,3 @@
 """Admin classes, one module per area; each action calls one service."""
+from . import market_data  # noqa
+from . import profiles  # noqa

@@ -11,7 +11,15 @@ class MarketDataset(models.Model):
     first_open_time = models.DateTimeField(null=True, blank=True)
     last_open_time = models.DateTimeField(null=True, blank=True)
     row_count = models.PositiveIntegerField(default=0)
-    gaps = models.JSONField(default=list, blank=True)
+    gaps = models.JSONField(
+        default=list, blank=True, help_text="Holes in the series: [{after, before, missing}], the first 1000."
+    )
+    gap_count = models.PositiveIntegerField(default=0)
+    largest_gap = models.PositiveIntegerField(default=0, help_text="Missing candles in the largest gap.")
+    is_sample = models.BooleanField(
+        default=False,
+        help_text="Holds the bundled offline sample; the first real import or fetch replaces it.",
+    )
     fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -8,6 +8,8 @@ and ``predict_proba`` returns an ``(n, 3)`` array for the classes down=0, flat=1
 from __future__ import annotations
 
 import importlib
+import json
+from pathlib import Path
 from typing import Callable, ClassVar
 
 import numpy as np
@@ -44,6 +46,10 @@ class Backend:
         self.library_params: dict = {}  # exactly what was passed to the library, regularization included
 
     # --- to implement -------------------------------------------------------------------------------
+    def library_kwargs(self) -> dict:
+        """The regularization section mapped to the library's own argument names (no fitting, no imports)."""
+        raise NotImplementedError
+
     def fit(self, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray) -> "Backend":
         raise NotImplementedError
 
@@ -71,9 +77,58 @@ class Backend:
             raise BackendNotFitted(f"{self.key}: predict_proba called before fit (or load).")
         return self._predict_proba(X)
 
+    def check_stop(self, where: str) -> None:
+        if self.should_stop():
+            from training.ml.errors import TrainingCancelled
+
+            raise TrainingCancelled(f"{self.key}: cancelled {where}.")
+
+    def param(self, name: str, default):
+        value = self.params.get(name)
+        return default if value is None else value
+
+    def _write_meta(self, directory, extra: dict | None = None) -> str:
+        name = f"{self.key}.json"
+        meta = {"key": self.key, "seed": self.seed, "reg": self.reg, "params": self.params,
+                "library_params": self.library_params, "history": self.history,
+                "fit_seconds": self.fit_seconds, **(extra or {})}
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        (Path(directory) / name).write_text(json.dumps(meta, indent=2, sort_keys=True, default=_json_default))
+        return name
+
+    @classmethod
+    def _from_meta(cls, directory, reg: dict, params: dict | None) -> tuple["Backend", dict]:
+        meta = json.loads((Path(directory) / f"{cls.key}.json").read_text())
+        backend = cls(reg, params=meta["params"] if params is None else params, seed=meta["seed"])
+        backend.library_params = meta["library_params"]
+        backend.history = meta["history"]
+        backend.fit_seconds = meta["fit_seconds"]
+        return backend, meta
+
     def describe(self) -> dict:
         return {"key": self.key, "config_section": self.config_section, "regularization": self.reg,
                 "library_params": self.library_params}
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
+    raise TypeError(f"Not JSON serializable: {type(value).__name__}")
+
+
+def expand_proba(proba: np.ndarray, classes) -> np.ndarray:
+    """Place a library's per-class columns (for the classes it saw in training) into the fixed 3 columns."""
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim == 1:  # binary boosters return P(second class) only
+        proba = np.column_stack([1.0 - proba, proba])
+    out = np.zeros((proba.shape[0], N_CLASSES), dtype=np.float64)
+    for column, label in enumerate(classes):
+        out[:, int(label)] = proba[:, column]
+    return out
 
 
 _REGISTRY: dict[str, str] = {}

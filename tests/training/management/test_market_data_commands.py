@@ -1,0 +1,61 @@
+import time
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+
+from tests.training.market_data_files import csv_text, zipped
+from training.models import Candle, MarketDataset
+
+pytestmark = pytest.mark.django_db
+
+
+def test_import_klines_prints_the_report(tmp_path):
+    path = tmp_path / "BTCUSDT-1h-2024-01-01.zip"
+    path.write_bytes(zipped(csv_text(unit="us")))
+    out = StringIO()
+    call_command("import_klines", str(path), "--symbol", "BTCUSDT", "--exchange", "BINANCE", "--interval", "1h",
+                 stdout=out)
+    text = out.getvalue()
+    assert "Imported BTCUSDT-1h-2024-01-01.zip into BINANCE:BTCUSDT 1h" in text
+    assert "rows read: 6" in text and "stored: 6" in text and "gaps: 0" in text
+    assert Candle.objects.count() == 6
+
+
+def test_import_klines_fails_with_the_messages(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(csv_text().replace("42554.57000000", "42000.00000000"))
+    with pytest.raises(CommandError) as caught:
+        call_command("import_klines", str(path), "--symbol", "BTCUSDT", "--interval", "1h")
+    assert str(caught.value) == (
+        "Import refused, nothing was stored:\nbad.csv: line 1, column high: high 42000.0 is below low 42261.02"
+    )
+    assert not MarketDataset.objects.exists()
+
+
+def test_fetch_klines_without_network_fails_fast(closed_port_url):
+    started = time.perf_counter()
+    with override_settings(BINANCE_API_URL=closed_port_url):
+        with pytest.raises(CommandError, match=r"Cannot reach Binance at http://127\.0\.0\.1:\d+/api/v3/klines"):
+            call_command("fetch_klines", "BTCUSDT", "--interval", "1h", "--start", "2024-01-01")
+    assert time.perf_counter() - started < 5 and not MarketDataset.objects.exists()
+
+
+def test_fetch_klines_stores_from_the_configured_url(binance_server):
+    out = StringIO()
+    with override_settings(BINANCE_API_URL=binance_server.url):
+        call_command("fetch_klines", "BTCUSDT", "--interval", "1h", "--start", "2017-07-01T11:00",
+                     "--end", "2017-07-02", stdout=out)
+    assert "stored: 14" in out.getvalue()
+    assert MarketDataset.objects.get().row_count == 14
+
+
+def test_load_sample_data_is_idempotent():
+    out = StringIO()
+    call_command("load_sample_data", stdout=out)
+    call_command("load_sample_data", stdout=out)
+    assert "Loaded the offline sample into BINANCE:BTCUSDT 1h." in out.getvalue()
+    assert "already loaded" in out.getvalue()
+    assert Candle.objects.count() == 17_583

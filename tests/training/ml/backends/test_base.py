@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+from training.ml.backends.base import BackendNotFitted, expand_proba, get_backend, registered_backends
+
+from .conftest import PROFILE, SMALL_PARAMS, split
+
+KEYS = ["lightgbm", "lstm", "transformer", "logreg", "tabnet"]
+
+
+def test_registry_holds_every_backend():
+    assert sorted(registered_backends()) == sorted(KEYS)
+    assert sorted(SMALL_PARAMS) == sorted(KEYS)
+
+
+def test_unknown_key_lists_known_backends():
+    with pytest.raises(KeyError) as raised:
+        get_backend("xgboost")
+    for key in KEYS:
+        assert key in str(raised.value)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_predict_before_fit_raises(key):
+    cls = get_backend(key)
+    backend = cls(PROFILE[cls.config_section], params=SMALL_PARAMS[key])
+    X = split(key)[4]
+    with pytest.raises(BackendNotFitted, match=key):
+        backend.predict_proba(X)
+
+
+def test_expand_proba_places_columns_by_class_label():
+    out = expand_proba(np.array([[0.3, 0.7], [0.9, 0.1]]), [0, 2])
+    np.testing.assert_array_equal(out, [[0.3, 0.0, 0.7], [0.9, 0.0, 0.1]])
+    binary = expand_proba(np.array([0.25]), [1, 2])
+    np.testing.assert_array_equal(binary, [[0.0, 0.75, 0.25]])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", KEYS)
+def test_fit_predict_save_load_round_trip(key, fitted, tmp_path):
+    backend, X_test = fitted(key)
+    proba = backend.predict_proba(X_test)
+    assert proba.shape == (len(X_test), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    assert np.all(proba >= 0)
+    assert backend.fit_seconds > 0
+    assert backend.history == {} or len(backend.history["train_loss"]) == len(backend.history["val_loss"]) > 0
+    importance = backend.feature_importance()
+    assert importance is None or len(importance) == X_test.shape[-1]
+
+    files = backend.save(tmp_path)
+    assert files and all((tmp_path / name).is_file() for name in files)
+    loaded = type(backend).load(tmp_path, PROFILE[backend.config_section])
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), proba)
+    assert loaded.library_params == backend.library_params
+    assert loaded.evidence() == backend.evidence()

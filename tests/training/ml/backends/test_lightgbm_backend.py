@@ -1,0 +1,80 @@
+import numpy as np
+import optuna
+import pytest
+
+from training.ml.backends.lightgbm_backend import SEARCH_SPACE, LightGBMBackend
+from training.ml.errors import TrainingCancelled
+
+from .conftest import PROFILE, build, split
+
+pytestmark = pytest.mark.slow
+
+
+def test_library_kwargs_map_the_profile_section():
+    backend = LightGBMBackend({"reg_alpha": 0.4, "reg_lambda": 1.5})
+    assert backend.library_kwargs() == {"reg_alpha": 0.4, "reg_lambda": 1.5}
+    params = backend.train_params({"learning_rate": 0.1, "num_leaves": 31})
+    assert params["deterministic"] is True and params["force_row_wise"] is True and params["num_threads"] == 1
+
+
+def test_booster_gets_fixed_profile_values_and_optuna_never_searches_them(fitted, tmp_path):
+    backend, _ = fitted("lightgbm")
+    section = PROFILE["lightgbm"]
+    assert backend.model.params["reg_alpha"] == section["reg_alpha"]
+    assert backend.model.params["reg_lambda"] == section["reg_lambda"]
+    trials = backend.study.trials
+    assert len(trials) == 3
+    for trial in trials:
+        assert set(trial.params) == set(SEARCH_SPACE)
+        assert trial.user_attrs["reg_alpha"] == section["reg_alpha"]
+        assert trial.user_attrs["reg_lambda"] == section["reg_lambda"]
+    assert backend.evidence()["best_params"] == backend.study.best_params
+    assert sum(backend.evidence()["n_trials"].values()) == 3
+
+    backend.save(tmp_path)
+    text = (tmp_path / "lightgbm_model.txt").read_text()
+    assert f"[lambda_l1: {section['reg_alpha']:g}]" in text
+    assert f"[lambda_l2: {section['reg_lambda']:g}]" in text
+
+
+def test_same_seed_repeats_probabilities_exactly():
+    X_train, y_train, X_val, y_val, X_test, _ = split("lightgbm")
+    first = build("lightgbm", seed=7).fit(X_train, y_train, X_val, y_val).predict_proba(X_test)
+    second = build("lightgbm", seed=7).fit(X_train, y_train, X_val, y_val).predict_proba(X_test)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_study_is_stored_in_the_given_storage_and_should_stop_cancels_between_trials(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    calls = []
+
+    def should_stop():
+        calls.append(1)
+        return len(calls) >= 2  # first check is before tuning, the second after trial 1
+
+    backend = build("lightgbm", params={"n_trials": 5, "optuna_storage": storage, "study_name": "cancel-me"},
+                    should_stop=should_stop)
+    X_train, y_train, X_val, y_val, _, _ = split("lightgbm")
+    with pytest.raises(TrainingCancelled, match="between Optuna trials"):
+        backend.fit(X_train, y_train, X_val, y_val)
+    study = optuna.load_study(study_name="cancel-me", storage=storage)
+    assert len(study.trials) == 1
+    assert backend.model is None
+
+
+def test_a_class_absent_from_training_still_gives_three_columns():
+    X_train, y_train, X_val, y_val, X_test, _ = split("lightgbm")
+    keep = y_train != 1
+    proba = build("lightgbm", params={"n_trials": 1}).fit(X_train[keep], y_train[keep], X_val, y_val).predict_proba(X_test)
+    assert proba.shape == (len(X_test), 3)
+    assert proba[:, 1].max() < proba[:, [0, 2]].max()
+
+
+def test_search_space_can_be_narrowed_but_not_extended_to_regularization():
+    X_train, y_train, X_val, y_val, _, _ = split("lightgbm")
+    backend = build("lightgbm", params={"n_trials": 2, "search_space": {"n_estimators": [50, 60]}})
+    backend.fit(X_train, y_train, X_val, y_val)
+    assert all(50 <= t.params["n_estimators"] <= 60 for t in backend.study.trials)
+    assert backend.library_params["search_space"]["num_leaves"] == list(SEARCH_SPACE["num_leaves"])
+    with pytest.raises(ValueError, match="reg_alpha"):
+        build("lightgbm", params={"search_space": {"reg_alpha": [0, 1]}}).search_space()

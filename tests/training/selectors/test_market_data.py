@@ -1,0 +1,64 @@
+import time
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.training.market_data_files import csv_text, lines
+from training.selectors.market_data import (
+    DATASET_NOT_FOUND,
+    NO_DATASETS,
+    FRAME_COLUMNS,
+    DatasetNotFound,
+    dataset_candles_frame,
+    dataset_get,
+    datasets_available,
+)
+from training.services.market_data import dataset_import_file, dataset_load_sample
+
+pytestmark = pytest.mark.django_db
+UTC = timezone.utc
+
+
+def test_frame_columns_dtypes_and_order():
+    shuffled = "\n".join(lines()[i] for i in (5, 0, 3, 1, 2, 4)) + "\n"
+    report = dataset_import_file(path_or_file=shuffled.encode(), name="s.csv", symbol="BTCUSDT", interval="1h")
+    frame = dataset_candles_frame(report.dataset)
+    assert list(frame.columns) == FRAME_COLUMNS and frame.shape == (6, 8)
+    assert str(frame["open_time"].dtype) == "datetime64[ns, UTC]"
+    assert all(frame[c].dtype == np.float64 for c in FRAME_COLUMNS[1:])
+    assert frame["open_time"].is_monotonic_increasing and frame["open_time"].is_unique
+    assert frame["open_time"].iloc[0] == pd.Timestamp("2024-01-01 00:00", tz="UTC")
+    assert frame["close"].tolist()[:2] == [42475.23, 42613.56] and frame["trades"].iloc[0] == 47134
+    part = dataset_candles_frame(report.dataset, start=datetime(2024, 1, 1, 2, tzinfo=UTC),
+                                 end=datetime(2024, 1, 1, 3, tzinfo=UTC))
+    assert part["open_time"].dt.hour.tolist() == [2, 3]
+
+
+def test_sample_frame_is_fast_and_unknowns_are_nan():
+    dataset_load_sample()
+    dataset = dataset_get("BTCUSDT", "BINANCE", "1h")
+    started = time.perf_counter()
+    frame = dataset_candles_frame(dataset)
+    assert time.perf_counter() - started < 1.0
+    assert len(frame) == 17_583 and frame["trades"].isna().all() and frame["quote_volume"].notna().all()
+
+
+def test_unknown_dataset_names_the_existing_ones():
+    with pytest.raises(DatasetNotFound) as caught:
+        dataset_get("BTCUSDT")
+    assert str(caught.value) == DATASET_NOT_FOUND.format(
+        exchange="BINANCE", symbol="BTCUSDT", interval="1h", available=NO_DATASETS
+    )
+    dataset_import_file(path_or_file=csv_text().encode(), name="a.csv", symbol="ETHUSDT", interval="1h")
+    dataset_load_sample()
+    with pytest.raises(DatasetNotFound) as caught:
+        dataset_get("SOLUSDT", "BINANCE", "1h")
+    message = str(caught.value)
+    assert message.startswith("No market data for BINANCE:SOLUSDT 1h. Datasets that exist: ")
+    assert "BINANCE:BTCUSDT 1h (17583 candles, 2017-07-01 11:00 to 2019-07-04 01:00, offline sample)" in message
+    assert "BINANCE:ETHUSDT 1h (6 candles, 2024-01-01 00:00 to 2024-01-01 05:00)" in message
+    with pytest.raises(DatasetNotFound, match="No market data for BINANCE:BTCUSDT 4h"):
+        dataset_get("BTCUSDT", "BINANCE", "4h")
+    assert [str(d) for d in datasets_available()] == ["BINANCE:BTCUSDT 1h", "BINANCE:ETHUSDT 1h"]

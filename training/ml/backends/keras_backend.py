@@ -1,0 +1,227 @@
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .base import N_CLASSES, Backend
+
+_THREADS_SET: tuple[int, int] | None = None
+
+
+def _tensorflow(intra: int, inter: int, log):
+    """Import TensorFlow and Keras, limiting TF's thread pools the first time (later calls cannot change them)."""
+    global _THREADS_SET
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+    import tensorflow as tf
+
+    if _THREADS_SET is None:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(intra)
+            tf.config.threading.set_inter_op_parallelism_threads(inter)
+            _THREADS_SET = (intra, inter)
+        except RuntimeError as exc:  # TF already initialized by someone else in this process
+            _THREADS_SET = (tf.config.threading.get_intra_op_parallelism_threads(),
+                            tf.config.threading.get_inter_op_parallelism_threads())
+            log(f"TensorFlow threads already fixed at intra={_THREADS_SET[0]}, inter={_THREADS_SET[1]}: {exc}")
+    elif _THREADS_SET != (intra, inter):
+        log(f"TensorFlow threads stay at intra={_THREADS_SET[0]}, inter={_THREADS_SET[1]} (set once per process)")
+    return keras, tf
+
+
+class _KerasBackend(Backend):
+    """Shared fit/predict/save for the Keras sequence models (X is (n, lookback, features) float32).
+
+    params keys read by both (default):
+      epochs (30), batch_size (64), patience (5)      early stopping on val_loss, best weights restored
+      learning_rate (1e-3)                             Adam
+      intra_op_threads (2), inter_op_threads (1)       TensorFlow thread pools, fixed once per process
+      lookback                                         accepted but not read: the window length is X.shape[1]
+    Per-epoch ``history`` train_loss/val_loss are Keras' ``loss``/``val_loss`` (penalty included).
+    """
+
+    config_section = "tensorflow"
+    input_kind = "sequence"
+
+    def library_kwargs(self) -> dict:
+        return {"l1": float(self.reg["l1_reg"]), "l2": float(self.reg["l2_reg"]),
+                "dropout_rate": float(self.reg["dropout_rate"])}
+
+    def regularizer(self, keras):
+        kw = self.library_kwargs()
+        return keras.regularizers.L1L2(l1=kw["l1"], l2=kw["l2"])
+
+    def build(self, keras, input_shape: tuple[int, int]):
+        raise NotImplementedError
+
+    def architecture(self) -> dict:
+        raise NotImplementedError
+
+    def _keras(self):
+        return _tensorflow(int(self.param("intra_op_threads", 2)), int(self.param("inter_op_threads", 1)), self.log)
+
+    def fit(self, X_train, y_train, X_val, y_val) -> "_KerasBackend":
+        keras, _ = self._keras()
+        self.check_stop("before training")
+        X_train, X_val = np.asarray(X_train, dtype=np.float32), np.asarray(X_val, dtype=np.float32)
+        y_train, y_val = np.asarray(y_train, dtype=np.int64), np.asarray(y_val, dtype=np.int64)
+        keras.utils.set_random_seed(int(self.seed))
+        model = self.build(keras, X_train.shape[1:])
+        learning_rate = float(self.param("learning_rate", 1e-3))
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                      loss="sparse_categorical_crossentropy")
+        backend = self
+
+        class StopCheck(keras.callbacks.Callback):
+            cancelled = False
+
+            def on_epoch_end(self, epoch, logs=None):
+                if backend.should_stop():
+                    StopCheck.cancelled = True
+                    self.model.stop_training = True
+
+        epochs, batch_size, patience = (int(self.param("epochs", 30)), int(self.param("batch_size", 64)),
+                                        int(self.param("patience", 5)))
+        early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+        started = time.perf_counter()
+        fitted = model.fit(X_train, y_train, validation_data=(X_val, y_val), epochs=epochs, batch_size=batch_size,
+                           shuffle=True, verbose=0, callbacks=[early, StopCheck()])
+        self.fit_seconds = time.perf_counter() - started
+        self.history = {"train_loss": [float(v) for v in fitted.history["loss"]],
+                        "val_loss": [float(v) for v in fitted.history["val_loss"]]}
+        if StopCheck.cancelled:
+            self.check_stop(f"between epochs (after epoch {len(self.history['train_loss'])})")
+        self.model = model
+        self.library_params = {**self.library_kwargs(), "kernel_regularizer": "L1L2", "recurrent_regularizer":
+                               "L1L2" if self.key == "lstm" else None, **self.architecture(),
+                               "epochs": epochs, "epochs_run": len(self.history["train_loss"]),
+                               "best_epoch": int(np.argmin(self.history["val_loss"])) + 1,
+                               "batch_size": batch_size, "patience": patience, "learning_rate": learning_rate,
+                               "seed": int(self.seed)}
+        self._evidence = self._measure(keras, X_train, y_train)
+        return self
+
+    def _measure(self, keras, X_train, y_train) -> dict:
+        penalty = float(sum(float(keras.ops.convert_to_numpy(loss)) for loss in self.model.losses))
+        proba = np.clip(self._predict_proba(X_train), 1e-7, 1.0)
+        data_loss = float(-np.mean(np.log(proba[np.arange(len(y_train)), y_train])))
+        return {"regularization_penalty": penalty, "train_data_loss": data_loss,
+                "penalty_share_of_loss": penalty / (penalty + data_loss) if penalty + data_loss > 0 else 0.0,
+                "regularizers": self.layer_regularizers(), "dropout_rates": self.dropout_rates()}
+
+    def layer_regularizers(self) -> dict:
+        """Per layer, the regularizers' l1/l2 numbers read back from the built model."""
+        found = {}
+        for layer in self.model._flatten_layers(include_self=False):
+            for attr in ("kernel_regularizer", "recurrent_regularizer"):
+                regularizer = getattr(layer, attr, None)
+                if regularizer is not None:
+                    config = regularizer.get_config()
+                    found[f"{layer.name}.{attr}"] = {"l1": float(config.get("l1", 0.0)),
+                                                     "l2": float(config.get("l2", 0.0))}
+        return found
+
+    def dropout_rates(self) -> dict:
+        rates = {}
+        for layer in self.model._flatten_layers(include_self=False):
+            if layer.__class__.__name__ == "Dropout":
+                rates[layer.name] = float(layer.rate)
+            elif layer.__class__.__name__ == "MultiHeadAttention":
+                rates[f"{layer.name}.attention_dropout"] = float(layer.dropout)
+        return rates
+
+    def evidence(self) -> dict:
+        return dict(getattr(self, "_evidence", {}))
+
+    def _predict_proba(self, X):
+        proba = self.model.predict(np.asarray(X, dtype=np.float32), batch_size=256, verbose=0)
+        return np.asarray(proba, dtype=np.float64)
+
+    def save(self, directory) -> list[str]:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        name = f"{self.key}.keras"
+        self.model.save(str(Path(directory) / name))
+        return [name, self._write_meta(directory, {"evidence": self.evidence()})]
+
+    @classmethod
+    def load(cls, directory, reg, params=None) -> "_KerasBackend":
+        backend, meta = cls._from_meta(directory, reg, params)
+        keras, _ = backend._keras()
+        backend.model = keras.saving.load_model(str(Path(directory) / f"{cls.key}.keras"))
+        backend._evidence = meta.get("evidence", {})
+        return backend
+
+
+class LSTMBackend(_KerasBackend):
+    """LSTM → Dropout → Dense(relu) → Dropout → Dense(3, softmax).
+
+    ``L1L2(l1=l1_reg, l2=l2_reg)`` is the LSTM's kernel_regularizer and recurrent_regularizer and the
+    kernel_regularizer of both Dense layers; ``Dropout(dropout_rate)`` after the LSTM and the hidden Dense.
+
+    params keys read, besides the shared ones: lstm_units (32), dense_units (16).
+    """
+
+    key = "lstm"
+
+    def architecture(self) -> dict:
+        return {"lstm_units": int(self.param("lstm_units", 32)), "dense_units": int(self.param("dense_units", 16))}
+
+    def build(self, keras, input_shape):
+        layers, arch, rate = keras.layers, self.architecture(), self.library_kwargs()["dropout_rate"]
+        inputs = keras.Input(shape=input_shape)
+        x = layers.LSTM(arch["lstm_units"], kernel_regularizer=self.regularizer(keras),
+                        recurrent_regularizer=self.regularizer(keras), name="lstm")(inputs)
+        x = layers.Dropout(rate, name="dropout_lstm")(x)
+        x = layers.Dense(arch["dense_units"], activation="relu", kernel_regularizer=self.regularizer(keras),
+                         name="dense_hidden")(x)
+        x = layers.Dropout(rate, name="dropout_dense")(x)
+        outputs = layers.Dense(N_CLASSES, activation="softmax", kernel_regularizer=self.regularizer(keras),
+                               name="probabilities")(x)
+        return keras.Model(inputs, outputs, name="lstm_classifier")
+
+
+class TransformerBackend(_KerasBackend):
+    """One Transformer encoder block over the window, built from Keras' own layers (saves/loads as ``.keras``).
+
+    Causal Conv1D(d_model, kernel 3) embeds each step (giving the block local order), then
+    MultiHeadAttention (dropout=dropout_rate) + residual + LayerNormalization, a feed-forward
+    Dense(ff_dim, relu) → Dropout → Dense(d_model) + residual + LayerNormalization, then the mean over the
+    window concatenated with the last step, Dropout, Dense(3, softmax). Every Dense/Conv/attention kernel
+    carries ``L1L2(l1=l1_reg, l2=l2_reg)``.
+
+    params keys read, besides the shared ones: d_model (32), num_heads (2), ff_dim (64).
+    """
+
+    key = "transformer"
+
+    def architecture(self) -> dict:
+        return {"d_model": int(self.param("d_model", 32)), "num_heads": int(self.param("num_heads", 2)),
+                "ff_dim": int(self.param("ff_dim", 64))}
+
+    def build(self, keras, input_shape):
+        layers, arch, rate = keras.layers, self.architecture(), self.library_kwargs()["dropout_rate"]
+        d_model, lookback = arch["d_model"], input_shape[0]
+        inputs = keras.Input(shape=input_shape)
+        x = layers.Conv1D(d_model, 3, padding="causal", kernel_regularizer=self.regularizer(keras),
+                          name="embed")(inputs)
+        attention = layers.MultiHeadAttention(arch["num_heads"], key_dim=max(1, d_model // arch["num_heads"]),
+                                              dropout=rate, kernel_regularizer=self.regularizer(keras),
+                                              name="attention")(x, x)
+        attention = layers.Dropout(rate, name="dropout_attention")(attention)
+        x = layers.LayerNormalization(epsilon=1e-6, name="norm_attention")(layers.Add()([x, attention]))
+        ff = layers.Dense(arch["ff_dim"], activation="relu", kernel_regularizer=self.regularizer(keras),
+                          name="ff_hidden")(x)
+        ff = layers.Dropout(rate, name="dropout_ff")(ff)
+        ff = layers.Dense(d_model, kernel_regularizer=self.regularizer(keras), name="ff_out")(ff)
+        x = layers.LayerNormalization(epsilon=1e-6, name="norm_ff")(layers.Add()([x, ff]))
+        pooled = layers.GlobalAveragePooling1D(name="mean_over_window")(x)
+        last = layers.Flatten(name="last_step")(layers.Cropping1D((lookback - 1, 0), name="crop_last")(x))
+        x = layers.Concatenate(name="pool")([pooled, last])
+        x = layers.Dropout(rate, name="dropout_head")(x)
+        outputs = layers.Dense(N_CLASSES, activation="softmax", kernel_regularizer=self.regularizer(keras),
+                               name="probabilities")(x)
+        return keras.Model(inputs, outputs, name="transformer_classifier")

@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .base import N_CLASSES, Backend
+
+SEARCH_SPACE = {
+    "n_estimators": (50, 500),
+    "learning_rate": (1e-3, 0.2),  # log scale
+    "num_leaves": (20, 300),
+}
+MODEL_FILE = "lightgbm_model.txt"
+
+
+class LightGBMBackend(Backend):
+    """Gradient boosting tuned by Optuna; ``reg_alpha``/``reg_lambda`` are fixed from the profile.
+
+    Uses LightGBM's native ``lightgbm.train`` with ``objective="multiclass", num_class=3`` so the booster
+    always has the three columns, even when a class is absent from the training part (the scikit-learn
+    wrapper would shrink to the classes it saw and reject unseen validation labels).
+
+    Each Optuna trial trains on the training part and is scored by the best ``multi_logloss`` on the
+    (time-ordered, later) validation part; a per-iteration callback reports that loss to the pruner.
+    The best parameters are then refit with early stopping on the validation part.
+
+    params keys read (default):
+      n_trials (20)                 Optuna trials
+      n_jobs (1)                    LightGBM ``num_threads``; 1 by default: with the CPUs shared, OpenMP
+                                    threads spin and 2 threads ran up to 7x slower than 1 (bench/)
+      early_stopping_rounds (20)    patience in boosting rounds, in trials and in the refit
+      optuna_storage (None)         SQLAlchemy URL of Optuna's RDB storage; None keeps the study in memory
+      study_name (None)             study name in that storage; an existing study is resumed (its earlier trials
+                                    count toward best_params), so give each fit its own name; None: Optuna names it
+      optuna_timeout (None)         seconds for the whole study, None for no limit
+      pruner_warmup_steps (10)      boosting rounds before MedianPruner may prune a trial
+      pruner_startup_trials (2)     completed trials before pruning starts
+      report_every (10)             report the validation loss to the pruner every this many rounds (each
+                                    report is a write to the RDB storage, so not every round)
+      search_space (SEARCH_SPACE)   optional narrower bounds, e.g. {"n_estimators": [50, 150]} for a smoke run;
+                                    keys n_estimators / learning_rate / num_leaves, merged over the defaults
+    """
+
+    key = "lightgbm"
+    config_section = "lightgbm"
+
+    def library_kwargs(self) -> dict:
+        return {"reg_alpha": float(self.reg["reg_alpha"]), "reg_lambda": float(self.reg["reg_lambda"])}
+
+    def base_params(self) -> dict:
+        return {
+            "objective": "multiclass",
+            "num_class": N_CLASSES,
+            "metric": "multi_logloss",
+            **self.library_kwargs(),
+            "seed": int(self.seed),
+            "deterministic": True,
+            "force_row_wise": True,
+            "num_threads": int(self.param("n_jobs", 1)),
+            "verbosity": -1,
+        }
+
+    def search_space(self) -> dict:
+        given = self.params.get("search_space") or {}
+        unknown = set(given) - set(SEARCH_SPACE)
+        if unknown:
+            raise ValueError(f"lightgbm: unknown search_space keys {sorted(unknown)}; known: {sorted(SEARCH_SPACE)}")
+        return {**SEARCH_SPACE, **{k: tuple(v) for k, v in given.items()}}
+
+    def train_params(self, hyper: dict) -> dict:
+        return {**self.base_params(), "learning_rate": hyper["learning_rate"], "num_leaves": hyper["num_leaves"]}
+
+    def _train(self, lgb, hyper: dict, train_set, val_set, extra_callbacks=(), with_train_curve=False):
+        params = self.train_params(hyper)
+        stopper = lgb.early_stopping(int(self.param("early_stopping_rounds", 20)), first_metric_only=True,
+                                     verbose=False)
+        started = time.perf_counter()
+        valid_sets, valid_names = ([train_set, val_set], ["train", "val"]) if with_train_curve else ([val_set], ["val"])
+        booster = lgb.train(params, train_set, num_boost_round=int(hyper["n_estimators"]), valid_sets=valid_sets,
+                            valid_names=valid_names, callbacks=[stopper, *extra_callbacks])
+        self.fit_seconds += time.perf_counter() - started
+        return booster, params
+
+    def fit(self, X_train, y_train, X_val, y_val) -> "LightGBMBackend":
+        import lightgbm as lgb
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self.check_stop("before tuning")
+        train_set = lgb.Dataset(np.asarray(X_train, dtype=np.float32), label=np.asarray(y_train), free_raw_data=False)
+        val_set = lgb.Dataset(np.asarray(X_val, dtype=np.float32), label=np.asarray(y_val), reference=train_set,
+                              free_raw_data=False)
+        self.fit_seconds = 0.0
+
+        space = self.search_space()
+        report_every = max(1, int(self.param("report_every", 10)))
+
+        def objective(trial):
+            hyper = {
+                "n_estimators": trial.suggest_int("n_estimators", *space["n_estimators"]),
+                "learning_rate": trial.suggest_float("learning_rate", *space["learning_rate"], log=True),
+                "num_leaves": trial.suggest_int("num_leaves", *space["num_leaves"]),
+            }
+
+            def report(env):
+                if (env.iteration + 1) % report_every:
+                    return
+                trial.report(env.evaluation_result_list[0][2], env.iteration)
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned at round {env.iteration}")
+
+            passed = self.train_params(hyper)
+            trial.set_user_attr("reg_alpha", passed["reg_alpha"])
+            trial.set_user_attr("reg_lambda", passed["reg_lambda"])
+            booster, _ = self._train(lgb, hyper, train_set, val_set, [report])
+            trial.set_user_attr("best_iteration", booster.best_iteration)
+            return booster.best_score["val"]["multi_logloss"]
+
+        def stop_between_trials(study, trial):
+            if self.should_stop():
+                study.stop()
+
+        study = optuna.create_study(
+            direction="minimize",
+            storage=self.params.get("optuna_storage"),
+            study_name=self.params.get("study_name"),
+            load_if_exists=True,
+            sampler=optuna.samplers.TPESampler(seed=self.seed),
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=int(self.param("pruner_startup_trials", 2)),
+                                               n_warmup_steps=int(self.param("pruner_warmup_steps", 10))),
+        )
+        first = len(study.trials)
+        study.optimize(objective, n_trials=int(self.param("n_trials", 20)), timeout=self.params.get("optuna_timeout"),
+                       callbacks=[stop_between_trials], gc_after_trial=False)
+        self.check_stop("between Optuna trials")
+        self.study = study
+        trials = study.trials[first:]
+        self.trial_summary = {state: sum(t.state.name == state for t in trials) for state in ("COMPLETE", "PRUNED", "FAIL")}
+        self.best_params = dict(study.best_params)
+
+        record: dict = {}
+        booster, params = self._train(lgb, self.best_params, train_set, val_set, [lgb.record_evaluation(record)],
+                                      with_train_curve=True)
+        self.model = booster
+        self.best_iteration = booster.best_iteration or booster.current_iteration()
+        self.library_params = {**params, "n_estimators": self.best_params["n_estimators"],
+                               "best_iteration": self.best_iteration,
+                               "search_space": {k: list(v) for k, v in space.items()}}
+        self.history = {"train_loss": [float(v) for v in record["train"]["multi_logloss"]],
+                        "val_loss": [float(v) for v in record["val"]["multi_logloss"]]}
+        return self
+
+    def _predict_proba(self, X):
+        return np.asarray(self.model.predict(np.asarray(X, dtype=np.float32), num_iteration=self.best_iteration),
+                          dtype=np.float64)
+
+    def evidence(self) -> dict:
+        return {"reg_alpha": self.library_params.get("reg_alpha"), "reg_lambda": self.library_params.get("reg_lambda"),
+                "best_params": getattr(self, "best_params", self.library_params.get("best_params")),
+                "n_trials": getattr(self, "trial_summary", self.library_params.get("trials")),
+                "best_iteration": self.library_params.get("best_iteration")}
+
+    def feature_importance(self) -> list[float]:
+        return [float(v) for v in self.model.feature_importance(importance_type="gain", iteration=self.best_iteration)]
+
+    def save(self, directory) -> list[str]:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        self.model.save_model(str(Path(directory) / MODEL_FILE), num_iteration=self.best_iteration)
+        meta = self._write_meta(directory, {"best_params": self.best_params, "trials": self.trial_summary,
+                                            "best_iteration": self.best_iteration})
+        return [MODEL_FILE, meta]
+
+    @classmethod
+    def load(cls, directory, reg, params=None) -> "LightGBMBackend":
+        import lightgbm as lgb
+
+        backend, meta = cls._from_meta(directory, reg, params)
+        backend.model = lgb.Booster(model_file=str(Path(directory) / MODEL_FILE))
+        backend.best_params = meta["best_params"]
+        backend.trial_summary = meta["trials"]
+        backend.best_iteration = meta["best_iteration"]
+        return backend

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .base import Backend, expand_proba
+
+MODEL_STEM = "tabnet_model"
+MASK_ZERO = 1e-6
+
+
+class TabNetBackend(Backend):
+    """pytorch-tabnet's TabNetClassifier with the sparsity penalty and L2 as the optimizer's weight decay.
+
+    ``TabNetClassifier(lambda_sparse=…, optimizer_fn=torch.optim.Adam,
+    optimizer_params={"lr": learning_rate, "weight_decay": lambda_l2}, seed=seed, device_name=…)``;
+    pytorch-tabnet 4.1 has no L2 argument of its own. Early stopping on the time-ordered validation part
+    (eval metric logloss). Validation rows whose class never occurs in the training part cannot be scored by
+    TabNet; they are left out of the early-stopping set and counted in the evidence.
+
+    params keys read (default):
+      max_epochs (30), patience (5), batch_size (256), virtual_batch_size (128)
+      learning_rate (0.02), n_d (8), n_a (8), n_steps (3)
+      torch_threads (1)       torch.set_num_threads; 1 by default (2 ran ~5x slower on shared CPUs, bench/)
+      device ("auto")         "auto" → cuda when available, else cpu
+    """
+
+    key = "tabnet"
+    config_section = "tabnet"
+
+    def library_kwargs(self) -> dict:
+        return {"lambda_sparse": float(self.reg["lambda_sparse"]),
+                "optimizer_params": {"lr": float(self.param("learning_rate", 0.02)),
+                                     "weight_decay": float(self.reg["lambda_l2"])}}
+
+    def init_kwargs(self) -> dict:
+        import torch
+
+        device = self.param("device", "auto")
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        return {**self.library_kwargs(), "optimizer_fn": torch.optim.Adam, "n_d": int(self.param("n_d", 8)),
+                "n_a": int(self.param("n_a", 8)), "n_steps": int(self.param("n_steps", 3)), "seed": int(self.seed),
+                "device_name": device, "verbose": 0}
+
+    def fit(self, X_train, y_train, X_val, y_val) -> "TabNetBackend":
+        import torch
+        from pytorch_tabnet.callbacks import Callback
+        from pytorch_tabnet.tab_model import TabNetClassifier
+
+        torch.set_num_threads(int(self.param("torch_threads", 1)))
+        self.check_stop("before training")
+        X_train, X_val = np.asarray(X_train, dtype=np.float32), np.asarray(X_val, dtype=np.float32)
+        y_train, y_val = np.asarray(y_train, dtype=np.int64), np.asarray(y_val, dtype=np.int64)
+        seen = np.isin(y_val, np.unique(y_train))
+        self.val_rows_unscored = int((~seen).sum())
+        if self.val_rows_unscored:
+            self.log(f"tabnet: {self.val_rows_unscored} validation rows have a class absent from training; "
+                     "left out of early stopping")
+        backend = self
+
+        class StopCheck(Callback):
+            cancelled = False
+
+            def on_epoch_end(self, epoch, logs=None):
+                if backend.should_stop():
+                    StopCheck.cancelled = True
+                    self.trainer._stop_training = True
+
+        init = self.init_kwargs()
+        fit_kwargs = {"max_epochs": int(self.param("max_epochs", 30)), "patience": int(self.param("patience", 5)),
+                      "batch_size": int(self.param("batch_size", 256)),
+                      "virtual_batch_size": int(self.param("virtual_batch_size", 128)), "drop_last": False}
+        model = TabNetClassifier(**init)
+        started = time.perf_counter()
+        model.fit(X_train, y_train, eval_set=[(X_train, y_train), (X_val[seen], y_val[seen])],
+                  eval_name=["train", "val"], eval_metric=["logloss"], callbacks=[StopCheck()], **fit_kwargs)
+        self.fit_seconds = time.perf_counter() - started
+        self.history = {"train_loss": [float(v) for v in model.history["train_logloss"]],
+                        "val_loss": [float(v) for v in model.history["val_logloss"]],
+                        "objective": [float(v) for v in model.history["loss"]]}
+        if StopCheck.cancelled:
+            self.check_stop(f"between epochs (after epoch {len(self.history['train_loss'])})")
+        self.model = model
+        self.library_params = {**{k: v for k, v in init.items() if k != "optimizer_fn"},
+                               "optimizer_fn": "torch.optim.Adam", **fit_kwargs, "best_epoch": int(model.best_epoch)}
+        self._evidence = self._measure(X_val)
+        return self
+
+    def _measure(self, X_val) -> dict:
+        _, masks = self.model.explain(X_val)
+        stacked = np.stack([masks[step] for step in sorted(masks)])
+        group = self.model._optimizer.param_groups[0]
+        return {"mask_sparsity": float(np.mean(stacked < MASK_ZERO)), "mask_zero_threshold": MASK_ZERO,
+                "lambda_sparse": float(self.model.lambda_sparse), "optimizer_weight_decay": float(group["weight_decay"]),
+                "optimizer": type(self.model._optimizer).__name__, "val_rows_unscored": self.val_rows_unscored}
+
+    def evidence(self) -> dict:
+        return dict(getattr(self, "_evidence", {}))
+
+    def feature_importance(self) -> list[float]:
+        if getattr(self, "_importance", None) is not None:
+            return list(self._importance)
+        return [float(v) for v in self.model.feature_importances_]
+
+    def _predict_proba(self, X):
+        mapper = self.model.preds_mapper  # output column (as str) → class label; survives save/load
+        classes = [mapper[str(column)] for column in range(len(mapper))]
+        return expand_proba(self.model.predict_proba(np.asarray(X, dtype=np.float32)), classes)
+
+    def save(self, directory) -> list[str]:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        path = self.model.save_model(str(Path(directory) / MODEL_STEM))
+        return [Path(path).name, self._write_meta(directory, {"evidence": self.evidence(),
+                                                             "feature_importance": self.feature_importance()})]
+
+    @classmethod
+    def load(cls, directory, reg, params=None) -> "TabNetBackend":
+        from pytorch_tabnet.tab_model import TabNetClassifier
+
+        backend, meta = cls._from_meta(directory, reg, params)
+        model = TabNetClassifier(device_name=backend.init_kwargs()["device_name"])
+        model.load_model(str(Path(directory) / f"{MODEL_STEM}.zip"))
+        backend.model = model
+        backend._evidence = meta["evidence"]
+        backend._importance = meta["feature_importance"]
+        return backend

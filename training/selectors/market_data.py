@@ -1,0 +1,126 @@
+"""Reads of candle series: find a dataset, load it into numpy/pandas without building model instances."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+from django.db.models import QuerySet
+
+from training.ml.klines import Candles
+from training.models import Candle, MarketDataset
+
+DATASET_NOT_FOUND = (
+    "No market data for {exchange}:{symbol} {interval}. Datasets that exist: {available}. "
+    "Import a file with `manage.py import_klines`, fetch with `manage.py fetch_klines`, "
+    "or load the offline sample with `manage.py load_sample_data`."
+)
+NO_DATASETS = "none"
+FRAME_COLUMNS = ["open_time", "open", "high", "low", "close", "volume", "quote_volume", "trades"]
+
+
+class DatasetNotFound(LookupError):
+    pass
+
+
+def datasets_available() -> QuerySet[MarketDataset]:
+    """Datasets that hold candles, for the launch form and error messages."""
+    return MarketDataset.objects.filter(row_count__gt=0).order_by("exchange", "symbol", "interval")
+
+
+def dataset_label(dataset: MarketDataset) -> str:
+    coverage = ""
+    if dataset.first_open_time and dataset.last_open_time:
+        coverage = f", {dataset.first_open_time:%Y-%m-%d %H:%M} to {dataset.last_open_time:%Y-%m-%d %H:%M}"
+    sample = ", offline sample" if dataset.is_sample else ""
+    return f"{dataset.exchange}:{dataset.symbol} {dataset.interval} ({dataset.row_count} candles{coverage}{sample})"
+
+
+def dataset_get(symbol: str, exchange: str = "BINANCE", interval: str = "1h") -> MarketDataset:
+    symbol, exchange = symbol.strip().upper(), exchange.strip().upper()
+    dataset = MarketDataset.objects.filter(symbol=symbol, exchange=exchange, interval=interval, row_count__gt=0).first()
+    if dataset is None:
+        available = "; ".join(dataset_label(d) for d in datasets_available()) or NO_DATASETS
+        raise DatasetNotFound(
+            DATASET_NOT_FOUND.format(exchange=exchange, symbol=symbol, interval=interval, available=available)
+        )
+    return dataset
+
+
+def _times_to_ms(values: list) -> np.ndarray:
+    if not values:
+        return np.empty(0, dtype="int64")
+    if isinstance(values[0], int):
+        return np.array(values, dtype="int64")
+    if isinstance(values[0], str):
+        index = pd.to_datetime(pd.Index(values), utc=True, format="ISO8601")
+    else:
+        index = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
+    return index.as_unit("ms").asi8.astype("int64")
+
+
+def dataset_candle_arrays(
+    dataset_id: int, *, start: datetime | None = None, end: datetime | None = None
+) -> Candles:
+    """The stored candles of a dataset as sorted numpy columns (unknown quote volume NaN, unknown trades -1)."""
+    table = connection.ops.quote_name(Candle._meta.db_table)
+    time_sql = "open_time"
+    if connection.vendor == "postgresql":
+        time_sql = "(EXTRACT(EPOCH FROM open_time) * 1000)::bigint"
+    sql = (
+        f"SELECT {time_sql}, open, high, low, close, volume, quote_volume, trades FROM {table} "
+        "WHERE dataset_id = %s"
+    )
+    params: list = [dataset_id]
+    adapt = connection.ops.adapt_datetimefield_value
+    if start is not None:
+        sql += " AND open_time >= %s"
+        params.append(adapt(start))
+    if end is not None:
+        sql += " AND open_time <= %s"
+        params.append(adapt(end))
+    sql += " ORDER BY open_time"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return Candles.empty()
+    times, *columns = zip(*rows)
+    numbers = np.array(columns[:6], dtype="float64")  # None (unknown quote volume) becomes NaN
+    trades = pd.array(columns[6], dtype="Int64").fillna(-1).to_numpy("int64")
+    return Candles(_times_to_ms(list(times)), *numbers, trades)
+
+
+def candles_to_frame(candles: Candles) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "open_time": pd.to_datetime(candles.open_time, unit="ms", utc=True),
+            "open": candles.open,
+            "high": candles.high,
+            "low": candles.low,
+            "close": candles.close,
+            "volume": candles.volume,
+            "quote_volume": candles.quote_volume,
+            "trades": np.where(candles.trades >= 0, candles.trades, np.nan).astype("float64"),
+        },
+        columns=FRAME_COLUMNS,
+    )
+    return frame
+
+
+def dataset_candles_frame(
+    dataset: MarketDataset, *, start: datetime | None = None, end: datetime | None = None
+) -> pd.DataFrame:
+    """Columns open_time (datetime64 UTC), open, high, low, close, volume, quote_volume, trades (all float64;
+    NaN where the source did not give quote volume or trade count), sorted by time, unique times."""
+    return candles_to_frame(dataset_candle_arrays(dataset.pk, start=start, end=end))
+
+
+def dataset_closes_for_chart(dataset: MarketDataset, *, points: int = 400) -> list[tuple[int, float]]:
+    """At most `points` (open time ms, close) pairs spread over the whole series."""
+    candles = dataset_candle_arrays(dataset.pk)
+    if not len(candles):
+        return []
+    index = np.unique(np.linspace(0, len(candles) - 1, num=min(points, len(candles))).round().astype(int))
+    return list(zip(candles.open_time[index].tolist(), candles.close[index].tolist()))
