@@ -12,7 +12,10 @@ from pathlib import Path
 import psutil
 import pytest
 
+from django.core.management import get_commands
+
 from ares_site.embedded_redis import free_port, redis_answers
+from training.management.commands.run_app import BOOTSTRAP_COMMANDS
 
 pytestmark = pytest.mark.integration
 
@@ -79,6 +82,8 @@ def test_run_app_starts_everything_twice_and_stops_all_on_sigint(tmp_path):
     process, output, lines = start_run_app(env, port, state_dir)
     text = "".join(output)
     assert f"Redis is not answering at redis://127.0.0.1:{redis_port}/0; starting the embedded redis-server" in text
+    for name in BOOTSTRAP_COMMANDS:
+        assert (f"Skipping {name}" in text) == (name not in get_commands())
     credentials = (state_dir / "admin-credentials.txt").read_text()
     password = credentials.split("password: ")[1].strip()
     assert f"Login: admin / {password}" in text
