@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 export TF_CPP_MIN_LOG_LEVEL := 2
+# Playwright drives Debian's /usr/bin/chromium; it never downloads its own browsers.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: install install-test run worker test bench clean
 
@@ -24,16 +26,29 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 
 # Installs, migrates, creates the admin login, loads the default profile and the offline sample, starts
 # Redis when none answers, one Celery worker and the web server; Ctrl-C stops all it started.
+# Local mode: plain HTTP on 127.0.0.1 (HTTPS=0 unless exported) and DEBUG off, with a secret key
+# generated once in var/secret-key (SECRET_KEY from the environment or .env wins when set).
+LOCAL_KEY := $(CURDIR)/var/secret-key
+define ensure_local_key
+	@mkdir -p var && if [ ! -s var/secret-key ]; then (umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret-key); fi
+endef
+
 run: install
-	$(PY) manage.py run_app
+	$(ensure_local_key)
+	SECRET_KEY_FILE="$${SECRET_KEY_FILE:-$(LOCAL_KEY)}" HTTPS="$${HTTPS:-0}" $(PY) manage.py run_app
 
-# One Celery worker for both queues (more workers on other machines: see the README).
+# One Celery worker for both queues. More workers on other machines: `make worker` there with the same
+# REDIS_URL and DATABASE_URL (see the README); WORKER_NAME names the node (default ares-<pid>@<host>).
 worker: install
-	$(VENV)/bin/celery -A ares_site worker -Q default,training --loglevel=INFO --concurrency=1
+	$(ensure_local_key)
+	SECRET_KEY_FILE="$${SECRET_KEY_FILE:-$(LOCAL_KEY)}" $(PY) -m celery -A ares_site worker -Q default,training \
+		--loglevel=INFO --concurrency=1 -n "$${WORKER_NAME:-ares-$$$$}@%h"
 
+# The whole suite; pytest's exit 5 ("no tests collected") fails like any other non-zero exit.
 test: install-test
 	@bash scripts/ensure_chromium.sh
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; failing" >&2; fi; exit $$rc
 
 bench: install
 	@for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

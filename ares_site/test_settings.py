@@ -1,11 +1,22 @@
-"""Settings for the test suite: the production settings with a test secret and artifacts in a temp dir."""
+"""Settings for the test suite: the production settings with a test secret and artifacts in a temp dir.
+
+The SQLite test database is a file (not in-memory) so a real Celery worker process can open it; its path
+is put in the environment so subprocesses started by the tests inherit the same one.
+"""
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
-os.environ.setdefault("ARTIFACTS_DIR", tempfile.mkdtemp(prefix="ares-test-artifacts-"))
+if "ARTIFACTS_DIR" not in os.environ:
+    os.environ["ARTIFACTS_DIR"] = tempfile.mkdtemp(prefix="ares-test-artifacts-")
 
 from .settings import *  # noqa: E402,F401,F403
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    if "ARES_TEST_SQLITE_NAME" not in os.environ:
+        os.environ["ARES_TEST_SQLITE_NAME"] = os.path.join(tempfile.mkdtemp(prefix="ares-test-db-"), "test.sqlite3")
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["ARES_TEST_SQLITE_NAME"]}  # noqa: F405
 
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
@@ -13,3 +24,4 @@ CSRF_COOKIE_SECURE = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405  (WhiteNoise warns about a missing root)

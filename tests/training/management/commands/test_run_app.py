@@ -1,0 +1,105 @@
+"""`manage.py run_app` for real: embedded Redis, a Celery worker, gunicorn; started twice, stopped by SIGINT."""
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from django.core.management import get_commands
+
+from ares_site.embedded_redis import free_port, redis_answers
+from training.management.commands.run_app import BOOTSTRAP_COMMANDS
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+UP_TIMEOUT_SECONDS = 180
+
+
+def start_run_app(env: dict, port: int, state_dir: Path):
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_app", "--port", str(port), "--state-dir", str(state_dir)],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    output = []
+    deadline = time.monotonic() + UP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            if process.poll() is not None:
+                break
+            continue
+        output.append(line)
+        if "Ares Training Manager is up" in line:
+            return process, output, lines
+    process.kill()
+    pytest.fail("run_app did not come up:\n" + "".join(output[-80:]))
+
+
+def stop_with_sigint(process, lines, output):
+    descendants = psutil.Process(process.pid).children(recursive=True)
+    assert len(descendants) >= 4  # redis-server, celery main + pool, gunicorn master + workers
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0
+    while not lines.empty():
+        output.append(lines.get())
+    gone, alive = psutil.wait_procs(descendants, timeout=10)
+    assert [p for p in alive if p.status() != psutil.STATUS_ZOMBIE] == []
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_run_app_starts_everything_twice_and_stops_all_on_sigint(tmp_path):
+    env_file = tmp_path / "empty.env"
+    env_file.write_text("")
+    port, redis_port = free_port(), free_port()
+    env = {
+        "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "ENV_FILE": str(env_file),
+        "DJANGO_SETTINGS_MODULE": "ares_site.settings", "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SECRET_KEY": "run-app-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz", "HTTPS": "0",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}", "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "ARTIFACTS_DIR": str(tmp_path / "artifacts"), "STATIC_ROOT": str(tmp_path / "static"),
+    }
+    state_dir = tmp_path / "state"
+    base = f"http://127.0.0.1:{port}"
+
+    process, output, lines = start_run_app(env, port, state_dir)
+    text = "".join(output)
+    assert f"Redis is not answering at redis://127.0.0.1:{redis_port}/0; starting the embedded redis-server" in text
+    for name in BOOTSTRAP_COMMANDS:
+        assert (f"Skipping {name}" in text) == (name not in get_commands())
+    credentials = (state_dir / "admin-credentials.txt").read_text()
+    password = credentials.split("password: ")[1].strip()
+    assert f"Login: admin / {password}" in text
+    status, body = get(f"{base}/healthz")
+    assert status == 200, body
+    assert '"celery_workers": {"ok": true' in body
+    status, body = get(f"{base}/admin/login/")
+    assert status == 200 and "csrfmiddlewaretoken" in body
+    assert get(f"{base}/static/admin/css/base.css")[0] == 200
+    stop_with_sigint(process, lines, output)
+    assert not redis_answers(env["REDIS_URL"], timeout=0.5)
+
+    process, output, lines = start_run_app(env, port, state_dir)
+    text = "".join(output)
+    assert password not in text
+    assert f"Login: admin / password stored in {state_dir / 'admin-credentials.txt'}" in text
+    assert (state_dir / "admin-credentials.txt").read_text() == credentials
+    assert get(f"{base}/healthz")[0] == 200
+    stop_with_sigint(process, lines, output)
