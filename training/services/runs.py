@@ -394,19 +394,17 @@ def model_result_rows(run: TrainingRun, result: dict) -> list[ModelResult]:
 
 
 def _candles_for(run: TrainingRun):
+    """The dataset's candles within the range recorded in the snapshot at launch."""
+    from datetime import datetime
+
     from training.selectors.market_data import dataset_candles_frame
 
     if run.dataset is None:
         raise ValueError(MSG_NO_DATASET_ON_RUN.format(pk=run.pk))
-    frame = dataset_candles_frame(run.dataset)
     data = run.snapshot.get("data") or {}
-    if data.get("last_open_time") and len(frame):
-        import pandas as pd
-
-        last = pd.Timestamp(data["last_open_time"])
-        first = pd.Timestamp(data["first_open_time"]) if data.get("first_open_time") else frame["open_time"].min()
-        frame = frame[(frame["open_time"] >= first) & (frame["open_time"] <= last)].reset_index(drop=True)
-    return frame
+    bounds = {key: datetime.fromisoformat(data[f"{key}_open_time"]) for key in ("first", "last")
+              if data.get(f"{key}_open_time")}
+    return dataset_candles_frame(run.dataset, start=bounds.get("first"), end=bounds.get("last"))
 
 
 def run_artifacts_dir(run_id: int) -> Path:
