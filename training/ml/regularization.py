@@ -19,7 +19,7 @@ class Interval:
     closed: str = "both"  # "both", "left", "right", "neither"
 
     def contains(self, value: float) -> bool:
-        if not isinstance(value, Real) or isinstance(value, bool) or math.isnan(value):
+        if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value):
             return False
         if self.low is not None:
             if value < self.low or (value == self.low and self.closed in ("right", "neither")):
@@ -201,6 +201,7 @@ def resolve_config(base: dict, overrides: dict | None = None) -> dict:
 
 # --- Validation report ----------------------------------------------------------------------------
 OK, WARNING, ERROR = "ok", "warning", "error"
+BASE_LABEL = "the base settings"
 MSG_OUT_OF_RANGE = "The '{name}' parameter of {label} must be a float in the range {interval}; got {value!r}."
 MSG_NOT_DERIVABLE = "C cannot be derived as 1/alpha because alpha is 0; set alpha > 0 or give C explicitly."
 MSG_EXTREME = "{value:g} is unusually large for '{name}' (above {limit:g}); models may underfit."
@@ -247,7 +248,7 @@ def validate_and_report_regularization(config: dict) -> dict:
 
     base_rows = []
     for p in BASE_PARAMS:
-        status, message = _check(p, "the base settings", config.get(p.name))
+        status, message = _check(p, BASE_LABEL, config.get(p.name))
         record(status, message)
         base_rows.append({"name": p.name, "value": config.get(p.name), "range": str(p.interval),
                           "status": status, "message": message})
@@ -292,3 +293,35 @@ def validate_and_report_regularization(config: dict) -> dict:
         "base": base_rows,
         "backends": backends,
     }
+
+
+def field_errors(base: dict, overrides: dict | None = None) -> dict[str, list[str]]:
+    """Errors keyed by profile field name (``l1_alpha``, ``sklearn_c``, …) for base values and per-backend
+    overrides (``{"sklearn": {"C": 5.0}}``, ``None`` = blank). Ranges first; when every value is in range,
+    the cross-field errors of the report (``C`` not derivable from an ``alpha`` of 0) land on the field the
+    user can fix. ``None`` base values are skipped (the form reports them as required)."""
+    overrides = overrides or {}
+    errors: dict[str, list[str]] = {}
+    for p in BASE_PARAMS:
+        value = base.get(p.name)
+        if value is not None and not p.interval.contains(value):
+            errors[p.name] = [MSG_OUT_OF_RANGE.format(name=p.name, label=BASE_LABEL, interval=p.interval, value=value)]
+    for spec, p, field in iter_override_params():
+        value = (overrides.get(spec.key) or {}).get(p.name)
+        if value is not None and not p.interval.contains(value):
+            errors[field] = [MSG_OUT_OF_RANGE.format(name=p.name, label=spec.label, interval=p.interval, value=value)]
+    if errors or any(base.get(name) is None for name in BASE_NAMES):
+        return errors
+    report = validate_and_report_regularization(resolve_config(base, overrides))
+    for spec in BACKENDS.values():
+        given = overrides.get(spec.key) or {}
+        for row in report["backends"][spec.key]["params"]:
+            if row["status"] != ERROR:
+                continue
+            field = override_field_name(spec.key, row["name"])
+            if given.get(row["name"]) is None and row["derived_from"] in BASE_NAMES:
+                field = row["derived_from"]
+            messages = errors.setdefault(field, [])
+            if row["message"] not in messages:
+                messages.append(row["message"])
+    return errors

@@ -1,8 +1,23 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from training.ml.regularization import BASE_PARAMS, Interval, iter_override_params, resolve_config
+from training.ml.regularization import (
+    BASE_LABEL,
+    BASE_PARAMS,
+    MSG_OUT_OF_RANGE,
+    Interval,
+    field_errors,
+    iter_override_params,
+    resolve_config,
+)
+
+MSG_ONE_DEFAULT = "Another profile is already the default; use “Make default” to switch."
+
+
+def _range_message(name: str, label: str, interval: Interval) -> str:
+    return MSG_OUT_OF_RANGE.split(";")[0].format(name=name, label=label, interval=interval) + "."
 
 
 def _range_q(field: str, interval: Interval, *, nullable: bool) -> Q:
@@ -18,15 +33,24 @@ def _range_q(field: str, interval: Interval, *, nullable: bool) -> Q:
 
 def _constraints() -> list:
     constraints = [
-        models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_profile"),
+        models.UniqueConstraint(
+            fields=["is_default"], condition=Q(is_default=True), name="one_default_profile",
+            violation_error_message=MSG_ONE_DEFAULT,
+        ),
     ]
     for p in BASE_PARAMS:
         constraints.append(
-            models.CheckConstraint(condition=_range_q(p.name, p.interval, nullable=False), name=f"profile_{p.name}_range")
+            models.CheckConstraint(
+                condition=_range_q(p.name, p.interval, nullable=False), name=f"profile_{p.name}_range",
+                violation_error_message=_range_message(p.name, BASE_LABEL, p.interval),
+            )
         )
-    for _, p, field in iter_override_params():
+    for spec, p, field in iter_override_params():
         constraints.append(
-            models.CheckConstraint(condition=_range_q(field, p.interval, nullable=True), name=f"profile_{field}_range")
+            models.CheckConstraint(
+                condition=_range_q(field, p.interval, nullable=True), name=f"profile_{field}_range",
+                violation_error_message=_range_message(p.name, spec.label, p.interval),
+            )
         )
     return constraints
 
@@ -44,6 +68,13 @@ class RegularizationProfile(models.Model):
     l1_alpha = models.FloatField(default=0.01, help_text=BASE_PARAMS[0].help)
     l2_alpha = models.FloatField(default=0.001, help_text=BASE_PARAMS[1].help)
     dropout_rate = models.FloatField(default=0.2, help_text=BASE_PARAMS[2].help)
+
+    # Generated in the class body (not added afterwards) so the history model copies them too.
+    for _spec, _param, _field in iter_override_params():
+        locals()[_field] = models.FloatField(
+            null=True, blank=True, verbose_name=f"{_spec.label} {_param.name}", help_text=_param.help
+        )
+    del _spec, _param, _field
 
     history = HistoricalRecords()
 
@@ -68,11 +99,7 @@ class RegularizationProfile(models.Model):
     def resolved_config(self) -> dict:
         return resolve_config(self.base_values(), self.overrides())
 
-
-for _spec, _param, _field in iter_override_params():
-    models.FloatField(
-        null=True,
-        blank=True,
-        verbose_name=f"{_spec.label} {_param.name}",
-        help_text=_param.help,
-    ).contribute_to_class(RegularizationProfile, _field)
+    def clean(self) -> None:
+        errors = field_errors(self.base_values(), self.overrides())
+        if errors:
+            raise ValidationError(errors)

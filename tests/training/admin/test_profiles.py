@@ -1,0 +1,196 @@
+import io
+import json
+
+import pytest
+from django.urls import reverse
+
+from tests.training.profile_factories import blank_post, declared_fields, out_of_range_cases
+from training.admin.profiles import EXPORT_FILENAME, MSG_MAKE_DEFAULT_ONE
+from training.ml.regularization import MSG_NOT_DERIVABLE
+from training.models import RegularizationProfile, TrainingRun
+from training.services.profiles import MSG_PROFILE_IN_USE, profile_create, profile_export_json
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "admin:training_regularizationprofile_changelist"
+
+
+def change_url(profile):
+    return reverse("admin:training_regularizationprofile_change", args=[profile.pk])
+
+
+@pytest.fixture
+def profile():
+    return profile_create(name="default", is_default=True)
+
+
+def test_valid_edit_saves_and_shows_in_history_with_who_and_which_field(staff_client, staff_user, profile):
+    response = staff_client.post(change_url(profile), blank_post(profile, lightgbm_reg_alpha=0.5, l2_alpha=0.002))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    profile.refresh_from_db()
+    assert (profile.lightgbm_reg_alpha, profile.l2_alpha, profile.is_default) == (0.5, 0.002, True)
+    record = profile.history.first()
+    assert record.history_user == staff_user
+    history = staff_client.get(reverse("admin:training_regularizationprofile_history", args=[profile.pk]))
+    html = history.content.decode()
+    assert history.status_code == 200
+    assert "editor" in html and "LightGBM reg_alpha" in html and "0.5" in html
+
+
+def test_revert_from_history_restores_the_old_values(staff_client, profile):
+    first = profile.history.first()
+    staff_client.post(change_url(profile), blank_post(profile, sklearn_c=9.0, l1_alpha=0.4))
+    revert_url = reverse("admin:training_regularizationprofile_simple_history", args=[profile.pk, first.history_id])
+    page = staff_client.get(revert_url)
+    assert page.status_code == 200
+    response = staff_client.post(revert_url, blank_post(first.instance))
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert (profile.sklearn_c, profile.l1_alpha) == (None, 0.01)
+    assert profile.history.count() == 3
+
+
+@pytest.mark.parametrize(("field", "value", "message"), out_of_range_cases())
+def test_each_out_of_range_value_is_refused_with_its_fields_message(staff_client, profile, field, value, message):
+    response = staff_client.post(change_url(profile), blank_post(profile, **{field: value}))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert message in errors[field], errors
+    assert message in response.content.decode().replace("&#x27;", "'")
+    assert RegularizationProfile.objects.get(pk=profile.pk).history.count() == 1
+
+
+@pytest.mark.parametrize("field", [f for f, _, _ in declared_fields()])
+@pytest.mark.parametrize("value", ["abc", "1e", "nan", "inf"])
+def test_non_numbers_are_refused_per_field(staff_client, profile, field, value):
+    response = staff_client.post(change_url(profile), blank_post(profile, **{field: value}))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field] == ["Enter a number."]
+
+
+@pytest.mark.parametrize("changes", [{"l1_alpha": 0}, {"sklearn_alpha": 0}])
+def test_alpha_zero_with_blank_c_is_an_error_on_c(staff_client, profile, changes):
+    response = staff_client.post(change_url(profile), blank_post(profile, **changes))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"sklearn_c": [MSG_NOT_DERIVABLE]}
+    accepted = staff_client.post(change_url(profile), blank_post(profile, **changes, sklearn_c=2))
+    assert accepted.status_code == 302
+
+
+def test_duplicate_name_is_refused(staff_client, profile):
+    response = staff_client.post(reverse("admin:training_regularizationprofile_add"), blank_post(name="default"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["name"] == ["Regularization profile with this Name already exists."]
+    assert RegularizationProfile.objects.count() == 1
+
+
+def test_add_creates_a_non_default_profile(staff_client, profile):
+    response = staff_client.post(reverse("admin:training_regularizationprofile_add"),
+                                 blank_post(name="strong-l1", l1_alpha=1, is_default="on"))
+    assert response.status_code == 302
+    created = RegularizationProfile.objects.get(name="strong-l1")
+    assert (created.l1_alpha, created.is_default) == (1.0, False)
+
+
+def test_change_page_shows_fieldsets_derived_help_and_report_table(staff_client, profile):
+    html = staff_client.get(change_url(profile)).content.decode()
+    for label in ("LightGBM", "Keras / TensorFlow (LSTM, Transformer)", "scikit-learn elastic-net LogisticRegression",
+                  "TabNet (pytorch-tabnet)"):
+        assert f"<h2>{label}</h2>" in html or f">{label}</h2>" in html
+    assert "Blank → 0.01 from l1_alpha." in html and "Blank → 100 = 1/alpha." in html
+    assert 'id="regularization-report"' in html
+    assert 'data-backend="sklearn" data-param="C"' in html and "C = 1/alpha" in html
+    assert "TabNet has no L2 argument" in html
+
+
+def test_help_text_follows_the_edited_profile(staff_client):
+    other = profile_create(name="other", values={"l1_alpha": 0.25, "sklearn_alpha": 0.5})
+    html = staff_client.get(change_url(other)).content.decode()
+    assert "Blank → 0.25 from l1_alpha." in html and "Blank → 2 = 1/alpha." in html
+
+
+def test_report_json_url(staff_client, profile):
+    profile.tabnet_lambda_l2 = 5.0
+    profile.save()
+    response = staff_client.get(reverse("admin:training_regularizationprofile_report", args=[profile.pk]))
+    report = response.json()
+    assert response.status_code == 200 and report["status"] == "warning" and report["profile"]["name"] == "default"
+    assert report["backends"]["tabnet"]["params"][1]["status"] == "warning"
+    assert report["config"]["sklearn"]["C"] == pytest.approx(100)
+    assert 'href="%s"' % reverse("admin:training_regularizationprofile_report", args=[profile.pk]) in \
+        staff_client.get(change_url(profile)).content.decode()
+
+
+def test_changelist_columns_and_search(staff_client, profile):
+    profile_create(name="strong-l1", values={"l1_alpha": 2.0})
+    response = staff_client.get(reverse(CHANGELIST), {"q": "strong"})
+    html = response.content.decode()
+    assert response.status_code == 200 and "strong-l1" in html and ">default<" not in html
+    assert "Scikit-learn C" in html and '<td class="field-sklearn_c_value">0.5</td>' in html
+    assert "Import JSON" in html
+
+
+def post_action(client, action, profiles):
+    return client.post(reverse(CHANGELIST), {"action": action, "_selected_action": [p.pk for p in profiles]},
+                       follow=action != "export_json")
+
+
+def test_make_default_action_leaves_exactly_one_default(staff_client, profile):
+    other = profile_create(name="other")
+    response = post_action(staff_client, "make_default", [other])
+    assert "“other” is now the default profile." in response.content.decode()
+    assert list(RegularizationProfile.objects.filter(is_default=True)) == [other]
+    response = post_action(staff_client, "make_default", [profile, other])
+    assert MSG_MAKE_DEFAULT_ONE in response.content.decode()
+    assert RegularizationProfile.objects.filter(is_default=True).count() == 1
+
+
+def test_duplicate_action(staff_client, profile):
+    post_action(staff_client, "duplicate_profiles", [profile])
+    copy = RegularizationProfile.objects.get(name="default (copy)")
+    assert not copy.is_default and copy.l1_alpha == profile.l1_alpha
+
+
+def test_export_action_downloads_json_and_import_view_round_trips(staff_client, profile):
+    other = profile_create(name="b", values={"tensorflow_dropout_rate": 0.4, "sklearn_c": 3.0})
+    response = post_action(staff_client, "export_json", [profile, other])
+    assert response["Content-Disposition"] == f'attachment; filename="{EXPORT_FILENAME}"'
+    data = response.content
+    assert [p["name"] for p in json.loads(data)["profiles"]] == ["b", "default"]
+    RegularizationProfile.objects.filter(name="b").delete()
+    upload = io.BytesIO(data)
+    upload.name = "profiles.json"
+    response = staff_client.post(reverse("admin:training_regularizationprofile_import"), {"file": upload}, follow=True)
+    assert "Imported 2 profile(s)" in response.content.decode()
+    assert profile_export_json(profiles=RegularizationProfile.objects.all()).encode() == data
+
+
+def test_import_view_shows_line_numbered_errors_and_saves_nothing(staff_client, profile):
+    text = '{\n "profiles": [\n  {"name": "n", "overrides": {"tabnet": {"lambda_l2": -1}}},\n  {"name": "m", "x": 1}\n ]\n}'
+    upload = io.BytesIO(text.encode())
+    upload.name = "bad.json"
+    response = staff_client.post(reverse("admin:training_regularizationprofile_import"), {"file": upload})
+    html = response.content.decode().replace("&#x27;", "'")
+    assert response.status_code == 200 and 'id="import-errors"' in html
+    assert "line 3: profiles[0] 'n': The 'lambda_l2' parameter of TabNet (pytorch-tabnet) must be a float" in html
+    assert "line 4: profiles[1] 'm': unknown key 'x'" in html
+    assert list(RegularizationProfile.objects.values_list("name", flat=True)) == ["default"]
+
+
+def test_deleting_a_used_profile_is_refused_with_a_message(staff_client, profile):
+    used = profile_create(name="used")
+    TrainingRun.objects.create(symbol="ETHUSDT", profile=used)
+    url = reverse("admin:training_regularizationprofile_delete", args=[used.pk])
+    for method in (staff_client.get, staff_client.post):
+        response = method(url, {"post": "yes"}, follow=True)
+        assert response.status_code == 200
+        assert response.redirect_chain[-1][0] == change_url(used)
+        assert MSG_PROFILE_IN_USE.format(name="used", count=1) in response.content.decode()
+    assert RegularizationProfile.objects.filter(pk=used.pk).exists()
+
+
+def test_deleting_an_unused_profile_works_and_delete_selected_is_not_offered(staff_client, profile):
+    spare = profile_create(name="spare")
+    response = staff_client.post(reverse("admin:training_regularizationprofile_delete", args=[spare.pk]),
+                                 {"post": "yes"})
+    assert response.status_code == 302 and not RegularizationProfile.objects.filter(name="spare").exists()
+    assert "delete_selected" not in staff_client.get(reverse(CHANGELIST)).content.decode()

@@ -1,0 +1,154 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from simple_history.admin import SimpleHistoryAdmin
+
+from training.forms.profiles import BACKEND_FIELDSETS, RegularizationProfileForm
+from training.ml.regularization import BASE_NAMES
+from training.models import RegularizationProfile
+from training.selectors.profiles import profile_report
+from training.services.profiles import (
+    profile_delete,
+    profile_delete_check,
+    profile_duplicate,
+    profile_export_json,
+    profile_import,
+    profile_make_default,
+    profile_save,
+)
+
+MSG_DUPLICATED = "Created {names}."
+MSG_MADE_DEFAULT = "“{name}” is now the default profile."
+MSG_MAKE_DEFAULT_ONE = "Select exactly one profile to make default."
+MSG_IMPORTED = "Imported {count} profile(s): {names}."
+MSG_IMPORT_NOT_UTF8 = "The file is not UTF-8 text."
+EXPORT_FILENAME = "regularization-profiles.json"
+
+
+class ImportProfilesForm(forms.Form):
+    file = forms.FileField(help_text="A JSON file written by “Export as JSON” or the export_profiles command.")
+
+
+@admin.register(RegularizationProfile)
+class RegularizationProfileAdmin(SimpleHistoryAdmin):
+    form = RegularizationProfileForm
+    list_display = ["name", "is_default", *BASE_NAMES, "sklearn_c_value", "report_status", "updated_at"]
+    list_display_links = ["name"]
+    list_filter = ["is_default"]
+    search_fields = ["name", "description"]
+    readonly_fields = ["is_default", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "description", "is_default"]}),
+        ("Base values", {"fields": list(BASE_NAMES),
+                         "description": "Every blank per-backend value below derives from these."}),
+        *BACKEND_FIELDSETS,
+        ("Timestamps", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+    history_list_display = ["is_default"]
+    # A list so other areas can add theirs (the runs area adds "Train a symbol with this profile").
+    actions = ["duplicate_profiles", "make_default", "export_json"]
+
+    @admin.display(description="scikit-learn C")
+    def sklearn_c_value(self, obj):
+        c = obj.resolved_config()["sklearn"]["C"]
+        return "—" if c is None else f"{c:g}"
+
+    @admin.display(description="Report")
+    def report_status(self, obj):
+        return profile_report(profile=obj)["status"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # deletes go through profile_delete, one at a time
+        return actions
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="%s_%s_import" % info),
+            path("<path:object_id>/report.json", self.admin_site.admin_view(self.report_json_view),
+                 name="%s_%s_report" % info),
+            *super().get_urls(),
+        ]
+
+    def save_model(self, request, obj, form, change):
+        profile_save(profile=obj, user=request.user)
+
+    def delete_model(self, request, obj):
+        profile_delete(profile=obj, user=request.user)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:
+            try:
+                profile_delete_check(profile=obj)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    self.message_user(request, message, messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:training_regularizationprofile_change", args=[obj.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra_context = extra_context or {}
+        if obj is not None:
+            extra_context["report"] = profile_report(profile=obj)
+            extra_context["report_json_url"] = reverse("admin:training_regularizationprofile_report", args=[obj.pk])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def report_json_view(self, request, object_id):
+        obj = get_object_or_404(RegularizationProfile, pk=unquote(object_id))
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        return JsonResponse(profile_report(profile=obj), json_dumps_params={"indent": 2})
+
+    def import_view(self, request):
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        errors: list[str] = []
+        form = ImportProfilesForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                data = form.cleaned_data["file"].read().decode("utf-8")
+                profiles = profile_import(data=data, user=request.user)
+            except UnicodeDecodeError:
+                errors = [MSG_IMPORT_NOT_UTF8]
+            except ValidationError as exc:
+                errors = exc.messages
+            else:
+                self.message_user(request, MSG_IMPORTED.format(count=len(profiles),
+                                                              names=", ".join(p.name for p in profiles)))
+                return HttpResponseRedirect(reverse("admin:training_regularizationprofile_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Import regularization profiles",
+            "form": form,
+            "import_errors": errors,
+        }
+        return TemplateResponse(request, "admin/training/regularizationprofile/import.html", context)
+
+    @admin.action(description="Duplicate selected profiles")
+    def duplicate_profiles(self, request, queryset):
+        copies = [profile_duplicate(profile=p, user=request.user) for p in queryset]
+        self.message_user(request, MSG_DUPLICATED.format(names=", ".join(f"“{c.name}”" for c in copies)))
+
+    @admin.action(description="Make default")
+    def make_default(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, MSG_MAKE_DEFAULT_ONE, messages.ERROR)
+            return
+        profile = profile_make_default(profile=queryset.get(), user=request.user)
+        self.message_user(request, MSG_MADE_DEFAULT.format(name=profile.name))
+
+    @admin.action(description="Export as JSON")
+    def export_json(self, request, queryset):
+        response = HttpResponse(profile_export_json(profiles=queryset.order_by("name")),
+                                content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="{EXPORT_FILENAME}"'
+        return response

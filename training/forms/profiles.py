@@ -1,0 +1,69 @@
+from django import forms
+
+from training.ml.regularization import (
+    BACKENDS,
+    BASE_PARAMS,
+    derive_value,
+    iter_override_params,
+    override_field_name,
+    resolve_config,
+)
+from training.models import RegularizationProfile
+
+HELP_FROM_BASE = "Blank → {value:g} from {source}."
+HELP_INVERSE = "Blank → {value:g} = 1/{source}."
+HELP_NOT_DERIVABLE = "Blank → cannot be derived: {source} is 0."
+HELP_DEFAULT = "Blank → {value:g} (default)."
+HELP_RANGE = "Range {interval}; applied as {applied}."
+
+
+def derived_help(profile: RegularizationProfile) -> dict[str, str]:
+    """Help text per override field showing what a blank value becomes for this profile."""
+    config = resolve_config(profile.base_values(), profile.overrides()) if _base_ok(profile) else None
+    texts = {}
+    for spec, p, field in iter_override_params():
+        parts = [p.help]
+        if config is not None:
+            value = derive_value(spec.key, p.name, config, config[spec.key])
+            if p.source is None:
+                parts.append(HELP_DEFAULT.format(value=value))
+            elif p.source.startswith("inverse:"):
+                source = p.source.split(":", 1)[1]
+                parts.append(HELP_NOT_DERIVABLE.format(source=source) if value is None
+                             else HELP_INVERSE.format(value=value, source=source))
+            else:
+                parts.append(HELP_FROM_BASE.format(value=value, source=p.source))
+        parts.append(HELP_RANGE.format(interval=p.interval, applied=p.library_arg))
+        texts[field] = " ".join(parts)
+    return texts
+
+
+def _base_ok(profile: RegularizationProfile) -> bool:
+    return all(isinstance(getattr(profile, p.name), (int, float)) and p.interval.contains(getattr(profile, p.name))
+               for p in BASE_PARAMS)
+
+
+class RegularizationProfileForm(forms.ModelForm):
+    """Range and cross-field checks come from the declarations through ``RegularizationProfile.clean()``,
+    which ModelForm runs after its own parsing, so every error lands on its field and services share the
+    same rules. Non-numbers get Django's per-field "Enter a number."."""
+
+    class Meta:
+        model = RegularizationProfile
+        fields = ["name", "description", *(p.name for p in BASE_PARAMS),
+                  *(field for _, _, field in iter_override_params())]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field, text in derived_help(self.instance).items():
+            if field in self.fields:
+                self.fields[field].help_text = text
+        for p in BASE_PARAMS:
+            if p.name in self.fields:
+                self.fields[p.name].help_text = f"{p.help} Range {p.interval}."
+
+
+BACKEND_FIELDSETS = [
+    (spec.label, {"fields": [override_field_name(spec.key, p.name) for p in spec.params], "description": spec.applied})
+    for spec in BACKENDS.values()
+]
