@@ -2,7 +2,7 @@
 import logging
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import task_failure, worker_ready
 
 logger = logging.getLogger(__name__)
 
@@ -31,3 +31,12 @@ def mark_stale_runs_on_worker_start(**kwargs) -> None:
     count = training_runs_mark_stale()
     if count:
         logger.warning("marked %s run(s) with a stale heartbeat as failed (worker lost)", count)
+
+
+@task_failure.connect(sender=training_run_execute_task)
+def mark_run_failed_on_task_failure(sender=None, task_id=None, exception=None, args=None, **kwargs) -> None:
+    """The pool process died (WorkerLostError) or the task raised outside the service: fail the run now."""
+    from training.services.runs import training_run_mark_failed
+
+    if args:
+        training_run_mark_failed(run_id=args[0], exception=exception)

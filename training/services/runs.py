@@ -47,6 +47,7 @@ MSG_BROKER_UNREACHABLE = (
     "launch it again once Redis is back."
 )
 MSG_WORKER_LOST = "worker lost: no heartbeat for more than {seconds:g} s (the worker process died or was killed)."
+MSG_WORKER_LOST_SIGNAL = "worker lost: the worker process running this task died"
 MSG_NOT_CANCELLABLE = "Run #{pk} is {status}; only queued or running runs can be cancelled."
 MSG_CANCELLED_QUEUED = "Cancelled before a worker picked it up."
 MSG_CANCELLED = "Cancelled at the user's request."
@@ -266,6 +267,16 @@ def training_runs_mark_stale(*, older_than: timedelta | None = None) -> int:
     return TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING, heartbeat_at__lt=now - older_than).update(
         status=TrainingRun.Status.FAILED, error=message, stage="worker lost", finished_at=now
     )
+
+
+def training_run_mark_failed(*, run_id: int, exception: BaseException | None) -> bool:
+    """Fail a still-active run from outside its process (Celery's failure handler); "worker lost" when the pool
+    process died."""
+    lost = type(exception).__name__ == "WorkerLostError"
+    error = (MSG_WORKER_LOST_SIGNAL if lost else f"{type(exception).__name__}: {exception}")
+    return bool(TrainingRun.objects.filter(pk=run_id, status__in=TrainingRun.ACTIVE).update(
+        status=TrainingRun.Status.FAILED, error=f"{error} ({exception})" if lost else error[:5000],
+        stage="worker lost" if lost else "failed", finished_at=timezone.now()))
 
 
 def training_runs_mark_stale_throttled() -> int:
