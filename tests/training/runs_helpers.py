@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission, User
 
 from training.models import Candle, MarketDataset, RegularizationProfile
 
-CANDLE_ROWS = 900
+CANDLE_ROWS = 3000
 
 
 def make_profile(name: str = "baseline", *, is_default: bool = False, **values) -> RegularizationProfile:
