@@ -201,6 +201,16 @@ CONFIG = {
 # Base URL of Binance's public REST API for `manage.py fetch_klines` (tests point it at a local server).
 BINANCE_API_URL = env.str("BINANCE_API_URL", default="https://api.binance.com")
 
+# --- Training runs ------------------------------------------------------------------------------
+# Training runs: a running run writes a heartbeat every TRAINING_HEARTBEAT_SECONDS; one silent for
+# TRAINING_STALE_AFTER_SECONDS is failed as "worker lost" (swept by the run pages at most every
+# TRAINING_STALE_SWEEP_SECONDS, by each worker on start and by each training task).
+TRAINING_HEARTBEAT_SECONDS = env.float("TRAINING_HEARTBEAT_SECONDS", default=10.0)
+TRAINING_STALE_AFTER_SECONDS = env.float("TRAINING_STALE_AFTER_SECONDS", default=120.0)
+TRAINING_STALE_SWEEP_SECONDS = env.float("TRAINING_STALE_SWEEP_SECONDS", default=10.0)
+TRAINING_PROGRESS_WRITE_SECONDS = env.float("TRAINING_PROGRESS_WRITE_SECONDS", default=1.0)
+TRAINING_SEED = env.int("TRAINING_SEED", default=42)
+
 # --- Logging --------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

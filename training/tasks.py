@@ -1,8 +1,12 @@
 """Thin Celery tasks: load by id, call a service."""
+import logging
 import os
 import time
 
 from celery import shared_task
+from celery.signals import task_failure, worker_ready
+
+logger = logging.getLogger(__name__)
 
 PING_MAX_SLEEP_SECONDS = 60.0
 
@@ -12,3 +16,30 @@ def ping(value: str, sleep_seconds: float = 0.0) -> dict:
     """Round trip through the broker; `sleep_seconds` lets tests catch it mid-task."""
     time.sleep(min(max(float(sleep_seconds), 0.0), PING_MAX_SLEEP_SECONDS))
     return {"echo": value, "pid": os.getpid()}
+
+
+@shared_task(name="training.tasks.training_run_execute_task", bind=True)
+def training_run_execute_task(self, run_id: int) -> dict:
+    from training.services.runs import training_run_execute, training_runs_mark_stale
+
+    training_runs_mark_stale()
+    run = training_run_execute(run_id=run_id, task_id=self.request.id or "")
+    return {"run_id": run_id, "status": run.status if run else "not claimed"}
+
+
+@worker_ready.connect
+def mark_stale_runs_on_worker_start(**kwargs) -> None:
+    from training.services.runs import training_runs_mark_stale
+
+    count = training_runs_mark_stale()
+    if count:
+        logger.warning("marked %s run(s) with a stale heartbeat as failed (worker lost)", count)
+
+
+@task_failure.connect(sender=training_run_execute_task)
+def mark_run_failed_on_task_failure(sender=None, task_id=None, exception=None, args=None, **kwargs) -> None:
+    """The pool process died (WorkerLostError) or the task raised outside the service: fail the run now."""
+    from training.services.runs import training_run_mark_failed
+
+    if args:
+        training_run_mark_failed(run_id=args[0], exception=exception)

@@ -1,5 +1,15 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+MSG_SNAPSHOT_IMMUTABLE = "The snapshot of run #{pk} is immutable once stored."
+
+
+class TrainingRunQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        if "snapshot" in kwargs:
+            raise ValidationError(MSG_SNAPSHOT_IMMUTABLE.format(pk="*"))
+        return super().update(**kwargs)
 
 
 class TrainingRun(models.Model):
@@ -10,13 +20,18 @@ class TrainingRun(models.Model):
         FAILED = "failed"
         CANCELLED = "cancelled"
 
-    symbol = models.CharField(max_length=32)
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+    TERMINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    symbol = models.CharField(max_length=32, db_index=True)
     exchange = models.CharField(max_length=32, default="BINANCE")
     interval = models.CharField(max_length=8, default="1h")
     profile = models.ForeignKey("training.RegularizationProfile", on_delete=models.PROTECT, related_name="runs")
     dataset = models.ForeignKey("training.MarketDataset", on_delete=models.PROTECT, related_name="runs", null=True)
     preset = models.CharField(max_length=16, default="quick")
+    seed = models.IntegerField(default=42)
     launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    rerun_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.FloatField(default=0.0)
     stage = models.CharField(max_length=200, blank=True)
@@ -34,11 +49,41 @@ class TrainingRun(models.Model):
     error = models.TextField(blank=True)
     traceback = models.TextField(blank=True)
 
+    objects = TrainingRunQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat"),
+            models.Index(fields=["profile", "-created_at"], name="run_profile_created"),
+        ]
 
     def __str__(self) -> str:
         return f"Run #{self.pk} {self.symbol} {self.interval} ({self.status})"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        if "snapshot" in field_names:
+            instance._stored_snapshot = instance.snapshot
+        return instance
+
+    def save(self, *args, **kwargs):
+        stored = getattr(self, "_stored_snapshot", None)
+        if self.pk is not None and stored is None and not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values_list("snapshot", flat=True).first()
+        if stored and self.snapshot != stored:
+            raise ValidationError(MSG_SNAPSHOT_IMMUTABLE.format(pk=self.pk))
+        super().save(*args, **kwargs)
+        self._stored_snapshot = self.snapshot
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
 
     @property
     def duration_seconds(self) -> float | None:
@@ -52,8 +97,12 @@ class ModelResult(models.Model):
     regime = models.CharField(max_length=32)
     model = models.CharField(max_length=32)
     metrics = models.JSONField(default=dict)
+    validation_balanced_accuracy = models.FloatField(null=True, blank=True)
+    validation_macro_f1 = models.FloatField(null=True, blank=True)
+    test_macro_f1 = models.FloatField(null=True, blank=True)
     train_val_gap = models.FloatField(null=True, blank=True)
     fit_seconds = models.FloatField(null=True, blank=True)
+    best_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["run", "regime", "model"]

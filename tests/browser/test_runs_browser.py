@@ -1,0 +1,100 @@
+"""Real chromium (Debian's, via Playwright) against the live server, with a real Celery worker sharing the DB.
+Fails, never skips, when chromium is missing."""
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+
+from tests.training.runs_helpers import make_dataset, make_profile
+from training.models import RegularizationProfile, TrainingRun
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+os.environ.setdefault("TRAINING_HEARTBEAT_SECONDS", "0.5")
+os.environ.setdefault("TRAINING_PROGRESS_WRITE_SECONDS", "0.2")
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+RUN_TIMEOUT_MS = 600_000
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/ensure_chromium.sh"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def wait_for_report(page) -> None:
+    page.wait_for_selector("#run-status.status-succeeded, #run-status.status-failed", timeout=RUN_TIMEOUT_MS)
+    assert page.inner_text("#run-status") == "succeeded", page.inner_text("body")[:3000]
+    page.wait_for_selector("#metrics table.metrics")
+
+
+def test_login_edit_profile_launch_watch_and_compare(live_server, celery_worker_process, page):
+    User.objects.create_superuser("admin", "admin@example.com", "browser-pw-123")
+    profile = make_profile("baseline", is_default=True)
+    make_dataset()
+    url = live_server.url
+
+    page.goto(f"{url}/")
+    assert "/accounts/login/" in page.url
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "browser-pw-123")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/runs/")
+    shot(page, "run_list_empty")
+
+    page.goto(f"{url}/admin/training/regularizationprofile/{profile.pk}/change/")
+    page.fill("input[name=l2_alpha]", "0.004")
+    shot(page, "admin_profile_edit")
+    page.click("input[name=_save]")
+    page.wait_for_url(f"{url}/admin/training/regularizationprofile/")
+    profile.refresh_from_db()
+    assert profile.l2_alpha == 0.004
+
+    page.goto(f"{url}/runs/new/")
+    assert page.input_value("select[name=profile]") == str(profile.pk)
+    page.select_option("select[name=preset]", "smoke")
+    shot(page, "launch_form")
+    page.click("#launch-form button[type=submit]")
+    page.wait_for_url(f"{url}/runs/*/")
+    first = TrainingRun.objects.get()
+    assert first.snapshot["config"]["l2_alpha"] == 0.004
+    page.wait_for_selector("#live progress")
+    shot(page, "run_detail_live")
+    wait_for_report(page)
+    assert "1. Settings used" in page.inner_text("#settings")
+    assert page.locator("#report table tbody tr").count() >= 3
+    shot(page, "run_detail_report")
+
+    RegularizationProfile.objects.filter(pk=profile.pk).update(l1_alpha=0.02)
+    page.click("#rerun-button")
+    page.wait_for_url(lambda u: u.rstrip("/").endswith(str(first.pk + 1)))
+    wait_for_report(page)
+    assert "profile changed since" not in page.inner_text("#settings")
+
+    page.goto(f"{url}/runs/")
+    for checkbox in page.locator("input[name=ids]").all():
+        checkbox.check()
+    shot(page, "run_list")
+    page.click("#compare-button")
+    page.wait_for_url(f"{url}/runs/compare/*")
+    body = page.inner_text("body")
+    assert "config.l1_alpha" in body and "0.02" in body
+    assert page.locator("#compare-metrics tbody tr").count() >= 1
+    shot(page, "compare")

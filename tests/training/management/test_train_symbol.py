@@ -1,0 +1,66 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from tests.training.runs_helpers import make_dataset, make_profile
+from training.models import TrainingRun
+from training.management.commands.train_symbol import MSG_UNKNOWN_PROFILE
+
+Status = TrainingRun.Status
+
+
+def call(*args):
+    from io import StringIO
+
+    out = StringIO()
+    call_command("train_symbol", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_inline_trains_in_process_and_prints_progress(fast_monitor):
+    make_profile("baseline", is_default=True)
+    make_dataset()
+    out = call("BTCUSDT", "--preset", "smoke", "--inline", "--poll", "0.1")
+    run = TrainingRun.objects.get()
+    assert out.splitlines()[0] == f"run {run.pk}"
+    assert "[##############################] 100.0% succeeded" in out
+    assert f"run {run.pk} succeeded" in out
+    assert run.status == Status.SUCCEEDED and run.model_results.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inline_failure_exits_with_the_error(fast_monitor):
+    make_profile("baseline", is_default=True)
+    make_dataset(rows=5)
+    with pytest.raises(CommandError) as exc:
+        call("BTCUSDT", "--preset", "smoke", "--inline", "--poll", "0.1")
+    run = TrainingRun.objects.get()
+    assert str(exc.value).startswith(f"run {run.pk} failed: ") and run.error in str(exc.value)
+
+
+def test_unknown_symbol_is_refused_with_the_dataset_list(db):
+    make_profile("baseline", is_default=True)
+    make_dataset("ETHUSDT", rows=3)
+    with pytest.raises(CommandError) as exc:
+        call("DOGEUSDT", "--no-wait")
+    assert "DOGEUSDT" in str(exc.value) and "ETHUSDT" in str(exc.value)
+    assert not TrainingRun.objects.exists()
+
+
+def test_unknown_profile_is_refused(db):
+    make_profile("baseline", is_default=True)
+    with pytest.raises(CommandError) as exc:
+        call("BTCUSDT", "--profile", "nope")
+    assert str(exc.value) == MSG_UNKNOWN_PROFILE.format(name="nope", known="baseline")
+
+
+def test_no_wait_prints_the_id_of_the_queued_run(db, settings, django_capture_on_commit_callbacks):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/11"
+    make_profile("baseline", is_default=True)
+    make_dataset(rows=3)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        out = call("btcusdt", "--no-wait", "--preset", "smoke")
+    run = TrainingRun.objects.get()
+    assert out.strip() == f"run {run.pk}" and run.status == Status.QUEUED and run.symbol == "BTCUSDT"
+    assert len(callbacks) == 1

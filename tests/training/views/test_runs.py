@@ -1,0 +1,256 @@
+import json
+import zipfile
+from io import BytesIO
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.training.runs_helpers import make_dataset, make_finished_run, make_profile
+from training.models import TrainingRun
+from training.views.runs import MSG_COMPARE_NEEDS_TWO
+
+pytestmark = pytest.mark.django_db
+Status = TrainingRun.Status
+
+
+def launch_data(profile, **overrides):
+    data = {"symbol": "BTCUSDT", "interval": "1h", "exchange": "BINANCE", "profile": profile.pk, "preset": "smoke"}
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def finished(profile, dataset, launcher, tmp_path):
+    return make_finished_run(profile, dataset, user=launcher, tmp_path=tmp_path)
+
+
+# --- access ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name,args", [
+    ("training:home", []), ("training:run_list", []), ("training:run_new", []), ("training:run_detail", [1]),
+    ("training:run_api", [1]), ("training:run_export", [1]), ("training:run_artifacts_zip", [1]),
+    ("training:run_file", [1, "a.png"]), ("training:run_compare", []),
+])
+def test_anonymous_users_are_sent_to_login(client, name, args):
+    response = client.get(reverse(name, args=args))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", ["training:run_cancel", "training:run_rerun"])
+def test_anonymous_post_actions_are_sent_to_login(client, finished, name):
+    response = client.post(reverse(name, args=[finished.pk]))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_viewer_without_permission_cannot_launch_cancel_or_rerun(viewer_client, profile, dataset, finished):
+    assert viewer_client.get(reverse("training:run_new")).status_code == 403
+    assert viewer_client.post(reverse("training:run_new"), launch_data(profile)).status_code == 403
+    assert viewer_client.post(reverse("training:run_cancel", args=[finished.pk])).status_code == 403
+    assert viewer_client.post(reverse("training:run_rerun", args=[finished.pk])).status_code == 403
+    assert TrainingRun.objects.count() == 1
+    page = viewer_client.get(reverse("training:run_detail", args=[finished.pk])).content.decode()
+    assert "rerun-button" not in page and "Run again" not in page
+
+
+def test_forms_require_csrf(launcher, profile, dataset, finished):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(launcher)
+    assert client.post(reverse("training:run_new"), launch_data(profile)).status_code == 403
+    assert client.post(reverse("training:run_rerun", args=[finished.pk])).status_code == 403
+    assert TrainingRun.objects.count() == 1
+
+
+def test_home_redirects_to_run_list(launcher_client):
+    response = launcher_client.get("/")
+    assert response.status_code == 302 and response["Location"] == reverse("training:run_list")
+
+
+# --- launch form -------------------------------------------------------------------------------------------
+def test_launch_form_offers_datasets_and_preselects_default_profile(launcher_client, profile, dataset):
+    make_profile("aaa-first-by-name")
+    make_dataset("ETHUSDT", interval="4h", rows=3)
+    response = launcher_client.get(reverse("training:run_new"))
+    form = response.context["form"]
+    assert [c[0] for c in form.fields["symbol"].choices] == ["BTCUSDT", "ETHUSDT"]
+    assert [c[0] for c in form.fields["interval"].choices] == ["1h", "4h"]
+    assert form["profile"].value() == profile.pk
+    assert form["preset"].value() == "quick"
+    assert 'name="csrfmiddlewaretoken"' in response.content.decode()
+
+
+def test_launch_form_preselects_profile_from_query(launcher_client, profile, dataset):
+    other = make_profile("other")
+    response = launcher_client.get(reverse("training:run_new") + f"?profile={other.pk}")
+    assert response.context["form"]["profile"].value() == str(other.pk)
+
+
+def test_launch_creates_queued_run_and_redirects_to_it(launcher_client, launcher, profile, dataset,
+                                                       django_capture_on_commit_callbacks, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/11"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = launcher_client.post(reverse("training:run_new"), launch_data(profile))
+    run = TrainingRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("training:run_detail", args=[run.pk])
+    assert run.status == Status.QUEUED and run.launched_by == launcher and run.preset == "smoke"
+    assert len(callbacks) == 1  # the enqueue, deferred to the commit
+
+
+def test_launch_refuses_unknown_symbol_with_the_dataset_list(launcher_client, profile, dataset):
+    make_dataset("ETHUSDT", rows=3)
+    response = launcher_client.post(reverse("training:run_new"), launch_data(profile, symbol="ETHUSDT",
+                                                                              interval="1h", exchange="KRAKEN"))
+    assert response.status_code == 400
+    assert not TrainingRun.objects.exists()
+    response = launcher_client.post(reverse("training:run_new"), launch_data(profile, symbol="DOGEUSDT"))
+    assert response.status_code == 400 and "symbol" in response.context["form"].errors
+
+
+def test_launch_refuses_invalid_profile_with_its_messages(launcher_client, dataset, db):
+    bad = make_profile("no-l1", l1_alpha=0.0)
+    response = launcher_client.post(reverse("training:run_new"), launch_data(bad))
+    assert response.status_code == 400
+    errors = " ".join(response.context["form"].non_field_errors())
+    assert "Profile 'no-l1' cannot be used" in errors and "alpha is 0" in errors
+    assert not TrainingRun.objects.exists()
+
+
+# --- list ----------------------------------------------------------------------------------------------
+def test_list_newest_first_filters_and_paginates(launcher_client, profile, dataset):
+    other = make_profile("other")
+    make_dataset("ETHUSDT", rows=3)
+    runs = [TrainingRun.objects.create(symbol="BTCUSDT", profile=profile, snapshot={}) for _ in range(27)]
+    eth = TrainingRun.objects.create(symbol="ETHUSDT", profile=other, status=Status.FAILED, snapshot={})
+    page = launcher_client.get(reverse("training:run_list")).context["page"]
+    assert [r.pk for r in page] == [eth.pk] + [r.pk for r in reversed(runs)][:24]
+    assert page.paginator.count == 28
+    page2 = launcher_client.get(reverse("training:run_list") + "?page=2").context["page"]
+    assert [r.pk for r in page2] == [r.pk for r in reversed(runs)][24:]
+    ctx = launcher_client.get(reverse("training:run_list") + "?symbol=ETHUSDT").context
+    assert [r.pk for r in ctx["page"]] == [eth.pk]
+    assert [r.pk for r in launcher_client.get(reverse("training:run_list") + "?status=failed").context["page"]] == [eth.pk]
+    assert [r.pk for r in launcher_client.get(reverse("training:run_list") + f"?profile={other.pk}").context["page"]] == [eth.pk]
+
+
+def test_list_query_count_is_constant(launcher_client, profile, dataset, django_assert_max_num_queries):
+    def count_queries():
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            assert launcher_client.get(reverse("training:run_list")).status_code == 200
+        return len(ctx.captured_queries)
+
+    TrainingRun.objects.create(symbol="BTCUSDT", profile=profile, snapshot={})
+    few = count_queries()
+    for i in range(40):
+        TrainingRun.objects.create(symbol="BTCUSDT", profile=make_profile(f"p{i}"), snapshot={})
+    assert count_queries() == few <= 12
+
+
+# --- detail, api, downloads ---------------------------------------------------------------------------
+def test_detail_shows_settings_report_metrics_plots_log_downloads(launcher_client, finished, profile):
+    profile.l2_alpha = 0.3
+    profile.save()
+    response = launcher_client.get(reverse("training:run_detail", args=[finished.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    sections = {row["section"]: row for row in response.context["settings_rows"]}
+    l2 = next(p for p in sections["base"]["params"] if p["name"] == "l2_alpha")
+    assert l2 == {"name": "l2_alpha", "used": 0.001, "current": 0.3, "changed": True}
+    assert sections["lightgbm"]["changed"] and not next(
+        p for p in sections["lightgbm"]["params"] if p["name"] == "reg_alpha")["changed"]
+    assert "profile changed since" in page
+    for text in ("1. Settings used", "2. Validation report", "3. Metrics", "4. Plots", "5. Log", "6. Downloads",
+                 "keras.regularizers.L1L2", "lightgbm", "baseline: majority", "ensemble", "num_leaves=17",
+                 "only 20 rows", "0.150", "reg_alpha=0.01 reg_lambda=0.001", "run.json", "artifacts.zip",
+                 "learning_curves.png"):
+        assert text in page, text
+
+
+def test_detail_of_active_run_polls_the_api(launcher_client, profile, dataset):
+    run = TrainingRun.objects.create(symbol="BTCUSDT", profile=profile, snapshot={"config": profile.resolved_config()})
+    page = launcher_client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
+    assert f'data-api="{reverse("training:run_api", args=[run.pk])}"' in page and 'data-terminal="0"' in page
+    assert "training/js/run_detail.js" in page and "cancel-button" in page
+
+
+def test_api_returns_the_documented_keys(launcher_client, finished, viewer_client):
+    body = launcher_client.get(reverse("training:run_api", args=[finished.pk])).json()
+    assert {"status", "progress", "snapshot", "report", "metrics", "error"} <= set(body)
+    assert body["status"] == "succeeded" and body["progress"]["fraction"] == 1.0 and body["error"] is None
+    assert body["snapshot"] == finished.snapshot
+    lgbm = next(m for m in body["metrics"] if m["model"] == "lightgbm")
+    assert lgbm["regime"] == "trending" and lgbm["train_val_gap"] == 0.15 and lgbm["best_params"]["num_leaves"] == 17
+
+
+def test_api_of_unknown_run_is_404(launcher_client):
+    assert launcher_client.get(reverse("training:run_api", args=[999])).status_code == 404
+
+
+def test_plot_file_is_served_and_traversal_refused(launcher_client, finished):
+    response = launcher_client.get(reverse("training:run_file", args=[finished.pk, "learning_curves.png"]))
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"\x89PNG")
+    assert launcher_client.get(reverse("training:run_file", args=[finished.pk, "../../etc/passwd"])).status_code == 404
+
+
+def test_artifacts_zip_and_json_export(launcher_client, finished):
+    response = launcher_client.get(reverse("training:run_artifacts_zip", args=[finished.pk]))
+    assert response["Content-Type"] == "application/zip"
+    assert sorted(zipfile.ZipFile(BytesIO(response.content)).namelist()) == ["learning_curves.png", "manifest.json"]
+    response = launcher_client.get(reverse("training:run_export", args=[finished.pk]))
+    assert "attachment" in response["Content-Disposition"]
+    body = json.loads(response.content)
+    assert body["result"]["ensembles"]["trending"]["models"]["lightgbm"]["best_params"]["num_leaves"] == 17
+    assert body["log"].startswith("12:00:00")
+
+
+# --- cancel, rerun, compare -----------------------------------------------------------------------
+def test_cancel_queued_run_from_the_page(launcher_client, profile, dataset):
+    run = TrainingRun.objects.create(symbol="BTCUSDT", profile=profile, snapshot={})
+    response = launcher_client.post(reverse("training:run_cancel", args=[run.pk]))
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.status == Status.CANCELLED
+
+
+def test_cancel_finished_run_shows_the_refusal(launcher_client, finished):
+    response = launcher_client.post(reverse("training:run_cancel", args=[finished.pk]), follow=True)
+    assert "only queued or running runs can be cancelled" in response.content.decode()
+
+
+def test_rerun_launches_a_new_run(launcher_client, finished, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        response = launcher_client.post(reverse("training:run_rerun", args=[finished.pk]))
+    new = TrainingRun.objects.exclude(pk=finished.pk).get()
+    assert response["Location"] == reverse("training:run_detail", args=[new.pk])
+    assert new.rerun_of == finished and new.status == Status.QUEUED
+
+
+def test_compare_shows_differing_settings_and_metrics(launcher_client, finished, profile, dataset, tmp_path):
+    profile.l1_alpha = 0.05
+    profile.save()
+    second = make_finished_run(profile, dataset, tmp_path=tmp_path)
+    response = launcher_client.get(reverse("training:run_compare") + f"?ids={finished.pk}&ids={second.pk}")
+    keys = {row["key"]: row["values"] for row in response.context["differing"]}
+    assert keys["config.l1_alpha"] == [0.01, 0.05] and keys["config.lightgbm.reg_alpha"] == [0.01, 0.05]
+    assert "config.l2_alpha" not in keys
+    metrics = {(m["regime"], m["model"]): m["cells"] for m in response.context["metrics"]}
+    assert [c.validation_macro_f1 for c in metrics[("trending", "lightgbm")]] == pytest.approx([0.56, 0.56])
+    assert "config.l1_alpha" in response.content.decode()
+
+
+def test_compare_needs_two_runs(launcher_client, finished):
+    response = launcher_client.get(reverse("training:run_compare") + f"?ids={finished.pk}", follow=True)
+    assert MSG_COMPARE_NEEDS_TWO in response.content.decode()
+
+
+# --- admin action ----------------------------------------------------------------------------------
+def test_admin_profile_action_opens_the_launch_form_for_that_profile(client, profile, dataset):
+    from django.contrib.auth.models import User
+
+    admin = User.objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(admin)
+    url = reverse("admin:training_regularizationprofile_changelist")
+    assert "Train a symbol with this profile" in client.get(url).content.decode()
+    response = client.post(url, {"action": "train_symbol_with_profile", "_selected_action": [profile.pk]})
+    assert response.status_code == 302 and response["Location"] == f"{reverse('training:run_new')}?profile={profile.pk}"

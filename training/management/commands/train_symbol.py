@@ -1,0 +1,83 @@
+"""python manage.py train_symbol BTCUSDT [--profile NAME] [--exchange BINANCE] [--interval 1h] [--preset quick]
+[--no-wait] [--inline]"""
+import time
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from training.models import RegularizationProfile, TrainingRun
+from training.services.runs import (
+    TrainingRunEnqueueFailed,
+    training_run_create,
+    training_run_execute,
+    training_runs_mark_stale,
+)
+
+MSG_UNKNOWN_PROFILE = "Unknown profile '{name}'; profiles: {known}."
+BAR_WIDTH = 30
+
+
+class Command(BaseCommand):
+    help = "Launch a training run for one symbol, print its id and follow it to the end."
+
+    def add_arguments(self, parser):
+        parser.add_argument("symbol")
+        parser.add_argument("--profile", help="profile name (default: the default profile)")
+        parser.add_argument("--exchange", default="BINANCE")
+        parser.add_argument("--interval", default="1h")
+        parser.add_argument("--preset", default="quick")
+        parser.add_argument("--seed", type=int, default=None)
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument("--no-wait", action="store_true", help="only enqueue and print the run id")
+        mode.add_argument("--inline", action="store_true", help="train in this process, without a worker")
+        parser.add_argument("--poll", type=float, default=1.0, help="seconds between progress updates")
+
+    def handle(self, *args, symbol, profile, exchange, interval, preset, seed, no_wait, inline, poll, **options):
+        profile_obj = None
+        if profile:
+            profile_obj = RegularizationProfile.objects.filter(name=profile).first()
+            if profile_obj is None:
+                known = ", ".join(RegularizationProfile.objects.values_list("name", flat=True)) or "none"
+                raise CommandError(MSG_UNKNOWN_PROFILE.format(name=profile, known=known))
+        launch = dict(profile=profile_obj, symbol=symbol, exchange=exchange, interval=interval, preset=preset,
+                      seed=seed)
+        try:
+            if inline:
+                run = training_run_create(**launch, enqueue=False)
+            else:
+                run = training_run_create(**launch)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        except TrainingRunEnqueueFailed as exc:
+            self.stdout.write(f"run {exc.run.pk}")
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"run {run.pk}")
+        self.stdout.flush()
+        if no_wait:
+            return
+        if inline:
+            training_run_execute(run_id=run.pk, task_id="inline")
+        run = self._follow(run.pk, poll)
+        if run.status != TrainingRun.Status.SUCCEEDED:
+            raise CommandError(f"run {run.pk} {run.status}: {run.error}")
+        self.stdout.write(self.style.SUCCESS(f"run {run.pk} succeeded in {run.duration_seconds or 0:.1f} s"))
+
+    def _follow(self, run_id: int, poll: float) -> TrainingRun:
+        last = None
+        while True:
+            training_runs_mark_stale()
+            run = TrainingRun.objects.only("status", "progress", "stage", "error", "started_at", "finished_at").get(
+                pk=run_id)
+            line = self._bar(run)
+            if line != last:
+                self.stdout.write(line)
+                self.stdout.flush()
+                last = line
+            if run.is_terminal:
+                return run
+            time.sleep(poll)
+
+    @staticmethod
+    def _bar(run: TrainingRun) -> str:
+        filled = int(round(run.progress * BAR_WIDTH))
+        return f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {run.progress * 100:5.1f}% {run.status} {run.stage}"
