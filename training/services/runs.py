@@ -34,6 +34,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from training.ml import artifacts
 from training.ml.regularization import validate_and_report_regularization
 from training.models import MarketDataset, ModelResult, RegularizationProfile, TrainingRun
 
@@ -53,8 +54,6 @@ MSG_CANCELLED_QUEUED = "Cancelled before a worker picked it up."
 MSG_CANCELLED = "Cancelled at the user's request."
 MSG_NO_DATASET_ON_RUN = "Run #{pk} has no dataset."
 
-LIBRARIES = ("django", "celery", "numpy", "pandas", "scikit-learn", "lightgbm", "optuna", "tensorflow-cpu",
-             "keras", "torch", "pytorch-tabnet", "ta", "matplotlib")
 STALE_SWEEP_CACHE_KEY = "training_runs_mark_stale:last"
 
 
@@ -70,13 +69,8 @@ def _setting(name: str, default: float) -> float:
 
 @lru_cache(maxsize=1)
 def library_versions() -> dict:
-    versions = {"python": sys.version.split()[0]}
-    for name in LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
+    """The engine's library versions plus the web stack's."""
+    return {**artifacts.library_versions(), **{name: metadata.version(name) for name in ("django", "celery")}}
 
 
 def optuna_storage_url() -> str | None:
