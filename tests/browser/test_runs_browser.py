@@ -80,6 +80,12 @@ def test_login_edit_profile_launch_watch_and_compare(live_server, celery_worker_
     wait_for_report(page)
     assert "1. Settings used" in page.inner_text("#settings")
     assert page.locator("#report table tbody tr").count() >= 3
+    plots = page.locator("#plots img")
+    assert plots.count() >= 4
+    page.wait_for_function("() => [...document.querySelectorAll('#plots img')].every(i => i.complete)")
+    widths = plots.evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
+    assert all(width > 0 for width in widths), widths
+    assert "baseline: definitions" not in page.inner_text("#metrics")
     shot(page, "run_detail_report")
 
     RegularizationProfile.objects.filter(pk=profile.pk).update(l1_alpha=0.02)

@@ -110,7 +110,8 @@ def sample_result(config: dict, *, artifacts_path: str = "", plots: list[str] | 
         "ensembles": {
             "trending": {"status": "trained", "reason": "", "rows": 500, "models": models,
                          "ensemble": {"metrics": sample_metrics(0.63)},
-                         "baselines": {"majority": sample_metrics(0.34), "persistence": sample_metrics(0.4)}},
+                         "baselines": {"majority": sample_metrics(0.34), "persistence": sample_metrics(0.4),
+                                       "definitions": {"majority": "the most frequent training class"}}},
             "ranging": {"status": "skipped", "reason": "only 20 rows (< 200)", "rows": 20, "models": {}},
         },
         "plots": plots or [], "artifacts": {"path": artifacts_path, "manifest": "manifest.json", "files": plots or []},

@@ -113,13 +113,16 @@ def metrics_by_regime(result: dict) -> list[dict]:
         if ensemble.get("ensemble"):
             lines.append({"name": "ensemble", "kind": "ensemble",
                           "metrics": (ensemble["ensemble"] or {}).get("metrics") or {}})
-        for name, metrics in (ensemble.get("baselines") or {}).items():
+        baselines = dict(ensemble.get("baselines") or {})
+        definitions = baselines.pop("definitions", {}) or {}
+        for name, metrics in baselines.items():
             lines.append({"name": f"baseline: {name}", "kind": "baseline",
                           "metrics": (metrics or {}).get("metrics", metrics) or {}})
         for line in lines:
             line["cells"] = [(line["metrics"].get(split) or {}).get(key) for split in SPLITS for key in METRIC_KEYS]
         regimes.append({"regime": regime, "status": ensemble.get("status"), "reason": ensemble.get("reason"),
-                        "rows": ensemble.get("rows"), "lines": lines})
+                        "rows": ensemble.get("rows"), "lines": lines,
+                        "baseline_definitions": definitions})
     return regimes
 
 

@@ -163,8 +163,9 @@ def test_detail_shows_settings_report_metrics_plots_log_downloads(launcher_clien
     for text in ("1. Settings used", "2. Validation report", "3. Metrics", "4. Plots", "5. Log", "6. Downloads",
                  "keras.regularizers.L1L2", "lightgbm", "baseline: majority", "ensemble", "num_leaves=17",
                  "only 20 rows", "0.150", "reg_alpha=0.01 reg_lambda=0.001", "run.json", "artifacts.zip",
-                 "learning_curves.png"):
+                 "learning_curves.png", "Baseline majority: the most frequent training class"):
         assert text in page, text
+    assert "baseline: definitions" not in page
 
 
 def test_detail_of_active_run_polls_the_api(launcher_client, profile, dataset):
