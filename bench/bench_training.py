@@ -20,24 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CSV_CANDIDATES = (ROOT / "data" / "sample" / "BTCUSDT-1h-2017-07-01-2019-07-04-bitfinex-btcusd.zip",
-                  Path("/work/shared/data/bitfinex-btcusd-1h-2017-2019.csv"))
 AIMS = {"smoke": 60.0, "quick": 240.0}
-
-
-def read_candles(path: Path):
-    import pandas as pd
-
-    if path.suffix == ".zip":  # the shipped sample: Binance 12-column kline layout, no header
-        raw = pd.read_csv(path, header=None)
-        frame = pd.DataFrame({"open_time": pd.to_datetime(raw[0], unit="ms", utc=True), "open": raw[1],
-                              "high": raw[2], "low": raw[3], "close": raw[4], "volume": raw[5],
-                              "quote_volume": raw[7]})
-    else:  # CryptoDataDownload layout, newest first
-        frame = pd.DataFrame({"open_time": pd.to_datetime(raw["Date"], format="%Y-%m-%d %H:%M", utc=True),
-                              "open": raw["Open"], "high": raw["High"], "low": raw["Low"], "close": raw["Close"],
-                              "volume": raw["VolumeFrom"], "quote_volume": raw["VolumeTo"]})
-    return frame.drop_duplicates("open_time").sort_values("open_time").reset_index(drop=True)
 
 
 def peak_rss_mb() -> tuple[float, float]:
@@ -49,7 +32,8 @@ def peak_rss_mb() -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--preset", default="quick")
-    parser.add_argument("--csv", type=Path, default=next((p for p in CSV_CANDIDATES if p.is_file()), None))
+    parser.add_argument("--csv", type=Path, default=None,
+                        help="a kline or OHLCV CSV/zip (default: the shipped offline sample)")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
 
@@ -57,7 +41,9 @@ def main() -> None:
     from training.ml.manager import TrainingManager
     from training.ml.regularization import BASE_PARAMS, resolve_config
 
-    candles = read_candles(args.csv)
+    from training.ml.klines import SAMPLE_FILE, parse_candle_file
+
+    candles = parse_candle_file(args.csv or SAMPLE_FILE, interval="1h").candles.to_frame()
     config = resolve_config({p.name: p.default for p in BASE_PARAMS})
     with tempfile.TemporaryDirectory(prefix="ares-bench-") as directory:
         manager = TrainingManager(config, preset=args.preset, seed=args.seed, artifacts_dir=directory)

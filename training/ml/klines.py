@@ -19,6 +19,9 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
+SAMPLE_FILE = Path(__file__).resolve().parents[2] / "data" / "sample" / "BTCUSDT-1h-2017-07-01-2019-07-04-bitfinex-btcusd.zip"
+FRAME_COLUMNS = ["open_time", "open", "high", "low", "close", "volume", "quote_volume", "trades"]
+
 INTERVAL_MS: dict[str, int] = {
     "1s": 1_000,
     "1m": 60_000,
@@ -139,6 +142,23 @@ class Candles:
 
     def sorted(self) -> "Candles":
         return self.take(np.argsort(self.open_time, kind="stable"))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The engine's candles frame: open_time (datetime64 UTC), prices and volumes as float64, trades float64
+        with NaN where unknown."""
+        return pd.DataFrame(
+            {
+                "open_time": pd.to_datetime(self.open_time, unit="ms", utc=True),
+                "open": self.open,
+                "high": self.high,
+                "low": self.low,
+                "close": self.close,
+                "volume": self.volume,
+                "quote_volume": self.quote_volume,
+                "trades": np.where(self.trades >= 0, self.trades, np.nan).astype("float64"),
+            },
+            columns=FRAME_COLUMNS,
+        )
 
 
 @dataclass

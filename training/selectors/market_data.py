@@ -8,7 +8,7 @@ import pandas as pd
 from django.db import connection
 from django.db.models import QuerySet
 
-from training.ml.klines import Candles
+from training.ml.klines import FRAME_COLUMNS, Candles  # noqa: F401  (FRAME_COLUMNS re-exported)
 from training.models import Candle, MarketDataset
 
 DATASET_NOT_FOUND = (
@@ -17,7 +17,6 @@ DATASET_NOT_FOUND = (
     "or load the offline sample with `manage.py load_sample_data`."
 )
 NO_DATASETS = "none"
-FRAME_COLUMNS = ["open_time", "open", "high", "low", "close", "volume", "quote_volume", "trades"]
 
 
 class DatasetNotFound(LookupError):
@@ -92,29 +91,12 @@ def dataset_candle_arrays(
     return Candles(_times_to_ms(list(times)), *numbers, trades)
 
 
-def candles_to_frame(candles: Candles) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        {
-            "open_time": pd.to_datetime(candles.open_time, unit="ms", utc=True),
-            "open": candles.open,
-            "high": candles.high,
-            "low": candles.low,
-            "close": candles.close,
-            "volume": candles.volume,
-            "quote_volume": candles.quote_volume,
-            "trades": np.where(candles.trades >= 0, candles.trades, np.nan).astype("float64"),
-        },
-        columns=FRAME_COLUMNS,
-    )
-    return frame
-
-
 def dataset_candles_frame(
     dataset: MarketDataset, *, start: datetime | None = None, end: datetime | None = None
 ) -> pd.DataFrame:
     """Columns open_time (datetime64 UTC), open, high, low, close, volume, quote_volume, trades (all float64;
     NaN where the source did not give quote volume or trade count), sorted by time, unique times."""
-    return candles_to_frame(dataset_candle_arrays(dataset.pk, start=start, end=end))
+    return dataset_candle_arrays(dataset.pk, start=start, end=end).to_frame()
 
 
 def dataset_closes_for_chart(dataset: MarketDataset, *, points: int = 400) -> list[tuple[int, float]]:

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 
 from training.ml.klines import (
     LOCATION,
+    SAMPLE_FILE,
     CandleFileError,
     Candles,
     ParsedFile,
@@ -61,7 +62,7 @@ KLINES_PATH = "/api/v3/klines"
 KLINES_LIMIT = 1000
 RETRY_STATUSES = {418, 429} | set(range(500, 600))
 
-SAMPLE_PATH = Path(settings.BASE_DIR) / "data" / "sample" / "BTCUSDT-1h-2017-07-01-2019-07-04-bitfinex-btcusd.zip"
+SAMPLE_PATH = SAMPLE_FILE
 SAMPLE_SYMBOL, SAMPLE_EXCHANGE, SAMPLE_INTERVAL = "BTCUSDT", "BINANCE", "1h"
 SAMPLE_SOURCE = (
     "OFFLINE SAMPLE, not Binance data: Bitfinex BTC/USD hourly candles 2017-07-01 11:00 to 2019-07-04 01:00 UTC, "

@@ -1,56 +1,22 @@
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from training.ml.klines import SAMPLE_FILE, parse_candle_file
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-ROOT = Path(__file__).resolve().parents[3]
-SAMPLE_CANDIDATES = (
-    ROOT / "data" / "sample" / "BTCUSDT-1h-2017-07-01-2019-07-04-bitfinex-btcusd.zip",
-    Path("/work/shared/data/bitfinex-btcusd-1h-2017-2019.csv"),
-)
-KLINE_COLUMNS = ["open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume", "trades",
-                 "taker_buy_volume", "taker_buy_quote_volume", "ignore"]
 
-
-def sample_path() -> Path:
-    for path in SAMPLE_CANDIDATES:
-        if path.is_file():
-            return path
-    pytest.skip("the Bitfinex BTC/USD hourly sample is not present")
-
-
-def read_sample(path: Path) -> pd.DataFrame:
-    """The shipped sample (Binance kline layout, zipped) or the original CryptoDataDownload CSV."""
-    if path.suffix == ".zip":
-        raw = pd.read_csv(path, header=None, names=KLINE_COLUMNS)
-        frame = raw[["open", "high", "low", "close", "volume", "quote_volume"]].astype(float)
-        frame.insert(0, "open_time", pd.to_datetime(raw["open_time"], unit="ms", utc=True))
-        return frame.sort_values("open_time").reset_index(drop=True)
-    return read_bitfinex_csv(path)
-
-
-def read_bitfinex_csv(path: Path) -> pd.DataFrame:
-    """CryptoDataDownload layout, newest row first → the engine's candles frame, oldest first."""
-    raw = pd.read_csv(path)
-    frame = pd.DataFrame({
-        "open_time": pd.to_datetime(raw["Date"], format="%Y-%m-%d %H:%M", utc=True),
-        "open": raw["Open"].astype(float),
-        "high": raw["High"].astype(float),
-        "low": raw["Low"].astype(float),
-        "close": raw["Close"].astype(float),
-        "volume": raw["VolumeFrom"].astype(float),
-        "quote_volume": raw["VolumeTo"].astype(float),
-    })
-    return frame.drop_duplicates("open_time").sort_values("open_time").reset_index(drop=True)
+def read_sample() -> pd.DataFrame:
+    """The shipped offline sample (real Bitfinex BTC/USD hourly candles) as the engine's candles frame."""
+    return parse_candle_file(SAMPLE_FILE, interval="1h").candles.to_frame()
 
 
 @pytest.fixture(scope="session")
 def btc_candles() -> pd.DataFrame:
-    return read_sample(sample_path())
+    return read_sample()
 
 
 def synthetic_candles(n: int = 1500, seed: int = 0) -> pd.DataFrame:
