@@ -126,7 +126,7 @@ class LightGBMBackend(Backend):
 
         study = optuna.create_study(
             direction="minimize",
-            storage=self.params.get("optuna_storage"),
+            storage=self._storage(optuna),
             study_name=self.params.get("study_name"),
             load_if_exists=True,
             sampler=optuna.samplers.TPESampler(seed=self.seed),
@@ -153,6 +153,16 @@ class LightGBMBackend(Backend):
         self.history = {"train_loss": [float(v) for v in record["train"]["multi_logloss"]],
                         "val_loss": [float(v) for v in record["val"]["multi_logloss"]]}
         return self
+
+    def _storage(self, optuna):
+        """Optuna's RDB storage without a connection pool: a long-lived worker keeps no idle database
+        connection per study it has run."""
+        url = self.params.get("optuna_storage")
+        if not url:
+            return None
+        from sqlalchemy.pool import NullPool
+
+        return optuna.storages.RDBStorage(url, engine_kwargs={"poolclass": NullPool})
 
     def _predict_proba(self, X):
         return np.asarray(self.model.predict(np.asarray(X, dtype=np.float32), num_iteration=self.best_iteration),

@@ -78,3 +78,14 @@ def test_search_space_can_be_narrowed_but_not_extended_to_regularization():
     assert backend.library_params["search_space"]["num_leaves"] == list(SEARCH_SPACE["num_leaves"])
     with pytest.raises(ValueError, match="reg_alpha"):
         build("lightgbm", params={"search_space": {"reg_alpha": [0, 1]}}).search_space()
+
+
+def test_rdb_storage_keeps_the_study_and_no_pooled_connection(tmp_path):
+    from sqlalchemy.pool import NullPool
+
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    backend = build("lightgbm", params={"n_trials": 2, "optuna_storage": storage, "study_name": "kept"})
+    X_train, y_train, X_val, y_val, _, _ = split("lightgbm")
+    backend.fit(X_train, y_train, X_val, y_val)
+    assert len(optuna.load_study(study_name="kept", storage=storage).trials) == 2
+    assert isinstance(backend.study._storage._backend.engine.pool, NullPool)
