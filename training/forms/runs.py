@@ -1,6 +1,7 @@
 from django import forms
 
 from training.models import RegularizationProfile
+from training.selectors.profiles import profile_get_default
 from training.selectors.runs import launch_choices
 
 
@@ -27,6 +28,6 @@ class TrainingRunLaunchForm(forms.Form):
         if "BINANCE" in choices["exchanges"]:
             self.fields["exchange"].initial = "BINANCE"
         if not self.initial.get("profile"):
-            default = RegularizationProfile.objects.filter(is_default=True).first()
+            default = profile_get_default()
             if default:
                 self.fields["profile"].initial = default.pk

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from training.ml.presets import PRESETS
 from training.models import MarketDataset, ModelResult, RegularizationProfile, TrainingRun
+from training.selectors.market_data import datasets_available
 
 LIST_FIELDS = ("id", "symbol", "exchange", "interval", "preset", "status", "progress", "stage", "created_at",
                "started_at", "finished_at", "error", "profile__id", "profile__name", "profile__is_default",
@@ -144,7 +146,7 @@ def compare_runs(*, run_ids: list[int]) -> dict:
 
 
 def launch_choices() -> dict:
-    datasets = list(MarketDataset.objects.order_by("symbol", "interval").values_list("exchange", "symbol", "interval"))
+    datasets = list(datasets_available().values_list("exchange", "symbol", "interval"))
     return {
         "exchanges": sorted({d[0] for d in datasets}) or ["BINANCE"],
         "symbols": sorted({d[1] for d in datasets}),
@@ -154,6 +156,4 @@ def launch_choices() -> dict:
 
 
 def preset_names() -> list[str]:
-    from training.ml.presets import PRESETS
-
     return list(PRESETS)

@@ -35,8 +35,11 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from training.ml import artifacts
+from training.ml.presets import PRESETS
 from training.ml.regularization import validate_and_report_regularization
 from training.models import MarketDataset, ModelResult, RegularizationProfile, TrainingRun
+from training.selectors.market_data import DatasetNotFound, dataset_get
+from training.selectors.profiles import profile_get_default
 
 logger = logging.getLogger(__name__)
 
@@ -93,23 +96,6 @@ def optuna_storage_url() -> str | None:
     return None
 
 
-def _presets() -> dict:
-    from training.ml.presets import PRESETS
-
-    return PRESETS
-
-
-def _dataset_get(*, symbol: str, exchange: str, interval: str) -> MarketDataset:
-    from training.selectors.market_data import dataset_get
-
-    try:
-        return dataset_get(symbol, exchange, interval)
-    except MarketDataset.DoesNotExist as exc:  # a selector may re-raise the ORM's error type
-        raise ValidationError(str(exc)) from exc
-    except LookupError as exc:
-        raise ValidationError(str(exc.args[0]) if exc.args else str(exc)) from exc
-
-
 def _dataset_section(dataset: MarketDataset) -> dict:
     def iso(value):
         return value.isoformat() if value else None
@@ -132,7 +118,7 @@ def training_run_validate(
     """Every launch check; raises ValidationError with all messages. Returns (profile, dataset, config, report)."""
     errors: list[str] = []
     if profile is None:
-        profile = RegularizationProfile.objects.filter(is_default=True).first()
+        profile = profile_get_default()
     config, report = {}, {}
     if profile is None:
         errors.append(MSG_NO_PROFILE)
@@ -141,14 +127,13 @@ def training_run_validate(
         report = validate_and_report_regularization(config)
         if report["errors"]:
             errors.append(MSG_PROFILE_INVALID.format(name=profile.name, errors=" ".join(report["errors"])))
-    presets = _presets()
-    if preset not in presets:
-        errors.append(MSG_UNKNOWN_PRESET.format(preset=preset, known=", ".join(presets)))
+    if preset not in PRESETS:
+        errors.append(MSG_UNKNOWN_PRESET.format(preset=preset, known=", ".join(PRESETS)))
     dataset = None
     try:
-        dataset = _dataset_get(symbol=symbol, exchange=exchange, interval=interval)
-    except ValidationError as exc:
-        errors.extend(exc.messages)
+        dataset = dataset_get(symbol, exchange, interval)
+    except DatasetNotFound as exc:
+        errors.append(str(exc))
     if errors:
         raise ValidationError(errors)
     return profile, dataset, config, report
@@ -195,7 +180,7 @@ def training_run_create(
     snapshot = {
         "config": config,
         "profile": {"id": profile.pk, "name": profile.name, "updated_at": profile.updated_at.isoformat()},
-        "preset": {"name": preset, "params": _presets()[preset]},
+        "preset": {"name": preset, "params": PRESETS[preset]},
         "data": _dataset_section(dataset),
         "seed": seed,
         "library_versions": library_versions(),

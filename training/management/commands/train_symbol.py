@@ -42,10 +42,7 @@ class Command(BaseCommand):
         launch = dict(profile=profile_obj, symbol=symbol, exchange=exchange, interval=interval, preset=preset,
                       seed=seed)
         try:
-            if inline:
-                run = training_run_create(**launch, enqueue=False)
-            else:
-                run = training_run_create(**launch)
+            run = training_run_create(**launch, enqueue=not inline)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         except TrainingRunEnqueueFailed as exc:
