@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from . import artifacts, report
-from .backends import get_backend
 from .ensembles import ENSEMBLES, Dataset, FeatureMatrix
 from .errors import DataError, RegularizationInvalid, TrainingCancelled
 from .features import compute_features, feature_descriptions, finish_features
@@ -215,6 +214,7 @@ class TrainingManager:
                 files += [f"{regime}/{f}" for f in ensemble.save(self.artifacts_dir / regime)]
         self._done("save", t)
 
+        stride = series_stride(len(candles))
         result = {
             "symbol": symbol,
             "exchange": exchange_name,
@@ -231,14 +231,13 @@ class TrainingManager:
             "feature_descriptions": feature_descriptions(),
             "labels": label_definition(horizon=int(p["horizon"]), k=float(p["label_k"])),
             "regimes": {"distribution": distribution, "rule": RULE},
-            "regime_series": self._regime_series(candles, regimes),
+            "regime_series": _regime_series(candles, regimes, stride),
             "ensembles": sections,
             "plots": [],
         }
 
         t = self._stage("report", "Drawing plots and writing the manifest")
         if p.get("plots", True):
-            stride = max(1, int(np.ceil(len(candles) / MAX_SERIES_POINTS)))
             times = candles["open_time"].iloc[::stride].dt.tz_localize(None).to_numpy()
             result["plots"] = report.write_plots(self.artifacts_dir, result, times=times)
         versions = artifacts.library_versions()
@@ -260,13 +259,17 @@ class TrainingManager:
         self.progress("done", 1.0, "Training finished")
         return _jsonable(result)
 
-    @staticmethod
-    def _regime_series(candles: pd.DataFrame, regimes: pd.Series) -> dict:
-        stride = max(1, int(np.ceil(len(candles) / MAX_SERIES_POINTS)))
-        part = candles.iloc[::stride]
-        return {"time": [t.isoformat() for t in part["open_time"]],
-                "close": [float(c) for c in part["close"]],
-                "regime": [r if isinstance(r, str) else None for r in regimes.iloc[::stride]]}
+
+def series_stride(rows: int) -> int:
+    """Every how many bars the price/regime series of a result keeps one, to stay under MAX_SERIES_POINTS."""
+    return max(1, int(np.ceil(rows / MAX_SERIES_POINTS)))
+
+
+def _regime_series(candles: pd.DataFrame, regimes: pd.Series, stride: int) -> dict:
+    part = candles.iloc[::stride]
+    return {"time": [t.isoformat() for t in part["open_time"]],
+            "close": [float(c) for c in part["close"]],
+            "regime": [r if isinstance(r, str) else None for r in regimes.iloc[::stride]]}
 
 
 def assemble_dataset(full: pd.DataFrame, feature_names: list[str], labels: pd.Series, regimes: pd.Series, *,
@@ -290,10 +293,3 @@ def build_dataset(candles: pd.DataFrame, *, horizon: int = 4, label_k: float = 0
     return assemble_dataset(full, names, make_labels(candles, horizon=horizon, k=label_k), classify_regimes(candles),
                             horizon=horizon, lookback=lookback)
 
-
-def model_keys_used(ensembles: dict | None = None) -> list[str]:
-    ensembles = ensembles or ENSEMBLES
-    return sorted({k for cls in ensembles.values() for k in cls.model_keys})
-
-
-__all__ = ["TrainingManager", "model_keys_used", "get_backend"]
