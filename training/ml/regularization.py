@@ -270,7 +270,7 @@ def validate_and_report_regularization(config: dict) -> dict:
                     status, message = ERROR, MSG_NOT_DERIVABLE
                 elif status == OK and sibling and source == "override":
                     status, message = WARNING, MSG_C_DISAGREES.format(c=value, inv=1.0 / sibling)
-            record(status, f"{spec.label}: {message}")
+            record(status, message if spec.label in message else f"{spec.label}: {message}")
             rows.append({"name": p.name, "value": value, "source": source, "derived_from": p.source,
                          "range": str(p.interval), "status": status, "message": message, "applied": applied})
         penalties = [section.get(p.name) for p in spec.params if p.source in ("l1_alpha", "l2_alpha", "dropout_rate")]
