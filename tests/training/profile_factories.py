@@ -1,5 +1,6 @@
-"""Helpers shared by the profile tests: every declared field with an out-of-range example."""
-from training.ml.regularization import BACKENDS, BASE_LABEL, BASE_PARAMS, MSG_OUT_OF_RANGE, iter_override_params
+"""Helpers shared by the profile tests: every declared field with an out-of-range example, admin POST data
+and report-row look-up."""
+from training.ml.regularization import BASE_LABEL, BASE_PARAMS, MSG_OUT_OF_RANGE, iter_override_params
 
 
 def declared_fields():
@@ -45,4 +46,6 @@ def blank_post(profile=None, **changes) -> dict:
     return {k: ("" if v is None else str(v)) for k, v in data.items()}
 
 
-BACKEND_KEYS = tuple(BACKENDS)
+def row(report, backend, name):
+    """The row of parameter ``name`` in ``backend``'s section of a regularization report."""
+    return next(r for r in report["backends"][backend]["params"] if r["name"] == name)

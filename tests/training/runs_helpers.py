@@ -1,14 +1,15 @@
 """Fixtures shared by the training-run tests (imported by the conftest of each folder that needs them)."""
 from __future__ import annotations
 
-import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import numpy as np
 import pytest
 from django.contrib.auth.models import Permission, User
 
-from training.models import Candle, MarketDataset, RegularizationProfile
+from training.ml.klines import Candles, ParsedFile, interval_ms
+from training.models import MarketDataset, RegularizationProfile
+from training.services.market_data import dataset_import_candles
 
 CANDLE_ROWS = 3000
 
@@ -19,25 +20,24 @@ def make_profile(name: str = "baseline", *, is_default: bool = False, **values) 
 
 def make_dataset(symbol: str = "BTCUSDT", *, exchange: str = "BINANCE", interval: str = "1h",
                  rows: int = CANDLE_ROWS, seed: int = 7) -> MarketDataset:
+    """A synthetic random-walk series stored through the real import service (summary and fingerprint)."""
     rng = np.random.default_rng(seed)
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
     close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, rows)))
-    dataset = MarketDataset.objects.create(exchange=exchange, symbol=symbol, interval=interval, source="synthetic")
-    candles = []
-    for i in range(rows):
-        c = float(close[i])
-        o = float(close[i - 1]) if i else c
-        candles.append(Candle(dataset=dataset, open_time=start + timedelta(hours=i), open=o,
-                              high=max(o, c) * (1 + abs(rng.normal(0, 0.002))),
-                              low=min(o, c) * (1 - abs(rng.normal(0, 0.002))), close=c,
-                              volume=float(abs(rng.normal(1000, 100))), quote_volume=None, trades=None))
-    Candle.objects.bulk_create(candles)
-    dataset.row_count = rows
-    dataset.first_open_time = candles[0].open_time
-    dataset.last_open_time = candles[-1].open_time
-    dataset.fingerprint = hashlib.sha256(close.tobytes()).hexdigest()
-    dataset.save()
-    return dataset
+    open_ = np.concatenate([close[:1], close[:-1]])
+    start_ms = int(datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
+    candles = Candles(
+        open_time=start_ms + np.arange(rows, dtype="int64") * interval_ms(interval),
+        open=open_,
+        high=np.maximum(open_, close) * (1 + np.abs(rng.normal(0, 0.002, rows))),
+        low=np.minimum(open_, close) * (1 - np.abs(rng.normal(0, 0.002, rows))),
+        close=close,
+        volume=np.abs(rng.normal(1000, 100, rows)),
+        quote_volume=np.full(rows, np.nan),
+        trades=np.full(rows, -1, dtype="int64"),
+    )
+    parsed = ParsedFile(name="synthetic", candles=candles, rows_read=rows, line_numbers=np.arange(1, rows + 1))
+    return dataset_import_candles(parsed=parsed, symbol=symbol, exchange=exchange, interval=interval,
+                                  source="synthetic").dataset
 
 
 def make_user(username: str, *, can_launch: bool) -> User:
@@ -92,10 +92,11 @@ def sample_metrics(base: float) -> dict:
     return {"train": {**split, "macro_f1": base + 0.1}, "validation": split, "test": {**split, "macro_f1": base - 0.1}}
 
 
-def sample_result(config: dict, *, artifacts_path: str = "", plots: list[str] | None = None) -> dict:
+def sample_result(config: dict, *, artifacts_path: str = "", plots: list[str] | None = None,
+                  lightgbm_base: float = 0.61) -> dict:
     """A result dict of the engine's documented shape (the UI's input), with distinctive numbers."""
     models = {
-        "lightgbm": {"metrics": sample_metrics(0.61), "train_val_gap": 0.15, "fit_seconds": 1.25,
+        "lightgbm": {"metrics": sample_metrics(lightgbm_base), "train_val_gap": 0.15, "fit_seconds": 1.25,
                      "evidence": {"zero_leaf_share": 0.1}, "history": {"train_loss": [1.0, 0.9], "val_loss": [1.0, 0.95]},
                      "best_params": {"num_leaves": 17, "learning_rate": 0.05}, "feature_importance": {"rsi_14": 3.0}},
         "logreg": {"metrics": sample_metrics(0.55), "train_val_gap": 0.08, "fit_seconds": 0.4, "evidence": {},
@@ -120,7 +121,7 @@ def sample_result(config: dict, *, artifacts_path: str = "", plots: list[str] | 
     }
 
 
-def make_finished_run(profile, dataset, *, user=None, tmp_path=None, status="succeeded"):
+def make_finished_run(profile, dataset, *, user=None, tmp_path=None, status="succeeded", lightgbm_base=0.61):
     """A run launched through the service (not enqueued), then given a stored outcome as the worker would."""
     from django.utils import timezone as dj_tz
 
@@ -137,7 +138,7 @@ def make_finished_run(profile, dataset, *, user=None, tmp_path=None, status="suc
         (directory / "learning_curves.png").write_bytes(b"\x89PNG\r\n\x1a\nfake-but-served")
         (directory / "manifest.json").write_text("{}")
         plots, artifacts = ["learning_curves.png"], str(directory)
-    result = sample_result(run.snapshot["config"], artifacts_path=artifacts, plots=plots)
+    result = sample_result(run.snapshot["config"], artifacts_path=artifacts, plots=plots, lightgbm_base=lightgbm_base)
     now = dj_tz.now()
     TrainingRun.objects.filter(pk=run.pk).update(status=status, result=result, progress=1.0, stage="done",
                                                  started_at=now, finished_at=now, artifacts_path=artifacts,

@@ -1,15 +1,10 @@
 import numpy as np
 import pandas as pd
 
-from training.ml.labels import DOWN, FLAT, UP, distribution, label_definition, make_labels
+from training.ml.labels import (DEFAULT_K, DEFAULT_VOL_WINDOW, DOWN, FLAT, UP, distribution, label_definition,
+                                make_labels)
 
-from .conftest import synthetic_candles
-
-
-def _candles(closes):
-    n = len(closes)
-    return pd.DataFrame({"open_time": pd.date_range("2021-01-01", periods=n, freq="h", tz="UTC"),
-                         "open": closes, "high": closes, "low": closes, "close": closes, "volume": np.ones(n)})
+from .conftest import candles_from_close, synthetic_candles
 
 
 def test_hand_computed_labels():
@@ -18,7 +13,7 @@ def test_hand_computed_labels():
     for i in range(6):
         closes.append(closes[-1] * (1.01 if i % 2 == 0 else 1 / 1.01))
     closes += [closes[-1] * 1.10, closes[-1] * 1.10, closes[-1]]
-    candles = _candles(np.array(closes))
+    candles = candles_from_close(np.array(closes))
     labels = make_labels(candles, horizon=1, k=0.5, vol_window=4)
     r = np.log(np.array(closes[1:]) / np.array(closes[:-1]))
     sigma = pd.Series(np.r_[np.nan, r]).rolling(4).std().to_numpy()
@@ -39,7 +34,12 @@ def test_last_horizon_bars_unlabeled_and_three_classes():
     assert set(labels.dropna().unique()) == {0.0, 1.0, 2.0}
     dist = distribution(labels)
     assert sum(dist.values()) == labels.notna().sum()
-    assert label_definition(horizon=6)["horizon"] == 6
+    definition = label_definition(horizon=6)
+    # the definition describes exactly these labels: class codes, the defaults make_labels used, the horizon
+    assert definition["classes"] == {str(DOWN): "down", str(FLAT): "flat", str(UP): "up"}
+    assert set(definition["classes"].values()) == set(dist)
+    assert (definition["k"], definition["vol_window"]) == (DEFAULT_K, DEFAULT_VOL_WINDOW)
+    assert "close[t+6]" in definition["rule"] and "The last 6 bars are unlabeled." in definition["rule"]
 
 
 def test_larger_threshold_gives_more_flat_labels():

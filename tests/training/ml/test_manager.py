@@ -8,7 +8,8 @@ from training.ml.backends import registered_backends
 from training.ml.ensembles import BaseEnsemble
 from training.ml.errors import RegularizationInvalid, TrainingCancelled
 from training.ml.features import compute_features
-from training.ml.manager import TrainingManager
+from training.ml.manager import MAX_SERIES_POINTS, TrainingManager
+from training.ml.presets import get_preset
 from training.ml.regimes import REGIMES
 from training.ml.regularization import resolve_config
 
@@ -43,10 +44,10 @@ def test_smoke_run_end_to_end_with_all_five_backends(smoke_run):
     result, events, logs, _ = smoke_run
     assert json.loads(json.dumps(result)) == result
     assert result["symbol"] == "BTCUSDT" and result["exchange"] == "BITFINEX" and result["preset"] == "smoke"
-    assert result["data"]["rows"] == 3000
+    assert result["data"]["rows"] == get_preset("smoke")["max_rows"]
     assert set(result["regimes"]["distribution"]) == set(REGIMES)
     assert sum(result["regimes"]["distribution"].values()) == result["data"]["labeled_rows"]
-    assert len(result["regime_series"]["time"]) <= 2000
+    assert len(result["regime_series"]["time"]) <= MAX_SERIES_POINTS
     trained = {r: s for r, s in result["ensembles"].items() if s["status"] == "trained"}
     assert set(trained) == set(REGIMES)
     used = {k for s in trained.values() for k in s["models"]}
@@ -79,6 +80,8 @@ def test_smoke_run_end_to_end_with_all_five_backends(smoke_run):
 def test_artifacts_reload_to_identical_probabilities(smoke_run):
     from pathlib import Path
 
+    import lightgbm
+
     from training.ml.ensembles import FeatureMatrix
 
     result, _, _, candles = smoke_run
@@ -86,7 +89,7 @@ def test_artifacts_reload_to_identical_probabilities(smoke_run):
     assert verify_manifest(directory) == []
     manifest = json.loads((directory / "manifest.json").read_text())
     assert manifest["features"] == result["features"]
-    assert manifest["library_versions"]["lightgbm"] == "4.7.0"
+    assert manifest["library_versions"]["lightgbm"] == lightgbm.__version__
     assert set(result["plots"]) <= set(manifest["files"]) and "regimes.png" in result["plots"]
     frame = compute_features(candles)
     matrix = FeatureMatrix.from_frame(frame, list(frame.columns))
@@ -125,11 +128,9 @@ def test_warnings_are_kept_in_the_result(btc_candles, tmp_path):
 
 
 def test_should_stop_cancels_between_models(btc_candles, tmp_path):
-    calls = []
     messages = []
 
     def should_stop():
-        calls.append(1)
         return len(messages) >= 2  # after two fitted folds
 
     manager = TrainingManager(CONFIG, preset="smoke", artifacts_dir=tmp_path, ensembles=FAST,

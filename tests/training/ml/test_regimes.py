@@ -1,14 +1,8 @@
 import numpy as np
-import pandas as pd
 
 from training.ml.regimes import PERCENTILE_WINDOW, REGIMES, RULE, classify_regimes, regime_distribution
 
-
-def _candles(close, spread=0.001):
-    n = len(close)
-    return pd.DataFrame({"open_time": pd.date_range("2021-01-01", periods=n, freq="h", tz="UTC"),
-                         "open": np.r_[close[0], close[:-1]], "high": close * (1 + spread),
-                         "low": close * (1 - spread), "close": close, "volume": np.ones(n)})
+from .conftest import candles_from_close
 
 
 def test_every_bar_after_warm_up_has_a_known_regime(btc_candles):
@@ -28,7 +22,7 @@ def test_steady_trends_and_a_volatility_burst():
     steps = np.r_[np.full(1400, 0.002), np.full(600, -0.002)] + rng.normal(0, 0.0005, n)
     steps[1800:1830] += rng.normal(0, 0.03, 30)
     close = 100 * np.exp(np.cumsum(steps))
-    regimes = classify_regimes(_candles(close))
+    regimes = classify_regimes(candles_from_close(close, spread=0.001))
     assert (regimes.iloc[1000:1400] == "bull_trend").mean() > 0.8
     assert (regimes.iloc[1500:1790] == "bear_trend").mean() > 0.8
     assert (regimes.iloc[1805:1830] == "volatile").mean() > 0.8
@@ -36,6 +30,6 @@ def test_steady_trends_and_a_volatility_burst():
 
 def test_flat_noise_is_mostly_sideways():
     rng = np.random.default_rng(1)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.003, 2000)) * 0.0 + rng.normal(0, 0.003, 2000))
-    regimes = classify_regimes(_candles(close, spread=0.0005)).dropna()
+    close = 100 * np.exp(rng.normal(0, 0.003, 2000))
+    regimes = classify_regimes(candles_from_close(close, spread=0.0005)).dropna()
     assert (regimes == "sideways_range").mean() > 0.5

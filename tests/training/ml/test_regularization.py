@@ -2,6 +2,7 @@ import math
 
 import pytest
 
+from tests.training.profile_factories import row
 from training.ml.regularization import (
     BACKENDS,
     ERROR,
@@ -19,10 +20,6 @@ from training.ml.regularization import (
 )
 
 BASE = {"l1_alpha": 0.01, "l2_alpha": 0.001, "dropout_rate": 0.2}
-
-
-def row(report, backend, name):
-    return next(r for r in report["backends"][backend]["params"] if r["name"] == name)
 
 
 def test_blank_overrides_take_base_values():

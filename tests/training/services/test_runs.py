@@ -1,11 +1,16 @@
+import ast
+import json
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import redis
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from ares_site.embedded_redis import start_embedded_redis
+from tests.conftest import celery_app_using
 from tests.training.runs_helpers import make_dataset, make_profile
 from training.ml.regularization import validate_and_report_regularization
 from training.models import ModelResult, TrainingRun
@@ -23,18 +28,18 @@ from training.services.runs import (
     training_runs_mark_stale,
 )
 
-TEST_BROKER_DB = 11
-TEST_BROKER = f"redis://127.0.0.1:6379/{TEST_BROKER_DB}"
 Status = TrainingRun.Status
 
 
 @pytest.fixture
-def test_broker(settings):
-    settings.CELERY_BROKER_URL = TEST_BROKER
-    client = redis.Redis.from_url(TEST_BROKER)
-    client.delete("training")
-    yield client
-    client.delete("training")
+def test_broker(tmp_path):
+    """A Redis of this test's own with no worker, so published tasks stay in the queue to be inspected."""
+    server = start_embedded_redis(directory=tmp_path)
+    try:
+        with celery_app_using(server.url):
+            yield redis.Redis.from_url(server.url)
+    finally:
+        server.stop()
 
 
 def launch(profile, dataset, **kwargs):
@@ -103,12 +108,10 @@ def test_create_enqueues_on_commit_to_the_training_queue(profile, dataset, test_
         run = launch(profile, dataset, enqueue=True)
         assert test_broker.llen("training") == 0  # nothing before the commit
     assert test_broker.llen("training") == 1
-    import json
-
     message = json.loads(test_broker.lindex("training", 0))
     assert message["headers"]["task"] == "training.tasks.training_run_execute_task"
     assert message["headers"]["id"] == run.celery_task_id
-    assert json.loads(message["headers"]["argsrepr"].replace("(", "[").replace(",)", "]").replace(")", "]")) == [run.pk]
+    assert list(ast.literal_eval(message["headers"]["argsrepr"])) == [run.pk]
     run.refresh_from_db()
     assert run.status == Status.QUEUED
 
@@ -193,13 +196,13 @@ def test_mark_stale_fails_only_running_runs_with_old_heartbeat(profile, dataset)
     assert fresh.status == Status.RUNNING and queued.status == Status.QUEUED
 
 
-def test_optuna_storage_url_from_database_settings(settings):
+def test_optuna_storage_url_from_database_settings():
     from django.db import connections
 
     db = connections["default"].settings_dict
     url = optuna_storage_url()
-    if db["ENGINE"].endswith("sqlite3"):
-        assert url is None or url.startswith("sqlite:///")
+    if db["ENGINE"].endswith("sqlite3"):  # the test database is a file, so the worker and Optuna can open it
+        assert url == f"sqlite:///{Path(db['NAME']).resolve()}"
     else:
         assert url.startswith("postgresql+psycopg://") and url.endswith(f"/{db['NAME']}")
 

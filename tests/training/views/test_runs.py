@@ -85,8 +85,7 @@ def test_launch_form_preselects_profile_from_query(launcher_client, profile, dat
 
 
 def test_launch_creates_queued_run_and_redirects_to_it(launcher_client, launcher, profile, dataset,
-                                                       django_capture_on_commit_callbacks, settings):
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/11"
+                                                       django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = launcher_client.post(reverse("training:run_new"), launch_data(profile))
     run = TrainingRun.objects.get()
@@ -230,13 +229,13 @@ def test_rerun_launches_a_new_run(launcher_client, finished, django_capture_on_c
 def test_compare_shows_differing_settings_and_metrics(launcher_client, finished, profile, dataset, tmp_path):
     profile.l1_alpha = 0.05
     profile.save()
-    second = make_finished_run(profile, dataset, tmp_path=tmp_path)
-    response = launcher_client.get(reverse("training:run_compare") + f"?ids={finished.pk}&ids={second.pk}")
+    second = make_finished_run(profile, dataset, tmp_path=tmp_path, lightgbm_base=0.71)
+    response = launcher_client.get(reverse("training:run_compare") + f"?ids={second.pk}&ids={finished.pk}")
     keys = {row["key"]: row["values"] for row in response.context["differing"]}
     assert keys["config.l1_alpha"] == [0.01, 0.05] and keys["config.lightgbm.reg_alpha"] == [0.01, 0.05]
     assert "config.l2_alpha" not in keys
     metrics = {(m["regime"], m["model"]): m["cells"] for m in response.context["metrics"]}
-    assert [c.validation_macro_f1 for c in metrics[("trending", "lightgbm")]] == pytest.approx([0.56, 0.56])
+    assert [c.validation_macro_f1 for c in metrics[("trending", "lightgbm")]] == pytest.approx([0.56, 0.66])
     assert "config.l1_alpha" in response.content.decode()
 
 

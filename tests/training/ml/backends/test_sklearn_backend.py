@@ -13,7 +13,7 @@ def test_library_kwargs_map_the_profile_section():
     assert backend.library_kwargs() == {"solver": "saga", "l1_ratio": 0.3, "C": 2.0}
 
 
-def test_logistic_regression_gets_the_profile_values_without_deprecation(fitted):
+def test_logistic_regression_gets_the_profile_values_without_deprecation():
     X_train, y_train, X_val, y_val, _, _ = split("logreg")
     with warnings.catch_warnings():
         warnings.simplefilter("error", FutureWarning)
