@@ -4,6 +4,9 @@ import gzip
 import io
 import zipfile
 
+# The offline sample, as documented with the source data: 2017-07-01 11:00 to 2019-07-04 01:00 UTC, no gaps.
+SAMPLE_ROWS = 17_583
+
 ROWS = [
     # open_time(ms), open, high, low, close, volume, close_time, quote_volume, trades, taker base, taker quote, ignore
     (1704067200000, "42283.58000000", "42554.57000000", "42261.02000000", "42475.23000000", "1271.68108000",

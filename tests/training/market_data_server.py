@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from ares_site.embedded_redis import free_port
 from training.ml.klines import parse_candle_file
 from training.services.market_data import SAMPLE_PATH
 
@@ -75,9 +76,4 @@ def binance_server():
 
 @pytest.fixture
 def closed_port_url():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests.training.market_data_files import csv_text, zipped
+from tests.training.market_data_files import SAMPLE_ROWS, csv_text, zipped
 from training.models import Candle, MarketDataset
 from training.services.market_data import dataset_load_sample
 
@@ -41,7 +41,7 @@ def test_dataset_list_and_page_show_coverage_and_chart(staff_client):
     dataset_load_sample()
     dataset = MarketDataset.objects.get()
     listing = staff_client.get(reverse("admin:training_marketdataset_changelist")).content.decode()
-    assert "2017-07-01 11:00 → 2019-07-04 01:00" in listing and "17583" in listing
+    assert "2017-07-01 11:00 → 2019-07-04 01:00" in listing and str(SAMPLE_ROWS) in listing
     assert reverse("admin:training_marketdataset_import") in listing
     page = staff_client.get(reverse("admin:training_marketdataset_change", args=[dataset.pk])).content.decode()
     assert '<svg class="price-chart"' in page and "<polyline" in page and "Bitfinex BTC/USD" in page

@@ -31,17 +31,11 @@ def wait_for(run_id: int, statuses, timeout: float = RUN_TIMEOUT_SECONDS, worker
     raise AssertionError(f"run {run_id} still {run.status} ({run.stage}) after {timeout} s\n{tail}")
 
 
-@pytest.fixture
-def launcher_login(client):
-    client.force_login(make_user("launcher", can_launch=True))
-    return client
-
-
-def test_smoke_run_launched_from_the_web_form_succeeds_with_its_launch_snapshot(celery_worker_process, launcher_login):
+def test_smoke_run_launched_from_the_web_form_succeeds_with_its_launch_snapshot(celery_worker_process, launcher_client):
     profile = make_profile("baseline", is_default=True)
     make_dataset()
     launch_config = profile.resolved_config()
-    response = launcher_login.post(reverse("training:run_new"), {
+    response = launcher_client.post(reverse("training:run_new"), {
         "symbol": "BTCUSDT", "interval": "1h", "exchange": "BINANCE", "profile": profile.pk, "preset": "smoke"})
     run = TrainingRun.objects.get()
     assert response.status_code == 302 and run.status in (Status.QUEUED, Status.RUNNING)
@@ -55,18 +49,18 @@ def test_smoke_run_launched_from_the_web_form_succeeds_with_its_launch_snapshot(
     assert run.celery_task_id and run.heartbeat_at and run.finished_at >= run.started_at
     assert ModelResult.objects.filter(run=run).exists()
     assert all((Path(run.artifacts_path) / name).is_file() for name in run.result["plots"])
-    page = launcher_login.get(reverse("training:run_detail", args=[run.pk])).content.decode()
+    page = launcher_client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
     assert "profile changed since" in page and "succeeded" in page
-    body = launcher_login.get(reverse("training:run_api", args=[run.pk])).json()
+    body = launcher_client.get(reverse("training:run_api", args=[run.pk])).json()
     assert body["status"] == "succeeded" and body["metrics"]
 
 
-def test_cancelling_a_running_run_ends_it_cancelled(celery_worker_process, launcher_login):
+def test_cancelling_a_running_run_ends_it_cancelled(celery_worker_process, launcher_client):
     profile = make_profile("baseline", is_default=True)
     make_dataset()
     run = training_run_create(profile=profile, symbol="BTCUSDT", preset="smoke")
     wait_for(run.pk, [Status.RUNNING, *TrainingRun.TERMINAL], timeout=60, worker=celery_worker_process)
-    launcher_login.post(reverse("training:run_cancel", args=[run.pk]))
+    launcher_client.post(reverse("training:run_cancel", args=[run.pk]))
     run = wait_for(run.pk, TrainingRun.TERMINAL, timeout=120, worker=celery_worker_process)
     assert run.status == Status.CANCELLED and run.cancel_requested, (run.status, run.error)
 

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from tests.training.market_data_files import csv_text, zipped
+from tests.training.market_data_files import SAMPLE_ROWS, csv_text, zipped
 from training.models import Candle, MarketDataset
 
 pytestmark = pytest.mark.django_db
@@ -58,4 +58,4 @@ def test_load_sample_data_is_idempotent():
     call_command("load_sample_data", stdout=out)
     assert "Loaded the offline sample into BINANCE:BTCUSDT 1h." in out.getvalue()
     assert "already loaded" in out.getvalue()
-    assert Candle.objects.count() == 17_583
+    assert Candle.objects.count() == SAMPLE_ROWS

@@ -55,8 +55,7 @@ def test_unknown_profile_is_refused(db):
     assert str(exc.value) == MSG_UNKNOWN_PROFILE.format(name="nope", known="baseline")
 
 
-def test_no_wait_prints_the_id_of_the_queued_run(db, settings, django_capture_on_commit_callbacks):
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/11"
+def test_no_wait_prints_the_id_of_the_queued_run(db, django_capture_on_commit_callbacks):
     make_profile("baseline", is_default=True)
     make_dataset(rows=3)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.training.market_data_files import csv_text, lines
+from tests.training.market_data_files import SAMPLE_ROWS, csv_text, lines
 from training.selectors.market_data import (
     DATASET_NOT_FOUND,
     NO_DATASETS,
@@ -42,7 +42,7 @@ def test_sample_frame_is_fast_and_unknowns_are_nan():
     started = time.perf_counter()
     frame = dataset_candles_frame(dataset)
     assert time.perf_counter() - started < 1.0
-    assert len(frame) == 17_583 and frame["trades"].isna().all() and frame["quote_volume"].notna().all()
+    assert len(frame) == SAMPLE_ROWS and frame["trades"].isna().all() and frame["quote_volume"].notna().all()
 
 
 def test_unknown_dataset_names_the_existing_ones():
@@ -57,7 +57,7 @@ def test_unknown_dataset_names_the_existing_ones():
         dataset_get("SOLUSDT", "BINANCE", "1h")
     message = str(caught.value)
     assert message.startswith("No market data for BINANCE:SOLUSDT 1h. Datasets that exist: ")
-    assert "BINANCE:BTCUSDT 1h (17583 candles, 2017-07-01 11:00 to 2019-07-04 01:00, offline sample)" in message
+    assert f"BINANCE:BTCUSDT 1h ({SAMPLE_ROWS} candles, 2017-07-01 11:00 to 2019-07-04 01:00, offline sample)" in message
     assert "BINANCE:ETHUSDT 1h (6 candles, 2024-01-01 00:00 to 2024-01-01 05:00)" in message
     with pytest.raises(DatasetNotFound, match="No market data for BINANCE:BTCUSDT 4h"):
         dataset_get("BTCUSDT", "BINANCE", "4h")

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from tests.training.market_data_files import csv_text, lines, variants
+from tests.training.market_data_files import SAMPLE_ROWS, csv_text, lines, variants
 from training.ml.klines import CandleFileError, fingerprint, parse_candle_file
 from training.models import Candle, MarketDataset
 from training.selectors.market_data import dataset_candle_arrays
@@ -110,15 +110,15 @@ def test_offline_sample_loads_complete_and_idempotent():
     dataset = MarketDataset.objects.get()
     assert (dataset.exchange, dataset.symbol, dataset.interval, dataset.is_sample) == ("BINANCE", "BTCUSDT", "1h", True)
     assert dataset.source == SAMPLE_SOURCE and "Bitfinex BTC/USD" in dataset.source and "Apache-2.0" in dataset.source
-    assert dataset.row_count == Candle.objects.count() == 17_583
+    assert dataset.row_count == Candle.objects.count() == SAMPLE_ROWS
     assert dataset.first_open_time == datetime(2017, 7, 1, 11, tzinfo=UTC)
     assert dataset.last_open_time == datetime(2019, 7, 4, 1, tzinfo=UTC)
     assert (dataset.gap_count, dataset.gaps) == (0, [])
-    assert report.rows_stored == 17_583
+    assert report.rows_stored == SAMPLE_ROWS
     assert dataset.fingerprint == fingerprint(parse_candle_file(SAMPLE_PATH, interval="1h").candles)
     again, report = dataset_load_sample()
     assert again == MSG_SAMPLE_PRESENT.format(dataset=dataset) and report is None
-    assert Candle.objects.count() == 17_583
+    assert Candle.objects.count() == SAMPLE_ROWS
     assert SAMPLE_PATH.stat().st_size < 1_000_000
 
 

@@ -6,7 +6,9 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import psutil
@@ -23,11 +25,25 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 UP_TIMEOUT_SECONDS = 180
 
 
-def start_run_app(env: dict, port: int, state_dir: Path):
+@contextmanager
+def running_app(env: dict, port: int, state_dir: Path):
+    """Start run_app (in a process group of its own) and wait until it is up; on leaving, whatever happened
+    in the block, make sure run_app and everything it started are gone."""
     process = subprocess.Popen(
         [sys.executable, "manage.py", "run_app", "--port", str(port), "--state-dir", str(state_dir)],
         cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
     )
+    descendants: list[psutil.Process] = []
+    try:
+        output, lines = wait_until_up(process)
+        descendants = psutil.Process(process.pid).children(recursive=True)
+        yield process, output, lines
+    finally:
+        ensure_stopped(process, descendants)
+
+
+def wait_until_up(process):
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
     output = []
@@ -41,9 +57,29 @@ def start_run_app(env: dict, port: int, state_dir: Path):
             continue
         output.append(line)
         if "Ares Training Manager is up" in line:
-            return process, output, lines
-    process.kill()
+            return output, lines
     pytest.fail("run_app did not come up:\n" + "".join(output[-80:]))
+
+
+def ensure_stopped(process, descendants):
+    """Cleanup that is a no-op after a clean stop: SIGINT run_app, wait, then SIGKILL its process group if it is
+    still alive, and SIGKILL any of its descendants (Redis, Celery and gunicorn run in sessions of their own)."""
+    if process.poll() is None:
+        with suppress(psutil.NoSuchProcess):
+            descendants = [*descendants, *psutil.Process(process.pid).children(recursive=True)]
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
+    if process.poll() is None:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    for child in descendants:
+        with suppress(psutil.NoSuchProcess):
+            child.kill()  # psutil checks the pid still names the same process
+    psutil.wait_procs(descendants, timeout=10)
 
 
 def stop_with_sigint(process, lines, output):
@@ -79,27 +115,27 @@ def test_run_app_starts_everything_twice_and_stops_all_on_sigint(tmp_path):
     state_dir = tmp_path / "state"
     base = f"http://127.0.0.1:{port}"
 
-    process, output, lines = start_run_app(env, port, state_dir)
-    text = "".join(output)
-    assert f"Redis is not answering at redis://127.0.0.1:{redis_port}/0; starting the embedded redis-server" in text
-    for name in BOOTSTRAP_COMMANDS:
-        assert (f"Skipping {name}" in text) == (name not in get_commands())
-    credentials = (state_dir / "admin-credentials.txt").read_text()
-    password = credentials.split("password: ")[1].strip()
-    assert f"Login: admin / {password}" in text
-    status, body = get(f"{base}/healthz")
-    assert status == 200, body
-    assert '"celery_workers": {"ok": true' in body
-    status, body = get(f"{base}/admin/login/")
-    assert status == 200 and "csrfmiddlewaretoken" in body
-    assert get(f"{base}/static/admin/css/base.css")[0] == 200
-    stop_with_sigint(process, lines, output)
+    with running_app(env, port, state_dir) as (process, output, lines):
+        text = "".join(output)
+        assert f"Redis is not answering at redis://127.0.0.1:{redis_port}/0; starting the embedded redis-server" in text
+        for name in BOOTSTRAP_COMMANDS:
+            assert (f"Skipping {name}" in text) == (name not in get_commands())
+        credentials = (state_dir / "admin-credentials.txt").read_text()
+        password = credentials.split("password: ")[1].strip()
+        assert f"Login: admin / {password}" in text
+        status, body = get(f"{base}/healthz")
+        assert status == 200, body
+        assert '"celery_workers": {"ok": true' in body
+        status, body = get(f"{base}/admin/login/")
+        assert status == 200 and "csrfmiddlewaretoken" in body
+        assert get(f"{base}/static/admin/css/base.css")[0] == 200
+        stop_with_sigint(process, lines, output)
     assert not redis_answers(env["REDIS_URL"], timeout=0.5)
 
-    process, output, lines = start_run_app(env, port, state_dir)
-    text = "".join(output)
-    assert password not in text
-    assert f"Login: admin / password stored in {state_dir / 'admin-credentials.txt'}" in text
-    assert (state_dir / "admin-credentials.txt").read_text() == credentials
-    assert get(f"{base}/healthz")[0] == 200
-    stop_with_sigint(process, lines, output)
+    with running_app(env, port, state_dir) as (process, output, lines):
+        text = "".join(output)
+        assert password not in text
+        assert f"Login: admin / password stored in {state_dir / 'admin-credentials.txt'}" in text
+        assert (state_dir / "admin-credentials.txt").read_text() == credentials
+        assert get(f"{base}/healthz")[0] == 200
+        stop_with_sigint(process, lines, output)
