@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Playwright drives Debian's /usr/bin/chromium; it never downloads its own browsers.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: install install-test run worker test bench clean
+.PHONY: install install-test run worker test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -44,8 +44,14 @@ worker: install
 	SECRET_KEY_FILE="$${SECRET_KEY_FILE:-$(LOCAL_KEY)}" $(PY) -m celery -A ares_site worker -Q default,training \
 		--loglevel=INFO --concurrency=1 -n "$${WORKER_NAME:-ares-$$$$}@%h"
 
-# The whole suite; pytest's exit 5 ("no tests collected") fails like any other non-zero exit.
-test: install-test
+# Lint (ruff, configured in pyproject.toml) and migration drift, then the whole suite; pytest's exit 5
+# ("no tests collected") fails like any other non-zero exit.
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=ares_site.test_settings $(PY) manage.py makemigrations --check --dry-run
+
+test: install-test lint
 	@bash scripts/ensure_chromium.sh
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; failing" >&2; fi; exit $$rc

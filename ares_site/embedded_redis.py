@@ -3,6 +3,7 @@
 Used by `manage.py run_app` (when nothing answers at REDIS_URL) and by the test fixtures.
 No Django imports, so it works before settings are configured.
 """
+
 from __future__ import annotations
 
 import socket
@@ -79,17 +80,24 @@ class EmbeddedRedis:
     def log_path(self) -> Path:
         return self.directory / f"redis-{self.port}.log"
 
-    def start(self, *, timeout: float = START_TIMEOUT_SECONDS) -> "EmbeddedRedis":
+    def start(self, *, timeout: float = START_TIMEOUT_SECONDS) -> EmbeddedRedis:
         self.directory.mkdir(parents=True, exist_ok=True)
         command = [
             redis_server_executable(),
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--save", "",
-            "--appendonly", "no",
-            "--daemonize", "no",
-            "--dir", str(self.directory),
-            "--logfile", str(self.log_path),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--dir",
+            str(self.directory),
+            "--logfile",
+            str(self.log_path),
         ]
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout

@@ -1,4 +1,5 @@
 """The pieces of `manage.py run_app` (`make run`): admin login, Redis, and the processes it supervises."""
+
 from __future__ import annotations
 
 import os
@@ -10,9 +11,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ares_site.embedded_redis import EmbeddedRedis, is_local_url, redis_answers, redis_host_port
 
@@ -20,7 +21,9 @@ REDIS_PROBE_TIMEOUT_SECONDS = 1.5
 HEALTH_TIMEOUT_SECONDS = 180
 STOP_TIMEOUT_SECONDS = 10
 CREDENTIALS_FILE_NAME = "admin-credentials.txt"
-REDIS_REMOTE_DOWN_MESSAGE = "Redis is not answering at {url}, and it is not on this machine, so it cannot be started here."
+REDIS_REMOTE_DOWN_MESSAGE = (
+    "Redis is not answering at {url}, and it is not on this machine, so it cannot be started here."
+)
 
 
 class RunAppError(RuntimeError):
@@ -110,16 +113,40 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 def worker_command(*, hostname: str = "ares-local@%h") -> list[str]:
     return [
-        sys.executable, "-m", "celery", "-A", "ares_site", "worker",
-        "-Q", "default,training", "--concurrency", "1", "--loglevel", "INFO", "-n", hostname,
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "ares_site",
+        "worker",
+        "-Q",
+        "default,training",
+        "--concurrency",
+        "1",
+        "--loglevel",
+        "INFO",
+        "-n",
+        hostname,
     ]
 
 
 def web_command(*, port: int) -> list[str]:
     return [
-        sys.executable, "-m", "gunicorn", "ares_site.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "120",
-        "--access-logfile", "-", "--error-logfile", "-", "--no-control-socket",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "ares_site.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--timeout",
+        "120",
+        "--access-logfile",
+        "-",
+        "--error-logfile",
+        "-",
+        "--no-control-socket",
     ]
 
 

@@ -1,4 +1,5 @@
 """Settings read from the environment (django-environ); `.env` is optional, `.env.example` lists every variable."""
+
 import os
 from pathlib import Path
 

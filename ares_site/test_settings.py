@@ -3,6 +3,7 @@
 The SQLite test database is a file (not in-memory) so a real Celery worker process can open it; its path
 is put in the environment so subprocesses started by the tests inherit the same one.
 """
+
 import os
 import tempfile
 from pathlib import Path
@@ -11,7 +12,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use
 if "ARTIFACTS_DIR" not in os.environ:
     os.environ["ARTIFACTS_DIR"] = tempfile.mkdtemp(prefix="ares-test-artifacts-")
 
-from .settings import *  # noqa: E402,F401,F403
+from .settings import *  # noqa: F403
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     if "ARES_TEST_SQLITE_NAME" not in os.environ:

@@ -4,6 +4,7 @@ Usage: THREADS=1 python bench/backend_fit_times.py [rows] [features] [backend ke
 Prints, per backend: wall seconds of fit() (incl. first-import cost where noted), the library's own
 fit_seconds, epochs/trials run.
 """
+
 import os
 import sys
 import time
@@ -12,10 +13,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from training.ml.backends.base import get_backend  # noqa: E402
-from training.ml.regularization import resolve_config  # noqa: E402
+from training.ml.backends.base import get_backend
+from training.ml.regularization import resolve_config
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
 FEATURES = int(sys.argv[2]) if len(sys.argv) > 2 else 30
@@ -34,12 +35,20 @@ def main():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(ROWS, FEATURES)).astype(np.float32)
     y = np.digitize(X[:, 0] + 0.5 * X[:, 1] + rng.normal(scale=0.8, size=ROWS), [-0.5, 0.5])
-    windows = np.stack([X[max(0, i - LOOKBACK + 1):i + 1] if i >= LOOKBACK - 1 else
-                        np.concatenate([np.repeat(X[:1], LOOKBACK - 1 - i, 0), X[:i + 1]]) for i in range(ROWS)])
+    windows = np.stack(
+        [
+            X[max(0, i - LOOKBACK + 1) : i + 1]
+            if i >= LOOKBACK - 1
+            else np.concatenate([np.repeat(X[:1], LOOKBACK - 1 - i, 0), X[: i + 1]])
+            for i in range(ROWS)
+        ]
+    )
     config = resolve_config({"l1_alpha": 0.01, "l2_alpha": 0.001, "dropout_rate": 0.2})
     a, b = int(ROWS * 0.7), int(ROWS * 0.85)
-    print(f"{ROWS} rows x {FEATURES} features (train {a}, val {b - a}); sequence lookback {LOOKBACK}; "
-          f"threads {THREADS}; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{ROWS} rows x {FEATURES} features (train {a}, val {b - a}); sequence lookback {LOOKBACK}; "
+        f"threads {THREADS}; load average {os.getloadavg()[0]:.1f}"
+    )
     for key in sys.argv[3:] or list(SMALL):
         cls = get_backend(key)
         data = windows if cls.input_kind == "sequence" else X
@@ -51,8 +60,10 @@ def main():
         backend.predict_proba(data[b:])
         predict = time.perf_counter() - started
         runs = len(backend.history.get("train_loss", [])) or "-"
-        print(f"{key:12s} fit wall {wall:6.2f} s  library fit {backend.fit_seconds:6.2f} s  "
-              f"predict {predict:5.2f} s  epochs/rounds {runs}  {SMALL[key]}")
+        print(
+            f"{key:12s} fit wall {wall:6.2f} s  library fit {backend.fit_seconds:6.2f} s  "
+            f"predict {predict:5.2f} s  epochs/rounds {runs}  {SMALL[key]}"
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ into a DataFrame.
 PostgreSQL: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres) names the server; a
 database ares_bench_market_<pid> is created there and dropped afterwards.
 """
+
 import os
 import subprocess
 import sys
@@ -76,8 +77,10 @@ def run_one(kind: str) -> None:
             frame = dataset_candles_frame(small_report.dataset)
             timings.append(time.perf_counter() - started)
         assert len(frame) == FRAME_ROWS
-        print(f"[{kind}] load {FRAME_ROWS:,} candles into a DataFrame: best {min(timings):.3f} s, "
-              f"first {timings[0]:.3f} s")
+        print(
+            f"[{kind}] load {FRAME_ROWS:,} candles into a DataFrame: best {min(timings):.3f} s, "
+            f"first {timings[0]:.3f} s"
+        )
 
 
 def main(kinds: list[str]) -> int:
@@ -100,6 +103,7 @@ def main(kinds: list[str]) -> int:
             def cleanup(server=server, name=name):
                 with psycopg.connect(server, autocommit=True) as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
         try:
             status |= subprocess.call([sys.executable, __file__, "--child", kind], env=env, cwd=ROOT)
         finally:

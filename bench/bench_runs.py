@@ -1,6 +1,7 @@
 """Run pages with 5,000 runs and their per-model rows, in a temporary SQLite database (or DATABASE_URL's server
 with BENCH_DATABASE_URL): median / p95 response time and SQL query count of the run list, a run detail and the JSON
 endpoint, and the launch request → queued response time. Prints its figures."""
+
 import os
 import statistics
 import sys
@@ -51,16 +52,41 @@ def populate():
     config = profiles[0].resolved_config()
     result = sample_result(config)
     for regime in REGIMES:
-        result["ensembles"][regime] = {**result["ensembles"]["trending"], "models": {
-            m: {**result["ensembles"]["trending"]["models"]["lightgbm"], "metrics": sample_metrics(0.5)} for m in MODELS}}
-    snapshot = {"config": config, "profile": {"id": profiles[0].pk, "name": profiles[0].name},
-                "preset": {"name": "quick", "params": {}}, "data": {"rows": 300}, "seed": 42,
-                "library_versions": library_versions()}
+        result["ensembles"][regime] = {
+            **result["ensembles"]["trending"],
+            "models": {
+                m: {**result["ensembles"]["trending"]["models"]["lightgbm"], "metrics": sample_metrics(0.5)}
+                for m in MODELS
+            },
+        }
+    snapshot = {
+        "config": config,
+        "profile": {"id": profiles[0].pk, "name": profiles[0].name},
+        "preset": {"name": "quick", "params": {}},
+        "data": {"rows": 300},
+        "seed": 42,
+        "library_versions": library_versions(),
+    }
     now = timezone.now()
-    runs = [TrainingRun(symbol="BTCUSDT" if i % 3 else "ETHUSDT", profile=profiles[i % 5], dataset=dataset,
-                        preset="quick", launched_by=user, status="succeeded" if i % 7 else "failed", progress=1.0,
-                        stage="done", snapshot=snapshot, report={}, result=result, log="line\n" * 200,
-                        started_at=now, finished_at=now) for i in range(RUNS)]
+    runs = [
+        TrainingRun(
+            symbol="BTCUSDT" if i % 3 else "ETHUSDT",
+            profile=profiles[i % 5],
+            dataset=dataset,
+            preset="quick",
+            launched_by=user,
+            status="succeeded" if i % 7 else "failed",
+            progress=1.0,
+            stage="done",
+            snapshot=snapshot,
+            report={},
+            result=result,
+            log="line\n" * 200,
+            started_at=now,
+            finished_at=now,
+        )
+        for i in range(RUNS)
+    ]
     TrainingRun.objects.bulk_create(runs, batch_size=500)
     rows = []
     for run in TrainingRun.objects.only("id"):
@@ -94,12 +120,18 @@ def main():
     user, run_id = populate()
     from training.models import ModelResult, RegularizationProfile, TrainingRun
 
-    print(f"database: {connection.vendor}; {TrainingRun.objects.count()} runs, {ModelResult.objects.count()} "
-          f"model rows (populated in {time.perf_counter() - started:.1f} s); {REQUESTS} requests per page")
+    print(
+        f"database: {connection.vendor}; {TrainingRun.objects.count()} runs, {ModelResult.objects.count()} "
+        f"model rows (populated in {time.perf_counter() - started:.1f} s); {REQUESTS} requests per page"
+    )
     client = Client()
     client.force_login(user)
-    pages = [("run list", "/runs/"), ("run list, filtered, page 50", "/runs/?symbol=BTCUSDT&status=succeeded&page=50"),
-             ("run detail", f"/runs/{run_id}/"), ("JSON endpoint", f"/api/runs/{run_id}/")]
+    pages = [
+        ("run list", "/runs/"),
+        ("run list, filtered, page 50", "/runs/?symbol=BTCUSDT&status=succeeded&page=50"),
+        ("run detail", f"/runs/{run_id}/"),
+        ("JSON endpoint", f"/api/runs/{run_id}/"),
+    ]
     print(f"{'page':32} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for name, url in pages:
         median, p95, queries = measure(client, url)
@@ -122,8 +154,10 @@ def main():
     finally:
         broker.delete("training")
     times.sort()
-    print(f"{'launch POST → queued response':32} {statistics.median(times):10.1f} {times[-2]:8.1f}   (20 launches, "
-          f"task published to Redis)")
+    print(
+        f"{'launch POST → queued response':32} {statistics.median(times):10.1f} {times[-2]:8.1f}   (20 launches, "
+        f"task published to Redis)"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ smoke ≤ 60 s, peak ≤ 3 GB.
 
     /work/main/.venv/bin/python bench/bench_training.py [--preset quick] [--csv PATH]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,16 +33,16 @@ def peak_rss_mb() -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--preset", default="quick")
-    parser.add_argument("--csv", type=Path, default=None,
-                        help="a kline or OHLCV CSV/zip (default: the shipped offline sample)")
+    parser.add_argument(
+        "--csv", type=Path, default=None, help="a kline or OHLCV CSV/zip (default: the shipped offline sample)"
+    )
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
 
     started = time.perf_counter()
+    from training.ml.klines import SAMPLE_FILE, parse_candle_file
     from training.ml.manager import TrainingManager
     from training.ml.regularization import BASE_PARAMS, resolve_config
-
-    from training.ml.klines import SAMPLE_FILE, parse_candle_file
 
     candles = parse_candle_file(args.csv or SAMPLE_FILE, interval="1h").candles.to_frame()
     config = resolve_config({p.name: p.default for p in BASE_PARAMS})
@@ -52,8 +53,10 @@ def main() -> None:
     t = result["timings"]
     wall, fit = t["wall_seconds"], t["fit_seconds_total"]
     own, children = peak_rss_mb()
-    print(f"preset                 {args.preset} ({result['data']['rows']} candles, "
-          f"{result['data']['labeled_rows']} labeled rows)")
+    print(
+        f"preset                 {args.preset} ({result['data']['rows']} candles, "
+        f"{result['data']['labeled_rows']} labeled rows)"
+    )
     print(f"wall (run_full_training) {wall:8.1f} s   aim ≤ {AIMS.get(args.preset, float('inf')):g} s")
     print(f"wall incl. imports/load  {total:8.1f} s")
     print(f"library fit total        {fit:8.1f} s")
@@ -67,12 +70,16 @@ def main() -> None:
             print(f"  {regime:<15} skipped: {section['reason']}")
             continue
         for key, model in section["models"].items():
-            print(f"  {regime:<15} {key:<12} {model['fit_seconds']:7.1f} s  test log loss "
-                  f"{model['metrics']['test']['log_loss']:.3f}")
+            print(
+                f"  {regime:<15} {key:<12} {model['fit_seconds']:7.1f} s  test log loss "
+                f"{model['metrics']['test']['log_loss']:.3f}"
+            )
         ens = section["ensemble"]["metrics"]["test"]
         base = section["baselines"]["majority"]["test"]
-        print(f"  {regime:<15} {'ensemble':<12} {'':>9}  test log loss {ens['log_loss']:.3f} "
-              f"(majority {base['log_loss']:.3f})")
+        print(
+            f"  {regime:<15} {'ensemble':<12} {'':>9}  test log loss {ens['log_loss']:.3f} "
+            f"(majority {base['log_loss']:.3f})"
+        )
     print(f"peak RSS                 {own:8.0f} MB (children {children:.0f} MB)   aim ≤ 3072 MB")
 
 

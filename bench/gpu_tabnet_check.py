@@ -4,6 +4,7 @@ Run on a machine with a GPU: python bench/gpu_tabnet_check.py [rows] [features]
 Prints the device the network sits on, fit seconds per device, the optimizer's weight_decay read back
 (TabNet's L2), and whether save → load gives the same probabilities.
 """
+
 import sys
 import tempfile
 import time
@@ -13,7 +14,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from training.ml.backends.tabnet_backend import TabNetBackend  # noqa: E402
+from training.ml.backends.tabnet_backend import TabNetBackend
 
 
 def synthetic(rows: int, features: int, seed: int = 0):
@@ -45,11 +46,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             backend.save(tmp)
             again = TabNetBackend.load(tmp, reg, {**params, "device": device}).predict_proba(X[cut:])
-        print(f"device={device:4s} network_on={on} epochs={len(backend.history['train_loss'])} "
-              f"fit_seconds={backend.fit_seconds:.2f} wall={wall:.2f} "
-              f"weight_decay={backend.evidence()['optimizer_weight_decay']} "
-              f"val_loss_last={backend.history['val_loss'][-1]:.4f} "
-              f"reload_max_abs_diff={float(np.max(np.abs(proba - again))):.2e}")
+        print(
+            f"device={device:4s} network_on={on} epochs={len(backend.history['train_loss'])} "
+            f"fit_seconds={backend.fit_seconds:.2f} wall={wall:.2f} "
+            f"weight_decay={backend.evidence()['optimizer_weight_decay']} "
+            f"val_loss_last={backend.history['val_loss'][-1]:.4f} "
+            f"reload_max_abs_diff={float(np.max(np.abs(proba - again))):.2e}"
+        )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ Mapping: Date (UTC, "YYYY-MM-DD HH:MM") -> open time in ms; Open/High/Low/Close 
 and no taker-buy volumes, so those columns are left empty (unknown) rather than invented. Rows are written
 oldest first. No value is changed, filtered or filled.
 """
+
 import sys
 import zipfile
 from pathlib import Path

@@ -8,6 +8,7 @@
   default and training) on the test database and the test ARTIFACTS_DIR. Tests that use it need
   `transactional_db` (or `django_db(transaction=True)`) so the worker sees their rows.
 """
+
 from __future__ import annotations
 
 import os
@@ -188,19 +189,38 @@ class CeleryWorker:
         )
         return env
 
-    def start(self) -> "CeleryWorker":
+    def start(self) -> CeleryWorker:
         from ares_site.celery import app
 
         command = [
-            sys.executable, "-m", "celery", "-A", "ares_site", "worker",
-            "-Q", self.queues, "--concurrency", "1", "--pool", "prefork",
-            "-n", self.hostname, "--loglevel", "INFO",
-            "--without-gossip", "--without-mingle",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ares_site",
+            "worker",
+            "-Q",
+            self.queues,
+            "--concurrency",
+            "1",
+            "--pool",
+            "prefork",
+            "-n",
+            self.hostname,
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
         ]
         self.log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=self.env, stdout=self.log_file, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            command,
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.monotonic() + WORKER_START_TIMEOUT_SECONDS
         expected = self.hostname.replace("%h", _hostname())
@@ -212,7 +232,9 @@ class CeleryWorker:
                 self.node_name = expected
                 return self
         self.stop()
-        raise RuntimeError(f"celery worker did not answer ping within {WORKER_START_TIMEOUT_SECONDS} s:\n{self.log_tail()}")
+        raise RuntimeError(
+            f"celery worker did not answer ping within {WORKER_START_TIMEOUT_SECONDS} s:\n{self.log_tail()}"
+        )
 
     def pool_pids(self) -> list[int]:
         return _children(self.pid)

@@ -3,6 +3,7 @@
 ``loads`` returns ordinary JSON values, except that objects are ``LocatedDict`` with ``line`` (where the
 ``{`` is) and ``key_lines`` (key → line). Duplicate keys, ``NaN`` and ``Infinity`` are refused with the line.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -44,17 +45,17 @@ class _Decoder(json.JSONDecoder):
         obj.line = self.line(end - 1)
         obj.key_lines = {}
         end = _skip(s, end)
-        if s[end:end + 1] == "}":
+        if s[end : end + 1] == "}":
             return obj, end + 1
         while True:
-            if s[end:end + 1] != '"':
+            if s[end : end + 1] != '"':
                 raise JSONDecodeError("Expecting property name enclosed in double quotes", s, end)
             key_pos = end
             key, end = scanstring(s, end + 1, strict)
             if key in obj:
                 raise JSONDecodeError(f"Duplicate key {key!r}", s, key_pos)
             end = _skip(s, end)
-            if s[end:end + 1] != ":":
+            if s[end : end + 1] != ":":
                 raise JSONDecodeError("Expecting ':' delimiter", s, end)
             end = _skip(s, end + 1)
             try:
@@ -64,7 +65,7 @@ class _Decoder(json.JSONDecoder):
             obj[key] = value
             obj.key_lines[key] = self.line(key_pos)
             end = _skip(s, end)
-            char = s[end:end + 1]
+            char = s[end : end + 1]
             end += 1
             if char == "}":
                 return obj, end

@@ -1,4 +1,5 @@
 """Thin Celery tasks: load by id, call a service."""
+
 import logging
 import os
 import time

@@ -49,7 +49,9 @@ def test_password_from_the_environment_is_applied_and_never_printed_or_stored(tm
     path = tmp_path / "admin-credentials.txt"
     login = admin_login_ensure(username="boss", email="b@example.com", password="Env-Pass-123!", credentials_path=path)
     assert login.created is True and "Env-Pass-123!" not in login.message and not path.exists()
-    changed = admin_login_ensure(username="boss", email="b@example.com", password="Other-Pass-456!", credentials_path=path)
+    changed = admin_login_ensure(
+        username="boss", email="b@example.com", password="Other-Pass-456!", credentials_path=path
+    )
     assert changed.created is False
     assert get_user_model().objects.get(username="boss").check_password("Other-Pass-456!")
 
@@ -85,8 +87,11 @@ def test_missing_remote_redis_is_reported_not_started(tmp_path):
 
 def live_group_members(pgid: int) -> list[str]:
     listing = subprocess.run(["ps", "-eo", "pid=,pgid=,stat="], capture_output=True, text=True).stdout
-    return [pid for pid, group, state in (line.split() for line in listing.splitlines())
-            if int(group) == pgid and not state.startswith("Z")]
+    return [
+        pid
+        for pid, group, state in (line.split() for line in listing.splitlines())
+        if int(group) == pgid and not state.startswith("Z")
+    ]
 
 
 def test_supervisor_stops_children_and_their_process_groups(tmp_path):

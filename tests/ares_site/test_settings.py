@@ -1,4 +1,5 @@
 """Settings are read in a subprocess with a controlled environment (no .env, nothing inherited)."""
+
 import json
 import os
 import subprocess
@@ -34,10 +35,17 @@ def empty_env_file(tmp_path):
 
 
 def run_python(code: str, env_file: Path, **variables: str) -> subprocess.CompletedProcess:
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "ENV_FILE": str(env_file),
-           "DJANGO_SETTINGS_MODULE": "ares_site.settings", "TF_CPP_MIN_LOG_LEVEL": "2", **variables}
-    return subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "ENV_FILE": str(env_file),
+        "DJANGO_SETTINGS_MODULE": "ares_site.settings",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        **variables,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def load(env_file: Path, **variables: str) -> dict:
@@ -65,8 +73,10 @@ def test_defaults_are_a_sqlite_file_in_the_project_and_local_redis(empty_env_fil
 
 def test_database_url_for_postgres_is_parsed(empty_env_file):
     values = load(
-        empty_env_file, SECRET_KEY=PRODUCTION_SECRET,
-        DATABASE_URL="postgres://ares:s%40cret@db.example.org:5433/ares_prod", REDIS_URL="redis://cache:6380/2",
+        empty_env_file,
+        SECRET_KEY=PRODUCTION_SECRET,
+        DATABASE_URL="postgres://ares:s%40cret@db.example.org:5433/ares_prod",
+        REDIS_URL="redis://cache:6380/2",
     )
     database = values["DATABASE"]
     assert database["ENGINE"] == "django.db.backends.postgresql"
@@ -123,14 +133,26 @@ def test_broken_database_url_gives_a_clear_error_naming_it(empty_env_file, url, 
 
 
 def test_check_deploy_with_production_variables_reports_no_issue(empty_env_file, tmp_path):
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "ENV_FILE": str(empty_env_file),
-           "TF_CPP_MIN_LOG_LEVEL": "2", "DJANGO_SETTINGS_MODULE": "ares_site.settings",
-           "SECRET_KEY": PRODUCTION_SECRET, "DEBUG": "0", "ALLOWED_HOSTS": "ares.example.org",
-           "CSRF_TRUSTED_ORIGINS": "https://ares.example.org",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}", "STATIC_ROOT": str(tmp_path / "static")}
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "ENV_FILE": str(empty_env_file),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "DJANGO_SETTINGS_MODULE": "ares_site.settings",
+        "SECRET_KEY": PRODUCTION_SECRET,
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "ares.example.org",
+        "CSRF_TRUSTED_ORIGINS": "https://ares.example.org",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        "STATIC_ROOT": str(tmp_path / "static"),
+    }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (2 silenced)" in result.stdout
@@ -147,7 +169,10 @@ def test_env_example_documents_every_variable_read_and_loads_as_is(tmp_path):
 
     example = (REPO_ROOT / ".env.example").read_text()
     documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, flags=re.MULTILINE))
-    sources = [REPO_ROOT / "ares_site" / "settings.py", REPO_ROOT / "training" / "management" / "commands" / "run_app.py"]
+    sources = [
+        REPO_ROOT / "ares_site" / "settings.py",
+        REPO_ROOT / "training" / "management" / "commands" / "run_app.py",
+    ]
     read = set()
     for source in sources:
         read |= set(re.findall(r'env\.\w+\("([A-Z][A-Z0-9_]+)"', source.read_text()))

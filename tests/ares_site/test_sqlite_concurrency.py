@@ -1,15 +1,15 @@
 """Two processes write the same SQLite file at once (like the web server and the Celery worker)."""
+
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WRITES_PER_PROCESS = 150
-WRITER = """
+WRITER = (
+    """
 import os, sys, time
 import django
 django.setup()
@@ -29,19 +29,33 @@ for _ in range(%d):
             seen = cursor.fetchone()[0]
             cursor.execute("INSERT INTO progress (writer, seen) VALUES (%%s, %%s)", [name, seen])
 print("done", name)
-""" % WRITES_PER_PROCESS
+"""
+    % WRITES_PER_PROCESS
+)
 
 
 def run_writers(tmp_path: Path, mode: str) -> tuple[list[subprocess.CompletedProcess], Path]:
     env_file = tmp_path / "empty.env"
     env_file.write_text("")
     database = tmp_path / "shared.sqlite3"
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "ENV_FILE": str(env_file),
-           "DJANGO_SETTINGS_MODULE": "ares_site.settings", "DEBUG": "1", "DATABASE_URL": f"sqlite:///{database}"}
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "ENV_FILE": str(env_file),
+        "DJANGO_SETTINGS_MODULE": "ares_site.settings",
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{database}",
+    }
     start_at = time.time() + 3
     processes = [
-        subprocess.Popen([sys.executable, "-c", WRITER, mode, str(start_at), name], cwd=REPO_ROOT, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, mode, str(start_at), name],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("web", "worker")
     ]
     results = []

@@ -1,5 +1,6 @@
 """Real chromium (Debian's, via Playwright) against the live server, with a real Celery worker sharing the DB.
 Fails, never skips, when chromium is missing."""
+
 import os
 from pathlib import Path
 
@@ -15,8 +16,14 @@ os.environ.setdefault("TRAINING_HEARTBEAT_SECONDS", "0.5")
 os.environ.setdefault("TRAINING_PROGRESS_WRITE_SECONDS", "0.2")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 RUN_TIMEOUT_MS = 600_000
 

@@ -1,5 +1,6 @@
 """A local stand-in for Binance's /api/v3/klines: http.server on 127.0.0.1 in a thread, serving pages of real
 hourly candles (the bundled Bitfinex sample, in Binance's REST row format) and scripted error answers."""
+
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,8 +19,16 @@ def sample_rows(count: int) -> list[list]:
     for i in range(count):
         t = int(candles.open_time[i])
         rows.append(
-            [t, *(repr(float(getattr(candles, c)[i])) for c in ("open", "high", "low", "close", "volume")),
-             t + 3_599_999, repr(float(candles.quote_volume[i])), None, None, None, "0"]
+            [
+                t,
+                *(repr(float(getattr(candles, c)[i])) for c in ("open", "high", "low", "close", "volume")),
+                t + 3_599_999,
+                repr(float(candles.quote_volume[i])),
+                None,
+                None,
+                None,
+                "0",
+            ]
         )
     return rows
 
@@ -47,7 +56,7 @@ def binance_server():
     fake = FakeBinance(sample_rows(2500))
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             url = urlparse(self.path)
             if url.path != "/api/v3/klines":
                 self.send_error(404)

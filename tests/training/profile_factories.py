@@ -1,5 +1,6 @@
 """Helpers shared by the profile tests: every declared field with an out-of-range example, admin POST data
 and report-row look-up."""
+
 from training.ml.regularization import BASE_LABEL, BASE_PARAMS, MSG_OUT_OF_RANGE, iter_override_params
 
 

@@ -1,7 +1,8 @@
 """Fixtures shared by the training-run tests (imported by the conftest of each folder that needs them)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -18,13 +19,14 @@ def make_profile(name: str = "baseline", *, is_default: bool = False, **values) 
     return RegularizationProfile.objects.create(name=name, is_default=is_default, **values)
 
 
-def make_dataset(symbol: str = "BTCUSDT", *, exchange: str = "BINANCE", interval: str = "1h",
-                 rows: int = CANDLE_ROWS, seed: int = 7) -> MarketDataset:
+def make_dataset(
+    symbol: str = "BTCUSDT", *, exchange: str = "BINANCE", interval: str = "1h", rows: int = CANDLE_ROWS, seed: int = 7
+) -> MarketDataset:
     """A synthetic random-walk series stored through the real import service (summary and fingerprint)."""
     rng = np.random.default_rng(seed)
     close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, rows)))
     open_ = np.concatenate([close[:1], close[:-1]])
-    start_ms = int(datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
+    start_ms = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp() * 1000)
     candles = Candles(
         open_time=start_ms + np.arange(rows, dtype="int64") * interval_ms(interval),
         open=open_,
@@ -36,8 +38,9 @@ def make_dataset(symbol: str = "BTCUSDT", *, exchange: str = "BINANCE", interval
         trades=np.full(rows, -1, dtype="int64"),
     )
     parsed = ParsedFile(name="synthetic", candles=candles, rows_read=rows, line_numbers=np.arange(1, rows + 1))
-    return dataset_import_candles(parsed=parsed, symbol=symbol, exchange=exchange, interval=interval,
-                                  source="synthetic").dataset
+    return dataset_import_candles(
+        parsed=parsed, symbol=symbol, exchange=exchange, interval=interval, source="synthetic"
+    ).dataset
 
 
 def make_user(username: str, *, can_launch: bool) -> User:
@@ -87,35 +90,76 @@ def fast_monitor(settings):
 
 
 def sample_metrics(base: float) -> dict:
-    split = {"accuracy": base, "balanced_accuracy": base - 0.02, "macro_f1": base - 0.05, "log_loss": 1.05,
-             "confusion_matrix": [[5, 1, 0], [1, 5, 1], [0, 1, 5]]}
+    split = {
+        "accuracy": base,
+        "balanced_accuracy": base - 0.02,
+        "macro_f1": base - 0.05,
+        "log_loss": 1.05,
+        "confusion_matrix": [[5, 1, 0], [1, 5, 1], [0, 1, 5]],
+    }
     return {"train": {**split, "macro_f1": base + 0.1}, "validation": split, "test": {**split, "macro_f1": base - 0.1}}
 
 
-def sample_result(config: dict, *, artifacts_path: str = "", plots: list[str] | None = None,
-                  lightgbm_base: float = 0.61) -> dict:
+def sample_result(
+    config: dict, *, artifacts_path: str = "", plots: list[str] | None = None, lightgbm_base: float = 0.61
+) -> dict:
     """A result dict of the engine's documented shape (the UI's input), with distinctive numbers."""
     models = {
-        "lightgbm": {"metrics": sample_metrics(lightgbm_base), "train_val_gap": 0.15, "fit_seconds": 1.25,
-                     "evidence": {"zero_leaf_share": 0.1}, "history": {"train_loss": [1.0, 0.9], "val_loss": [1.0, 0.95]},
-                     "best_params": {"num_leaves": 17, "learning_rate": 0.05}, "feature_importance": {"rsi_14": 3.0}},
-        "logreg": {"metrics": sample_metrics(0.55), "train_val_gap": 0.08, "fit_seconds": 0.4, "evidence": {},
-                   "history": {}, "best_params": {}, "feature_importance": {}},
+        "lightgbm": {
+            "metrics": sample_metrics(lightgbm_base),
+            "train_val_gap": 0.15,
+            "fit_seconds": 1.25,
+            "evidence": {"zero_leaf_share": 0.1},
+            "history": {"train_loss": [1.0, 0.9], "val_loss": [1.0, 0.95]},
+            "best_params": {"num_leaves": 17, "learning_rate": 0.05},
+            "feature_importance": {"rsi_14": 3.0},
+        },
+        "logreg": {
+            "metrics": sample_metrics(0.55),
+            "train_val_gap": 0.08,
+            "fit_seconds": 0.4,
+            "evidence": {},
+            "history": {},
+            "best_params": {},
+            "feature_importance": {},
+        },
     }
     return {
-        "symbol": "BTCUSDT", "exchange": "BINANCE", "interval": "1h", "preset": "smoke", "seed": 42,
-        "data": {"rows": 900, "first_open_time": "2024-01-01T00:00:00+00:00", "last_open_time": "2024-02-07T11:00:00+00:00"},
-        "regularization": {"config": config, "report": {}, "applied": {"lightgbm": {"reg_alpha": config["lightgbm"]["reg_alpha"]}}},
-        "features": ["rsi_14"], "regimes": {"distribution": {"trending": 500, "ranging": 20}, "rule": "ADX > 25"},
+        "symbol": "BTCUSDT",
+        "exchange": "BINANCE",
+        "interval": "1h",
+        "preset": "smoke",
+        "seed": 42,
+        "data": {
+            "rows": 900,
+            "first_open_time": "2024-01-01T00:00:00+00:00",
+            "last_open_time": "2024-02-07T11:00:00+00:00",
+        },
+        "regularization": {
+            "config": config,
+            "report": {},
+            "applied": {"lightgbm": {"reg_alpha": config["lightgbm"]["reg_alpha"]}},
+        },
+        "features": ["rsi_14"],
+        "regimes": {"distribution": {"trending": 500, "ranging": 20}, "rule": "ADX > 25"},
         "regime_series": {"time": [], "close": [], "regime": []},
         "ensembles": {
-            "trending": {"status": "trained", "reason": "", "rows": 500, "models": models,
-                         "ensemble": {"metrics": sample_metrics(0.63)},
-                         "baselines": {"majority": sample_metrics(0.34), "persistence": sample_metrics(0.4),
-                                       "definitions": {"majority": "the most frequent training class"}}},
+            "trending": {
+                "status": "trained",
+                "reason": "",
+                "rows": 500,
+                "models": models,
+                "ensemble": {"metrics": sample_metrics(0.63)},
+                "baselines": {
+                    "majority": sample_metrics(0.34),
+                    "persistence": sample_metrics(0.4),
+                    "definitions": {"majority": "the most frequent training class"},
+                },
+            },
             "ranging": {"status": "skipped", "reason": "only 20 rows (< 200)", "rows": 20, "models": {}},
         },
-        "plots": plots or [], "artifacts": {"path": artifacts_path, "manifest": "manifest.json", "files": plots or []},
+        "plots": plots or [],
+        "artifacts": {"path": artifacts_path, "manifest": "manifest.json", "files": plots or []},
         "timings": {"stages": {"fit": 2.0}, "fit_seconds_total": 1.65, "wall_seconds": 3.1},
         "library_versions": {"lightgbm": "4.7.0"},
     }
@@ -128,8 +172,15 @@ def make_finished_run(profile, dataset, *, user=None, tmp_path=None, status="suc
     from training.models import ModelResult, TrainingRun
     from training.services.runs import model_result_rows, training_run_create
 
-    run = training_run_create(profile=profile, symbol=dataset.symbol, exchange=dataset.exchange,
-                              interval=dataset.interval, preset="smoke", user=user, enqueue=False)
+    run = training_run_create(
+        profile=profile,
+        symbol=dataset.symbol,
+        exchange=dataset.exchange,
+        interval=dataset.interval,
+        preset="smoke",
+        user=user,
+        enqueue=False,
+    )
     plots = []
     artifacts = ""
     if tmp_path is not None:
@@ -140,9 +191,16 @@ def make_finished_run(profile, dataset, *, user=None, tmp_path=None, status="suc
         plots, artifacts = ["learning_curves.png"], str(directory)
     result = sample_result(run.snapshot["config"], artifacts_path=artifacts, plots=plots, lightgbm_base=lightgbm_base)
     now = dj_tz.now()
-    TrainingRun.objects.filter(pk=run.pk).update(status=status, result=result, progress=1.0, stage="done",
-                                                 started_at=now, finished_at=now, artifacts_path=artifacts,
-                                                 log="12:00:00 lightgbm: reg_alpha=0.01 reg_lambda=0.001\n")
+    TrainingRun.objects.filter(pk=run.pk).update(
+        status=status,
+        result=result,
+        progress=1.0,
+        stage="done",
+        started_at=now,
+        finished_at=now,
+        artifacts_path=artifacts,
+        log="12:00:00 lightgbm: reg_alpha=0.01 reg_lambda=0.001\n",
+    )
     run.refresh_from_db()
     ModelResult.objects.bulk_create(model_result_rows(run, result))
     return run

@@ -12,12 +12,15 @@ def test_objects_remember_their_lines_and_key_lines():
     assert (doc["b"][0].line, doc["b"][0].key_lines) == (4, {"x": 4, "y": 5})
 
 
-@pytest.mark.parametrize(("text", "line", "message"), [
-    ('{"a": 1,\n"a": 2}', 2, "Duplicate key 'a'"),
-    ('{\n"a": NaN}', 2, "NaN is not a number JSON allows"),
-    ('{\n"a" 1}', 2, "Expecting ':' delimiter"),
-    ('{"a": 1\n\n"b": 2}', 3, "Expecting ',' delimiter"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ('{"a": 1,\n"a": 2}', 2, "Duplicate key 'a'"),
+        ('{\n"a": NaN}', 2, "NaN is not a number JSON allows"),
+        ('{\n"a" 1}', 2, "Expecting ':' delimiter"),
+        ('{"a": 1\n\n"b": 2}', 3, "Expecting ',' delimiter"),
+    ],
+)
 def test_errors_carry_the_line(text, line, message):
     with pytest.raises(json.JSONDecodeError) as exc:
         loads(text)

@@ -1,4 +1,5 @@
 """Admin classes, one module per area; each action calls one service."""
+
 from . import market_data  # noqa
 from . import profiles  # noqa
 from . import runs  # noqa

@@ -32,8 +32,16 @@ def price_chart_svg(points: list[tuple[int, float]], title: str) -> str:
         '<polyline fill="none" stroke="#2b6cb0" stroke-width="1.2" points="{}"/>'
         '<text x="6" y="14" font-size="11" fill="#555">high close {}</text>'
         '<text x="6" y="{}" font-size="11" fill="#555">low close {}</text></svg>',
-        title, CHART_WIDTH, CHART_HEIGHT, CHART_WIDTH, CHART_HEIGHT, title, coords,
-        f"{high:,.2f}", CHART_HEIGHT - 6, f"{low:,.2f}",
+        title,
+        CHART_WIDTH,
+        CHART_HEIGHT,
+        CHART_WIDTH,
+        CHART_HEIGHT,
+        title,
+        coords,
+        f"{high:,.2f}",
+        CHART_HEIGHT - 6,
+        f"{low:,.2f}",
     )
 
 
@@ -44,8 +52,19 @@ class MarketDatasetAdmin(admin.ModelAdmin):
     search_fields = ("symbol", "exchange", "source")
     change_list_template = "admin/training/marketdataset/change_list.html"
     readonly_fields = (
-        "exchange", "symbol", "interval", "is_sample", "coverage", "row_count", "gap_summary", "fingerprint",
-        "source", "price_chart", "gaps", "created_at", "updated_at",
+        "exchange",
+        "symbol",
+        "interval",
+        "is_sample",
+        "coverage",
+        "row_count",
+        "gap_summary",
+        "fingerprint",
+        "source",
+        "price_chart",
+        "gaps",
+        "created_at",
+        "updated_at",
     )
     fields = readonly_fields
 

@@ -44,8 +44,10 @@ class RegularizationProfileAdmin(SimpleHistoryAdmin):
     readonly_fields = ["is_default", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "description", "is_default"]}),
-        ("Base values", {"fields": list(BASE_NAMES),
-                         "description": "Every blank per-backend value below derives from these."}),
+        (
+            "Base values",
+            {"fields": list(BASE_NAMES), "description": "Every blank per-backend value below derives from these."},
+        ),
         *BACKEND_FIELDSETS,
         ("Timestamps", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
@@ -71,8 +73,11 @@ class RegularizationProfileAdmin(SimpleHistoryAdmin):
         info = self.opts.app_label, self.opts.model_name
         return [
             path("import/", self.admin_site.admin_view(self.import_view), name="%s_%s_import" % info),
-            path("<path:object_id>/report.json", self.admin_site.admin_view(self.report_json_view),
-                 name="%s_%s_report" % info),
+            path(
+                "<path:object_id>/report.json",
+                self.admin_site.admin_view(self.report_json_view),
+                name="%s_%s_report" % info,
+            ),
             *super().get_urls(),
         ]
 
@@ -121,8 +126,9 @@ class RegularizationProfileAdmin(SimpleHistoryAdmin):
             except ValidationError as exc:
                 errors = exc.messages
             else:
-                self.message_user(request, MSG_IMPORTED.format(count=len(profiles),
-                                                              names=", ".join(p.name for p in profiles)))
+                self.message_user(
+                    request, MSG_IMPORTED.format(count=len(profiles), names=", ".join(p.name for p in profiles))
+                )
                 return HttpResponseRedirect(reverse("admin:training_regularizationprofile_changelist"))
         context = {
             **self.admin_site.each_context(request),
@@ -148,7 +154,8 @@ class RegularizationProfileAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Export as JSON")
     def export_json(self, request, queryset):
-        response = HttpResponse(profile_export_json(profiles=queryset.order_by("name")),
-                                content_type="application/json")
+        response = HttpResponse(
+            profile_export_json(profiles=queryset.order_by("name")), content_type="application/json"
+        )
         response["Content-Disposition"] = f'attachment; filename="{EXPORT_FILENAME}"'
         return response

@@ -4,8 +4,10 @@ from training.ml.klines import INTERVAL_MS
 
 
 class CandleImportForm(forms.Form):
-    file = forms.FileField(help_text="Binance kline CSV (header or not, ms or µs open times, .zip or .gz) or "
-                                     "a CSV with the header timestamp,open,high,low,close,volume.")
+    file = forms.FileField(
+        help_text="Binance kline CSV (header or not, ms or µs open times, .zip or .gz) or "
+        "a CSV with the header timestamp,open,high,low,close,volume."
+    )
     symbol = forms.CharField(max_length=32, initial="BTCUSDT")
     exchange = forms.CharField(max_length=32, initial="BINANCE")
     interval = forms.ChoiceField(choices=[(k, k) for k in INTERVAL_MS], initial="1h")

@@ -29,8 +29,11 @@ def derived_help(profile: RegularizationProfile) -> dict[str, str]:
                 parts.append(HELP_DEFAULT.format(value=value))
             elif p.source.startswith("inverse:"):
                 source = p.source.split(":", 1)[1]
-                parts.append(HELP_NOT_DERIVABLE.format(source=source) if value is None
-                             else HELP_INVERSE.format(value=value, source=source))
+                parts.append(
+                    HELP_NOT_DERIVABLE.format(source=source)
+                    if value is None
+                    else HELP_INVERSE.format(value=value, source=source)
+                )
             else:
                 parts.append(HELP_FROM_BASE.format(value=value, source=p.source))
         parts.append(HELP_RANGE.format(interval=p.interval, applied=p.library_arg))
@@ -39,8 +42,10 @@ def derived_help(profile: RegularizationProfile) -> dict[str, str]:
 
 
 def _base_ok(profile: RegularizationProfile) -> bool:
-    return all(isinstance(getattr(profile, p.name), (int, float)) and p.interval.contains(getattr(profile, p.name))
-               for p in BASE_PARAMS)
+    return all(
+        isinstance(getattr(profile, p.name), (int, float)) and p.interval.contains(getattr(profile, p.name))
+        for p in BASE_PARAMS
+    )
 
 
 class RegularizationProfileForm(forms.ModelForm):
@@ -50,8 +55,12 @@ class RegularizationProfileForm(forms.ModelForm):
 
     class Meta:
         model = RegularizationProfile
-        fields = ["name", "description", *(p.name for p in BASE_PARAMS),
-                  *(field for _, _, field in iter_override_params())]
+        fields = [
+            "name",
+            "description",
+            *(p.name for p in BASE_PARAMS),
+            *(field for _, _, field in iter_override_params()),
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

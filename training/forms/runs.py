@@ -9,8 +9,9 @@ class TrainingRunLaunchForm(forms.Form):
     symbol = forms.ChoiceField()
     interval = forms.ChoiceField()
     exchange = forms.ChoiceField()
-    profile = forms.ModelChoiceField(queryset=RegularizationProfile.objects.order_by("-is_default", "name"),
-                                     empty_label=None)
+    profile = forms.ModelChoiceField(
+        queryset=RegularizationProfile.objects.order_by("-is_default", "name"), empty_label=None
+    )
     preset = forms.ChoiceField()
 
     def __init__(self, *args, presets=(), **kwargs):

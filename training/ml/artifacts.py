@@ -13,6 +13,7 @@ Layout under the run's ``artifacts_dir``::
 ``load_ensemble(path)`` reloads one regime directory; ``LoadedEnsemble.predict_candles(candles, positions)``
 recomputes the features and returns the ensemble's probabilities for those bars.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,20 @@ from pathlib import Path
 import numpy as np
 
 MANIFEST = "manifest.json"
-LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "optuna", "tensorflow-cpu", "keras", "torch",
-             "pytorch-tabnet", "ta", "joblib", "matplotlib")
+LIBRARIES = (
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "lightgbm",
+    "optuna",
+    "tensorflow-cpu",
+    "keras",
+    "torch",
+    "pytorch-tabnet",
+    "ta",
+    "joblib",
+    "matplotlib",
+)
 
 
 def library_versions() -> dict[str, str | None]:
@@ -49,8 +62,11 @@ def sha256(path: Path) -> str:
 
 def write_manifest(directory, info: dict) -> dict:
     directory = Path(directory)
-    files = {str(p.relative_to(directory)): sha256(p) for p in sorted(directory.rglob("*"))
-             if p.is_file() and p.name != MANIFEST}
+    files = {
+        str(p.relative_to(directory)): sha256(p)
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
     manifest = {**info, "files": files}
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
     return manifest
@@ -60,8 +76,11 @@ def verify_manifest(directory) -> list[str]:
     """Files whose sha256 no longer matches the manifest (empty when intact)."""
     directory = Path(directory)
     manifest = json.loads((directory / MANIFEST).read_text())
-    return [name for name, digest in manifest["files"].items()
-            if not (directory / name).is_file() or sha256(directory / name) != digest]
+    return [
+        name
+        for name, digest in manifest["files"].items()
+        if not (directory / name).is_file() or sha256(directory / name) != digest
+    ]
 
 
 class LoadedEnsemble:

@@ -28,21 +28,29 @@ deviation of the regime's earliest training rows (fold 1's fit part, a subset of
 nothing from a validation or test block leaks in); the scaling is saved with the ensemble. A base model that
 raises fails the run with a ``TrainingError`` naming the regime, the model and the original error.
 """
+
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from .backends import get_backend
 from .errors import TrainingCancelled, TrainingError
-from .validation import (classification_metrics, inner_split, majority_predict, persistence_predict,
-                         train_val_gap, walk_forward_splits)
+from .validation import (
+    classification_metrics,
+    inner_split,
+    majority_predict,
+    persistence_predict,
+    train_val_gap,
+    walk_forward_splits,
+)
 
 MSG_TOO_FEW_ROWS = "Only {rows} labeled rows in regime {regime}; at least {minimum} are needed."
 MSG_SINGLE_CLASS = "Regime {regime} has a single class ({classes}) in its {part}; nothing to learn."
@@ -61,7 +69,7 @@ class FeatureMatrix:
         self.names = list(names)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, names: list[str]) -> "FeatureMatrix":
+    def from_frame(cls, frame: pd.DataFrame, names: list[str]) -> FeatureMatrix:
         return cls(frame[names].to_numpy(dtype=np.float32), names)
 
     def columns(self, names: list[str]) -> list[int]:
@@ -84,8 +92,9 @@ class FeatureMatrix:
 def _scale(X: np.ndarray, scaling: dict | None) -> np.ndarray:
     if not scaling:
         return X
-    return ((X - np.asarray(scaling["mean"], dtype=np.float32)) / np.asarray(scaling["std"], dtype=np.float32)
-            ).astype(np.float32)
+    return ((X - np.asarray(scaling["mean"], dtype=np.float32)) / np.asarray(scaling["std"], dtype=np.float32)).astype(
+        np.float32
+    )
 
 
 def fit_scaling(X: np.ndarray) -> dict:
@@ -132,9 +141,17 @@ class BaseEnsemble:
     model_keys: ClassVar[tuple[str, ...]]
     MIN_ROWS: ClassVar[int] = 150
 
-    def __init__(self, *, preset: dict, seed: int = 42, should_stop: Callable[[], bool] | None = None,
-                 log: Callable[[str], None] | None = None, step: Callable[[str], None] | None = None,
-                 optuna_storage: str | None = None, run_tag: str = "run") -> None:
+    def __init__(
+        self,
+        *,
+        preset: dict,
+        seed: int = 42,
+        should_stop: Callable[[], bool] | None = None,
+        log: Callable[[str], None] | None = None,
+        step: Callable[[str], None] | None = None,
+        optuna_storage: str | None = None,
+        run_tag: str = "run",
+    ) -> None:
         self.preset = preset
         self.seed = seed
         self.should_stop = should_stop or (lambda: False)
@@ -154,8 +171,10 @@ class BaseEnsemble:
     def apply_regularization(self, config: dict) -> dict:
         """Store the resolved config; return, per base model, the section it will be built with."""
         self.config = config
-        applied = {key: {"section": get_backend(key).config_section,
-                         "values": dict(config[get_backend(key).config_section])} for key in self.model_keys}
+        applied = {
+            key: {"section": get_backend(key).config_section, "values": dict(config[get_backend(key).config_section])}
+            for key in self.model_keys
+        }
         applied["meta"] = {"section": "sklearn", "values": dict(config["sklearn"])}
         return applied
 
@@ -174,8 +193,15 @@ class BaseEnsemble:
     # --- training -----------------------------------------------------------------------------------
     def skipped(self, reason: str, rows: int, notes: list[str] | None = None) -> dict:
         self.log(f"[{self.regime}] skipped: {reason}")
-        return {"status": "skipped", "reason": reason, "rows": rows, "notes": notes or [], "models": {},
-                "ensemble": None, "baselines": {}}
+        return {
+            "status": "skipped",
+            "reason": reason,
+            "rows": rows,
+            "notes": notes or [],
+            "models": {},
+            "ensemble": None,
+            "baselines": {},
+        }
 
     def train(self, data: Dataset) -> dict:
         if self.config is None:
@@ -188,27 +214,44 @@ class BaseEnsemble:
         y = data.y[rows].astype(int)
         pos = data.positions[rows]
         if len(np.unique(y)) < 2:
-            return self.skipped(MSG_SINGLE_CLASS.format(regime=self.regime, classes=np.unique(y).tolist(),
-                                                        part="rows"), n)
+            return self.skipped(
+                MSG_SINGLE_CLASS.format(regime=self.regime, classes=np.unique(y).tolist(), part="rows"), n
+            )
         horizon, embargo = data.horizon, int(p.get("embargo", 0))
-        splits = walk_forward_splits(pos, n_folds=int(p["n_folds"]), horizon=horizon, embargo=embargo,
-                                     test_fraction=float(p["test_fraction"]),
-                                     first_train_fraction=float(p.get("first_train_fraction", 0.4)))
+        splits = walk_forward_splits(
+            pos,
+            n_folds=int(p["n_folds"]),
+            horizon=horizon,
+            embargo=embargo,
+            test_fraction=float(p["test_fraction"]),
+            first_train_fraction=float(p.get("first_train_fraction", 0.4)),
+        )
         folds = [f for f in splits.folds if len(f.train) and len(f.val)]
         if not folds:
             return self.skipped(MSG_NO_FOLDS.format(regime=self.regime), n)
         inner = []
         for j, fold in enumerate(folds):
-            fit_idx, es_idx = inner_split(pos, fold.train, horizon=horizon, embargo=embargo,
-                                          val_fraction=float(p.get("inner_val_fraction", 0.2)))
+            fit_idx, es_idx = inner_split(
+                pos, fold.train, horizon=horizon, embargo=embargo, val_fraction=float(p.get("inner_val_fraction", 0.2))
+            )
             if len(np.unique(y[fit_idx])) < 2 or len(es_idx) == 0:
-                return self.skipped(MSG_SINGLE_CLASS.format(regime=self.regime, classes=np.unique(y[fit_idx]).tolist(),
-                                                            part=f"fold {j + 1} training rows"), n)
+                return self.skipped(
+                    MSG_SINGLE_CLASS.format(
+                        regime=self.regime, classes=np.unique(y[fit_idx]).tolist(), part=f"fold {j + 1} training rows"
+                    ),
+                    n,
+                )
             inner.append((fit_idx, es_idx))
         pooled = np.unique(y[np.concatenate([f.val for f in folds])])
         if len(pooled) < 2:
-            return self.skipped(MSG_SINGLE_CLASS.format(regime=self.regime, classes=pooled.tolist(),
-                                                        part="validation blocks (the meta-learner's training rows)"), n)
+            return self.skipped(
+                MSG_SINGLE_CLASS.format(
+                    regime=self.regime,
+                    classes=pooled.tolist(),
+                    part="validation blocks (the meta-learner's training rows)",
+                ),
+                n,
+            )
 
         notes: list[str] = []
         dev_values = data.matrix.tabular(pos[splits.dev], data.feature_names)
@@ -272,18 +315,45 @@ class BaseEnsemble:
         ensemble = self._stack(folds, y, oof_all, test_probas, test)
         self.step(f"{self.regime}: meta-learner fitted")
         baselines = self._baselines(data, folds, pos, y, val_rows, test)
-        self.test_output = {"positions": pos[test], "y": y[test], "ensemble": ensemble.pop("_test_proba"),
-                            **{f"base_{k}": v for k, v in test_probas.items()}}
-        split_info = {"folds": [{"train": int(len(f.train)), "fit": int(len(i[0])), "early_stopping": int(len(i[1])),
-                                 "validation": int(len(f.val))} for f, i in zip(folds, inner)],
-                      "test": int(len(test)), "purge_gap": horizon + embargo}
-        return {"status": "trained", "reason": "", "rows": int(n), "notes": notes, "models": results,
-                "ensemble": ensemble, "baselines": baselines, "split": split_info,
-                "feature_names": self.feature_names}
+        self.test_output = {
+            "positions": pos[test],
+            "y": y[test],
+            "ensemble": ensemble.pop("_test_proba"),
+            **{f"base_{k}": v for k, v in test_probas.items()},
+        }
+        split_info = {
+            "folds": [
+                {
+                    "train": int(len(f.train)),
+                    "fit": int(len(i[0])),
+                    "early_stopping": int(len(i[1])),
+                    "validation": int(len(f.val)),
+                }
+                for f, i in zip(folds, inner)
+            ],
+            "test": int(len(test)),
+            "purge_gap": horizon + embargo,
+        }
+        return {
+            "status": "trained",
+            "reason": "",
+            "rows": int(n),
+            "notes": notes,
+            "models": results,
+            "ensemble": ensemble,
+            "baselines": baselines,
+            "split": split_info,
+            "feature_names": self.feature_names,
+        }
 
     def _fit_one(self, cls, key, fold, X, y, fit_idx, es_idx):
-        backend = cls(self.config[cls.config_section], params=self.model_params(key, fold), seed=self.seed,
-                      should_stop=self.should_stop, log=lambda m: self.log(f"[{self.regime}/{key}] {m}"))
+        backend = cls(
+            self.config[cls.config_section],
+            params=self.model_params(key, fold),
+            seed=self.seed,
+            should_stop=self.should_stop,
+            log=lambda m: self.log(f"[{self.regime}/{key}] {m}"),
+        )
         try:
             backend.fit(X[fit_idx], y[fit_idx], X[es_idx], y[es_idx])
         except TrainingCancelled:
@@ -291,16 +361,18 @@ class BaseEnsemble:
         except Exception as exc:
             if self.should_stop():
                 raise TrainingCancelled(MSG_CANCELLED.format(regime=self.regime, model=key)) from exc
-            raise TrainingError(MSG_BACKEND_FAILED.format(regime=self.regime, model=key,
-                                                          error_type=type(exc).__name__, error=exc)) from exc
+            raise TrainingError(
+                MSG_BACKEND_FAILED.format(regime=self.regime, model=key, error_type=type(exc).__name__, error=exc)
+            ) from exc
         return backend
 
     def _predict(self, backend, key, X):
         try:
             return check_proba(backend.predict_proba(X), len(X))
         except Exception as exc:
-            raise TrainingError(MSG_BACKEND_FAILED.format(regime=self.regime, model=key,
-                                                          error_type=type(exc).__name__, error=exc)) from exc
+            raise TrainingError(
+                MSG_BACKEND_FAILED.format(regime=self.regime, model=key, error_type=type(exc).__name__, error=exc)
+            ) from exc
 
     def _importance(self, importance) -> dict:
         if importance is None:
@@ -317,8 +389,10 @@ class BaseEnsemble:
         from sklearn.preprocessing import StandardScaler
 
         s = self.config["sklearn"]
-        return make_pipeline(StandardScaler(), LogisticRegression(solver="saga", l1_ratio=s["l1_ratio"], C=s["C"],
-                                                                  max_iter=2000, random_state=self.seed))
+        return make_pipeline(
+            StandardScaler(),
+            LogisticRegression(solver="saga", l1_ratio=s["l1_ratio"], C=s["C"], max_iter=2000, random_state=self.seed),
+        )
 
     def meta_features(self, probas: dict) -> np.ndarray:
         return np.hstack([probas[k] for k in self.model_keys])
@@ -337,11 +411,13 @@ class BaseEnsemble:
             last = folds[-1].val
             if len(np.unique(y[earlier])) >= 2:
                 started = time.perf_counter()
-                probe = self.make_meta().fit(self.meta_features({k: v[earlier] for k, v in oof_all.items()}),
-                                             y[earlier])
+                probe = self.make_meta().fit(
+                    self.meta_features({k: v[earlier] for k, v in oof_all.items()}), y[earlier]
+                )
                 meta_seconds += time.perf_counter() - started
                 validation = classification_metrics(
-                    y[last], proba3(probe, self.meta_features({k: v[last] for k, v in oof_all.items()})))
+                    y[last], proba3(probe, self.meta_features({k: v[last] for k, v in oof_all.items()}))
+                )
             else:
                 notes.append("Earlier folds hold a single class; no honest meta-learner validation score.")
         else:
@@ -356,9 +432,13 @@ class BaseEnsemble:
             "metrics": metrics,
             "train_val_gap": train_val_gap(train, validation) if validation else None,
             "fit_seconds": meta_seconds,
-            "meta_learner": {"solver": "saga", "l1_ratio": lr.l1_ratio, "C": lr.C,
-                             "inputs": [f"{k}:p_{c}" for k in self.model_keys for c in ("down", "flat", "up")],
-                             "zero_coefficient_share": float(np.mean(coef == 0.0))},
+            "meta_learner": {
+                "solver": "saga",
+                "l1_ratio": lr.l1_ratio,
+                "C": lr.C,
+                "inputs": [f"{k}:p_{c}" for k in self.model_keys for c in ("down", "flat", "up")],
+                "zero_coefficient_share": float(np.mean(coef == 0.0)),
+            },
             "notes": notes,
             "_test_proba": test_proba,
         }
@@ -377,7 +457,7 @@ class BaseEnsemble:
         out["definitions"] = {
             "majority": "the most frequent class of the training rows (probabilities: training class frequencies)",
             "persistence": f"the label of bar t-{data.horizon}, the latest one fully known at t "
-                           "(log loss from P(y | that label) on the training rows)",
+            "(log loss from P(y | that label) on the training rows)",
         }
         return out
 
@@ -413,8 +493,10 @@ class BaseEnsemble:
             "horizon": int(self.preset.get("horizon", 4)),
             "regularization": {k: self.config[get_backend(k).config_section] for k in self.model_keys},
             "meta_regularization": self.config["sklearn"],
-            "params": {k: {kk: vv for kk, vv in self.model_params(k, 0).items() if kk != "optuna_storage"}
-                       for k in self.model_keys},
+            "params": {
+                k: {kk: vv for kk, vv in self.model_params(k, 0).items() if kk != "optuna_storage"}
+                for k in self.model_keys
+            },
             "input_kinds": {k: get_backend(k).input_kind for k in self.model_keys},
         }
         (directory / "ensemble.json").write_text(json.dumps(spec, indent=2, default=str))

@@ -1,4 +1,5 @@
 """Exceptions raised by the training engine."""
+
 from __future__ import annotations
 
 

@@ -4,6 +4,7 @@ Indicators come from the ``ta`` library (0.11.0) where it has them; returns, rea
 z-score and moving-average distances are one-line pandas rolling windows. Every column is a ratio or an
 oscillator, so the scale does not depend on the price level. Warm-up rows (any NaN) are dropped.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,9 @@ VOLUME_WINDOW = 96
 MSG_MISSING_COLUMNS = "Candles are missing columns: {missing}."
 MSG_NOT_SORTED = "Candles must be sorted by open_time with unique times."
 MSG_NON_POSITIVE = "Candles contain non-positive prices."
-MSG_CONSTANT = ("Feature column(s) {columns} are constant over the whole data set; "
-                "check the candles (e.g. volume all zero).")
+MSG_CONSTANT = (
+    "Feature column(s) {columns} are constant over the whole data set; check the candles (e.g. volume all zero)."
+)
 MSG_TOO_FEW = "Only {rows} candle rows; at least {minimum} are needed for the indicator warm-up."
 MIN_CANDLES = 300
 
@@ -50,7 +52,7 @@ def realized_volatility(close: pd.Series, window: int) -> pd.Series:
 def compute_features(candles: pd.DataFrame) -> pd.DataFrame:
     """All feature columns, indexed like ``candles``, warm-up rows still present (NaN)."""
     from ta.momentum import RSIIndicator, StochasticOscillator
-    from ta.trend import ADXIndicator, MACD
+    from ta.trend import MACD, ADXIndicator
     from ta.volatility import AverageTrueRange, BollingerBands
 
     check_candles(candles)
@@ -101,15 +103,17 @@ def finish_features(full: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 def feature_descriptions() -> dict[str, str]:
     d = {f"ret_{h}": f"log return over the last {h} bars" for h in RETURN_HORIZONS}
     d.update({f"rvol_{w}": f"std of 1-bar log returns over {w} bars" for w in VOL_WINDOWS})
-    d.update({
-        "rsi_14": "(RSI(14) - 50) / 50 (ta)",
-        "macd_hist_rel": "MACD(12,26,9) histogram / close (ta)",
-        "atr_rel_14": "ATR(14) / close (ta)",
-        "adx_14": "ADX(14) / 100 (ta)",
-        "di_diff_14": "(+DI - -DI) / 100 (ta)",
-        "bb_pctb_20": "Bollinger %B (20, 2) (ta)",
-        "stoch_k_14": "stochastic %K(14, 3) / 100 (ta)",
-        "volume_z_96": f"z-score of log(1+volume) over {VOLUME_WINDOW} bars",
-    })
+    d.update(
+        {
+            "rsi_14": "(RSI(14) - 50) / 50 (ta)",
+            "macd_hist_rel": "MACD(12,26,9) histogram / close (ta)",
+            "atr_rel_14": "ATR(14) / close (ta)",
+            "adx_14": "ADX(14) / 100 (ta)",
+            "di_diff_14": "(+DI - -DI) / 100 (ta)",
+            "bb_pctb_20": "Bollinger %B (20, 2) (ta)",
+            "stoch_k_14": "stochastic %K(14, 3) / 100 (ta)",
+            "volume_z_96": f"z-score of log(1+volume) over {VOLUME_WINDOW} bars",
+        }
+    )
     d.update({f"dist_sma_{w}": f"close / SMA({w}) - 1" for w in MA_WINDOWS})
     return d

@@ -4,6 +4,7 @@ plain, zipped or gzipped) and a plain OHLCV CSV with a header. Plain Python and 
 Times are carried as int64 milliseconds since the epoch (UTC). Every problem is reported as
 "<file>: line <n>, column <name>: <problem>"; a file with any error is refused as a whole.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -12,14 +13,16 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
-SAMPLE_FILE = Path(__file__).resolve().parents[2] / "data" / "sample" / "BTCUSDT-1h-2017-07-01-2019-07-04-bitfinex-btcusd.zip"
+SAMPLE_FILE = (
+    Path(__file__).resolve().parents[2] / "data" / "sample" / "BTCUSDT-1h-2017-07-01-2019-07-04-bitfinex-btcusd.zip"
+)
 FRAME_COLUMNS = ["open_time", "open", "high", "low", "close", "volume", "quote_volume", "trades"]
 
 INTERVAL_MS: dict[str, int] = {
@@ -130,17 +133,17 @@ class Candles:
         return len(self.open_time)
 
     @classmethod
-    def empty(cls) -> "Candles":
+    def empty(cls) -> Candles:
         return cls(np.empty(0, "int64"), *(np.empty(0, "float64") for _ in range(6)), np.empty(0, "int64"))
 
-    def take(self, index) -> "Candles":
+    def take(self, index) -> Candles:
         return Candles(*(getattr(self, name)[index] for name in self.FIELDS))
 
     @classmethod
-    def concat(cls, parts: list["Candles"]) -> "Candles":
+    def concat(cls, parts: list[Candles]) -> Candles:
         return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in cls.FIELDS))
 
-    def sorted(self) -> "Candles":
+    def sorted(self) -> Candles:
         return self.take(np.argsort(self.open_time, kind="stable"))
 
     def to_frame(self) -> pd.DataFrame:
@@ -179,7 +182,7 @@ def interval_ms(interval: str) -> int:
 
 
 def ms_to_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(int(ms) / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
 
 
 def format_time(ms: int) -> str:
@@ -251,8 +254,9 @@ def _layout(lines_before: int, first_line: str, name: str) -> tuple[bool, list[s
         if found is not None:
             positions[column] = found
         elif column in REQUIRED_COLUMNS:
-            problem = MSG_MISSING_COLUMN.format(column=column if column != "open_time" else "timestamp",
-                                                header=",".join(fields))
+            problem = MSG_MISSING_COLUMN.format(
+                column=column if column != "open_time" else "timestamp", header=",".join(fields)
+            )
             errors.append(LOCATION.format(file=name, line=lines_before + 1, column=column, problem=problem))
     names = [f or f"column {i + 1}" for i, f in enumerate(fields)]
     names = [n if names.index(n) == i else f"{n} ({i + 1})" for i, n in enumerate(names)]
@@ -387,7 +391,9 @@ def _parse_text_frame(raw: pd.DataFrame, names, use, name, body_start, body):
     needed = max(use[c] for c in REQUIRED_COLUMNS) + 1
     for i in np.flatnonzero((counts > len(names)) & ok):
         problem = MSG_WRONG_FIELD_COUNT.format(count=int(counts[i]), expected=len(names))
-        errors.append(LOCATION.format(file=name, line=int(line_numbers[i]), column=f"#{len(names) + 1}", problem=problem))
+        errors.append(
+            LOCATION.format(file=name, line=int(line_numbers[i]), column=f"#{len(names) + 1}", problem=problem)
+        )
         ok[i] = False
     for i in np.flatnonzero((counts < needed) & ok):
         first_missing = min((c for c in REQUIRED_COLUMNS if use[c] >= counts[i]), key=lambda c: use[c])
@@ -415,7 +421,9 @@ def _parse_text_frame(raw: pd.DataFrame, names, use, name, body_start, body):
                 problem = MSG_NOT_FINITE.format(value=value)
             else:
                 problem = MSG_NOT_A_NUMBER.format(value=value)
-            errors.append(LOCATION.format(file=name, line=int(line_numbers[i]), column=display[column], problem=problem))
+            errors.append(
+                LOCATION.format(file=name, line=int(line_numbers[i]), column=display[column], problem=problem)
+            )
             ok[i] = False
         values[column] = number
     for column in OPTIONAL_COLUMNS:
@@ -434,10 +442,14 @@ def _parse_text_frame(raw: pd.DataFrame, names, use, name, body_start, body):
         times[idx[good]] = parsed[good].astype("int64").to_numpy() // 1_000_000
         for i in idx[~good]:
             value = time_text.iloc[i]
-            problem = MSG_MISSING_VALUE if value == "" else (
-                MSG_NAN if value.lower() == "nan" else MSG_NOT_A_TIME.format(value=value)
+            problem = (
+                MSG_MISSING_VALUE
+                if value == ""
+                else (MSG_NAN if value.lower() == "nan" else MSG_NOT_A_TIME.format(value=value))
             )
-            errors.append(LOCATION.format(file=name, line=int(line_numbers[i]), column=display["open_time"], problem=problem))
+            errors.append(
+                LOCATION.format(file=name, line=int(line_numbers[i]), column=display["open_time"], problem=problem)
+            )
             ok[i] = False
     return times, values, ok, line_numbers, rows_read, errors
 
@@ -463,9 +475,7 @@ def _check_values(name, line_numbers, v, ok, display) -> list[str]:
             "trades",
             lambda i: MSG_NOT_INTEGER.format(value=v["trades"][i]),
         )
-        report(
-            v["high"] < v["low"], "high", lambda i: MSG_HIGH_BELOW_LOW.format(high=v["high"][i], low=v["low"][i])
-        )
+        report(v["high"] < v["low"], "high", lambda i: MSG_HIGH_BELOW_LOW.format(high=v["high"][i], low=v["low"][i]))
         for column in ("open", "close"):
             outside = ((v[column] < v["low"]) | (v[column] > v["high"])) & (v["high"] >= v["low"])
             report(

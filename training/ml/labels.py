@@ -6,6 +6,7 @@ the standard deviation of 1-bar log returns over the ``vol_window`` bars ending 
 horizon and get no label (NaN); so do bars still in the volatility warm-up.
 The label of bar t becomes known at the close of bar t+H.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,28 +21,33 @@ DEFAULT_K = 0.3
 DEFAULT_VOL_WINDOW = 24
 
 
-def make_labels(candles: pd.DataFrame, *, horizon: int = DEFAULT_HORIZON, k: float = DEFAULT_K,
-                vol_window: int = DEFAULT_VOL_WINDOW) -> pd.Series:
+def make_labels(
+    candles: pd.DataFrame, *, horizon: int = DEFAULT_HORIZON, k: float = DEFAULT_K, vol_window: int = DEFAULT_VOL_WINDOW
+) -> pd.Series:
     """Float series (0/1/2 or NaN) indexed like ``candles``."""
     close = candles["close"].astype(float)
     forward = np.log(close.shift(-horizon) / close)
     threshold = k * realized_volatility(close, vol_window) * np.sqrt(horizon)
-    labels = pd.Series(np.where(forward > threshold, UP, np.where(forward < -threshold, DOWN, FLAT)),
-                       index=candles.index, dtype=float)
+    labels = pd.Series(
+        np.where(forward > threshold, UP, np.where(forward < -threshold, DOWN, FLAT)), index=candles.index, dtype=float
+    )
     labels[forward.isna() | threshold.isna()] = np.nan
     return labels
 
 
-def label_definition(*, horizon: int = DEFAULT_HORIZON, k: float = DEFAULT_K,
-                     vol_window: int = DEFAULT_VOL_WINDOW) -> dict:
+def label_definition(
+    *, horizon: int = DEFAULT_HORIZON, k: float = DEFAULT_K, vol_window: int = DEFAULT_VOL_WINDOW
+) -> dict:
     return {
         "classes": {"0": "down", "1": "flat", "2": "up"},
         "horizon": horizon,
         "k": k,
         "vol_window": vol_window,
-        "rule": (f"r = log(close[t+{horizon}]/close[t]); thr = {k} * std(1-bar log returns over the {vol_window} "
-                 f"bars ending at t) * sqrt({horizon}); up if r > thr, down if r < -thr, else flat. "
-                 f"The last {horizon} bars are unlabeled."),
+        "rule": (
+            f"r = log(close[t+{horizon}]/close[t]); thr = {k} * std(1-bar log returns over the {vol_window} "
+            f"bars ending at t) * sqrt({horizon}); up if r > thr, down if r < -thr, else flat. "
+            f"The last {horizon} bars are unlabeled."
+        ),
     }
 
 

@@ -4,15 +4,16 @@ Sequence: initialize components → apply_regularization_to_components() → val
 (errors raise ``RegularizationInvalid`` before anything is trained; warnings are kept) → features → labels →
 regimes → train each regime's ensemble → evaluate → save artifacts, plots and the manifest.
 """
+
 from __future__ import annotations
 
 import random
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,18 @@ from .regularization import validate_and_report_regularization
 MAX_SERIES_POINTS = 2000
 MSG_NO_ROWS = "No bar has features, a label and a regime; {rows} candles are too few for the warm-up."
 MSG_CANCELLED = "Training cancelled during {stage}."
-STAGE_FRACTIONS = {"initialize": 0.0, "regularization": 0.02, "features": 0.04, "labels": 0.06, "regimes": 0.08,
-                   "training": 0.10, "evaluate": 0.90, "save": 0.92, "report": 0.96, "done": 1.0}
+STAGE_FRACTIONS = {
+    "initialize": 0.0,
+    "regularization": 0.02,
+    "features": 0.04,
+    "labels": 0.06,
+    "regimes": 0.08,
+    "training": 0.10,
+    "evaluate": 0.90,
+    "save": 0.92,
+    "report": 0.96,
+    "done": 1.0,
+}
 
 
 def merge_preset(preset: dict, overrides: dict | None) -> dict:
@@ -75,10 +86,19 @@ def _jsonable(value):
 
 
 class TrainingManager:
-    def __init__(self, config: dict, preset: str = "quick", seed: int = 42, artifacts_dir=None,
-                 optuna_storage: str | None = None, progress: Callable[[str, float, str], None] | None = None,
-                 should_stop: Callable[[], bool] | None = None, log: Callable[[str], None] | None = None,
-                 ensembles: dict | None = None, preset_overrides: dict | None = None) -> None:
+    def __init__(
+        self,
+        config: dict,
+        preset: str = "quick",
+        seed: int = 42,
+        artifacts_dir=None,
+        optuna_storage: str | None = None,
+        progress: Callable[[str, float, str], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        log: Callable[[str], None] | None = None,
+        ensembles: dict | None = None,
+        preset_overrides: dict | None = None,
+    ) -> None:
         self.config = config
         self.preset_name = preset
         self.preset = merge_preset(get_preset(preset), preset_overrides)
@@ -89,7 +109,7 @@ class TrainingManager:
         self._should_stop = should_stop or (lambda: False)
         self._log = log or (lambda message: None)
         self.ensemble_classes = dict(ensembles or ENSEMBLES)
-        self.run_tag = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        self.run_tag = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         self.components: dict = {}
         self.applied: dict = {}
         self.report: dict | None = None
@@ -124,8 +144,15 @@ class TrainingManager:
     # --- components ---------------------------------------------------------------------------------
     def initialize_components(self) -> dict:
         self.components = {
-            regime: cls(preset=self.preset, seed=self.seed, should_stop=self._should_stop, log=self.log,
-                        step=self._step, optuna_storage=self.optuna_storage, run_tag=self.run_tag)
+            regime: cls(
+                preset=self.preset,
+                seed=self.seed,
+                should_stop=self._should_stop,
+                log=self.log,
+                step=self._step,
+                optuna_storage=self.optuna_storage,
+                run_tag=self.run_tag,
+            )
             for regime, cls in self.ensemble_classes.items()
         }
         return self.components
@@ -137,8 +164,9 @@ class TrainingManager:
             applied = ensemble.apply_regularization(self.config)
             self.applied[regime] = applied
             for model, entry in applied.items():
-                values = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}"
-                                   for k, v in entry["values"].items())
+                values = ", ".join(
+                    f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in entry["values"].items()
+                )
                 self.log(f"Regularization for {regime}/{model} ({entry['section']}): {values}")
         return self.applied
 
@@ -151,8 +179,9 @@ class TrainingManager:
         return self.report
 
     # --- the run ------------------------------------------------------------------------------------
-    def run_full_training(self, symbol: str, exchange_name: str = "BINANCE", interval: str = "1h",
-                          candles: pd.DataFrame | None = None) -> dict:
+    def run_full_training(
+        self, symbol: str, exchange_name: str = "BINANCE", interval: str = "1h", candles: pd.DataFrame | None = None
+    ) -> dict:
         wall_started = time.perf_counter()
         if candles is None:
             raise DataError("run_full_training needs a candles DataFrame.")
@@ -170,7 +199,7 @@ class TrainingManager:
         t = self._stage("features", "Computing features")
         candles = candles.reset_index(drop=True)
         if p.get("max_rows"):
-            candles = candles.iloc[-int(p["max_rows"]):].reset_index(drop=True)
+            candles = candles.iloc[-int(p["max_rows"]) :].reset_index(drop=True)
         full = compute_features(candles)
         _, feature_names = finish_features(full)
         self._done("features", t)
@@ -181,8 +210,9 @@ class TrainingManager:
 
         t = self._stage("regimes", "Classifying regimes")
         regimes = classify_regimes(candles)
-        data = assemble_dataset(full, feature_names, labels, regimes, horizon=int(p["horizon"]),
-                                lookback=int(p["lookback"]))
+        data = assemble_dataset(
+            full, feature_names, labels, regimes, horizon=int(p["horizon"]), lookback=int(p["lookback"])
+        )
         positions = data.positions
         distribution = regime_distribution(regimes.iloc[positions])
         self.log(f"Regimes: {distribution}")
@@ -201,7 +231,7 @@ class TrainingManager:
 
         t = self._stage("evaluate", "Collecting metrics")
         applied = {}
-        for regime, section in sections.items():
+        for section in sections.values():
             for key, model in section["models"].items():
                 applied.setdefault(key, model.pop("library_params"))
         self._done("evaluate", t)
@@ -221,12 +251,19 @@ class TrainingManager:
             "interval": interval,
             "preset": self.preset_name,
             "seed": self.seed,
-            "data": {"rows": int(len(candles)), "labeled_rows": int(len(positions)),
-                     "first_open_time": candles["open_time"].iloc[0].isoformat(),
-                     "last_open_time": candles["open_time"].iloc[-1].isoformat(),
-                     "label_distribution": label_distribution(labels.iloc[positions])},
-            "regularization": {"config": self.config, "report": self.report, "applied": applied,
-                               "per_regime": self.applied},
+            "data": {
+                "rows": int(len(candles)),
+                "labeled_rows": int(len(positions)),
+                "first_open_time": candles["open_time"].iloc[0].isoformat(),
+                "last_open_time": candles["open_time"].iloc[-1].isoformat(),
+                "label_distribution": label_distribution(labels.iloc[positions]),
+            },
+            "regularization": {
+                "config": self.config,
+                "report": self.report,
+                "applied": applied,
+                "per_regime": self.applied,
+            },
             "features": feature_names,
             "feature_descriptions": feature_descriptions(),
             "labels": label_definition(horizon=int(p["horizon"]), k=float(p["label_k"])),
@@ -241,21 +278,38 @@ class TrainingManager:
             times = candles["open_time"].iloc[::stride].dt.tz_localize(None).to_numpy()
             result["plots"] = report.write_plots(self.artifacts_dir, result, times=times)
         versions = artifacts.library_versions()
-        manifest = artifacts.write_manifest(self.artifacts_dir, {
-            "symbol": symbol, "exchange": exchange_name, "interval": interval, "preset": self.preset_name,
-            "preset_settings": p, "seed": self.seed, "library_versions": versions, "features": feature_names,
-            "labels": result["labels"], "regimes": {"names": list(REGIMES), "rule": RULE},
-            "config": self.config, "data": result["data"],
-            "trained_regimes": [r for r, s in sections.items() if s["status"] == "trained"],
-        })
+        manifest = artifacts.write_manifest(
+            self.artifacts_dir,
+            {
+                "symbol": symbol,
+                "exchange": exchange_name,
+                "interval": interval,
+                "preset": self.preset_name,
+                "preset_settings": p,
+                "seed": self.seed,
+                "library_versions": versions,
+                "features": feature_names,
+                "labels": result["labels"],
+                "regimes": {"names": list(REGIMES), "rule": RULE},
+                "config": self.config,
+                "data": result["data"],
+                "trained_regimes": [r for r, s in sections.items() if s["status"] == "trained"],
+            },
+        )
         self._done("report", t)
 
         fit_total = sum(e.fit_seconds for e in self.components.values())
-        result["artifacts"] = {"path": str(self.artifacts_dir), "manifest": artifacts.MANIFEST,
-                               "files": sorted(manifest["files"]) + [artifacts.MANIFEST]}
+        result["artifacts"] = {
+            "path": str(self.artifacts_dir),
+            "manifest": artifacts.MANIFEST,
+            "files": sorted(manifest["files"]) + [artifacts.MANIFEST],
+        }
         result["library_versions"] = versions
-        result["timings"] = {"stages": dict(self.timings), "fit_seconds_total": fit_total,
-                             "wall_seconds": time.perf_counter() - wall_started}
+        result["timings"] = {
+            "stages": dict(self.timings),
+            "fit_seconds_total": fit_total,
+            "wall_seconds": time.perf_counter() - wall_started,
+        }
         self.progress("done", 1.0, "Training finished")
         return _jsonable(result)
 
@@ -267,29 +321,43 @@ def series_stride(rows: int) -> int:
 
 def _regime_series(candles: pd.DataFrame, regimes: pd.Series, stride: int) -> dict:
     part = candles.iloc[::stride]
-    return {"time": [t.isoformat() for t in part["open_time"]],
-            "close": [float(c) for c in part["close"]],
-            "regime": [r if isinstance(r, str) else None for r in regimes.iloc[::stride]]}
+    return {
+        "time": [t.isoformat() for t in part["open_time"]],
+        "close": [float(c) for c in part["close"]],
+        "regime": [r if isinstance(r, str) else None for r in regimes.iloc[::stride]],
+    }
 
 
-def assemble_dataset(full: pd.DataFrame, feature_names: list[str], labels: pd.Series, regimes: pd.Series, *,
-                     horizon: int, lookback: int) -> Dataset:
+def assemble_dataset(
+    full: pd.DataFrame, feature_names: list[str], labels: pd.Series, regimes: pd.Series, *, horizon: int, lookback: int
+) -> Dataset:
     """The rows that have a label, a regime and ``lookback`` bars of complete features ending at them."""
     window_ok = full.notna().all(axis=1).astype(float).rolling(lookback, min_periods=lookback).min() == 1.0
     usable = labels.notna() & regimes.notna() & window_ok
     positions = np.flatnonzero(usable.to_numpy())
     if len(positions) == 0:
         raise DataError(MSG_NO_ROWS.format(rows=len(full)))
-    return Dataset(matrix=FeatureMatrix.from_frame(full, feature_names), feature_names=feature_names,
-                   positions=positions, y=labels.to_numpy()[positions].astype(int),
-                   regimes=regimes.to_numpy()[positions], labels_all=labels.to_numpy(dtype=float),
-                   horizon=horizon, lookback=lookback)
+    return Dataset(
+        matrix=FeatureMatrix.from_frame(full, feature_names),
+        feature_names=feature_names,
+        positions=positions,
+        y=labels.to_numpy()[positions].astype(int),
+        regimes=regimes.to_numpy()[positions],
+        labels_all=labels.to_numpy(dtype=float),
+        horizon=horizon,
+        lookback=lookback,
+    )
 
 
 def build_dataset(candles: pd.DataFrame, *, horizon: int = 4, label_k: float = 0.3, lookback: int = 12) -> Dataset:
     """Features, labels and regimes of ``candles`` assembled into a ``Dataset`` (what a run trains on)."""
     full = compute_features(candles)
     _, names = finish_features(full)
-    return assemble_dataset(full, names, make_labels(candles, horizon=horizon, k=label_k), classify_regimes(candles),
-                            horizon=horizon, lookback=lookback)
-
+    return assemble_dataset(
+        full,
+        names,
+        make_labels(candles, horizon=horizon, k=label_k),
+        classify_regimes(candles),
+        horizon=horizon,
+        lookback=lookback,
+    )

@@ -13,6 +13,7 @@ Common keys: ``max_rows`` (most recent rows kept, ``None`` = all), ``n_folds``, 
 ``min_rows`` (a regime with fewer labeled rows is skipped), ``horizon``/``label_k`` (labels), ``plots``,
 and ``models``: per backend key, the ``params`` handed to the backend constructor.
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,10 +35,16 @@ PRESETS: dict[str, dict] = {
             "lightgbm": {"n_trials": 3, "early_stopping_rounds": 10},
             "logreg": {"max_iter": 300},
             "lstm": {"epochs": 2, "batch_size": 128, "patience": 1, "lstm_units": 8, "dense_units": 8},
-            "transformer": {"epochs": 2, "batch_size": 128, "patience": 1, "d_model": 8, "num_heads": 1,
-                            "ff_dim": 16},
-            "tabnet": {"max_epochs": 3, "patience": 2, "batch_size": 256, "virtual_batch_size": 128,
-                       "n_d": 8, "n_a": 8, "n_steps": 3},
+            "transformer": {"epochs": 2, "batch_size": 128, "patience": 1, "d_model": 8, "num_heads": 1, "ff_dim": 16},
+            "tabnet": {
+                "max_epochs": 3,
+                "patience": 2,
+                "batch_size": 256,
+                "virtual_batch_size": 128,
+                "n_d": 8,
+                "n_a": 8,
+                "n_steps": 3,
+            },
         },
     },
     "quick": {
@@ -56,10 +63,16 @@ PRESETS: dict[str, dict] = {
             "lightgbm": {"n_trials": 10, "early_stopping_rounds": 20},
             "logreg": {"max_iter": 500},
             "lstm": {"epochs": 30, "batch_size": 64, "patience": 5, "lstm_units": 32, "dense_units": 16},
-            "transformer": {"epochs": 25, "batch_size": 64, "patience": 5, "d_model": 16, "num_heads": 2,
-                            "ff_dim": 32},
-            "tabnet": {"max_epochs": 40, "patience": 6, "batch_size": 256, "virtual_batch_size": 128,
-                       "n_d": 16, "n_a": 16, "n_steps": 3},
+            "transformer": {"epochs": 25, "batch_size": 64, "patience": 5, "d_model": 16, "num_heads": 2, "ff_dim": 32},
+            "tabnet": {
+                "max_epochs": 40,
+                "patience": 6,
+                "batch_size": 256,
+                "virtual_batch_size": 128,
+                "n_d": 16,
+                "n_a": 16,
+                "n_steps": 3,
+            },
         },
     },
     "full": {
@@ -78,10 +91,23 @@ PRESETS: dict[str, dict] = {
             "lightgbm": {"n_trials": 40, "early_stopping_rounds": 50},
             "logreg": {"max_iter": 2000},
             "lstm": {"epochs": 60, "batch_size": 256, "patience": 8, "lstm_units": 32, "dense_units": 16},
-            "transformer": {"epochs": 60, "batch_size": 256, "patience": 8, "d_model": 32, "num_heads": 4,
-                            "ff_dim": 64},
-            "tabnet": {"max_epochs": 100, "patience": 10, "batch_size": 1024, "virtual_batch_size": 128,
-                       "n_d": 16, "n_a": 16, "n_steps": 4},
+            "transformer": {
+                "epochs": 60,
+                "batch_size": 256,
+                "patience": 8,
+                "d_model": 32,
+                "num_heads": 4,
+                "ff_dim": 64,
+            },
+            "tabnet": {
+                "max_epochs": 100,
+                "patience": 10,
+                "batch_size": 1024,
+                "virtual_batch_size": 128,
+                "n_d": 16,
+                "n_a": 16,
+                "n_steps": 4,
+            },
         },
     },
 }

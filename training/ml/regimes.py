@@ -9,6 +9,7 @@ Rule (in this order):
 3. otherwise ``sideways_range``.
 Bars in the warm-up (any input NaN) get no regime.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,9 +49,13 @@ def classify_regimes(candles: pd.DataFrame) -> pd.Series:
     sma = close.rolling(SMA_WINDOW, min_periods=SMA_WINDOW).mean()
     slope = sma - sma.shift(SLOPE_BARS)
     trending = adx >= ADX_TREND
-    regime = np.where(volatile, "volatile",
-                      np.where(trending & (slope > 0), "bull_trend",
-                               np.where(trending & (slope < 0), "bear_trend", "sideways_range")))
+    regime = np.where(
+        volatile,
+        "volatile",
+        np.where(
+            trending & (slope > 0), "bull_trend", np.where(trending & (slope < 0), "bear_trend", "sideways_range")
+        ),
+    )
     out = pd.Series(regime, index=candles.index, dtype=object)
     warm = pct.isna() | slope.isna() | adx.isna()
     warm.iloc[: 2 * ADX_WINDOW] = True  # ta's ADX is 0, not NaN, during its warm-up

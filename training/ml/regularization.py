@@ -5,6 +5,7 @@ library) are declared once here. The profile model builds its fields and databas
 from these declarations, the admin form validates with them, the validation report reads them, and the
 tests generate out-of-range values from them. Adding a parameter is one edit to ``BACKENDS``.
 """
+
 from __future__ import annotations
 
 import math
@@ -105,12 +106,30 @@ BACKENDS: dict[str, BackendSpec] = {
             "tensorflow",
             "Keras / TensorFlow (LSTM, Transformer)",
             (
-                RegParam("l1_reg", NON_NEGATIVE, "l1_alpha", "keras.regularizers.L1L2(l1=…)",
-                         "L1 on kernel and recurrent weights.", warn_above=1.0),
-                RegParam("l2_reg", NON_NEGATIVE, "l2_alpha", "keras.regularizers.L1L2(l2=…)",
-                         "L2 on kernel and recurrent weights.", warn_above=1.0),
-                RegParam("dropout_rate", UNIT_RIGHT_OPEN, "dropout_rate", "keras.layers.Dropout(rate=…)",
-                         "Dropout between layers.", warn_above=0.7),
+                RegParam(
+                    "l1_reg",
+                    NON_NEGATIVE,
+                    "l1_alpha",
+                    "keras.regularizers.L1L2(l1=…)",
+                    "L1 on kernel and recurrent weights.",
+                    warn_above=1.0,
+                ),
+                RegParam(
+                    "l2_reg",
+                    NON_NEGATIVE,
+                    "l2_alpha",
+                    "keras.regularizers.L1L2(l2=…)",
+                    "L2 on kernel and recurrent weights.",
+                    warn_above=1.0,
+                ),
+                RegParam(
+                    "dropout_rate",
+                    UNIT_RIGHT_OPEN,
+                    "dropout_rate",
+                    "keras.layers.Dropout(rate=…)",
+                    "Dropout between layers.",
+                    warn_above=0.7,
+                ),
             ),
             "L1L2(l1_reg, l2_reg) as kernel_regularizer and recurrent_regularizer (LSTM) and on Dense kernels; "
             "Dropout(dropout_rate) after each block.",
@@ -119,8 +138,9 @@ BACKENDS: dict[str, BackendSpec] = {
             "sklearn",
             "scikit-learn elastic-net LogisticRegression",
             (
-                RegParam("alpha", NON_NEGATIVE, "l1_alpha", "C = 1/alpha", "Overall penalty strength.",
-                         warn_above=100.0),
+                RegParam(
+                    "alpha", NON_NEGATIVE, "l1_alpha", "C = 1/alpha", "Overall penalty strength.", warn_above=100.0
+                ),
                 RegParam("l1_ratio", UNIT, None, "l1_ratio", "Mix of L1 (1.0) and L2 (0.0).", default=0.5),
                 RegParam("C", POSITIVE, "inverse:alpha", "C", "Inverse strength; derived as 1/alpha when blank."),
             ),
@@ -130,10 +150,22 @@ BACKENDS: dict[str, BackendSpec] = {
             "tabnet",
             "TabNet (pytorch-tabnet)",
             (
-                RegParam("lambda_sparse", NON_NEGATIVE, "l1_alpha", "lambda_sparse",
-                         "Sparsity penalty on the attention masks.", warn_above=1.0),
-                RegParam("lambda_l2", NON_NEGATIVE, "l2_alpha", "optimizer_params['weight_decay']",
-                         "L2 on the weights.", warn_above=1.0),
+                RegParam(
+                    "lambda_sparse",
+                    NON_NEGATIVE,
+                    "l1_alpha",
+                    "lambda_sparse",
+                    "Sparsity penalty on the attention masks.",
+                    warn_above=1.0,
+                ),
+                RegParam(
+                    "lambda_l2",
+                    NON_NEGATIVE,
+                    "l2_alpha",
+                    "optimizer_params['weight_decay']",
+                    "L2 on the weights.",
+                    warn_above=1.0,
+                ),
             ),
             "TabNetClassifier(lambda_sparse=…); TabNet has no L2 argument: lambda_l2 is applied as the "
             "optimizer's weight_decay (optimizer_params={'weight_decay': lambda_l2}).",
@@ -250,8 +282,15 @@ def validate_and_report_regularization(config: dict) -> dict:
     for p in BASE_PARAMS:
         status, message = _check(p, BASE_LABEL, config.get(p.name))
         record(status, message)
-        base_rows.append({"name": p.name, "value": config.get(p.name), "range": str(p.interval),
-                          "status": status, "message": message})
+        base_rows.append(
+            {
+                "name": p.name,
+                "value": config.get(p.name),
+                "range": str(p.interval),
+                "status": status,
+                "message": message,
+            }
+        )
 
     backends = {}
     for spec in BACKENDS.values():
@@ -271,8 +310,18 @@ def validate_and_report_regularization(config: dict) -> dict:
                 elif status == OK and sibling and source == "override":
                     status, message = WARNING, MSG_C_DISAGREES.format(c=value, inv=1.0 / sibling)
             record(status, message if spec.label in message else f"{spec.label}: {message}")
-            rows.append({"name": p.name, "value": value, "source": source, "derived_from": p.source,
-                         "range": str(p.interval), "status": status, "message": message, "applied": applied})
+            rows.append(
+                {
+                    "name": p.name,
+                    "value": value,
+                    "source": source,
+                    "derived_from": p.source,
+                    "range": str(p.interval),
+                    "status": status,
+                    "message": message,
+                    "applied": applied,
+                }
+            )
         penalties = [section.get(p.name) for p in spec.params if p.source in ("l1_alpha", "l2_alpha", "dropout_rate")]
         message = ""
         if penalties and all(v == 0 for v in penalties):

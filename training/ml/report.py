@@ -1,4 +1,5 @@
 """Report plots (matplotlib, Agg backend), written as PNG files into the run's artifacts directory."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +9,7 @@ import numpy as np
 from .labels import CLASS_NAMES
 from .regimes import REGIMES
 
-REGIME_COLORS = {"bull_trend": "#2ca02c", "bear_trend": "#d62728", "sideways_range": "#7f7f7f",
-                 "volatile": "#ff7f0e"}
+REGIME_COLORS = {"bull_trend": "#2ca02c", "bear_trend": "#d62728", "sideways_range": "#7f7f7f", "volatile": "#ff7f0e"}
 DPI = 80
 
 
@@ -110,7 +110,9 @@ def write_plots(directory: Path, result: dict, times=None) -> list[str]:
     for regime, section in result["ensembles"].items():
         if section["status"] != "trained":
             continue
-        names += [plot_learning_curves(directory, regime, section["models"]),
-                  plot_feature_importance(directory, regime, section["models"]),
-                  plot_confusion_matrices(directory, regime, section)]
+        names += [
+            plot_learning_curves(directory, regime, section["models"]),
+            plot_feature_importance(directory, regime, section["models"]),
+            plot_confusion_matrices(directory, regime, section),
+        ]
     return [n for n in names if n]

@@ -17,6 +17,7 @@ Train−validation gap: ``log_loss = validation log loss − train log loss`` an
 ``accuracy = train accuracy − validation accuracy``; positive values mean the model does better on the data it
 was fitted on (overfitting); near zero means regularization keeps train and validation close.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -40,14 +41,22 @@ class Splits:
     dev: np.ndarray
 
 
-def purge_before(positions: np.ndarray, candidates: np.ndarray, block_start_bar: int, horizon: int,
-                 embargo: int) -> np.ndarray:
+def purge_before(
+    positions: np.ndarray, candidates: np.ndarray, block_start_bar: int, horizon: int, embargo: int
+) -> np.ndarray:
     """The candidate rows whose label window ends more than ``embargo`` bars before ``block_start_bar``."""
     return candidates[positions[candidates] + horizon + embargo < block_start_bar]
 
 
-def walk_forward_splits(positions, *, n_folds: int, horizon: int, embargo: int = 0,
-                        test_fraction: float = 0.2, first_train_fraction: float = 0.4) -> Splits:
+def walk_forward_splits(
+    positions,
+    *,
+    n_folds: int,
+    horizon: int,
+    embargo: int = 0,
+    test_fraction: float = 0.2,
+    first_train_fraction: float = 0.4,
+) -> Splits:
     """Purged expanding-window folds over the development rows and a final purged test block.
 
     ``positions`` are the rows' bar indices, strictly increasing. The first ``first_train_fraction`` of the
@@ -59,7 +68,7 @@ def walk_forward_splits(positions, *, n_folds: int, horizon: int, embargo: int =
     n = len(positions)
     idx = np.arange(n)
     n_test = max(1, int(round(n * test_fraction)))
-    test = idx[n - n_test:]
+    test = idx[n - n_test :]
     dev = purge_before(positions, idx[: n - n_test], positions[test[0]], horizon, embargo)
     start = int(round(len(dev) * first_train_fraction))
     blocks = np.array_split(dev[start:], n_folds)
@@ -72,12 +81,13 @@ def walk_forward_splits(positions, *, n_folds: int, horizon: int, embargo: int =
     return Splits(folds=folds, test=test, dev=dev)
 
 
-def inner_split(positions, rows: np.ndarray, *, horizon: int, embargo: int = 0,
-                val_fraction: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+def inner_split(
+    positions, rows: np.ndarray, *, horizon: int, embargo: int = 0, val_fraction: float = 0.2
+) -> tuple[np.ndarray, np.ndarray]:
     """Split training rows into a fit part and a later, purged early-stopping/tuning part."""
     positions = np.asarray(positions)
     n_val = max(1, int(round(len(rows) * val_fraction)))
-    val = rows[len(rows) - n_val:]
+    val = rows[len(rows) - n_val :]
     fit = purge_before(positions, rows[: len(rows) - n_val], positions[val[0]], horizon, embargo)
     return fit, val
 
@@ -146,8 +156,9 @@ def persisted_labels(all_labels: np.ndarray, positions: np.ndarray, horizon: int
     return out
 
 
-def persistence_predict(all_labels, train_positions, y_train, eval_positions,
-                        horizon: int) -> tuple[np.ndarray, np.ndarray]:
+def persistence_predict(
+    all_labels, train_positions, y_train, eval_positions, horizon: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Predicts the label of bar t−H (see ``persisted_labels``). The probabilities are P(y | persisted class)
     estimated on the training rows (Laplace-smoothed), used for the log loss only."""
     y_train = np.asarray(y_train).astype(int)

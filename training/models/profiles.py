@@ -34,21 +34,25 @@ def _range_q(field: str, interval: Interval, *, nullable: bool) -> Q:
 def _constraints() -> list:
     constraints = [
         models.UniqueConstraint(
-            fields=["is_default"], condition=Q(is_default=True), name="one_default_profile",
+            fields=["is_default"],
+            condition=Q(is_default=True),
+            name="one_default_profile",
             violation_error_message=MSG_ONE_DEFAULT,
         ),
     ]
     for p in BASE_PARAMS:
         constraints.append(
             models.CheckConstraint(
-                condition=_range_q(p.name, p.interval, nullable=False), name=f"profile_{p.name}_range",
+                condition=_range_q(p.name, p.interval, nullable=False),
+                name=f"profile_{p.name}_range",
                 violation_error_message=_range_message(p.name, BASE_LABEL, p.interval),
             )
         )
     for spec, p, field in iter_override_params():
         constraints.append(
             models.CheckConstraint(
-                condition=_range_q(field, p.interval, nullable=True), name=f"profile_{field}_range",
+                condition=_range_q(field, p.interval, nullable=True),
+                name=f"profile_{field}_range",
                 violation_error_message=_range_message(p.name, spec.label, p.interval),
             )
         )

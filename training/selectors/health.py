@@ -1,4 +1,5 @@
 """Health of the parts the app needs: database, Redis and at least one Celery worker."""
+
 from __future__ import annotations
 
 import redis

@@ -1,4 +1,5 @@
 """Reads of candle series: find a dataset, load it into numpy/pandas without building model instances."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -59,18 +60,13 @@ def _times_to_ms(values: list) -> np.ndarray:
     return index.as_unit("ms").asi8.astype("int64")
 
 
-def dataset_candle_arrays(
-    dataset_id: int, *, start: datetime | None = None, end: datetime | None = None
-) -> Candles:
+def dataset_candle_arrays(dataset_id: int, *, start: datetime | None = None, end: datetime | None = None) -> Candles:
     """The stored candles of a dataset as sorted numpy columns (unknown quote volume NaN, unknown trades -1)."""
     table = connection.ops.quote_name(Candle._meta.db_table)
     time_sql = "open_time"
     if connection.vendor == "postgresql":
         time_sql = "(EXTRACT(EPOCH FROM open_time) * 1000)::bigint"
-    sql = (
-        f"SELECT {time_sql}, open, high, low, close, volume, quote_volume, trades FROM {table} "
-        "WHERE dataset_id = %s"
-    )
+    sql = f"SELECT {time_sql}, open, high, low, close, volume, quote_volume, trades FROM {table} WHERE dataset_id = %s"
     params: list = [dataset_id]
     adapt = connection.ops.adapt_datetimefield_value
     if start is not None:

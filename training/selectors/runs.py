@@ -1,4 +1,5 @@
 """Reads for the run pages, the JSON endpoint, the compare page and the launch form."""
+
 from __future__ import annotations
 
 from django.db.models import QuerySet
@@ -7,9 +8,25 @@ from training.ml.presets import PRESETS
 from training.models import MarketDataset, ModelResult, RegularizationProfile, TrainingRun
 from training.selectors.market_data import datasets_available
 
-LIST_FIELDS = ("id", "symbol", "exchange", "interval", "preset", "status", "progress", "stage", "created_at",
-               "started_at", "finished_at", "error", "profile__id", "profile__name", "profile__is_default",
-               "launched_by__id", "launched_by__username")
+LIST_FIELDS = (
+    "id",
+    "symbol",
+    "exchange",
+    "interval",
+    "preset",
+    "status",
+    "progress",
+    "stage",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "error",
+    "profile__id",
+    "profile__name",
+    "profile__is_default",
+    "launched_by__id",
+    "launched_by__username",
+)
 METRIC_KEYS = ("balanced_accuracy", "macro_f1", "log_loss")
 SPLITS = ("train", "validation", "test")
 
@@ -42,13 +59,25 @@ def training_run_model_results(*, runs) -> list[ModelResult]:
 
 
 def training_run_progress(run: TrainingRun) -> dict:
-    return {"fraction": run.progress, "stage": run.stage,
-            "heartbeat_at": run.heartbeat_at.isoformat() if run.heartbeat_at else None}
+    return {
+        "fraction": run.progress,
+        "stage": run.stage,
+        "heartbeat_at": run.heartbeat_at.isoformat() if run.heartbeat_at else None,
+    }
 
 
 def training_run_metrics(results: list[ModelResult]) -> list[dict]:
-    return [{"regime": r.regime, "model": r.model, "metrics": r.metrics, "train_val_gap": r.train_val_gap,
-             "fit_seconds": r.fit_seconds, "best_params": r.best_params} for r in results]
+    return [
+        {
+            "regime": r.regime,
+            "model": r.model,
+            "metrics": r.metrics,
+            "train_val_gap": r.train_val_gap,
+            "fit_seconds": r.fit_seconds,
+            "best_params": r.best_params,
+        }
+        for r in results
+    ]
 
 
 def training_run_api_payload(*, run: TrainingRun, results: list[ModelResult] | None) -> dict:
@@ -69,12 +98,18 @@ def training_run_export(*, run: TrainingRun, results: list[ModelResult]) -> dict
     """Everything about a run, for the JSON download."""
     return {
         **training_run_api_payload(run=run, results=results),
-        "symbol": run.symbol, "exchange": run.exchange, "interval": run.interval, "preset": run.preset,
-        "seed": run.seed, "profile": run.profile.name,
+        "symbol": run.symbol,
+        "exchange": run.exchange,
+        "interval": run.interval,
+        "preset": run.preset,
+        "seed": run.seed,
+        "profile": run.profile.name,
         "created_at": run.created_at.isoformat(),
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "result": run.result, "log": run.log, "traceback": run.traceback or None,
+        "result": run.result,
+        "log": run.log,
+        "traceback": run.traceback or None,
         "artifacts_path": run.artifacts_path,
     }
 
@@ -92,13 +127,20 @@ def flatten(value, prefix: str = "") -> dict:
 def settings_by_backend(*, used: dict, current: dict | None) -> list[dict]:
     """Rows per section (base, then each backend) of the config a run used, beside the profile's current one."""
     current = current or {}
-    sections = [("base", {k: v for k, v in used.items() if not isinstance(v, dict)},
-                 {k: v for k, v in current.items() if not isinstance(v, dict)})]
+    sections = [
+        (
+            "base",
+            {k: v for k, v in used.items() if not isinstance(v, dict)},
+            {k: v for k, v in current.items() if not isinstance(v, dict)},
+        )
+    ]
     sections += [(k, v, current.get(k) or {}) for k, v in used.items() if isinstance(v, dict)]
     rows = []
     for section, values, now in sections:
-        params = [{"name": name, "used": value, "current": now.get(name), "changed": now.get(name) != value}
-                  for name, value in values.items()]
+        params = [
+            {"name": name, "used": value, "current": now.get(name), "changed": now.get(name) != value}
+            for name, value in values.items()
+        ]
         rows.append({"section": section, "params": params, "changed": any(p["changed"] for p in params)})
     return rows
 
@@ -109,33 +151,63 @@ def metrics_by_regime(result: dict) -> list[dict]:
     for regime, ensemble in (result.get("ensembles") or {}).items():
         lines = []
         for model, info in (ensemble.get("models") or {}).items():
-            lines.append({"name": model, "kind": "model", "metrics": info.get("metrics") or {},
-                          "gap": info.get("train_val_gap"), "fit_seconds": info.get("fit_seconds"),
-                          "best_params": info.get("best_params") or {}})
+            lines.append(
+                {
+                    "name": model,
+                    "kind": "model",
+                    "metrics": info.get("metrics") or {},
+                    "gap": info.get("train_val_gap"),
+                    "fit_seconds": info.get("fit_seconds"),
+                    "best_params": info.get("best_params") or {},
+                }
+            )
         if ensemble.get("ensemble"):
-            lines.append({"name": "ensemble", "kind": "ensemble",
-                          "metrics": (ensemble["ensemble"] or {}).get("metrics") or {}})
+            lines.append(
+                {"name": "ensemble", "kind": "ensemble", "metrics": (ensemble["ensemble"] or {}).get("metrics") or {}}
+            )
         baselines = dict(ensemble.get("baselines") or {})
         definitions = baselines.pop("definitions", {}) or {}
         for name, metrics in baselines.items():
-            lines.append({"name": f"baseline: {name}", "kind": "baseline",
-                          "metrics": (metrics or {}).get("metrics", metrics) or {}})
+            lines.append(
+                {
+                    "name": f"baseline: {name}",
+                    "kind": "baseline",
+                    "metrics": (metrics or {}).get("metrics", metrics) or {},
+                }
+            )
         for line in lines:
             line["cells"] = [(line["metrics"].get(split) or {}).get(key) for split in SPLITS for key in METRIC_KEYS]
-        regimes.append({"regime": regime, "status": ensemble.get("status"), "reason": ensemble.get("reason"),
-                        "rows": ensemble.get("rows"), "lines": lines,
-                        "baseline_definitions": definitions})
+        regimes.append(
+            {
+                "regime": regime,
+                "status": ensemble.get("status"),
+                "reason": ensemble.get("reason"),
+                "rows": ensemble.get("rows"),
+                "lines": lines,
+                "baseline_definitions": definitions,
+            }
+        )
     return regimes
 
 
 def compare_runs(*, run_ids: list[int]) -> dict:
     runs = list(TrainingRun.objects.select_related("profile").filter(pk__in=run_ids).order_by("id"))
-    flats = [flatten({"config": r.snapshot.get("config") or {}, "preset": r.snapshot.get("preset") or {},
-                      "data": r.snapshot.get("data") or {}, "seed": r.snapshot.get("seed"),
-                      "profile": (r.snapshot.get("profile") or {}).get("name")}) for r in runs]
+    flats = [
+        flatten(
+            {
+                "config": r.snapshot.get("config") or {},
+                "preset": r.snapshot.get("preset") or {},
+                "data": r.snapshot.get("data") or {},
+                "seed": r.snapshot.get("seed"),
+                "profile": (r.snapshot.get("profile") or {}).get("name"),
+            }
+        )
+        for r in runs
+    ]
     keys = sorted(set().union(*flats)) if flats else []
-    differing = [{"key": k, "values": [f.get(k) for f in flats]} for k in keys
-                 if len({repr(f.get(k)) for f in flats}) > 1]
+    differing = [
+        {"key": k, "values": [f.get(k) for f in flats]} for k in keys if len({repr(f.get(k)) for f in flats}) > 1
+    ]
     by_key: dict = {}
     index = {r.pk: i for i, r in enumerate(runs)}
     for result in training_run_model_results(runs=runs):

@@ -6,14 +6,16 @@ silently mixes two versions of a candle and its fingerprint always means one thi
 give (quote volume, trade count) is not a conflict. Every import runs in one transaction: on any error nothing
 is stored.
 """
+
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -45,11 +47,12 @@ EXCHANGE_PATTERN = re.compile(r"^[A-Z0-9_.-]{2,32}$")
 MSG_BAD_SYMBOL = "Symbol {symbol!r} is not valid: use letters and digits only, like BTCUSDT."
 MSG_BAD_EXCHANGE = "Exchange {exchange!r} is not valid: use letters, digits, '-', '_' or '.', like BINANCE."
 MSG_CONFLICT = (
-    "differs from the candle already stored for {time} in {dataset} (stored {stored}, new {new}); "
-    "nothing was imported"
+    "differs from the candle already stored for {time} in {dataset} (stored {stored}, new {new}); nothing was imported"
 )
 MSG_FETCH_EXCHANGE = "fetch_klines only knows Binance's public API; exchange {exchange!r} cannot be fetched."
-MSG_FETCH_UNREACHABLE = "Cannot reach Binance at {url}: {reason}. Check the network or BINANCE_API_URL; nothing was stored."
+MSG_FETCH_UNREACHABLE = (
+    "Cannot reach Binance at {url}: {reason}. Check the network or BINANCE_API_URL; nothing was stored."
+)
 MSG_FETCH_TIMEOUT = "Binance at {url} did not answer within {timeout} s; nothing was stored."
 MSG_FETCH_GAVE_UP = (
     "Binance answered HTTP {status} {attempts} times in a row for {url} (last answer: {body}); "
@@ -303,7 +306,9 @@ def _executemany_sqlite(dataset_id: int, candles: Candles) -> None:
     whole_seconds = not (candles.open_time % 1000).any()
     unit = "s" if whole_seconds else "us"
     times = np.char.replace(
-        np.datetime_as_string(candles.open_time.astype("datetime64[ms]").astype(f"datetime64[{unit}]"), unit=unit), "T", " "
+        np.datetime_as_string(candles.open_time.astype("datetime64[ms]").astype(f"datetime64[{unit}]"), unit=unit),
+        "T",
+        " ",
     ).tolist()
     quote = [None if q != q else q for q in candles.quote_volume.tolist()]
     trades = [None if n < 0 else n for n in candles.trades.tolist()]
@@ -409,8 +414,14 @@ class _Client:
 
 def _reason(exc: Exception) -> str:
     text = str(exc)
-    for hint in ("Connection refused", "Name or service not known", "Temporary failure in name resolution",
-                 "Network is unreachable", "No route to host", "timed out"):
+    for hint in (
+        "Connection refused",
+        "Name or service not known",
+        "Temporary failure in name resolution",
+        "Network is unreachable",
+        "No route to host",
+        "timed out",
+    ):
         if hint in text:
             return hint.lower() if hint != "timed out" else "the connection timed out"
     return text[:200]
@@ -437,7 +448,7 @@ def dataset_fetch_klines(
     if exchange != "BINANCE":
         raise FetchError(MSG_FETCH_EXCHANGE.format(exchange=exchange))
     step = interval_ms(interval)
-    now_ms = int((now or datetime.now(timezone.utc)).timestamp() * 1000)
+    now_ms = int((now or datetime.now(UTC)).timestamp() * 1000)
     start_ms = -(-int(start.timestamp() * 1000) // step) * step
     last_closed = (now_ms // step) * step - step
     end_ms = min(int(end.timestamp() * 1000) // step * step, last_closed) if end else last_closed
@@ -459,7 +470,13 @@ def dataset_fetch_klines(
         cursor = range_start
         while cursor <= range_end:
             page = client.get(
-                {"symbol": symbol, "interval": interval, "startTime": cursor, "endTime": range_end, "limit": KLINES_LIMIT}
+                {
+                    "symbol": symbol,
+                    "interval": interval,
+                    "startTime": cursor,
+                    "endTime": range_end,
+                    "limit": KLINES_LIMIT,
+                }
             )
             if not page:
                 break
@@ -510,12 +527,20 @@ def dataset_load_sample(*, path: Path = SAMPLE_PATH) -> tuple[str, ImportReport 
             Candle.objects.filter(dataset=existing).delete()
             existing.row_count = 0
             report = dataset_import_candles(
-                parsed=parsed, symbol=SAMPLE_SYMBOL, exchange=SAMPLE_EXCHANGE, interval=SAMPLE_INTERVAL,
-                source=SAMPLE_SOURCE, is_sample=True,
+                parsed=parsed,
+                symbol=SAMPLE_SYMBOL,
+                exchange=SAMPLE_EXCHANGE,
+                interval=SAMPLE_INTERVAL,
+                source=SAMPLE_SOURCE,
+                is_sample=True,
             )
     else:
         report = dataset_import_candles(
-            parsed=parsed, symbol=SAMPLE_SYMBOL, exchange=SAMPLE_EXCHANGE, interval=SAMPLE_INTERVAL,
-            source=SAMPLE_SOURCE, is_sample=True,
+            parsed=parsed,
+            symbol=SAMPLE_SYMBOL,
+            exchange=SAMPLE_EXCHANGE,
+            interval=SAMPLE_INTERVAL,
+            source=SAMPLE_SOURCE,
+            is_sample=True,
         )
     return MSG_SAMPLE_LOADED.format(dataset=report.dataset), report

@@ -1,5 +1,6 @@
 """Write operations on regularization profiles: create, update, duplicate, make default, export/import,
 delete. Every write validates with ``full_clean()`` (ranges and cross-field checks from the declarations)."""
+
 from __future__ import annotations
 
 import json
@@ -25,19 +26,21 @@ MSG_PROFILE_IN_USE = (
 MSG_DELETE_DEFAULT = "Profile “{name}” is the default and cannot be deleted; make another profile the default first."
 MSG_UNKNOWN_FIELD = "Unknown profile field {field!r}; known: {known}."
 MSG_IMPORT_JSON = "line {line}: not valid JSON: {error}"
-MSG_IMPORT_TOP = "line {line}: the file must be a JSON object with a \"profiles\" list (as written by export)."
-MSG_IMPORT_FORMAT = "line {line}: \"format\" must be {expected!r}; got {got!r}."
-MSG_IMPORT_VERSION = "line {line}: \"version\" {got!r} is not supported; expected {expected}."
+MSG_IMPORT_TOP = 'line {line}: the file must be a JSON object with a "profiles" list (as written by export).'
+MSG_IMPORT_FORMAT = 'line {line}: "format" must be {expected!r}; got {got!r}.'
+MSG_IMPORT_VERSION = 'line {line}: "version" {got!r} is not supported; expected {expected}.'
 MSG_IMPORT_UNKNOWN_KEY = "line {line}: {where}unknown key {key!r}; known: {known}."
 MSG_IMPORT_NOT_OBJECT = "line {line}: {where}{what} must be a JSON object."
 MSG_IMPORT_NOT_NUMBER = "line {line}: {where}{key!r} must be a number{blank}; got {value!r}."
 MSG_IMPORT_NOT_TEXT = "line {line}: {where}{key!r} must be a string; got {value!r}."
-MSG_IMPORT_NOT_BOOL = "line {line}: {where}\"is_default\" must be true or false; got {value!r}."
-MSG_IMPORT_NAME_REQUIRED = "line {line}: {where}\"name\" is required."
-MSG_IMPORT_DUPLICATE_NAME = "line {line}: {where}name {name!r} appears more than once in the file (first on line {first})."
+MSG_IMPORT_NOT_BOOL = 'line {line}: {where}"is_default" must be true or false; got {value!r}.'
+MSG_IMPORT_NAME_REQUIRED = 'line {line}: {where}"name" is required.'
+MSG_IMPORT_DUPLICATE_NAME = (
+    "line {line}: {where}name {name!r} appears more than once in the file (first on line {first})."
+)
 MSG_IMPORT_TWO_DEFAULTS = "line {line}: {where}only one profile can be the default (another is on line {first})."
 MSG_IMPORT_FIELD = "line {line}: {where}{message}"
-MSG_IMPORT_EMPTY = "line {line}: \"profiles\" is empty; nothing to import."
+MSG_IMPORT_EMPTY = 'line {line}: "profiles" is empty; nothing to import.'
 
 PROFILE_KEYS = ("name", "description", "is_default", "base", "overrides")
 TOP_KEYS = ("format", "version", "profiles")
@@ -202,14 +205,22 @@ class _ImportChecker:
     def keys(self, obj, allowed, where: str) -> None:
         for key in obj:
             if key not in allowed:
-                self.error(MSG_IMPORT_UNKNOWN_KEY, line=obj.line_of(key), where=where, key=key, known=", ".join(allowed))
+                self.error(
+                    MSG_IMPORT_UNKNOWN_KEY, line=obj.line_of(key), where=where, key=key, known=", ".join(allowed)
+                )
 
     def number(self, obj, key: str, where: str, *, nullable: bool):
         value = obj[key]
         if (value is None and nullable) or _is_number(value):
             return None if value is None else float(value)
-        self.error(MSG_IMPORT_NOT_NUMBER, line=obj.line_of(key), where=where, key=key, value=value,
-                   blank=" or null" if nullable else "")
+        self.error(
+            MSG_IMPORT_NOT_NUMBER,
+            line=obj.line_of(key),
+            where=where,
+            key=key,
+            value=value,
+            blank=" or null" if nullable else "",
+        )
         return None
 
     def section(self, obj, key: str, where: str):
@@ -292,8 +303,9 @@ def _parse_document(data: str):
     if "format" in document and document["format"] != EXPORT_FORMAT:
         check.error(MSG_IMPORT_FORMAT, line=document.line_of("format"), expected=EXPORT_FORMAT, got=document["format"])
     if "version" in document and document["version"] != EXPORT_VERSION:
-        check.error(MSG_IMPORT_VERSION, line=document.line_of("version"), expected=EXPORT_VERSION,
-                    got=document["version"])
+        check.error(
+            MSG_IMPORT_VERSION, line=document.line_of("version"), expected=EXPORT_VERSION, got=document["version"]
+        )
     if not document["profiles"]:
         check.error(MSG_IMPORT_EMPTY, line=document.line_of("profiles"))
     return document, check
@@ -317,8 +329,13 @@ def profile_import(*, data: str, user=None) -> list[RegularizationProfile]:
             continue
         where = f"profiles[{index}] {name!r}: "
         if name in first_name_line:
-            check.error(MSG_IMPORT_DUPLICATE_NAME, line=item.line_of("name"), where=where, name=name,
-                        first=first_name_line[name])
+            check.error(
+                MSG_IMPORT_DUPLICATE_NAME,
+                line=item.line_of("name"),
+                where=where,
+                name=name,
+                first=first_name_line[name],
+            )
             continue
         first_name_line[name] = item.line_of("name")
         if not ok:

@@ -12,10 +12,10 @@ Reliability decisions:
   pages / JSON endpoint / ``train_symbol`` read runs (at most every ``TRAINING_STALE_SWEEP_SECONDS`` per
   process), when a worker starts, and at the start of every training task.
 """
+
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
 import traceback as traceback_module
@@ -189,9 +189,18 @@ def training_run_create(
     enqueue_error: list[str] = []
     with transaction.atomic():
         run = TrainingRun(
-            symbol=symbol, exchange=exchange, interval=interval, profile=profile, dataset=dataset, preset=preset,
-            seed=seed, launched_by=user if user is not None and user.is_authenticated else None,
-            rerun_of=rerun_of, snapshot=snapshot, report=report, celery_task_id=task_id,
+            symbol=symbol,
+            exchange=exchange,
+            interval=interval,
+            profile=profile,
+            dataset=dataset,
+            preset=preset,
+            seed=seed,
+            launched_by=user if user is not None and user.is_authenticated else None,
+            rerun_of=rerun_of,
+            snapshot=snapshot,
+            report=report,
+            celery_task_id=task_id,
             stage="queued",
         )
         run.full_clean()
@@ -216,8 +225,14 @@ def training_run_create(
 def training_run_rerun(*, run: TrainingRun, user=None) -> TrainingRun:
     """A new run of the same symbol, exchange, interval, profile (its current settings), preset and seed."""
     return training_run_create(
-        profile=run.profile, symbol=run.symbol, exchange=run.exchange, interval=run.interval, preset=run.preset,
-        user=user, seed=run.seed, rerun_of=run,
+        profile=run.profile,
+        symbol=run.symbol,
+        exchange=run.exchange,
+        interval=run.interval,
+        preset=run.preset,
+        user=user,
+        seed=run.seed,
+        rerun_of=run,
     )
 
 
@@ -252,10 +267,15 @@ def training_run_mark_failed(*, run_id: int, exception: BaseException | None) ->
     """Fail a still-active run from outside its process (Celery's failure handler); "worker lost" when the pool
     process died."""
     lost = type(exception).__name__ == "WorkerLostError"
-    error = (MSG_WORKER_LOST_SIGNAL if lost else f"{type(exception).__name__}: {exception}")
-    return bool(TrainingRun.objects.filter(pk=run_id, status__in=TrainingRun.ACTIVE).update(
-        status=TrainingRun.Status.FAILED, error=f"{error} ({exception})" if lost else error[:5000],
-        stage="worker lost" if lost else "failed", finished_at=timezone.now()))
+    error = MSG_WORKER_LOST_SIGNAL if lost else f"{type(exception).__name__}: {exception}"
+    return bool(
+        TrainingRun.objects.filter(pk=run_id, status__in=TrainingRun.ACTIVE).update(
+            status=TrainingRun.Status.FAILED,
+            error=f"{error} ({exception})" if lost else error[:5000],
+            stage="worker lost" if lost else "failed",
+            finished_at=timezone.now(),
+        )
+    )
 
 
 def training_runs_mark_stale_throttled() -> int:
@@ -346,8 +366,13 @@ class _RunMonitor:
 
 def _claim(run_id: int, task_id: str) -> bool:
     now = timezone.now()
-    updates: dict[str, Any] = {"status": TrainingRun.Status.RUNNING, "started_at": now, "heartbeat_at": now,
-                               "stage": "starting", "progress": 0.0}
+    updates: dict[str, Any] = {
+        "status": TrainingRun.Status.RUNNING,
+        "started_at": now,
+        "heartbeat_at": now,
+        "stage": "starting",
+        "progress": 0.0,
+    }
     if task_id:
         updates["celery_task_id"] = task_id
     return bool(TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED).update(**updates))
@@ -371,15 +396,20 @@ def model_result_rows(run: TrainingRun, result: dict) -> list[ModelResult]:
         for model, info in (ensemble.get("models") or {}).items():
             metrics = info.get("metrics") or {}
             validation, test = metrics.get("validation") or {}, metrics.get("test") or {}
-            rows.append(ModelResult(
-                run=run, regime=regime, model=model, metrics=metrics,
-                validation_balanced_accuracy=_number(validation.get("balanced_accuracy")),
-                validation_macro_f1=_number(validation.get("macro_f1")),
-                test_macro_f1=_number(test.get("macro_f1")),
-                train_val_gap=_number(info.get("train_val_gap")),
-                fit_seconds=_number(info.get("fit_seconds")),
-                best_params=info.get("best_params") or {},
-            ))
+            rows.append(
+                ModelResult(
+                    run=run,
+                    regime=regime,
+                    model=model,
+                    metrics=metrics,
+                    validation_balanced_accuracy=_number(validation.get("balanced_accuracy")),
+                    validation_macro_f1=_number(validation.get("macro_f1")),
+                    test_macro_f1=_number(test.get("macro_f1")),
+                    train_val_gap=_number(info.get("train_val_gap")),
+                    fit_seconds=_number(info.get("fit_seconds")),
+                    best_params=info.get("best_params") or {},
+                )
+            )
     return rows
 
 
@@ -392,8 +422,11 @@ def _candles_for(run: TrainingRun):
     if run.dataset is None:
         raise ValueError(MSG_NO_DATASET_ON_RUN.format(pk=run.pk))
     data = run.snapshot.get("data") or {}
-    bounds = {key: datetime.fromisoformat(data[f"{key}_open_time"]) for key in ("first", "last")
-              if data.get(f"{key}_open_time")}
+    bounds = {
+        key: datetime.fromisoformat(data[f"{key}_open_time"])
+        for key in ("first", "last")
+        if data.get(f"{key}_open_time")
+    }
     return dataset_candles_frame(run.dataset, start=bounds.get("first"), end=bounds.get("last"))
 
 
@@ -419,16 +452,24 @@ def training_run_execute(*, run_id: int, task_id: str = "") -> TrainingRun | Non
     monitor.start()
     artifacts_dir = run_artifacts_dir(run_id)
     try:
-        monitor.log(f"run #{run_id}: {run.exchange}:{run.symbol} {run.interval}, preset {run.preset}, "
-                    f"profile '{run.snapshot.get('profile', {}).get('name')}', seed {run.seed}")
+        monitor.log(
+            f"run #{run_id}: {run.exchange}:{run.symbol} {run.interval}, preset {run.preset}, "
+            f"profile '{run.snapshot.get('profile', {}).get('name')}', seed {run.seed}"
+        )
         candles = _candles_for(run)
         manager = TrainingManager(
-            config=run.snapshot["config"], preset=run.preset, seed=run.seed, artifacts_dir=str(artifacts_dir),
-            optuna_storage=optuna_storage_url(), progress=monitor.progress, should_stop=monitor.should_stop,
+            config=run.snapshot["config"],
+            preset=run.preset,
+            seed=run.seed,
+            artifacts_dir=str(artifacts_dir),
+            optuna_storage=optuna_storage_url(),
+            progress=monitor.progress,
+            should_stop=monitor.should_stop,
             log=monitor.log,
         )
-        result = manager.run_full_training(run.symbol, exchange_name=run.exchange, interval=run.interval,
-                                           candles=candles)
+        result = manager.run_full_training(
+            run.symbol, exchange_name=run.exchange, interval=run.interval, candles=candles
+        )
     except TrainingCancelled as exc:
         monitor.log(f"cancelled: {exc}")
         monitor.stop()
@@ -439,8 +480,13 @@ def training_run_execute(*, run_id: int, task_id: str = "") -> TrainingRun | Non
     except BaseException as exc:  # record every failure, then let Celery see it too
         monitor.log(f"failed: {type(exc).__name__}: {exc}")
         monitor.stop()
-        _finish(run_id, status=TrainingRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:5000],
-                traceback=traceback_module.format_exc(), stage="failed")
+        _finish(
+            run_id,
+            status=TrainingRun.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:5000],
+            traceback=traceback_module.format_exc(),
+            stage="failed",
+        )
         if isinstance(exc, Exception):
             return TrainingRun.objects.get(pk=run_id)
         raise
@@ -449,7 +495,11 @@ def training_run_execute(*, run_id: int, task_id: str = "") -> TrainingRun | Non
     regularization = result.get("regularization") or {}
     with transaction.atomic():
         done = _finish(
-            run_id, status=TrainingRun.Status.SUCCEEDED, progress=1.0, stage="done", result=result,
+            run_id,
+            status=TrainingRun.Status.SUCCEEDED,
+            progress=1.0,
+            stage="done",
+            result=result,
             report=regularization.get("report") or run.report,
             artifacts_path=str((result.get("artifacts") or {}).get("path") or artifacts_dir),
         )

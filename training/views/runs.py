@@ -1,4 +1,5 @@
 """Run pages and the JSON endpoint; each view is one call into a selector or a service."""
+
 from __future__ import annotations
 
 import io
@@ -51,15 +52,25 @@ def home(request):
 def run_list(request):
     training_runs_mark_stale_throttled()
     profile_id = request.GET.get("profile") or None
-    filters = {"symbol": request.GET.get("symbol", ""), "status": request.GET.get("status", ""),
-               "profile_id": int(profile_id) if profile_id and profile_id.isdigit() else None}
+    filters = {
+        "symbol": request.GET.get("symbol", ""),
+        "status": request.GET.get("status", ""),
+        "profile_id": int(profile_id) if profile_id and profile_id.isdigit() else None,
+    }
     page = Paginator(selectors.training_run_list(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "training/run_list.html", {
-        "page": page, "filters": filters, "choices": selectors.training_run_filter_choices(),
-        "query": query.urlencode(), "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
-    })
+    return render(
+        request,
+        "training/run_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "choices": selectors.training_run_filter_choices(),
+            "query": query.urlencode(),
+            "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
+        },
+    )
 
 
 @login_required
@@ -79,8 +90,12 @@ def run_new(request):
             messages.error(request, str(exc))
             return redirect("training:run_detail", run_id=exc.run.pk)
         else:
-            messages.success(request, MSG_LAUNCHED.format(pk=run.pk, symbol=run.symbol, interval=run.interval,
-                                                          profile=run.profile.name, preset=run.preset))
+            messages.success(
+                request,
+                MSG_LAUNCHED.format(
+                    pk=run.pk, symbol=run.symbol, interval=run.interval, profile=run.profile.name, preset=run.preset
+                ),
+            )
             return redirect("training:run_detail", run_id=run.pk)
     return render(request, "training/run_form.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -93,15 +108,20 @@ def run_detail(request, run_id: int):
     result = run.result or {}
     current = run.profile.resolved_config()
     plots = [name for name in result.get("plots") or [] if (Path(run.artifacts_path) / name).is_file()]
-    return render(request, "training/run_detail.html", {
-        "run": run,
-        "settings_rows": selectors.settings_by_backend(used=run.snapshot.get("config") or {}, current=current),
-        "regimes": selectors.metrics_by_regime(result),
-        "metric_keys": selectors.METRIC_KEYS, "splits": selectors.SPLITS,
-        "plots": plots,
-        "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
-        "snapshot_json": json.dumps({k: v for k, v in run.snapshot.items() if k != "config"}, indent=2),
-    })
+    return render(
+        request,
+        "training/run_detail.html",
+        {
+            "run": run,
+            "settings_rows": selectors.settings_by_backend(used=run.snapshot.get("config") or {}, current=current),
+            "regimes": selectors.metrics_by_regime(result),
+            "metric_keys": selectors.METRIC_KEYS,
+            "splits": selectors.SPLITS,
+            "plots": plots,
+            "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
+            "snapshot_json": json.dumps({k: v for k, v in run.snapshot.items() if k != "config"}, indent=2),
+        },
+    )
 
 
 @login_required
@@ -178,8 +198,12 @@ def run_rerun(request, run_id: int):
     except TrainingRunEnqueueFailed as exc:
         messages.error(request, str(exc))
         return redirect("training:run_detail", run_id=exc.run.pk)
-    messages.success(request, MSG_LAUNCHED.format(pk=run.pk, symbol=run.symbol, interval=run.interval,
-                                                  profile=run.profile.name, preset=run.preset))
+    messages.success(
+        request,
+        MSG_LAUNCHED.format(
+            pk=run.pk, symbol=run.symbol, interval=run.interval, profile=run.profile.name, preset=run.preset
+        ),
+    )
     return redirect("training:run_detail", run_id=run.pk)
 
 

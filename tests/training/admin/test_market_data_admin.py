@@ -29,8 +29,10 @@ def test_upload_form_imports_and_shows_the_report(staff_client):
 
 def test_upload_form_shows_errors_and_stores_nothing(staff_client):
     upload = SimpleUploadedFile("bad.csv", csv_text().replace("42283.58000000", "NaN").encode())
-    response = staff_client.post(reverse("admin:training_marketdataset_import"),
-                                 {"file": upload, "symbol": "BTCUSDT", "exchange": "BINANCE", "interval": "1h"})
+    response = staff_client.post(
+        reverse("admin:training_marketdataset_import"),
+        {"file": upload, "symbol": "BTCUSDT", "exchange": "BINANCE", "interval": "1h"},
+    )
     page = response.content.decode()
     assert "Import refused: nothing was stored" in page
     assert "bad.csv: line 1, column open: value is NaN" in page

@@ -80,13 +80,16 @@ def test_alpha_zero_with_blank_c_is_an_error_on_c(staff_client, profile, changes
 def test_duplicate_name_is_refused(staff_client, profile):
     response = staff_client.post(reverse("admin:training_regularizationprofile_add"), blank_post(name="default"))
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors["name"] == ["Regularization profile with this Name already exists."]
+    assert response.context["adminform"].form.errors["name"] == [
+        "Regularization profile with this Name already exists."
+    ]
     assert RegularizationProfile.objects.count() == 1
 
 
 def test_add_creates_a_non_default_profile(staff_client, profile):
-    response = staff_client.post(reverse("admin:training_regularizationprofile_add"),
-                                 blank_post(name="strong-l1", l1_alpha=1, is_default="on"))
+    response = staff_client.post(
+        reverse("admin:training_regularizationprofile_add"), blank_post(name="strong-l1", l1_alpha=1, is_default="on")
+    )
     assert response.status_code == 302
     created = RegularizationProfile.objects.get(name="strong-l1")
     assert (created.l1_alpha, created.is_default) == (1.0, False)
@@ -94,8 +97,12 @@ def test_add_creates_a_non_default_profile(staff_client, profile):
 
 def test_change_page_shows_fieldsets_derived_help_and_report_table(staff_client, profile):
     html = staff_client.get(change_url(profile)).content.decode()
-    for label in ("LightGBM", "Keras / TensorFlow (LSTM, Transformer)", "scikit-learn elastic-net LogisticRegression",
-                  "TabNet (pytorch-tabnet)"):
+    for label in (
+        "LightGBM",
+        "Keras / TensorFlow (LSTM, Transformer)",
+        "scikit-learn elastic-net LogisticRegression",
+        "TabNet (pytorch-tabnet)",
+    ):
         assert f">{label}</h2>" in html
     assert "Blank → 0.01 from l1_alpha." in html and "Blank → 100 = 1/alpha." in html
     assert 'id="regularization-report"' in html
@@ -117,8 +124,10 @@ def test_report_json_url(staff_client, profile):
     assert response.status_code == 200 and report["status"] == "warning" and report["profile"]["name"] == "default"
     assert row(report, "tabnet", "lambda_l2")["status"] == "warning"
     assert report["config"]["sklearn"]["C"] == pytest.approx(100)
-    assert 'href="%s"' % reverse("admin:training_regularizationprofile_report", args=[profile.pk]) in \
-        staff_client.get(change_url(profile)).content.decode()
+    assert (
+        'href="%s"' % reverse("admin:training_regularizationprofile_report", args=[profile.pk])
+        in staff_client.get(change_url(profile)).content.decode()
+    )
 
 
 def test_changelist_columns_and_search(staff_client, profile):
@@ -131,8 +140,11 @@ def test_changelist_columns_and_search(staff_client, profile):
 
 
 def post_action(client, action, profiles):
-    return client.post(reverse(CHANGELIST), {"action": action, "_selected_action": [p.pk for p in profiles]},
-                       follow=action != "export_json")
+    return client.post(
+        reverse(CHANGELIST),
+        {"action": action, "_selected_action": [p.pk for p in profiles]},
+        follow=action != "export_json",
+    )
 
 
 def test_make_default_action_leaves_exactly_one_default(staff_client, profile):
@@ -191,7 +203,8 @@ def test_deleting_a_used_profile_is_refused_with_a_message(staff_client, profile
 
 def test_deleting_an_unused_profile_works_and_delete_selected_is_not_offered(staff_client, profile):
     spare = profile_create(name="spare")
-    response = staff_client.post(reverse("admin:training_regularizationprofile_delete", args=[spare.pk]),
-                                 {"post": "yes"})
+    response = staff_client.post(
+        reverse("admin:training_regularizationprofile_delete", args=[spare.pk]), {"post": "yes"}
+    )
     assert response.status_code == 302 and not RegularizationProfile.objects.filter(name="spare").exists()
     assert "delete_selected" not in staff_client.get(reverse(CHANGELIST)).content.decode()

@@ -1,5 +1,6 @@
 """Training runs through a real Celery worker process and Redis (platform fixtures), and train_symbol as a real
 process."""
+
 import os
 import signal
 import subprocess
@@ -35,8 +36,10 @@ def test_smoke_run_launched_from_the_web_form_succeeds_with_its_launch_snapshot(
     profile = make_profile("baseline", is_default=True)
     make_dataset()
     launch_config = profile.resolved_config()
-    response = launcher_client.post(reverse("training:run_new"), {
-        "symbol": "BTCUSDT", "interval": "1h", "exchange": "BINANCE", "profile": profile.pk, "preset": "smoke"})
+    response = launcher_client.post(
+        reverse("training:run_new"),
+        {"symbol": "BTCUSDT", "interval": "1h", "exchange": "BINANCE", "profile": profile.pk, "preset": "smoke"},
+    )
     run = TrainingRun.objects.get()
     assert response.status_code == 302 and run.status in (Status.QUEUED, Status.RUNNING)
     profile.l2_alpha, profile.dropout_rate = 0.25, 0.4
@@ -77,8 +80,15 @@ def test_killing_the_pool_process_fails_the_run_with_worker_lost(celery_worker_p
 
 
 def _command(*args, env=None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "manage.py", "train_symbol", *args], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "train_symbol", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def test_a_killed_process_leaves_a_stale_heartbeat_that_fails_the_run(celery_worker_settings, settings, client):
@@ -111,9 +121,14 @@ def test_a_killed_process_leaves_a_stale_heartbeat_that_fails_the_run(celery_wor
 
 def _subprocess_env(worker_settings) -> dict:
     env = dict(os.environ)
-    env.update(DJANGO_SETTINGS_MODULE="ares_site.test_settings", DATABASE_URL=worker_settings["database_url"],
-               REDIS_URL=worker_settings["redis_url"], CELERY_BROKER_URL=worker_settings["redis_url"],
-               CELERY_RESULT_BACKEND=worker_settings["redis_url"], ARTIFACTS_DIR=worker_settings["artifacts_dir"])
+    env.update(
+        DJANGO_SETTINGS_MODULE="ares_site.test_settings",
+        DATABASE_URL=worker_settings["database_url"],
+        REDIS_URL=worker_settings["redis_url"],
+        CELERY_BROKER_URL=worker_settings["redis_url"],
+        CELERY_RESULT_BACKEND=worker_settings["redis_url"],
+        ARTIFACTS_DIR=worker_settings["artifacts_dir"],
+    )
     return env
 
 
@@ -121,8 +136,14 @@ def test_train_symbol_end_to_end_through_the_worker(celery_worker_process, celer
     make_profile("baseline", is_default=True)
     make_dataset()
     env = _subprocess_env(celery_worker_settings)
-    done = subprocess.run([sys.executable, "manage.py", "train_symbol", "BTCUSDT", "--preset", "smoke", "--poll", "0.3"],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "train_symbol", "BTCUSDT", "--preset", "smoke", "--poll", "0.3"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_SECONDS,
+    )
     run = TrainingRun.objects.get()
     assert done.returncode == 0, (done.stdout, done.stderr, celery_worker_process.log_tail())
     lines = done.stdout.splitlines()
@@ -130,12 +151,24 @@ def test_train_symbol_end_to_end_through_the_worker(celery_worker_process, celer
     assert any("queued" in line or "running" in line for line in lines[1:])
     assert "100.0% succeeded" in done.stdout and lines[-1].startswith(f"run {run.pk} succeeded")
 
-    bad = subprocess.run([sys.executable, "manage.py", "train_symbol", "NOPEUSDT", "--preset", "smoke"],
-                         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "manage.py", "train_symbol", "NOPEUSDT", "--preset", "smoke"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 1 and "NOPEUSDT" in bad.stderr and "BTCUSDT" in bad.stderr
     assert TrainingRun.objects.count() == 1
 
-    inline = subprocess.run([sys.executable, "manage.py", "train_symbol", "BTCUSDT", "--preset", "smoke", "--inline"],
-                            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS)
+    inline = subprocess.run(
+        [sys.executable, "manage.py", "train_symbol", "BTCUSDT", "--preset", "smoke", "--inline"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_SECONDS,
+    )
     assert inline.returncode == 0, inline.stderr
     assert "100.0% succeeded" in inline.stdout

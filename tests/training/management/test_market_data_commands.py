@@ -16,8 +16,9 @@ def test_import_klines_prints_the_report(tmp_path):
     path = tmp_path / "BTCUSDT-1h-2024-01-01.zip"
     path.write_bytes(zipped(csv_text(unit="us")))
     out = StringIO()
-    call_command("import_klines", str(path), "--symbol", "BTCUSDT", "--exchange", "BINANCE", "--interval", "1h",
-                 stdout=out)
+    call_command(
+        "import_klines", str(path), "--symbol", "BTCUSDT", "--exchange", "BINANCE", "--interval", "1h", stdout=out
+    )
     text = out.getvalue()
     assert "Imported BTCUSDT-1h-2024-01-01.zip into BINANCE:BTCUSDT 1h" in text
     assert "rows read: 6" in text and "stored: 6" in text and "gaps: 0" in text
@@ -46,8 +47,17 @@ def test_fetch_klines_without_network_fails_fast(closed_port_url):
 def test_fetch_klines_stores_from_the_configured_url(binance_server):
     out = StringIO()
     with override_settings(BINANCE_API_URL=binance_server.url):
-        call_command("fetch_klines", "BTCUSDT", "--interval", "1h", "--start", "2017-07-01T11:00",
-                     "--end", "2017-07-02", stdout=out)
+        call_command(
+            "fetch_klines",
+            "BTCUSDT",
+            "--interval",
+            "1h",
+            "--start",
+            "2017-07-01T11:00",
+            "--end",
+            "2017-07-02",
+            stdout=out,
+        )
     assert "stored: 14" in out.getvalue()
     assert MarketDataset.objects.get().row_count == 14
 

@@ -49,6 +49,8 @@ def test_import_bad_file_fails_with_lines_and_saves_nothing(tmp_path):
     path.write_text('{"profiles": [\n {"name": "ok"},\n {"name": "bad", "base": {"dropout_rate": 1}}\n]}')
     with pytest.raises(CommandError) as exc:
         call_command("import_profiles", str(path))
-    assert "line 3: profiles[1] 'bad': The 'dropout_rate' parameter of the base settings must be a float in the " \
-           "range [0, 1); got 1.0." in str(exc.value)
+    assert (
+        "line 3: profiles[1] 'bad': The 'dropout_rate' parameter of the base settings must be a float in the "
+        "range [0, 1); got 1.0." in str(exc.value)
+    )
     assert not RegularizationProfile.objects.exists()

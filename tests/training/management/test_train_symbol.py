@@ -2,8 +2,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.training.runs_helpers import make_dataset, make_profile
-from training.models import TrainingRun
 from training.management.commands.train_symbol import MSG_UNKNOWN_PROFILE
+from training.models import TrainingRun
 
 Status = TrainingRun.Status
 

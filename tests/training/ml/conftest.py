@@ -27,11 +27,16 @@ def synthetic_candles(n: int = 1500, seed: int = 0) -> pd.DataFrame:
     close = 100 * np.exp(np.cumsum(drift + vol * rng.standard_normal(n)))
     open_ = np.r_[close[0], close[:-1]]
     spread = np.abs(rng.normal(0, vol, n)) * close
-    return pd.DataFrame({
-        "open_time": pd.date_range("2020-01-01", periods=n, freq="h", tz="UTC"),
-        "open": open_, "high": np.maximum(open_, close) + spread, "low": np.minimum(open_, close) - spread,
-        "close": close, "volume": rng.lognormal(3, 0.5, n),
-    })
+    return pd.DataFrame(
+        {
+            "open_time": pd.date_range("2020-01-01", periods=n, freq="h", tz="UTC"),
+            "open": open_,
+            "high": np.maximum(open_, close) + spread,
+            "low": np.minimum(open_, close) - spread,
+            "close": close,
+            "volume": rng.lognormal(3, 0.5, n),
+        }
+    )
 
 
 def candles_from_close(close, spread: float = 0.0) -> pd.DataFrame:
@@ -39,6 +44,13 @@ def candles_from_close(close, spread: float = 0.0) -> pd.DataFrame:
     (relative), volume is constant."""
     close = np.asarray(close, dtype=float)
     n = len(close)
-    return pd.DataFrame({"open_time": pd.date_range("2021-01-01", periods=n, freq="h", tz="UTC"),
-                         "open": np.r_[close[0], close[:-1]], "high": close * (1 + spread),
-                         "low": close * (1 - spread), "close": close, "volume": np.ones(n)})
+    return pd.DataFrame(
+        {
+            "open_time": pd.date_range("2021-01-01", periods=n, freq="h", tz="UTC"),
+            "open": np.r_[close[0], close[:-1]],
+            "high": close * (1 + spread),
+            "low": close * (1 - spread),
+            "close": close,
+            "volume": np.ones(n),
+        }
+    )

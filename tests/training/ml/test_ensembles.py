@@ -3,8 +3,7 @@ import pytest
 
 from training.ml.backends import base as backend_base
 from training.ml.backends.base import Backend
-from training.ml.ensembles import (ENSEMBLES, MSG_BACKEND_FAILED, BaseEnsemble, FeatureMatrix,
-                                   SidewaysRangeEnsemble)
+from training.ml.ensembles import ENSEMBLES, MSG_BACKEND_FAILED, BaseEnsemble, FeatureMatrix, SidewaysRangeEnsemble
 from training.ml.errors import TrainingError
 from training.ml.manager import build_dataset
 from training.ml.presets import get_preset
@@ -102,7 +101,8 @@ def test_trained_ensemble_reports_metrics_baselines_and_gap(dataset):
         assert 0 <= m["accuracy"] <= 1 and m["log_loss"] > 0
         assert sum(map(sum, m["confusion_matrix"])) == m["n"]
     assert model["train_val_gap"]["log_loss"] == pytest.approx(
-        model["metrics"]["validation"]["log_loss"] - model["metrics"]["train"]["log_loss"])
+        model["metrics"]["validation"]["log_loss"] - model["metrics"]["train"]["log_loss"]
+    )
     assert set(result["baselines"]) >= {"majority", "persistence"}
     assert result["ensemble"]["metrics"]["test"]["n"] == result["split"]["test"]
     assert result["ensemble"]["meta_learner"]["C"] == CONFIG["sklearn"]["C"]
@@ -112,8 +112,9 @@ def test_trained_ensemble_reports_metrics_baselines_and_gap(dataset):
 def test_a_failing_backend_fails_the_run_naming_regime_and_model(dataset, broken_backend):
     with pytest.raises(TrainingError) as exc:
         _ensemble(BrokenEnsemble).train(dataset)
-    assert str(exc.value) == MSG_BACKEND_FAILED.format(regime="bear_trend", model="broken", error_type="LinAlgError",
-                                                       error=exc.value.__cause__)
+    assert str(exc.value) == MSG_BACKEND_FAILED.format(
+        regime="bear_trend", model="broken", error_type="LinAlgError", error=exc.value.__cause__
+    )
     assert isinstance(exc.value.__cause__, np.linalg.LinAlgError)
 
 

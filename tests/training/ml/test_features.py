@@ -10,8 +10,21 @@ from training.ml.regimes import classify_regimes
 from .conftest import synthetic_candles
 
 H = 4
-EXPECTED = {"ret_1", "ret_4", "ret_24", "rvol_24", "rsi_14", "macd_hist_rel", "atr_rel_14", "adx_14",
-            "bb_pctb_20", "stoch_k_14", "volume_z_96", "dist_sma_24", "dist_sma_240"}
+EXPECTED = {
+    "ret_1",
+    "ret_4",
+    "ret_24",
+    "rvol_24",
+    "rsi_14",
+    "macd_hist_rel",
+    "atr_rel_14",
+    "adx_14",
+    "bb_pctb_20",
+    "stoch_k_14",
+    "volume_z_96",
+    "dist_sma_24",
+    "dist_sma_240",
+}
 
 
 def test_feature_list_and_warm_up_dropped():
@@ -54,9 +67,9 @@ def _perturb_after(candles: pd.DataFrame, t: int, seed: int) -> pd.DataFrame:
     k = len(changed) - t - 1
     factor = np.exp(np.cumsum(rng.normal(0, 0.05, k)))
     for col in ("open", "high", "low", "close"):
-        changed.loc[t + 1:, col] = changed.loc[t + 1:, col].to_numpy() * factor
-    changed.loc[t + 1:, "high"] = changed.loc[t + 1:, ["open", "high", "low", "close"]].max(axis=1) * 1.01
-    changed.loc[t + 1:, "volume"] = rng.lognormal(6, 1, k)
+        changed.loc[t + 1 :, col] = changed.loc[t + 1 :, col].to_numpy() * factor
+    changed.loc[t + 1 :, "high"] = changed.loc[t + 1 :, ["open", "high", "low", "close"]].max(axis=1) * 1.01
+    changed.loc[t + 1 :, "volume"] = rng.lognormal(6, 1, k)
     return changed
 
 
@@ -81,6 +94,6 @@ def _assert_no_look_ahead(candles, changed, t):
     assert not f0.iloc[after].equals(f1.iloc[after])  # the perturbation is real
     l0, l1 = make_labels(candles, horizon=H), make_labels(changed, horizon=H)
     pd.testing.assert_series_equal(l0.iloc[upto], l1.iloc[upto])
-    assert not l0.iloc[t - H + 1: t + 1].equals(l1.iloc[t - H + 1: t + 1])  # later labels do see bar t+1..
+    assert not l0.iloc[t - H + 1 : t + 1].equals(l1.iloc[t - H + 1 : t + 1])  # later labels do see bar t+1..
     r0, r1 = classify_regimes(candles), classify_regimes(changed)
     pd.testing.assert_series_equal(r0.iloc[upto], r1.iloc[upto])

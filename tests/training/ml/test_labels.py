@@ -1,8 +1,16 @@
 import numpy as np
 import pandas as pd
 
-from training.ml.labels import (DEFAULT_K, DEFAULT_VOL_WINDOW, DOWN, FLAT, UP, distribution, label_definition,
-                                make_labels)
+from training.ml.labels import (
+    DEFAULT_K,
+    DEFAULT_VOL_WINDOW,
+    DOWN,
+    FLAT,
+    UP,
+    distribution,
+    label_definition,
+    make_labels,
+)
 
 from .conftest import candles_from_close, synthetic_candles
 

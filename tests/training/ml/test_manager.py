@@ -33,10 +33,16 @@ FAST_PRESET = {"max_rows": 2500, "plots": False, "models": {"lightgbm": {"n_tria
 @pytest.fixture(scope="module")
 def smoke_run(btc_candles, tmp_path_factory):
     events, logs = [], []
-    manager = TrainingManager(CONFIG, preset="smoke", seed=7, artifacts_dir=tmp_path_factory.mktemp("smoke"),
-                              progress=lambda *e: events.append(e), log=logs.append)
+    manager = TrainingManager(
+        CONFIG,
+        preset="smoke",
+        seed=7,
+        artifacts_dir=tmp_path_factory.mktemp("smoke"),
+        progress=lambda *e: events.append(e),
+        log=logs.append,
+    )
     result = manager.run_full_training("BTCUSDT", exchange_name="BITFINEX", candles=btc_candles)
-    return result, events, logs, btc_candles.iloc[-manager.preset["max_rows"]:].reset_index(drop=True)
+    return result, events, logs, btc_candles.iloc[-manager.preset["max_rows"] :].reset_index(drop=True)
 
 
 @pytest.mark.slow
@@ -54,7 +60,7 @@ def test_smoke_run_end_to_end_with_all_five_backends(smoke_run):
     assert used == set(registered_backends())
     assert set(result["regularization"]["applied"]) == used
     for section in trained.values():
-        for key, model in section["models"].items():
+        for model in section["models"].values():
             assert model["fit_seconds"] > 0
             assert set(model["metrics"]) == {"train", "validation", "test"}
         assert section["ensemble"]["metrics"]["test"]["log_loss"] > 0
@@ -73,7 +79,8 @@ def test_smoke_run_end_to_end_with_all_five_backends(smoke_run):
     stages = [e[0] for e in events]
     assert stages.index("regularization") < stages.index("features") < stages.index("training")
     assert sum(1 for e in events if e[0] == "training" and "fold" in e[2]) == sum(
-        len(s["models"]) * len(s["split"]["folds"]) for s in trained.values())
+        len(s["models"]) * len(s["split"]["folds"]) for s in trained.values()
+    )
 
 
 @pytest.mark.slow
@@ -96,8 +103,9 @@ def test_artifacts_reload_to_identical_probabilities(smoke_run):
     for regime in manifest["trained_regimes"]:
         loaded = load_ensemble(directory / regime)
         saved = loaded.saved_test_predictions()
-        np.testing.assert_allclose(loaded.predict_proba(matrix, saved["positions"]), saved["ensemble"],
-                                   rtol=0, atol=1e-6)
+        np.testing.assert_allclose(
+            loaded.predict_proba(matrix, saved["positions"]), saved["ensemble"], rtol=0, atol=1e-6
+        )
         base = loaded.base_proba(matrix, saved["positions"])
         for key, proba in base.items():
             np.testing.assert_allclose(proba, saved[f"base_{key}"], rtol=0, atol=1e-6)
@@ -119,8 +127,9 @@ def test_invalid_regularization_stops_before_any_training(btc_candles, tmp_path)
 
 def test_warnings_are_kept_in_the_result(btc_candles, tmp_path):
     loud = resolve_config({"l1_alpha": 0.05, "l2_alpha": 0.01, "dropout_rate": 0.2}, {"lightgbm": {"reg_alpha": 150}})
-    manager = TrainingManager(loud, preset="smoke", artifacts_dir=tmp_path, ensembles=FAST,
-                              preset_overrides=FAST_PRESET)
+    manager = TrainingManager(
+        loud, preset="smoke", artifacts_dir=tmp_path, ensembles=FAST, preset_overrides=FAST_PRESET
+    )
     result = manager.run_full_training("BTCUSDT", candles=btc_candles)
     assert result["regularization"]["report"]["status"] == "warning"
     assert any("reg_alpha" in w for w in result["regularization"]["report"]["warnings"])
@@ -133,9 +142,15 @@ def test_should_stop_cancels_between_models(btc_candles, tmp_path):
     def should_stop():
         return len(messages) >= 2  # after two fitted folds
 
-    manager = TrainingManager(CONFIG, preset="smoke", artifacts_dir=tmp_path, ensembles=FAST,
-                              preset_overrides=FAST_PRESET, should_stop=should_stop,
-                              progress=lambda s, f, m: messages.append(m) if "fold" in m else None)
+    manager = TrainingManager(
+        CONFIG,
+        preset="smoke",
+        artifacts_dir=tmp_path,
+        ensembles=FAST,
+        preset_overrides=FAST_PRESET,
+        should_stop=should_stop,
+        progress=lambda s, f, m: messages.append(m) if "fold" in m else None,
+    )
     with pytest.raises(TrainingCancelled):
         manager.run_full_training("BTCUSDT", candles=btc_candles)
     assert len(messages) == 2
@@ -143,8 +158,9 @@ def test_should_stop_cancels_between_models(btc_candles, tmp_path):
 
 def test_same_seed_repeats_lightgbm_and_logistic_metrics(btc_candles, tmp_path):
     def run(directory):
-        manager = TrainingManager(CONFIG, preset="smoke", seed=3, artifacts_dir=directory, ensembles=FAST,
-                                  preset_overrides=FAST_PRESET)
+        manager = TrainingManager(
+            CONFIG, preset="smoke", seed=3, artifacts_dir=directory, ensembles=FAST, preset_overrides=FAST_PRESET
+        )
         return manager.run_full_training("BTCUSDT", candles=btc_candles)["ensembles"]["bull_trend"]
 
     first, second = run(tmp_path / "a"), run(tmp_path / "b")
@@ -154,8 +170,13 @@ def test_same_seed_repeats_lightgbm_and_logistic_metrics(btc_candles, tmp_path):
 
 
 def test_skipped_regime_is_recorded_in_the_result(btc_candles, tmp_path):
-    manager = TrainingManager(CONFIG, preset="smoke", artifacts_dir=tmp_path, ensembles=FAST,
-                              preset_overrides=FAST_PRESET | {"min_rows": 100_000})
+    manager = TrainingManager(
+        CONFIG,
+        preset="smoke",
+        artifacts_dir=tmp_path,
+        ensembles=FAST,
+        preset_overrides=FAST_PRESET | {"min_rows": 100_000},
+    )
     result = manager.run_full_training("BTCUSDT", candles=btc_candles)
     for regime in FAST:
         section = result["ensembles"][regime]
@@ -168,9 +189,14 @@ def test_lightgbm_studies_are_kept_in_the_optuna_storage(btc_candles, tmp_path):
     import optuna
 
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
-    manager = TrainingManager(CONFIG, preset="smoke", artifacts_dir=tmp_path / "run",
-                              ensembles={"bull_trend": BullLinear}, preset_overrides=FAST_PRESET,
-                              optuna_storage=storage)
+    manager = TrainingManager(
+        CONFIG,
+        preset="smoke",
+        artifacts_dir=tmp_path / "run",
+        ensembles={"bull_trend": BullLinear},
+        preset_overrides=FAST_PRESET,
+        optuna_storage=storage,
+    )
     manager.run_full_training("BTCUSDT", candles=btc_candles)
     names = sorted(s.study_name for s in optuna.get_all_study_summaries(storage))
     assert names == [f"{manager.run_tag}-bull_trend-fold{j}" for j in range(2)]

@@ -7,9 +7,9 @@ from .conftest import candles_from_close
 
 def test_every_bar_after_warm_up_has_a_known_regime(btc_candles):
     regimes = classify_regimes(btc_candles.iloc[-3000:].reset_index(drop=True))
-    assert regimes.iloc[:PERCENTILE_WINDOW - 1].isna().all()
+    assert regimes.iloc[: PERCENTILE_WINDOW - 1].isna().all()
     assert set(regimes.dropna().unique()) <= set(REGIMES)
-    assert regimes.iloc[PERCENTILE_WINDOW + 30:].notna().all()
+    assert regimes.iloc[PERCENTILE_WINDOW + 30 :].notna().all()
     dist = regime_distribution(regimes)
     assert set(dist) == set(REGIMES) and sum(dist.values()) == regimes.notna().sum()
     assert all(v > 0 for v in dist.values())

@@ -40,8 +40,10 @@ def test_c_is_inverse_of_an_overridden_alpha():
 
 
 def test_overrides_win_and_other_values_still_derive():
-    config = resolve_config(BASE, {"lightgbm": {"reg_alpha": 0.5}, "sklearn": {"C": 3.0, "l1_ratio": 0.9},
-                                   "tensorflow": {"dropout_rate": 0.0}})
+    config = resolve_config(
+        BASE,
+        {"lightgbm": {"reg_alpha": 0.5}, "sklearn": {"C": 3.0, "l1_ratio": 0.9}, "tensorflow": {"dropout_rate": 0.0}},
+    )
     assert config["lightgbm"] == {"reg_alpha": 0.5, "reg_lambda": 0.001}
     assert config["sklearn"] == {"alpha": 0.01, "l1_ratio": 0.9, "C": 3.0}
     assert config["tensorflow"]["dropout_rate"] == 0.0
@@ -52,8 +54,11 @@ def test_resolved_shape_is_exactly_the_contract():
     config = resolve_config(BASE)
     assert set(config) == {"l1_alpha", "l2_alpha", "dropout_rate", "lightgbm", "tensorflow", "sklearn", "tabnet"}
     assert {k: set(v) for k, v in config.items() if isinstance(v, dict)} == {
-        "lightgbm": {"reg_alpha", "reg_lambda"}, "tensorflow": {"l1_reg", "l2_reg", "dropout_rate"},
-        "sklearn": {"alpha", "l1_ratio", "C"}, "tabnet": {"lambda_sparse", "lambda_l2"}}
+        "lightgbm": {"reg_alpha", "reg_lambda"},
+        "tensorflow": {"l1_reg", "l2_reg", "dropout_rate"},
+        "sklearn": {"alpha", "l1_ratio", "C"},
+        "tabnet": {"lambda_sparse", "lambda_l2"},
+    }
 
 
 def test_default_config_reports_ok_with_sources_and_application():
@@ -63,8 +68,10 @@ def test_default_config_reports_ok_with_sources_and_application():
     assert (c["value"], c["source"], c["applied"], c["status"]) == (pytest.approx(100.0), "base", "C = 1/alpha", OK)
     assert row(report, "lightgbm", "reg_alpha")["source"] == "base"
     assert row(report, "sklearn", "l1_ratio")["source"] == "default"
-    assert "TabNet has no L2 argument: lambda_l2 is applied as the optimizer's weight_decay" in \
-        report["backends"]["tabnet"]["applied"]
+    assert (
+        "TabNet has no L2 argument: lambda_l2 is applied as the optimizer's weight_decay"
+        in report["backends"]["tabnet"]["applied"]
+    )
     assert row(report, "tabnet", "lambda_l2")["applied"] == "optimizer_params['weight_decay']"
 
 
@@ -113,8 +120,9 @@ def test_out_of_range_override_is_an_error_with_the_declared_message():
     report = validate_and_report_regularization(resolve_config(BASE, {"tensorflow": {"dropout_rate": 1.0}}))
     r = row(report, "tensorflow", "dropout_rate")
     assert r["status"] == ERROR
-    assert r["message"] == MSG_OUT_OF_RANGE.format(name="dropout_rate", label=BACKENDS["tensorflow"].label,
-                                                   interval=Interval(0.0, 1.0, "left"), value=1.0)
+    assert r["message"] == MSG_OUT_OF_RANGE.format(
+        name="dropout_rate", label=BACKENDS["tensorflow"].label, interval=Interval(0.0, 1.0, "left"), value=1.0
+    )
 
 
 def test_interval_text_and_out_of_range_examples():
@@ -130,9 +138,12 @@ def test_interval_text_and_out_of_range_examples():
 def test_field_errors_land_on_the_field_to_fix():
     assert field_errors(BASE, {}) == {}
     assert field_errors({**BASE, "l1_alpha": -1.0}, {})["l1_alpha"][0].startswith(
-        "The 'l1_alpha' parameter of the base settings must be a float in the range [0, inf)")
+        "The 'l1_alpha' parameter of the base settings must be a float in the range [0, inf)"
+    )
     assert field_errors({**BASE, "l1_alpha": 0.0}, {}) == {"sklearn_c": [MSG_NOT_DERIVABLE]}
     assert field_errors(BASE, {"sklearn": {"alpha": 0.0}}) == {"sklearn_c": [MSG_NOT_DERIVABLE]}
     assert field_errors({**BASE, "l1_alpha": 0.0}, {"sklearn": {"C": 2.0}}) == {}
-    assert set(field_errors(BASE, {"sklearn": {"C": 0.0}, "tabnet": {"lambda_l2": -2}})) == {"sklearn_c",
-                                                                                              "tabnet_lambda_l2"}
+    assert set(field_errors(BASE, {"sklearn": {"C": 0.0}, "tabnet": {"lambda_l2": -2}})) == {
+        "sklearn_c",
+        "tabnet_lambda_l2",
+    }

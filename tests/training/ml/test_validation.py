@@ -3,8 +3,15 @@ import math
 import numpy as np
 import pytest
 
-from training.ml.validation import (classification_metrics, inner_split, majority_baseline, persistence_baseline,
-                                    persisted_labels, train_val_gap, walk_forward_splits)
+from training.ml.validation import (
+    classification_metrics,
+    inner_split,
+    majority_baseline,
+    persisted_labels,
+    persistence_baseline,
+    train_val_gap,
+    walk_forward_splits,
+)
 
 
 @pytest.mark.parametrize("n_folds,horizon,embargo", [(2, 4, 0), (3, 4, 4), (5, 8, 2)])
@@ -32,8 +39,9 @@ def test_purged_walk_forward_splits(n_folds, horizon, embargo):
 
 def test_purge_removes_exactly_the_overlapping_rows():
     positions = np.arange(100)  # contiguous bars
-    splits = walk_forward_splits(positions, n_folds=1, horizon=4, embargo=0, test_fraction=0.2,
-                                 first_train_fraction=0.5)
+    splits = walk_forward_splits(
+        positions, n_folds=1, horizon=4, embargo=0, test_fraction=0.2, first_train_fraction=0.5
+    )
     assert splits.test[0] == 80
     assert splits.dev.max() == 75  # 75 + 4 < 80, 76 + 4 = 80 is purged
     fold = splits.folds[0]
@@ -80,8 +88,7 @@ def test_persistence_uses_the_label_known_at_t():
     all_labels = np.array([0, 1, 2, 0, 1, 2, np.nan, np.nan])
     assert persisted_labels(all_labels, np.array([2, 3, 4, 5]), 2, fallback=1).tolist() == [0, 1, 2, 0]
     assert persisted_labels(all_labels, np.array([0, 1, 8]), 2, fallback=1).tolist() == [1, 1, 1]
-    m = persistence_baseline(all_labels, np.array([2, 3]), np.array([2, 0]), np.array([4, 5]),
-                             np.array([2, 0]), 2)
+    m = persistence_baseline(all_labels, np.array([2, 3]), np.array([2, 0]), np.array([4, 5]), np.array([2, 0]), 2)
     assert m["accuracy"] == 1.0
     assert m["confusion_matrix"] == [[1, 0, 0], [0, 0, 0], [0, 0, 1]]
 

@@ -1,5 +1,5 @@
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -8,8 +8,8 @@ import pytest
 from tests.training.market_data_files import SAMPLE_ROWS, csv_text, lines
 from training.selectors.market_data import (
     DATASET_NOT_FOUND,
-    NO_DATASETS,
     FRAME_COLUMNS,
+    NO_DATASETS,
     DatasetNotFound,
     dataset_candles_frame,
     dataset_get,
@@ -18,7 +18,7 @@ from training.selectors.market_data import (
 from training.services.market_data import dataset_import_file, dataset_load_sample
 
 pytestmark = pytest.mark.django_db
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_frame_columns_dtypes_and_order():
@@ -31,8 +31,9 @@ def test_frame_columns_dtypes_and_order():
     assert frame["open_time"].is_monotonic_increasing and frame["open_time"].is_unique
     assert frame["open_time"].iloc[0] == pd.Timestamp("2024-01-01 00:00", tz="UTC")
     assert frame["close"].tolist()[:2] == [42475.23, 42613.56] and frame["trades"].iloc[0] == 47134
-    part = dataset_candles_frame(report.dataset, start=datetime(2024, 1, 1, 2, tzinfo=UTC),
-                                 end=datetime(2024, 1, 1, 3, tzinfo=UTC))
+    part = dataset_candles_frame(
+        report.dataset, start=datetime(2024, 1, 1, 2, tzinfo=UTC), end=datetime(2024, 1, 1, 3, tzinfo=UTC)
+    )
     assert part["open_time"].dt.hour.tolist() == [2, 3]
 
 
@@ -57,7 +58,9 @@ def test_unknown_dataset_names_the_existing_ones():
         dataset_get("SOLUSDT", "BINANCE", "1h")
     message = str(caught.value)
     assert message.startswith("No market data for BINANCE:SOLUSDT 1h. Datasets that exist: ")
-    assert f"BINANCE:BTCUSDT 1h ({SAMPLE_ROWS} candles, 2017-07-01 11:00 to 2019-07-04 01:00, offline sample)" in message
+    assert (
+        f"BINANCE:BTCUSDT 1h ({SAMPLE_ROWS} candles, 2017-07-01 11:00 to 2019-07-04 01:00, offline sample)" in message
+    )
     assert "BINANCE:ETHUSDT 1h (6 candles, 2024-01-01 00:00 to 2024-01-01 05:00)" in message
     with pytest.raises(DatasetNotFound, match="No market data for BINANCE:BTCUSDT 4h"):
         dataset_get("BTCUSDT", "BINANCE", "4h")

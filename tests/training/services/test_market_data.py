@@ -1,5 +1,5 @@
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -22,7 +22,7 @@ from training.services.market_data import (
 )
 
 pytestmark = pytest.mark.django_db
-UTC = timezone.utc
+UTC = UTC
 
 
 def text_file(tmp_path, name, text):
@@ -43,8 +43,13 @@ def test_import_stores_candles_and_reports(tmp_path):
     assert (dataset.gap_count, dataset.largest_gap) == (1, 2)
     assert dataset.gaps == [{"after": "2024-01-01 01:00:00", "before": "2024-01-01 04:00:00", "missing": 2}]
     text = report.as_text()
-    for expected in ("rows read: 5", "stored: 4", "skipped: 1", "gaps: 1, largest 2 missing candles",
-                     "2024-01-01 00:00 to 2024-01-01 05:00 UTC"):
+    for expected in (
+        "rows read: 5",
+        "stored: 4",
+        "skipped: 1",
+        "gaps: 1, largest 2 missing candles",
+        "2024-01-01 00:00 to 2024-01-01 05:00 UTC",
+    ):
         assert expected in text
     stored = dataset_candle_arrays(dataset.pk)
     assert fingerprint(stored) == dataset.fingerprint
@@ -55,7 +60,9 @@ def test_every_file_variant_stores_identical_candles_and_fingerprints():
     fingerprints = set()
     frames = []
     for i, (name, data) in enumerate(variants().items()):
-        report = dataset_import_file(path_or_file=data, name=name, symbol=f"V{i}USDT", exchange="BINANCE", interval="1h")
+        report = dataset_import_file(
+            path_or_file=data, name=name, symbol=f"V{i}USDT", exchange="BINANCE", interval="1h"
+        )
         fingerprints.add(report.dataset.fingerprint)
         frames.append(dataset_candle_arrays(report.dataset.pk))
     assert len(fingerprints) == 1
@@ -65,10 +72,12 @@ def test_every_file_variant_stores_identical_candles_and_fingerprints():
 
 
 def test_overlapping_import_merges(tmp_path):
-    first = dataset_import_file(path_or_file=text_file(tmp_path, "a.csv", "\n".join(lines()[:4]) + "\n"),
-                                symbol="BTCUSDT", interval="1h")
-    second = dataset_import_file(path_or_file=text_file(tmp_path, "b.csv", "\n".join(lines()[2:]) + "\n"),
-                                 symbol="BTCUSDT", interval="1h")
+    first = dataset_import_file(
+        path_or_file=text_file(tmp_path, "a.csv", "\n".join(lines()[:4]) + "\n"), symbol="BTCUSDT", interval="1h"
+    )
+    second = dataset_import_file(
+        path_or_file=text_file(tmp_path, "b.csv", "\n".join(lines()[2:]) + "\n"), symbol="BTCUSDT", interval="1h"
+    )
     whole = dataset_import_file(path_or_file=csv_text().encode(), name="all.csv", symbol="CHECKUSDT", interval="1h")
     dataset = MarketDataset.objects.get(symbol="BTCUSDT")
     assert (first.rows_stored, second.rows_stored, second.already_stored) == (4, 2, 2)
@@ -77,8 +86,9 @@ def test_overlapping_import_merges(tmp_path):
 
 
 def test_conflicting_rows_refuse_the_import_and_store_nothing(tmp_path):
-    dataset_import_file(path_or_file=text_file(tmp_path, "a.csv", "\n".join(lines()[:4]) + "\n"),
-                        symbol="BTCUSDT", interval="1h")
+    dataset_import_file(
+        path_or_file=text_file(tmp_path, "a.csv", "\n".join(lines()[:4]) + "\n"), symbol="BTCUSDT", interval="1h"
+    )
     before = MarketDataset.objects.get()
     changed = lines()[3].replace("42330.49000000", "42330.50000000")
     path = text_file(tmp_path, "b.csv", "\n".join(lines()[2:3] + [changed] + lines()[4:]) + "\n")
@@ -124,8 +134,13 @@ def test_offline_sample_loads_complete_and_idempotent():
 
 def test_real_import_replaces_the_sample_and_the_sample_never_overwrites_real_data():
     dataset_load_sample()
-    report = dataset_import_file(path_or_file=csv_text().encode(), name="real.csv", symbol="BTCUSDT", interval="1h",
-                                 source="Binance data.binance.vision")
+    report = dataset_import_file(
+        path_or_file=csv_text().encode(),
+        name="real.csv",
+        symbol="BTCUSDT",
+        interval="1h",
+        source="Binance data.binance.vision",
+    )
     dataset = MarketDataset.objects.get()
     assert report.replaced_sample and not dataset.is_sample
     assert dataset.row_count == Candle.objects.count() == 6 and dataset.source == "Binance data.binance.vision"
@@ -140,8 +155,9 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def fetch(server, **kwargs):
-    options = dict(symbol="BTCUSDT", interval="1h", base_url=server.url, now=NOW, backoff_seconds=0.01,
-                   sleep=lambda s: None)
+    options = dict(
+        symbol="BTCUSDT", interval="1h", base_url=server.url, now=NOW, backoff_seconds=0.01, sleep=lambda s: None
+    )
     options.update(kwargs)
     return dataset_fetch_klines(**options)
 
@@ -153,7 +169,9 @@ def test_fetch_pages_through_and_stores(binance_server):
     assert dataset.row_count == len(expected) == report.import_report.rows_stored
     assert report.requests == len(binance_server.requests) == 3
     assert [int(q["startTime"]) for q in binance_server.requests] == [
-        int(datetime(2017, 7, 1, tzinfo=UTC).timestamp() * 1000), expected[1000][0], expected[2000][0]
+        int(datetime(2017, 7, 1, tzinfo=UTC).timestamp() * 1000),
+        expected[1000][0],
+        expected[2000][0],
     ]
     assert all(q["limit"] == "1000" and q["interval"] == "1h" for q in binance_server.requests)
     assert dataset.first_open_time == datetime(2017, 7, 1, 11, tzinfo=UTC) and dataset.gap_count == 0
@@ -168,10 +186,14 @@ def test_fetch_requests_only_what_is_missing(binance_server):
     report = fetch(binance_server, start=datetime(2017, 7, 1, tzinfo=UTC), end=datetime(2017, 7, 25, tzinfo=UTC))
     starts = sorted(int(q["startTime"]) for q in binance_server.requests)
     ends = sorted(int(q["endTime"]) for q in binance_server.requests)
-    assert starts == [int(datetime(2017, 7, 1, tzinfo=UTC).timestamp() * 1000),
-                      int(datetime(2017, 7, 20, 1, tzinfo=UTC).timestamp() * 1000)]
-    assert ends == [int(datetime(2017, 7, 9, 23, tzinfo=UTC).timestamp() * 1000),
-                    int(datetime(2017, 7, 25, tzinfo=UTC).timestamp() * 1000)]
+    assert starts == [
+        int(datetime(2017, 7, 1, tzinfo=UTC).timestamp() * 1000),
+        int(datetime(2017, 7, 20, 1, tzinfo=UTC).timestamp() * 1000),
+    ]
+    assert ends == [
+        int(datetime(2017, 7, 9, 23, tzinfo=UTC).timestamp() * 1000),
+        int(datetime(2017, 7, 25, tzinfo=UTC).timestamp() * 1000),
+    ]
     dataset = MarketDataset.objects.get()
     assert dataset.gap_count == 0 and report.import_report.already_stored == 0
     assert dataset.last_open_time == datetime(2017, 7, 25, tzinfo=UTC)
@@ -183,8 +205,13 @@ def test_fetch_requests_only_what_is_missing(binance_server):
 def test_fetch_retries_429_and_5xx_honouring_retry_after(binance_server):
     waits = []
     binance_server.errors = [(429, {"Retry-After": "2"}), (503, {})]
-    report = fetch(binance_server, start=datetime(2017, 7, 1, tzinfo=UTC), end=datetime(2017, 7, 2, tzinfo=UTC),
-                   sleep=waits.append, backoff_seconds=0.5)
+    report = fetch(
+        binance_server,
+        start=datetime(2017, 7, 1, tzinfo=UTC),
+        end=datetime(2017, 7, 2, tzinfo=UTC),
+        sleep=waits.append,
+        backoff_seconds=0.5,
+    )
     assert waits == [2.0, 1.0]
     assert report.retries == 2 and MarketDataset.objects.get().row_count == 14
 
@@ -193,8 +220,15 @@ def test_fetch_gives_up_with_a_clear_error_and_stores_nothing(binance_server):
     binance_server.errors = [(500, {})] * 3
     waits = []
     with pytest.raises(FetchError, match=r"Binance answered HTTP 500 3 times in a row .*gave up, nothing was stored"):
-        fetch(binance_server, start=datetime(2017, 7, 1, tzinfo=UTC), end=datetime(2017, 7, 2, tzinfo=UTC),
-              max_attempts=3, backoff_seconds=0.5, max_wait_seconds=1.5, sleep=waits.append)
+        fetch(
+            binance_server,
+            start=datetime(2017, 7, 1, tzinfo=UTC),
+            end=datetime(2017, 7, 2, tzinfo=UTC),
+            max_attempts=3,
+            backoff_seconds=0.5,
+            max_wait_seconds=1.5,
+            sleep=waits.append,
+        )
     assert waits == [0.5, 1.0]
     assert not MarketDataset.objects.exists()
 
@@ -211,8 +245,12 @@ def test_fetch_failing_on_a_later_page_stores_nothing(binance_server):
 
     binance_server.answer = second_page_fails
     with pytest.raises(FetchError, match="HTTP 502"):
-        fetch(binance_server, start=datetime(2017, 7, 1, tzinfo=UTC), end=datetime(2017, 10, 1, tzinfo=UTC),
-              max_attempts=2)
+        fetch(
+            binance_server,
+            start=datetime(2017, 7, 1, tzinfo=UTC),
+            end=datetime(2017, 10, 1, tzinfo=UTC),
+            max_attempts=2,
+        )
     assert not Candle.objects.exists()
 
 
@@ -224,8 +262,9 @@ def test_fetch_unknown_symbol_reports_binance_message(binance_server):
 def test_fetch_closed_port_fails_fast_and_clearly(closed_port_url):
     started = time.perf_counter()
     with pytest.raises(FetchError) as caught:
-        dataset_fetch_klines(symbol="BTCUSDT", interval="1h", start=datetime(2024, 1, 1, tzinfo=UTC),
-                             base_url=closed_port_url)
+        dataset_fetch_klines(
+            symbol="BTCUSDT", interval="1h", start=datetime(2024, 1, 1, tzinfo=UTC), base_url=closed_port_url
+        )
     assert time.perf_counter() - started < 5
     assert str(caught.value) == (
         f"Cannot reach Binance at {closed_port_url}/api/v3/klines: connection refused. "

@@ -19,8 +19,15 @@ from training.services.profiles import (
 )
 
 pytestmark = pytest.mark.django_db
-FIELDS = ["name", "description", "is_default", "l1_alpha", "l2_alpha", "dropout_rate",
-          *(f for _, _, f in iter_override_params())]
+FIELDS = [
+    "name",
+    "description",
+    "is_default",
+    "l1_alpha",
+    "l2_alpha",
+    "dropout_rate",
+    *(f for _, _, f in iter_override_params()),
+]
 
 
 def snapshot(profile):
@@ -30,8 +37,10 @@ def snapshot(profile):
 def test_create_validates_with_declarations():
     with pytest.raises(ValidationError) as exc:
         profile_create(name="bad", values={"lightgbm_reg_alpha": -1.0})
-    assert "The 'reg_alpha' parameter of LightGBM must be a float in the range [0, inf)" in \
-        exc.value.message_dict["lightgbm_reg_alpha"][0]
+    assert (
+        "The 'reg_alpha' parameter of LightGBM must be a float in the range [0, inf)"
+        in exc.value.message_dict["lightgbm_reg_alpha"][0]
+    )
     with pytest.raises(ValidationError) as exc:
         profile_create(name="zero", values={"l1_alpha": 0.0})
     assert exc.value.message_dict == {"sklearn_c": [MSG_NOT_DERIVABLE]}
@@ -55,19 +64,27 @@ def test_make_default_leaves_exactly_one_default():
     for target in (b, c, c, a):
         result = profile_make_default(profile=target)
         assert result.is_default
-        assert list(RegularizationProfile.objects.filter(is_default=True).values_list("name", flat=True)) == [target.name]
+        assert list(RegularizationProfile.objects.filter(is_default=True).values_list("name", flat=True)) == [
+            target.name
+        ]
 
 
 def test_duplicate_copies_values_and_never_the_default_flag():
-    original = profile_create(name="strong", description="d", values={"l1_alpha": 0.5, "sklearn_c": 3.0}, is_default=True)
+    original = profile_create(
+        name="strong", description="d", values={"l1_alpha": 0.5, "sklearn_c": 3.0}, is_default=True
+    )
     copy = profile_duplicate(profile=original)
     again = profile_duplicate(profile=original)
     assert (copy.name, again.name) == ("strong (copy)", "strong (copy 2)")
-    assert {**snapshot(copy), "name": "strong", "is_default": True} == snapshot(RegularizationProfile.objects.get(name="strong"))
+    assert {**snapshot(copy), "name": "strong", "is_default": True} == snapshot(
+        RegularizationProfile.objects.get(name="strong")
+    )
 
 
 def test_ensure_default_is_idempotent_and_reads_settings(settings):
-    settings.CONFIG = {"MODEL_TRAINING": {"regularization": {"l1_alpha": 0.03, "l2_alpha": 0.004, "dropout_rate": 0.25}}}
+    settings.CONFIG = {
+        "MODEL_TRAINING": {"regularization": {"l1_alpha": 0.03, "l2_alpha": 0.004, "dropout_rate": 0.25}}
+    }
     profile, created = profile_ensure_default()
     assert created and profile.is_default and profile.name == "default"
     assert (profile.l1_alpha, profile.l2_alpha, profile.dropout_rate) == (0.03, 0.004, 0.25)
@@ -105,10 +122,14 @@ def test_delete_refuses_the_default_and_deletes_an_unused_profile():
 
 def test_export_import_round_trip_gives_equal_profiles():
     profile_create(name="default", is_default=True)
-    profile_create(name="strong-l1", description="heavy\nL1", values={"l1_alpha": 1.5, "lightgbm_reg_lambda": 0.2,
-                                                                     "sklearn_c": 0.5, "sklearn_l1_ratio": 0.9})
-    profile_create(name="no-dropout", values={"dropout_rate": 0.0, "tensorflow_dropout_rate": 0.0,
-                                              "tabnet_lambda_l2": 1e-6})
+    profile_create(
+        name="strong-l1",
+        description="heavy\nL1",
+        values={"l1_alpha": 1.5, "lightgbm_reg_lambda": 0.2, "sklearn_c": 0.5, "sklearn_l1_ratio": 0.9},
+    )
+    profile_create(
+        name="no-dropout", values={"dropout_rate": 0.0, "tensorflow_dropout_rate": 0.0, "tabnet_lambda_l2": 1e-6}
+    )
     before = [snapshot(p) for p in RegularizationProfile.objects.all()]
     text = profile_export_json(profiles=RegularizationProfile.objects.all())
     assert json.loads(text) == profile_export(profiles=RegularizationProfile.objects.all())
@@ -137,11 +158,13 @@ def import_errors(text: str) -> list[str]:
 
 def test_import_unknown_key_gives_its_line_and_saves_nothing():
     keep = profile_create(name="keep", values={"l1_alpha": 0.02})
-    text = exported_text_with(lambda d: (
-        d["profiles"].insert(0, {"name": "new-one", "base": {"l1_alpha": 0.1}}),
-        d["profiles"][1].update(name="keep", description="changed"),
-        d["profiles"][1]["overrides"]["lightgbm"].update(reg_alpah=0.1),
-    ))
+    text = exported_text_with(
+        lambda d: (
+            d["profiles"].insert(0, {"name": "new-one", "base": {"l1_alpha": 0.1}}),
+            d["profiles"][1].update(name="keep", description="changed"),
+            d["profiles"][1]["overrides"]["lightgbm"].update(reg_alpah=0.1),
+        )
+    )
     errors = import_errors(text)
     assert errors == [
         f"line {line_of(text, 'reg_alpah')}: profiles[1] 'keep': overrides.lightgbm: unknown key 'reg_alpah'; "
@@ -152,31 +175,48 @@ def test_import_unknown_key_gives_its_line_and_saves_nothing():
     assert keep.description == ""
 
 
-@pytest.mark.parametrize(("section", "key", "value", "expected"), [
-    ("lightgbm", "reg_lambda", -1.0, "The 'reg_lambda' parameter of LightGBM must be a float in the range [0, inf)"),
-    ("sklearn", "C", 0.0, "The 'C' parameter of scikit-learn elastic-net LogisticRegression must be a float in the range (0, inf)"),
-    ("tensorflow", "dropout_rate", "0.3", "'dropout_rate' must be a number or null; got '0.3'"),
-    ("tabnet", "lambda_l2", True, "'lambda_l2' must be a number or null; got True"),
-])
+@pytest.mark.parametrize(
+    ("section", "key", "value", "expected"),
+    [
+        (
+            "lightgbm",
+            "reg_lambda",
+            -1.0,
+            "The 'reg_lambda' parameter of LightGBM must be a float in the range [0, inf)",
+        ),
+        (
+            "sklearn",
+            "C",
+            0.0,
+            "The 'C' parameter of scikit-learn elastic-net LogisticRegression must be a float in the range (0, inf)",
+        ),
+        ("tensorflow", "dropout_rate", "0.3", "'dropout_rate' must be a number or null; got '0.3'"),
+        ("tabnet", "lambda_l2", True, "'lambda_l2' must be a number or null; got True"),
+    ],
+)
 def test_import_bad_value_gives_its_line_and_saves_nothing(section, key, value, expected):
     profile_create(name="a")
-    text = exported_text_with(lambda d: (
-        d["profiles"].append({"name": "b", "overrides": {section: {key: "MARK"}}}),
-    )).replace('"MARK"', json.dumps(value))
+    text = exported_text_with(
+        lambda d: (d["profiles"].append({"name": "b", "overrides": {section: {key: "MARK"}}}),)
+    ).replace('"MARK"', json.dumps(value))
     errors = import_errors(text)
-    assert len(errors) == 1 and errors[0].startswith(f"line {line_of(text, json.dumps(key) + ': ' + json.dumps(value))}: profiles[1] 'b': ")
+    assert len(errors) == 1 and errors[0].startswith(
+        f"line {line_of(text, json.dumps(key) + ': ' + json.dumps(value))}: profiles[1] 'b': "
+    )
     assert expected in errors[0]
     assert list(RegularizationProfile.objects.values_list("name", flat=True)) == ["a"]
 
 
 def test_import_reports_every_problem_with_lines():
-    text = '{\n  "format": "other",\n  "profiles": [\n    {"name": "x", "bogus": 1},\n    {"name": "x"},\n' \
-           '    {"description": "no name", "base": {"l1_alpha": -2}}\n  ]\n}'
+    text = (
+        '{\n  "format": "other",\n  "profiles": [\n    {"name": "x", "bogus": 1},\n    {"name": "x"},\n'
+        '    {"description": "no name", "base": {"l1_alpha": -2}}\n  ]\n}'
+    )
     errors = import_errors(text)
     assert errors[0] == "line 2: \"format\" must be 'ares.regularization_profiles'; got 'other'."
     assert errors[1].startswith("line 4: profiles[0] 'x': unknown key 'bogus'")
     assert errors[2] == "line 5: profiles[1] 'x': name 'x' appears more than once in the file (first on line 4)."
-    assert errors[3] == "line 6: profiles[2]: \"name\" is required."
+    assert errors[3] == 'line 6: profiles[2]: "name" is required.'
     assert len(errors) == 4
     assert not RegularizationProfile.objects.exists()
 
@@ -186,8 +226,9 @@ def test_import_syntax_error_has_a_line():
 
 
 def test_import_cross_field_error_points_at_the_c_line():
-    text = json.dumps({"profiles": [{"name": "z", "base": {"l1_alpha": 0}, "overrides": {"sklearn": {"C": None}}}]},
-                      indent=2)
+    text = json.dumps(
+        {"profiles": [{"name": "z", "base": {"l1_alpha": 0}, "overrides": {"sklearn": {"C": None}}}]}, indent=2
+    )
     c_line = line_of(text, '"C"')
     assert import_errors(text) == [f"line {c_line}: profiles[0] 'z': {MSG_NOT_DERIVABLE}"]
 
@@ -197,6 +238,7 @@ def test_import_default_flag_moves_the_default():
     profile_import(data=json.dumps({"profiles": [{"name": "new", "is_default": True}]}))
     old.refresh_from_db()
     assert not old.is_default and RegularizationProfile.objects.get(is_default=True).name == "new"
-    errors = import_errors(json.dumps({"profiles": [{"name": "p", "is_default": True},
-                                                    {"name": "q", "is_default": True}]}))
+    errors = import_errors(
+        json.dumps({"profiles": [{"name": "p", "is_default": True}, {"name": "q", "is_default": True}]})
+    )
     assert "only one profile can be the default" in errors[0]

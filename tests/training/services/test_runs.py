@@ -43,8 +43,14 @@ def test_broker(tmp_path):
 
 
 def launch(profile, dataset, **kwargs):
-    params = dict(profile=profile, symbol=dataset.symbol, exchange=dataset.exchange, interval=dataset.interval,
-                  preset="smoke", enqueue=False)
+    params = dict(
+        profile=profile,
+        symbol=dataset.symbol,
+        exchange=dataset.exchange,
+        interval=dataset.interval,
+        preset="smoke",
+        enqueue=False,
+    )
     params.update(kwargs)
     return training_run_create(**params)
 
@@ -102,8 +108,9 @@ def test_create_refuses_unknown_preset(profile, dataset):
     assert "Unknown preset 'huge'" in " ".join(exc.value.messages)
 
 
-def test_create_enqueues_on_commit_to_the_training_queue(profile, dataset, test_broker,
-                                                          django_capture_on_commit_callbacks):
+def test_create_enqueues_on_commit_to_the_training_queue(
+    profile, dataset, test_broker, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         run = launch(profile, dataset, enqueue=True)
         assert test_broker.llen("training") == 0  # nothing before the commit
@@ -211,8 +218,18 @@ def test_optuna_storage_url_for_postgres_and_sqlite_files(monkeypatch):
     from django.db import connections
 
     conn = connections["default"]
-    monkeypatch.setattr(conn, "settings_dict", {"ENGINE": "django.db.backends.postgresql", "NAME": "ares",
-                                                "USER": "bob", "PASSWORD": "p@ss", "HOST": "db", "PORT": 5433})
+    monkeypatch.setattr(
+        conn,
+        "settings_dict",
+        {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": "ares",
+            "USER": "bob",
+            "PASSWORD": "p@ss",
+            "HOST": "db",
+            "PORT": 5433,
+        },
+    )
     assert optuna_storage_url() == "postgresql+psycopg://bob:p%40ss@db:5433/ares"
     monkeypatch.setattr(conn, "settings_dict", {"ENGINE": "django.db.backends.sqlite3", "NAME": "/tmp/x.sqlite3"})
     assert optuna_storage_url() == "sqlite:////tmp/x.sqlite3"

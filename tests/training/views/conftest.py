@@ -1,1 +1,1 @@
-from tests.training.runs_helpers import *  # noqa: F401,F403
+from tests.training.runs_helpers import *  # noqa: F403

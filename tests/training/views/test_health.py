@@ -24,7 +24,9 @@ def test_healthz_is_200_with_real_redis_and_a_real_worker(client, celery_worker_
     body = response.json()
     assert body["status"] == "ok" and body["failed"] == []
     assert {name: check["ok"] for name, check in body["checks"].items()} == {
-        "database": True, "redis": True, "celery_workers": True
+        "database": True,
+        "redis": True,
+        "celery_workers": True,
     }
     assert celery_worker_process.node_name in body["checks"]["celery_workers"]["detail"]
 

@@ -26,11 +26,20 @@ def finished(profile, dataset, launcher, tmp_path):
 
 
 # --- access ----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name,args", [
-    ("training:home", []), ("training:run_list", []), ("training:run_new", []), ("training:run_detail", [1]),
-    ("training:run_api", [1]), ("training:run_export", [1]), ("training:run_artifacts_zip", [1]),
-    ("training:run_file", [1, "a.png"]), ("training:run_compare", []),
-])
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("training:home", []),
+        ("training:run_list", []),
+        ("training:run_new", []),
+        ("training:run_detail", [1]),
+        ("training:run_api", [1]),
+        ("training:run_export", [1]),
+        ("training:run_artifacts_zip", [1]),
+        ("training:run_file", [1, "a.png"]),
+        ("training:run_compare", []),
+    ],
+)
 def test_anonymous_users_are_sent_to_login(client, name, args):
     response = client.get(reverse(name, args=args))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
@@ -84,8 +93,9 @@ def test_launch_form_preselects_profile_from_query(launcher_client, profile, dat
     assert response.context["form"]["profile"].value() == str(other.pk)
 
 
-def test_launch_creates_queued_run_and_redirects_to_it(launcher_client, launcher, profile, dataset,
-                                                       django_capture_on_commit_callbacks):
+def test_launch_creates_queued_run_and_redirects_to_it(
+    launcher_client, launcher, profile, dataset, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = launcher_client.post(reverse("training:run_new"), launch_data(profile))
     run = TrainingRun.objects.get()
@@ -96,8 +106,9 @@ def test_launch_creates_queued_run_and_redirects_to_it(launcher_client, launcher
 
 def test_launch_refuses_unknown_symbol_with_the_dataset_list(launcher_client, profile, dataset):
     make_dataset("ETHUSDT", rows=3)
-    response = launcher_client.post(reverse("training:run_new"), launch_data(profile, symbol="ETHUSDT",
-                                                                              interval="1h", exchange="KRAKEN"))
+    response = launcher_client.post(
+        reverse("training:run_new"), launch_data(profile, symbol="ETHUSDT", interval="1h", exchange="KRAKEN")
+    )
     assert response.status_code == 400
     assert not TrainingRun.objects.exists()
     response = launcher_client.post(reverse("training:run_new"), launch_data(profile, symbol="DOGEUSDT"))
@@ -126,8 +137,12 @@ def test_list_newest_first_filters_and_paginates(launcher_client, profile, datas
     assert [r.pk for r in page2] == [r.pk for r in reversed(runs)][24:]
     ctx = launcher_client.get(reverse("training:run_list") + "?symbol=ETHUSDT").context
     assert [r.pk for r in ctx["page"]] == [eth.pk]
-    assert [r.pk for r in launcher_client.get(reverse("training:run_list") + "?status=failed").context["page"]] == [eth.pk]
-    assert [r.pk for r in launcher_client.get(reverse("training:run_list") + f"?profile={other.pk}").context["page"]] == [eth.pk]
+    assert [r.pk for r in launcher_client.get(reverse("training:run_list") + "?status=failed").context["page"]] == [
+        eth.pk
+    ]
+    assert [
+        r.pk for r in launcher_client.get(reverse("training:run_list") + f"?profile={other.pk}").context["page"]
+    ] == [eth.pk]
 
 
 def test_list_query_count_is_constant(launcher_client, profile, dataset, django_assert_max_num_queries):
@@ -156,13 +171,31 @@ def test_detail_shows_settings_report_metrics_plots_log_downloads(launcher_clien
     sections = {row["section"]: row for row in response.context["settings_rows"]}
     l2 = next(p for p in sections["base"]["params"] if p["name"] == "l2_alpha")
     assert l2 == {"name": "l2_alpha", "used": 0.001, "current": 0.3, "changed": True}
-    assert sections["lightgbm"]["changed"] and not next(
-        p for p in sections["lightgbm"]["params"] if p["name"] == "reg_alpha")["changed"]
+    assert (
+        sections["lightgbm"]["changed"]
+        and not next(p for p in sections["lightgbm"]["params"] if p["name"] == "reg_alpha")["changed"]
+    )
     assert "profile changed since" in page
-    for text in ("1. Settings used", "2. Validation report", "3. Metrics", "4. Plots", "5. Log", "6. Downloads",
-                 "keras.regularizers.L1L2", "lightgbm", "baseline: majority", "ensemble", "num_leaves=17",
-                 "only 20 rows", "0.150", "reg_alpha=0.01 reg_lambda=0.001", "run.json", "artifacts.zip",
-                 "learning_curves.png", "Baseline majority: the most frequent training class"):
+    for text in (
+        "1. Settings used",
+        "2. Validation report",
+        "3. Metrics",
+        "4. Plots",
+        "5. Log",
+        "6. Downloads",
+        "keras.regularizers.L1L2",
+        "lightgbm",
+        "baseline: majority",
+        "ensemble",
+        "num_leaves=17",
+        "only 20 rows",
+        "0.150",
+        "reg_alpha=0.01 reg_lambda=0.001",
+        "run.json",
+        "artifacts.zip",
+        "learning_curves.png",
+        "Baseline majority: the most frequent training class",
+    ):
         assert text in page, text
     assert "baseline: definitions" not in page
 

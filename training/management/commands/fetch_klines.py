@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -8,7 +8,7 @@ from training.services.market_data import FetchError, dataset_fetch_klines
 
 def _utc(text: str) -> datetime:
     value = datetime.fromisoformat(text)
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 class Command(BaseCommand):

@@ -9,5 +9,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         profile, created = profile_ensure_default()
         verb = "Created" if created else "Kept"
-        self.stdout.write(f"{verb} default profile “{profile.name}” (l1_alpha={profile.l1_alpha:g}, "
-                          f"l2_alpha={profile.l2_alpha:g}, dropout_rate={profile.dropout_rate:g}).")
+        self.stdout.write(
+            f"{verb} default profile “{profile.name}” (l1_alpha={profile.l1_alpha:g}, "
+            f"l2_alpha={profile.l2_alpha:g}, dropout_rate={profile.dropout_rate:g})."
+        )

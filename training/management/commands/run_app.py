@@ -1,4 +1,5 @@
 """`make run`: migrate, admin login, bootstrap data, Redis if needed, one Celery worker and gunicorn."""
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--state-dir", default=str(Path(settings.BASE_DIR) / "var"),
-                            help="where the generated admin credentials and the embedded Redis's files go")
+        parser.add_argument(
+            "--state-dir",
+            default=str(Path(settings.BASE_DIR) / "var"),
+            help="where the generated admin credentials and the embedded Redis's files go",
+        )
 
     def say(self, message: str) -> None:
         self.stdout.write(message)

@@ -1,5 +1,6 @@
 """python manage.py train_symbol BTCUSDT [--profile NAME] [--exchange BINANCE] [--interval 1h] [--preset quick]
 [--no-wait] [--inline]"""
+
 import time
 
 from django.core.exceptions import ValidationError
@@ -39,8 +40,9 @@ class Command(BaseCommand):
             if profile_obj is None:
                 known = ", ".join(RegularizationProfile.objects.values_list("name", flat=True)) or "none"
                 raise CommandError(MSG_UNKNOWN_PROFILE.format(name=profile, known=known))
-        launch = dict(profile=profile_obj, symbol=symbol, exchange=exchange, interval=interval, preset=preset,
-                      seed=seed)
+        launch = dict(
+            profile=profile_obj, symbol=symbol, exchange=exchange, interval=interval, preset=preset, seed=seed
+        )
         try:
             run = training_run_create(**launch, enqueue=not inline)
         except ValidationError as exc:
@@ -64,7 +66,8 @@ class Command(BaseCommand):
         while True:
             training_runs_mark_stale()
             run = TrainingRun.objects.only("status", "progress", "stage", "error", "started_at", "finished_at").get(
-                pk=run_id)
+                pk=run_id
+            )
             line = self._bar(run)
             if line != last:
                 self.stdout.write(line)

@@ -5,12 +5,14 @@ A backend is constructed with its section of the resolved regularization config 
 ``fit`` trains on time-ordered numpy arrays (the validation part comes strictly after the training part)
 and ``predict_proba`` returns an ``(n, 3)`` array for the classes down=0, flat=1, up=2.
 """
+
 from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -50,7 +52,7 @@ class Backend:
         """The regularization section mapped to the library's own argument names (no fitting, no imports)."""
         raise NotImplementedError
 
-    def fit(self, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray) -> "Backend":
+    def fit(self, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray) -> Backend:
         raise NotImplementedError
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -68,7 +70,7 @@ class Backend:
         raise NotImplementedError
 
     @classmethod
-    def load(cls, directory, reg: dict, params: dict | None = None) -> "Backend":
+    def load(cls, directory, reg: dict, params: dict | None = None) -> Backend:
         raise NotImplementedError
 
     # --- shared -------------------------------------------------------------------------------------
@@ -89,15 +91,22 @@ class Backend:
 
     def _write_meta(self, directory, extra: dict | None = None) -> str:
         name = f"{self.key}.json"
-        meta = {"key": self.key, "seed": self.seed, "reg": self.reg, "params": self.params,
-                "library_params": self.library_params, "history": self.history,
-                "fit_seconds": self.fit_seconds, **(extra or {})}
+        meta = {
+            "key": self.key,
+            "seed": self.seed,
+            "reg": self.reg,
+            "params": self.params,
+            "library_params": self.library_params,
+            "history": self.history,
+            "fit_seconds": self.fit_seconds,
+            **(extra or {}),
+        }
         Path(directory).mkdir(parents=True, exist_ok=True)
         (Path(directory) / name).write_text(json.dumps(meta, indent=2, sort_keys=True, default=_json_default))
         return name
 
     @classmethod
-    def _from_meta(cls, directory, reg: dict, params: dict | None) -> tuple["Backend", dict]:
+    def _from_meta(cls, directory, reg: dict, params: dict | None) -> tuple[Backend, dict]:
         meta = json.loads((Path(directory) / f"{cls.key}.json").read_text())
         backend = cls(reg, params=meta["params"] if params is None else params, seed=meta["seed"])
         backend.library_params = meta["library_params"]
@@ -106,8 +115,12 @@ class Backend:
         return backend, meta
 
     def describe(self) -> dict:
-        return {"key": self.key, "config_section": self.config_section, "regularization": self.reg,
-                "library_params": self.library_params}
+        return {
+            "key": self.key,
+            "config_section": self.config_section,
+            "regularization": self.reg,
+            "library_params": self.library_params,
+        }
 
 
 def _json_default(value):

@@ -25,8 +25,10 @@ def _tensorflow(intra: int, inter: int, log):
             tf.config.threading.set_inter_op_parallelism_threads(inter)
             _THREADS_SET = (intra, inter)
         except RuntimeError as exc:  # TF already initialized by someone else in this process
-            _THREADS_SET = (tf.config.threading.get_intra_op_parallelism_threads(),
-                            tf.config.threading.get_inter_op_parallelism_threads())
+            _THREADS_SET = (
+                tf.config.threading.get_intra_op_parallelism_threads(),
+                tf.config.threading.get_inter_op_parallelism_threads(),
+            )
             log(f"TensorFlow threads already fixed at intra={_THREADS_SET[0]}, inter={_THREADS_SET[1]}: {exc}")
     elif _THREADS_SET != (intra, inter):
         log(f"TensorFlow threads stay at intra={_THREADS_SET[0]}, inter={_THREADS_SET[1]} (set once per process)")
@@ -48,8 +50,11 @@ class _KerasBackend(Backend):
     input_kind = "sequence"
 
     def library_kwargs(self) -> dict:
-        return {"l1": float(self.reg["l1_reg"]), "l2": float(self.reg["l2_reg"]),
-                "dropout_rate": float(self.reg["dropout_rate"])}
+        return {
+            "l1": float(self.reg["l1_reg"]),
+            "l2": float(self.reg["l2_reg"]),
+            "dropout_rate": float(self.reg["dropout_rate"]),
+        }
 
     def regularizer(self, keras):
         kw = self.library_kwargs()
@@ -64,7 +69,7 @@ class _KerasBackend(Backend):
     def _keras(self):
         return _tensorflow(int(self.param("intra_op_threads", 2)), int(self.param("inter_op_threads", 1)), self.log)
 
-    def fit(self, X_train, y_train, X_val, y_val) -> "_KerasBackend":
+    def fit(self, X_train, y_train, X_val, y_val) -> _KerasBackend:
         keras, _ = self._keras()
         self.check_stop("before training")
         X_train, X_val = np.asarray(X_train, dtype=np.float32), np.asarray(X_val, dtype=np.float32)
@@ -72,8 +77,9 @@ class _KerasBackend(Backend):
         keras.utils.set_random_seed(int(self.seed))
         model = self.build(keras, X_train.shape[1:])
         learning_rate = float(self.param("learning_rate", 1e-3))
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                      loss="sparse_categorical_crossentropy")
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="sparse_categorical_crossentropy"
+        )
         backend = self
 
         class StopCheck(keras.callbacks.Callback):
@@ -84,24 +90,44 @@ class _KerasBackend(Backend):
                     StopCheck.cancelled = True
                     self.model.stop_training = True
 
-        epochs, batch_size, patience = (int(self.param("epochs", 30)), int(self.param("batch_size", 64)),
-                                        int(self.param("patience", 5)))
+        epochs, batch_size, patience = (
+            int(self.param("epochs", 30)),
+            int(self.param("batch_size", 64)),
+            int(self.param("patience", 5)),
+        )
         early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
         started = time.perf_counter()
-        fitted = model.fit(X_train, y_train, validation_data=(X_val, y_val), epochs=epochs, batch_size=batch_size,
-                           shuffle=True, verbose=0, callbacks=[early, StopCheck()])
+        fitted = model.fit(
+            X_train,
+            y_train,
+            validation_data=(X_val, y_val),
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=True,
+            verbose=0,
+            callbacks=[early, StopCheck()],
+        )
         self.fit_seconds = time.perf_counter() - started
-        self.history = {"train_loss": [float(v) for v in fitted.history["loss"]],
-                        "val_loss": [float(v) for v in fitted.history["val_loss"]]}
+        self.history = {
+            "train_loss": [float(v) for v in fitted.history["loss"]],
+            "val_loss": [float(v) for v in fitted.history["val_loss"]],
+        }
         if StopCheck.cancelled:
             self.check_stop(f"between epochs (after epoch {len(self.history['train_loss'])})")
         self.model = model
-        self.library_params = {**self.library_kwargs(), "kernel_regularizer": "L1L2", "recurrent_regularizer":
-                               "L1L2" if self.key == "lstm" else None, **self.architecture(),
-                               "epochs": epochs, "epochs_run": len(self.history["train_loss"]),
-                               "best_epoch": int(np.argmin(self.history["val_loss"])) + 1,
-                               "batch_size": batch_size, "patience": patience, "learning_rate": learning_rate,
-                               "seed": int(self.seed)}
+        self.library_params = {
+            **self.library_kwargs(),
+            "kernel_regularizer": "L1L2",
+            "recurrent_regularizer": "L1L2" if self.key == "lstm" else None,
+            **self.architecture(),
+            "epochs": epochs,
+            "epochs_run": len(self.history["train_loss"]),
+            "best_epoch": int(np.argmin(self.history["val_loss"])) + 1,
+            "batch_size": batch_size,
+            "patience": patience,
+            "learning_rate": learning_rate,
+            "seed": int(self.seed),
+        }
         self._evidence = self._measure(keras, X_train, y_train)
         return self
 
@@ -109,9 +135,13 @@ class _KerasBackend(Backend):
         penalty = float(sum(float(keras.ops.convert_to_numpy(loss)) for loss in self.model.losses))
         proba = np.clip(self._predict_proba(X_train), 1e-7, 1.0)
         data_loss = float(-np.mean(np.log(proba[np.arange(len(y_train)), y_train])))
-        return {"regularization_penalty": penalty, "train_data_loss": data_loss,
-                "penalty_share_of_loss": penalty / (penalty + data_loss) if penalty + data_loss > 0 else 0.0,
-                "regularizers": self.layer_regularizers(), "dropout_rates": self.dropout_rates()}
+        return {
+            "regularization_penalty": penalty,
+            "train_data_loss": data_loss,
+            "penalty_share_of_loss": penalty / (penalty + data_loss) if penalty + data_loss > 0 else 0.0,
+            "regularizers": self.layer_regularizers(),
+            "dropout_rates": self.dropout_rates(),
+        }
 
     def layer_regularizers(self) -> dict:
         """Per layer, the regularizers' l1/l2 numbers read back from the built model."""
@@ -121,8 +151,10 @@ class _KerasBackend(Backend):
                 regularizer = getattr(layer, attr, None)
                 if regularizer is not None:
                     config = regularizer.get_config()
-                    found[f"{layer.name}.{attr}"] = {"l1": float(config.get("l1", 0.0)),
-                                                     "l2": float(config.get("l2", 0.0))}
+                    found[f"{layer.name}.{attr}"] = {
+                        "l1": float(config.get("l1", 0.0)),
+                        "l2": float(config.get("l2", 0.0)),
+                    }
         return found
 
     def dropout_rates(self) -> dict:
@@ -148,7 +180,7 @@ class _KerasBackend(Backend):
         return [name, self._write_meta(directory, {"evidence": self.evidence()})]
 
     @classmethod
-    def load(cls, directory, reg, params=None) -> "_KerasBackend":
+    def load(cls, directory, reg, params=None) -> _KerasBackend:
         backend, meta = cls._from_meta(directory, reg, params)
         keras, _ = backend._keras()
         backend.model = keras.saving.load_model(str(Path(directory) / f"{cls.key}.keras"))
@@ -173,14 +205,20 @@ class LSTMBackend(_KerasBackend):
     def build(self, keras, input_shape):
         layers, arch, rate = keras.layers, self.architecture(), self.library_kwargs()["dropout_rate"]
         inputs = keras.Input(shape=input_shape)
-        x = layers.LSTM(arch["lstm_units"], kernel_regularizer=self.regularizer(keras),
-                        recurrent_regularizer=self.regularizer(keras), name="lstm")(inputs)
+        x = layers.LSTM(
+            arch["lstm_units"],
+            kernel_regularizer=self.regularizer(keras),
+            recurrent_regularizer=self.regularizer(keras),
+            name="lstm",
+        )(inputs)
         x = layers.Dropout(rate, name="dropout_lstm")(x)
-        x = layers.Dense(arch["dense_units"], activation="relu", kernel_regularizer=self.regularizer(keras),
-                         name="dense_hidden")(x)
+        x = layers.Dense(
+            arch["dense_units"], activation="relu", kernel_regularizer=self.regularizer(keras), name="dense_hidden"
+        )(x)
         x = layers.Dropout(rate, name="dropout_dense")(x)
-        outputs = layers.Dense(N_CLASSES, activation="softmax", kernel_regularizer=self.regularizer(keras),
-                               name="probabilities")(x)
+        outputs = layers.Dense(
+            N_CLASSES, activation="softmax", kernel_regularizer=self.regularizer(keras), name="probabilities"
+        )(x)
         return keras.Model(inputs, outputs, name="lstm_classifier")
 
 
@@ -199,22 +237,31 @@ class TransformerBackend(_KerasBackend):
     key = "transformer"
 
     def architecture(self) -> dict:
-        return {"d_model": int(self.param("d_model", 32)), "num_heads": int(self.param("num_heads", 2)),
-                "ff_dim": int(self.param("ff_dim", 64))}
+        return {
+            "d_model": int(self.param("d_model", 32)),
+            "num_heads": int(self.param("num_heads", 2)),
+            "ff_dim": int(self.param("ff_dim", 64)),
+        }
 
     def build(self, keras, input_shape):
         layers, arch, rate = keras.layers, self.architecture(), self.library_kwargs()["dropout_rate"]
         d_model, lookback = arch["d_model"], input_shape[0]
         inputs = keras.Input(shape=input_shape)
-        x = layers.Conv1D(d_model, 3, padding="causal", kernel_regularizer=self.regularizer(keras),
-                          name="embed")(inputs)
-        attention = layers.MultiHeadAttention(arch["num_heads"], key_dim=max(1, d_model // arch["num_heads"]),
-                                              dropout=rate, kernel_regularizer=self.regularizer(keras),
-                                              name="attention")(x, x)
+        x = layers.Conv1D(d_model, 3, padding="causal", kernel_regularizer=self.regularizer(keras), name="embed")(
+            inputs
+        )
+        attention = layers.MultiHeadAttention(
+            arch["num_heads"],
+            key_dim=max(1, d_model // arch["num_heads"]),
+            dropout=rate,
+            kernel_regularizer=self.regularizer(keras),
+            name="attention",
+        )(x, x)
         attention = layers.Dropout(rate, name="dropout_attention")(attention)
         x = layers.LayerNormalization(epsilon=1e-6, name="norm_attention")(layers.Add()([x, attention]))
-        ff = layers.Dense(arch["ff_dim"], activation="relu", kernel_regularizer=self.regularizer(keras),
-                          name="ff_hidden")(x)
+        ff = layers.Dense(
+            arch["ff_dim"], activation="relu", kernel_regularizer=self.regularizer(keras), name="ff_hidden"
+        )(x)
         ff = layers.Dropout(rate, name="dropout_ff")(ff)
         ff = layers.Dense(d_model, kernel_regularizer=self.regularizer(keras), name="ff_out")(ff)
         x = layers.LayerNormalization(epsilon=1e-6, name="norm_ff")(layers.Add()([x, ff]))
@@ -222,6 +269,7 @@ class TransformerBackend(_KerasBackend):
         last = layers.Flatten(name="last_step")(layers.Cropping1D((lookback - 1, 0), name="crop_last")(x))
         x = layers.Concatenate(name="pool")([pooled, last])
         x = layers.Dropout(rate, name="dropout_head")(x)
-        outputs = layers.Dense(N_CLASSES, activation="softmax", kernel_regularizer=self.regularizer(keras),
-                               name="probabilities")(x)
+        outputs = layers.Dense(
+            N_CLASSES, activation="softmax", kernel_regularizer=self.regularizer(keras), name="probabilities"
+        )(x)
         return keras.Model(inputs, outputs, name="transformer_classifier")

@@ -74,26 +74,34 @@ class LightGBMBackend(Backend):
 
     def _train(self, lgb, hyper: dict, train_set, val_set, extra_callbacks=(), with_train_curve=False):
         params = self.train_params(hyper)
-        stopper = lgb.early_stopping(int(self.param("early_stopping_rounds", 20)), first_metric_only=True,
-                                     verbose=False)
+        stopper = lgb.early_stopping(
+            int(self.param("early_stopping_rounds", 20)), first_metric_only=True, verbose=False
+        )
         started = time.perf_counter()
         valid_sets, valid_names = ([train_set, val_set], ["train", "val"]) if with_train_curve else ([val_set], ["val"])
         try:  # a pruned trial leaves lgb.train by exception; its boosting time still counts
-            booster = lgb.train(params, train_set, num_boost_round=int(hyper["n_estimators"]), valid_sets=valid_sets,
-                                valid_names=valid_names, callbacks=[stopper, *extra_callbacks])
+            booster = lgb.train(
+                params,
+                train_set,
+                num_boost_round=int(hyper["n_estimators"]),
+                valid_sets=valid_sets,
+                valid_names=valid_names,
+                callbacks=[stopper, *extra_callbacks],
+            )
         finally:
             self.fit_seconds += time.perf_counter() - started
         return booster, params
 
-    def fit(self, X_train, y_train, X_val, y_val) -> "LightGBMBackend":
+    def fit(self, X_train, y_train, X_val, y_val) -> LightGBMBackend:
         import lightgbm as lgb
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.check_stop("before tuning")
         train_set = lgb.Dataset(np.asarray(X_train, dtype=np.float32), label=np.asarray(y_train), free_raw_data=False)
-        val_set = lgb.Dataset(np.asarray(X_val, dtype=np.float32), label=np.asarray(y_val), reference=train_set,
-                              free_raw_data=False)
+        val_set = lgb.Dataset(
+            np.asarray(X_val, dtype=np.float32), label=np.asarray(y_val), reference=train_set, free_raw_data=False
+        )
         self.fit_seconds = 0.0
 
         space = self.search_space()
@@ -130,28 +138,43 @@ class LightGBMBackend(Backend):
             study_name=self.params.get("study_name"),
             load_if_exists=True,
             sampler=optuna.samplers.TPESampler(seed=self.seed),
-            pruner=optuna.pruners.MedianPruner(n_startup_trials=int(self.param("pruner_startup_trials", 2)),
-                                               n_warmup_steps=int(self.param("pruner_warmup_steps", 10))),
+            pruner=optuna.pruners.MedianPruner(
+                n_startup_trials=int(self.param("pruner_startup_trials", 2)),
+                n_warmup_steps=int(self.param("pruner_warmup_steps", 10)),
+            ),
         )
         first = len(study.trials)
-        study.optimize(objective, n_trials=int(self.param("n_trials", 20)), timeout=self.params.get("optuna_timeout"),
-                       callbacks=[stop_between_trials], gc_after_trial=False)
+        study.optimize(
+            objective,
+            n_trials=int(self.param("n_trials", 20)),
+            timeout=self.params.get("optuna_timeout"),
+            callbacks=[stop_between_trials],
+            gc_after_trial=False,
+        )
         self.check_stop("between Optuna trials")
         self.study = study
         trials = study.trials[first:]
-        self.trial_summary = {state: sum(t.state.name == state for t in trials) for state in ("COMPLETE", "PRUNED", "FAIL")}
+        self.trial_summary = {
+            state: sum(t.state.name == state for t in trials) for state in ("COMPLETE", "PRUNED", "FAIL")
+        }
         self.best_params = dict(study.best_params)
 
         record: dict = {}
-        booster, params = self._train(lgb, self.best_params, train_set, val_set, [lgb.record_evaluation(record)],
-                                      with_train_curve=True)
+        booster, params = self._train(
+            lgb, self.best_params, train_set, val_set, [lgb.record_evaluation(record)], with_train_curve=True
+        )
         self.model = booster
         self.best_iteration = booster.best_iteration or booster.current_iteration()
-        self.library_params = {**params, "n_estimators": self.best_params["n_estimators"],
-                               "best_iteration": self.best_iteration,
-                               "search_space": {k: list(v) for k, v in space.items()}}
-        self.history = {"train_loss": [float(v) for v in record["train"]["multi_logloss"]],
-                        "val_loss": [float(v) for v in record["val"]["multi_logloss"]]}
+        self.library_params = {
+            **params,
+            "n_estimators": self.best_params["n_estimators"],
+            "best_iteration": self.best_iteration,
+            "search_space": {k: list(v) for k, v in space.items()},
+        }
+        self.history = {
+            "train_loss": [float(v) for v in record["train"]["multi_logloss"]],
+            "val_loss": [float(v) for v in record["val"]["multi_logloss"]],
+        }
         return self
 
     def _storage(self, optuna):
@@ -165,14 +188,18 @@ class LightGBMBackend(Backend):
         return optuna.storages.RDBStorage(url, engine_kwargs={"poolclass": NullPool})
 
     def _predict_proba(self, X):
-        return np.asarray(self.model.predict(np.asarray(X, dtype=np.float32), num_iteration=self.best_iteration),
-                          dtype=np.float64)
+        return np.asarray(
+            self.model.predict(np.asarray(X, dtype=np.float32), num_iteration=self.best_iteration), dtype=np.float64
+        )
 
     def evidence(self) -> dict:
-        return {"reg_alpha": self.library_params.get("reg_alpha"), "reg_lambda": self.library_params.get("reg_lambda"),
-                "best_params": getattr(self, "best_params", self.library_params.get("best_params")),
-                "n_trials": getattr(self, "trial_summary", self.library_params.get("trials")),
-                "best_iteration": self.library_params.get("best_iteration")}
+        return {
+            "reg_alpha": self.library_params.get("reg_alpha"),
+            "reg_lambda": self.library_params.get("reg_lambda"),
+            "best_params": getattr(self, "best_params", self.library_params.get("best_params")),
+            "n_trials": getattr(self, "trial_summary", self.library_params.get("trials")),
+            "best_iteration": self.library_params.get("best_iteration"),
+        }
 
     def feature_importance(self) -> list[float]:
         return [float(v) for v in self.model.feature_importance(importance_type="gain", iteration=self.best_iteration)]
@@ -180,12 +207,14 @@ class LightGBMBackend(Backend):
     def save(self, directory) -> list[str]:
         Path(directory).mkdir(parents=True, exist_ok=True)
         self.model.save_model(str(Path(directory) / MODEL_FILE), num_iteration=self.best_iteration)
-        meta = self._write_meta(directory, {"best_params": self.best_params, "trials": self.trial_summary,
-                                            "best_iteration": self.best_iteration})
+        meta = self._write_meta(
+            directory,
+            {"best_params": self.best_params, "trials": self.trial_summary, "best_iteration": self.best_iteration},
+        )
         return [MODEL_FILE, meta]
 
     @classmethod
-    def load(cls, directory, reg, params=None) -> "LightGBMBackend":
+    def load(cls, directory, reg, params=None) -> LightGBMBackend:
         import lightgbm as lgb
 
         backend, meta = cls._from_meta(directory, reg, params)

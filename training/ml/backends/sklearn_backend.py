@@ -27,15 +27,19 @@ class ElasticNetLogRegBackend(Backend):
     def library_kwargs(self) -> dict:
         return {"solver": "saga", "l1_ratio": float(self.reg["l1_ratio"]), "C": float(self.reg["C"])}
 
-    def fit(self, X_train, y_train, X_val, y_val) -> "ElasticNetLogRegBackend":
+    def fit(self, X_train, y_train, X_val, y_val) -> ElasticNetLogRegBackend:
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline
         from sklearn.preprocessing import StandardScaler
 
         self.check_stop("before training")
-        kwargs = {**self.library_kwargs(), "max_iter": int(self.param("max_iter", 1000)),
-                  "tol": float(self.param("tol", 1e-4)), "random_state": int(self.seed)}
+        kwargs = {
+            **self.library_kwargs(),
+            "max_iter": int(self.param("max_iter", 1000)),
+            "tol": float(self.param("tol", 1e-4)),
+            "random_state": int(self.seed),
+        }
         model = Pipeline([("scale", StandardScaler()), ("logreg", LogisticRegression(**kwargs))])
         started = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
@@ -61,11 +65,17 @@ class ElasticNetLogRegBackend(Backend):
 
     def evidence(self) -> dict:
         coef = self.logreg.coef_
-        return {"zero_coefficient_share": float(np.mean(coef == 0.0)), "zero_coefficients": int(np.sum(coef == 0.0)),
-                "coefficients": int(coef.size), "l1_ratio": float(self.logreg.l1_ratio), "C": float(self.logreg.C),
-                "n_iter": int(np.max(self.logreg.n_iter_)), "max_iter": int(self.logreg.max_iter),
-                "converged": not getattr(self, "convergence_warnings", []),
-                "convergence_warnings": list(getattr(self, "convergence_warnings", []))}
+        return {
+            "zero_coefficient_share": float(np.mean(coef == 0.0)),
+            "zero_coefficients": int(np.sum(coef == 0.0)),
+            "coefficients": int(coef.size),
+            "l1_ratio": float(self.logreg.l1_ratio),
+            "C": float(self.logreg.C),
+            "n_iter": int(np.max(self.logreg.n_iter_)),
+            "max_iter": int(self.logreg.max_iter),
+            "converged": not getattr(self, "convergence_warnings", []),
+            "convergence_warnings": list(getattr(self, "convergence_warnings", [])),
+        }
 
     def feature_importance(self) -> list[float]:
         return [float(v) for v in np.mean(np.abs(self.logreg.coef_), axis=0)]
@@ -78,7 +88,7 @@ class ElasticNetLogRegBackend(Backend):
         return [MODEL_FILE, self._write_meta(directory, {"convergence_warnings": self.convergence_warnings})]
 
     @classmethod
-    def load(cls, directory, reg, params=None) -> "ElasticNetLogRegBackend":
+    def load(cls, directory, reg, params=None) -> ElasticNetLogRegBackend:
         import joblib
 
         backend, meta = cls._from_meta(directory, reg, params)

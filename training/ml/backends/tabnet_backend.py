@@ -31,9 +31,13 @@ class TabNetBackend(Backend):
     config_section = "tabnet"
 
     def library_kwargs(self) -> dict:
-        return {"lambda_sparse": float(self.reg["lambda_sparse"]),
-                "optimizer_params": {"lr": float(self.param("learning_rate", 0.02)),
-                                     "weight_decay": float(self.reg["lambda_l2"])}}
+        return {
+            "lambda_sparse": float(self.reg["lambda_sparse"]),
+            "optimizer_params": {
+                "lr": float(self.param("learning_rate", 0.02)),
+                "weight_decay": float(self.reg["lambda_l2"]),
+            },
+        }
 
     def init_kwargs(self) -> dict:
         import torch
@@ -41,11 +45,18 @@ class TabNetBackend(Backend):
         device = self.param("device", "auto")
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        return {**self.library_kwargs(), "optimizer_fn": torch.optim.Adam, "n_d": int(self.param("n_d", 8)),
-                "n_a": int(self.param("n_a", 8)), "n_steps": int(self.param("n_steps", 3)), "seed": int(self.seed),
-                "device_name": device, "verbose": 0}
+        return {
+            **self.library_kwargs(),
+            "optimizer_fn": torch.optim.Adam,
+            "n_d": int(self.param("n_d", 8)),
+            "n_a": int(self.param("n_a", 8)),
+            "n_steps": int(self.param("n_steps", 3)),
+            "seed": int(self.seed),
+            "device_name": device,
+            "verbose": 0,
+        }
 
-    def fit(self, X_train, y_train, X_val, y_val) -> "TabNetBackend":
+    def fit(self, X_train, y_train, X_val, y_val) -> TabNetBackend:
         import torch
         from pytorch_tabnet.callbacks import Callback
         from pytorch_tabnet.tab_model import TabNetClassifier
@@ -57,8 +68,10 @@ class TabNetBackend(Backend):
         seen = np.isin(y_val, np.unique(y_train))
         self.val_rows_unscored = int((~seen).sum())
         if self.val_rows_unscored:
-            self.log(f"tabnet: {self.val_rows_unscored} validation rows have a class absent from training; "
-                     "left out of early stopping")
+            self.log(
+                f"tabnet: {self.val_rows_unscored} validation rows have a class absent from training; "
+                "left out of early stopping"
+            )
         backend = self
 
         class StopCheck(Callback):
@@ -70,22 +83,39 @@ class TabNetBackend(Backend):
                     self.trainer._stop_training = True
 
         init = self.init_kwargs()
-        fit_kwargs = {"max_epochs": int(self.param("max_epochs", 30)), "patience": int(self.param("patience", 5)),
-                      "batch_size": int(self.param("batch_size", 256)),
-                      "virtual_batch_size": int(self.param("virtual_batch_size", 128)), "drop_last": False}
+        fit_kwargs = {
+            "max_epochs": int(self.param("max_epochs", 30)),
+            "patience": int(self.param("patience", 5)),
+            "batch_size": int(self.param("batch_size", 256)),
+            "virtual_batch_size": int(self.param("virtual_batch_size", 128)),
+            "drop_last": False,
+        }
         model = TabNetClassifier(**init)
         started = time.perf_counter()
-        model.fit(X_train, y_train, eval_set=[(X_train, y_train), (X_val[seen], y_val[seen])],
-                  eval_name=["train", "val"], eval_metric=["logloss"], callbacks=[StopCheck()], **fit_kwargs)
+        model.fit(
+            X_train,
+            y_train,
+            eval_set=[(X_train, y_train), (X_val[seen], y_val[seen])],
+            eval_name=["train", "val"],
+            eval_metric=["logloss"],
+            callbacks=[StopCheck()],
+            **fit_kwargs,
+        )
         self.fit_seconds = time.perf_counter() - started
-        self.history = {"train_loss": [float(v) for v in model.history["train_logloss"]],
-                        "val_loss": [float(v) for v in model.history["val_logloss"]],
-                        "objective": [float(v) for v in model.history["loss"]]}
+        self.history = {
+            "train_loss": [float(v) for v in model.history["train_logloss"]],
+            "val_loss": [float(v) for v in model.history["val_logloss"]],
+            "objective": [float(v) for v in model.history["loss"]],
+        }
         if StopCheck.cancelled:
             self.check_stop(f"between epochs (after epoch {len(self.history['train_loss'])})")
         self.model = model
-        self.library_params = {**{k: v for k, v in init.items() if k != "optimizer_fn"},
-                               "optimizer_fn": "torch.optim.Adam", **fit_kwargs, "best_epoch": int(model.best_epoch)}
+        self.library_params = {
+            **{k: v for k, v in init.items() if k != "optimizer_fn"},
+            "optimizer_fn": "torch.optim.Adam",
+            **fit_kwargs,
+            "best_epoch": int(model.best_epoch),
+        }
         self._evidence = self._measure(X_val)
         return self
 
@@ -93,9 +123,14 @@ class TabNetBackend(Backend):
         _, masks = self.model.explain(X_val)
         stacked = np.stack([masks[step] for step in sorted(masks)])
         group = self.model._optimizer.param_groups[0]
-        return {"mask_sparsity": float(np.mean(stacked < MASK_ZERO)), "mask_zero_threshold": MASK_ZERO,
-                "lambda_sparse": float(self.model.lambda_sparse), "optimizer_weight_decay": float(group["weight_decay"]),
-                "optimizer": type(self.model._optimizer).__name__, "val_rows_unscored": self.val_rows_unscored}
+        return {
+            "mask_sparsity": float(np.mean(stacked < MASK_ZERO)),
+            "mask_zero_threshold": MASK_ZERO,
+            "lambda_sparse": float(self.model.lambda_sparse),
+            "optimizer_weight_decay": float(group["weight_decay"]),
+            "optimizer": type(self.model._optimizer).__name__,
+            "val_rows_unscored": self.val_rows_unscored,
+        }
 
     def evidence(self) -> dict:
         return dict(getattr(self, "_evidence", {}))
@@ -113,11 +148,13 @@ class TabNetBackend(Backend):
     def save(self, directory) -> list[str]:
         Path(directory).mkdir(parents=True, exist_ok=True)
         path = self.model.save_model(str(Path(directory) / MODEL_STEM))
-        return [Path(path).name, self._write_meta(directory, {"evidence": self.evidence(),
-                                                             "feature_importance": self.feature_importance()})]
+        return [
+            Path(path).name,
+            self._write_meta(directory, {"evidence": self.evidence(), "feature_importance": self.feature_importance()}),
+        ]
 
     @classmethod
-    def load(cls, directory, reg, params=None) -> "TabNetBackend":
+    def load(cls, directory, reg, params=None) -> TabNetBackend:
         from pytorch_tabnet.tab_model import TabNetClassifier
 
         backend, meta = cls._from_meta(directory, reg, params)

@@ -1,4 +1,5 @@
 """`manage.py run_app` for real: embedded Redis, a Celery worker, gunicorn; started twice, stopped by SIGINT."""
+
 import os
 import queue
 import signal
@@ -13,7 +14,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from django.core.management import get_commands
 
 from ares_site.embedded_redis import free_port, redis_answers
@@ -31,7 +31,11 @@ def running_app(env: dict, port: int, state_dir: Path):
     in the block, make sure run_app and everything it started are gone."""
     process = subprocess.Popen(
         [sys.executable, "manage.py", "run_app", "--port", str(port), "--state-dir", str(state_dir)],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
     descendants: list[psutil.Process] = []
@@ -106,11 +110,17 @@ def test_run_app_starts_everything_twice_and_stops_all_on_sigint(tmp_path):
     env_file.write_text("")
     port, redis_port = free_port(), free_port()
     env = {
-        "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "ENV_FILE": str(env_file),
-        "DJANGO_SETTINGS_MODULE": "ares_site.settings", "TF_CPP_MIN_LOG_LEVEL": "2",
-        "SECRET_KEY": "run-app-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz", "HTTPS": "0",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}", "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "ARTIFACTS_DIR": str(tmp_path / "artifacts"), "STATIC_ROOT": str(tmp_path / "static"),
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "ENV_FILE": str(env_file),
+        "DJANGO_SETTINGS_MODULE": "ares_site.settings",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SECRET_KEY": "run-app-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "HTTPS": "0",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}",
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "ARTIFACTS_DIR": str(tmp_path / "artifacts"),
+        "STATIC_ROOT": str(tmp_path / "static"),
     }
     state_dir = tmp_path / "state"
     base = f"http://127.0.0.1:{port}"

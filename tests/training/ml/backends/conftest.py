@@ -20,8 +20,7 @@ SMALL_PARAMS = {
     "tabnet": {"max_epochs": 2, "n_d": 4, "n_a": 4, "n_steps": 2},
 }
 # Distinct, non-default numbers so a test can tell that these exact values reached the library.
-PROFILE = resolve_config({"l1_alpha": 0.003, "l2_alpha": 0.0007, "dropout_rate": 0.25},
-                         {"sklearn": {"l1_ratio": 0.6}})
+PROFILE = resolve_config({"l1_alpha": 0.003, "l2_alpha": 0.0007, "dropout_rate": 0.25}, {"sklearn": {"l1_ratio": 0.6}})
 
 
 def make_tabular(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -35,7 +34,7 @@ def make_tabular(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def make_windows(X: np.ndarray, lookback: int = LOOKBACK) -> np.ndarray:
     """Row i's window holds rows i-lookback+1..i (the first rows repeat row 0 as padding)."""
     padded = np.concatenate([np.repeat(X[:1], lookback - 1, axis=0), X])
-    return np.stack([padded[i:i + lookback] for i in range(len(X))]).astype(np.float32)
+    return np.stack([padded[i : i + lookback] for i in range(len(X))]).astype(np.float32)
 
 
 def split(key: str, seed: int = 0):
@@ -47,8 +46,12 @@ def split(key: str, seed: int = 0):
 
 def build(key: str, *, reg=None, params=None, seed=42, should_stop=None):
     cls = get_backend(key)
-    return cls(PROFILE[cls.config_section] if reg is None else reg,
-               params={**SMALL_PARAMS[key], **(params or {})}, seed=seed, should_stop=should_stop)
+    return cls(
+        PROFILE[cls.config_section] if reg is None else reg,
+        params={**SMALL_PARAMS[key], **(params or {})},
+        seed=seed,
+        should_stop=should_stop,
+    )
 
 
 _FITTED: dict = {}
@@ -57,9 +60,11 @@ _FITTED: dict = {}
 @pytest.fixture
 def fitted():
     """A backend fitted once per test session with PROFILE and SMALL_PARAMS, plus its test inputs."""
+
     def get(key: str):
         if key not in _FITTED:
             X_train, y_train, X_val, y_val, X_test, _ = split(key)
             _FITTED[key] = (build(key).fit(X_train, y_train, X_val, y_val), X_test)
         return _FITTED[key]
+
     return get

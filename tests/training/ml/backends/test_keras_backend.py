@@ -53,8 +53,10 @@ def test_evidence_measures_the_penalty_share(key, fitted):
     assert 0 < evidence["penalty_share_of_loss"] < 1
     share = evidence["regularization_penalty"] / (evidence["regularization_penalty"] + evidence["train_data_loss"])
     assert evidence["penalty_share_of_loss"] == pytest.approx(share)
-    assert all(numbers == {"l1": pytest.approx(SECTION["l1_reg"]), "l2": pytest.approx(SECTION["l2_reg"])}
-               for numbers in evidence["regularizers"].values())
+    assert all(
+        numbers == {"l1": pytest.approx(SECTION["l1_reg"]), "l2": pytest.approx(SECTION["l2_reg"])}
+        for numbers in evidence["regularizers"].values()
+    )
     assert len(backend.history["train_loss"]) == backend.library_params["epochs_run"] == 2
 
 

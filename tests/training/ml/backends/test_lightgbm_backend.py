@@ -52,8 +52,11 @@ def test_study_is_stored_in_the_given_storage_and_should_stop_cancels_between_tr
         calls.append(1)
         return len(calls) >= 2  # first check is before tuning, the second after trial 1
 
-    backend = build("lightgbm", params={"n_trials": 5, "optuna_storage": storage, "study_name": "cancel-me"},
-                    should_stop=should_stop)
+    backend = build(
+        "lightgbm",
+        params={"n_trials": 5, "optuna_storage": storage, "study_name": "cancel-me"},
+        should_stop=should_stop,
+    )
     X_train, y_train, X_val, y_val, _, _ = split("lightgbm")
     with pytest.raises(TrainingCancelled, match="between Optuna trials"):
         backend.fit(X_train, y_train, X_val, y_val)
@@ -65,7 +68,9 @@ def test_study_is_stored_in_the_given_storage_and_should_stop_cancels_between_tr
 def test_a_class_absent_from_training_still_gives_three_columns():
     X_train, y_train, X_val, y_val, X_test, _ = split("lightgbm")
     keep = y_train != 1
-    proba = build("lightgbm", params={"n_trials": 1}).fit(X_train[keep], y_train[keep], X_val, y_val).predict_proba(X_test)
+    proba = (
+        build("lightgbm", params={"n_trials": 1}).fit(X_train[keep], y_train[keep], X_val, y_val).predict_proba(X_test)
+    )
     assert proba.shape == (len(X_test), 3)
     assert proba[:, 1].max() < proba[:, [0, 2]].max()
 

@@ -11,8 +11,7 @@ SECTION = PROFILE["tabnet"]
 
 def test_library_kwargs_map_the_profile_section():
     backend = build("tabnet", reg={"lambda_sparse": 0.02, "lambda_l2": 0.005}, params={"learning_rate": 0.01})
-    assert backend.library_kwargs() == {"lambda_sparse": 0.02,
-                                        "optimizer_params": {"lr": 0.01, "weight_decay": 0.005}}
+    assert backend.library_kwargs() == {"lambda_sparse": 0.02, "optimizer_params": {"lr": 0.01, "weight_decay": 0.005}}
 
 
 def test_fitted_model_uses_lambda_sparse_and_weight_decay(fitted):
