@@ -276,5 +276,6 @@ SPECTACULAR_SETTINGS = {
 }
 # Celery beat reads its schedule from the database (django-celery-beat); `make run` starts it.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_ROUTES = {**CELERY_TASK_ROUTES, "training.schedule_execute": {"queue": CELERY_TRAINING_QUEUE}}
 # Predictions: how many bars of stored candles `{}` reads beyond the model's warm-up.
 PREDICT_EXTRA_BARS = env.int("PREDICT_EXTRA_BARS", default=16)

@@ -16,6 +16,7 @@ from ares_site.local_run import (
     RunAppError,
     Supervisor,
     admin_login_ensure,
+    beat_command,
     port_in_use,
     redis_ensure,
     wait_for_health,
@@ -79,13 +80,14 @@ class Command(BaseCommand):
             env = dict(os.environ)
             env["PYTHONUNBUFFERED"] = "1"
             supervisor.start("celery worker", worker_command(), env=env, cwd=settings.BASE_DIR)
+            supervisor.start("celery beat", beat_command(), env=env, cwd=settings.BASE_DIR)
             supervisor.start("web server", web_command(port=port), env=env, cwd=settings.BASE_DIR)
             base_url = f"http://127.0.0.1:{port}"
             wait_for_health(f"{base_url}/healthz", supervisor=supervisor)
             self.say("")
             self.say(f"Ares Training Manager is up: {base_url}/  (admin: {base_url}/admin/)")
             self.say(login.message)
-            self.say("Press Ctrl-C to stop the web server, the worker" + (" and Redis." if redis_server else "."))
+            self.say("Press Ctrl-C to stop the web server, the worker, beat" + (" and Redis." if redis_server else "."))
             while True:
                 dead = supervisor.dead()
                 if dead:
