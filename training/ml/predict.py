@@ -90,10 +90,8 @@ def warmup_bars(lookback: int = 1) -> int:
 
 
 def _feature_matrix(frame: pd.DataFrame):
-    try:  # the engine moves FeatureMatrix to dataset.py
-        from .dataset import FeatureMatrix
-    except ImportError:
-        from .ensembles import FeatureMatrix
+    from .dataset import FeatureMatrix
+
     return FeatureMatrix.from_frame(frame, list(frame.columns))
 
 

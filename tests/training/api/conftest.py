@@ -64,3 +64,6 @@ def full_api(full_user):
 @pytest.fixture
 def clients(anonymous_api, noperm_api, viewer_api, full_api):
     return {"anonymous": anonymous_api, "noperm": noperm_api, "viewer": viewer_api, "full": full_api}
+
+
+from tests.training.trained_run import TRAIN_PRESET, make_trained_run, trained_artifacts, trained_run  # noqa: E402, F401
