@@ -3,6 +3,10 @@ its stored outcome. Import the fixtures into a conftest or a test module."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from tests.training.runs_helpers import make_profile
@@ -69,3 +73,21 @@ def make_trained_run(trained_artifacts, *, user=None):
 @pytest.fixture
 def trained_run(db, trained_artifacts):
     return make_trained_run(trained_artifacts)
+
+
+def worse_copy(run, tmp_path: Path):
+    """The same run with artifacts whose stored test predictions put 0.98 on a wrong class for every bar."""
+    target = tmp_path / f"worse-{run.pk}"
+    shutil.copytree(run.artifacts_path, target)
+    for npz in target.glob("*/test_predictions.npz"):
+        data = dict(np.load(npz))
+        wrong = (data["y"].astype(int) + 1) % 3
+        proba = np.full((len(wrong), 3), 0.01)
+        proba[np.arange(len(wrong)), wrong] = 0.98
+        data["ensemble"] = proba
+        np.savez(npz, **data)
+    from training.models import TrainingRun
+
+    TrainingRun.objects.filter(pk=run.pk).update(artifacts_path=str(target))
+    run.refresh_from_db()
+    return run

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 from django_celery_beat.models import PeriodicTask
 
-from tests.training.trained_run import make_trained_run, trained_artifacts  # noqa: F401
+from tests.training.trained_run import make_trained_run, trained_artifacts, worse_copy  # noqa: F401
 from training.ml.presets import PRESETS
 from training.models import ActiveModel, RetrainSchedule, TrainingRun
 from training.services.registry import model_promote
@@ -48,22 +44,6 @@ def test_invalid_schedules_are_refused_with_field_errors(db):
     assert set(error.value.message_dict) == {"crontab", "preset"}
     assert error.value.message_dict["preset"] == [MSG_UNKNOWN_PRESET.format(preset="huge", known=", ".join(PRESETS))]
     assert not RetrainSchedule.objects.exists() and not PeriodicTask.objects.exists()
-
-
-def worse_copy(run: TrainingRun, tmp_path: Path) -> TrainingRun:
-    """The same run with artifacts whose stored test predictions put 0.98 on a wrong class for every bar."""
-    target = tmp_path / f"worse-{run.pk}"
-    shutil.copytree(run.artifacts_path, target)
-    for npz in target.glob("*/test_predictions.npz"):
-        data = dict(np.load(npz))
-        wrong = (data["y"].astype(int) + 1) % 3
-        proba = np.full((len(wrong), 3), 0.01)
-        proba[np.arange(len(wrong)), wrong] = 0.98
-        data["ensemble"] = proba
-        np.savez(npz, **data)
-    TrainingRun.objects.filter(pk=run.pk).update(artifacts_path=str(target))
-    run.refresh_from_db()
-    return run
 
 
 def policy(promote: str) -> RetrainSchedule:
