@@ -122,7 +122,7 @@ def main():
     print(f"{'GET':48} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for name in ("/api/runs/", "/api/runs/?symbol=BTCUSDT&status=succeeded&trigger=api&page=50"):
         client.get(name)
-        times = timed(lambda: client.get(name), REQUESTS)
+        times = timed(lambda name=name: client.get(name), REQUESTS)
         with CaptureQueriesContext(connection) as queries:
             assert client.get(name).status_code == 200
         print(f"{name:48} {statistics.median(times):10.1f} {p95(times):8.1f} {len(queries.captured_queries):8d}")

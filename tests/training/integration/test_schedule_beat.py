@@ -11,6 +11,7 @@ import time
 import pytest
 
 from tests.conftest import REPO_ROOT, CeleryWorker
+from tests.training.market_data_server import closed_port_url  # noqa: F401
 from tests.training.trained_run import make_trained_run, trained_artifacts, worse_copy  # noqa: F401
 from training.models import ActiveModel, Promotion, RetrainSchedule, TrainingRun
 from training.services.registry import model_promote
@@ -23,9 +24,9 @@ TRAIN_TIMEOUT_SECONDS = 180
 
 
 def test_beat_fires_a_schedule_that_trains_and_promotes(
-    trained_artifacts,
+    trained_artifacts,  # noqa: F811
     celery_worker_settings,
-    closed_port_url,
+    closed_port_url,  # noqa: F811
     tmp_path,
     monkeypatch,
 ):
