@@ -182,6 +182,7 @@ class Child:
     failures: int = 0  # consecutive quick deaths, for the back-off
     restart_at: float | None = None
     restarts: int = 0
+    stop_last: bool = False  # stopped after all the others (Redis: what they publish while stopping lands)
 
 
 @dataclass
@@ -198,8 +199,8 @@ class Supervisor:
     stable_after: float = 60.0
     children: list[Child] = field(default_factory=list)
 
-    def add(self, name: str, start: Callable[[], subprocess.Popen]) -> Child:
-        child = Child(name=name, start=start)
+    def add(self, name: str, start: Callable[[], subprocess.Popen], *, stop_last: bool = False) -> Child:
+        child = Child(name=name, start=start, stop_last=stop_last)
         self.children.append(child)
         self._start(child)
         return child
@@ -248,17 +249,22 @@ class Supervisor:
                 self.say(f"[supervisor] {child.name} restarted (pid {child.process.pid}, restart #{child.restarts}).")
 
     def stop(self) -> None:
-        running = [c.process for c in reversed(self.children) if c.process is not None]
-        for process in running:
+        """SIGTERM every child's group and wait (then SIGKILL): first all but the `stop_last` ones, then those."""
+        for last in (False, True):
+            self._stop_group([c.process for c in reversed(self.children) if c.process and c.stop_last == last])
+
+    @staticmethod
+    def _stop_group(processes: list[subprocess.Popen]) -> None:
+        for process in processes:
             if process.poll() is None:
                 _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        for process in running:
+        for process in processes:
             try:
                 process.wait(timeout=max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
                 pass
-        for process in running:
+        for process in processes:
             _signal_group(process, signal.SIGKILL)  # whatever is left in the group (pool or web workers)
             if process.poll() is None:
                 process.wait(timeout=STOP_TIMEOUT_SECONDS)

@@ -81,7 +81,7 @@ class Command(BaseCommand):
                 call_command("collectstatic", interactive=False, verbosity=0)
             redis_server = redis_ensure(url=settings.CELERY_BROKER_URL, directory=var_dir / "redis", say=self.say)
             if redis_server is not None:
-                supervisor.add("redis-server", lambda: redis_server.start().process)
+                supervisor.add("redis-server", lambda: redis_server.start().process, stop_last=True)
 
             env = dict(os.environ)
             env["PYTHONUNBUFFERED"] = "1"
