@@ -20,6 +20,7 @@ REDIS_TIMEOUT_SECONDS = 2.0
 WORKER_PING_TIMEOUT_SECONDS = 2.0
 WORKER_LIST_TIMEOUT_SECONDS = 1.0
 DEFAULT_WORKER_CACHE_SECONDS = 5.0
+FAILURE_CACHE_SECONDS = 1.0
 
 
 def _check_database() -> tuple[bool, str]:
@@ -94,7 +95,8 @@ class WorkerCheckCache:
         broker = settings.CELERY_BROKER_URL
         with self._lock:
             value, age = self._value, time.monotonic() - self._at
-            fresh = value is not None and self._broker == broker and age < ttl
+            keep = ttl if value and value[0] else min(ttl, FAILURE_CACHE_SECONDS)  # a failure is asked again soon
+            fresh = value is not None and self._broker == broker and age < keep
         if fresh:
             if age >= ttl / 2:
                 self._refresh_in_background(broker)
