@@ -6,8 +6,6 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
