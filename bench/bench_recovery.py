@@ -1,5 +1,5 @@
 """Recovery and health figures of `make run`'s process tree (run_app with one worker, its persistent embedded Redis
-and gunicorn) in a temporary SQLite database. Prints:
+and gunicorn) in a temporary SQLite database, training on the offline sample. Prints:
 
 1. Redis SIGKILL while run A (smoke) trains and run B (tiny) waits in the queue: seconds until Redis answers
    again with B's message still queued, until A finishes, until B starts, and B's pickup delay after A.
@@ -30,9 +30,12 @@ def free_port() -> int:
     return pick()
 
 
-REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+REDIS_PORT = free_port()
+REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
+STATE = TMP / "state"
+STATE.mkdir()
 os.environ.update(
-    DATABASE_URL=f"sqlite:///{TMP}/bench.sqlite3",
+    DATABASE_URL=f"sqlite:///{STATE}/db.sqlite3",
     SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
     HTTPS="0",
     ARTIFACTS_DIR=str(TMP / "artifacts"),
@@ -55,12 +58,10 @@ import django  # noqa: E402
 django.setup()
 
 from tests.reliability.supervised_app import SupervisedApp  # noqa: E402
-from tests.training.runs_helpers import make_dataset  # noqa: E402
 from training.models import TrainingRun  # noqa: E402
-from training.services.profiles import profile_ensure_default  # noqa: E402
 from training.services.runs import training_run_create  # noqa: E402
 
-SYMBOL = "ETHUSDT"
+SYMBOL = "BTCUSDT"  # the offline sample run_app loads
 
 
 def wait(predicate, timeout: float = 300, step: float = 0.05) -> float:
@@ -97,18 +98,7 @@ def health_times(base: str) -> list[float]:
 
 
 def main() -> None:
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    profile_ensure_default()
-    make_dataset(SYMBOL, rows=2000)
-    app = SupervisedApp(
-        database_url=os.environ["DATABASE_URL"],
-        redis_url=REDIS_URL,
-        port=free_port(),
-        state_dir=TMP / "state",
-        artifacts_dir=os.environ["ARTIFACTS_DIR"],
-    )
+    app = SupervisedApp(state_dir=STATE, redis_port=REDIS_PORT, port=free_port())
     app.env["LOG_LEVEL"] = "WARNING"
     try:
         started = time.monotonic()

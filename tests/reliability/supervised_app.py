@@ -1,11 +1,14 @@
-"""`manage.py run_app` as a real process tree for the fault tests: it shares the test database, runs its own
-embedded (persistent) Redis and one worker with a fast heartbeat and reconciler; the test kills its parts."""
+"""`manage.py run_app` as a real process tree for the fault tests, on a SQLite file of its own (never the test
+database, so no other worker of the test session sees its runs), with its own embedded (persistent) Redis and
+one worker with a fast heartbeat and reconciler. Runs are launched with `train_symbol --no-wait` and read with
+plain sqlite3; the test kills the parts."""
 
 from __future__ import annotations
 
 import os
 import queue
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -30,10 +33,11 @@ FAST_RECOVERY_ENV = {
 
 
 class SupervisedApp:
-    def __init__(self, *, database_url: str, redis_url: str, port: int, state_dir: Path, artifacts_dir: str) -> None:
+    def __init__(self, *, state_dir: Path, redis_port: int, port: int) -> None:
         self.port = port
-        self.redis_url = redis_url
+        self.redis_url = f"redis://127.0.0.1:{redis_port}/0"
         self.state_dir = state_dir
+        self.database = state_dir / "db.sqlite3"
         self.env = {
             "PATH": os.environ["PATH"],
             "HOME": os.environ.get("HOME", "/tmp"),
@@ -43,9 +47,9 @@ class SupervisedApp:
             "SECRET_KEY": "reliability-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
             "ADMIN_PASSWORD": "reliability-admin-pw-123",
             "HTTPS": "0",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "ARTIFACTS_DIR": artifacts_dir,
+            "DATABASE_URL": f"sqlite:///{self.database}",
+            "REDIS_URL": self.redis_url,
+            "ARTIFACTS_DIR": str(state_dir / "artifacts"),
             "STATIC_ROOT": str(state_dir / "static"),
             **FAST_RECOVERY_ENV,
         }
@@ -70,6 +74,40 @@ class SupervisedApp:
         threading.Thread(target=lambda: [self._lines.put(line) for line in stdout], daemon=True).start()
         self.wait_for_output("Ares Training Manager is up", timeout=UP_TIMEOUT_SECONDS)
         return self
+
+    def launch(self, symbol: str, preset: str) -> int:
+        """`train_symbol SYMBOL --preset PRESET --no-wait` against this app; returns the run id."""
+        done = subprocess.run(
+            [sys.executable, "manage.py", "train_symbol", symbol, "--preset", preset, "--no-wait"],
+            cwd=REPO_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0 and done.stdout.startswith("run "), (done.stdout, done.stderr)
+        return int(done.stdout.split()[1])
+
+    def run(self, run_id: int) -> dict:
+        with sqlite3.connect(self.database, timeout=30) as db:
+            db.row_factory = sqlite3.Row
+            row = db.execute(
+                "SELECT id, status, stage, error, log, attempts, worker, celery_task_id FROM training_trainingrun "
+                "WHERE id = ?",
+                (run_id,),
+            ).fetchone()
+        return dict(row)
+
+    def wait_for(self, run_id: int, statuses, *, timeout: float = 300) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            run = self.run(run_id)
+            if run["status"] in statuses:
+                return run
+            time.sleep(0.2)
+        raise AssertionError(
+            f"run {run_id} still {run['status']} ({run['stage']}) after {timeout} s\n{self.text()[-6000:]}"
+        )
 
     def _drain(self) -> None:
         while True:
