@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("django_celery_beat", "0019_alter_periodictasks_options"),
-        ("training", "0004_runs"),
+        ("training", "0005_run_attempts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

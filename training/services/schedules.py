@@ -202,7 +202,7 @@ def schedule_apply_policy(*, schedule: RetrainSchedule, run: TrainingRun):
     return promotion
 
 
-def schedule_execute(*, schedule_id: int, task_id: str = "") -> TrainingRun | None:
+def schedule_execute(*, schedule_id: int, task_id: str = "", worker: str = "") -> TrainingRun | None:
     """What beat fires: fetch (optional), launch a run (trigger ``schedule``), train it here, apply the policy."""
     from training.services.runs import training_run_create, training_run_execute
 
@@ -225,7 +225,7 @@ def schedule_execute(*, schedule_id: int, task_id: str = "") -> TrainingRun | No
     _append_log(run.pk, f"retrain schedule #{schedule.pk} ('{schedule.crontab}', promote: {schedule.promote})")
     if note:
         _append_log(run.pk, note)
-    training_run_execute(run_id=run.pk, task_id=task_id)
+    training_run_execute(run_id=run.pk, task_id=task_id, worker=worker)
     run.refresh_from_db()
     schedule_apply_policy(schedule=schedule, run=run)
     return run

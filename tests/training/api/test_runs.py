@@ -8,11 +8,13 @@ import zipfile
 import pytest
 from django.urls import reverse
 
+from ares_site.embedded_redis import free_port
+from tests.conftest import celery_app_using
 from tests.training.runs_helpers import make_finished_run
 from training.api.views.runs import MSG_NO_RUN
 from training.ml.presets import PRESETS
 from training.models import TrainingRun
-from training.services.runs import MSG_NOT_CANCELLABLE, MSG_UNKNOWN_PRESET, training_run_create
+from training.services.runs import MSG_BROKER_UNREACHABLE, MSG_NOT_CANCELLABLE, MSG_UNKNOWN_PRESET, training_run_create
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +43,7 @@ def test_list_and_detail_need_the_view_permission(clients, finished, who, expect
 
 
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 403), ("full", 201)])
-def test_launch_needs_the_add_permission(clients, profile, dataset, who, expected, monkeypatch):
-    monkeypatch.setattr("training.services.runs._enqueue", lambda run_id, task_id: None)
+def test_launch_needs_the_add_permission(clients, profile, dataset, who, expected):
     response = clients[who].post(
         reverse("api:run-list"), {"symbol": "btcusdt", "preset": "smoke", "profile": profile.pk}, format="json"
     )
@@ -114,8 +115,7 @@ def test_cancel(clients, profile, dataset, who, expected):
 
 
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 403), ("full", 201)])
-def test_rerun(clients, finished, who, expected, monkeypatch):
-    monkeypatch.setattr("training.services.runs._enqueue", lambda run_id, task_id: None)
+def test_rerun(clients, finished, who, expected):
     response = clients[who].post(reverse("api:run-rerun", args=[finished.pk]))
     assert response.status_code == expected
     if expected == 201:
@@ -133,9 +133,11 @@ def test_artifacts_zip(clients, finished, who, expected):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_broker_down_answers_503_with_the_stored_run(full_api, profile, dataset, monkeypatch):
-    monkeypatch.setattr("training.services.runs._enqueue", lambda run_id, task_id: "Redis is down")
-    response = full_api.post(reverse("api:run-list"), {"symbol": "BTCUSDT", "preset": "smoke"}, format="json")
+def test_broker_down_answers_503_with_the_stored_run(full_api, profile, dataset):
+    with celery_app_using(f"redis://127.0.0.1:{free_port()}/0"):
+        response = full_api.post(reverse("api:run-list"), {"symbol": "BTCUSDT", "preset": "smoke"}, format="json")
     assert response.status_code == 503
     body = response.json()
-    assert body["detail"] == "Redis is down" and TrainingRun.objects.get(pk=body["run"]).status == "failed"
+    run = TrainingRun.objects.get(pk=body["run"])
+    assert run.status == "failed" and body["detail"] == run.error
+    assert body["detail"].startswith(MSG_BROKER_UNREACHABLE.split("(")[0])

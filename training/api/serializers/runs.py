@@ -44,6 +44,11 @@ class ProgressSerializer(serializers.Serializer):
     heartbeat_at = serializers.DateTimeField(allow_null=True)
 
 
+class AttemptsSerializer(serializers.Serializer):
+    current = serializers.IntegerField()
+    max = serializers.IntegerField()
+
+
 class MetricsRowSerializer(serializers.Serializer):
     regime = serializers.CharField()
     model = serializers.CharField()
@@ -64,6 +69,8 @@ class RunDetailSerializer(serializers.Serializer):
     trigger = serializers.ChoiceField(choices=TrainingRun.Trigger.choices)
     status = serializers.ChoiceField(choices=TrainingRun.Status.choices)
     terminal = serializers.BooleanField()
+    attempts = AttemptsSerializer(help_text="Which attempt this is (a run whose worker was lost is re-queued).")
+    worker = serializers.CharField(allow_null=True, help_text="The worker running it, if any.")
     progress = ProgressSerializer()
     snapshot = serializers.JSONField()
     report = serializers.JSONField()
