@@ -19,6 +19,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghij
 os.environ["HTTPS"] = os.environ["SECURE_SSL_REDIRECT"] = "0"
 os.environ["ARTIFACTS_DIR"] = f"{TMP}/artifacts"
 os.environ["STATIC_ROOT"] = f"{TMP}/static"
+Path(os.environ["STATIC_ROOT"]).mkdir(parents=True, exist_ok=True)
 os.environ["DJANGO_SETTINGS_MODULE"] = "ares_site.settings"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -120,7 +121,12 @@ def main():
         f"\n{TrainingRun.objects.count():,} runs in {connection.vendor} (inserted in {time.perf_counter() - started:.1f} s)"
     )
     print(f"{'GET':48} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
-    for name in ("/api/runs/", "/api/runs/?symbol=BTCUSDT&status=succeeded&trigger=api&page=50"):
+    for name in (
+        "/api/runs/",
+        "/api/runs/?page=2000",
+        "/api/runs/?symbol=BTCUSDT&status=succeeded&trigger=api",
+        "/api/runs/?symbol=BTCUSDT&status=succeeded&trigger=api&page=50",
+    ):
         client.get(name)
         times = timed(lambda name=name: client.get(name), REQUESTS)
         with CaptureQueriesContext(connection) as queries:

@@ -88,8 +88,8 @@ class RetrainScheduleAdmin(admin.ModelAdmin):
         "last_run",
     )
     list_filter = ("enabled", "promote", "preset")
-    fields = (*SCHEDULE_FIELDS, "created_by", "last_run", "last_fired_at", "periodic_task")
-    readonly_fields = ("created_by", "last_run", "last_fired_at", "periodic_task")
+    fields = (*SCHEDULE_FIELDS, "created_by", "last_run", "last_fired_at", "last_error", "periodic_task")
+    readonly_fields = ("created_by", "last_run", "last_fired_at", "last_error", "periodic_task")
 
     def save_model(self, request, obj, form, change):
         data = {field: form.cleaned_data[field] for field in SCHEDULE_FIELDS if field in form.cleaned_data}

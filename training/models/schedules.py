@@ -40,6 +40,7 @@ class RetrainSchedule(models.Model):
         "training.TrainingRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     last_fired_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, help_text="Why the last firing launched no run (empty when it did).")
 
     class Meta:
         ordering = ["exchange", "symbol", "interval", "id"]

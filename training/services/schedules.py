@@ -211,17 +211,23 @@ def schedule_execute(*, schedule_id: int, task_id: str = "", worker: str = "") -
         logger.info("retrain schedule %s is gone or disabled; nothing to do", schedule_id)
         return None
     note = _fetch(schedule) if schedule.fetch else ""
-    run = training_run_create(
-        profile=schedule.profile,
-        symbol=schedule.symbol,
-        exchange=schedule.exchange,
-        interval=schedule.interval,
-        preset=schedule.preset,
-        user=schedule.created_by,
-        enqueue=False,
-        trigger=TrainingRun.Trigger.SCHEDULE,
-    )
-    RetrainSchedule.objects.filter(pk=schedule.pk).update(last_run=run, last_fired_at=timezone.now())
+    try:
+        run = training_run_create(
+            profile=schedule.profile,
+            symbol=schedule.symbol,
+            exchange=schedule.exchange,
+            interval=schedule.interval,
+            preset=schedule.preset,
+            user=schedule.created_by,
+            enqueue=False,
+            trigger=TrainingRun.Trigger.SCHEDULE,
+        )
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+        RetrainSchedule.objects.filter(pk=schedule.pk).update(last_error=error, last_fired_at=timezone.now())
+        logger.warning("retrain schedule %s launched no run: %s", schedule.pk, error)
+        return None
+    RetrainSchedule.objects.filter(pk=schedule.pk).update(last_run=run, last_fired_at=timezone.now(), last_error="")
     _append_log(run.pk, f"retrain schedule #{schedule.pk} ('{schedule.crontab}', promote: {schedule.promote})")
     if note:
         _append_log(run.pk, note)

@@ -34,7 +34,9 @@ def test_beat_fires_a_schedule_that_trains_and_promotes(
     worker = CeleryWorker(**celery_worker_settings, log_path=tmp_path / "worker.log", queues="default,training")
     old = worse_copy(make_trained_run(trained_artifacts), tmp_path)
     model_promote(run=old)
-    schedule = schedule_create(symbol="BTCUSDT", crontab="* * * * *", preset="tiny", fetch=True, promote="not_worse")
+    schedule = schedule_create(
+        symbol="BTCUSDT", crontab="* * * * *", preset="tiny", fetch=True, promote="not_worse", profile=old.profile
+    )
     worker.start()
     beat_log = open(tmp_path / "beat.log", "wb")
     beat = subprocess.Popen(
@@ -48,6 +50,7 @@ def test_beat_fires_a_schedule_that_trains_and_promotes(
     try:
         deadline = time.monotonic() + FIRE_TIMEOUT_SECONDS
         while not TrainingRun.objects.filter(trigger="schedule").exists():
+            assert not RetrainSchedule.objects.get(pk=schedule.pk).last_error, worker.log_tail()
             assert time.monotonic() < deadline, (tmp_path / "beat.log").read_text()[-3000:] + worker.log_tail()
             time.sleep(1)
         run = TrainingRun.objects.get(trigger="schedule")

@@ -30,7 +30,16 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "created_at",
             "last_run",
             "last_fired_at",
+            "last_error",
             "periodic_task",
         ]
-        read_only_fields = ["id", "created_by", "created_at", "last_run", "last_fired_at", "periodic_task"]
+        read_only_fields = [
+            "id",
+            "created_by",
+            "created_at",
+            "last_run",
+            "last_fired_at",
+            "last_error",
+            "periodic_task",
+        ]
         extra_kwargs = {"crontab": {"validators": []}}

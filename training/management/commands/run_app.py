@@ -97,10 +97,10 @@ class Command(BaseCommand):
             self.say(f"Ares Training Manager is up: {base_url}/  (admin: {base_url}/admin/)")
             self.say(login.message)
             self.say(
-                f"{workers} worker process(es), one run at a time each, and celery beat (retrain schedules). A part "
-                "that stops is restarted. Press Ctrl-C to stop the web server, the workers, beat"
-                + (" and Redis." if redis_server else ".")
+                f"{workers} worker process(es), one run at a time each. A part that stops is restarted. "
+                "Press Ctrl-C to stop the web server, the workers" + (" and Redis." if redis_server else ".")
             )
+            self.say("Celery beat runs the retrain schedules (/schedules/) and stops with them.")
             while True:
                 supervisor.check()
                 time.sleep(SUPERVISE_EVERY_SECONDS)
