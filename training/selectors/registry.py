@@ -48,13 +48,21 @@ def promotion_list(*, exchange: str = "", symbol: str = "", interval: str = "") 
     return promotions
 
 
+def _find_verdicts(value, path: str, out: dict, depth: int = 0) -> None:
+    if not isinstance(value, dict) or depth > 5:
+        return
+    if "verdict" in value:
+        out[path] = value
+        return
+    for key, item in value.items():
+        _find_verdicts(item, f"{path}.{key}" if path else str(key), out, depth + 1)
+
+
 def _verdicts(result: dict) -> dict:
-    """Per regime, whatever verdicts the result carries (the evidence records add them); empty when none."""
-    out = {}
-    for regime, ensemble in (result.get("ensembles") or {}).items():
-        found = {key: value for key, value in (ensemble or {}).items() if "verdict" in key}
-        if found:
-            out[regime] = found
+    """Every record with a ``verdict`` in the result (the evidence records add them), keyed by its path
+    (``bull_trend.ensemble.vs_majority`` …); empty when the result has none."""
+    out: dict = {}
+    _find_verdicts(result.get("ensembles") or {}, "", out)
     return out
 
 

@@ -145,3 +145,16 @@ def test_prediction_of_given_candles(viewer_api, trained_run):
     assert response.json() == {"candles": [MSG_TOO_FEW_BARS.format(given=needed - 1, needed=needed)]}
     response = viewer_api.post(market_url("predict"), {"candles": [[1, 2, 3]]}, format="json")
     assert response.status_code == 400 and "candles" in response.json()
+
+
+def test_verdicts_are_collected_from_the_result(viewer_api, trained_run):
+    from training.models import TrainingRun
+
+    result = trained_run.result
+    regime = next(iter(result["ensembles"]))
+    verdict = {"difference": -0.01, "ci95_low": -0.02, "ci95_high": -0.001, "verdict": "better"}
+    result["ensembles"][regime]["evidence"] = {"vs_majority": verdict}
+    TrainingRun.objects.filter(pk=trained_run.pk).update(result=result)
+    model_promote(run=trained_run)
+    body = viewer_api.get(market_url("detail")).json()
+    assert body["verdicts"] == {f"{regime}.evidence.vs_majority": verdict}
