@@ -68,6 +68,8 @@ class TrainingRun(models.Model):
         indexes = [
             models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat"),
             models.Index(fields=["profile", "-created_at"], name="run_profile_created"),
+            # The API's run list filtered by market and status, newest first.
+            models.Index(fields=["symbol", "status", "-created_at"], name="run_symbol_status_created"),
         ]
 
     def __str__(self) -> str:
