@@ -52,3 +52,12 @@ def mark_run_failed_on_task_failure(sender=None, task_id=None, exception=None, a
 
     if args:
         training_run_mark_failed(run_id=args[0], task_id=task_id or "", exception=exception)
+
+
+@shared_task(name="training.schedule_execute", bind=True)
+def schedule_execute_task(self, schedule_id: int) -> dict:
+    """Fired by celery beat (django-celery-beat) for a RetrainSchedule."""
+    from training.services.schedules import schedule_execute
+
+    run = schedule_execute(schedule_id=schedule_id, task_id=self.request.id or "", worker=self.request.hostname or "")
+    return {"schedule_id": schedule_id, "run_id": run.pk if run else None, "status": run.status if run else "skipped"}

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from training.views import health, runs
+from training.api.views.runs import RunViewSet
+from training.views import health, registry, runs
 
 app_name = "training"
 
@@ -13,8 +14,12 @@ urlpatterns = [
     path("runs/<int:run_id>/", runs.run_detail, name="run_detail"),
     path("runs/<int:run_id>/cancel/", runs.run_cancel, name="run_cancel"),
     path("runs/<int:run_id>/rerun/", runs.run_rerun, name="run_rerun"),
+    path("runs/<int:run_id>/promote/", registry.run_promote, name="run_promote"),
+    path("models/", registry.model_list, name="model_list"),
+    path("schedules/", registry.schedule_list, name="schedule_list"),
     path("runs/<int:run_id>/run.json", runs.run_export, name="run_export"),
     path("runs/<int:run_id>/artifacts.zip", runs.run_artifacts_zip, name="run_artifacts_zip"),
     path("runs/<int:run_id>/files/<path:name>", runs.run_file, name="run_file"),
-    path("api/runs/<int:run_id>/", runs.run_api, name="run_api"),
+    # The run page polls this name; the DRF endpoint itself (training.api) answers the URL.
+    path("api/runs/<int:pk>/", RunViewSet.as_view({"get": "retrieve"}), name="run_api"),
 ]

@@ -141,6 +141,7 @@ def training_run_create(
     seed: int | None = None,
     rerun_of: TrainingRun | None = None,
     enqueue: bool = True,
+    trigger: str = TrainingRun.Trigger.WEB,
 ) -> TrainingRun:
     """Validate, store the run as ``queued`` with its immutable snapshot and publish it once committed.
 
@@ -174,6 +175,7 @@ def training_run_create(
             seed=seed,
             launched_by=user if user is not None and user.is_authenticated else None,
             rerun_of=rerun_of,
+            trigger=trigger,
             snapshot=snapshot,
             report=report,
             celery_task_id=task_id,
@@ -199,7 +201,7 @@ def training_run_create(
     return run
 
 
-def training_run_rerun(*, run: TrainingRun, user=None) -> TrainingRun:
+def training_run_rerun(*, run: TrainingRun, user=None, trigger: str = TrainingRun.Trigger.WEB) -> TrainingRun:
     """A new run of the same symbol, exchange, interval, profile (its current settings), preset and seed."""
     return training_run_create(
         profile=run.profile,
@@ -210,6 +212,7 @@ def training_run_rerun(*, run: TrainingRun, user=None) -> TrainingRun:
         user=user,
         seed=run.seed,
         rerun_of=run,
+        trigger=trigger,
     )
 
 
