@@ -5,7 +5,7 @@ import os
 import time
 
 from celery import shared_task
-from celery.signals import task_failure, worker_ready
+from celery.signals import task_failure, task_postrun, worker_ready
 
 logger = logging.getLogger(__name__)
 
@@ -44,3 +44,16 @@ def mark_run_failed_on_task_failure(sender=None, task_id=None, exception=None, a
 
     if args:
         training_run_mark_failed(run_id=args[0], exception=exception)
+
+
+@task_postrun.connect(sender=training_run_execute_task)
+@task_failure.connect(sender=training_run_execute_task)
+def advance_sweep_on_run_end(sender=None, args=None, **kwargs) -> None:
+    """A sweep's run ended (or its pool process died): record its objective, tell optuna, ask the next trial."""
+    from training.services.sweeps import sweep_run_finished
+
+    if args:
+        try:
+            sweep_run_finished(run_id=args[0])
+        except Exception:  # never let bookkeeping fail the task; pages and the command reconcile again
+            logger.exception("could not advance the sweep of run %s", args[0])

@@ -32,6 +32,7 @@ class TrainingRun(models.Model):
     seed = models.IntegerField(default=42)
     launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     rerun_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns")
+    sweep = models.ForeignKey("training.Sweep", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.FloatField(default=0.0)
     stage = models.CharField(max_length=200, blank=True)
