@@ -3,3 +3,4 @@
 from . import market_data  # noqa
 from . import profiles  # noqa
 from . import runs  # noqa
+from . import sweeps  # noqa

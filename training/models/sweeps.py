@@ -44,7 +44,6 @@ class Sweep(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        permissions = [("save_best_sweep", "Can save a sweep's best point as a profile")]
 
     def __str__(self) -> str:
         return f"Sweep #{self.pk} {self.name or self.symbol}"
