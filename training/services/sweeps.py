@@ -10,6 +10,7 @@ the ``sweep`` command), which also covers runs failed by the stale-heartbeat swe
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -127,7 +128,7 @@ def sweep_create(
                 _point_create(sweep=sweep, index=index, values=values, trial_number=None, user=user)
         return sweep
     sweep.save()
-    sweep.optuna_study_name = f"ares-sweep-{sweep.pk}"
+    sweep.optuna_study_name = f"ares-sweep-{sweep.pk}-{uuid.uuid4().hex[:8]}"
     sweep.save(update_fields=["optuna_study_name"])
     sweep_optuna.study_create(name=sweep.optuna_study_name, seed=sweep.seed)
     _optuna_fill(sweep=sweep, user=user)
