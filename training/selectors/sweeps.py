@@ -33,55 +33,55 @@ def sweep_points(*, sweep: Sweep) -> list[SweepPoint]:
 
 
 # --- objective --------------------------------------------------------------------------------------------
-def _band(metrics: dict) -> list[float] | None:
+def _band(validation) -> list[float] | None:
     """A (low, high) 95 % interval of the validation log loss, where the run's result has one."""
-    raw = metrics.get("log_loss_ci95") or (metrics.get("intervals") or {}).get("log_loss")
+    raw = getattr(validation, "log_loss_ci95", None)
     if isinstance(raw, (list, tuple)) and len(raw) == 2:
         return [float(raw[0]), float(raw[1])]
-    if isinstance(raw, dict):
-        low, high = raw.get("ci95_low", raw.get("low")), raw.get("ci95_high", raw.get("high"))
-        if isinstance(low, (int, float)) and isinstance(high, (int, float)):
-            return [float(low), float(high)]
     return None
 
 
-def _entry(section: dict | None) -> dict | None:
-    metrics = (section or {}).get("metrics") or {}
-    validation, train = metrics.get("validation") or {}, metrics.get("train") or {}
-    if not isinstance(validation.get("log_loss"), (int, float)):
+def _entry(section) -> dict | None:
+    """Validation and train log loss, their gap and band of a model or ensemble record."""
+    metrics = section.metrics if section is not None else None
+    if metrics is None or metrics.validation is None:
         return None
-    gap = (section.get("train_val_gap") or {}).get("log_loss")
-    if gap is None and isinstance(train.get("log_loss"), (int, float)):
-        gap = validation["log_loss"] - train["log_loss"]
+    train = metrics.train
+    gap = section.train_val_gap.log_loss if section.train_val_gap is not None else None
+    if gap is None and train is not None:
+        gap = metrics.validation.log_loss - train.log_loss
     return {
-        "validation_log_loss": float(validation["log_loss"]),
-        "train_log_loss": float(train["log_loss"]) if isinstance(train.get("log_loss"), (int, float)) else None,
+        "validation_log_loss": float(metrics.validation.log_loss),
+        "train_log_loss": None if train is None else float(train.log_loss),
         "gap": None if gap is None else float(gap),
-        "band": _band(validation),
+        "band": _band(metrics.validation),
     }
 
 
 def run_objective(result: dict) -> tuple[float | None, dict]:
-    """(objective, summary) of a finished run's result. The objective is the mean over trained regimes of the
-    ensemble's validation log loss; a regime whose ensemble has no validation score (one fold) contributes the
-    mean of its base models' out-of-fold validation log loss. ``summary`` keeps every model's numbers per regime
-    (for the curves) and per backend (means over trained regimes)."""
+    """(objective, summary) of a finished run's result (read as the typed ``RunResult``). The objective is the
+    mean over trained regimes of the ensemble's validation log loss; a regime whose ensemble has no validation
+    score (one fold) contributes the mean of its base models' out-of-fold validation log loss. ``summary`` keeps
+    every model's numbers per regime (for the curves) and per backend (means over trained regimes)."""
+    from training.ml.results import RunResult
+
+    typed = RunResult.from_dict(result)
     regimes: dict = {}
     per_regime_objective = []
-    for regime, section in (result.get("ensembles") or {}).items():
-        if section.get("status") != "trained":
-            regimes[regime] = {"status": section.get("status"), "reason": section.get("reason", ""), "models": {}}
+    for regime, section in typed.ensembles.items():
+        if not section.trained:
+            regimes[regime] = {"status": section.status, "reason": section.reason, "models": {}}
             continue
-        models = {key: _entry(info) for key, info in (section.get("models") or {}).items()}
+        models = {key: _entry(model) for key, model in section.models.items()}
         models = {key: value for key, value in models.items() if value}
-        ensemble = _entry(section.get("ensemble"))
+        ensemble = _entry(section.ensemble)
         if ensemble:
             models[ENSEMBLE] = ensemble
             value, basis = ensemble["validation_log_loss"], BASIS_ENSEMBLE
         else:
-            base = [m["validation_log_loss"] for key, m in models.items() if key != ENSEMBLE]
+            base = [m["validation_log_loss"] for m in models.values()]
             value, basis = (fmean(base), BASIS_BASE_MODELS) if base else (None, "")
-        regimes[regime] = {"status": "trained", "objective": value, "basis": basis, "models": models}
+        regimes[regime] = {"status": section.status, "objective": value, "basis": basis, "models": models}
         if value is not None:
             per_regime_objective.append(value)
     backends: dict = {}
