@@ -45,6 +45,7 @@ def make_dataset(
 
 def make_user(username: str, *, can_launch: bool) -> User:
     user = User.objects.create_user(username=username, password="pw-123-secret")
+    user.user_permissions.add(Permission.objects.get(codename="view_trainingrun"))  # the run API (polled by pages)
     if can_launch:
         user.user_permissions.add(Permission.objects.get(codename="add_trainingrun"))
     return user

@@ -4,3 +4,5 @@ from . import market_data  # noqa
 from . import profiles  # noqa
 from . import runs  # noqa
 from . import sweeps  # noqa
+from . import api_tokens  # noqa
+from . import registry  # noqa

@@ -1,6 +1,19 @@
 from .market_data import Candle, MarketDataset
 from .profiles import RegularizationProfile
+from .registry import ActiveModel, Promotion
 from .runs import ModelResult, TrainingRun
+from .schedules import RetrainSchedule
 from .sweeps import Sweep, SweepPoint
 
-__all__ = ["Candle", "MarketDataset", "ModelResult", "RegularizationProfile", "Sweep", "SweepPoint", "TrainingRun"]
+__all__ = [
+    "ActiveModel",
+    "Candle",
+    "MarketDataset",
+    "ModelResult",
+    "Promotion",
+    "RegularizationProfile",
+    "RetrainSchedule",
+    "Sweep",
+    "SweepPoint",
+    "TrainingRun",
+]

@@ -20,6 +20,14 @@ class TrainingRun(models.Model):
         FAILED = "failed"
         CANCELLED = "cancelled"
 
+    class Trigger(models.TextChoices):
+        WEB = "web"
+        ADMIN = "admin"
+        CLI = "cli"
+        API = "api"
+        SCHEDULE = "schedule"
+        SWEEP = "sweep"
+
     ACTIVE = (Status.QUEUED, Status.RUNNING)
     TERMINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
@@ -33,6 +41,7 @@ class TrainingRun(models.Model):
     launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     rerun_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns")
     sweep = models.ForeignKey("training.Sweep", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs")
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.WEB, db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.FloatField(default=0.0)
     stage = models.CharField(max_length=200, blank=True)

@@ -176,6 +176,7 @@ def training_run_create(
     config: dict | None = None,
     sweep=None,
     sweep_values: dict | None = None,
+    trigger: str = TrainingRun.Trigger.WEB,
 ) -> TrainingRun:
     """Validate, store the run as ``queued`` with its immutable snapshot and enqueue it once committed.
 
@@ -213,6 +214,7 @@ def training_run_create(
             launched_by=user if user is not None and user.is_authenticated else None,
             rerun_of=rerun_of,
             sweep=sweep,
+            trigger=trigger,
             snapshot=snapshot,
             report=report,
             celery_task_id=task_id,
@@ -237,7 +239,7 @@ def training_run_create(
     return run
 
 
-def training_run_rerun(*, run: TrainingRun, user=None) -> TrainingRun:
+def training_run_rerun(*, run: TrainingRun, user=None, trigger: str = TrainingRun.Trigger.WEB) -> TrainingRun:
     """A new run of the same symbol, exchange, interval, profile (its current settings), preset and seed."""
     return training_run_create(
         profile=run.profile,
@@ -248,6 +250,7 @@ def training_run_rerun(*, run: TrainingRun, user=None) -> TrainingRun:
         user=user,
         seed=run.seed,
         rerun_of=run,
+        trigger=trigger,
     )
 
 

@@ -56,6 +56,7 @@ def _point_create(*, sweep: Sweep, index: int, values: dict, trial_number: int |
                 config=config,
                 sweep=sweep,
                 sweep_values=values,
+                trigger=TrainingRun.Trigger.SWEEP,
             )
         except ValidationError as exc:
             raise ValidationError(

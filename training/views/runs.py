@@ -126,15 +126,6 @@ def run_detail(request, run_id: int):
 
 @login_required
 @require_GET
-def run_api(request, run_id: int):
-    training_runs_mark_stale_throttled()
-    run = _get_run(run_id)
-    results = selectors.training_run_model_results(runs=[run]) if run.status == TrainingRun.Status.SUCCEEDED else []
-    return JsonResponse(selectors.training_run_api_payload(run=run, results=results))
-
-
-@login_required
-@require_GET
 def run_export(request, run_id: int):
     run = _get_run(run_id)
     payload = selectors.training_run_export(run=run, results=selectors.training_run_model_results(runs=[run]))
