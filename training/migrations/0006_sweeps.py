@@ -9,6 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('training', '0005_registry_and_trigger'),
+        ('training', '0005_run_attempts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

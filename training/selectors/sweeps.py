@@ -15,6 +15,7 @@ BASIS_ENSEMBLE = "ensemble"
 BASIS_BASE_MODELS = "base models (no ensemble validation score)"
 MSG_POINTS_FAILED = "{failed} of {total} point(s) failed: {details}"
 MSG_POINTS_DONE = "{done} of {total} point(s) finished"
+MSG_POINT_RETRIED = "run #{run} was interrupted (worker lost or shut down) and retried: attempt {attempt}"
 
 # Status values of a sweep (derived, never stored).
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
@@ -128,6 +129,9 @@ def sweep_status(*, sweep: Sweep, points: list[SweepPoint] | None = None) -> dic
     if failed:
         details = "; ".join(f"run #{p.run_id}: {p.run.error or p.run.stage}" for p in failed)
         detail = MSG_POINTS_FAILED.format(failed=len(failed), total=len(points) + pending, details=details)
+    retried = [p for p in points if p.run.attempts > 1 and p.run.status != TrainingRun.Status.FAILED]
+    if retried:
+        detail += "; " + "; ".join(MSG_POINT_RETRIED.format(run=p.run_id, attempt=p.run.attempts) for p in retried)
     return {"status": status, "detail": detail, "counts": counts, "active": active, "pending": pending}
 
 

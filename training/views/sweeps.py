@@ -15,7 +15,6 @@ from training.models import Sweep
 from training.models.sweeps import OBJECTIVE_DESCRIPTION
 from training.selectors import runs as run_selectors
 from training.selectors import sweeps as selectors
-from training.services.runs import training_runs_mark_stale_throttled
 from training.services.sweeps import sweep_cancel, sweep_create, sweep_reconcile, sweep_save_best_profile
 from training.views.sweep_charts import sweep_chart_pairs
 
@@ -34,7 +33,6 @@ def get_sweep(sweep_id: int, *, reconcile: bool = True) -> Sweep:
     except Sweep.DoesNotExist:
         raise Http404(f"No sweep #{sweep_id}") from None
     if reconcile:
-        training_runs_mark_stale_throttled()
         sweep = sweep_reconcile(sweep=sweep)
     return sweep
 
@@ -42,7 +40,6 @@ def get_sweep(sweep_id: int, *, reconcile: bool = True) -> Sweep:
 @login_required
 @require_GET
 def sweep_list(request):
-    training_runs_mark_stale_throttled()
     page = Paginator(selectors.sweep_list(), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [{"sweep": s, **selectors.sweep_status(sweep=s)} for s in page]
     return render(

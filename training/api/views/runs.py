@@ -27,7 +27,6 @@ from training.services.runs import (
     training_run_cancel,
     training_run_create,
     training_run_rerun,
-    training_runs_mark_stale_throttled,
 )
 
 MSG_NO_RUN = "No run #{pk}."
@@ -63,11 +62,9 @@ class RunViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return run
 
     def list(self, request, *args, **kwargs):
-        training_runs_mark_stale_throttled()
         return super().list(request, *args, **kwargs)
 
     def retrieve(self, request, pk=None):
-        training_runs_mark_stale_throttled()
         return _detail(self._run())
 
     @extend_schema(

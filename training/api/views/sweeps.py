@@ -13,7 +13,6 @@ from training.api.serializers.common import error_responses
 from training.api.serializers.sweeps import SavedProfileSerializer, SaveProfileSerializer, SweepDetailSerializer
 from training.models import Sweep
 from training.selectors.sweeps import sweep_api_payload, sweep_get
-from training.services.runs import training_runs_mark_stale_throttled
 from training.services.sweeps import sweep_reconcile, sweep_save_best_profile
 
 MSG_NO_SWEEP = "No sweep #{pk}."
@@ -33,7 +32,6 @@ class SweepViewSet(viewsets.GenericViewSet):
             sweep = sweep_get(sweep_id=int(self.kwargs["pk"]))
         except Sweep.DoesNotExist:
             raise NotFound(MSG_NO_SWEEP.format(pk=self.kwargs["pk"])) from None
-        training_runs_mark_stale_throttled()
         return sweep_reconcile(sweep=sweep)
 
     @extend_schema(

@@ -9,7 +9,6 @@ from django.core.management.base import BaseCommand, CommandError
 from training.models import RegularizationProfile, Sweep
 from training.models.sweeps import OBJECTIVE_DESCRIPTION
 from training.selectors.sweeps import SUCCEEDED, sweep_points, sweep_status
-from training.services.runs import training_runs_mark_stale
 from training.services.sweep_axes import format_values
 from training.services.sweeps import sweep_create, sweep_reconcile
 
@@ -87,7 +86,6 @@ class Command(BaseCommand):
     def _follow(self, sweep: Sweep, poll: float) -> dict:
         last = None
         while True:
-            training_runs_mark_stale()
             sweep = sweep_reconcile(sweep=sweep)
             points = sweep_points(sweep=sweep)
             status = sweep_status(sweep=sweep, points=points)
