@@ -28,6 +28,17 @@ def training_run_execute_task(self, run_id: int) -> dict:
     return {"run_id": run_id, "status": run.status if run else "not claimed"}
 
 
+@shared_task(name="training.tasks.training_run_part_task", bind=True)
+def training_run_part_task(self, run_id: int, token: str) -> dict:
+    """Help a run spread over workers: train its queued regime parts (``TRAINING_REGIME_TASKS``)."""
+    from training.services.run_parts import training_run_help
+
+    return {
+        "run_id": run_id,
+        "parts": training_run_help(run_id=run_id, token=token, worker=self.request.hostname or ""),
+    }
+
+
 @worker_ready.connect
 def start_reconciler_on_worker_start(sender=None, **kwargs) -> None:
     """The reconciler runs inside each worker: a first pass now, then on a timer (no Celery beat needed)."""

@@ -72,4 +72,24 @@ class Migration(migrations.Migration):
             model_name='sweeppoint',
             constraint=models.UniqueConstraint(fields=('sweep', 'index'), name='unique_sweep_point_index'),
         ),
+        migrations.CreateModel(
+            name='RunPart',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('regime', models.CharField(max_length=32)),
+                ('token', models.CharField(max_length=64)),
+                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=16)),
+                ('worker', models.CharField(blank=True, max_length=200)),
+                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
+                ('started_at', models.DateTimeField(blank=True, null=True)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('result', models.JSONField(blank=True, default=dict)),
+                ('error', models.TextField(blank=True)),
+                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parts', to='training.trainingrun')),
+            ],
+            options={
+                'ordering': ['run', 'id'],
+                'constraints': [models.UniqueConstraint(fields=('run', 'regime'), name='unique_run_part_regime')],
+            },
+        ),
     ]

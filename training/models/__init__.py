@@ -1,6 +1,7 @@
 from .market_data import Candle, MarketDataset
 from .profiles import RegularizationProfile
 from .registry import ActiveModel, Promotion
+from .run_parts import RunPart
 from .runs import ModelResult, TrainingRun
 from .schedules import RetrainSchedule
 from .sweeps import Sweep, SweepPoint
@@ -13,6 +14,7 @@ __all__ = [
     "Promotion",
     "RegularizationProfile",
     "RetrainSchedule",
+    "RunPart",
     "Sweep",
     "SweepPoint",
     "TrainingRun",
