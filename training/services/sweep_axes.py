@@ -18,9 +18,9 @@ from training.ml.regularization import (
     BACKENDS,
     BASE_LABEL,
     BASE_NAMES,
+    BASE_PARAMS,
     MSG_OUT_OF_RANGE,
     RegParam,
-    base_param,
     override_field_name,
     resolve_config,
 )
@@ -38,6 +38,7 @@ MSG_DUPLICATE_VALUE = "Axis {param}: the value {value:g} appears more than once.
 MSG_DUPLICATE_PARAM = "The parameter {param!r} is swept by more than one axis."
 MSG_TOO_MANY_VALUES = "Axis {param}: {count} values; at most {most} per axis."
 MSG_TOO_MANY_POINTS = "The grid has {count} points; at most {most}. Use fewer values or the optuna mode."
+MSG_ABOVE_CEILING = "Axis {param}: {value:g} is above the largest value the library takes ({ceiling:g})."
 
 
 def known_params() -> list[str]:
@@ -50,7 +51,10 @@ def param_declaration(param: str) -> tuple[RegParam, str]:
         backend, name = param.split(".", 1)
         spec = BACKENDS[backend]
         return spec.param(name), spec.label
-    return base_param(param), BASE_LABEL
+    for declaration in BASE_PARAMS:
+        if declaration.name == param:
+            return declaration, BASE_LABEL
+    raise KeyError(param)
 
 
 def profile_field(param: str) -> str:
@@ -120,11 +124,14 @@ def validate_axis(axis: dict, declaration: RegParam | None = None, label: str = 
     if len(values) > MAX_VALUES_PER_AXIS:
         raise ValidationError(MSG_TOO_MANY_VALUES.format(param=param, count=len(values), most=MAX_VALUES_PER_AXIS))
     errors = []
+    ceiling = getattr(declaration, "ceiling", None)
     for value in values:
         if not declaration.interval.contains(value):
             errors.append(
                 MSG_OUT_OF_RANGE.format(name=declaration.name, label=label, interval=declaration.interval, value=value)
             )
+        elif ceiling is not None and value > ceiling:
+            errors.append(MSG_ABOVE_CEILING.format(param=param, value=value, ceiling=ceiling))
     seen = set()
     for value in values:
         if value in seen:
