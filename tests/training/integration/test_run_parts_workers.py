@@ -15,13 +15,15 @@ from training.services.runs import training_run_cancel, training_run_create, tra
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 Status = TrainingRun.Status
 RUN_TIMEOUT_SECONDS = 600
+STALE_SECONDS = 4
+WORKER_ENV = {"TRAINING_REGIME_TASKS": "1", "TRAINING_STALE_AFTER_SECONDS": str(STALE_SECONDS)}
 
 
 @pytest.fixture(scope="module")
 def part_workers(celery_worker_settings, tmp_path_factory):
     directory = tmp_path_factory.mktemp("celery-parts")
-    previous = os.environ.get("TRAINING_REGIME_TASKS")
-    os.environ["TRAINING_REGIME_TASKS"] = "1"
+    previous = {name: os.environ.get(name) for name in WORKER_ENV}
+    os.environ.update(WORKER_ENV)
     workers = []
     try:
         for name in ("a", "b"):
@@ -33,10 +35,11 @@ def part_workers(celery_worker_settings, tmp_path_factory):
     finally:
         for worker in workers:
             worker.stop()
-        if previous is None:
-            os.environ.pop("TRAINING_REGIME_TASKS", None)
-        else:
-            os.environ["TRAINING_REGIME_TASKS"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def wait_for(run_id: int, statuses, workers, timeout: float = RUN_TIMEOUT_SECONDS) -> TrainingRun:
@@ -90,3 +93,21 @@ def test_cancelling_a_spread_run_stops_every_part(part_workers):
     while RunPart.objects.filter(run=run, status=RunPart.Status.RUNNING).exists():
         assert time.monotonic() < deadline, list(RunPart.objects.filter(run=run).values("regime", "status"))
         time.sleep(0.3)
+
+
+def test_a_part_whose_worker_dies_is_queued_again_and_the_run_still_succeeds(part_workers):
+    profile, _ = make_profile("baseline", is_default=True), make_dataset()
+    run = training_run_create(profile=profile, symbol="BTCUSDT", preset="smoke")
+    deadline = time.monotonic() + 120
+    helper_part = None
+    while helper_part is None:
+        assert time.monotonic() < deadline, "no worker helped the run"
+        owner = TrainingRun.objects.get(pk=run.pk).worker
+        helper_part = RunPart.objects.filter(run_id=run.pk, status=RunPart.Status.RUNNING).exclude(worker=owner).first()
+        time.sleep(0.1)
+    helper = next(w for w in part_workers if w.node_name == helper_part.worker)
+    helper.kill()
+    run = wait_for(run.pk, TrainingRun.TERMINAL, part_workers)
+    assert run.status == Status.SUCCEEDED, (run.error, run.log[-3000:])
+    assert f"part {helper_part.regime}: no heartbeat from worker {helper.node_name}" in run.log
+    assert run.attempts == 1 and run.result["ensembles"][helper_part.regime]["status"] in ("trained", "skipped")
