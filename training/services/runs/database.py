@@ -51,7 +51,9 @@ def optuna_storage_url() -> str | None:
 
 
 def is_locked_error(exc: BaseException) -> bool:
-    return isinstance(exc, OperationalError) and any(marker in str(exc).lower() for marker in LOCKED_MARKERS)
+    """SQLite's "database is locked", as Django, sqlite3 or SQLAlchemy (Optuna) raise it."""
+    is_operational = isinstance(exc, OperationalError) or type(exc).__name__ == "OperationalError"
+    return is_operational and any(marker in str(exc).lower() for marker in LOCKED_MARKERS)
 
 
 def retry_when_locked(write: Callable[[], T], *, what: str) -> T:
@@ -62,7 +64,7 @@ def retry_when_locked(write: Callable[[], T], *, what: str) -> T:
     while True:
         try:
             return write()
-        except OperationalError as exc:
+        except Exception as exc:
             if not is_locked_error(exc) or time.monotonic() + delay > deadline:
                 raise
             logger.warning("%s: the database is locked; retrying in %.1f s", what, delay)

@@ -197,11 +197,11 @@ def training_run_execute(*, run_id: int, task_id: str = "", worker: str = "") ->
             )
         return TrainingRun.objects.get(pk=run_id)
     except BaseException as exc:  # record every failure, then let Celery see a shutdown too
+        reason = REASON_SHUTDOWN if not isinstance(exc, Exception) else REASON_DATABASE_BUSY
         interrupted = not isinstance(exc, Exception) or is_locked_error(exc)
-        monitor.log(f"{'interrupted' if interrupted else 'failed'}: {type(exc).__name__}: {exc}")
+        monitor.log(f"interrupted: {reason}" if interrupted else f"failed: {type(exc).__name__}: {exc}")
         monitor.stop()
         if interrupted:
-            reason = REASON_DATABASE_BUSY if isinstance(exc, Exception) else REASON_SHUTDOWN
             training_run_requeue_or_fail(run_id=run_id, task_id=task_id, reason=reason)
         else:
             error, trace = f"{type(exc).__name__}: {exc}"[:5000], traceback_module.format_exc()

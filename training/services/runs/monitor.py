@@ -68,6 +68,7 @@ class RunMonitor:
         try:
             while not self._done.wait(self._beat_every):
                 try:
+                    self.flush()  # progress held back by the throttle shows at most one beat late
                     self._beat()
                 except Exception:
                     logger.exception("heartbeat of run %s failed", self.run_id)

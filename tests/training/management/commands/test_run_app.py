@@ -130,7 +130,6 @@ def test_run_app_starts_everything_twice_and_stops_all_on_sigint(tmp_path):
         text = "".join(output)
         assert f"Redis is not answering at redis://127.0.0.1:{redis_port}/0; starting the embedded redis-server" in text
         assert all(name in get_commands() for name in BOOTSTRAP_COMMANDS)
-        assert "1 worker process(es), one run at a time each. A part that stops is restarted." in text
         credentials = (state_dir / "admin-credentials.txt").read_text()
         password = credentials.split("password: ")[1].strip()
         assert f"Login: admin / {password}" in text
@@ -141,6 +140,7 @@ def test_run_app_starts_everything_twice_and_stops_all_on_sigint(tmp_path):
         assert status == 200 and "csrfmiddlewaretoken" in body
         assert get(f"{base}/static/admin/css/base.css")[0] == 200
         stop_with_sigint(process, lines, output)
+        assert "1 worker process(es), one run at a time each. A part that stops is restarted." in "".join(output)
     assert not redis_answers(env["REDIS_URL"], timeout=0.5)
 
     with running_app(env, port, state_dir) as (process, output, lines):
