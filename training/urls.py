@@ -1,7 +1,7 @@
 from django.urls import path
 
 from training.api.views.runs import RunViewSet
-from training.views import health, registry, runs
+from training.views import health, registry, runs, sweeps
 
 app_name = "training"
 
@@ -20,6 +20,11 @@ urlpatterns = [
     path("runs/<int:run_id>/run.json", runs.run_export, name="run_export"),
     path("runs/<int:run_id>/artifacts.zip", runs.run_artifacts_zip, name="run_artifacts_zip"),
     path("runs/<int:run_id>/files/<path:name>", runs.run_file, name="run_file"),
+    path("sweeps/", sweeps.sweep_list, name="sweep_list"),
+    path("sweeps/new/", sweeps.sweep_new, name="sweep_new"),
+    path("sweeps/<int:sweep_id>/", sweeps.sweep_detail, name="sweep_detail"),
+    path("sweeps/<int:sweep_id>/cancel/", sweeps.sweep_cancel_view, name="sweep_cancel"),
+    path("sweeps/<int:sweep_id>/save-profile/", sweeps.sweep_save_profile, name="sweep_save_profile"),
     # The run page polls this name; the DRF endpoint itself (training.api) answers the URL.
     path("api/runs/<int:pk>/", RunViewSet.as_view({"get": "retrieve"}), name="run_api"),
 ]

@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from training.admin.sweeps import sweep_with_profile
 from training.forms.profiles import BACKEND_FIELDSETS, RegularizationProfileForm
 from training.ml.regularization import BASE_NAMES
 from training.models import RegularizationProfile
@@ -53,7 +54,7 @@ class RegularizationProfileAdmin(SimpleHistoryAdmin):
     ]
     history_list_display = ["is_default"]
     # A list so other areas can add theirs (the runs area adds "Train a symbol with this profile").
-    actions = ["duplicate_profiles", "make_default", "export_json"]
+    actions = ["duplicate_profiles", "make_default", "export_json", sweep_with_profile]
 
     @admin.display(description="scikit-learn C")
     def sklearn_c_value(self, obj):

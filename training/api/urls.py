@@ -10,6 +10,7 @@ from training.api.views.profiles import ProfileViewSet
 from training.api.views.registry import ActiveModelListView, ActiveModelView, PredictView, PromotionHistoryView
 from training.api.views.runs import RunViewSet
 from training.api.views.schedules import ScheduleViewSet
+from training.api.views.sweeps import SweepViewSet
 
 app_name = "api"
 
@@ -19,6 +20,7 @@ router.register("runs", RunViewSet, basename="run")
 router.register("profiles", ProfileViewSet, basename="profile")
 router.register("datasets", DatasetViewSet, basename="dataset")
 router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("sweeps", SweepViewSet, basename="sweep")
 
 MARKET = "models/<str:exchange>/<str:symbol>/<str:interval>/"
 

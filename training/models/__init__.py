@@ -1,8 +1,10 @@
 from .market_data import Candle, MarketDataset
 from .profiles import RegularizationProfile
 from .registry import ActiveModel, Promotion
+from .run_parts import RunPart
 from .runs import ModelResult, TrainingRun
 from .schedules import RetrainSchedule
+from .sweeps import Sweep, SweepPoint
 
 __all__ = [
     "ActiveModel",
@@ -12,5 +14,8 @@ __all__ = [
     "Promotion",
     "RegularizationProfile",
     "RetrainSchedule",
+    "RunPart",
+    "Sweep",
+    "SweepPoint",
     "TrainingRun",
 ]
