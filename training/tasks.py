@@ -72,6 +72,8 @@ def schedule_execute_task(self, schedule_id: int) -> dict:
 
     run = schedule_execute(schedule_id=schedule_id, task_id=self.request.id or "", worker=self.request.hostname or "")
     return {"schedule_id": schedule_id, "run_id": run.pk if run else None, "status": run.status if run else "skipped"}
+
+
 @task_postrun.connect(sender=training_run_execute_task)
 @task_failure.connect(sender=training_run_execute_task)
 def advance_sweep_on_run_end(sender=None, args=None, **kwargs) -> None:
