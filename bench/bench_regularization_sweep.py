@@ -5,7 +5,9 @@ regularization evidence. The default profile's overrides (``training/ml/default_
 
     flock /work/heavy.lock .venv/bin/python bench/bench_regularization_sweep.py lstm \\
         '[{"l1_reg": 0.01, "l2_reg": 0.001, "dropout_rate": 0.2}, {"l1_reg": 0.0001, "l2_reg": 0.0001, "dropout_rate": 0.2}]'
-    ... lightgbm '[{"reg_alpha": 2.0, "reg_lambda": 5.0}]' bull_trend
+    ... lightgbm '[{"reg_alpha": 2.0, "reg_lambda": 5.0}]' bull_trend [SEED]
+
+SEED defaults to the seed a run with seed 42 gives the regime's last fold (``BaseEnsemble.fold_seed``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def main() -> None:
     from training.ml.metrics import classification_metrics, majority_predict
     from training.ml.presets import get_preset
     from training.ml.splits import inner_split, walk_forward_splits
+    from training.ml.uniqueness import uniqueness_weights
 
     key, grid = sys.argv[1], json.loads(sys.argv[2])
     regime = REGIME_OF.get(key, sys.argv[3] if len(sys.argv) > 3 else "bull_trend")
@@ -62,6 +65,11 @@ def main() -> None:
     fold = splits.folds[-1]
     fit, es = inner_split(pos, fold.train, horizon=data.horizon, embargo=int(p["embargo"]), val_fraction=0.2)
     scaling = fit_scaling(data.matrix.tabular(pos[fit], data.feature_names))
+    from training.ml.ensembles import ENSEMBLES
+
+    seed = (
+        int(sys.argv[4]) if len(sys.argv) > 4 else ENSEMBLES[regime](preset=p, seed=42).fold_seed(len(splits.folds) - 1)
+    )
     cls = get_backend(key)
     if cls.input_kind == "sequence":
         X = data.matrix.windows(pos, data.feature_names, data.lookback, scaling)
@@ -74,7 +82,10 @@ def main() -> None:
     )
     for reg in grid:
         started = time.perf_counter()
-        backend = cls(reg, params=dict(p["models"][key]), seed=42).fit(X[fit], y[fit], X[es], y[es])
+        weights = uniqueness_weights(pos[fit], data.horizon)
+        backend = cls(reg, params=dict(p["models"][key]), seed=seed).fit(
+            X[fit], y[fit], X[es], y[es], sample_weight=weights
+        )
         proba = backend.predict_proba(X[fold.val])
         metrics, spread, evidence = (
             classification_metrics(y[fold.val], proba),

@@ -220,12 +220,14 @@ class LightGBMBackend(Backend):
     def leaf_statistics(self) -> dict:
         """What the L1/L2 leaf penalties did to the trees used for prediction: the share of leaves whose value is
         exactly 0 (L1 zeroes a leaf whose gradient sum is below reg_alpha), the mean |leaf value| (both shrink
-        it), the number of splits and trees."""
+        it), the number of splits. The first iteration's trees also carry the class priors (boost_from_average),
+        so they are left out of the leaf figures when there are later ones; ``trees`` counts every tree used."""
         if self.model is None:
             return {}
-        leaves, splits = [], 0
         trees = self.model.dump_model(num_iteration=self.best_iteration)["tree_info"]
-        for tree in trees:
+        measured = trees[N_CLASSES:] if len(trees) > N_CLASSES else trees
+        leaves, splits = [], 0
+        for tree in measured:
             stack = [tree["tree_structure"]]
             while stack:
                 node = stack.pop()
