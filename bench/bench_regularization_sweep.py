@@ -7,7 +7,7 @@ regularization evidence. The default profile's overrides (``training/ml/default_
         '[{"l1_reg": 0.01, "l2_reg": 0.001, "dropout_rate": 0.2}, {"l1_reg": 0.0001, "l2_reg": 0.0001, "dropout_rate": 0.2}]'
     ... lightgbm '[{"reg_alpha": 2.0, "reg_lambda": 5.0}]' bull_trend [SEED]
 
-SEED defaults to the seed a run with seed 42 gives the regime's last fold (``BaseEnsemble.fold_seed``).
+``SWEEP_PARAMS`` (JSON, optional) updates the preset's params of the backend. SEED defaults to the seed a run with seed 42 gives the regime's last fold (``BaseEnsemble.fold_seed``).
 """
 
 from __future__ import annotations
@@ -83,9 +83,8 @@ def main() -> None:
     for reg in grid:
         started = time.perf_counter()
         weights = uniqueness_weights(pos[fit], data.horizon)
-        backend = cls(reg, params=dict(p["models"][key]), seed=seed).fit(
-            X[fit], y[fit], X[es], y[es], sample_weight=weights
-        )
+        params = {**p["models"][key], **json.loads(os.environ.get("SWEEP_PARAMS", "{}"))}
+        backend = cls(reg, params=params, seed=seed).fit(X[fit], y[fit], X[es], y[es], sample_weight=weights)
         proba = backend.predict_proba(X[fold.val])
         metrics, spread, evidence = (
             classification_metrics(y[fold.val], proba),

@@ -89,9 +89,9 @@ def test_ensure_default_is_idempotent_and_reads_settings(settings):
     assert created and profile.is_default and profile.name == "default"
     assert (profile.l1_alpha, profile.l2_alpha, profile.dropout_rate) == (0.03, 0.004, 0.25)
     assert (profile.tensorflow_l1_reg, profile.tensorflow_l2_reg) == (1e-4, 1e-4)
-    assert (profile.lightgbm_reg_alpha, profile.lightgbm_reg_lambda, profile.sklearn_alpha) == (2.0, 5.0, 10.0)
-    assert profile.tabnet_lambda_sparse is None and profile.sklearn_c is None
-    assert "74 %" in profile.description and "35 % zero leaves" in profile.description
+    assert profile.sklearn_alpha == 10.0 and profile.sklearn_c is None
+    assert profile.lightgbm_reg_alpha is None and profile.tabnet_lambda_sparse is None
+    assert "74 %" in profile.description and "44 % zero coefficients" in profile.description
     again, created_again = profile_ensure_default()
     assert (again.pk, created_again) == (profile.pk, False)
     assert RegularizationProfile.objects.count() == 1
