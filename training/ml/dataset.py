@@ -1,7 +1,9 @@
 """The rows a run trains on: every bar's features (``FeatureMatrix``), the labeled rows with their regime
 (``Dataset``), and how they are assembled from candles (``assemble_dataset`` / ``build_dataset``).
 
-A row is usable when it has a label, a regime and ``lookback`` bars of complete features ending at it.
+A row is usable when it has a label, a regime and ``lookback`` bars of complete features ending at it, all inside
+one gap-free segment of the series (``gaps``): features, labels and regimes are computed per segment
+(``segmented_series``), so no rolling window, forward return or sequence window spans a hole in the candles.
 ``positions`` index bars of the full series, so a regime's rows (not contiguous) keep their place in time.
 """
 
@@ -13,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
-from .features import compute_features, finish_features
+from .features import MIN_CANDLES, compute_features, finish_features
+from .gaps import bars_since_segment_start, find_gaps, per_segment, segment_bounds
 from .labels import make_labels
 from .regimes import classify_regimes
 
@@ -78,11 +81,21 @@ class Dataset:
 
 
 def assemble_dataset(
-    full: pd.DataFrame, feature_names: list[str], labels: pd.Series, regimes: pd.Series, *, horizon: int, lookback: int
+    full: pd.DataFrame,
+    feature_names: list[str],
+    labels: pd.Series,
+    regimes: pd.Series,
+    *,
+    horizon: int,
+    lookback: int,
+    bars_in_segment: np.ndarray | None = None,
 ) -> Dataset:
-    """The rows that have a label, a regime and ``lookback`` bars of complete features ending at them."""
+    """The rows that have a label, a regime and ``lookback`` bars of complete features ending at them (and, with
+    ``bars_in_segment``, all of those bars in the row's own gap-free segment)."""
     window_ok = full.notna().all(axis=1).astype(float).rolling(lookback, min_periods=lookback).min() == 1.0
     usable = labels.notna() & regimes.notna() & window_ok
+    if bars_in_segment is not None:
+        usable &= pd.Series(np.asarray(bars_in_segment) >= lookback - 1, index=full.index)
     positions = np.flatnonzero(usable.to_numpy())
     if len(positions) == 0:
         raise DataError(MSG_NO_ROWS.format(rows=len(full)))
@@ -98,15 +111,78 @@ def assemble_dataset(
     )
 
 
+@dataclass
+class SegmentedSeries:
+    """Features, labels and regimes of every bar, each computed inside its gap-free segment only."""
+
+    full: pd.DataFrame
+    feature_names: list[str]
+    labels: pd.Series
+    regimes: pd.Series
+    bars_in_segment: np.ndarray
+    gaps: dict
+    notes: list[str]
+
+
+class SeriesSegments:
+    """The gap-free segments of a candle series and per-segment computation (segments shorter than
+    ``MIN_CANDLES`` are skipped: their rows get no feature, label or regime)."""
+
+    def __init__(self, candles: pd.DataFrame) -> None:
+        self.candles = candles
+        self.bounds = segment_bounds(candles["open_time"])
+        self.gaps = find_gaps(candles["open_time"])
+        self.notes: list[str] = []
+
+    def apply(self, compute):
+        out, notes = per_segment(self.candles, self.bounds, compute, min_rows=MIN_CANDLES)
+        self.notes = notes
+        if out is None:
+            raise DataError(MSG_NO_ROWS.format(rows=len(self.candles)))
+        return out
+
+    def features(self) -> tuple[pd.DataFrame, list[str]]:
+        full = self.apply(compute_features)
+        _, names = finish_features(full)
+        return full, names
+
+    def labels(self, *, horizon: int, label_k: float) -> pd.Series:
+        return self.apply(lambda part: make_labels(part, horizon=horizon, k=label_k)).astype(float)
+
+    def regimes(self) -> pd.Series:
+        regimes = self.apply(classify_regimes).astype(object)
+        return regimes.where(regimes.notna(), None)
+
+    def bars_in_segment(self) -> np.ndarray:
+        return bars_since_segment_start(len(self.candles), self.bounds)
+
+    def summary(self) -> dict:
+        return {**self.gaps, "segments": len(self.bounds), "skipped_segments": list(self.notes)}
+
+
+def segmented_series(candles: pd.DataFrame, *, horizon: int, label_k: float) -> SegmentedSeries:
+    segments = SeriesSegments(candles)
+    full, names = segments.features()
+    return SegmentedSeries(
+        full=full,
+        feature_names=names,
+        labels=segments.labels(horizon=horizon, label_k=label_k),
+        regimes=segments.regimes(),
+        bars_in_segment=segments.bars_in_segment(),
+        gaps=segments.summary(),
+        notes=list(segments.notes),
+    )
+
+
 def build_dataset(candles: pd.DataFrame, *, horizon: int = 4, label_k: float = 0.3, lookback: int = 12) -> Dataset:
-    """Features, labels and regimes of ``candles`` assembled into a ``Dataset`` (what a run trains on)."""
-    full = compute_features(candles)
-    _, names = finish_features(full)
+    """Features, labels and regimes of ``candles``, per gap-free segment, assembled into a ``Dataset``."""
+    series = segmented_series(candles, horizon=horizon, label_k=label_k)
     return assemble_dataset(
-        full,
-        names,
-        make_labels(candles, horizon=horizon, k=label_k),
-        classify_regimes(candles),
+        series.full,
+        series.feature_names,
+        series.labels,
+        series.regimes,
         horizon=horizon,
         lookback=lookback,
+        bars_in_segment=series.bars_in_segment,
     )

@@ -26,6 +26,7 @@ regime, the model and the original error.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -35,9 +36,10 @@ import numpy as np
 from .backends import get_backend
 from .dataset import Dataset
 from .errors import TrainingCancelled, TrainingError
-from .evaluation import baselines_record, ensemble_record, model_record, split_record
+from .evaluation import baselines_record, ensemble_record, make_comparison, model_record, split_record
 from .results import TRAINED, RegimeResult
 from .stacking import fit_stacking
+from .uniqueness import effective_rows
 from .walkforward import MSG_CANCELLED, ModelPredictions, RegimeInputs, RegimeSkipped, WalkForward, plan_regime
 
 MSG_NOT_CONFIGURED = "Regime {regime}: apply_regularization() was not called before train()."
@@ -99,12 +101,17 @@ class BaseEnsemble:
     def planned_steps(self) -> int:
         return len(self.model_keys) * int(self.preset["n_folds"]) + 1
 
+    def fold_seed(self, fold: int) -> int:
+        """The run seed derived per regime and fold (stable across processes), so e.g. Optuna's sampler does not
+        propose the same trials in every regime and fold."""
+        return zlib.crc32(f"{self.seed}:{self.regime}:{fold}".encode()) % (2**31 - 1)
+
     def build_backend(self, key: str, fold: int):
         cls = get_backend(key)
         return cls(
             self.config[cls.config_section],
             params=self.model_params(key, fold),
-            seed=self.seed,
+            seed=self.fold_seed(fold),
             should_stop=self.should_stop,
             log=lambda m: self.log(f"[{self.regime}/{key}] {m}"),
         )
@@ -120,7 +127,14 @@ class BaseEnsemble:
             return RegimeResult.skipped(skip.reason, skip.rows)
         inputs = RegimeInputs.prepare(data, plan)
         self.feature_names, self.lookback, self.scaling = inputs.feature_names, data.lookback, inputs.scaling
-        walk = WalkForward(plan, inputs, build_backend=self.build_backend, should_stop=self.should_stop, step=self.step)
+        walk = WalkForward(
+            plan,
+            inputs,
+            build_backend=self.build_backend,
+            should_stop=self.should_stop,
+            step=self.step,
+            sample_weights=bool(self.preset.get("sample_weights", True)),
+        )
         for key in self.model_keys:
             predictions = walk.fit(key, get_backend(key).input_kind)
             self.predictions[key] = predictions
@@ -133,6 +147,7 @@ class BaseEnsemble:
         self.meta = stacked.meta
         self.fit_seconds += stacked.fit_seconds
         self.step(f"{self.regime}: meta-learner fitted")
+        comparison = make_comparison(data, plan, stacked, seed=self.seed)
         self.test_output = {
             "positions": plan.positions[plan.test],
             "y": plan.y[plan.test],
@@ -145,14 +160,30 @@ class BaseEnsemble:
             rows=int(plan.n),
             notes=inputs.notes,
             models={
-                key: model_record(plan, p, input_kind=get_backend(key).input_kind, feature_names=self.feature_names)
+                key: model_record(
+                    plan,
+                    p,
+                    input_kind=get_backend(key).input_kind,
+                    feature_names=self.feature_names,
+                    comparison=comparison,
+                )
                 for key, p in self.predictions.items()
             },
-            ensemble=ensemble_record(plan, stacked),
-            baselines=baselines_record(data, plan),
+            ensemble=ensemble_record(plan, stacked, comparison),
+            baselines=baselines_record(data, plan, comparison),
             split=split_record(plan),
+            comparison={**comparison.record(plan), "sample_weights": self.sample_weight_record(plan)},
             feature_names=self.feature_names,
         )
+
+    def sample_weight_record(self, plan) -> dict:
+        fit_positions = plan.positions[plan.last_fit]
+        return {
+            "on": bool(self.preset.get("sample_weights", True)),
+            "method": "average label uniqueness over the label horizon (López de Prado ch. 4), mean 1",
+            "last_fold_fit_rows": int(len(fit_positions)),
+            "last_fold_effective_rows": effective_rows(fit_positions, plan.horizon),
+        }
 
     # --- persistence --------------------------------------------------------------------------------
     def save(self, directory: Path) -> list[str]:

@@ -1,12 +1,24 @@
 """Records computed after training from the stored predictions (as Qlib's records follow its models):
-metrics per split for each base model and the ensemble, the train−validation gap, and the naive baselines
-(majority class, persistence of the last known label) on the same validation blocks and test block.
+metrics per split for each base model, the ensemble and the naive baselines (majority class, persistence of the
+last known label), all on the same validation rows and the same test block (``comparison``); the same-model
+train−validation gap; the prediction spread and ``collapsed``; the verdict against the best baseline.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from .comparison import (
+    BASELINE_NAMES,
+    best_baseline,
+    comparison_rows,
+    ensemble_gap,
+    model_gap,
+    spread_record,
+    vs_baseline_record,
+)
 from .dataset import Dataset
 from .metrics import classification_metrics, majority_predict, persistence_predict
 from .results import (
@@ -18,7 +30,6 @@ from .results import (
     ModelResult,
     SplitInfo,
     SplitMetrics,
-    TrainValGap,
 )
 from .stacking import StackedPredictions
 from .walkforward import ModelPredictions, RegimePlan
@@ -34,29 +45,102 @@ def split_metrics(y_true, proba, y_pred=None) -> SplitMetrics:
     return SplitMetrics(**classification_metrics(y_true, proba, y_pred))
 
 
+@dataclass
+class BaselinePredictions:
+    """A baseline's predictions on every validation row (each fold's from that fold's training rows) and on the
+    test block (from the last fold's training rows)."""
+
+    validation_pred: np.ndarray
+    validation_proba: np.ndarray
+    test_pred: np.ndarray
+    test_proba: np.ndarray
+
+
+@dataclass
+class Comparison:
+    """What every record of a regime is scored against: the validation rows, the best baseline, the seed."""
+
+    rows: np.ndarray
+    rows_are: str
+    baselines: dict[str, BaselinePredictions]
+    best: str
+    horizon: int
+    seed: int
+
+    def vs_baseline(self, plan: RegimePlan, test_proba) -> dict:
+        return vs_baseline_record(
+            plan.y[plan.test],
+            test_proba,
+            self.best,
+            self.baselines[self.best].test_proba,
+            horizon=self.horizon,
+            seed=self.seed,
+        )
+
+    def record(self, plan: RegimePlan) -> dict:
+        return {
+            "validation_rows": int(len(self.rows)),
+            "validation_rows_are": self.rows_are,
+            "test_rows": int(len(plan.test)),
+            "best_baseline": self.best,
+            "best_baseline_chosen_on": "validation log loss on the compared rows",
+            "metric": "log_loss",
+        }
+
+
+def baseline_predict(name: str, data: Dataset, plan: RegimePlan, train, evaluate):
+    y, pos = plan.y, plan.positions
+    if name == "majority":
+        return majority_predict(y[train], len(evaluate))
+    return persistence_predict(data.labels_all, pos[train], y[train], pos[evaluate], data.horizon)
+
+
+def baseline_predictions(data: Dataset, plan: RegimePlan, name: str) -> BaselinePredictions:
+    pred, proba = np.zeros(plan.n, dtype=int), np.full((plan.n, 3), np.nan)
+    for fold in plan.folds:
+        pred[fold.val], proba[fold.val] = baseline_predict(name, data, plan, fold.train, fold.val)
+    test_pred, test_proba = baseline_predict(name, data, plan, plan.folds[-1].train, plan.test)
+    return BaselinePredictions(pred, proba, test_pred, test_proba)
+
+
+def make_comparison(data: Dataset, plan: RegimePlan, stacked: StackedPredictions, *, seed: int) -> Comparison:
+    rows, rows_are = comparison_rows(plan, stacked)
+    baselines = {name: baseline_predictions(data, plan, name) for name in BASELINE_NAMES}
+    losses = {
+        name: classification_metrics(plan.y[rows], b.validation_proba[rows], b.validation_pred[rows])["log_loss"]
+        for name, b in baselines.items()
+    }
+    return Comparison(rows, rows_are, baselines, best_baseline(losses), data.horizon, seed)
+
+
 def model_record(
     plan: RegimePlan,
     predictions: ModelPredictions,
     *,
     input_kind: str,
     feature_names: list[str],
+    comparison: Comparison,
 ) -> ModelResult:
-    y, val_rows = plan.y, plan.val_rows
+    y, rows = plan.y, comparison.rows
     metrics = MetricsBySplit(
         train=split_metrics(y[plan.last_fit], predictions.fold_train),
-        validation=split_metrics(y[val_rows], predictions.oof[val_rows]),
+        validation=split_metrics(y[rows], predictions.oof[rows]),
         test=split_metrics(y[plan.test], predictions.test),
     )
     backend = predictions.backend
+    collapsed, spread = spread_record(predictions.oof[rows], predictions.test)
     return ModelResult(
         metrics=metrics,
-        train_val_gap=TrainValGap.between(metrics.train, metrics.validation),
+        train_val_gap=model_gap(plan, predictions),
         fit_seconds=predictions.fit_seconds,
         input_kind=input_kind,
         evidence=backend.evidence(),
-        history={k: [float(v) for v in backend.history.get(k, [])] for k in ("train_loss", "val_loss")},
+        history={k: [float(v) for v in values] for k, values in backend.history.items()},
         best_params=dict(getattr(backend, "best_params", None) or {}),
         feature_importance=importance_by_name(backend.feature_importance(), feature_names),
+        collapsed=collapsed,
+        spread=spread,
+        vs_baseline=comparison.vs_baseline(plan, predictions.test),
     )
 
 
@@ -69,38 +153,32 @@ def importance_by_name(importance, feature_names: list[str]) -> dict[str, float]
     return {name: float(v) for name, v in zip(feature_names, values)}
 
 
-def ensemble_record(plan: RegimePlan, stacked: StackedPredictions) -> EnsembleResult:
+def ensemble_record(plan: RegimePlan, stacked: StackedPredictions, comparison: Comparison) -> EnsembleResult:
     y = plan.y
     train = split_metrics(y[plan.val_rows], stacked.train)
-    validation = None if stacked.validation is None else split_metrics(y[plan.folds[-1].val], stacked.validation)
+    validation = None if stacked.validation is None else split_metrics(y[comparison.rows], stacked.validation)
+    collapsed, spread = spread_record(stacked.validation, stacked.test)
     return EnsembleResult(
         metrics=MetricsBySplit(train=train, validation=validation, test=split_metrics(y[plan.test], stacked.test)),
-        train_val_gap=TrainValGap.between(train, validation) if validation else None,
+        train_val_gap=ensemble_gap(plan, stacked),
         fit_seconds=stacked.fit_seconds,
         meta_learner=stacked.description,
         notes=list(stacked.notes),
+        collapsed=collapsed,
+        spread=spread,
+        vs_baseline=comparison.vs_baseline(plan, stacked.test),
     )
 
 
-def baseline_predict(name: str, data: Dataset, plan: RegimePlan, train, evaluate):
-    y, pos = plan.y, plan.positions
-    if name == "majority":
-        return majority_predict(y[train], len(evaluate))
-    return persistence_predict(data.labels_all, pos[train], y[train], pos[evaluate], data.horizon)
-
-
-def baselines_record(data: Dataset, plan: RegimePlan) -> Baselines:
-    y, folds, test = plan.y, plan.folds, plan.test
-    scores = {}
-    for name in ("majority", "persistence"):
-        preds, probas = [], []
-        for fold in folds:
-            pred, proba = baseline_predict(name, data, plan, fold.train, fold.val)
-            preds.append(pred)
-            probas.append(proba)
-        validation = split_metrics(y[plan.val_rows], np.vstack(probas), np.concatenate(preds))
-        pred, proba = baseline_predict(name, data, plan, folds[-1].train, test)
-        scores[name] = BaselineResult(validation=validation, test=split_metrics(y[test], proba, pred))
+def baselines_record(data: Dataset, plan: RegimePlan, comparison: Comparison) -> Baselines:
+    y, rows, test = plan.y, comparison.rows, plan.test
+    scores = {
+        name: BaselineResult(
+            validation=split_metrics(y[rows], b.validation_proba[rows], b.validation_pred[rows]),
+            test=split_metrics(y[test], b.test_proba, b.test_pred),
+        )
+        for name, b in comparison.baselines.items()
+    }
     definitions = {k: v.format(horizon=data.horizon) for k, v in BASELINE_DEFINITIONS.items()}
     return Baselines(**scores, definitions=definitions)
 

@@ -19,14 +19,15 @@ import numpy as np
 import pandas as pd
 
 from . import artifacts, plots
-from .dataset import assemble_dataset
+from .dataset import SeriesSegments, assemble_dataset
 from .ensembles import ENSEMBLES
 from .errors import DataError, RegularizationInvalid, TrainingCancelled
-from .features import compute_features, feature_descriptions, finish_features
+from .evidence_report import measured_warnings
+from .features import feature_descriptions
 from .labels import distribution as label_distribution
-from .labels import label_definition, make_labels
+from .labels import label_definition
 from .presets import get_preset
-from .regimes import REGIMES, RULE, classify_regimes, regime_distribution
+from .regimes import REGIMES, RULE, regime_distribution
 from .regularization import validate_and_report_regularization
 from .results import DataSummary, RunResult, Timings
 
@@ -201,18 +202,31 @@ class TrainingManager:
         candles = candles.reset_index(drop=True)
         if p.get("max_rows"):
             candles = candles.iloc[-int(p["max_rows"]) :].reset_index(drop=True)
-        full = compute_features(candles)
-        _, feature_names = finish_features(full)
+        segments = SeriesSegments(candles)
+        if segments.gaps["count"]:
+            largest = segments.gaps["largest"]
+            self.log(
+                f"{segments.gaps['count']} gap(s) in the candles ({segments.gaps['missing_bars']} bars missing, "
+                f"largest {largest['missing']} after {largest['after']}); features, labels and regimes are "
+                "computed per gap-free segment"
+            )
+        full, feature_names = segments.features()
         self._done("features", t)
 
         t = self._stage("labels", f"Labelling with horizon {p['horizon']}")
-        labels = make_labels(candles, horizon=int(p["horizon"]), k=float(p["label_k"]))
+        labels = segments.labels(horizon=int(p["horizon"]), label_k=float(p["label_k"]))
         self._done("labels", t)
 
         t = self._stage("regimes", "Classifying regimes")
-        regimes = classify_regimes(candles)
+        regimes = segments.regimes()
         data = assemble_dataset(
-            full, feature_names, labels, regimes, horizon=int(p["horizon"]), lookback=int(p["lookback"])
+            full,
+            feature_names,
+            labels,
+            regimes,
+            horizon=int(p["horizon"]),
+            lookback=int(p["lookback"]),
+            bars_in_segment=segments.bars_in_segment(),
         )
         positions = data.positions
         distribution = regime_distribution(regimes.iloc[positions])
@@ -231,9 +245,10 @@ class TrainingManager:
         self._done("training", t)
 
         t = self._stage("evaluate", "Collecting metrics")
-        applied = {}
+        applied, applied_by_regime = {}, {}
         for regime, ensemble in self.components.items():
             if sections[regime].trained:
+                applied_by_regime[regime] = {key: b.library_params for key, b in ensemble.models.items()}
                 for key, backend in ensemble.models.items():
                     applied.setdefault(key, backend.library_params)
         self._done("evaluate", t)
@@ -259,11 +274,13 @@ class TrainingManager:
                 first_open_time=candles["open_time"].iloc[0].isoformat(),
                 last_open_time=candles["open_time"].iloc[-1].isoformat(),
                 label_distribution=label_distribution(labels.iloc[positions]),
+                gaps=segments.summary(),
             ),
             regularization={
                 "config": self.config,
                 "report": self.report,
                 "applied": applied,
+                "applied_by_regime": applied_by_regime,
                 "per_regime": self.applied,
             },
             features=feature_names,
@@ -312,8 +329,22 @@ class TrainingManager:
             wall_seconds=time.perf_counter() - wall_started,
         )
         result.validate()
+        output = _jsonable(result.to_dict())
+        output["regularization"]["report"] = with_measured_warnings(self.report, measured_warnings(output))
+        for warning in output["regularization"]["report"]["measured_warnings"]:
+            self.log(f"Measured: {warning}")
         self.progress("done", 1.0, "Training finished")
-        return _jsonable(result.to_dict())
+        return output
+
+
+def with_measured_warnings(report: dict, warnings: list[str]) -> dict:
+    """The validation report with the warnings measured after training added (``measured_warnings`` names them)."""
+    report = dict(report or {})
+    report["measured_warnings"] = list(warnings)
+    report["warnings"] = [*(report.get("warnings") or []), *warnings]
+    if warnings and report.get("status") == "ok":
+        report["status"] = "warning"
+    return report
 
 
 def series_stride(rows: int) -> int:

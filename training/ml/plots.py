@@ -49,6 +49,8 @@ def plot_learning_curves(directory: Path, regime: str, models: dict) -> str | No
         ax.plot(hist["train_loss"], label="train")
         if hist.get("val_loss"):
             ax.plot(hist["val_loss"], label="validation")
+        if hist.get("penalty"):  # Keras: the curves are the data loss; the L1/L2 term is drawn beside them
+            ax.plot(hist["penalty"], label="L1/L2 penalty", linestyle="--", color="grey")
         ax.set_title(f"{regime}: {key}")
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")

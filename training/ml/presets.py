@@ -13,6 +13,7 @@ Common keys: ``max_rows`` (most recent rows kept, ``None`` = all), ``n_folds``, 
 ``first_train_fraction``, ``embargo`` (bars added to the purge gap H), ``inner_val_fraction`` (the early-stopping
 / tuning part carved from each fold's training rows), ``lookback`` (bars per window for sequence models),
 ``min_rows`` (a regime with fewer labeled rows is skipped), ``horizon``/``label_k`` (labels), ``plots``,
+``sample_weights`` (weigh training rows by their average label uniqueness, López de Prado ch. 4; on by default),
 ``models``: per backend key, the ``params`` handed to the backend constructor, and ``ensembles`` (optional): per
 regime, the base models its ensemble uses instead of the ensemble class's own ``model_keys``.
 """
@@ -35,6 +36,7 @@ PRESETS: dict[str, dict] = {
         "min_rows": 150,
         "horizon": 4,
         "label_k": 0.3,
+        "sample_weights": True,
         "plots": False,
         "ensembles": {regime: ["logreg"] for regime in REGIMES},
         "models": {"logreg": {"max_iter": 200}},
@@ -50,6 +52,7 @@ PRESETS: dict[str, dict] = {
         "min_rows": 150,
         "horizon": 4,
         "label_k": 0.3,
+        "sample_weights": True,
         "plots": True,
         "models": {
             "lightgbm": {"n_trials": 3, "early_stopping_rounds": 10},
@@ -78,6 +81,7 @@ PRESETS: dict[str, dict] = {
         "min_rows": 400,
         "horizon": 4,
         "label_k": 0.3,
+        "sample_weights": True,
         "plots": True,
         "models": {
             "lightgbm": {"n_trials": 10, "early_stopping_rounds": 20},
@@ -106,6 +110,7 @@ PRESETS: dict[str, dict] = {
         "min_rows": 1000,
         "horizon": 4,
         "label_k": 0.3,
+        "sample_weights": True,
         "plots": True,
         "models": {
             "lightgbm": {"n_trials": 40, "early_stopping_rounds": 50},

@@ -84,6 +84,8 @@ UNIT_RIGHT_OPEN = Interval(0.0, 1.0, "left")
 UNIT = Interval(0.0, 1.0, "both")
 POSITIVE = Interval(0.0, None, "neither")
 
+KERAS_L1_WARN = 0.005
+
 BASE_PARAMS: tuple[RegParam, ...] = (
     RegParam("l1_alpha", NON_NEGATIVE, None, "-", "Base L1 strength; every backend's L1 derives from it.", 0.01, 10.0),
     RegParam("l2_alpha", NON_NEGATIVE, None, "-", "Base L2 strength; every backend's L2 derives from it.", 0.001, 10.0),
@@ -112,7 +114,9 @@ BACKENDS: dict[str, BackendSpec] = {
                     "l1_alpha",
                     "keras.regularizers.L1L2(l1=…)",
                     "L1 on kernel and recurrent weights.",
-                    warn_above=1.0,
+                    # measured on the offline sample (quick): at 0.01 the LSTM collapsed to one class and the
+                    # penalty was 74 % of the Transformer's validation loss; at 0.001 neither collapsed
+                    warn_above=KERAS_L1_WARN,
                 ),
                 RegParam(
                     "l2_reg",

@@ -25,6 +25,8 @@ GAP_TOLERANCE = 1e-9
 MSG_RESULT_INVALID = "The run result is invalid: {problems}"
 MSG_UNKNOWN_KEYS = "{where}: unknown keys {keys}"
 MSG_MISSING_KEYS = "{where}: missing keys {keys}"
+MSG_GAP_MISMATCH = "{where}.train_val_gap does not match its per-fold values (or, without them, its metrics)"
+MSG_VERDICT_MISMATCH = "{where}.vs_baseline.verdict {verdict!r} does not follow from its interval"
 
 
 class ResultInvalid(TrainingError):
@@ -147,15 +149,27 @@ class MetricsBySplit(Record):
 
 @dataclass
 class TrainValGap(Record):
-    """``log_loss``: validation − train; ``accuracy``: train − validation (positive = overfitting)."""
+    """The same model's fit rows against its own validation block: per fold ``log_loss`` = validation − fit
+    and ``accuracy`` = fit − validation (positive = overfitting), averaged over the folds (``folds`` holds each
+    fold's pair). Without ``folds`` (older results) the gap is between the train and validation metrics."""
 
     log_loss: float
     accuracy: float
     definition: str = GAP_DEFINITION
+    folds: list[dict[str, float]] = field(default_factory=list)
 
     @classmethod
     def between(cls, train: SplitMetrics, validation: SplitMetrics) -> TrainValGap:
         return cls(log_loss=validation.log_loss - train.log_loss, accuracy=train.accuracy - validation.accuracy)
+
+    @classmethod
+    def averaged(cls, folds: list[dict[str, float]]) -> TrainValGap:
+        """``folds``: per fold ``{"log_loss": validation − fit, "accuracy": fit − validation}``."""
+        return cls(
+            log_loss=float(sum(f["log_loss"] for f in folds) / len(folds)),
+            accuracy=float(sum(f["accuracy"] for f in folds) / len(folds)),
+            folds=[dict(f) for f in folds],
+        )
 
     def problems(self, where: str) -> list[str]:
         return [
@@ -164,14 +178,32 @@ class TrainValGap(Record):
 
 
 def _gap_problems(where: str, metrics: MetricsBySplit, gap: TrainValGap | None) -> list[str]:
-    if gap is None or metrics.train is None or metrics.validation is None:
+    if gap is None:
         return []
-    expected = TrainValGap.between(metrics.train, metrics.validation)
+    if gap.folds:
+        expected = TrainValGap.averaged(gap.folds)
+    elif metrics.train is None or metrics.validation is None:
+        return []
+    else:
+        expected = TrainValGap.between(metrics.train, metrics.validation)
     if not (
         math.isclose(gap.log_loss, expected.log_loss, abs_tol=GAP_TOLERANCE)
         and math.isclose(gap.accuracy, expected.accuracy, abs_tol=GAP_TOLERANCE)
     ):
-        return [f"{where}.train_val_gap does not match its train and validation metrics"]
+        return [MSG_GAP_MISMATCH.format(where=where)]
+    return []
+
+
+def _vs_baseline_problems(where: str, record: dict | None) -> list[str]:
+    if record is None:
+        return []
+    from .bootstrap import verdict_of
+
+    missing = {"baseline", "metric", "difference", "ci95_low", "ci95_high", "verdict"} - set(record)
+    if missing:
+        return [f"{where}.vs_baseline: missing keys {sorted(missing)}"]
+    if record["verdict"] != verdict_of(record["ci95_low"], record["ci95_high"]):
+        return [MSG_VERDICT_MISMATCH.format(where=where, verdict=record["verdict"])]
     return []
 
 
@@ -185,12 +217,19 @@ class ModelResult(Record):
     history: dict[str, list[float]] = field(default_factory=dict)
     best_params: dict[str, Any] = field(default_factory=dict)
     feature_importance: dict[str, float] = field(default_factory=dict)
+    collapsed: bool | None = None
+    spread: dict[str, Any] = field(default_factory=dict)
+    vs_baseline: dict[str, Any] | None = None
 
     def problems(self, where: str) -> list[str]:
         found = [f"{where}.metrics.{s} is missing" for s in SPLIT_NAMES if self.metrics.get(s) is None]
         if not _finite(self.fit_seconds) or self.fit_seconds < 0:
             found.append(f"{where}.fit_seconds must be >= 0; got {self.fit_seconds!r}")
-        return found + _gap_problems(where, self.metrics, self.train_val_gap)
+        return (
+            found
+            + _gap_problems(where, self.metrics, self.train_val_gap)
+            + _vs_baseline_problems(where, self.vs_baseline)
+        )
 
 
 @dataclass
@@ -200,10 +239,17 @@ class EnsembleResult(Record):
     fit_seconds: float
     meta_learner: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    collapsed: bool | None = None
+    spread: dict[str, Any] = field(default_factory=dict)
+    vs_baseline: dict[str, Any] | None = None
 
     def problems(self, where: str) -> list[str]:
         found = [f"{where}.metrics.{s} is missing" for s in ("train", "test") if self.metrics.get(s) is None]
-        return found + _gap_problems(where, self.metrics, self.train_val_gap)
+        return (
+            found
+            + _gap_problems(where, self.metrics, self.train_val_gap)
+            + _vs_baseline_problems(where, self.vs_baseline)
+        )
 
 
 @dataclass
@@ -254,6 +300,7 @@ class RegimeResult(Record):
     split: SplitInfo | None = None
     feature_names: list[str] = field(default_factory=list)
     worker: str = ""  # node name of the worker that trained this regime, when a run was spread over workers
+    comparison: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def skipped(cls, reason: str, rows: int, notes: list[str] | None = None) -> RegimeResult:
@@ -282,6 +329,7 @@ class DataSummary(Record):
     first_open_time: str
     last_open_time: str
     label_distribution: dict[str, Any] = field(default_factory=dict)
+    gaps: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -54,6 +54,9 @@ class StackedPredictions:
     fit_seconds: float
     description: dict
     notes: list[str] = field(default_factory=list)
+    validation_rows: np.ndarray | None = None  # rows (of the regime) that ``validation`` predicts
+    # per held-out fold: (fit rows, the probe on them, validation rows, the probe on them), for the same-model gap
+    fold_fit: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
 
 
 def fit_stacking(
@@ -69,6 +72,7 @@ def fit_stacking(
     meta = make_meta(sklearn_config, seed).fit(X_meta, y[val_rows])
     fit_seconds = time.perf_counter() - started
     validation = None
+    fold_fit = []
     if len(folds) >= 2:
         earlier = np.concatenate([f.val for f in folds[:-1]])
         last = folds[-1].val
@@ -79,6 +83,8 @@ def fit_stacking(
             )
             fit_seconds += time.perf_counter() - started
             validation = meta_proba(probe, meta_features({k: v[last] for k, v in oof.items()}, keys))
+            own = meta_proba(probe, meta_features({k: v[earlier] for k, v in oof.items()}, keys))
+            fold_fit.append((earlier, own, last, validation))
         else:
             notes.append(MSG_NO_VALIDATION_SINGLE_CLASS)
     else:
@@ -98,4 +104,6 @@ def fit_stacking(
             "zero_coefficient_share": float(np.mean(np.asarray(lr.coef_) == 0.0)),
         },
         notes=notes,
+        validation_rows=None if validation is None else folds[-1].val,
+        fold_fit=fold_fit,
     )

@@ -3,8 +3,13 @@ the regime's inputs (constant columns dropped, scaling from the earliest trainin
 fold, a fit on the fold's training rows whose predictions are kept as arrays:
 
 - ``oof``: out-of-fold probabilities on every fold's validation block (time-ordered, never trained on),
+- ``fold_fit``: every fold's model on its own fit rows (with ``oof`` on its own validation block: the same-model
+  train−validation gap),
 - ``fold_train``: the last fold's model on its own fit rows (the "train" score),
 - ``test``: the last fold's model on the untouched test block.
+
+Every fit weighs its rows by their average label uniqueness (``uniqueness``: overlapping H-bar labels share their
+outcome) unless the preset turns ``sample_weights`` off.
 
 Metrics are computed later from these arrays (``evaluation``); the combiner reads ``oof`` (``stacking``).
 """
@@ -19,6 +24,7 @@ import numpy as np
 from .dataset import Dataset, fit_scaling
 from .errors import TrainingCancelled, TrainingError
 from .splits import Fold, Splits, inner_split, walk_forward_splits
+from .uniqueness import uniqueness_weights
 
 MSG_TOO_FEW_ROWS = "Only {rows} labeled rows in regime {regime}; at least {minimum} are needed."
 MSG_SINGLE_CLASS = "Regime {regime} has a single class ({classes}) in its {part}; nothing to learn."
@@ -150,6 +156,7 @@ class ModelPredictions:
     test: np.ndarray
     fit_seconds: float
     backend: object  # the last fold's fitted backend (the one saved and used for the test block)
+    fold_fit: list[np.ndarray] = field(default_factory=list)  # per fold: its model on its own fit rows
 
 
 def check_proba(proba, n: int) -> np.ndarray:
@@ -172,7 +179,9 @@ class WalkForward:
         build_backend: Callable[[str, int], object],
         should_stop: Callable[[], bool],
         step: Callable[[str], None],
+        sample_weights: bool = True,
     ) -> None:
+        self.sample_weights = sample_weights
         self.plan = plan
         self.inputs = inputs
         self.build_backend = build_backend
@@ -188,26 +197,30 @@ class WalkForward:
         oof = np.full((plan.n, 3), np.nan)
         fit_seconds = 0.0
         backend = None
+        fold_fit = []
         for j, (fold, (fit_idx, es_idx)) in enumerate(zip(plan.folds, plan.inner)):
             if self.should_stop():
                 raise TrainingCancelled(MSG_CANCELLED.format(regime=self.regime, model=key))
             backend = self._fit_one(key, j, X, y, fit_idx, es_idx)
             oof[fold.val] = self._predict(backend, key, X[fold.val])
+            fold_fit.append(self._predict(backend, key, X[fit_idx]))
             fit_seconds += float(backend.fit_seconds)
             self.step(f"{self.regime}: {key} fold {j + 1}/{len(plan.folds)} fitted in {backend.fit_seconds:.1f}s")
         return ModelPredictions(
             key=key,
             oof=oof,
-            fold_train=self._predict(backend, key, X[plan.last_fit]),
+            fold_train=fold_fit[-1],
             test=self._predict(backend, key, X[plan.test]),
             fit_seconds=fit_seconds,
             backend=backend,
+            fold_fit=fold_fit,
         )
 
     def _fit_one(self, key, fold, X, y, fit_idx, es_idx):
         backend = self.build_backend(key, fold)
+        weights = uniqueness_weights(self.plan.positions[fit_idx], self.plan.horizon) if self.sample_weights else None
         try:
-            backend.fit(X[fit_idx], y[fit_idx], X[es_idx], y[es_idx])
+            backend.fit(X[fit_idx], y[fit_idx], X[es_idx], y[es_idx], sample_weight=weights)
         except TrainingCancelled:
             raise
         except Exception as exc:

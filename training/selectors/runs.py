@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from training.ml.evidence_report import verdict_lines
 from training.ml.presets import PRESETS
 from training.models import MarketDataset, ModelResult, RegularizationProfile, TrainingRun
 from training.selectors.market_data import datasets_available
@@ -56,6 +57,12 @@ def training_run_get(*, run_id: int) -> TrainingRun:
 
 def training_run_model_results(*, runs) -> list[ModelResult]:
     return list(ModelResult.objects.filter(run__in=runs).order_by("run_id", "regime", "model"))
+
+
+def training_run_verdicts(*, run: TrainingRun) -> list[str]:
+    """The run summary's verdict lines: per regime, the ensemble against the best baseline on the test block
+    (log-loss difference, 95 % interval, verdict; collapsed ensembles flagged). Empty before a result exists."""
+    return verdict_lines(run.result or {})
 
 
 def training_run_progress(run: TrainingRun) -> dict:
@@ -161,6 +168,9 @@ def metrics_by_regime(result: dict) -> list[dict]:
                     "gap": info.get("train_val_gap"),
                     "fit_seconds": info.get("fit_seconds"),
                     "best_params": info.get("best_params") or {},
+                    "collapsed": info.get("collapsed"),
+                    "spread": info.get("spread") or {},
+                    "vs_baseline": info.get("vs_baseline"),
                 }
             )
         if ensemble.get("ensemble"):
@@ -171,6 +181,9 @@ def metrics_by_regime(result: dict) -> list[dict]:
                     "metrics": ensemble["ensemble"].get("metrics") or {},
                     "gap": ensemble["ensemble"].get("train_val_gap"),
                     "fit_seconds": ensemble["ensemble"].get("fit_seconds"),
+                    "collapsed": ensemble["ensemble"].get("collapsed"),
+                    "spread": ensemble["ensemble"].get("spread") or {},
+                    "vs_baseline": ensemble["ensemble"].get("vs_baseline"),
                 }
             )
         baselines = dict(ensemble.get("baselines") or {})
@@ -187,6 +200,7 @@ def metrics_by_regime(result: dict) -> list[dict]:
                 "rows": ensemble.get("rows"),
                 "lines": lines,
                 "baseline_definitions": definitions,
+                "comparison": ensemble.get("comparison") or {},
             }
         )
     return regimes

@@ -11,13 +11,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from training import located_json
+from training.ml.default_profile import DEFAULT_DESCRIPTION, default_override_fields
 from training.ml.regularization import BACKENDS, BASE_NAMES, BASE_PARAMS, iter_override_params, override_field_name
 from training.models import RegularizationProfile
 
 EXPORT_FORMAT = "ares.regularization_profiles"
 EXPORT_VERSION = 1
 DEFAULT_PROFILE_NAME = "default"
-DEFAULT_PROFILE_DESCRIPTION = "Created from settings.CONFIG['MODEL_TRAINING']['regularization']."
+DEFAULT_PROFILE_DESCRIPTION = DEFAULT_DESCRIPTION
 
 MSG_PROFILE_IN_USE = (
     "Profile “{name}” cannot be deleted: {count} training run(s) used it. Runs keep a snapshot of its values, "
@@ -126,8 +127,9 @@ def profile_make_default(*, profile: RegularizationProfile, user=None) -> Regula
 @transaction.atomic
 def profile_ensure_default() -> tuple[RegularizationProfile, bool]:
     """Idempotent: returns ``(default profile, created)``. Creates "default" from
-    ``settings.CONFIG['MODEL_TRAINING']['regularization']`` only when no profile is the default; an existing
-    profile named "default" is made the default instead of being duplicated."""
+    ``settings.CONFIG['MODEL_TRAINING']['regularization']`` plus the measured per-backend overrides of
+    ``training.ml.default_profile`` only when no profile is the default; an existing profile named "default" is
+    made the default instead of being duplicated."""
     existing = RegularizationProfile.objects.select_for_update().filter(is_default=True).first()
     if existing:
         return existing, False
@@ -138,7 +140,7 @@ def profile_ensure_default() -> tuple[RegularizationProfile, bool]:
     profile = profile_create(
         name=DEFAULT_PROFILE_NAME,
         description=DEFAULT_PROFILE_DESCRIPTION,
-        values={name: float(source[name]) for name in BASE_NAMES},
+        values={**{name: float(source[name]) for name in BASE_NAMES}, **default_override_fields()},
         is_default=True,
     )
     return profile, True

@@ -6,9 +6,10 @@ from training.ml.backends.base import Backend
 from training.ml.dataset import FeatureMatrix, build_dataset
 from training.ml.ensembles import ENSEMBLES, BaseEnsemble, SidewaysRangeEnsemble
 from training.ml.errors import TrainingError
+from training.ml.metrics import classification_metrics
 from training.ml.presets import get_preset
 from training.ml.regularization import resolve_config
-from training.ml.walkforward import MSG_BACKEND_FAILED
+from training.ml.walkforward import MSG_BACKEND_FAILED, plan_regime
 
 CONFIG = resolve_config({"l1_alpha": 0.05, "l2_alpha": 0.01, "dropout_rate": 0.2})
 
@@ -18,13 +19,18 @@ class LinearEnsemble(BaseEnsemble):
     model_keys = ("logreg",)
 
 
+class BullTwo(BaseEnsemble):
+    regime = "bull_trend"
+    model_keys = ("logreg", "lightgbm")
+
+
 class BrokenBackend(Backend):
     """A backend whose library call fails, as a real one does on bad input."""
 
     key = "broken"
     config_section = "sklearn"
 
-    def fit(self, X_train, y_train, X_val, y_val):
+    def fit(self, X_train, y_train, X_val, y_val, sample_weight=None):
         np.linalg.cholesky(-np.eye(2))  # raises LinAlgError: not positive definite
 
 
@@ -101,9 +107,9 @@ def test_trained_ensemble_reports_metrics_baselines_and_gap(dataset):
         m = model["metrics"][part]
         assert 0 <= m["accuracy"] <= 1 and m["log_loss"] > 0
         assert sum(map(sum, m["confusion_matrix"])) == m["n"]
-    assert model["train_val_gap"]["log_loss"] == pytest.approx(
-        model["metrics"]["validation"]["log_loss"] - model["metrics"]["train"]["log_loss"]
-    )
+    gap = model["train_val_gap"]
+    assert len(gap["folds"]) == len(result["split"]["folds"])
+    assert gap["log_loss"] == pytest.approx(np.mean([f["log_loss"] for f in gap["folds"]]))
     assert set(result["baselines"]) >= {"majority", "persistence"}
     assert result["ensemble"]["metrics"]["test"]["n"] == result["split"]["test"]
     assert result["ensemble"]["meta_learner"]["C"] == CONFIG["sklearn"]["C"]
@@ -138,3 +144,69 @@ def test_windows_end_at_the_row_and_use_only_the_past():
     np.testing.assert_array_equal(windows[1], values[6:11][:, [1, 0]])
     with pytest.raises(ValueError):
         matrix.windows(np.array([3]), ["a"], 5)
+
+
+def test_same_model_gap_is_each_fold_model_on_its_own_fit_rows_and_validation_block(dataset):
+    ensemble = _ensemble(LinearEnsemble)
+    gap = ensemble.train(dataset).models["logreg"].train_val_gap
+    plan = plan_regime(dataset, "bull_trend", ensemble.preset, ensemble.min_rows)
+    predictions = ensemble.predictions["logreg"]
+    expected = []
+    for fold, (fit_rows, _), fit_proba in zip(plan.folds, plan.inner, predictions.fold_fit, strict=True):
+        fit = classification_metrics(plan.y[fit_rows], fit_proba)
+        val = classification_metrics(plan.y[fold.val], predictions.oof[fold.val])
+        expected.append({"log_loss": val["log_loss"] - fit["log_loss"], "accuracy": fit["accuracy"] - val["accuracy"]})
+    assert gap.folds == expected and len(expected) == 2
+    assert gap.log_loss == pytest.approx(np.mean([f["log_loss"] for f in expected]))
+    assert gap.accuracy == pytest.approx(np.mean([f["accuracy"] for f in expected]))
+
+
+def test_models_ensemble_and_baselines_are_scored_on_the_same_rows(dataset):
+    result = _ensemble(BullTwo).train(dataset).validate()
+    rows = result.comparison["validation_rows"]
+    lines = [*result.models.values(), result.ensemble, result.baselines.majority, result.baselines.persistence]
+    assert {line.metrics.validation.n if hasattr(line, "metrics") else line.validation.n for line in lines} == {rows}
+    assert {line.metrics.test.n if hasattr(line, "metrics") else line.test.n for line in lines} == {
+        result.comparison["test_rows"]
+    }
+    assert rows == result.split.folds[-1].validation  # the ensemble's held-out rows: the last fold's block
+
+
+def test_every_model_and_the_ensemble_carry_a_verdict_against_the_best_baseline_and_a_spread(dataset):
+    result = _ensemble(BullTwo).train(dataset)
+    baselines = result.baselines
+    best = min(("majority", "persistence"), key=lambda n: getattr(baselines, n).validation.log_loss)
+    assert result.comparison["best_baseline"] == best
+    for line in [*result.models.values(), result.ensemble]:
+        record = line.vs_baseline
+        assert record["baseline"] == best and record["metric"] == "log_loss"
+        expected = line.metrics.test.log_loss - getattr(baselines, best).test.log_loss
+        assert record["difference"] == pytest.approx(expected, abs=1e-9)
+        assert record["ci95_low"] <= record["difference"] <= record["ci95_high"]
+        assert record["verdict"] in ("better", "worse", "no evidence")
+        shares = line.spread["class_shares"]
+        assert line.collapsed is (max(shares.values()) >= 0.99 or line.spread["proba_std"] < 1e-3)
+        assert sum(shares.values()) == pytest.approx(1.0) and line.spread["split"] == "validation"
+
+
+def test_sample_weights_are_on_by_default_and_switchable_per_preset(dataset):
+    weighted = _ensemble(LinearEnsemble)
+    weighted_result = weighted.train(dataset)
+    plain = _ensemble(LinearEnsemble, sample_weights=False)
+    plain_result = plain.train(dataset)
+    assert weighted_result.comparison["sample_weights"]["on"] is True
+    assert plain_result.comparison["sample_weights"]["on"] is False
+    effective = weighted_result.comparison["sample_weights"]["last_fold_effective_rows"]
+    assert 0 < effective < weighted_result.comparison["sample_weights"]["last_fold_fit_rows"]
+    assert weighted.models["logreg"].evidence()["fit_rows"] == pytest.approx(
+        weighted_result.comparison["sample_weights"]["last_fold_fit_rows"]
+    )
+    assert not np.allclose(weighted.predictions["logreg"].test, plain.predictions["logreg"].test)
+
+
+def test_every_regime_and_fold_gets_its_own_seed():
+    seeds = {cls(preset=get_preset("smoke"), seed=42).fold_seed(fold) for cls in ENSEMBLES.values() for fold in (0, 1)}
+    assert len(seeds) == 2 * len(ENSEMBLES)
+    assert LinearEnsemble(preset=get_preset("smoke"), seed=42).fold_seed(0) == BullTwo(
+        preset=get_preset("smoke"), seed=42
+    ).fold_seed(0)

@@ -59,6 +59,16 @@ def test_smoke_run_end_to_end_with_all_five_backends(smoke_run):
     used = {k for s in trained.values() for k in s["models"]}
     assert used == set(registered_backends())
     assert set(result["regularization"]["applied"]) == used
+    by_regime = result["regularization"]["applied_by_regime"]
+    assert {r: set(models) for r, models in by_regime.items()} == {r: set(s["models"]) for r, s in trained.items()}
+    seeds = {by_regime[r]["lightgbm"]["sampler"]["seed"] for r in trained}
+    assert len(seeds) == len(trained)  # Optuna's sampler is seeded per regime (and fold)
+    for section in trained.values():
+        for record in [*section["models"].values(), section["ensemble"]]:
+            assert record["vs_baseline"]["baseline"] == section["comparison"]["best_baseline"]
+            assert isinstance(record["collapsed"], bool) and "proba_std" in record["spread"]
+    assert "measured_warnings" in result["regularization"]["report"]
+    assert result["data"]["gaps"]["count"] == 0
     for section in trained.values():
         for model in section["models"].values():
             assert model["fit_seconds"] > 0

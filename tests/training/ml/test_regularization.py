@@ -3,9 +3,11 @@ import math
 import pytest
 
 from tests.training.profile_factories import row
+from training.ml.default_profile import DEFAULT_BASE, DEFAULT_OVERRIDES
 from training.ml.regularization import (
     BACKENDS,
     ERROR,
+    KERAS_L1_WARN,
     MSG_C_DISAGREES,
     MSG_EXTREME,
     MSG_NO_REGULARIZATION,
@@ -63,7 +65,13 @@ def test_resolved_shape_is_exactly_the_contract():
 
 def test_default_config_reports_ok_with_sources_and_application():
     report = validate_and_report_regularization(resolve_config(BASE))
-    assert report["ok"] and report["status"] == OK and report["errors"] == [] and report["warnings"] == []
+    assert report["ok"] and report["status"] == WARNING and report["errors"] == []
+    assert report["warnings"] == [
+        "Keras / TensorFlow (LSTM, Transformer): "
+        + MSG_EXTREME.format(value=BASE["l1_alpha"], name="l1_reg", limit=KERAS_L1_WARN)
+    ]
+    profile = validate_and_report_regularization(resolve_config(DEFAULT_BASE, DEFAULT_OVERRIDES))
+    assert profile["status"] == OK and profile["warnings"] == []
     c = row(report, "sklearn", "C")
     assert (c["value"], c["source"], c["applied"], c["status"]) == (pytest.approx(100.0), "base", "C = 1/alpha", OK)
     assert row(report, "lightgbm", "reg_alpha")["source"] == "base"

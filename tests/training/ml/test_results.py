@@ -5,7 +5,9 @@ import pytest
 from training.ml.manager import TrainingManager
 from training.ml.regularization import resolve_config
 from training.ml.results import (
+    MSG_GAP_MISMATCH,
     MSG_UNKNOWN_KEYS,
+    MSG_VERDICT_MISMATCH,
     RegimeResult,
     ResultInvalid,
     RunResult,
@@ -28,7 +30,7 @@ def test_the_stored_dict_reads_back_into_the_same_typed_result(tiny_result):
     section = typed.ensembles["bull_trend"]
     model = section.models["logreg"]
     assert model.train_val_gap.log_loss == pytest.approx(
-        model.metrics.validation.log_loss - model.metrics.train.log_loss
+        sum(f["log_loss"] for f in model.train_val_gap.folds) / len(model.train_val_gap.folds)
     )
     assert set(tiny_result["ensembles"]["bull_trend"]["models"]["logreg"]["train_val_gap"]) >= {"log_loss", "accuracy"}
 
@@ -38,11 +40,13 @@ def test_validate_lists_every_problem(tiny_result):
     model = broken["ensembles"]["bull_trend"]["models"]["logreg"]
     model["metrics"]["test"]["accuracy"] = 1.5
     model["train_val_gap"]["log_loss"] += 0.5
+    model["vs_baseline"]["verdict"] = "better" if model["vs_baseline"]["verdict"] != "better" else "worse"
     with pytest.raises(ResultInvalid) as exc:
         RunResult.from_dict(broken).validate()
     where = "RunResult.ensembles.bull_trend.models.logreg"
     assert exc.value.problems == [
-        f"{where}.train_val_gap does not match its train and validation metrics",
+        MSG_GAP_MISMATCH.format(where=where),
+        MSG_VERDICT_MISMATCH.format(where=where, verdict=model["vs_baseline"]["verdict"]),
         f"{where}.metrics.test.accuracy must be in [0, 1]; got 1.5",
     ]
 

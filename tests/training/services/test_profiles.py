@@ -88,6 +88,10 @@ def test_ensure_default_is_idempotent_and_reads_settings(settings):
     profile, created = profile_ensure_default()
     assert created and profile.is_default and profile.name == "default"
     assert (profile.l1_alpha, profile.l2_alpha, profile.dropout_rate) == (0.03, 0.004, 0.25)
+    assert (profile.tensorflow_l1_reg, profile.tensorflow_l2_reg) == (1e-4, 1e-4)
+    assert profile.sklearn_alpha == 10.0 and profile.sklearn_c is None
+    assert profile.lightgbm_reg_alpha is None and profile.tabnet_lambda_sparse is None
+    assert "74 %" in profile.description and "44 % zero coefficients" in profile.description
     again, created_again = profile_ensure_default()
     assert (again.pk, created_again) == (profile.pk, False)
     assert RegularizationProfile.objects.count() == 1

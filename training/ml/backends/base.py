@@ -52,7 +52,10 @@ class Backend:
         """The regularization section mapped to the library's own argument names (no fitting, no imports)."""
         raise NotImplementedError
 
-    def fit(self, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray) -> Backend:
+    def fit(
+        self, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, sample_weight=None
+    ) -> Backend:
+        """``sample_weight`` (optional, one per training row) weighs the training rows where the library can."""
         raise NotImplementedError
 
     def _predict_proba(self, X: np.ndarray) -> np.ndarray:

@@ -9,6 +9,17 @@ import numpy as np
 from .base import N_CLASSES, Backend
 
 _THREADS_SET: tuple[int, int] | None = None
+DATA_LOSS = "data_loss"
+NEAR_ZERO = 1e-3
+
+
+def _penalty(keras, model) -> float:
+    """The L1/L2 regularization term of the model's current weights (what Keras adds to the loss)."""
+    return float(sum(float(keras.ops.convert_to_numpy(loss)) for loss in model.losses))
+
+
+def _share(penalty: float, data_loss: float) -> float:
+    return penalty / (penalty + data_loss) if penalty + data_loss > 0 else 0.0
 
 
 def _tensorflow(intra: int, inter: int, log):
@@ -43,7 +54,13 @@ class _KerasBackend(Backend):
       learning_rate (1e-3)                             Adam
       intra_op_threads (2), inter_op_threads (1)       TensorFlow thread pools, fixed once per process
       lookback                                         accepted but not read: the window length is X.shape[1]
-    Per-epoch ``history`` train_loss/val_loss are Keras' ``loss``/``val_loss`` (penalty included).
+    Early stopping, best-weights restore and the ``history`` curves watch the **data loss**: the cross-entropy
+    without the L1/L2 penalty (a compiled ``SparseCategoricalCrossentropy`` metric; Keras' own ``loss`` /
+    ``val_loss`` add the penalty, which with strong L1 dominates them and would make "best epoch" the epoch the
+    penalty stopped shrinking). ``history``: ``train_loss`` (mean data loss over the epoch's batches, dropout on),
+    ``val_loss`` (data loss on the validation part), ``penalty`` (the L1/L2 term at the epoch's end weights) and
+    ``val_loss_with_penalty`` (Keras' ``val_loss``). ``sample_weight`` weighs the training rows' loss; the
+    validation data loss is unweighted.
     """
 
     config_section = "tensorflow"
@@ -69,7 +86,7 @@ class _KerasBackend(Backend):
     def _keras(self):
         return _tensorflow(int(self.param("intra_op_threads", 2)), int(self.param("inter_op_threads", 1)), self.log)
 
-    def fit(self, X_train, y_train, X_val, y_val) -> _KerasBackend:
+    def fit(self, X_train, y_train, X_val, y_val, sample_weight=None) -> _KerasBackend:
         keras, _ = self._keras()
         self.check_stop("before training")
         X_train, X_val = np.asarray(X_train, dtype=np.float32), np.asarray(X_val, dtype=np.float32)
@@ -78,7 +95,9 @@ class _KerasBackend(Backend):
         model = self.build(keras, X_train.shape[1:])
         learning_rate = float(self.param("learning_rate", 1e-3))
         model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="sparse_categorical_crossentropy"
+            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=[keras.metrics.SparseCategoricalCrossentropy(name=DATA_LOSS)],
         )
         backend = self
 
@@ -90,31 +109,44 @@ class _KerasBackend(Backend):
                     StopCheck.cancelled = True
                     self.model.stop_training = True
 
+        class PenaltyTrack(keras.callbacks.Callback):
+            values: list[float] = []
+
+            def on_epoch_end(self, epoch, logs=None):
+                PenaltyTrack.values.append(_penalty(keras, self.model))
+
+        PenaltyTrack.values = []
         epochs, batch_size, patience = (
             int(self.param("epochs", 30)),
             int(self.param("batch_size", 64)),
             int(self.param("patience", 5)),
         )
-        early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+        early = keras.callbacks.EarlyStopping(
+            monitor=f"val_{DATA_LOSS}", mode="min", patience=patience, restore_best_weights=True
+        )
         started = time.perf_counter()
         fitted = model.fit(
             X_train,
             y_train,
+            sample_weight=None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32),
             validation_data=(X_val, y_val),
             epochs=epochs,
             batch_size=batch_size,
             shuffle=True,
             verbose=0,
-            callbacks=[early, StopCheck()],
+            callbacks=[PenaltyTrack(), early, StopCheck()],
         )
         self.fit_seconds = time.perf_counter() - started
         self.history = {
-            "train_loss": [float(v) for v in fitted.history["loss"]],
-            "val_loss": [float(v) for v in fitted.history["val_loss"]],
+            "train_loss": [float(v) for v in fitted.history[DATA_LOSS]],
+            "val_loss": [float(v) for v in fitted.history[f"val_{DATA_LOSS}"]],
+            "penalty": [float(v) for v in PenaltyTrack.values],
+            "val_loss_with_penalty": [float(v) for v in fitted.history["val_loss"]],
         }
         if StopCheck.cancelled:
             self.check_stop(f"between epochs (after epoch {len(self.history['train_loss'])})")
         self.model = model
+        best_epoch = int(np.argmin(self.history["val_loss"])) + 1
         self.library_params = {
             **self.library_kwargs(),
             "kernel_regularizer": "L1L2",
@@ -122,25 +154,50 @@ class _KerasBackend(Backend):
             **self.architecture(),
             "epochs": epochs,
             "epochs_run": len(self.history["train_loss"]),
-            "best_epoch": int(np.argmin(self.history["val_loss"])) + 1,
+            "best_epoch": best_epoch,
+            "early_stopping_monitor": "validation cross-entropy without the penalty",
             "batch_size": batch_size,
             "patience": patience,
             "learning_rate": learning_rate,
             "seed": int(self.seed),
+            "sample_weight": sample_weight is not None,
         }
-        self._evidence = self._measure(keras, X_train, y_train)
+        self._evidence = self._measure(keras, X_train, y_train, best_epoch)
         return self
 
-    def _measure(self, keras, X_train, y_train) -> dict:
-        penalty = float(sum(float(keras.ops.convert_to_numpy(loss)) for loss in self.model.losses))
+    def _measure(self, keras, X_train, y_train, best_epoch: int) -> dict:
+        penalty = _penalty(keras, self.model)
         proba = np.clip(self._predict_proba(X_train), 1e-7, 1.0)
         data_loss = float(-np.mean(np.log(proba[np.arange(len(y_train)), y_train])))
+        best_penalty = self.history["penalty"][best_epoch - 1]
+        best_val = self.history["val_loss"][best_epoch - 1]
         return {
+            "best_epoch": best_epoch,
+            "val_data_loss_at_best_epoch": best_val,
+            "penalty_at_best_epoch": best_penalty,
+            "penalty_share_at_best_epoch": _share(best_penalty, best_val),
             "regularization_penalty": penalty,
             "train_data_loss": data_loss,
-            "penalty_share_of_loss": penalty / (penalty + data_loss) if penalty + data_loss > 0 else 0.0,
+            "penalty_share_of_loss": _share(penalty, data_loss),
+            **self.weight_norms(),
             "regularizers": self.layer_regularizers(),
             "dropout_rates": self.dropout_rates(),
+        }
+
+    def weight_norms(self) -> dict:
+        """L1 and L2 norm of every kernel the penalty acts on (kernels and recurrent kernels; no biases)."""
+        kernels = [
+            np.asarray(w.numpy() if hasattr(w, "numpy") else w)
+            for w in self.model.trainable_weights
+            if "kernel" in w.path.rsplit("/", 1)[-1]
+        ]
+        flat = np.concatenate([k.ravel() for k in kernels]) if kernels else np.zeros(0)
+        return {
+            "kernel_weights": int(flat.size),
+            "kernel_l1_norm": float(np.abs(flat).sum()),
+            "kernel_l2_norm": float(np.sqrt(np.square(flat).sum())),
+            "kernel_mean_abs": float(np.abs(flat).mean()) if flat.size else 0.0,
+            "kernel_near_zero_share": float(np.mean(np.abs(flat) < NEAR_ZERO)) if flat.size else 0.0,
         }
 
     def layer_regularizers(self) -> dict:

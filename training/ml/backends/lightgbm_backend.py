@@ -35,6 +35,9 @@ class LightGBMBackend(Backend):
       study_name (None)             study name in that storage; an existing study is resumed (its earlier trials
                                     count toward best_params), so give each fit its own name; None: Optuna names it
       optuna_timeout (None)         seconds for the whole study, None for no limit
+      startup_trials (n_trials // 3) TPE's random start-up trials, capped at a third of the trials (at least 1) so
+                                    most trials are guided by the model of the earlier ones; the sampler is seeded
+                                    with the backend's seed (the ensemble derives one per regime and fold)
       pruner_warmup_steps (10)      boosting rounds before MedianPruner may prune a trial
       pruner_startup_trials (2)     completed trials before pruning starts
       report_every (10)             report the validation loss to the pruner every this many rounds (each
@@ -92,13 +95,21 @@ class LightGBMBackend(Backend):
             self.fit_seconds += time.perf_counter() - started
         return booster, params
 
-    def fit(self, X_train, y_train, X_val, y_val) -> LightGBMBackend:
+    def startup_trials(self) -> int:
+        n_trials = int(self.param("n_trials", 20))
+        cap = max(1, n_trials // 3)
+        return max(1, min(int(self.param("startup_trials", cap)), cap))
+
+    def fit(self, X_train, y_train, X_val, y_val, sample_weight=None) -> LightGBMBackend:
         import lightgbm as lgb
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.check_stop("before tuning")
-        train_set = lgb.Dataset(np.asarray(X_train, dtype=np.float32), label=np.asarray(y_train), free_raw_data=False)
+        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        train_set = lgb.Dataset(
+            np.asarray(X_train, dtype=np.float32), label=np.asarray(y_train), weight=weight, free_raw_data=False
+        )
         val_set = lgb.Dataset(
             np.asarray(X_val, dtype=np.float32), label=np.asarray(y_val), reference=train_set, free_raw_data=False
         )
@@ -137,7 +148,7 @@ class LightGBMBackend(Backend):
             storage=self._storage(optuna),
             study_name=self.params.get("study_name"),
             load_if_exists=True,
-            sampler=optuna.samplers.TPESampler(seed=self.seed),
+            sampler=optuna.samplers.TPESampler(seed=int(self.seed), n_startup_trials=self.startup_trials()),
             pruner=optuna.pruners.MedianPruner(
                 n_startup_trials=int(self.param("pruner_startup_trials", 2)),
                 n_warmup_steps=int(self.param("pruner_warmup_steps", 10)),
@@ -170,6 +181,9 @@ class LightGBMBackend(Backend):
             "n_estimators": self.best_params["n_estimators"],
             "best_iteration": self.best_iteration,
             "search_space": {k: list(v) for k, v in space.items()},
+            "sampler": {"name": "TPESampler", "seed": int(self.seed), "n_startup_trials": self.startup_trials()},
+            "pruner": "MedianPruner",
+            "sample_weight": sample_weight is not None,
         }
         self.history = {
             "train_loss": [float(v) for v in record["train"]["multi_logloss"]],
@@ -199,6 +213,36 @@ class LightGBMBackend(Backend):
             "best_params": getattr(self, "best_params", self.library_params.get("best_params")),
             "n_trials": getattr(self, "trial_summary", self.library_params.get("trials")),
             "best_iteration": self.library_params.get("best_iteration"),
+            "sampler": self.library_params.get("sampler"),
+            **self.leaf_statistics(),
+        }
+
+    def leaf_statistics(self) -> dict:
+        """What the L1/L2 leaf penalties did to the trees used for prediction: the share of leaves whose value is
+        exactly 0 (L1 zeroes a leaf whose gradient sum is below reg_alpha), the mean |leaf value| (both shrink
+        it), the number of splits. The first iteration's trees also carry the class priors (boost_from_average),
+        so they are left out of the leaf figures when there are later ones; ``trees`` counts every tree used."""
+        if self.model is None:
+            return {}
+        trees = self.model.dump_model(num_iteration=self.best_iteration)["tree_info"]
+        measured = trees[N_CLASSES:] if len(trees) > N_CLASSES else trees
+        leaves, splits = [], 0
+        for tree in measured:
+            stack = [tree["tree_structure"]]
+            while stack:
+                node = stack.pop()
+                if "leaf_value" in node:
+                    leaves.append(float(node["leaf_value"]))
+                else:
+                    splits += 1
+                    stack += [node["left_child"], node["right_child"]]
+        values = np.abs(np.asarray(leaves))
+        return {
+            "trees": len(trees),
+            "leaves": int(values.size),
+            "splits": int(splits),
+            "zero_leaf_share": float(np.mean(values == 0.0)) if values.size else 0.0,
+            "mean_abs_leaf": float(values.mean()) if values.size else 0.0,
         }
 
     def feature_importance(self) -> list[float]:

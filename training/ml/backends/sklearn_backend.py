@@ -18,6 +18,11 @@ class ElasticNetLogRegBackend(Backend):
     the elastic-net mix (``penalty`` is deprecated and not passed). ``C`` comes from the resolved section
     (``1/alpha`` unless set explicitly). A ConvergenceWarning is recorded in the evidence, not hidden.
 
+    scikit-learn minimizes ``C · Σ_i w_i · loss_i + penalty(coef)``; divided by the (weighted) row count n that
+    is the mean loss plus ``penalty / (C · n)``, so the same C is a weaker penalty the more rows there are. The
+    evidence reports that per-row strength ``1 / (C · n)`` beside the zero-coefficient share and the L1 norm.
+    ``sample_weight`` is passed to ``LogisticRegression.fit``.
+
     params keys read (default): max_iter (1000), tol (1e-4).
     """
 
@@ -27,7 +32,7 @@ class ElasticNetLogRegBackend(Backend):
     def library_kwargs(self) -> dict:
         return {"solver": "saga", "l1_ratio": float(self.reg["l1_ratio"]), "C": float(self.reg["C"])}
 
-    def fit(self, X_train, y_train, X_val, y_val) -> ElasticNetLogRegBackend:
+    def fit(self, X_train, y_train, X_val, y_val, sample_weight=None) -> ElasticNetLogRegBackend:
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline
@@ -44,7 +49,8 @@ class ElasticNetLogRegBackend(Backend):
         started = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            model.fit(np.asarray(X_train, dtype=np.float64), np.asarray(y_train))
+            fit_kwargs = {} if sample_weight is None else {"logreg__sample_weight": np.asarray(sample_weight, float)}
+            model.fit(np.asarray(X_train, dtype=np.float64), np.asarray(y_train), **fit_kwargs)
         self.fit_seconds = time.perf_counter() - started
         self.convergence_warnings = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
         for message in self.convergence_warnings:
@@ -54,6 +60,8 @@ class ElasticNetLogRegBackend(Backend):
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         self.model = model
         self.library_params = kwargs
+        self.weighted_rows = float(len(y_train) if sample_weight is None else np.sum(sample_weight))
+        self.sample_weighted = sample_weight is not None
         return self
 
     @property
@@ -65,8 +73,19 @@ class ElasticNetLogRegBackend(Backend):
 
     def evidence(self) -> dict:
         coef = self.logreg.coef_
+        rows = float(getattr(self, "weighted_rows", 0.0))
+        C = float(self.logreg.C)
+        per_row = 1.0 / (C * rows) if rows else None
         return {
             "zero_coefficient_share": float(np.mean(coef == 0.0)),
+            "coefficient_l1_norm": float(np.abs(coef).sum()),
+            "fit_rows": rows,
+            "penalty_per_row": per_row,
+            "C_meaning": (
+                f"C = {C:g} with {rows:,.0f} fitted rows: the penalty weighs {per_row:.2g} against the mean log loss"
+                if per_row is not None
+                else ""
+            ),
             "zero_coefficients": int(np.sum(coef == 0.0)),
             "coefficients": int(coef.size),
             "l1_ratio": float(self.logreg.l1_ratio),
@@ -85,7 +104,8 @@ class ElasticNetLogRegBackend(Backend):
 
         Path(directory).mkdir(parents=True, exist_ok=True)
         joblib.dump(self.model, Path(directory) / MODEL_FILE)
-        return [MODEL_FILE, self._write_meta(directory, {"convergence_warnings": self.convergence_warnings})]
+        meta = {"convergence_warnings": self.convergence_warnings, "weighted_rows": self.weighted_rows}
+        return [MODEL_FILE, self._write_meta(directory, meta)]
 
     @classmethod
     def load(cls, directory, reg, params=None) -> ElasticNetLogRegBackend:
@@ -94,4 +114,5 @@ class ElasticNetLogRegBackend(Backend):
         backend, meta = cls._from_meta(directory, reg, params)
         backend.model = joblib.load(Path(directory) / MODEL_FILE)
         backend.convergence_warnings = meta["convergence_warnings"]
+        backend.weighted_rows = float(meta.get("weighted_rows", 0.0))
         return backend

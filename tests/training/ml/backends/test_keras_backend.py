@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from training.ml.errors import TrainingCancelled
@@ -58,6 +59,27 @@ def test_evidence_measures_the_penalty_share(key, fitted):
         for numbers in evidence["regularizers"].values()
     )
     assert len(backend.history["train_loss"]) == backend.library_params["epochs_run"] == 2
+
+
+@pytest.mark.parametrize("key", ["lstm", "transformer"])
+def test_validation_history_is_the_cross_entropy_without_the_penalty(key):
+    X_train, y_train, X_val, y_val, _, _ = split(key)
+    reg = {"l1_reg": 0.01, "l2_reg": 0.001, "dropout_rate": 0.1}
+    backend = build(key, reg=reg, params={"epochs": 4, "patience": 10}).fit(X_train, y_train, X_val, y_val)
+    history, evidence = backend.history, backend.evidence()
+    best = evidence["best_epoch"]
+    assert best == int(np.argmin(history["val_loss"])) + 1 == backend.library_params["best_epoch"]
+    proba = np.clip(backend.predict_proba(X_val), 1e-7, 1.0)  # the restored weights are the best epoch's
+    by_hand = -np.mean(np.log(proba[np.arange(len(y_val)), y_val]))
+    assert history["val_loss"][best - 1] == pytest.approx(by_hand, abs=1e-5)
+    assert all(p > 0.05 for p in history["penalty"])
+    for data, penalty, keras_val in zip(
+        history["val_loss"], history["penalty"], history["val_loss_with_penalty"], strict=True
+    ):
+        assert keras_val == pytest.approx(data + penalty, rel=1e-4)
+    share = history["penalty"][best - 1] / (history["penalty"][best - 1] + history["val_loss"][best - 1])
+    assert evidence["penalty_share_at_best_epoch"] == pytest.approx(share)
+    assert evidence["kernel_l1_norm"] > 0 and evidence["kernel_l2_norm"] > 0
 
 
 def test_zero_regularization_gives_zero_penalty():

@@ -94,3 +94,49 @@ def test_rdb_storage_keeps_the_study_and_no_pooled_connection(tmp_path):
     backend.fit(X_train, y_train, X_val, y_val)
     assert len(optuna.load_study(study_name="kept", storage=storage).trials) == 2
     assert isinstance(backend.study._storage._backend.engine.pool, NullPool)
+
+
+def test_tpe_starts_up_on_at_most_a_third_of_the_trials_and_is_seeded_by_the_backend_seed():
+    assert build("lightgbm", params={"n_trials": 10}).startup_trials() == 3
+    assert build("lightgbm", params={"n_trials": 3}).startup_trials() == 1
+    assert build("lightgbm", params={"n_trials": 30, "startup_trials": 20}).startup_trials() == 10
+    X_train, y_train, X_val, y_val, _, _ = split("lightgbm")
+    params = {"n_trials": 6}
+    first = build("lightgbm", seed=1, params=params).fit(X_train, y_train, X_val, y_val)
+    again = build("lightgbm", seed=1, params=params).fit(X_train, y_train, X_val, y_val)
+    other = build("lightgbm", seed=2, params=params).fit(X_train, y_train, X_val, y_val)
+    sampler = first.study.sampler
+    assert isinstance(sampler, optuna.samplers.TPESampler) and sampler._n_startup_trials == 2
+    assert isinstance(first.study.pruner, optuna.pruners.MedianPruner)
+    assert [t.params for t in first.study.trials] == [t.params for t in again.study.trials]
+    assert [t.params for t in first.study.trials] != [t.params for t in other.study.trials]
+    assert first.evidence()["sampler"] == {"name": "TPESampler", "seed": 1, "n_startup_trials": 2}
+
+
+def test_leaf_statistics_count_the_trees_used_and_l1_zeroes_leaves():
+    X_train, y_train, X_val, y_val, _, _ = split("lightgbm")
+    params = {"n_trials": 1, "search_space": {"n_estimators": [60, 60], "num_leaves": [31, 31]}}
+    plain = build("lightgbm", reg={"reg_alpha": 0.0, "reg_lambda": 0.0}, params=params)
+    strong = build("lightgbm", reg={"reg_alpha": 5.0, "reg_lambda": 0.0}, params=params)
+    plain_stats = plain.fit(X_train, y_train, X_val, y_val).evidence()
+    strong_stats = strong.fit(X_train, y_train, X_val, y_val).evidence()
+    frame = plain.model.trees_to_dataframe()
+    assert plain.best_iteration > 1
+    used = frame[(frame["tree_index"] >= 3) & (frame["tree_index"] < plain.best_iteration * 3)]
+    assert plain_stats["trees"] == plain.best_iteration * 3
+    assert plain_stats["splits"] == int(used["split_feature"].notna().sum())
+    assert plain_stats["leaves"] == int(used["split_feature"].isna().sum())
+    assert plain_stats["zero_leaf_share"] < strong_stats["zero_leaf_share"]
+    assert strong_stats["mean_abs_leaf"] < plain_stats["mean_abs_leaf"]
+
+
+def test_sample_weight_of_ones_changes_nothing_and_other_weights_change_the_model():
+    X_train, y_train, X_val, y_val, X_test, _ = split("lightgbm")
+    params = {"n_trials": 1, "search_space": {"n_estimators": [40, 40]}}
+    plain = build("lightgbm", params=params).fit(X_train, y_train, X_val, y_val).predict_proba(X_test)
+    ones = build("lightgbm", params=params).fit(X_train, y_train, X_val, y_val, sample_weight=np.ones(len(y_train)))
+    np.testing.assert_array_equal(plain, ones.predict_proba(X_test))
+    weights = np.linspace(0.2, 1.8, len(y_train))
+    weighted = build("lightgbm", params=params).fit(X_train, y_train, X_val, y_val, sample_weight=weights)
+    assert np.abs(weighted.predict_proba(X_test) - plain).max() > 1e-3
+    assert weighted.library_params["sample_weight"] is True

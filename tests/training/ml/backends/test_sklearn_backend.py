@@ -65,3 +65,24 @@ def test_importance_is_mean_absolute_coefficient(fitted):
     coef = backend.model.named_steps["logreg"].coef_
     assert backend.feature_importance() == pytest.approx(np.abs(coef).mean(axis=0).tolist())
     assert int(np.argmax(backend.feature_importance())) == 0
+
+
+def test_evidence_states_the_l1_norm_and_the_per_row_strength_of_c():
+    X_train, y_train, X_val, y_val, _, _ = split("logreg")
+    backend = build("logreg", reg={"l1_ratio": 0.5, "C": 2.0}).fit(X_train, y_train, X_val, y_val)
+    evidence = backend.evidence()
+    assert evidence["coefficient_l1_norm"] == pytest.approx(float(np.abs(backend.logreg.coef_).sum()))
+    assert evidence["fit_rows"] == len(y_train)
+    assert evidence["penalty_per_row"] == pytest.approx(1 / (2.0 * len(y_train)))
+    assert evidence["C_meaning"].startswith(f"C = 2 with {len(y_train)} fitted rows")
+
+
+def test_sample_weight_reaches_the_logistic_regression():
+    X_train, y_train, X_val, y_val, X_test, _ = split("logreg")
+    plain = build("logreg").fit(X_train, y_train, X_val, y_val)
+    ones = build("logreg").fit(X_train, y_train, X_val, y_val, sample_weight=np.ones(len(y_train)))
+    np.testing.assert_allclose(plain.predict_proba(X_test), ones.predict_proba(X_test), atol=1e-8)
+    weights = np.where(y_train == 2, 4.0, 0.5)
+    weighted = build("logreg").fit(X_train, y_train, X_val, y_val, sample_weight=weights)
+    assert weighted.predict_proba(X_test)[:, 2].mean() > plain.predict_proba(X_test)[:, 2].mean() + 0.05
+    assert weighted.evidence()["fit_rows"] == pytest.approx(weights.sum())

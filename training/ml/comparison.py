@@ -1,0 +1,78 @@
+"""Honest comparison records of a regime: the same rows for everyone, the same-model gap, the prediction spread
+and the verdict against the best baseline.
+
+- **Same rows.** Base models, the ensemble and the baselines are scored on identical validation rows (the rows the
+  ensemble has an honest held-out prediction for; all validation blocks when it has none) and on the identical
+  test block; the row counts are in every ``SplitMetrics.n`` and in the regime's ``comparison``.
+- **Same-model gap.** Per fold, the fold's model on its own fit rows against its own validation block, averaged
+  over the folds (``TrainValGap.averaged``).
+- **Spread.** ``collapse.prediction_spread`` on the validation rows (the test block where there are none).
+- **Verdict.** The best baseline is the one with the lower validation log loss on the compared rows (chosen
+  without looking at the test block); the test log-loss difference model − that baseline, per row, gets a
+  moving-block bootstrap interval (``bootstrap.baseline_comparison``) and a verdict.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .bootstrap import baseline_comparison
+from .collapse import prediction_spread
+from .metrics import classification_metrics, row_log_loss
+from .results import TrainValGap
+
+BASELINE_NAMES = ("majority", "persistence")
+ROWS_ALL_FOLDS = "every fold's validation block (the ensemble has no held-out validation prediction)"
+ROWS_ENSEMBLE = "the rows the ensemble has a held-out validation prediction for"
+
+
+def comparison_rows(plan, stacked) -> tuple[np.ndarray, str]:
+    """The validation rows every model, the ensemble and the baselines are scored on, and what they are."""
+    rows = getattr(stacked, "validation_rows", None)
+    if rows is None and getattr(stacked, "validation", None) is not None:
+        rows = plan.folds[-1].val
+    if rows is None:
+        return plan.val_rows, ROWS_ALL_FOLDS
+    return np.asarray(rows), ROWS_ENSEMBLE
+
+
+def fold_pair_gap(y_fit, p_fit, y_val, p_val) -> dict[str, float]:
+    fit, val = classification_metrics(y_fit, p_fit), classification_metrics(y_val, p_val)
+    return {"log_loss": val["log_loss"] - fit["log_loss"], "accuracy": fit["accuracy"] - val["accuracy"]}
+
+
+def model_gap(plan, predictions) -> TrainValGap:
+    y = plan.y
+    pairs = [
+        fold_pair_gap(y[fit_idx], fit_proba, y[fold.val], predictions.oof[fold.val])
+        for fold, (fit_idx, _), fit_proba in zip(plan.folds, plan.inner, predictions.fold_fit, strict=True)
+    ]
+    return TrainValGap.averaged(pairs)
+
+
+def ensemble_gap(plan, stacked) -> TrainValGap | None:
+    pairs = getattr(stacked, "fold_fit", None) or []
+    if not pairs:
+        return None
+    y = plan.y
+    return TrainValGap.averaged([fold_pair_gap(y[f], pf, y[v], pv) for f, pf, v, pv in pairs])
+
+
+def spread_record(validation_proba, test_proba) -> tuple[bool | None, dict]:
+    split, proba = ("validation", validation_proba) if validation_proba is not None else ("test", test_proba)
+    spread = {**prediction_spread(proba), "split": split}
+    return spread.pop("collapsed"), spread
+
+
+def best_baseline(validation_log_losses: dict[str, float]) -> str:
+    return min(validation_log_losses, key=lambda name: (validation_log_losses[name], name))
+
+
+def vs_baseline_record(y_test, test_proba, baseline: str, baseline_test_proba, *, horizon: int, seed: int) -> dict:
+    return baseline_comparison(
+        row_log_loss(y_test, test_proba),
+        row_log_loss(y_test, baseline_test_proba),
+        baseline=baseline,
+        horizon=horizon,
+        seed=seed,
+    )
