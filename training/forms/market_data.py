@@ -1,6 +1,6 @@
 from django import forms
 
-from training.ml.klines import INTERVAL_MS
+from training.marketdata.times import INTERVAL_MS
 
 
 class CandleImportForm(forms.Form):

@@ -9,7 +9,7 @@ import pandas as pd
 from django.db import connection
 from django.db.models import QuerySet
 
-from training.ml.klines import FRAME_COLUMNS, Candles  # noqa: F401  (FRAME_COLUMNS re-exported)
+from training.marketdata.candles import Candles
 from training.models import Candle, MarketDataset
 
 DATASET_NOT_FOUND = (

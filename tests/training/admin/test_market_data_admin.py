@@ -3,11 +3,11 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests.training.market_data_files import SAMPLE_ROWS, csv_text, zipped
+from tests.training.market_data_files import SAMPLE_ROWS, csv_text, small_datasets_allowed, zipped  # noqa: F401 (fixture)
 from training.models import Candle, MarketDataset
 from training.services.market_data import dataset_load_sample
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_datasets_allowed")]
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from tests.training.market_data_files import SAMPLE_ROWS, csv_text, zipped
+from tests.training.market_data_files import SAMPLE_ROWS, csv_text, small_datasets_allowed, zipped  # noqa: F401 (fixture)
 from training.models import Candle, MarketDataset
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_datasets_allowed")]
 
 
 def test_import_klines_prints_the_report(tmp_path):

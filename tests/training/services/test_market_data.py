@@ -4,24 +4,24 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from tests.training.market_data_files import SAMPLE_ROWS, csv_text, lines, variants
-from training.ml.klines import CandleFileError, fingerprint, parse_candle_file
+from tests.training.market_data_files import SAMPLE_ROWS, csv_text, lines, small_datasets_allowed, variants  # noqa: F401 (fixture)
+from training.marketdata.candles import fingerprint
+from training.marketdata.client import FetchError
+from training.marketdata.errors import CandleFileError
+from training.marketdata.sample import SAMPLE_FILE, SAMPLE_SOURCE, read_sample
 from training.models import Candle, MarketDataset
 from training.selectors.market_data import dataset_candle_arrays
 from training.services.market_data import (
     MSG_CONFLICT,
     MSG_SAMPLE_PRESENT,
     MSG_SAMPLE_REAL_DATA,
-    SAMPLE_PATH,
-    SAMPLE_SOURCE,
     CandleConflict,
-    FetchError,
     dataset_fetch_klines,
     dataset_import_file,
     dataset_load_sample,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_datasets_allowed")]
 UTC = UTC
 
 
@@ -125,11 +125,11 @@ def test_offline_sample_loads_complete_and_idempotent():
     assert dataset.last_open_time == datetime(2019, 7, 4, 1, tzinfo=UTC)
     assert (dataset.gap_count, dataset.gaps) == (0, [])
     assert report.rows_stored == SAMPLE_ROWS
-    assert dataset.fingerprint == fingerprint(parse_candle_file(SAMPLE_PATH, interval="1h").candles)
+    assert dataset.fingerprint == fingerprint(read_sample())
     again, report = dataset_load_sample()
     assert again == MSG_SAMPLE_PRESENT.format(dataset=dataset) and report is None
     assert Candle.objects.count() == SAMPLE_ROWS
-    assert SAMPLE_PATH.stat().st_size < 1_000_000
+    assert SAMPLE_FILE.stat().st_size < 1_000_000
 
 
 def test_real_import_replaces_the_sample_and_the_sample_never_overwrites_real_data():
@@ -175,7 +175,7 @@ def test_fetch_pages_through_and_stores(binance_server):
     ]
     assert all(q["limit"] == "1000" and q["interval"] == "1h" for q in binance_server.requests)
     assert dataset.first_open_time == datetime(2017, 7, 1, 11, tzinfo=UTC) and dataset.gap_count == 0
-    sample = parse_candle_file(SAMPLE_PATH, interval="1h").candles
+    sample = read_sample()
     stored = dataset_candle_arrays(dataset.pk)
     np.testing.assert_array_equal(stored.close, sample.close[: len(expected)])
 

@@ -2,16 +2,11 @@ import numpy as np
 import pytest
 
 from tests.training.market_data_files import ROWS, csv_text, lines, variants, with_field
-from training.ml.klines import (
-    MSG_CONFLICTING_DUPLICATE,
-    CandleFileError,
-    Candles,
-    find_gaps,
-    fingerprint,
-    parse_candle_file,
-    parse_candle_text,
-    write_binance_csv,
-)
+from training.marketdata.binance import write_binance_csv
+from training.marketdata.candles import Candles, find_gaps, fingerprint
+from training.marketdata.checks import MSG_CONFLICTING_DUPLICATE
+from training.marketdata.csvparse import parse_candle_file, parse_candle_text
+from training.marketdata.errors import CandleFileError
 
 NAME = "BTCUSDT-1h.csv"
 
