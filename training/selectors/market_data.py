@@ -18,6 +18,7 @@ DATASET_NOT_FOUND = (
     "or load the offline sample with `manage.py load_sample_data`."
 )
 NO_DATASETS = "none"
+FETCH_ROWS = 50_000  # rows per round trip: memory stays bounded by the numpy columns
 
 
 class DatasetNotFound(LookupError):
@@ -76,11 +77,15 @@ def dataset_candle_arrays(dataset_id: int, *, start: datetime | None = None, end
         sql += " AND open_time <= %s"
         params.append(adapt(end))
     sql += " ORDER BY open_time"
+    parts = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not rows:
-        return Candles.empty()
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            parts.append(_rows_to_candles(rows))
+    return Candles.concat(parts)
+
+
+def _rows_to_candles(rows: list) -> Candles:
     times, *columns = zip(*rows)
     numbers = np.array(columns[:6], dtype="float64")  # None (unknown quote volume) becomes NaN
     trades = pd.array(columns[6], dtype="Int64").fillna(-1).to_numpy("int64")
@@ -91,7 +96,10 @@ def dataset_candles_frame(
     dataset: MarketDataset, *, start: datetime | None = None, end: datetime | None = None
 ) -> pd.DataFrame:
     """Columns open_time (datetime64 UTC), open, high, low, close, volume, quote_volume, trades (all float64;
-    NaN where the source did not give quote volume or trade count), sorted by time, unique times."""
+    NaN where the source did not give quote volume or trade count), sorted by time, unique times. Only the
+    dataset's published range is read: candles a chunked import is still appending are not seen."""
+    start = max(filter(None, [start, dataset.first_open_time]), default=None)
+    end = min(filter(None, [end, dataset.last_open_time]), default=None)
     return dataset_candle_arrays(dataset.pk, start=start, end=end).to_frame()
 
 

@@ -8,6 +8,7 @@ from tests.training.profile_factories import blank_post, declared_fields, out_of
 from training.admin.profiles import EXPORT_FILENAME, MSG_MAKE_DEFAULT_ONE
 from training.ml.regularization import MSG_NOT_DERIVABLE
 from training.models import RegularizationProfile, TrainingRun
+from training.models.profiles import MSG_NAME_TAKEN
 from training.services.profiles import MSG_PROFILE_IN_USE, profile_create, profile_export_json
 
 pytestmark = pytest.mark.django_db
@@ -77,12 +78,11 @@ def test_alpha_zero_with_blank_c_is_an_error_on_c(staff_client, profile, changes
     assert accepted.status_code == 302
 
 
-def test_duplicate_name_is_refused(staff_client, profile):
-    response = staff_client.post(reverse("admin:training_regularizationprofile_add"), blank_post(name="default"))
+@pytest.mark.parametrize("name", ["default", "DEFAULT", "Default"])
+def test_duplicate_name_is_refused_ignoring_case(staff_client, profile, name):
+    response = staff_client.post(reverse("admin:training_regularizationprofile_add"), blank_post(name=name))
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors["name"] == [
-        "Regularization profile with this Name already exists."
-    ]
+    assert response.context["adminform"].form.errors["name"] == [MSG_NAME_TAKEN.format(name="default")]
     assert RegularizationProfile.objects.count() == 1
 
 
@@ -172,7 +172,9 @@ def test_export_action_downloads_json_and_import_view_round_trips(staff_client, 
     RegularizationProfile.objects.filter(name="b").delete()
     upload = io.BytesIO(data)
     upload.name = "profiles.json"
-    response = staff_client.post(reverse("admin:training_regularizationprofile_import"), {"file": upload}, follow=True)
+    response = staff_client.post(
+        reverse("admin:training_regularizationprofile_import"), {"file": upload, "replace": "on"}, follow=True
+    )
     assert "Imported 2 profile(s)" in response.content.decode()
     assert profile_export_json(profiles=RegularizationProfile.objects.all()).encode() == data
 

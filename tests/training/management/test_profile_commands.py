@@ -34,7 +34,7 @@ def test_export_then_import_round_trip(tmp_path):
     before = {p.name: p.resolved_config() for p in RegularizationProfile.objects.all()}
     RegularizationProfile.objects.filter(name="b").delete()
     out = StringIO()
-    call_command("import_profiles", str(path), stdout=out)
+    call_command("import_profiles", str(path), "--replace", stdout=out)
     assert out.getvalue().strip() == "Imported 2 profile(s): a, b"
     assert {p.name: p.resolved_config() for p in RegularizationProfile.objects.all()} == before
 

@@ -137,7 +137,8 @@ def test_export_import_round_trip_gives_equal_profiles():
     imported = profile_import(data=text)
     assert [p.name for p in imported] == ["default", "no-dropout", "strong-l1"]
     assert [snapshot(p) for p in RegularizationProfile.objects.all()] == before
-    assert profile_import(data=text) and [snapshot(p) for p in RegularizationProfile.objects.all()] == before
+    assert profile_import(data=text, replace=True)
+    assert [snapshot(p) for p in RegularizationProfile.objects.all()] == before
 
 
 def line_of(text: str, needle: str) -> int:
@@ -150,9 +151,9 @@ def exported_text_with(edit) -> str:
     return json.dumps(doc, indent=2)
 
 
-def import_errors(text: str) -> list[str]:
+def import_errors(text: str, *, replace: bool = True) -> list[str]:
     with pytest.raises(ValidationError) as exc:
-        profile_import(data=text)
+        profile_import(data=text, replace=replace)
     return exc.value.messages
 
 
