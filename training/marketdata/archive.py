@@ -37,6 +37,15 @@ MSG_RATIO = (
     "the archive inflates more than {ratio:g} times its compressed size (MARKET_DATA_MAX_COMPRESSION_RATIO), "
     "which candle files never do: refused as a likely zip bomb after inflating {read}, nothing was imported"
 )
+MSG_DECLARED_TOO_LARGE = (
+    "the zip member {member} declares {size} once inflated, above the limit of {limit} (MARKET_DATA_MAX_INPUT_MB); "
+    "nothing was imported"
+)
+MSG_DECLARED_RATIO = (
+    "the zip member {member} declares {size} inflated from {compressed}, more than {ratio:g} times "
+    "(MARKET_DATA_MAX_COMPRESSION_RATIO), which candle files never do: refused as a likely zip bomb, nothing was "
+    "imported"
+)
 MSG_CORRUPT = "the {kind} file is truncated or corrupt ({detail}); nothing was imported"
 MSG_UNREADABLE_ZIP = "the zip archive cannot be read ({detail}); nothing was imported"
 DECOMPRESS_ERRORS = (EOFError, zlib.error, zipfile.BadZipFile, gzip.BadGzipFile, OSError)
@@ -149,19 +158,14 @@ def _open_zip(raw: BinaryIO, name: str, limits: InputLimits, stack: ExitStack) -
         listed = ", ".join(info.filename for info in members[:10]) + (", …" if len(members) > 10 else "")
         raise _problem(name, MSG_ZIP_MANY_CSV.format(count=len(members), members=listed))
     member = members[0]
+    declared = dict(member=member.filename, size=format_bytes(member.file_size))
     if member.file_size > limits.max_bytes:
-        raise _problem(
-            name,
-            MSG_TOO_LARGE.format(
-                limit=format_bytes(limits.max_bytes),
-                inflated=f" once inflated (its header declares {format_bytes(member.file_size)})",
-                read=format_bytes(0),
-            ),
+        raise _problem(name, MSG_DECLARED_TOO_LARGE.format(limit=format_bytes(limits.max_bytes), **declared))
+    if member.file_size > max(limits.ratio_grace_bytes, limits.max_ratio * max(member.compress_size, 1)):
+        problem = MSG_DECLARED_RATIO.format(
+            compressed=format_bytes(member.compress_size), ratio=limits.max_ratio, **declared
         )
-    if member.file_size > limits.ratio_grace_bytes and member.file_size > limits.max_ratio * max(
-        member.compress_size, 1
-    ):
-        raise _problem(name, MSG_RATIO.format(ratio=limits.max_ratio, read=format_bytes(0)))
+        raise _problem(name, problem)
     counting.consumed = 0
     try:
         inner = stack.enter_context(archive.open(member))
