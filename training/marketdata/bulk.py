@@ -61,7 +61,8 @@ def insert_sqlite(dataset_id: int, candles: Candles) -> None:
     )
     sql = f"INSERT INTO {table} ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     connection.ensure_connection()
-    connection.connection.executemany(sql, rows)
+    with connection.wrap_database_errors:
+        connection.connection.executemany(sql, rows)
 
 
 def insert_other(dataset_id: int, candles: Candles) -> None:

@@ -305,8 +305,8 @@ def parse_blocks(
         times, values, ok, line_numbers, read = _parse_block(block, first_line, layout, name, problems)
         rows_read += read
         display = layout.display
-        check_values(values, ok, line_numbers, display, problems)
         check_plausible(times, values, ok, line_numbers, display, problems, limits=limits, step_ms=step_ms)
+        check_values(values, ok, line_numbers, display, problems)
         if not problems:
             parts.append(_candles(times, values).take(ok))
             line_parts.append(line_numbers[ok])

@@ -124,9 +124,10 @@ def dataset_import_candles(
     source: str,
     is_sample: bool = False,
     min_candles: int = 0,
+    chunk_rows: int | None = None,
 ) -> ImportReport:
     """Store checked candles (all or nothing, see the module docstring); `min_candles` refuses a dataset that
-    would hold fewer."""
+    would hold fewer; `chunk_rows` (default MARKET_DATA_INSERT_CHUNK_ROWS) new candles per transaction."""
     symbol, exchange, interval = _normalise(symbol, exchange, interval)
     step = interval_ms(interval)
     new = parsed.candles
@@ -142,7 +143,7 @@ def dataset_import_candles(
         raise CandleFileError(
             [located(parsed.name, 1, "-", MSG_TOO_SHORT.format(dataset=label, count=len(merged), minimum=min_candles))]
         )
-    chunk = max(int(settings.MARKET_DATA_INSERT_CHUNK_ROWS), 1)
+    chunk = max(int(chunk_rows or settings.MARKET_DATA_INSERT_CHUNK_ROWS), 1)
 
     def finish(ds: MarketDataset, created: bool) -> None:
         if replace_sample:
@@ -380,5 +381,6 @@ def dataset_load_sample(*, path: Path = SAMPLE_FILE) -> tuple[str, ImportReport 
             interval=SAMPLE_INTERVAL,
             source=SAMPLE_SOURCE,
             is_sample=True,
+            chunk_rows=len(parsed.candles),  # inside this transaction already
         )
     return MSG_SAMPLE_LOADED.format(dataset=report.dataset), report
