@@ -1,3 +1,4 @@
+import html
 import io
 import json
 
@@ -9,7 +10,7 @@ from training.admin.profiles import EXPORT_FILENAME, MSG_MAKE_DEFAULT_ONE
 from training.ml.regularization import MSG_NOT_DERIVABLE
 from training.models import RegularizationProfile, TrainingRun
 from training.models.profiles import MSG_NAME_TAKEN
-from training.services.profiles import MSG_PROFILE_IN_USE, profile_create, profile_export_json
+from training.services.profiles import MSG_IMPORT_TOO_DEEP, MSG_PROFILE_IN_USE, profile_create, profile_export_json
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:training_regularizationprofile_changelist"
@@ -210,3 +211,36 @@ def test_deleting_an_unused_profile_works_and_delete_selected_is_not_offered(sta
     )
     assert response.status_code == 302 and not RegularizationProfile.objects.filter(name="spare").exists()
     assert "delete_selected" not in staff_client.get(reverse(CHANGELIST)).content.decode()
+
+
+def post_import(staff_client, data: bytes, **fields):
+    upload = io.BytesIO(data)
+    upload.name = "profiles.json"
+    return staff_client.post(reverse("admin:training_regularizationprofile_import"), {"file": upload, **fields})
+
+
+def test_import_view_refuses_an_existing_name_without_the_checkbox(staff_client, profile):
+    data = json.dumps({"profiles": [{"name": "DEFAULT", "base": {"l1_alpha": 0.3}}]}).encode()
+    response = post_import(staff_client, data)
+    assert response.status_code == 200
+    assert "a profile named 'default' already exists" in html.unescape(response.content.decode())
+    profile.refresh_from_db()
+    assert profile.l1_alpha != 0.3 and profile.name == "default"
+    assert post_import(staff_client, data, replace="on").status_code == 302
+    profile.refresh_from_db()
+    assert (profile.name, profile.l1_alpha) == ("DEFAULT", 0.3)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\xef\xbb\xbf" + json.dumps({"profiles": [{"name": "bom"}]}).encode(), None),
+        (b"[" * 50_000 + b"]" * 50_000, MSG_IMPORT_TOO_DEEP),
+    ],
+)
+def test_import_view_accepts_a_bom_and_explains_deep_nesting(staff_client, data, expected):
+    response = post_import(staff_client, data)
+    if expected is None:
+        assert response.status_code == 302 and RegularizationProfile.objects.get().name == "bom"
+    else:
+        assert response.status_code == 200 and expected in html.unescape(response.content.decode())
