@@ -313,10 +313,10 @@ def parse_blocks(
     if layout is None:
         raise file_error(name, MSG_EMPTY_FILE)
     problems.raise_if_any()
-    candles = Candles.concat(parts)
+    candles, line_numbers = Candles.concat(parts), np.concatenate(line_parts or [np.empty(0, "int64")])
+    del parts, line_parts
     if not len(candles):
         raise file_error(name, MSG_EMPTY_FILE, line=body_line)
-    line_numbers = np.concatenate(line_parts)
     return order_and_check_spacing(name, candles, line_numbers, rows_read, interval, step_ms, layout.display)
 
 

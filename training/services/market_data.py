@@ -137,7 +137,7 @@ def dataset_import_candles(
     replace_sample = dataset is not None and dataset.is_sample and not is_sample
     existing = dataset_candle_arrays(dataset.pk) if dataset is not None and not replace_sample else Candles.empty()
     fresh = _without_stored(new, existing, parsed, label)
-    to_insert = new.take(fresh)
+    to_insert = new if fresh.all() else new.take(fresh)
     merged = Candles.concat([existing, to_insert]).sorted() if len(existing) else new
     if len(merged) < min_candles:
         raise CandleFileError(
