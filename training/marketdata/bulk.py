@@ -38,9 +38,14 @@ def insert_postgresql(dataset_id: int, candles: Candles) -> None:
 
 
 def _sqlite_times(open_time: np.ndarray) -> list[str]:
-    """Django's SQLite datetime text ("YYYY-MM-DD HH:MM:SS[.ffffff]")."""
-    unit = "s" if not (open_time % 1000).any() else "us"
-    text = np.datetime_as_string(open_time.astype("datetime64[ms]").astype(f"datetime64[{unit}]"), unit=unit)
+    """Each time as Django's SQLite adapter writes it (str(datetime)): "YYYY-MM-DD HH:MM:SS", with ".ffffff" only
+    when it has a fraction of a second, so the ORM's lookups and the unique index compare equal texts."""
+    moments = open_time.astype("datetime64[ms]")
+    text = np.datetime_as_string(moments.astype("datetime64[s]"), unit="s")
+    fraction = open_time % 1000 != 0
+    if fraction.any():
+        text = text.astype("<U26")
+        text[fraction] = np.datetime_as_string(moments[fraction].astype("datetime64[us]"), unit="us")
     return np.char.replace(text, "T", " ").tolist()
 
 
