@@ -102,11 +102,12 @@ def _layout(line_number: int, first_line: str, name: str) -> Layout:
 def _times_from_numbers(values: np.ndarray) -> np.ndarray:
     """Epoch seconds, milliseconds, microseconds or nanoseconds (told apart by size, row by row) -> ms."""
     magnitude = np.abs(values)
-    ms = np.where(
-        magnitude < 1e11,
-        values * 1000.0,
-        np.where(magnitude < 1e14, values, np.where(magnitude < 1e17, values / 1000.0, values / 1e6)),
-    )
+    with np.errstate(over="ignore", invalid="ignore"):
+        ms = np.where(
+            magnitude < 1e11,
+            values * 1000.0,
+            np.where(magnitude < 1e14, values, np.where(magnitude < 1e17, values / 1000.0, values / 1e6)),
+        )
     return np.floor(np.clip(ms, -TIME_CLIP_MS, TIME_CLIP_MS) + 1e-6).astype("int64")
 
 
