@@ -1,7 +1,10 @@
+import gzip
+import random
+
 import numpy as np
 import pytest
 
-from tests.training.market_data_files import ROWS, csv_text, lines, variants, with_field
+from tests.training.market_data_files import ROWS, csv_text, lines, variants, with_field, zipped
 from training.marketdata import csvparse
 from training.marketdata.binance import write_binance_csv
 from training.marketdata.candles import Candles, find_gaps, fingerprint
@@ -205,3 +208,22 @@ def test_a_line_without_end_is_refused():
 def test_invalid_utf8_names_its_line():
     data = (csv_text(header=True) + "2024-01-01 06:00,1,2,1,\xe9,3\n").encode("latin-1")
     assert parse_error_file(data)[0].startswith(f"{NAME}: line 8, column -: not a readable CSV file ('utf-8' codec")
+
+
+HOSTILE_CELLS = ["", "nan", "inf", "-1", "0", "1e308", "9" * 30, "2024-01-01", "x", '"', "\x00", "é", "17040672e9"]
+
+
+def test_hostile_files_are_refused_with_messages_only():
+    """Seeded random rows of hostile cells, plain and compressed: a CandleFileError or candles, nothing else."""
+    rng = random.Random(7)
+    for case in range(400):
+        rows = [
+            ",".join(rng.choice(HOSTILE_CELLS + lines()[0].split(",")) for _ in range(rng.randint(0, 14)))
+            for _ in range(rng.randint(0, 6))
+        ]
+        data = (("timestamp,open,high,low,close,volume\n" if case % 3 == 0 else "") + "\n".join(rows)).encode()
+        data = [data, gzip.compress(data), zipped(data.decode())][case % 3]
+        try:
+            parse_candle_file(data, interval="1h", name="f")
+        except CandleFileError as exc:
+            assert exc.messages and all(m.startswith("f: ") for m in exc.messages)
