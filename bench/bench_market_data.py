@@ -5,8 +5,9 @@
 
 sqlite / postgres: import a generated BENCH_ROWS-row (default 1,000,000) Binance 1m kline file into a temporary
 database (created and dropped here; the dev database is never touched), re-import it (every row skipped as
-identical), and load 100,000 candles into a DataFrame. Each import runs in its own child process; its peak RSS
-comes from os.wait4. PostgreSQL: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres) names
+identical), and load them into a DataFrame. Each step runs in its own child process, which prints its peak RSS
+(VmHWM from /proc/self/status: wait4's ru_maxrss would include the parent's high-water mark, which Linux carries
+over fork and exec). PostgreSQL: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres) names
 the server; a database ares_bench_market_<pid> is created there and dropped afterwards.
 bomb: a 600 MB CSV zipped (~2 MB) and gzipped, each imported in a child: seconds to the refusal, peak RSS.
 """
@@ -23,7 +24,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 ROWS = int(os.environ.get("BENCH_ROWS", 1_000_000))
-FRAME_ROWS = 100_000
 BOMB_BYTES = 600 * 2**20
 BOMB_LINE = (
     b"1704067200000,42283.58,42554.57,42261.02,42475.23,1271.68,1704070799999,53957248.97,47134,682.57,28957416.81,0\n"
@@ -64,6 +64,11 @@ def make_bombs(directory: Path) -> list[Path]:
         for _ in range(BOMB_BYTES // len(block)):
             out.write(block)
     return [zipped, gzipped]
+
+
+def peak_rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        return int(next(line for line in status if line.startswith("VmHWM:")).split()[1]) / 1024
 
 
 def child(step: str, *args: str) -> None:
@@ -113,15 +118,11 @@ def child(step: str, *args: str) -> None:
             print(f"  {path.name} ({path.stat().st_size / 2**20:.1f} MB) refused in {seconds:.2f} s: {exc}", end="")
         else:
             raise AssertionError("the bomb was imported")
+    print(f"  [peak RSS {peak_rss_mb():,.0f} MB]")
 
 
-def run_child(env: dict, *args: str) -> tuple[int, float]:
-    """Exit status and peak RSS (MB) of one child step."""
-    process = subprocess.Popen([sys.executable, __file__, "--child", *args], env=env, cwd=ROOT)
-    _, status, usage = os.wait4(process.pid, 0)
-    peak_mb = usage.ru_maxrss / 1024
-    print(f"  [peak RSS {peak_mb:,.0f} MB]")
-    return os.waitstatus_to_exitcode(status), peak_mb
+def run_child(env: dict, *args: str) -> int:
+    return subprocess.call([sys.executable, __file__, "--child", *args], env=env, cwd=ROOT)
 
 
 def bench_database(kind: str) -> int:
@@ -149,7 +150,7 @@ def bench_database(kind: str) -> int:
             print(f"[{kind}] file: {ROWS:,} rows, {big.stat().st_size / 2**20:,.0f} MB")
             status = subprocess.call([sys.executable, __file__, "--child", "migrate"], env=env, cwd=ROOT)
             for step in (("import", str(big), "stored"), ("import", str(big), "skipped"), ("frame",)):
-                status |= run_child(env, *step)[0]
+                status |= run_child(env, *step)
             return status
         finally:
             if cleanup:
@@ -164,7 +165,7 @@ def bench_bombs() -> int:
         status |= subprocess.call([sys.executable, __file__, "--child", "migrate"], env=env, cwd=ROOT)
         print(f"[bomb] {BOMB_BYTES / 2**20:.0f} MB of CSV lines, compressed:")
         for path in make_bombs(Path(tmp)):
-            status |= run_child(env, "bomb", str(path))[0]
+            status |= run_child(env, "bomb", str(path))
     return status
 
 

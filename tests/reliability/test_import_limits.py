@@ -35,19 +35,30 @@ def bombs(tmp_path_factory) -> dict[str, Path]:
     return {"zip": zipped, "gzip": gzipped}
 
 
+# Runs manage.py and reports the process's own peak RSS (VmHWM) at exit. Not wait4's ru_maxrss: Linux carries
+# the parent's high-water mark (pytest's) over fork and exec into it.
+MEASURED = (
+    "import atexit, runpy, sys\n"
+    "def report():\n"
+    "    hwm = next(line for line in open('/proc/self/status') if line.startswith('VmHWM:'))\n"
+    "    sys.stderr.write(f'\\nPEAK_RSS_KB {hwm.split()[1]}\\n')\n"
+    "atexit.register(report)\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
+
+
 def run_and_measure(path: Path, tmp_path: Path) -> tuple[int, str, float]:
-    """Exit status, stderr and peak RSS (MB, from wait4) of `manage.py import_klines` run on the file."""
+    """Exit status, stderr (without the measurement) and peak RSS (MB) of `manage.py import_klines FILE`."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "ares_site.test_settings",
         "DATABASE_URL": f"sqlite:///{tmp_path}/never-written.sqlite3",
     }
-    command = [sys.executable, "manage.py", "import_klines", str(path), "--symbol", "BOMBUSDT", "--interval", "1m"]
-    with open(tmp_path / "stderr.txt", "wb") as stderr:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, (tmp_path / "stderr.txt").read_text(), usage.ru_maxrss / 1024
+    command = [sys.executable, "-c", MEASURED, "manage.py", "import_klines", str(path), "--symbol", "BOMBUSDT"]
+    done = subprocess.run(command + ["--interval", "1m"], cwd=ROOT, env=env, capture_output=True, timeout=120)
+    stderr, _, measured = done.stderr.decode().rpartition("\nPEAK_RSS_KB ")
+    return done.returncode, stderr, int(measured) / 1024
 
 
 def test_a_zip_bomb_is_refused_with_bounded_memory(bombs, tmp_path):

@@ -156,11 +156,6 @@ def _parse_block(block: bytes, first_line: int, layout: Layout, name: str, probl
     """(times, values, ok, line numbers, rows read) of one block of lines starting at `first_line`."""
     names, use = layout.names, layout.use
     try:
-        text = block.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = first_line + block.count(b"\n", 0, exc.start)
-        raise file_error(name, MSG_NOT_CSV.format(detail=exc), line=line) from None
-    try:
         fast = _read_frame(block, layout, as_text=False)
     except pd.errors.ParserError as exc:
         raise _field_count_error(exc, name, first_line, len(names)) from None
@@ -175,6 +170,11 @@ def _parse_block(block: bytes, first_line: int, layout: Layout, name: str, probl
             for c in OPTIONAL_COLUMNS:
                 values[c] = fast[names[use[c]]].to_numpy("float64") if c in use else np.full(len(fast), np.nan)
             return times, values, np.ones(len(fast), bool), line_numbers, len(fast)
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = first_line + block.count(b"\n", 0, exc.start)
+        raise file_error(name, MSG_NOT_CSV.format(detail=exc), line=line) from None
     try:
         raw = _read_frame(block, layout, as_text=True)
     except pd.errors.ParserError as exc:

@@ -19,6 +19,11 @@ DATASET_NOT_FOUND = (
 )
 NO_DATASETS = "none"
 FETCH_ROWS = 50_000  # rows per round trip: memory stays bounded by the numpy columns
+# open_time as integer milliseconds, computed by the database
+TIME_MS_SQL = {
+    "postgresql": "(EXTRACT(EPOCH FROM open_time) * 1000)::bigint",
+    "sqlite": "CAST(strftime('%%s', open_time) AS INTEGER) * 1000 + CAST(substr(strftime('%%f', open_time), 4, 3) AS INTEGER)",
+}
 
 
 class DatasetNotFound(LookupError):
@@ -64,9 +69,7 @@ def _times_to_ms(values: list) -> np.ndarray:
 def dataset_candle_arrays(dataset_id: int, *, start: datetime | None = None, end: datetime | None = None) -> Candles:
     """The stored candles of a dataset as sorted numpy columns (unknown quote volume NaN, unknown trades -1)."""
     table = connection.ops.quote_name(Candle._meta.db_table)
-    time_sql = "open_time"
-    if connection.vendor == "postgresql":
-        time_sql = "(EXTRACT(EPOCH FROM open_time) * 1000)::bigint"
+    time_sql = TIME_MS_SQL.get(connection.vendor, "open_time")
     sql = f"SELECT {time_sql}, open, high, low, close, volume, quote_volume, trades FROM {table} WHERE dataset_id = %s"
     params: list = [dataset_id]
     adapt = connection.ops.adapt_datetimefield_value
@@ -86,10 +89,15 @@ def dataset_candle_arrays(dataset_id: int, *, start: datetime | None = None, end
 
 
 def _rows_to_candles(rows: list) -> Candles:
-    times, *columns = zip(*rows)
-    numbers = np.array(columns[:6], dtype="float64")  # None (unknown quote volume) becomes NaN
-    trades = pd.array(columns[6], dtype="Int64").fillna(-1).to_numpy("int64")
-    return Candles(_times_to_ms(list(times)), *numbers, trades)
+    if isinstance(rows[0][0], (int, float)):
+        table = np.array(rows, dtype="float64").T  # None (unknown quote volume, trades) becomes NaN
+        times = table[0].astype("int64")
+    else:
+        times, *_ = zip(*rows)
+        times = _times_to_ms(list(times))
+        table = np.array([[np.nan, *row[1:]] for row in rows], dtype="float64").T
+    trades = np.where(np.isnan(table[7]), -1, table[7]).astype("int64")
+    return Candles(times, *table[1:7], trades)
 
 
 def dataset_candles_frame(
