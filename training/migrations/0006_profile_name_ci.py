@@ -21,7 +21,7 @@ def rename_case_clashes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("training", "0004_runs"),
+        ("training", "0005_run_attempts"),
     ]
 
     operations = [
