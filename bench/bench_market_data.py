@@ -87,6 +87,7 @@ def child(step: str, *args: str) -> None:
 
     if step == "migrate":
         call_command("migrate", verbosity=0)
+        print("  migrate the temporary database", end="")
     elif step == "import":
         path, expect = Path(args[0]), args[1]
         started = time.perf_counter()
