@@ -199,6 +199,16 @@ CONFIG = {
 # --- Market data --------------------------------------------------------------------------------
 # Base URL of Binance's public REST API for `manage.py fetch_klines` (tests point it at a local server).
 BINANCE_API_URL = env.str("BINANCE_API_URL", default="https://api.binance.com")
+# Imports (files, admin uploads, fetches) refuse: an input larger than MARKET_DATA_MAX_INPUT_MB once inflated;
+# a zip/gz inflating more than MARKET_DATA_MAX_COMPRESSION_RATIO times its compressed size (a bomb); prices
+# above MARKET_DATA_MAX_PRICE; a dataset left with fewer than MARKET_DATA_MIN_CANDLES candles (the indicator
+# warm-up, training.ml.features.MIN_CANDLES). New candles are written MARKET_DATA_INSERT_CHUNK_ROWS per
+# transaction, so no import holds the database's write lock for long.
+MARKET_DATA_MAX_INPUT_MB = env.float("MARKET_DATA_MAX_INPUT_MB", default=512.0)
+MARKET_DATA_MAX_COMPRESSION_RATIO = env.float("MARKET_DATA_MAX_COMPRESSION_RATIO", default=100.0)
+MARKET_DATA_MAX_PRICE = env.float("MARKET_DATA_MAX_PRICE", default=1e12)
+MARKET_DATA_MIN_CANDLES = env.int("MARKET_DATA_MIN_CANDLES", default=300)
+MARKET_DATA_INSERT_CHUNK_ROWS = env.int("MARKET_DATA_INSERT_CHUNK_ROWS", default=100_000)
 
 # --- Training runs ------------------------------------------------------------------------------
 # A running run writes a heartbeat every TRAINING_HEARTBEAT_SECONDS. The reconciler runs inside every worker

@@ -40,11 +40,12 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    from training.ml.klines import SAMPLE_FILE, parse_candle_file
+    from training.marketdata.csvparse import parse_candle_file
+    from training.marketdata.sample import read_sample_frame
     from training.ml.manager import TrainingManager
     from training.ml.regularization import BASE_PARAMS, resolve_config
 
-    candles = parse_candle_file(args.csv or SAMPLE_FILE, interval="1h").candles.to_frame()
+    candles = parse_candle_file(args.csv, interval="1h").candles.to_frame() if args.csv else read_sample_frame()
     config = resolve_config({p.name: p.default for p in BASE_PARAMS})
     with tempfile.TemporaryDirectory(prefix="ares-bench-") as directory:
         manager = TrainingManager(config, preset=args.preset, seed=args.seed, artifacts_dir=directory)

@@ -19,7 +19,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from training.ml.klines import Candles, write_binance_csv  # noqa: E402
+from training.marketdata.binance import write_binance_csv  # noqa: E402
+from training.marketdata.candles import Candles  # noqa: E402
 
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "bitfinex-btcusd-1h-2017-2019.csv"
 DEFAULT_OUTPUT = ROOT / "data" / "sample" / "BTCUSDT-1h-2017-07-01-2019-07-04-bitfinex-btcusd.zip"

@@ -5,6 +5,8 @@ import gzip
 import io
 import zipfile
 
+import pytest
+
 # The offline sample, as documented with the source data: 2017-07-01 11:00 to 2019-07-04 01:00 UTC, no gaps.
 SAMPLE_ROWS = 17_583
 
@@ -141,3 +143,9 @@ def with_field(line_index: int, column: int, value: str, rows=ROWS) -> str:
     fields[column] = value
     out[line_index] = ",".join(fields)
     return "\n".join(out) + "\n"
+
+
+@pytest.fixture
+def small_datasets_allowed(settings):
+    """For tests built on the six real candles above; MARKET_DATA_MIN_CANDLES has tests of its own."""
+    settings.MARKET_DATA_MIN_CANDLES = 1

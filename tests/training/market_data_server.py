@@ -9,12 +9,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from ares_site.embedded_redis import free_port
-from training.ml.klines import parse_candle_file
-from training.services.market_data import SAMPLE_PATH
+from training.marketdata.sample import read_sample
 
 
 def sample_rows(count: int) -> list[list]:
-    candles = parse_candle_file(SAMPLE_PATH, interval="1h").candles
+    candles = read_sample()
     rows = []
     for i in range(count):
         t = int(candles.open_time[i])

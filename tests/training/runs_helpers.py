@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from django.contrib.auth.models import Permission, User
 
-from training.ml.klines import Candles, ParsedFile, interval_ms
+from training.marketdata.candles import Candles, ParsedFile
+from training.marketdata.times import interval_ms
 from training.models import MarketDataset, RegularizationProfile
 from training.services.market_data import dataset_import_candles
 

@@ -5,7 +5,7 @@ from django.urls import path
 from django.utils.html import format_html
 
 from training.forms.market_data import CandleImportForm
-from training.ml.klines import CandleFileError
+from training.marketdata.errors import CandleFileError
 from training.models import Candle, MarketDataset
 from training.selectors.market_data import dataset_closes_for_chart
 from training.services.market_data import dataset_import_file

@@ -33,6 +33,11 @@ EXPORT_FILENAME = "regularization-profiles.json"
 
 class ImportProfilesForm(forms.Form):
     file = forms.FileField(help_text="A JSON file written by “Export as JSON” or the export_profiles command.")
+    replace = forms.BooleanField(
+        required=False,
+        label="Replace existing profiles",
+        help_text="Overwrite a profile whose name exists already (ignoring case); otherwise the import is refused.",
+    )
 
 
 @admin.register(RegularizationProfile)
@@ -121,7 +126,7 @@ class RegularizationProfileAdmin(SimpleHistoryAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 data = form.cleaned_data["file"].read().decode("utf-8")
-                profiles = profile_import(data=data, user=request.user)
+                profiles = profile_import(data=data, replace=form.cleaned_data["replace"], user=request.user)
             except UnicodeDecodeError:
                 errors = [MSG_IMPORT_NOT_UTF8]
             except ValidationError as exc:

@@ -1,12 +1,12 @@
 from django import forms
 
-from training.ml.klines import INTERVAL_MS
+from training.marketdata.times import INTERVAL_MS
 
 
 class CandleImportForm(forms.Form):
     file = forms.FileField(
-        help_text="Binance kline CSV (header or not, ms or µs open times, .zip or .gz) or "
-        "a CSV with the header timestamp,open,high,low,close,volume."
+        help_text="Binance kline CSV (header or not, ms or µs open times; plain, .gz, or a .zip holding one CSV) or "
+        "a CSV with the header timestamp,open,high,low,close,volume. Checked whole before anything is stored."
     )
     symbol = forms.CharField(max_length=32, initial="BTCUSDT")
     exchange = forms.CharField(max_length=32, initial="BINANCE")

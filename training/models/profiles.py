@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
 from training.ml.regularization import (
@@ -14,6 +15,8 @@ from training.ml.regularization import (
 )
 
 MSG_ONE_DEFAULT = "Another profile is already the default; use “Make default” to switch."
+MSG_NAME_TAKEN = "A profile named “{name}” already exists (names are compared ignoring case)."
+MSG_NAME_TAKEN_DB = "A profile with this name already exists (names are compared ignoring case)."
 
 
 def _range_message(name: str, label: str, interval: Interval) -> str:
@@ -33,6 +36,11 @@ def _range_q(field: str, interval: Interval, *, nullable: bool) -> Q:
 
 def _constraints() -> list:
     constraints = [
+        models.UniqueConstraint(
+            Lower("name"),
+            name="profile_name_unique_ignoring_case",
+            violation_error_message=MSG_NAME_TAKEN_DB,
+        ),
         models.UniqueConstraint(
             fields=["is_default"],
             condition=Q(is_default=True),
@@ -105,5 +113,8 @@ class RegularizationProfile(models.Model):
 
     def clean(self) -> None:
         errors = field_errors(self.base_values(), self.overrides())
+        taken = RegularizationProfile.objects.filter(name__iexact=self.name).exclude(pk=self.pk).first()
+        if taken is not None:
+            errors["name"] = [MSG_NAME_TAKEN.format(name=taken.name)]
         if errors:
             raise ValidationError(errors)

@@ -9,7 +9,7 @@ import pandas as pd
 from django.db import connection
 from django.db.models import QuerySet
 
-from training.ml.klines import FRAME_COLUMNS, Candles  # noqa: F401  (FRAME_COLUMNS re-exported)
+from training.marketdata.candles import Candles
 from training.models import Candle, MarketDataset
 
 DATASET_NOT_FOUND = (
@@ -18,6 +18,12 @@ DATASET_NOT_FOUND = (
     "or load the offline sample with `manage.py load_sample_data`."
 )
 NO_DATASETS = "none"
+FETCH_ROWS = 50_000  # rows per round trip: memory stays bounded by the numpy columns
+# open_time as integer milliseconds, computed by the database
+TIME_MS_SQL = {
+    "postgresql": "(EXTRACT(EPOCH FROM open_time) * 1000)::bigint",
+    "sqlite": "CAST(strftime('%%s', open_time) AS INTEGER) * 1000 + CAST(substr(strftime('%%f', open_time), 4, 3) AS INTEGER)",
+}
 
 
 class DatasetNotFound(LookupError):
@@ -63,9 +69,7 @@ def _times_to_ms(values: list) -> np.ndarray:
 def dataset_candle_arrays(dataset_id: int, *, start: datetime | None = None, end: datetime | None = None) -> Candles:
     """The stored candles of a dataset as sorted numpy columns (unknown quote volume NaN, unknown trades -1)."""
     table = connection.ops.quote_name(Candle._meta.db_table)
-    time_sql = "open_time"
-    if connection.vendor == "postgresql":
-        time_sql = "(EXTRACT(EPOCH FROM open_time) * 1000)::bigint"
+    time_sql = TIME_MS_SQL.get(connection.vendor, "open_time")
     sql = f"SELECT {time_sql}, open, high, low, close, volume, quote_volume, trades FROM {table} WHERE dataset_id = %s"
     params: list = [dataset_id]
     adapt = connection.ops.adapt_datetimefield_value
@@ -76,22 +80,34 @@ def dataset_candle_arrays(dataset_id: int, *, start: datetime | None = None, end
         sql += " AND open_time <= %s"
         params.append(adapt(end))
     sql += " ORDER BY open_time"
+    parts = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not rows:
-        return Candles.empty()
-    times, *columns = zip(*rows)
-    numbers = np.array(columns[:6], dtype="float64")  # None (unknown quote volume) becomes NaN
-    trades = pd.array(columns[6], dtype="Int64").fillna(-1).to_numpy("int64")
-    return Candles(_times_to_ms(list(times)), *numbers, trades)
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            parts.append(_rows_to_candles(rows))
+    return Candles.concat(parts)
+
+
+def _rows_to_candles(rows: list) -> Candles:
+    if isinstance(rows[0][0], (int, float)):
+        table = np.array(rows, dtype="float64").T  # None (unknown quote volume, trades) becomes NaN
+        times = table[0].astype("int64")
+    else:
+        times, *_ = zip(*rows)
+        times = _times_to_ms(list(times))
+        table = np.array([[np.nan, *row[1:]] for row in rows], dtype="float64").T
+    trades = np.where(np.isnan(table[7]), -1, table[7]).astype("int64")
+    return Candles(times, *table[1:7], trades)
 
 
 def dataset_candles_frame(
     dataset: MarketDataset, *, start: datetime | None = None, end: datetime | None = None
 ) -> pd.DataFrame:
     """Columns open_time (datetime64 UTC), open, high, low, close, volume, quote_volume, trades (all float64;
-    NaN where the source did not give quote volume or trade count), sorted by time, unique times."""
+    NaN where the source did not give quote volume or trade count), sorted by time, unique times. Only the
+    dataset's published range is read: candles a chunked import is still appending are not seen."""
+    start = max(filter(None, [start, dataset.first_open_time]), default=None)
+    end = min(filter(None, [end, dataset.last_open_time]), default=None)
     return dataset_candle_arrays(dataset.pk, start=start, end=end).to_frame()
 
 

@@ -42,6 +42,13 @@ MSG_IMPORT_DUPLICATE_NAME = (
 MSG_IMPORT_TWO_DEFAULTS = "line {line}: {where}only one profile can be the default (another is on line {first})."
 MSG_IMPORT_FIELD = "line {line}: {where}{message}"
 MSG_IMPORT_EMPTY = 'line {line}: "profiles" is empty; nothing to import.'
+MSG_IMPORT_TOO_DEEP = (
+    "line 1: the JSON nests too deeply to be a profile export (an export nests 4 levels); nothing imported."
+)
+MSG_IMPORT_EXISTS = (
+    "line {line}: {where}a profile named {existing!r} already exists (names are compared ignoring case); "
+    "nothing imported. Import with --replace (admin: “Replace existing profiles”) to overwrite it."
+)
 
 PROFILE_KEYS = ("name", "description", "is_default", "base", "overrides")
 TOP_KEYS = ("format", "version", "profiles")
@@ -89,7 +96,7 @@ def profile_update(*, profile: RegularizationProfile, data: Mapping, user=None) 
 
 def _copy_name(name: str) -> str:
     candidate, n = f"{name} (copy)", 2
-    while RegularizationProfile.objects.filter(name=candidate).exists():
+    while RegularizationProfile.objects.filter(name__iexact=candidate).exists():
         candidate, n = f"{name} (copy {n})", n + 1
     return candidate
 
@@ -294,9 +301,11 @@ def _parse_profile(check: _ImportChecker, item, index: int, list_line: int) -> t
 
 def _parse_document(data: str):
     try:
-        document = located_json.loads(data)
+        document = located_json.loads(data.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
         raise ValidationError([MSG_IMPORT_JSON.format(line=exc.lineno, error=exc.msg)]) from None
+    except RecursionError:
+        raise ValidationError([MSG_IMPORT_TOO_DEEP]) from None
     check = _ImportChecker()
     if not isinstance(document, located_json.LocatedDict) or not isinstance(document.get("profiles"), list):
         line = document.line_of("profiles") if isinstance(document, located_json.LocatedDict) else 1
@@ -313,8 +322,9 @@ def _parse_document(data: str):
     return document, check
 
 
-def profile_import(*, data: str, user=None) -> list[RegularizationProfile]:
-    """Create or update (by name) every profile in an exported JSON document.
+def profile_import(*, data: str, replace: bool = False, user=None) -> list[RegularizationProfile]:
+    """Create every profile in an exported JSON document (a leading UTF-8 BOM is accepted). A profile whose name
+    exists already (ignoring case) is refused unless ``replace``, which overwrites it with the file's values.
 
     Everything is validated first — structure, unknown keys, types, then each profile's ``full_clean()`` —
     and errors name the line they come from. Only a fully valid file is saved, in one transaction, so a
@@ -330,16 +340,16 @@ def profile_import(*, data: str, user=None) -> list[RegularizationProfile]:
         if not name:
             continue
         where = f"profiles[{index}] {name!r}: "
-        if name in first_name_line:
+        if name.lower() in first_name_line:
             check.error(
                 MSG_IMPORT_DUPLICATE_NAME,
                 line=item.line_of("name"),
                 where=where,
                 name=name,
-                first=first_name_line[name],
+                first=first_name_line[name.lower()],
             )
             continue
-        first_name_line[name] = item.line_of("name")
+        first_name_line[name.lower()] = item.line_of("name")
         if not ok:
             continue
         is_default = item.get("is_default") is True
@@ -347,7 +357,11 @@ def profile_import(*, data: str, user=None) -> list[RegularizationProfile]:
             if default_line is not None:
                 check.error(MSG_IMPORT_TWO_DEFAULTS, line=item.line_of("is_default"), where=where, first=default_line)
             default_line = item.line_of("is_default")
-        profile = RegularizationProfile.objects.filter(name=values["name"]).first() or RegularizationProfile()
+        existing = RegularizationProfile.objects.filter(name__iexact=name).first()
+        if existing is not None and not replace:
+            check.error(MSG_IMPORT_EXISTS, line=item.line_of("name"), where=where, existing=existing.name)
+            continue
+        profile = existing or RegularizationProfile()
         _set_fields(profile, values)
         try:
             profile.full_clean(validate_constraints=False)

@@ -1,13 +1,18 @@
+import gzip
+import html
+import io
+import zipfile
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests.training.market_data_files import SAMPLE_ROWS, csv_text, zipped
+from tests.training.market_data_files import SAMPLE_ROWS, csv_text, small_datasets_allowed, with_field, zipped  # noqa: F401 (fixture)
 from training.models import Candle, MarketDataset
 from training.services.market_data import dataset_load_sample
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_datasets_allowed")]
 
 
 @pytest.fixture
@@ -60,3 +65,33 @@ def test_candles_are_read_only(staff_client):
     assert response.status_code == 403
     candle.refresh_from_db()
     assert candle.close != 1
+
+
+def two_member_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.csv", csv_text())
+        archive.writestr("b.csv", csv_text())
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("cut.csv.gz", lambda: gzip.compress(csv_text().encode())[:-20], "cut.csv.gz: the gzip file is truncated"),
+        ("bad.csv.gz", lambda: b"\x1f\x8b" + b"\x00" * 50, "bad.csv.gz: the gzip file is truncated or corrupt"),
+        ("cut.zip", lambda: zipped(csv_text())[:-30], "cut.zip: the zip file is truncated or corrupt"),
+        ("two.zip", two_member_zip, "two.zip: the zip archive holds 2 CSV files (a.csv, b.csv)"),
+        ("y2317.csv", lambda: with_field(2, 0, "10950249600000").encode(), "y2317.csv: line 3, column open_time"),
+        ("huge.csv", lambda: with_field(1, 2, "1e308").encode(), "huge.csv: line 2, column high: price 1e+308"),
+    ],
+)
+def test_bad_uploads_show_their_message_and_store_nothing(staff_client, name, data, expected):
+    response = staff_client.post(
+        reverse("admin:training_marketdataset_import"),
+        {"file": SimpleUploadedFile(name, data()), "symbol": "BTCUSDT", "exchange": "BINANCE", "interval": "1h"},
+    )
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert "Import refused: nothing was stored" in page and expected in page
+    assert not MarketDataset.objects.exists() and not Candle.objects.exists()

@@ -1,3 +1,4 @@
+import html
 import io
 import json
 
@@ -8,7 +9,8 @@ from tests.training.profile_factories import blank_post, declared_fields, out_of
 from training.admin.profiles import EXPORT_FILENAME, MSG_MAKE_DEFAULT_ONE
 from training.ml.regularization import MSG_NOT_DERIVABLE
 from training.models import RegularizationProfile, TrainingRun
-from training.services.profiles import MSG_PROFILE_IN_USE, profile_create, profile_export_json
+from training.models.profiles import MSG_NAME_TAKEN
+from training.services.profiles import MSG_IMPORT_TOO_DEEP, MSG_PROFILE_IN_USE, profile_create, profile_export_json
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:training_regularizationprofile_changelist"
@@ -77,12 +79,11 @@ def test_alpha_zero_with_blank_c_is_an_error_on_c(staff_client, profile, changes
     assert accepted.status_code == 302
 
 
-def test_duplicate_name_is_refused(staff_client, profile):
-    response = staff_client.post(reverse("admin:training_regularizationprofile_add"), blank_post(name="default"))
+@pytest.mark.parametrize("name", ["default", "DEFAULT", "Default"])
+def test_duplicate_name_is_refused_ignoring_case(staff_client, profile, name):
+    response = staff_client.post(reverse("admin:training_regularizationprofile_add"), blank_post(name=name))
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors["name"] == [
-        "Regularization profile with this Name already exists."
-    ]
+    assert response.context["adminform"].form.errors["name"] == [MSG_NAME_TAKEN.format(name="default")]
     assert RegularizationProfile.objects.count() == 1
 
 
@@ -172,7 +173,9 @@ def test_export_action_downloads_json_and_import_view_round_trips(staff_client, 
     RegularizationProfile.objects.filter(name="b").delete()
     upload = io.BytesIO(data)
     upload.name = "profiles.json"
-    response = staff_client.post(reverse("admin:training_regularizationprofile_import"), {"file": upload}, follow=True)
+    response = staff_client.post(
+        reverse("admin:training_regularizationprofile_import"), {"file": upload, "replace": "on"}, follow=True
+    )
     assert "Imported 2 profile(s)" in response.content.decode()
     assert profile_export_json(profiles=RegularizationProfile.objects.all()).encode() == data
 
@@ -208,3 +211,36 @@ def test_deleting_an_unused_profile_works_and_delete_selected_is_not_offered(sta
     )
     assert response.status_code == 302 and not RegularizationProfile.objects.filter(name="spare").exists()
     assert "delete_selected" not in staff_client.get(reverse(CHANGELIST)).content.decode()
+
+
+def post_import(staff_client, data: bytes, **fields):
+    upload = io.BytesIO(data)
+    upload.name = "profiles.json"
+    return staff_client.post(reverse("admin:training_regularizationprofile_import"), {"file": upload, **fields})
+
+
+def test_import_view_refuses_an_existing_name_without_the_checkbox(staff_client, profile):
+    data = json.dumps({"profiles": [{"name": "DEFAULT", "base": {"l1_alpha": 0.3}}]}).encode()
+    response = post_import(staff_client, data)
+    assert response.status_code == 200
+    assert "a profile named 'default' already exists" in html.unescape(response.content.decode())
+    profile.refresh_from_db()
+    assert profile.l1_alpha != 0.3 and profile.name == "default"
+    assert post_import(staff_client, data, replace="on").status_code == 302
+    profile.refresh_from_db()
+    assert (profile.name, profile.l1_alpha) == ("DEFAULT", 0.3)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\xef\xbb\xbf" + json.dumps({"profiles": [{"name": "bom"}]}).encode(), None),
+        (b"[" * 50_000 + b"]" * 50_000, MSG_IMPORT_TOO_DEEP),
+    ],
+)
+def test_import_view_accepts_a_bom_and_explains_deep_nesting(staff_client, data, expected):
+    response = post_import(staff_client, data)
+    if expected is None:
+        assert response.status_code == 302 and RegularizationProfile.objects.get().name == "bom"
+    else:
+        assert response.status_code == 200 and expected in html.unescape(response.content.decode())

@@ -1,3 +1,4 @@
+import gzip
 import time
 from io import StringIO
 
@@ -6,10 +7,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from tests.training.market_data_files import SAMPLE_ROWS, csv_text, zipped
+from tests.training.market_data_files import SAMPLE_ROWS, csv_text, small_datasets_allowed, zipped  # noqa: F401 (fixture)
 from training.models import Candle, MarketDataset
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_datasets_allowed")]
 
 
 def test_import_klines_prints_the_report(tmp_path):
@@ -33,6 +34,31 @@ def test_import_klines_fails_with_the_messages(tmp_path):
     assert str(caught.value) == (
         "Import refused, nothing was stored:\nbad.csv: line 1, column high: high 42000.0 is below low 42261.02"
     )
+    assert not MarketDataset.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        ("cut.csv.gz", gzip.compress(csv_text().encode())[:-20], "cut.csv.gz: the gzip file is truncated or corrupt"),
+        ("bad.zip", b"PK\x03\x04" + b"\x00" * 40, "bad.zip: the zip file is truncated or corrupt"),
+    ],
+)
+def test_import_klines_refuses_broken_archives_with_a_message(tmp_path, name, data, expected):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(CommandError) as caught:
+        call_command("import_klines", str(path), "--symbol", "BTCUSDT", "--interval", "1h")
+    assert str(caught.value).startswith(f"Import refused, nothing was stored:\n{expected}")
+    assert not MarketDataset.objects.exists()
+
+
+def test_import_klines_refuses_a_too_short_dataset(tmp_path, settings):
+    settings.MARKET_DATA_MIN_CANDLES = 7
+    path = tmp_path / "six.csv"
+    path.write_text(csv_text())
+    with pytest.raises(CommandError, match=r"BINANCE:BTCUSDT 1h would hold 6 candle\(s\); a dataset needs at least 7"):
+        call_command("import_klines", str(path), "--symbol", "BTCUSDT", "--interval", "1h")
     assert not MarketDataset.objects.exists()
 
 

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from training.models import RegularizationProfile
-from training.services.profiles import profile_create
+from training.services.profiles import MSG_IMPORT_TOO_DEEP, profile_create
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def test_export_then_import_round_trip(tmp_path):
     before = {p.name: p.resolved_config() for p in RegularizationProfile.objects.all()}
     RegularizationProfile.objects.filter(name="b").delete()
     out = StringIO()
-    call_command("import_profiles", str(path), stdout=out)
+    call_command("import_profiles", str(path), "--replace", stdout=out)
     assert out.getvalue().strip() == "Imported 2 profile(s): a, b"
     assert {p.name: p.resolved_config() for p in RegularizationProfile.objects.all()} == before
 
@@ -54,3 +54,33 @@ def test_import_bad_file_fails_with_lines_and_saves_nothing(tmp_path):
         "range [0, 1); got 1.0." in str(exc.value)
     )
     assert not RegularizationProfile.objects.exists()
+
+
+def test_import_refuses_existing_names_unless_replace(tmp_path):
+    profile_create(name="Keep", values={"l1_alpha": 0.5})
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"profiles": [{"name": "keep", "base": {"l1_alpha": 0.02}}]}))
+    with pytest.raises(CommandError) as caught:
+        call_command("import_profiles", str(path))
+    assert "a profile named 'Keep' already exists (names are compared ignoring case)" in str(caught.value)
+    assert RegularizationProfile.objects.get().l1_alpha == 0.5
+    out = StringIO()
+    call_command("import_profiles", str(path), "--replace", stdout=out)
+    assert out.getvalue().strip() == "Imported 1 profile(s): keep"
+    assert RegularizationProfile.objects.get().l1_alpha == 0.02
+
+
+def test_import_reads_a_file_with_a_bom(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"profiles": [{"name": "bom"}]}).encode())
+    out = StringIO()
+    call_command("import_profiles", str(path), stdout=out)
+    assert out.getvalue().strip() == "Imported 1 profile(s): bom"
+
+
+def test_import_of_deeply_nested_json_fails_with_a_message(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 50_000 + "]" * 50_000)
+    with pytest.raises(CommandError) as caught:
+        call_command("import_profiles", str(path))
+    assert str(caught.value) == f"{path}: nothing imported:\n{MSG_IMPORT_TOO_DEEP}"

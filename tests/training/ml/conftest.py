@@ -4,14 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.ml.klines import SAMPLE_FILE, parse_candle_file
+from training.marketdata.sample import read_sample_frame
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def read_sample() -> pd.DataFrame:
     """The shipped offline sample (real Bitfinex BTC/USD hourly candles) as the engine's candles frame."""
-    return parse_candle_file(SAMPLE_FILE, interval="1h").candles.to_frame()
+    return read_sample_frame()
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.training.market_data_files import SAMPLE_ROWS, csv_text, lines
+from tests.training.market_data_files import SAMPLE_ROWS, csv_text, lines, small_datasets_allowed  # noqa: F401 (fixture)
+from training.marketdata.candles import FRAME_COLUMNS
 from training.selectors.market_data import (
     DATASET_NOT_FOUND,
-    FRAME_COLUMNS,
     NO_DATASETS,
     DatasetNotFound,
     dataset_candles_frame,
@@ -17,7 +17,7 @@ from training.selectors.market_data import (
 )
 from training.services.market_data import dataset_import_file, dataset_load_sample
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_datasets_allowed")]
 UTC = UTC
 
 

@@ -1,27 +1,35 @@
+import gzip
+import io
 import time
+import zipfile
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from django.db import IntegrityError, connection
 
-from tests.training.market_data_files import SAMPLE_ROWS, csv_text, lines, variants
-from training.ml.klines import CandleFileError, fingerprint, parse_candle_file
+from ares_site import settings as project_settings
+from tests.training.market_data_files import SAMPLE_ROWS, csv_text, lines, small_datasets_allowed, variants, with_field  # noqa: F401 (fixture)
+from training.marketdata.binance import write_binance_csv
+from training.marketdata.candles import fingerprint
+from training.marketdata.client import FetchError
+from training.marketdata.errors import CandleFileError
+from training.marketdata.sample import SAMPLE_FILE, SAMPLE_SOURCE, read_sample
+from training.ml.features import MIN_CANDLES
 from training.models import Candle, MarketDataset
 from training.selectors.market_data import dataset_candle_arrays
 from training.services.market_data import (
     MSG_CONFLICT,
     MSG_SAMPLE_PRESENT,
     MSG_SAMPLE_REAL_DATA,
-    SAMPLE_PATH,
-    SAMPLE_SOURCE,
+    MSG_TOO_SHORT,
     CandleConflict,
-    FetchError,
     dataset_fetch_klines,
     dataset_import_file,
     dataset_load_sample,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_datasets_allowed")]
 UTC = UTC
 
 
@@ -125,11 +133,11 @@ def test_offline_sample_loads_complete_and_idempotent():
     assert dataset.last_open_time == datetime(2019, 7, 4, 1, tzinfo=UTC)
     assert (dataset.gap_count, dataset.gaps) == (0, [])
     assert report.rows_stored == SAMPLE_ROWS
-    assert dataset.fingerprint == fingerprint(parse_candle_file(SAMPLE_PATH, interval="1h").candles)
+    assert dataset.fingerprint == fingerprint(read_sample())
     again, report = dataset_load_sample()
     assert again == MSG_SAMPLE_PRESENT.format(dataset=dataset) and report is None
     assert Candle.objects.count() == SAMPLE_ROWS
-    assert SAMPLE_PATH.stat().st_size < 1_000_000
+    assert SAMPLE_FILE.stat().st_size < 1_000_000
 
 
 def test_real_import_replaces_the_sample_and_the_sample_never_overwrites_real_data():
@@ -175,7 +183,7 @@ def test_fetch_pages_through_and_stores(binance_server):
     ]
     assert all(q["limit"] == "1000" and q["interval"] == "1h" for q in binance_server.requests)
     assert dataset.first_open_time == datetime(2017, 7, 1, 11, tzinfo=UTC) and dataset.gap_count == 0
-    sample = parse_candle_file(SAMPLE_PATH, interval="1h").candles
+    sample = read_sample()
     stored = dataset_candle_arrays(dataset.pk)
     np.testing.assert_array_equal(stored.close, sample.close[: len(expected)])
 
@@ -276,3 +284,115 @@ def test_fetch_closed_port_fails_fast_and_clearly(closed_port_url):
 def test_fetch_only_knows_binance():
     with pytest.raises(FetchError, match="only knows Binance"):
         dataset_fetch_klines(symbol="BTCUSDT", interval="1h", start=datetime(2024, 1, 1, tzinfo=UTC), exchange="KRAKEN")
+
+
+# --- refusals: each bad input gives its message and stores nothing ------------------------------------------
+
+
+def two_member_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("2024-01.csv", csv_text())
+        archive.writestr("2024-02.csv", csv_text())
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected"),
+    [
+        (
+            "y2317.csv",
+            lambda: with_field(2, 0, "10950249600000"),
+            "y2317.csv: line 3, column open_time: open time 2317",
+        ),
+        (
+            "y1922.csv",
+            lambda: with_field(4, 0, "-1514764800000"),
+            "y1922.csv: line 5, column open_time: open time 1922",
+        ),
+        ("max.csv", lambda: with_field(3, 4, "1e308"), "max.csv: line 4, column close: price 1e+308 is above"),
+        ("cut.csv.gz", lambda: gzip.compress(csv_text().encode())[:-9], "cut.csv.gz: the gzip file is truncated"),
+        ("two.zip", two_member_zip, "two.zip: the zip archive holds 2 CSV files (2024-01.csv, 2024-02.csv)"),
+    ],
+)
+def test_bad_inputs_are_refused_with_their_message(name, data, expected):
+    content = data()
+    with pytest.raises(CandleFileError) as caught:
+        dataset_import_file(
+            path_or_file=content.encode() if isinstance(content, str) else content, name=name, symbol="BTCUSDT"
+        )
+    assert caught.value.messages[0].startswith(expected)
+    assert not MarketDataset.objects.exists() and not Candle.objects.exists()
+
+
+def test_the_default_minimum_is_the_engines_warm_up():
+    assert project_settings.MARKET_DATA_MIN_CANDLES == MIN_CANDLES
+
+
+def test_a_dataset_shorter_than_the_minimum_is_refused_but_appending_to_a_long_one_is_not(settings):
+    settings.MARKET_DATA_MIN_CANDLES = project_settings.MARKET_DATA_MIN_CANDLES
+    with pytest.raises(CandleFileError) as caught:
+        dataset_import_file(path_or_file=lines()[0].encode(), name="one.csv", symbol="BTCUSDT")
+    assert caught.value.messages == [
+        "one.csv: line 1, column -: " + MSG_TOO_SHORT.format(dataset="BINANCE:BTCUSDT 1h", count=1, minimum=MIN_CANDLES)
+    ]
+    assert not MarketDataset.objects.exists()
+    long = write_binance_csv(read_sample().take(slice(0, MIN_CANDLES)))
+    dataset_import_file(path_or_file=long.encode(), name="long.csv", symbol="BTCUSDT")
+    after = write_binance_csv(read_sample().take(slice(MIN_CANDLES, MIN_CANDLES + 1)))
+    report = dataset_import_file(path_or_file=after.encode(), name="one-more.csv", symbol="BTCUSDT")
+    assert report.rows_stored == 1 and report.dataset.row_count == MIN_CANDLES + 1
+
+
+# --- chunked writes -------------------------------------------------------------------------------------------
+
+
+def test_a_chunked_import_stores_the_same_dataset(settings):
+    whole = dataset_import_file(path_or_file=csv_text().encode(), name="whole.csv", symbol="ONEUSDT")
+    settings.MARKET_DATA_INSERT_CHUNK_ROWS = 2
+    dataset_import_file(path_or_file=("\n".join(lines()[:2]) + "\n").encode(), name="a.csv", symbol="TWOUSDT")
+    report = dataset_import_file(path_or_file=csv_text().encode(), name="b.csv", symbol="TWOUSDT", source="b")
+    assert (report.rows_stored, report.already_stored) == (4, 2)
+    assert report.dataset.fingerprint == whole.dataset.fingerprint and report.dataset.row_count == 6
+    assert report.dataset.source == "file a.csv\nb"
+    assert Candle.objects.filter(dataset=report.dataset).count() == 6
+
+
+@pytest.fixture
+def failing_insert(transactional_db):
+    """A real database failure (an SQLite trigger) when the candle of 2024-01-01 05:00 is inserted."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the trigger is written for SQLite")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TRIGGER fail_at_five BEFORE INSERT ON training_candle WHEN NEW.open_time = '2024-01-01 05:00:00' "
+            "BEGIN SELECT RAISE(ABORT, 'disk full (test trigger)'); END"
+        )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER fail_at_five")
+
+
+def test_a_failed_chunked_import_removes_what_it_wrote(failing_insert, settings):
+    settings.MARKET_DATA_INSERT_CHUNK_ROWS = 2
+    with pytest.raises(IntegrityError, match="disk full"):
+        dataset_import_file(path_or_file=csv_text().encode(), name="new.csv", symbol="BTCUSDT")
+    assert not MarketDataset.objects.exists() and not Candle.objects.exists()
+    first = dataset_import_file(path_or_file=("\n".join(lines()[:2]) + "\n").encode(), name="a.csv", symbol="BTCUSDT")
+    with pytest.raises(IntegrityError, match="disk full"):
+        dataset_import_file(path_or_file=csv_text().encode(), name="b.csv", symbol="BTCUSDT")
+    dataset = MarketDataset.objects.get()
+    assert (dataset.row_count, dataset.fingerprint) == (2, first.dataset.fingerprint)
+    assert Candle.objects.count() == 2 and dataset.source == "file a.csv"
+
+
+def test_a_failed_chunked_import_over_the_sample_loads_the_sample_again(failing_insert, settings):
+    dataset_load_sample()
+    sample = MarketDataset.objects.get()
+    settings.MARKET_DATA_INSERT_CHUNK_ROWS = 2
+    with pytest.raises(IntegrityError, match="disk full"):
+        dataset_import_file(path_or_file=csv_text().encode(), name="real.csv", symbol="BTCUSDT")
+    dataset = MarketDataset.objects.get()
+    assert dataset.is_sample and dataset.source == SAMPLE_SOURCE
+    assert (dataset.row_count, dataset.fingerprint) == (SAMPLE_ROWS, sample.fingerprint)
+    assert Candle.objects.count() == SAMPLE_ROWS

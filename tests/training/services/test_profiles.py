@@ -2,9 +2,11 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from training.ml.regularization import MSG_NOT_DERIVABLE, iter_override_params
 from training.models import RegularizationProfile, TrainingRun
+from training.models.profiles import MSG_NAME_TAKEN
 from training.services import profiles as svc
 from training.services.profiles import (
     profile_create,
@@ -141,7 +143,8 @@ def test_export_import_round_trip_gives_equal_profiles():
     imported = profile_import(data=text)
     assert [p.name for p in imported] == ["default", "no-dropout", "strong-l1"]
     assert [snapshot(p) for p in RegularizationProfile.objects.all()] == before
-    assert profile_import(data=text) and [snapshot(p) for p in RegularizationProfile.objects.all()] == before
+    assert profile_import(data=text, replace=True)
+    assert [snapshot(p) for p in RegularizationProfile.objects.all()] == before
 
 
 def line_of(text: str, needle: str) -> int:
@@ -154,9 +157,9 @@ def exported_text_with(edit) -> str:
     return json.dumps(doc, indent=2)
 
 
-def import_errors(text: str) -> list[str]:
+def import_errors(text: str, *, replace: bool = True) -> list[str]:
     with pytest.raises(ValidationError) as exc:
-        profile_import(data=text)
+        profile_import(data=text, replace=replace)
     return exc.value.messages
 
 
@@ -246,3 +249,55 @@ def test_import_default_flag_moves_the_default():
         json.dumps({"profiles": [{"name": "p", "is_default": True}, {"name": "q", "is_default": True}]})
     )
     assert "only one profile can be the default" in errors[0]
+
+
+def test_import_never_overwrites_an_existing_profile_unless_asked():
+    keep = profile_create(name="Strong", values={"l1_alpha": 0.5})
+    text = json.dumps({"profiles": [{"name": "strong", "base": {"l1_alpha": 0.02}}, {"name": "fresh"}]}, indent=1)
+    assert import_errors(text, replace=False) == [
+        svc.MSG_IMPORT_EXISTS.format(line=line_of(text, '"strong"'), where="profiles[0] 'strong': ", existing="Strong")
+    ]
+    keep.refresh_from_db()
+    assert keep.l1_alpha == 0.5 and list(RegularizationProfile.objects.values_list("name", flat=True)) == ["Strong"]
+    imported = profile_import(data=text, replace=True)
+    assert [p.name for p in imported] == ["strong", "fresh"] and imported[0].pk == keep.pk
+    assert imported[0].l1_alpha == 0.02 and RegularizationProfile.objects.count() == 2
+
+
+def test_import_refuses_names_that_differ_only_in_case_within_the_file():
+    text = json.dumps({"profiles": [{"name": "a"}, {"name": "A"}]}, indent=1)
+    assert import_errors(text) == [
+        svc.MSG_IMPORT_DUPLICATE_NAME.format(line=7, where="profiles[1] 'A': ", name="A", first=4)
+    ]
+
+
+def test_import_accepts_a_utf8_bom():
+    text = "\ufeff" + json.dumps({"profiles": [{"name": "bom"}]})
+    assert [p.name for p in profile_import(data=text)] == ["bom"]
+
+
+def test_import_of_deeply_nested_json_is_a_clear_message():
+    assert import_errors("[" * 100_000 + "]" * 100_000) == [svc.MSG_IMPORT_TOO_DEEP]
+    assert import_errors('{"profiles": [' + '{"a": ' * 5000 + "1" + "}" * 5000 + "]}") == [svc.MSG_IMPORT_TOO_DEEP]
+    assert not RegularizationProfile.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["BASELINE", "Baseline", "baseline"])
+def test_profile_names_are_unique_ignoring_case(name):
+    profile_create(name="baseline")
+    with pytest.raises(ValidationError) as caught:
+        profile_create(name=name)
+    assert caught.value.message_dict == {"name": [MSG_NAME_TAKEN.format(name="baseline")]}
+    assert RegularizationProfile.objects.count() == 1
+
+
+def test_the_database_refuses_names_that_differ_only_in_case():
+    RegularizationProfile.objects.create(name="baseline")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RegularizationProfile.objects.create(name="BaseLine")
+
+
+def test_duplicate_names_skip_case_variants():
+    profile_create(name="p (copy)")
+    original = profile_create(name="P")
+    assert profile_duplicate(profile=original).name == "P (copy 2)"

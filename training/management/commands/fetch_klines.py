@@ -2,8 +2,9 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from training.ml.klines import CandleFileError
-from training.services.market_data import FetchError, dataset_fetch_klines
+from training.marketdata.client import FetchError
+from training.marketdata.errors import CandleFileError
+from training.services.market_data import dataset_fetch_klines
 
 
 def _utc(text: str) -> datetime:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from training.ml.klines import CandleFileError
+from training.marketdata.errors import CandleFileError
 from training.services.market_data import dataset_import_file
 
 

@@ -1,17 +1,16 @@
+import gzip
+import random
+
 import numpy as np
 import pytest
 
-from tests.training.market_data_files import ROWS, csv_text, lines, variants, with_field
-from training.ml.klines import (
-    MSG_CONFLICTING_DUPLICATE,
-    CandleFileError,
-    Candles,
-    find_gaps,
-    fingerprint,
-    parse_candle_file,
-    parse_candle_text,
-    write_binance_csv,
-)
+from tests.training.market_data_files import ROWS, csv_text, lines, variants, with_field, zipped
+from training.marketdata import csvparse
+from training.marketdata.binance import write_binance_csv
+from training.marketdata.candles import Candles, find_gaps, fingerprint
+from training.marketdata.checks import MSG_CONFLICTING_DUPLICATE
+from training.marketdata.csvparse import parse_candle_file, parse_candle_text
+from training.marketdata.errors import MAX_KEPT_PROBLEMS, MSG_MORE_PROBLEMS, CandleFileError
 
 NAME = "BTCUSDT-1h.csv"
 
@@ -157,3 +156,74 @@ def test_writer_round_trips_exactly():
         for unit in ("ms", "us"):
             again = parse_candle_text(write_binance_csv(candles, header=header, unit=unit), interval="1h", name="w")
             assert fingerprint(again.candles) == fingerprint(candles)
+
+
+def test_a_utf8_bom_is_accepted():
+    parsed = parse_candle_file(b"\xef\xbb\xbf" + csv_text(header=True).encode(), interval="1h", name=NAME)
+    assert fingerprint(parsed.candles) == fingerprint(parse_candle_text(csv_text(), interval="1h", name=NAME).candles)
+
+
+@pytest.fixture
+def tiny_blocks(monkeypatch):
+    """Blocks of ~300 bytes: a six-line file is read in several blocks, as a large file is."""
+    monkeypatch.setattr(csvparse, "BLOCK_BYTES", 300)
+
+
+def test_a_file_read_in_many_blocks_gives_the_same_candles(tiny_blocks):
+    text = "\n\n" + csv_text(header=True)
+    parsed = parse_candle_file(text.encode(), interval="1h", name=NAME)
+    reference = parse_candle_text(csv_text(), interval="1h", name=NAME)
+    assert fingerprint(parsed.candles) == fingerprint(reference.candles)
+    assert parsed.line_numbers.tolist() == [4, 5, 6, 7, 8, 9] and parsed.rows_read == 6
+
+
+def test_problems_in_later_blocks_name_their_own_lines(tiny_blocks):
+    text = with_field(4, 4, "x").replace(lines()[1], with_field(1, 2, "42400").splitlines()[1])
+    messages = parse_error_file(text.encode())
+    assert messages == [
+        f"{NAME}: line 2, column high: high 42400.0 is below low 42431.65",
+        f"{NAME}: line 5, column close: cannot read 'x' as a number",
+    ]
+
+
+def parse_error_file(data: bytes) -> list[str]:
+    with pytest.raises(CandleFileError) as caught:
+        parse_candle_file(data, interval="1h", name=NAME)
+    return caught.value.messages
+
+
+def test_a_file_of_only_bad_lines_keeps_a_bounded_list_of_problems():
+    text = "\n".join(with_field(0, 4, "x").splitlines()[0] for _ in range(3000)) + "\n"
+    with pytest.raises(CandleFileError) as caught:
+        parse_candle_text(text, interval="1h", name=NAME)
+    assert len(caught.value.messages) == MAX_KEPT_PROBLEMS and caught.value.more == 2000
+    assert str(caught.value).splitlines()[-1] == MSG_MORE_PROBLEMS.format(count=2900)
+
+
+def test_a_line_without_end_is_refused():
+    with pytest.raises(CandleFileError, match="a line longer than 1 MB without a line break"):
+        parse_candle_file(b"1" * (3 * 2**20), interval="1h", name=NAME)
+
+
+def test_invalid_utf8_names_its_line():
+    data = (csv_text(header=True) + "2024-01-01 06:00,1,2,1,\xe9,3\n").encode("latin-1")
+    assert parse_error_file(data)[0].startswith(f"{NAME}: line 8, column -: not a readable CSV file ('utf-8' codec")
+
+
+HOSTILE_CELLS = ["", "nan", "inf", "-1", "0", "1e308", "9" * 30, "2024-01-01", "x", '"', "\x00", "é", "17040672e9"]
+
+
+def test_hostile_files_are_refused_with_messages_only():
+    """Seeded random rows of hostile cells, plain and compressed: a CandleFileError or candles, nothing else."""
+    rng = random.Random(7)
+    for case in range(400):
+        rows = [
+            ",".join(rng.choice(HOSTILE_CELLS + lines()[0].split(",")) for _ in range(rng.randint(0, 14)))
+            for _ in range(rng.randint(0, 6))
+        ]
+        data = (("timestamp,open,high,low,close,volume\n" if case % 3 == 0 else "") + "\n".join(rows)).encode()
+        data = [data, gzip.compress(data), zipped(data.decode())][case % 3]
+        try:
+            parse_candle_file(data, interval="1h", name="f")
+        except CandleFileError as exc:
+            assert exc.messages and all(m.startswith("f: ") for m in exc.messages)
