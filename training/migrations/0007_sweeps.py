@@ -8,8 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('training', '0005_registry_and_trigger'),
-        ('training', '0005_run_attempts'),
+        ('training', '0006_registry_and_trigger'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -21,7 +21,7 @@ def rename_case_clashes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("training", "0005_run_attempts"),
+        ("training", "0007_sweeps"),
     ]
 
     operations = [
