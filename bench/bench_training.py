@@ -42,10 +42,11 @@ def main() -> None:
     started = time.perf_counter()
     from training.ml.klines import SAMPLE_FILE, parse_candle_file
     from training.ml.manager import TrainingManager
-    from training.ml.regularization import BASE_PARAMS, resolve_config
+    from training.ml.parameters import BASE_DEFAULTS
+    from training.ml.regularization import resolve_config
 
     candles = parse_candle_file(args.csv or SAMPLE_FILE, interval="1h").candles.to_frame()
-    config = resolve_config({p.name: p.default for p in BASE_PARAMS})
+    config = resolve_config(dict(BASE_DEFAULTS))
     with tempfile.TemporaryDirectory(prefix="ares-bench-") as directory:
         manager = TrainingManager(config, preset=args.preset, seed=args.seed, artifacts_dir=directory)
         result = manager.run_full_training("BTCUSD", exchange_name="BITFINEX", candles=candles)

@@ -19,10 +19,12 @@ import numpy as np
 import pandas as pd
 
 from . import artifacts, plots
+from .backends import frameworks
 from .dataset import assemble_dataset
 from .ensembles import ENSEMBLES
 from .errors import DataError, RegularizationInvalid, TrainingCancelled
 from .features import compute_features, feature_descriptions, finish_features
+from .jsonable import jsonable
 from .labels import distribution as label_distribution
 from .labels import label_definition, make_labels
 from .presets import get_preset
@@ -57,33 +59,13 @@ def merge_preset(preset: dict, overrides: dict | None) -> dict:
     return preset
 
 
-def seed_everything(seed: int, *, tensorflow: bool, torch: bool) -> None:
+def seed_everything(seed: int, keys) -> None:
+    """Python's and numpy's generators, then every framework the given backends use (as each declares)."""
     random.seed(seed)
     np.random.seed(seed)
-    if torch:
-        import torch as _torch
-
-        _torch.manual_seed(seed)
-    if tensorflow:
-        import keras
-
-        keras.utils.set_random_seed(seed)
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
+    for framework in frameworks(keys):
+        if framework.seed is not None:
+            framework.seed(seed)
 
 
 class TrainingManager:
@@ -220,8 +202,7 @@ class TrainingManager:
         self._done("regimes", t)
 
         t = self._stage("training", "Training regime ensembles")
-        keys = {k for e in self.components.values() for k in e.model_keys}
-        seed_everything(self.seed, tensorflow=bool(keys & {"lstm", "transformer"}), torch="tabnet" in keys)
+        seed_everything(self.seed, {k for e in self.components.values() for k in e.model_keys})
         self._steps_total = sum(e.planned_steps() for e in self.components.values())
         sections = {}
         for regime, ensemble in self.components.items():
@@ -313,7 +294,7 @@ class TrainingManager:
         )
         result.validate()
         self.progress("done", 1.0, "Training finished")
-        return _jsonable(result.to_dict())
+        return jsonable(result.to_dict())
 
 
 def series_stride(rows: int) -> int:

@@ -17,7 +17,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from .errors import TrainingError
-from .metrics import GAP_DEFINITION
+from .metrics import GAP_DEFINITION, train_val_gap
 
 TRAINED, SKIPPED = "trained", "skipped"
 SPLIT_NAMES = ("train", "validation", "test")
@@ -155,7 +155,7 @@ class TrainValGap(Record):
 
     @classmethod
     def between(cls, train: SplitMetrics, validation: SplitMetrics) -> TrainValGap:
-        return cls(log_loss=validation.log_loss - train.log_loss, accuracy=train.accuracy - validation.accuracy)
+        return cls(**train_val_gap(train.to_dict(), validation.to_dict()))
 
     def problems(self, where: str) -> list[str]:
         return [

@@ -1,12 +1,8 @@
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from training.ml.klines import SAMPLE_FILE, parse_candle_file
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def read_sample() -> pd.DataFrame:

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from training.ml.backends import base as backend_base
-from training.ml.backends.base import Backend
+from training.ml.backends import Backend, register, unregister
+from training.ml.backends.sklearn_backend import SECTION as SKLEARN_SECTION
+from training.ml.backends.sklearn_backend import SKLEARN
 from training.ml.dataset import FeatureMatrix, build_dataset
 from training.ml.ensembles import ENSEMBLES, BaseEnsemble, SidewaysRangeEnsemble
 from training.ml.errors import TrainingError
@@ -22,7 +23,8 @@ class BrokenBackend(Backend):
     """A backend whose library call fails, as a real one does on bad input."""
 
     key = "broken"
-    config_section = "sklearn"
+    section = SKLEARN_SECTION
+    framework = SKLEARN
 
     def fit(self, X_train, y_train, X_val, y_val):
         np.linalg.cholesky(-np.eye(2))  # raises LinAlgError: not positive definite
@@ -40,9 +42,9 @@ def dataset(btc_candles):
 
 @pytest.fixture
 def broken_backend():
-    backend_base._REGISTRY["broken"] = f"{__name__}.BrokenBackend"
+    register(BrokenBackend)
     yield
-    del backend_base._REGISTRY["broken"]
+    unregister("broken")
 
 
 def _ensemble(cls, **preset_changes):
