@@ -29,6 +29,8 @@ import redis
 
 from ares_site.embedded_redis import redis_answers, redis_url_with_db, start_embedded_redis
 
+pytest_plugins = ["tests.fixtures.candles", "tests.fixtures.results", "tests.training.runs_helpers"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WORKER_START_TIMEOUT_SECONDS = 120
 WORKER_STOP_TIMEOUT_SECONDS = 15

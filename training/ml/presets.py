@@ -1,7 +1,7 @@
 """Run presets: how much data, how many folds, epochs and trials, and which models each regime uses.
 
 - ``tiny`` — for plumbing tests (web, services, CLI, worker): the most recent 2,000 bars, one fold, the
-  elastic-net logistic regression alone in every regime, no plots. A few seconds; says nothing about models.
+  elastic-net logistic regression alone in every regime, with plots. A few seconds; says nothing about models.
 - ``smoke`` — for tests: the most recent 3,000 bars, 2 walk-forward folds, 3 Optuna trials for LightGBM,
   2-3 epochs for the Keras models and TabNet. Measured ~15 s on 2 cores (aim ≤ 60 s).
 - ``quick`` — the demo default: the whole offline sample (~17.5k hourly bars), 3 folds, 10 Optuna trials, up to
@@ -38,7 +38,7 @@ SETTINGS: dict[str, dict] = {
         "min_rows": 150,
         "horizon": 4,
         "label_k": 0.3,
-        "plots": False,
+        "plots": True,
         "ensembles": {regime: ["logreg"] for regime in REGIMES},
     },
     "smoke": {

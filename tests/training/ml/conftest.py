@@ -1,18 +1,7 @@
+"""Synthetic candles for the engine's property tests (the real sample is the ``btc_candles`` fixture)."""
+
 import numpy as np
 import pandas as pd
-import pytest
-
-from training.ml.klines import SAMPLE_FILE, parse_candle_file
-
-
-def read_sample() -> pd.DataFrame:
-    """The shipped offline sample (real Bitfinex BTC/USD hourly candles) as the engine's candles frame."""
-    return parse_candle_file(SAMPLE_FILE, interval="1h").candles.to_frame()
-
-
-@pytest.fixture(scope="session")
-def btc_candles() -> pd.DataFrame:
-    return read_sample()
 
 
 def synthetic_candles(n: int = 1500, seed: int = 0) -> pd.DataFrame:

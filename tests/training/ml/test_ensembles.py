@@ -36,7 +36,7 @@ class BrokenEnsemble(BaseEnsemble):
 
 
 @pytest.fixture(scope="module")
-def dataset(btc_candles):
+def btc_dataset(btc_candles):
     return build_dataset(btc_candles.iloc[-2500:].reset_index(drop=True), lookback=12)
 
 
@@ -62,41 +62,41 @@ def test_every_backend_is_used_by_some_ensemble():
     assert set(ENSEMBLES) == {"bull_trend", "bear_trend", "sideways_range", "volatile"}
 
 
-def test_regime_with_too_few_rows_is_skipped_with_reason(dataset):
-    rows = int((dataset.regimes == "bull_trend").sum())
-    result = _ensemble(LinearEnsemble, min_rows=rows + 1).train(dataset)
+def test_regime_with_too_few_rows_is_skipped_with_reason(btc_dataset):
+    rows = int((btc_dataset.regimes == "bull_trend").sum())
+    result = _ensemble(LinearEnsemble, min_rows=rows + 1).train(btc_dataset)
     assert result.status == "skipped"
     assert result.reason == f"Only {rows} labeled rows in regime bull_trend; at least {rows + 1} are needed."
     assert result.models == {}
 
 
-def test_single_class_regime_is_skipped_with_reason(dataset):
+def test_single_class_regime_is_skipped_with_reason(btc_dataset):
     import dataclasses
 
-    one_class = dataclasses.replace(dataset, y=np.ones_like(dataset.y))
+    one_class = dataclasses.replace(btc_dataset, y=np.ones_like(btc_dataset.y))
     result = _ensemble(LinearEnsemble).train(one_class)
     assert result.status == "skipped"
     assert "single class ([1])" in result.reason and "bull_trend" in result.reason
 
 
-def test_constant_column_is_dropped_with_a_note(dataset):
+def test_constant_column_is_dropped_with_a_note(btc_dataset):
     import dataclasses
 
-    values = dataset.matrix.values.copy()
-    column = dataset.feature_names.index("volume_z_96")
+    values = btc_dataset.matrix.values.copy()
+    column = btc_dataset.feature_names.index("volume_z_96")
     values[:, column] = 0.25
-    data = dataclasses.replace(dataset, matrix=FeatureMatrix(values, dataset.feature_names))
+    data = dataclasses.replace(btc_dataset, matrix=FeatureMatrix(values, btc_dataset.feature_names))
     ensemble = _ensemble(LinearEnsemble)
     result = ensemble.train(data)
     assert result.status == "trained"
     assert any("volume_z_96" in note for note in result.notes)
     assert "volume_z_96" not in result.feature_names
     coef = ensemble.models["logreg"].model[-1].coef_
-    assert coef.shape[1] == len(dataset.feature_names) - 1
+    assert coef.shape[1] == len(btc_dataset.feature_names) - 1
 
 
-def test_trained_ensemble_reports_metrics_baselines_and_gap(dataset):
-    result = _ensemble(LinearEnsemble).train(dataset).validate().to_dict()
+def test_trained_ensemble_reports_metrics_baselines_and_gap(btc_dataset):
+    result = _ensemble(LinearEnsemble).train(btc_dataset).validate().to_dict()
     assert result["status"] == "trained"
     model = result["models"]["logreg"]
     for part in ("train", "validation", "test"):
@@ -112,22 +112,22 @@ def test_trained_ensemble_reports_metrics_baselines_and_gap(dataset):
     assert result["ensemble"]["meta_learner"]["l1_ratio"] == CONFIG["sklearn"]["l1_ratio"]
 
 
-def test_a_failing_backend_fails_the_run_naming_regime_and_model(dataset, broken_backend):
+def test_a_failing_backend_fails_the_run_naming_regime_and_model(btc_dataset, broken_backend):
     with pytest.raises(TrainingError) as exc:
-        _ensemble(BrokenEnsemble).train(dataset)
+        _ensemble(BrokenEnsemble).train(btc_dataset)
     assert str(exc.value) == MSG_BACKEND_FAILED.format(
         regime="bear_trend", model="broken", error_type="LinAlgError", error=exc.value.__cause__
     )
     assert isinstance(exc.value.__cause__, np.linalg.LinAlgError)
 
 
-def test_a_real_backend_with_a_broken_setting_fails_naming_regime_and_model(dataset):
+def test_a_real_backend_with_a_broken_setting_fails_naming_regime_and_model(btc_dataset):
     preset = get_preset("smoke")
     preset["models"]["tabnet"]["n_steps"] = 0  # TabNet needs at least one decision step
     ensemble = SidewaysRangeEnsemble(preset=preset, seed=1)
     ensemble.apply_regularization(CONFIG)
     with pytest.raises(TrainingError) as exc:
-        ensemble.train(dataset)
+        ensemble.train(btc_dataset)
     assert str(exc.value).startswith("Regime sideways_range, model tabnet: ")
     assert exc.value.__cause__ is not None
 
