@@ -130,13 +130,3 @@ def test_a_real_backend_with_a_broken_setting_fails_naming_regime_and_model(btc_
         ensemble.train(btc_dataset)
     assert str(exc.value).startswith("Regime sideways_range, model tabnet: ")
     assert exc.value.__cause__ is not None
-
-
-def test_windows_end_at_the_row_and_use_only_the_past():
-    values = np.arange(40, dtype=np.float32).reshape(20, 2)
-    matrix = FeatureMatrix(values, ["a", "b"])
-    windows = matrix.windows(np.array([4, 10, 19]), ["b", "a"], 5)
-    assert windows.shape == (3, 5, 2)
-    np.testing.assert_array_equal(windows[1], values[6:11][:, [1, 0]])
-    with pytest.raises(ValueError):
-        matrix.windows(np.array([3]), ["a"], 5)
