@@ -186,12 +186,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = TRAINING_MAX_RUN_SECONDS
 CELERY_TASK_TIME_LIMIT = TRAINING_MAX_RUN_SECONDS + 300
 
 # --- Training -------------------------------------------------------------------------------------
+# The base regularization of the default profile; the defaults are the engine's declared ones.
+from training.ml.parameters import BASE_DEFAULTS  # noqa: E402  (plain Python, no Django imports)
+
 CONFIG = {
     "MODEL_TRAINING": {
         "regularization": {
-            "l1_alpha": env.float("REG_L1_ALPHA", default=0.01),
-            "l2_alpha": env.float("REG_L2_ALPHA", default=0.001),
-            "dropout_rate": env.float("REG_DROPOUT_RATE", default=0.2),
+            "l1_alpha": env.float("REG_L1_ALPHA", default=BASE_DEFAULTS["l1_alpha"]),
+            "l2_alpha": env.float("REG_L2_ALPHA", default=BASE_DEFAULTS["l2_alpha"]),
+            "dropout_rate": env.float("REG_DROPOUT_RATE", default=BASE_DEFAULTS["dropout_rate"]),
         },
     },
 }

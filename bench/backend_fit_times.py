@@ -15,7 +15,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from training.ml.backends.base import get_backend
+from training.ml.backends import get_backend
+from training.ml.parameters import BASE_DEFAULTS
 from training.ml.regularization import resolve_config
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
@@ -43,7 +44,7 @@ def main():
             for i in range(ROWS)
         ]
     )
-    config = resolve_config({"l1_alpha": 0.01, "l2_alpha": 0.001, "dropout_rate": 0.2})
+    config = resolve_config(dict(BASE_DEFAULTS))
     a, b = int(ROWS * 0.7), int(ROWS * 0.85)
     print(
         f"{ROWS} rows x {FEATURES} features (train {a}, val {b - a}); sequence lookback {LOOKBACK}; "

@@ -62,8 +62,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write the whole result here")
     args = parser.parse_args()
 
+    from training.marketdata.csvparse import parse_candle_file
+    from training.marketdata.sample import SAMPLE_FILE
     from training.ml.evidence_report import verdict_lines
-    from training.ml.klines import SAMPLE_FILE, parse_candle_file
     from training.ml.manager import TrainingManager
 
     candles = parse_candle_file(SAMPLE_FILE, interval="1h").candles.to_frame()

@@ -38,10 +38,11 @@ EVIDENCE_KEYS = (
 
 
 def main() -> None:
+    from training.marketdata.csvparse import parse_candle_file
+    from training.marketdata.sample import SAMPLE_FILE
     from training.ml.backends import get_backend
     from training.ml.collapse import prediction_spread
     from training.ml.dataset import build_dataset, fit_scaling
-    from training.ml.klines import SAMPLE_FILE, parse_candle_file
     from training.ml.metrics import classification_metrics, majority_predict
     from training.ml.presets import get_preset
     from training.ml.splits import inner_split, walk_forward_splits

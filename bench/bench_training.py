@@ -43,10 +43,11 @@ def main() -> None:
     from training.marketdata.csvparse import parse_candle_file
     from training.marketdata.sample import read_sample_frame
     from training.ml.manager import TrainingManager
-    from training.ml.regularization import BASE_PARAMS, resolve_config
+    from training.ml.parameters import BASE_DEFAULTS
+    from training.ml.regularization import resolve_config
 
     candles = parse_candle_file(args.csv, interval="1h").candles.to_frame() if args.csv else read_sample_frame()
-    config = resolve_config({p.name: p.default for p in BASE_PARAMS})
+    config = resolve_config(dict(BASE_DEFAULTS))
     with tempfile.TemporaryDirectory(prefix="ares-bench-") as directory:
         manager = TrainingManager(config, preset=args.preset, seed=args.seed, artifacts_dir=directory)
         result = manager.run_full_training("BTCUSD", exchange_name="BITFINEX", candles=candles)

@@ -15,6 +15,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from training.ml.backends.tabnet_backend import TabNetBackend
+from training.ml.parameters import BASE_DEFAULTS
+from training.ml.regularization import resolve_config
 
 
 def synthetic(rows: int, features: int, seed: int = 0):
@@ -32,7 +34,7 @@ def main() -> None:
     features = int(sys.argv[2]) if len(sys.argv) > 2 else 30
     X, y = synthetic(rows, features)
     cut = int(rows * 0.8)
-    reg = {"lambda_sparse": 0.01, "lambda_l2": 0.001}
+    reg = resolve_config(dict(BASE_DEFAULTS))["tabnet"]
     params = {"max_epochs": 10, "patience": 10, "batch_size": 1024, "virtual_batch_size": 256}
     print(f"torch {torch.__version__}, cuda available: {torch.cuda.is_available()}, rows={rows} features={features}")
     devices = ["cpu"] + (["auto"] if torch.cuda.is_available() else [])

@@ -12,9 +12,6 @@
 from __future__ import annotations
 
 import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import shutil
 import signal
 import subprocess
@@ -31,6 +28,8 @@ import pytest
 import redis
 
 from ares_site.embedded_redis import redis_answers, redis_url_with_db, start_embedded_redis
+
+pytest_plugins = ["tests.fixtures.candles", "tests.fixtures.results", "tests.training.runs_helpers"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WORKER_START_TIMEOUT_SECONDS = 120

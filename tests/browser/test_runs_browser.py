@@ -76,7 +76,7 @@ def test_login_edit_profile_launch_watch_and_compare(live_server, celery_worker_
 
     page.goto(f"{url}/runs/new/")
     assert page.input_value("select[name=profile]") == str(profile.pk)
-    page.select_option("select[name=preset]", "smoke")
+    page.select_option("select[name=preset]", "tiny")
     shot(page, "launch_form")
     page.click("#launch-form button[type=submit]")
     page.wait_for_url(f"{url}/runs/*/")

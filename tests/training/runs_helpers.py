@@ -1,4 +1,4 @@
-"""Fixtures shared by the training-run tests (imported by the conftest of each folder that needs them)."""
+"""Fixtures and helpers shared by the training-run tests (a ``pytest_plugins`` entry of ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -91,84 +91,9 @@ def fast_monitor(settings):
     return settings
 
 
-def sample_metrics(base: float) -> dict:
-    split = {
-        "accuracy": base,
-        "balanced_accuracy": base - 0.02,
-        "macro_f1": base - 0.05,
-        "log_loss": 1.05,
-        "confusion_matrix": [[5, 1, 0], [1, 5, 1], [0, 1, 5]],
-    }
-    return {"train": {**split, "macro_f1": base + 0.1}, "validation": split, "test": {**split, "macro_f1": base - 0.1}}
-
-
-def sample_result(
-    config: dict, *, artifacts_path: str = "", plots: list[str] | None = None, lightgbm_base: float = 0.61
-) -> dict:
-    """A result dict of the engine's documented shape (the UI's input), with distinctive numbers."""
-    models = {
-        "lightgbm": {
-            "metrics": sample_metrics(lightgbm_base),
-            "train_val_gap": {"log_loss": 0.25, "accuracy": 0.15},
-            "fit_seconds": 1.25,
-            "evidence": {"zero_leaf_share": 0.1},
-            "history": {"train_loss": [1.0, 0.9], "val_loss": [1.0, 0.95]},
-            "best_params": {"num_leaves": 17, "learning_rate": 0.05},
-            "feature_importance": {"rsi_14": 3.0},
-        },
-        "logreg": {
-            "metrics": sample_metrics(0.55),
-            "train_val_gap": {"log_loss": 0.1, "accuracy": 0.08},
-            "fit_seconds": 0.4,
-            "evidence": {},
-            "history": {},
-            "best_params": {},
-            "feature_importance": {},
-        },
-    }
-    return {
-        "symbol": "BTCUSDT",
-        "exchange": "BINANCE",
-        "interval": "1h",
-        "preset": "smoke",
-        "seed": 42,
-        "data": {
-            "rows": 900,
-            "first_open_time": "2024-01-01T00:00:00+00:00",
-            "last_open_time": "2024-02-07T11:00:00+00:00",
-        },
-        "regularization": {
-            "config": config,
-            "report": {},
-            "applied": {"lightgbm": {"reg_alpha": config["lightgbm"]["reg_alpha"]}},
-        },
-        "features": ["rsi_14"],
-        "regimes": {"distribution": {"trending": 500, "ranging": 20}, "rule": "ADX > 25"},
-        "regime_series": {"time": [], "close": [], "regime": []},
-        "ensembles": {
-            "trending": {
-                "status": "trained",
-                "reason": "",
-                "rows": 500,
-                "models": models,
-                "ensemble": {"metrics": sample_metrics(0.63)},
-                "baselines": {
-                    "majority": sample_metrics(0.34),
-                    "persistence": sample_metrics(0.4),
-                    "definitions": {"majority": "the most frequent training class"},
-                },
-            },
-            "ranging": {"status": "skipped", "reason": "only 20 rows (< 200)", "rows": 20, "models": {}},
-        },
-        "plots": plots or [],
-        "artifacts": {"path": artifacts_path, "manifest": "manifest.json", "files": plots or []},
-        "timings": {"stages": {"fit": 2.0}, "fit_seconds_total": 1.65, "wall_seconds": 3.1},
-        "library_versions": {"lightgbm": "4.7.0"},
-    }
-
-
-def make_finished_run(profile, dataset, *, user=None, tmp_path=None, status="succeeded", lightgbm_base=0.61):
-    """A run launched through the service (not enqueued), then given a stored outcome as the worker would."""
+def make_finished_run(profile, dataset, *, result: dict, user=None, status: str = "succeeded"):
+    """A run launched through the service (not enqueued), then given ``result`` — a real engine result (the
+    ``smoke_result`` / ``tiny_result`` fixtures) — and its model rows, as the worker stores them."""
     from django.utils import timezone as dj_tz
 
     from training.models import ModelResult, TrainingRun
@@ -179,19 +104,10 @@ def make_finished_run(profile, dataset, *, user=None, tmp_path=None, status="suc
         symbol=dataset.symbol,
         exchange=dataset.exchange,
         interval=dataset.interval,
-        preset="smoke",
+        preset=result["preset"],
         user=user,
         enqueue=False,
     )
-    plots = []
-    artifacts = ""
-    if tmp_path is not None:
-        directory = tmp_path / f"run-{run.pk}"
-        directory.mkdir()
-        (directory / "learning_curves.png").write_bytes(b"\x89PNG\r\n\x1a\nfake-but-served")
-        (directory / "manifest.json").write_text("{}")
-        plots, artifacts = ["learning_curves.png"], str(directory)
-    result = sample_result(run.snapshot["config"], artifacts_path=artifacts, plots=plots, lightgbm_base=lightgbm_base)
     now = dj_tz.now()
     TrainingRun.objects.filter(pk=run.pk).update(
         status=status,
@@ -200,7 +116,7 @@ def make_finished_run(profile, dataset, *, user=None, tmp_path=None, status="suc
         stage="done",
         started_at=now,
         finished_at=now,
-        artifacts_path=artifacts,
+        artifacts_path=result["artifacts"]["path"],
         log="12:00:00 lightgbm: reg_alpha=0.01 reg_lambda=0.001\n",
     )
     run.refresh_from_db()

@@ -1,5 +1,6 @@
 from django import forms
 
+from training.ml.parameters import Default, FromBase, Inverse
 from training.ml.regularization import (
     BACKENDS,
     BASE_PARAMS,
@@ -15,6 +16,7 @@ HELP_INVERSE = "Blank → {value:g} = 1/{source}."
 HELP_NOT_DERIVABLE = "Blank → cannot be derived: {source} is 0."
 HELP_DEFAULT = "Blank → {value:g} (default)."
 HELP_RANGE = "Range {interval}; applied as {applied}."
+HELP_CEILING = "At most {ceiling:g}."
 
 
 def derived_help(profile: RegularizationProfile) -> dict[str, str]:
@@ -25,18 +27,20 @@ def derived_help(profile: RegularizationProfile) -> dict[str, str]:
         parts = [p.help]
         if config is not None:
             value = derive_value(spec.key, p.name, config, config[spec.key])
-            if p.source is None:
+            rule = p.derivation
+            if isinstance(rule, Default):
                 parts.append(HELP_DEFAULT.format(value=value))
-            elif p.source.startswith("inverse:"):
-                source = p.source.split(":", 1)[1]
+            elif isinstance(rule, Inverse):
                 parts.append(
-                    HELP_NOT_DERIVABLE.format(source=source)
+                    HELP_NOT_DERIVABLE.format(source=rule.name)
                     if value is None
-                    else HELP_INVERSE.format(value=value, source=source)
+                    else HELP_INVERSE.format(value=value, source=rule.name)
                 )
-            else:
-                parts.append(HELP_FROM_BASE.format(value=value, source=p.source))
-        parts.append(HELP_RANGE.format(interval=p.interval, applied=p.library_arg))
+            elif isinstance(rule, FromBase):
+                parts.append(HELP_FROM_BASE.format(value=value, source=rule.name))
+        parts.append(HELP_RANGE.format(interval=p.interval, applied=p.shown_as))
+        if p.ceiling is not None:
+            parts.append(HELP_CEILING.format(ceiling=p.ceiling))
         texts[field] = " ".join(parts)
     return texts
 
@@ -69,7 +73,8 @@ class RegularizationProfileForm(forms.ModelForm):
                 self.fields[field].help_text = text
         for p in BASE_PARAMS:
             if p.name in self.fields:
-                self.fields[p.name].help_text = f"{p.help} Range {p.interval}."
+                ceiling = f" {HELP_CEILING.format(ceiling=p.ceiling)}" if p.ceiling is not None else ""
+                self.fields[p.name].help_text = f"{p.help} Range {p.interval}.{ceiling}"
 
 
 BACKEND_FIELDSETS = [

@@ -24,27 +24,24 @@ from pathlib import Path
 import numpy as np
 
 MANIFEST = "manifest.json"
-LIBRARIES = (
-    "numpy",
-    "pandas",
-    "scikit-learn",
-    "lightgbm",
-    "optuna",
-    "tensorflow-cpu",
-    "keras",
-    "torch",
-    "pytorch-tabnet",
-    "ta",
-    "joblib",
-    "matplotlib",
-)
+CORE_LIBRARIES = ("numpy", "pandas", "scikit-learn", "ta", "joblib", "matplotlib")  # data, features, stacking, plots
+
+
+def libraries() -> list[str]:
+    """The engine's own libraries, then each registered backend framework's (as the backend declares them)."""
+    from .backends import frameworks
+
+    names = list(CORE_LIBRARIES)
+    for framework in frameworks():
+        names += [name for name in framework.libraries if name not in names]
+    return names
 
 
 def library_versions() -> dict[str, str | None]:
     import platform
 
     out = {"python": platform.python_version()}
-    for name in LIBRARIES:
+    for name in libraries():
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -91,7 +91,7 @@ class BaseEnsemble:
 
     def model_params(self, key: str, fold: int) -> dict:
         params = dict((self.preset.get("models") or {}).get(key) or {})
-        if key == "lightgbm":
+        if get_backend(key).tuned_by_optuna:
             params.setdefault("optuna_storage", self.optuna_storage)
             params.setdefault("study_name", f"{self.run_tag}-{self.regime}-fold{fold}")
         if get_backend(key).input_kind == "sequence":

@@ -84,11 +84,6 @@ def compute_features(candles: pd.DataFrame) -> pd.DataFrame:
     return out.replace([np.inf, -np.inf], np.nan)
 
 
-def build_features(candles: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Feature frame without warm-up rows (index kept from ``candles``) and the feature names."""
-    return finish_features(compute_features(candles))
-
-
 def finish_features(full: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Drop the warm-up (NaN) rows of ``compute_features`` output and reject constant columns."""
     constant = [c for c in full.columns if full[c].nunique(dropna=True) <= 1]

@@ -19,11 +19,13 @@ import numpy as np
 import pandas as pd
 
 from . import artifacts, plots
+from .backends import frameworks
 from .dataset import SeriesSegments, assemble_dataset
 from .ensembles import ENSEMBLES
 from .errors import DataError, RegularizationInvalid, TrainingCancelled
 from .evidence_report import measured_warnings
 from .features import feature_descriptions
+from .jsonable import jsonable
 from .labels import distribution as label_distribution
 from .labels import label_definition
 from .presets import get_preset
@@ -58,33 +60,13 @@ def merge_preset(preset: dict, overrides: dict | None) -> dict:
     return preset
 
 
-def seed_everything(seed: int, *, tensorflow: bool, torch: bool) -> None:
+def seed_everything(seed: int, keys) -> None:
+    """Python's and numpy's generators, then every framework the given backends use (as each declares)."""
     random.seed(seed)
     np.random.seed(seed)
-    if torch:
-        import torch as _torch
-
-        _torch.manual_seed(seed)
-    if tensorflow:
-        import keras
-
-        keras.utils.set_random_seed(seed)
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
+    for framework in frameworks(keys):
+        if framework.seed is not None:
+            framework.seed(seed)
 
 
 class TrainingManager:
@@ -234,8 +216,7 @@ class TrainingManager:
         self._done("regimes", t)
 
         t = self._stage("training", "Training regime ensembles")
-        keys = {k for e in self.components.values() for k in e.model_keys}
-        seed_everything(self.seed, tensorflow=bool(keys & {"lstm", "transformer"}), torch="tabnet" in keys)
+        seed_everything(self.seed, {k for e in self.components.values() for k in e.model_keys})
         self._steps_total = sum(e.planned_steps() for e in self.components.values())
         sections = {}
         for regime, ensemble in self.components.items():
@@ -329,7 +310,7 @@ class TrainingManager:
             wall_seconds=time.perf_counter() - wall_started,
         )
         result.validate()
-        output = _jsonable(result.to_dict())
+        output = jsonable(result.to_dict())
         output["regularization"]["report"] = with_measured_warnings(self.report, measured_warnings(output))
         for warning in output["regularization"]["report"]["measured_warnings"]:
             self.log(f"Measured: {warning}")

@@ -69,11 +69,6 @@ def majority_predict(y_train, n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.full(n, majority), np.tile(class_frequencies(y_train), (n, 1))
 
 
-def majority_baseline(y_train, y_eval) -> dict:
-    pred, proba = majority_predict(y_train, len(y_eval))
-    return classification_metrics(y_eval, proba, pred)
-
-
 def persisted_labels(all_labels: np.ndarray, positions: np.ndarray, horizon: int, fallback: int) -> np.ndarray:
     """For a row at bar t, the label of bar t−H: the most recent label fully known at t (its horizon ends
     at the close of bar t). ``fallback`` where that bar has no label."""
@@ -100,8 +95,3 @@ def persistence_predict(
     table /= table.sum(axis=1, keepdims=True)
     prev_eval = persisted_labels(all_labels, np.asarray(eval_positions), horizon, fallback)
     return prev_eval, table[prev_eval]
-
-
-def persistence_baseline(all_labels, train_positions, y_train, eval_positions, y_eval, horizon: int) -> dict:
-    pred, proba = persistence_predict(all_labels, train_positions, y_train, eval_positions, horizon)
-    return classification_metrics(y_eval, proba, pred)

@@ -1,7 +1,7 @@
 """Run presets: how much data, how many folds, epochs and trials, and which models each regime uses.
 
 - ``tiny`` — for plumbing tests (web, services, CLI, worker): the most recent 2,000 bars, one fold, the
-  elastic-net logistic regression alone in every regime, no plots. A few seconds; says nothing about models.
+  elastic-net logistic regression alone in every regime, with plots. A few seconds; says nothing about models.
 - ``smoke`` — for tests: the most recent 3,000 bars, 2 walk-forward folds, 3 Optuna trials for LightGBM,
   2-3 epochs for the Keras models and TabNet. Measured ~15 s on 2 cores (aim ≤ 60 s).
 - ``quick`` — the demo default: the whole offline sample (~17.5k hourly bars), 3 folds, 10 Optuna trials, up to
@@ -14,17 +14,20 @@ Common keys: ``max_rows`` (most recent rows kept, ``None`` = all), ``n_folds``, 
 / tuning part carved from each fold's training rows), ``lookback`` (bars per window for sequence models),
 ``min_rows`` (a regime with fewer labeled rows is skipped), ``horizon``/``label_k`` (labels), ``plots``,
 ``sample_weights`` (weigh training rows by their average label uniqueness, López de Prado ch. 4; on by default),
-``models``: per backend key, the ``params`` handed to the backend constructor, and ``ensembles`` (optional): per
-regime, the base models its ensemble uses instead of the ensemble class's own ``model_keys``.
+``ensembles`` (optional): per regime, the base models its ensemble uses instead of the ensemble class's own
+``model_keys``, and ``models``: per backend key, the ``params`` handed to the backend constructor — collected
+from each backend's own ``preset_params`` (declared in its module), not written here.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator, Mapping
 
+from .backends.registry import backend_classes
 from .regimes import REGIMES
 
-PRESETS: dict[str, dict] = {
+SETTINGS: dict[str, dict] = {
     "tiny": {
         "max_rows": 2000,
         "n_folds": 1,
@@ -37,9 +40,8 @@ PRESETS: dict[str, dict] = {
         "horizon": 4,
         "label_k": 0.3,
         "sample_weights": True,
-        "plots": False,
+        "plots": True,
         "ensembles": {regime: ["logreg"] for regime in REGIMES},
-        "models": {"logreg": {"max_iter": 200}},
     },
     "smoke": {
         "max_rows": 3000,
@@ -54,21 +56,6 @@ PRESETS: dict[str, dict] = {
         "label_k": 0.3,
         "sample_weights": True,
         "plots": True,
-        "models": {
-            "lightgbm": {"n_trials": 3, "early_stopping_rounds": 10},
-            "logreg": {"max_iter": 300},
-            "lstm": {"epochs": 2, "batch_size": 128, "patience": 1, "lstm_units": 8, "dense_units": 8},
-            "transformer": {"epochs": 2, "batch_size": 128, "patience": 1, "d_model": 8, "num_heads": 1, "ff_dim": 16},
-            "tabnet": {
-                "max_epochs": 3,
-                "patience": 2,
-                "batch_size": 256,
-                "virtual_batch_size": 128,
-                "n_d": 8,
-                "n_a": 8,
-                "n_steps": 3,
-            },
-        },
     },
     "quick": {
         "max_rows": None,
@@ -83,21 +70,6 @@ PRESETS: dict[str, dict] = {
         "label_k": 0.3,
         "sample_weights": True,
         "plots": True,
-        "models": {
-            "lightgbm": {"n_trials": 10, "early_stopping_rounds": 20},
-            "logreg": {"max_iter": 500},
-            "lstm": {"epochs": 30, "batch_size": 64, "patience": 5, "lstm_units": 32, "dense_units": 16},
-            "transformer": {"epochs": 25, "batch_size": 64, "patience": 5, "d_model": 16, "num_heads": 2, "ff_dim": 32},
-            "tabnet": {
-                "max_epochs": 40,
-                "patience": 6,
-                "batch_size": 256,
-                "virtual_batch_size": 128,
-                "n_d": 16,
-                "n_a": 16,
-                "n_steps": 3,
-            },
-        },
     },
     "full": {
         "max_rows": None,
@@ -112,36 +84,40 @@ PRESETS: dict[str, dict] = {
         "label_k": 0.3,
         "sample_weights": True,
         "plots": True,
-        "models": {
-            "lightgbm": {"n_trials": 40, "early_stopping_rounds": 50},
-            "logreg": {"max_iter": 2000},
-            "lstm": {"epochs": 60, "batch_size": 256, "patience": 8, "lstm_units": 32, "dense_units": 16},
-            "transformer": {
-                "epochs": 60,
-                "batch_size": 256,
-                "patience": 8,
-                "d_model": 32,
-                "num_heads": 4,
-                "ff_dim": 64,
-            },
-            "tabnet": {
-                "max_epochs": 100,
-                "patience": 10,
-                "batch_size": 1024,
-                "virtual_batch_size": 128,
-                "n_d": 16,
-                "n_a": 16,
-                "n_steps": 4,
-            },
-        },
     },
 }
 
 MSG_UNKNOWN_PRESET = "Unknown preset {name!r}; known presets: {known}."
 
 
+def build_preset(name: str) -> dict:
+    """The preset's settings with ``models`` collected from every registered backend that declares it."""
+    preset = copy.deepcopy(SETTINGS[name])
+    preset["models"] = {
+        cls.key: copy.deepcopy(cls.preset_params[name]) for cls in backend_classes() if name in cls.preset_params
+    }
+    return preset
+
+
+class _Presets(Mapping):
+    """Every preset by name, built from the settings and the registered backends on each access."""
+
+    def __getitem__(self, name: str) -> dict:
+        if name not in SETTINGS:
+            raise KeyError(name)
+        return build_preset(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SETTINGS)
+
+    def __len__(self) -> int:
+        return len(SETTINGS)
+
+
+PRESETS: Mapping[str, dict] = _Presets()
+
+
 def get_preset(name: str) -> dict:
-    try:
-        return copy.deepcopy(PRESETS[name])
-    except KeyError:
-        raise KeyError(MSG_UNKNOWN_PRESET.format(name=name, known=", ".join(PRESETS))) from None
+    if name not in SETTINGS:
+        raise KeyError(MSG_UNKNOWN_PRESET.format(name=name, known=", ".join(SETTINGS)))
+    return build_preset(name)

@@ -1,190 +1,36 @@
-"""Regularization parameters declared as data.
+"""The regularization config: resolved from a profile's base values and per-backend overrides, validated into
+a report, and checked field by field for the profile form.
 
-Every backend's parameters (range, where the value comes from when left blank, what it maps to in the
-library) are declared once here. The profile model builds its fields and database check constraints
-from these declarations, the admin form validates with them, the validation report reads them, and the
-tests generate out-of-range values from them. Adding a parameter is one edit to ``BACKENDS``.
+The parameters themselves are declared by each backend module beside its code (``training.ml.parameters``
+types, collected by ``training.ml.backends.registry``); ``BACKENDS`` is a live view of those sections, keyed
+by section (``lightgbm``, ``tensorflow``, ``sklearn``, ``tabnet``, and any backend registered later).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from numbers import Real
+from collections.abc import Iterator, Mapping
+
+from .backends.registry import sections
+from .parameters import BASE_NAMES, BASE_PARAMS, FromBase, Interval, Inverse, RegParam, Section
+
+__all__ = ["BACKENDS", "BASE_NAMES", "BASE_PARAMS", "Interval", "RegParam", "Section"]
 
 
-@dataclass(frozen=True)
-class Interval:
-    low: float | None = None
-    high: float | None = None
-    closed: str = "both"  # "both", "left", "right", "neither"
+class _Sections(Mapping):
+    """The registered profile sections, read from the registry on every access."""
 
-    def contains(self, value: float) -> bool:
-        if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value):
-            return False
-        if self.low is not None:
-            if value < self.low or (value == self.low and self.closed in ("right", "neither")):
-                return False
-        if self.high is not None:
-            if value > self.high or (value == self.high and self.closed in ("left", "neither")):
-                return False
-        return True
+    def __getitem__(self, key: str) -> Section:
+        return sections()[key]
 
-    def __str__(self) -> str:
-        left = "[" if self.closed in ("both", "left") else "("
-        right = "]" if self.closed in ("both", "right") and self.high is not None else ")"
-        low = "-inf" if self.low is None else f"{self.low:g}"
-        high = "inf" if self.high is None else f"{self.high:g}"
-        return f"{left}{low}, {high}{right}"
+    def __iter__(self) -> Iterator[str]:
+        return iter(sections())
 
-    def out_of_range_examples(self) -> list[float]:
-        """Values just outside the interval, for tests and documentation."""
-        examples = []
-        if self.low is not None:
-            examples.append(self.low if self.closed in ("right", "neither") else self.low - 0.5)
-        if self.high is not None:
-            examples.append(self.high if self.closed in ("left", "neither") else self.high + 0.5)
-        return examples
+    def __len__(self) -> int:
+        return len(sections())
 
 
-@dataclass(frozen=True)
-class RegParam:
-    """One regularization parameter.
-
-    ``source`` names the base value it derives from when left blank (``"l1_alpha"``), or
-    ``"inverse:alpha"`` for a value derived as 1/x from another parameter of the same backend, or
-    ``None`` when it falls back to ``default``.
-    """
-
-    name: str
-    interval: Interval
-    source: str | None
-    library_arg: str
-    help: str
-    default: float | None = None
-    warn_above: float | None = None  # values above this are "extreme" (a warning, not an error)
-
-
-@dataclass(frozen=True)
-class BackendSpec:
-    key: str
-    label: str
-    params: tuple[RegParam, ...]
-    applied: str  # how the section is applied in the library, shown in the report
-
-    def param(self, name: str) -> RegParam:
-        for p in self.params:
-            if p.name == name:
-                return p
-        raise KeyError(f"Unknown parameter {name!r} for backend {self.key!r}; known: {[p.name for p in self.params]}")
-
-
-NON_NEGATIVE = Interval(0.0, None, "left")
-UNIT_RIGHT_OPEN = Interval(0.0, 1.0, "left")
-UNIT = Interval(0.0, 1.0, "both")
-POSITIVE = Interval(0.0, None, "neither")
-
-KERAS_L1_WARN = 0.005
-
-BASE_PARAMS: tuple[RegParam, ...] = (
-    RegParam("l1_alpha", NON_NEGATIVE, None, "-", "Base L1 strength; every backend's L1 derives from it.", 0.01, 10.0),
-    RegParam("l2_alpha", NON_NEGATIVE, None, "-", "Base L2 strength; every backend's L2 derives from it.", 0.001, 10.0),
-    RegParam("dropout_rate", UNIT_RIGHT_OPEN, None, "-", "Base dropout rate for neural networks.", 0.2, 0.7),
-)
-
-BACKENDS: dict[str, BackendSpec] = {
-    spec.key: spec
-    for spec in (
-        BackendSpec(
-            "lightgbm",
-            "LightGBM",
-            (
-                RegParam("reg_alpha", NON_NEGATIVE, "l1_alpha", "reg_alpha", "L1 on leaf weights.", warn_above=100.0),
-                RegParam("reg_lambda", NON_NEGATIVE, "l2_alpha", "reg_lambda", "L2 on leaf weights.", warn_above=100.0),
-            ),
-            "Passed as LGBMClassifier(reg_alpha=…, reg_lambda=…); held fixed while Optuna tunes the other params.",
-        ),
-        BackendSpec(
-            "tensorflow",
-            "Keras / TensorFlow (LSTM, Transformer)",
-            (
-                RegParam(
-                    "l1_reg",
-                    NON_NEGATIVE,
-                    "l1_alpha",
-                    "keras.regularizers.L1L2(l1=…)",
-                    "L1 on kernel and recurrent weights.",
-                    # measured on the offline sample (quick): at 0.01 the LSTM collapsed to one class and the
-                    # penalty was 74 % of the Transformer's validation loss; at 0.001 neither collapsed
-                    warn_above=KERAS_L1_WARN,
-                ),
-                RegParam(
-                    "l2_reg",
-                    NON_NEGATIVE,
-                    "l2_alpha",
-                    "keras.regularizers.L1L2(l2=…)",
-                    "L2 on kernel and recurrent weights.",
-                    warn_above=1.0,
-                ),
-                RegParam(
-                    "dropout_rate",
-                    UNIT_RIGHT_OPEN,
-                    "dropout_rate",
-                    "keras.layers.Dropout(rate=…)",
-                    "Dropout between layers.",
-                    warn_above=0.7,
-                ),
-            ),
-            "L1L2(l1_reg, l2_reg) as kernel_regularizer and recurrent_regularizer (LSTM) and on Dense kernels; "
-            "Dropout(dropout_rate) after each block.",
-        ),
-        BackendSpec(
-            "sklearn",
-            "scikit-learn elastic-net LogisticRegression",
-            (
-                RegParam(
-                    "alpha", NON_NEGATIVE, "l1_alpha", "C = 1/alpha", "Overall penalty strength.", warn_above=100.0
-                ),
-                RegParam("l1_ratio", UNIT, None, "l1_ratio", "Mix of L1 (1.0) and L2 (0.0).", default=0.5),
-                RegParam("C", POSITIVE, "inverse:alpha", "C", "Inverse strength; derived as 1/alpha when blank."),
-            ),
-            "LogisticRegression(solver='saga', l1_ratio=…, C=…); C = 1/alpha unless set explicitly.",
-        ),
-        BackendSpec(
-            "tabnet",
-            "TabNet (pytorch-tabnet)",
-            (
-                RegParam(
-                    "lambda_sparse",
-                    NON_NEGATIVE,
-                    "l1_alpha",
-                    "lambda_sparse",
-                    "Sparsity penalty on the attention masks.",
-                    warn_above=1.0,
-                ),
-                RegParam(
-                    "lambda_l2",
-                    NON_NEGATIVE,
-                    "l2_alpha",
-                    "optimizer_params['weight_decay']",
-                    "L2 on the weights.",
-                    warn_above=1.0,
-                ),
-            ),
-            "TabNetClassifier(lambda_sparse=…); TabNet has no L2 argument: lambda_l2 is applied as the "
-            "optimizer's weight_decay (optimizer_params={'weight_decay': lambda_l2}).",
-        ),
-    )
-}
-
-BASE_NAMES = tuple(p.name for p in BASE_PARAMS)
-
-
-def base_param(name: str) -> RegParam:
-    for p in BASE_PARAMS:
-        if p.name == name:
-            return p
-    raise KeyError(f"Unknown base parameter {name!r}; known: {list(BASE_NAMES)}")
+BACKENDS: Mapping[str, Section] = _Sections()
 
 
 def override_field_name(backend: str, param: str) -> str:
@@ -194,7 +40,7 @@ def override_field_name(backend: str, param: str) -> str:
 
 def iter_override_params():
     """(backend spec, param, model field name) for every per-backend parameter."""
-    for spec in BACKENDS.values():
+    for spec in sections().values():
         for p in spec.params:
             yield spec, p, override_field_name(spec.key, p.name)
 
@@ -204,15 +50,7 @@ def derive_value(backend: str, name: str, base: dict, section: dict) -> float | 
 
     Returns ``None`` when it cannot be derived (``C`` from an ``alpha`` of 0).
     """
-    p = BACKENDS[backend].param(name)
-    if p.source is None:
-        return p.default
-    if p.source.startswith("inverse:"):
-        other = section.get(p.source.split(":", 1)[1])
-        if other is None or other == 0:
-            return None
-        return 1.0 / other
-    return base[p.source]
+    return BACKENDS[backend].param(name).derive(base, section)
 
 
 def resolve_config(base: dict, overrides: dict | None = None) -> dict:
@@ -223,7 +61,7 @@ def resolve_config(base: dict, overrides: dict | None = None) -> dict:
     """
     overrides = overrides or {}
     config: dict = {name: float(base[name]) for name in BASE_NAMES}
-    for spec in BACKENDS.values():
+    for spec in sections().values():
         section: dict = {}
         given = overrides.get(spec.key) or {}
         for p in spec.params:
@@ -239,6 +77,9 @@ def resolve_config(base: dict, overrides: dict | None = None) -> dict:
 OK, WARNING, ERROR = "ok", "warning", "error"
 BASE_LABEL = "the base settings"
 MSG_OUT_OF_RANGE = "The '{name}' parameter of {label} must be a float in the range {interval}; got {value!r}."
+MSG_ABOVE_CEILING = (
+    "The '{name}' parameter of {label} must be at most {ceiling:g} (larger values overflow the library); got {value!r}."
+)
 MSG_NOT_DERIVABLE = "C cannot be derived as 1/alpha because alpha is 0; set alpha > 0 or give C explicitly."
 MSG_EXTREME = "{value:g} is unusually large for '{name}' (above {limit:g}); models may underfit."
 MSG_NO_REGULARIZATION = "{label} has no regularization at all (every L1/L2 value is 0)."
@@ -246,9 +87,19 @@ MSG_C_DISAGREES = "C = {c:g} disagrees with 1/alpha = {inv:g}; C is what the lib
 C_TOLERANCE = 1e-9
 
 
-def _check(p: RegParam, label: str, value) -> tuple[str, str]:
+def range_error(p: RegParam, label: str, value) -> str:
+    """The error for a value outside the parameter's range or above its ceiling ("" when it is fine)."""
     if value is None or not p.interval.contains(value):
-        return ERROR, MSG_OUT_OF_RANGE.format(name=p.name, label=label, interval=p.interval, value=value)
+        return MSG_OUT_OF_RANGE.format(name=p.name, label=label, interval=p.interval, value=value)
+    if p.ceiling is not None and value > p.ceiling:
+        return MSG_ABOVE_CEILING.format(name=p.name, label=label, ceiling=p.ceiling, value=value)
+    return ""
+
+
+def _check(p: RegParam, label: str, value) -> tuple[str, str]:
+    error = range_error(p, label, value)
+    if error:
+        return ERROR, error
     if p.warn_above is not None and value > p.warn_above:
         return WARNING, MSG_EXTREME.format(value=value, name=p.name, limit=p.warn_above)
     return OK, ""
@@ -297,7 +148,7 @@ def validate_and_report_regularization(config: dict) -> dict:
         )
 
     backends = {}
-    for spec in BACKENDS.values():
+    for spec in sections().values():
         section = config.get(spec.key) or {}
         rows = []
         for p in spec.params:
@@ -305,10 +156,10 @@ def validate_and_report_regularization(config: dict) -> dict:
             derived = derive_value(spec.key, p.name, config, section)
             source = _source(p, value, derived)
             status, message = _check(p, spec.label, value)
-            applied = p.library_arg
-            if p.source and p.source.startswith("inverse:"):
-                sibling = section.get(p.source.split(":", 1)[1])
-                applied = "C = 1/alpha" if source == "base" else "C (explicit)"
+            applied = p.shown_as
+            if isinstance(p.derivation, Inverse):
+                sibling = section.get(p.derivation.name)
+                applied = f"{p.name} = 1/{p.derivation.name}" if source == "base" else f"{p.name} (explicit)"
                 if value is None and sibling == 0:
                     status, message = ERROR, MSG_NOT_DERIVABLE
                 elif status == OK and sibling and source == "override":
@@ -326,7 +177,7 @@ def validate_and_report_regularization(config: dict) -> dict:
                     "applied": applied,
                 }
             )
-        penalties = [section.get(p.name) for p in spec.params if p.source in ("l1_alpha", "l2_alpha", "dropout_rate")]
+        penalties = [section.get(p.name) for p in spec.params if isinstance(p.derivation, FromBase)]
         message = ""
         if penalties and all(v == 0 for v in penalties):
             message = MSG_NO_REGULARIZATION.format(label=spec.label)
@@ -357,16 +208,16 @@ def field_errors(base: dict, overrides: dict | None = None) -> dict[str, list[st
     errors: dict[str, list[str]] = {}
     for p in BASE_PARAMS:
         value = base.get(p.name)
-        if value is not None and not p.interval.contains(value):
-            errors[p.name] = [MSG_OUT_OF_RANGE.format(name=p.name, label=BASE_LABEL, interval=p.interval, value=value)]
+        if value is not None and range_error(p, BASE_LABEL, value):
+            errors[p.name] = [range_error(p, BASE_LABEL, value)]
     for spec, p, field in iter_override_params():
         value = (overrides.get(spec.key) or {}).get(p.name)
-        if value is not None and not p.interval.contains(value):
-            errors[field] = [MSG_OUT_OF_RANGE.format(name=p.name, label=spec.label, interval=p.interval, value=value)]
+        if value is not None and range_error(p, spec.label, value):
+            errors[field] = [range_error(p, spec.label, value)]
     if errors or any(base.get(name) is None for name in BASE_NAMES):
         return errors
     report = validate_and_report_regularization(resolve_config(base, overrides))
-    for spec in BACKENDS.values():
+    for spec in sections().values():
         given = overrides.get(spec.key) or {}
         for row in report["backends"][spec.key]["params"]:
             if row["status"] != ERROR:

@@ -68,8 +68,9 @@ def _constraints() -> list:
 
 
 class RegularizationProfile(models.Model):
-    """Named L1/L2/dropout settings. Per-backend fields are generated from ``training.ml.regularization``;
-    a blank one derives from the base values."""
+    """Named L1/L2/dropout settings. The base fields and the per-backend fields are generated from the
+    declarations (``training.ml.parameters`` and each backend module's section, via the backend registry);
+    a blank per-backend one derives from the base values."""
 
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
@@ -77,9 +78,9 @@ class RegularizationProfile(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    l1_alpha = models.FloatField(default=0.01, help_text=BASE_PARAMS[0].help)
-    l2_alpha = models.FloatField(default=0.001, help_text=BASE_PARAMS[1].help)
-    dropout_rate = models.FloatField(default=0.2, help_text=BASE_PARAMS[2].help)
+    # Generated from the base declarations (their defaults are declared in ``training.ml.parameters`` only).
+    for _param in BASE_PARAMS:
+        locals()[_param.name] = models.FloatField(default=_param.default, help_text=_param.help)
 
     # Generated in the class body (not added afterwards) so the history model copies them too.
     for _spec, _param, _field in iter_override_params():

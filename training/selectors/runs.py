@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from training.ml.evidence_report import verdict_lines
 from training.ml.presets import PRESETS
+from training.ml.results import RunResult
 from training.models import MarketDataset, ModelResult, RegularizationProfile, TrainingRun
 from training.selectors.market_data import datasets_available
 
@@ -155,52 +156,56 @@ def settings_by_backend(*, used: dict, current: dict | None) -> list[dict]:
 
 
 def metrics_by_regime(result: dict) -> list[dict]:
-    """Per regime: the models' metrics per split, baselines, ensemble, gaps and best params, for the table."""
+    """Per regime: the models' metrics per split, the ensemble, the baselines, gaps, best params and the evidence
+    (collapse, spread, verdict against the best baseline), read from the typed run result
+    (``training.ml.results``) for the table."""
+    if not result.get("ensembles"):
+        return []
     regimes = []
-    for regime, ensemble in (result.get("ensembles") or {}).items():
-        lines = []
-        for model, info in (ensemble.get("models") or {}).items():
-            lines.append(
-                {
-                    "name": model,
-                    "kind": "model",
-                    "metrics": info.get("metrics") or {},
-                    "gap": info.get("train_val_gap"),
-                    "fit_seconds": info.get("fit_seconds"),
-                    "best_params": info.get("best_params") or {},
-                    "collapsed": info.get("collapsed"),
-                    "spread": info.get("spread") or {},
-                    "vs_baseline": info.get("vs_baseline"),
-                }
-            )
-        if ensemble.get("ensemble"):
+    for regime, section in RunResult.from_dict(result).ensembles.items():
+        lines = [
+            {
+                "name": model,
+                "kind": "model",
+                "metrics": info.metrics,
+                "gap": info.train_val_gap,
+                "fit_seconds": info.fit_seconds,
+                "best_params": info.best_params,
+                "collapsed": info.collapsed,
+                "spread": info.spread or {},
+                "vs_baseline": info.vs_baseline,
+            }
+            for model, info in section.models.items()
+        ]
+        if section.ensemble:
             lines.append(
                 {
                     "name": "ensemble",
                     "kind": "ensemble",
-                    "metrics": ensemble["ensemble"].get("metrics") or {},
-                    "gap": ensemble["ensemble"].get("train_val_gap"),
-                    "fit_seconds": ensemble["ensemble"].get("fit_seconds"),
-                    "collapsed": ensemble["ensemble"].get("collapsed"),
-                    "spread": ensemble["ensemble"].get("spread") or {},
-                    "vs_baseline": ensemble["ensemble"].get("vs_baseline"),
+                    "metrics": section.ensemble.metrics,
+                    "gap": section.ensemble.train_val_gap,
+                    "fit_seconds": section.ensemble.fit_seconds,
+                    "collapsed": section.ensemble.collapsed,
+                    "spread": section.ensemble.spread or {},
+                    "vs_baseline": section.ensemble.vs_baseline,
                 }
             )
-        baselines = dict(ensemble.get("baselines") or {})
-        definitions = baselines.pop("definitions", {}) or {}
-        for name, metrics in baselines.items():
-            lines.append({"name": f"baseline: {name}", "kind": "baseline", "metrics": metrics or {}})
+        if section.baselines:
+            lines += [
+                {"name": f"baseline: {name}", "kind": "baseline", "metrics": scores}
+                for name, scores in section.baselines.scores().items()
+            ]
         for line in lines:
-            line["cells"] = [(line["metrics"].get(split) or {}).get(key) for split in SPLITS for key in METRIC_KEYS]
+            line["cells"] = [getattr(line["metrics"].get(split), key, None) for split in SPLITS for key in METRIC_KEYS]
         regimes.append(
             {
                 "regime": regime,
-                "status": ensemble.get("status"),
-                "reason": ensemble.get("reason"),
-                "rows": ensemble.get("rows"),
+                "status": section.status,
+                "reason": section.reason,
+                "rows": section.rows,
                 "lines": lines,
-                "baseline_definitions": definitions,
-                "comparison": ensemble.get("comparison") or {},
+                "baseline_definitions": section.baselines.definitions if section.baselines else {},
+                "comparison": section.comparison or {},
             }
         )
     return regimes

@@ -1,7 +1,5 @@
 import os
 
-from tests.training.runs_helpers import *  # noqa: F403
-
 # Worker and command subprocesses started by these tests read these at start: a fast heartbeat and
 # frequent progress writes, so cancellation and lost workers are observable in seconds.
 os.environ.setdefault("TRAINING_HEARTBEAT_SECONDS", "0.5")

@@ -136,7 +136,7 @@ def test_train_symbol_end_to_end_through_the_worker(celery_worker_process, celer
     make_dataset()
     env = _subprocess_env(celery_worker_settings)
     done = subprocess.run(
-        [sys.executable, "manage.py", "train_symbol", "BTCUSDT", "--preset", "smoke", "--poll", "0.3"],
+        [sys.executable, "manage.py", "train_symbol", "BTCUSDT", "--preset", "tiny", "--poll", "0.3"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -151,7 +151,7 @@ def test_train_symbol_end_to_end_through_the_worker(celery_worker_process, celer
     assert "100.0% succeeded" in done.stdout and lines[-1].startswith(f"run {run.pk} succeeded")
 
     bad = subprocess.run(
-        [sys.executable, "manage.py", "train_symbol", "NOPEUSDT", "--preset", "smoke"],
+        [sys.executable, "manage.py", "train_symbol", "NOPEUSDT", "--preset", "tiny"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -162,7 +162,7 @@ def test_train_symbol_end_to_end_through_the_worker(celery_worker_process, celer
     assert TrainingRun.objects.count() == 1
 
     inline = subprocess.run(
-        [sys.executable, "manage.py", "train_symbol", "BTCUSDT", "--preset", "smoke", "--inline"],
+        [sys.executable, "manage.py", "train_symbol", "BTCUSDT", "--preset", "tiny", "--inline"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

@@ -22,7 +22,7 @@ def call(*args):
 def test_inline_trains_in_process_and_prints_progress(fast_monitor):
     make_profile("baseline", is_default=True)
     make_dataset()
-    out = call("BTCUSDT", "--preset", "smoke", "--inline", "--poll", "0.1")
+    out = call("BTCUSDT", "--preset", "tiny", "--inline", "--poll", "0.1")
     run = TrainingRun.objects.get()
     assert out.splitlines()[0] == f"run {run.pk}"
     assert "[##############################] 100.0% succeeded" in out

@@ -1,22 +1,7 @@
-import os
+"""Synthetic candles for the engine's property tests (the real sample is the ``btc_candles`` fixture)."""
 
 import numpy as np
 import pandas as pd
-import pytest
-
-from training.marketdata.sample import read_sample_frame
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def read_sample() -> pd.DataFrame:
-    """The shipped offline sample (real Bitfinex BTC/USD hourly candles) as the engine's candles frame."""
-    return read_sample_frame()
-
-
-@pytest.fixture(scope="session")
-def btc_candles() -> pd.DataFrame:
-    return read_sample()
 
 
 def synthetic_candles(n: int = 1500, seed: int = 0) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from training.ml.backends import base as backend_base
-from training.ml.backends.base import Backend
+from training.ml.backends import Backend, register, unregister
+from training.ml.backends.sklearn_backend import SECTION as SKLEARN_SECTION
+from training.ml.backends.sklearn_backend import SKLEARN
 from training.ml.dataset import FeatureMatrix, build_dataset
 from training.ml.ensembles import ENSEMBLES, BaseEnsemble, SidewaysRangeEnsemble
 from training.ml.errors import TrainingError
@@ -28,7 +29,8 @@ class BrokenBackend(Backend):
     """A backend whose library call fails, as a real one does on bad input."""
 
     key = "broken"
-    config_section = "sklearn"
+    section = SKLEARN_SECTION
+    framework = SKLEARN
 
     def fit(self, X_train, y_train, X_val, y_val, sample_weight=None):
         np.linalg.cholesky(-np.eye(2))  # raises LinAlgError: not positive definite
@@ -40,15 +42,15 @@ class BrokenEnsemble(BaseEnsemble):
 
 
 @pytest.fixture(scope="module")
-def dataset(btc_candles):
+def btc_dataset(btc_candles):
     return build_dataset(btc_candles.iloc[-2500:].reset_index(drop=True), lookback=12)
 
 
 @pytest.fixture
 def broken_backend():
-    backend_base._REGISTRY["broken"] = f"{__name__}.BrokenBackend"
+    register(BrokenBackend)
     yield
-    del backend_base._REGISTRY["broken"]
+    unregister("broken")
 
 
 def _ensemble(cls, **preset_changes):
@@ -66,41 +68,41 @@ def test_every_backend_is_used_by_some_ensemble():
     assert set(ENSEMBLES) == {"bull_trend", "bear_trend", "sideways_range", "volatile"}
 
 
-def test_regime_with_too_few_rows_is_skipped_with_reason(dataset):
-    rows = int((dataset.regimes == "bull_trend").sum())
-    result = _ensemble(LinearEnsemble, min_rows=rows + 1).train(dataset)
+def test_regime_with_too_few_rows_is_skipped_with_reason(btc_dataset):
+    rows = int((btc_dataset.regimes == "bull_trend").sum())
+    result = _ensemble(LinearEnsemble, min_rows=rows + 1).train(btc_dataset)
     assert result.status == "skipped"
     assert result.reason == f"Only {rows} labeled rows in regime bull_trend; at least {rows + 1} are needed."
     assert result.models == {}
 
 
-def test_single_class_regime_is_skipped_with_reason(dataset):
+def test_single_class_regime_is_skipped_with_reason(btc_dataset):
     import dataclasses
 
-    one_class = dataclasses.replace(dataset, y=np.ones_like(dataset.y))
+    one_class = dataclasses.replace(btc_dataset, y=np.ones_like(btc_dataset.y))
     result = _ensemble(LinearEnsemble).train(one_class)
     assert result.status == "skipped"
     assert "single class ([1])" in result.reason and "bull_trend" in result.reason
 
 
-def test_constant_column_is_dropped_with_a_note(dataset):
+def test_constant_column_is_dropped_with_a_note(btc_dataset):
     import dataclasses
 
-    values = dataset.matrix.values.copy()
-    column = dataset.feature_names.index("volume_z_96")
+    values = btc_dataset.matrix.values.copy()
+    column = btc_dataset.feature_names.index("volume_z_96")
     values[:, column] = 0.25
-    data = dataclasses.replace(dataset, matrix=FeatureMatrix(values, dataset.feature_names))
+    data = dataclasses.replace(btc_dataset, matrix=FeatureMatrix(values, btc_dataset.feature_names))
     ensemble = _ensemble(LinearEnsemble)
     result = ensemble.train(data)
     assert result.status == "trained"
     assert any("volume_z_96" in note for note in result.notes)
     assert "volume_z_96" not in result.feature_names
     coef = ensemble.models["logreg"].model[-1].coef_
-    assert coef.shape[1] == len(dataset.feature_names) - 1
+    assert coef.shape[1] == len(btc_dataset.feature_names) - 1
 
 
-def test_trained_ensemble_reports_metrics_baselines_and_gap(dataset):
-    result = _ensemble(LinearEnsemble).train(dataset).validate().to_dict()
+def test_trained_ensemble_reports_metrics_baselines_and_gap(btc_dataset):
+    result = _ensemble(LinearEnsemble).train(btc_dataset).validate().to_dict()
     assert result["status"] == "trained"
     model = result["models"]["logreg"]
     for part in ("train", "validation", "test"):
@@ -116,40 +118,30 @@ def test_trained_ensemble_reports_metrics_baselines_and_gap(dataset):
     assert result["ensemble"]["meta_learner"]["l1_ratio"] == CONFIG["sklearn"]["l1_ratio"]
 
 
-def test_a_failing_backend_fails_the_run_naming_regime_and_model(dataset, broken_backend):
+def test_a_failing_backend_fails_the_run_naming_regime_and_model(btc_dataset, broken_backend):
     with pytest.raises(TrainingError) as exc:
-        _ensemble(BrokenEnsemble).train(dataset)
+        _ensemble(BrokenEnsemble).train(btc_dataset)
     assert str(exc.value) == MSG_BACKEND_FAILED.format(
         regime="bear_trend", model="broken", error_type="LinAlgError", error=exc.value.__cause__
     )
     assert isinstance(exc.value.__cause__, np.linalg.LinAlgError)
 
 
-def test_a_real_backend_with_a_broken_setting_fails_naming_regime_and_model(dataset):
+def test_a_real_backend_with_a_broken_setting_fails_naming_regime_and_model(btc_dataset):
     preset = get_preset("smoke")
     preset["models"]["tabnet"]["n_steps"] = 0  # TabNet needs at least one decision step
     ensemble = SidewaysRangeEnsemble(preset=preset, seed=1)
     ensemble.apply_regularization(CONFIG)
     with pytest.raises(TrainingError) as exc:
-        ensemble.train(dataset)
+        ensemble.train(btc_dataset)
     assert str(exc.value).startswith("Regime sideways_range, model tabnet: ")
     assert exc.value.__cause__ is not None
 
 
-def test_windows_end_at_the_row_and_use_only_the_past():
-    values = np.arange(40, dtype=np.float32).reshape(20, 2)
-    matrix = FeatureMatrix(values, ["a", "b"])
-    windows = matrix.windows(np.array([4, 10, 19]), ["b", "a"], 5)
-    assert windows.shape == (3, 5, 2)
-    np.testing.assert_array_equal(windows[1], values[6:11][:, [1, 0]])
-    with pytest.raises(ValueError):
-        matrix.windows(np.array([3]), ["a"], 5)
-
-
-def test_same_model_gap_is_each_fold_model_on_its_own_fit_rows_and_validation_block(dataset):
+def test_same_model_gap_is_each_fold_model_on_its_own_fit_rows_and_validation_block(btc_dataset):
     ensemble = _ensemble(LinearEnsemble)
-    gap = ensemble.train(dataset).models["logreg"].train_val_gap
-    plan = plan_regime(dataset, "bull_trend", ensemble.preset, ensemble.min_rows)
+    gap = ensemble.train(btc_dataset).models["logreg"].train_val_gap
+    plan = plan_regime(btc_dataset, "bull_trend", ensemble.preset, ensemble.min_rows)
     predictions = ensemble.predictions["logreg"]
     expected = []
     for fold, (fit_rows, _), fit_proba in zip(plan.folds, plan.inner, predictions.fold_fit, strict=True):
@@ -161,8 +153,8 @@ def test_same_model_gap_is_each_fold_model_on_its_own_fit_rows_and_validation_bl
     assert gap.accuracy == pytest.approx(np.mean([f["accuracy"] for f in expected]))
 
 
-def test_models_ensemble_and_baselines_are_scored_on_the_same_rows(dataset):
-    result = _ensemble(BullTwo).train(dataset).validate()
+def test_models_ensemble_and_baselines_are_scored_on_the_same_rows(btc_dataset):
+    result = _ensemble(BullTwo).train(btc_dataset).validate()
     rows = result.comparison["validation_rows"]
     lines = [*result.models.values(), result.ensemble, result.baselines.majority, result.baselines.persistence]
     assert {line.metrics.validation.n if hasattr(line, "metrics") else line.validation.n for line in lines} == {rows}
@@ -172,8 +164,8 @@ def test_models_ensemble_and_baselines_are_scored_on_the_same_rows(dataset):
     assert rows == result.split.folds[-1].validation  # the ensemble's held-out rows: the last fold's block
 
 
-def test_every_model_and_the_ensemble_carry_a_verdict_against_the_best_baseline_and_a_spread(dataset):
-    result = _ensemble(BullTwo).train(dataset)
+def test_every_model_and_the_ensemble_carry_a_verdict_against_the_best_baseline_and_a_spread(btc_dataset):
+    result = _ensemble(BullTwo).train(btc_dataset)
     baselines = result.baselines
     best = min(("majority", "persistence"), key=lambda n: getattr(baselines, n).validation.log_loss)
     assert result.comparison["best_baseline"] == best
@@ -189,11 +181,11 @@ def test_every_model_and_the_ensemble_carry_a_verdict_against_the_best_baseline_
         assert sum(shares.values()) == pytest.approx(1.0) and line.spread["split"] == "validation"
 
 
-def test_sample_weights_are_on_by_default_and_switchable_per_preset(dataset):
+def test_sample_weights_are_on_by_default_and_switchable_per_preset(btc_dataset):
     weighted = _ensemble(LinearEnsemble)
-    weighted_result = weighted.train(dataset)
+    weighted_result = weighted.train(btc_dataset)
     plain = _ensemble(LinearEnsemble, sample_weights=False)
-    plain_result = plain.train(dataset)
+    plain_result = plain.train(btc_dataset)
     assert weighted_result.comparison["sample_weights"]["on"] is True
     assert plain_result.comparison["sample_weights"]["on"] is False
     effective = weighted_result.comparison["sample_weights"]["last_fold_effective_rows"]

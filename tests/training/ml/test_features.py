@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from training.ml.errors import DataError
-from training.ml.features import MSG_CONSTANT, build_features, compute_features
+from training.ml.features import MSG_CONSTANT, compute_features, finish_features
 from training.ml.labels import make_labels
 from training.ml.regimes import classify_regimes
 
@@ -29,7 +29,7 @@ EXPECTED = {
 
 def test_feature_list_and_warm_up_dropped():
     candles = synthetic_candles(1200)
-    frame, names = build_features(candles)
+    frame, names = finish_features(compute_features(candles))
     assert EXPECTED <= set(names)
     assert list(frame.columns) == names
     assert not frame.isna().any().any()
@@ -41,7 +41,7 @@ def test_indicator_values_are_the_ta_library_values():
     from ta.momentum import RSIIndicator
 
     candles = synthetic_candles(800)
-    frame, _ = build_features(candles)
+    frame, _ = finish_features(compute_features(candles))
     rsi = RSIIndicator(candles["close"], window=14).rsi()
     np.testing.assert_allclose(frame["rsi_14"], (rsi.loc[frame.index] - 50) / 50)
     np.testing.assert_allclose(frame["ret_4"], np.log(candles["close"] / candles["close"].shift(4)).loc[frame.index])
@@ -51,14 +51,14 @@ def test_constant_volume_is_a_clear_data_error():
     candles = synthetic_candles(800)
     candles["volume"] = 5.0
     with pytest.raises(DataError) as exc:
-        build_features(candles)
+        finish_features(compute_features(candles))
     assert str(exc.value) == MSG_CONSTANT.format(columns="volume_z_96")
 
 
 def test_unsorted_candles_are_rejected():
     candles = synthetic_candles(800).iloc[::-1]
     with pytest.raises(DataError):
-        build_features(candles)
+        finish_features(compute_features(candles))
 
 
 def _perturb_after(candles: pd.DataFrame, t: int, seed: int) -> pd.DataFrame:

@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+from tests.fixtures.results import RESULT_CONFIG, RESULT_EXCHANGE, RESULT_SYMBOL
 from training.ml.artifacts import load_ensemble, verify_manifest
 from training.ml.backends import registered_backends
 from training.ml.ensembles import BaseEnsemble
@@ -30,26 +31,11 @@ FAST = {"bull_trend": BullLinear, "volatile": VolatileLinear}
 FAST_PRESET = {"max_rows": 2500, "plots": False, "models": {"lightgbm": {"n_trials": 2}}}
 
 
-@pytest.fixture(scope="module")
-def smoke_run(btc_candles, tmp_path_factory):
-    events, logs = [], []
-    manager = TrainingManager(
-        CONFIG,
-        preset="smoke",
-        seed=7,
-        artifacts_dir=tmp_path_factory.mktemp("smoke"),
-        progress=lambda *e: events.append(e),
-        log=logs.append,
-    )
-    result = manager.run_full_training("BTCUSDT", exchange_name="BITFINEX", candles=btc_candles)
-    return result, events, logs, btc_candles.iloc[-manager.preset["max_rows"] :].reset_index(drop=True)
-
-
 @pytest.mark.slow
 def test_smoke_run_end_to_end_with_all_five_backends(smoke_run):
-    result, events, logs, _ = smoke_run
+    result, events, logs = smoke_run.result, smoke_run.events, smoke_run.logs
     assert json.loads(json.dumps(result)) == result
-    assert result["symbol"] == "BTCUSDT" and result["exchange"] == "BITFINEX" and result["preset"] == "smoke"
+    assert (result["symbol"], result["exchange"], result["preset"]) == (RESULT_SYMBOL, RESULT_EXCHANGE, "smoke")
     assert result["data"]["rows"] == get_preset("smoke")["max_rows"]
     assert set(result["regimes"]["distribution"]) == set(REGIMES)
     assert sum(result["regimes"]["distribution"].values()) == result["data"]["labeled_rows"]
@@ -79,7 +65,7 @@ def test_smoke_run_end_to_end_with_all_five_backends(smoke_run):
     assert len(lstm["history"]["train_loss"]) == len(lstm["history"]["val_loss"]) >= 1
     assert lstm["evidence"]["penalty_share_of_loss"] > 0
     assert trained["bull_trend"]["models"]["lightgbm"]["best_params"]
-    assert result["regularization"]["applied"]["lightgbm"]["reg_alpha"] == CONFIG["lightgbm"]["reg_alpha"]
+    assert result["regularization"]["applied"]["lightgbm"]["reg_alpha"] == RESULT_CONFIG["lightgbm"]["reg_alpha"]
     assert any("Regularization for bear_trend/transformer (tensorflow)" in line for line in logs)
     timings = result["timings"]
     assert 0 < timings["fit_seconds_total"] < timings["wall_seconds"]
@@ -94,15 +80,17 @@ def test_smoke_run_end_to_end_with_all_five_backends(smoke_run):
 
 
 @pytest.mark.slow
-def test_artifacts_reload_to_identical_probabilities(smoke_run):
+def test_artifacts_reload_to_identical_probabilities(smoke_run, tmp_path):
+    import shutil
     from pathlib import Path
 
     import lightgbm
 
     from training.ml.dataset import FeatureMatrix
 
-    result, _, _, candles = smoke_run
-    directory = Path(result["artifacts"]["path"])
+    result, candles = smoke_run.result, smoke_run.candles
+    directory = tmp_path / "artifacts"  # a copy: the shared run's files stay untouched
+    shutil.copytree(Path(result["artifacts"]["path"]), directory)
     assert verify_manifest(directory) == []
     manifest = json.loads((directory / "manifest.json").read_text())
     assert manifest["features"] == result["features"]

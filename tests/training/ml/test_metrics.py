@@ -5,11 +5,21 @@ import pytest
 
 from training.ml.metrics import (
     classification_metrics,
-    majority_baseline,
+    majority_predict,
     persisted_labels,
-    persistence_baseline,
+    persistence_predict,
     train_val_gap,
 )
+
+
+def majority_baseline(y_train, y_eval) -> dict:
+    pred, proba = majority_predict(y_train, len(y_eval))
+    return classification_metrics(y_eval, proba, pred)
+
+
+def persistence_baseline(all_labels, train_positions, y_train, eval_positions, y_eval, horizon: int) -> dict:
+    pred, proba = persistence_predict(all_labels, train_positions, y_train, eval_positions, horizon)
+    return classification_metrics(y_eval, proba, pred)
 
 
 def test_metrics_hand_computed():

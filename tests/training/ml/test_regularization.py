@@ -3,11 +3,14 @@ import math
 import pytest
 
 from tests.training.profile_factories import row
+from training.ml.backends.keras_backend import KERAS_L1_WARN
 from training.ml.default_profile import DEFAULT_BASE, DEFAULT_OVERRIDES
+from training.ml.parameters import BASE_PARAMS, PENALTY_CEILING
 from training.ml.regularization import (
     BACKENDS,
+    BASE_LABEL,
     ERROR,
-    KERAS_L1_WARN,
+    MSG_ABOVE_CEILING,
     MSG_C_DISAGREES,
     MSG_EXTREME,
     MSG_NO_REGULARIZATION,
@@ -155,3 +158,31 @@ def test_field_errors_land_on_the_field_to_fix():
         "sklearn_c",
         "tabnet_lambda_l2",
     }
+
+
+def test_a_value_that_would_overflow_a_backend_is_refused_on_its_field():
+    errors = field_errors({**BASE, "l1_alpha": 1e300}, {"lightgbm": {"reg_lambda": 1e300}})
+    assert errors == {
+        "l1_alpha": [MSG_ABOVE_CEILING.format(name="l1_alpha", label=BASE_LABEL, ceiling=PENALTY_CEILING, value=1e300)],
+        "lightgbm_reg_lambda": [
+            MSG_ABOVE_CEILING.format(name="reg_lambda", label="LightGBM", ceiling=PENALTY_CEILING, value=1e300)
+        ],
+    }
+    report = validate_and_report_regularization(resolve_config({**BASE, "l1_alpha": 1e300}))
+    assert not report["ok"] and row(report, "tabnet", "lambda_sparse")["status"] == ERROR
+
+
+@pytest.mark.parametrize(
+    "spec,param", [(s, p) for s in BACKENDS.values() for p in s.params] + [(None, p) for p in BASE_PARAMS]
+)
+def test_every_unbounded_parameter_declares_a_ceiling(spec, param):
+    assert param.interval.high is not None or param.ceiling is not None
+
+
+def test_library_kwargs_are_generated_from_the_declared_arguments():
+    section = BACKENDS["tabnet"]
+    assert section.library_kwargs({"lambda_sparse": 0.1, "lambda_l2": 0.2}) == {
+        "lambda_sparse": 0.1,
+        "optimizer_params": {"weight_decay": 0.2},
+    }
+    assert BACKENDS["sklearn"].library_kwargs({"alpha": 2.0, "l1_ratio": 0.3, "C": 0.5}) == {"l1_ratio": 0.3, "C": 0.5}

@@ -2,8 +2,6 @@ import json
 
 import pytest
 
-from training.ml.manager import TrainingManager
-from training.ml.regularization import resolve_config
 from training.ml.results import (
     MSG_GAP_MISMATCH,
     MSG_UNKNOWN_KEYS,
@@ -13,14 +11,6 @@ from training.ml.results import (
     RunResult,
     SplitMetrics,
 )
-
-CONFIG = resolve_config({"l1_alpha": 0.01, "l2_alpha": 0.001, "dropout_rate": 0.2})
-
-
-@pytest.fixture(scope="module")
-def tiny_result(btc_candles, tmp_path_factory) -> dict:
-    manager = TrainingManager(CONFIG, preset="tiny", seed=5, artifacts_dir=tmp_path_factory.mktemp("tiny"))
-    return manager.run_full_training("BTCUSDT", candles=btc_candles)
 
 
 def test_the_stored_dict_reads_back_into_the_same_typed_result(tiny_result):

@@ -267,7 +267,7 @@ def test_optuna_storage_url_for_postgres_and_sqlite_files(monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_execute_claims_trains_and_stores_the_outcome(fast_monitor):
     profile, dataset = make_profile("baseline", is_default=True), make_dataset()
-    run = launch(profile, dataset)
+    run = launch(profile, dataset, preset="tiny")
     done = training_run_execute(run_id=run.pk, task_id="t-1")
     assert done.status == Status.SUCCEEDED, done.traceback
     assert done.progress == 1.0 and done.started_at and done.finished_at and done.celery_task_id == "t-1"

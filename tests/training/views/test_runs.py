@@ -3,6 +3,7 @@ import zipfile
 from io import BytesIO
 
 import pytest
+from django.template.defaultfilters import floatformat
 from django.test import Client
 from django.urls import reverse
 
@@ -21,8 +22,8 @@ def launch_data(profile, **overrides):
 
 
 @pytest.fixture
-def finished(profile, dataset, launcher, tmp_path):
-    return make_finished_run(profile, dataset, user=launcher, tmp_path=tmp_path)
+def finished(profile, dataset, launcher, smoke_result):
+    return make_finished_run(profile, dataset, user=launcher, result=smoke_result)
 
 
 # --- access ----------------------------------------------------------------------------------------------
@@ -161,7 +162,7 @@ def test_list_query_count_is_constant(launcher_client, profile, dataset, django_
 
 
 # --- detail, api, downloads ---------------------------------------------------------------------------
-def test_detail_shows_settings_report_metrics_plots_log_downloads(launcher_client, finished, profile):
+def test_detail_shows_settings_report_metrics_plots_log_downloads(launcher_client, finished, profile, smoke_result):
     profile.l2_alpha = 0.3
     profile.save()
     response = launcher_client.get(reverse("training:run_detail", args=[finished.pk]))
@@ -175,6 +176,7 @@ def test_detail_shows_settings_report_metrics_plots_log_downloads(launcher_clien
         and not next(p for p in sections["lightgbm"]["params"] if p["name"] == "reg_alpha")["changed"]
     )
     assert "profile changed since" in page
+    gap = smoke_result["ensembles"]["bull_trend"]["models"]["lightgbm"]["train_val_gap"]
     for text in (
         "1. Settings used",
         "2. Validation report",
@@ -186,14 +188,15 @@ def test_detail_shows_settings_report_metrics_plots_log_downloads(launcher_clien
         "lightgbm",
         "baseline: majority",
         "ensemble",
-        "num_leaves=17",
-        "only 20 rows",
-        "0.250 / 0.150",
+        "num_leaves=",
+        "bull_trend",
+        "volatile",
+        f"{floatformat(gap['log_loss'], 3)} / {floatformat(gap['accuracy'], 3)}",
         "reg_alpha=0.01 reg_lambda=0.001",
         "run.json",
         "artifacts.zip",
-        "learning_curves.png",
-        "Baseline majority: the most frequent training class",
+        "learning_curves_bull_trend.png",
+        "Baseline majority: the most frequent class of the training rows",
     ):
         assert text in page, text
     assert "baseline: definitions" not in page
@@ -206,13 +209,15 @@ def test_detail_of_active_run_polls_the_api(launcher_client, profile, dataset):
     assert "training/js/run_detail.js" in page and "cancel-button" in page
 
 
-def test_api_returns_the_documented_keys(launcher_client, finished, viewer_client):
+def test_api_returns_the_documented_keys(launcher_client, finished, viewer_client, smoke_result):
     body = launcher_client.get(reverse("training:run_api", args=[finished.pk])).json()
     assert {"status", "progress", "snapshot", "report", "metrics", "error"} <= set(body)
     assert body["status"] == "succeeded" and body["progress"]["fraction"] == 1.0 and body["error"] is None
     assert body["snapshot"] == finished.snapshot
-    lgbm = next(m for m in body["metrics"] if m["model"] == "lightgbm")
-    assert lgbm["regime"] == "trending" and lgbm["train_val_gap"] == 0.15 and lgbm["best_params"]["num_leaves"] == 17
+    lgbm = next(m for m in body["metrics"] if (m["regime"], m["model"]) == ("bull_trend", "lightgbm"))
+    stored = smoke_result["ensembles"]["bull_trend"]["models"]["lightgbm"]
+    assert lgbm["best_params"] == stored["best_params"] and lgbm["best_params"]["num_leaves"]
+    assert lgbm["train_val_gap"] == pytest.approx(stored["train_val_gap"]["accuracy"])
 
 
 def test_api_of_unknown_run_is_404(launcher_client):
@@ -220,19 +225,19 @@ def test_api_of_unknown_run_is_404(launcher_client):
 
 
 def test_plot_file_is_served_and_traversal_refused(launcher_client, finished):
-    response = launcher_client.get(reverse("training:run_file", args=[finished.pk, "learning_curves.png"]))
+    response = launcher_client.get(reverse("training:run_file", args=[finished.pk, "learning_curves_bull_trend.png"]))
     assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"\x89PNG")
     assert launcher_client.get(reverse("training:run_file", args=[finished.pk, "../../etc/passwd"])).status_code == 404
 
 
-def test_artifacts_zip_and_json_export(launcher_client, finished):
+def test_artifacts_zip_and_json_export(launcher_client, finished, smoke_result):
     response = launcher_client.get(reverse("training:run_artifacts_zip", args=[finished.pk]))
     assert response["Content-Type"] == "application/zip"
-    assert sorted(zipfile.ZipFile(BytesIO(response.content)).namelist()) == ["learning_curves.png", "manifest.json"]
+    assert sorted(zipfile.ZipFile(BytesIO(response.content)).namelist()) == sorted(smoke_result["artifacts"]["files"])
     response = launcher_client.get(reverse("training:run_export", args=[finished.pk]))
     assert "attachment" in response["Content-Disposition"]
     body = json.loads(response.content)
-    assert body["result"]["ensembles"]["trending"]["models"]["lightgbm"]["best_params"]["num_leaves"] == 17
+    assert body["result"] == smoke_result
     assert body["log"].startswith("12:00:00")
 
 
@@ -258,16 +263,23 @@ def test_rerun_launches_a_new_run(launcher_client, finished, django_capture_on_c
     assert new.rerun_of == finished and new.status == Status.QUEUED
 
 
-def test_compare_shows_differing_settings_and_metrics(launcher_client, finished, profile, dataset, tmp_path):
+def test_compare_shows_differing_settings_and_metrics(
+    launcher_client, finished, profile, dataset, smoke_result, tiny_result
+):
     profile.l1_alpha = 0.05
     profile.save()
-    second = make_finished_run(profile, dataset, tmp_path=tmp_path, lightgbm_base=0.71)
+    second = make_finished_run(profile, dataset, result=tiny_result)
     response = launcher_client.get(reverse("training:run_compare") + f"?ids={second.pk}&ids={finished.pk}")
     keys = {row["key"]: row["values"] for row in response.context["differing"]}
     assert keys["config.l1_alpha"] == [0.01, 0.05] and keys["config.lightgbm.reg_alpha"] == [0.01, 0.05]
     assert "config.l2_alpha" not in keys
     metrics = {(m["regime"], m["model"]): m["cells"] for m in response.context["metrics"]}
-    assert [c.validation_macro_f1 for c in metrics[("trending", "lightgbm")]] == pytest.approx([0.56, 0.66])
+    scores = [
+        result["ensembles"]["bull_trend"]["models"]["logreg"]["metrics"]["validation"]["macro_f1"]
+        for result in (smoke_result, tiny_result)
+    ]
+    assert scores[0] != scores[1]
+    assert [c.validation_macro_f1 for c in metrics[("bull_trend", "logreg")]] == pytest.approx(scores)
     assert "config.l1_alpha" in response.content.decode()
 
 

@@ -1,6 +1,17 @@
-"""Backend registry. Each backend is a small class keyed by ``key``; heavy libraries are imported only
-inside the class's methods so that admin pages and tests start fast."""
+"""Model backends: one module per library (``*_backend.py``), each declaring and registering its classes."""
 
-from .base import Backend, BackendNotFitted, get_backend, register, registered_backends
+from .base import Backend, BackendNotFitted, Framework
+from .registry import backend_classes, frameworks, get_backend, register, registered_backends, sections, unregister
 
-__all__ = ["Backend", "BackendNotFitted", "get_backend", "register", "registered_backends"]
+__all__ = [
+    "Backend",
+    "BackendNotFitted",
+    "Framework",
+    "backend_classes",
+    "frameworks",
+    "get_backend",
+    "register",
+    "registered_backends",
+    "sections",
+    "unregister",
+]

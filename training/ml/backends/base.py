@@ -1,22 +1,40 @@
-"""The contract every model backend fulfils.
+"""The contract every model backend fulfils, and what it declares beside its code.
+
+A backend class declares ``key``, its profile ``section`` (``training.ml.parameters.Section``), its
+``framework`` (seeding and the library versions recorded with a run), ``input_kind``, ``tuned_by_optuna`` and
+``preset_params`` (its constructor params per preset), and registers with ``@register``
+(``training.ml.backends.registry``).
 
 A backend is constructed with its section of the resolved regularization config (e.g.
 ``config["lightgbm"]``) plus preset parameters, a seed and two callables; ``__init__`` only stores.
-``fit`` trains on time-ordered numpy arrays (the validation part comes strictly after the training part)
-and ``predict_proba`` returns an ``(n, 3)`` array for the classes down=0, flat=1, up=2.
+``library_kwargs()`` is generated from the section's declarations (each parameter's ``library_arg``) plus the
+class's ``library_constants``. ``fit`` trains on time-ordered numpy arrays (the validation part comes strictly
+after the training part) and ``predict_proba`` returns an ``(n, 3)`` array for the classes down=0, flat=1, up=2.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
+from ..jsonable import jsonable
+from ..parameters import Section
+
 N_CLASSES = 3
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A library family: the distributions whose versions a run records, and how to seed it (or None)."""
+
+    name: str
+    libraries: tuple[str, ...]
+    seed: Callable[[int], None] | None = None
 
 
 class BackendNotFitted(RuntimeError):
@@ -25,8 +43,18 @@ class BackendNotFitted(RuntimeError):
 
 class Backend:
     key: ClassVar[str]  # registry key, e.g. "lightgbm", "lstm"
-    config_section: ClassVar[str]  # section of the resolved config: lightgbm / tensorflow / sklearn / tabnet
+    section: ClassVar[Section]  # its profile section; LSTM and Transformer share "tensorflow"
+    config_section: ClassVar[str]  # = section.key, set for every subclass that declares a section
+    framework: ClassVar[Framework]
     input_kind: ClassVar[str] = "tabular"  # "tabular": X is (n, f); "sequence": X is (n, lookback, f)
+    tuned_by_optuna: ClassVar[bool] = False  # gets an Optuna storage and a study name per regime and fold
+    library_constants: ClassVar[dict] = {}  # fixed library kwargs beside the regularization (e.g. solver)
+    preset_params: ClassVar[dict[str, dict]] = {}  # preset name -> constructor params
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "section" in cls.__dict__:
+            cls.config_section = cls.section.key
 
     def __init__(
         self,
@@ -49,8 +77,9 @@ class Backend:
 
     # --- to implement -------------------------------------------------------------------------------
     def library_kwargs(self) -> dict:
-        """The regularization section mapped to the library's own argument names (no fitting, no imports)."""
-        raise NotImplementedError
+        """The regularization section at the library's own argument names (generated from the declarations),
+        with the class's ``library_constants``; no fitting, no imports."""
+        return {**self.library_constants, **self.section.library_kwargs(self.reg)}
 
     def fit(
         self, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, sample_weight=None
@@ -105,7 +134,7 @@ class Backend:
             **(extra or {}),
         }
         Path(directory).mkdir(parents=True, exist_ok=True)
-        (Path(directory) / name).write_text(json.dumps(meta, indent=2, sort_keys=True, default=_json_default))
+        (Path(directory) / name).write_text(json.dumps(jsonable(meta), indent=2, sort_keys=True))
         return name
 
     @classmethod
@@ -117,24 +146,6 @@ class Backend:
         backend.fit_seconds = meta["fit_seconds"]
         return backend, meta
 
-    def describe(self) -> dict:
-        return {
-            "key": self.key,
-            "config_section": self.config_section,
-            "regularization": self.reg,
-            "library_params": self.library_params,
-        }
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, type):
-        return f"{value.__module__}.{value.__qualname__}"
-    raise TypeError(f"Not JSON serializable: {type(value).__name__}")
-
 
 def expand_proba(proba: np.ndarray, classes) -> np.ndarray:
     """Place a library's per-class columns (for the classes it saw in training) into the fixed 3 columns."""
@@ -145,29 +156,3 @@ def expand_proba(proba: np.ndarray, classes) -> np.ndarray:
     for column, label in enumerate(classes):
         out[:, int(label)] = proba[:, column]
     return out
-
-
-_REGISTRY: dict[str, str] = {}
-
-
-def register(key: str, dotted_path: str) -> None:
-    _REGISTRY[key] = dotted_path
-
-
-def registered_backends() -> list[str]:
-    return list(_REGISTRY)
-
-
-def get_backend(key: str) -> type[Backend]:
-    try:
-        module_name, class_name = _REGISTRY[key].rsplit(".", 1)
-    except KeyError:
-        raise KeyError(f"Unknown backend {key!r}; known backends: {', '.join(sorted(_REGISTRY))}") from None
-    return getattr(importlib.import_module(module_name), class_name)
-
-
-register("lightgbm", "training.ml.backends.lightgbm_backend.LightGBMBackend")
-register("lstm", "training.ml.backends.keras_backend.LSTMBackend")
-register("transformer", "training.ml.backends.keras_backend.TransformerBackend")
-register("logreg", "training.ml.backends.sklearn_backend.ElasticNetLogRegBackend")
-register("tabnet", "training.ml.backends.tabnet_backend.TabNetBackend")

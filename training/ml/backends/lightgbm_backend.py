@@ -5,8 +5,36 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import N_CLASSES, Backend
+from ..parameters import NON_NEGATIVE, PENALTY_CEILING, FromBase, RegParam, Section
+from .base import N_CLASSES, Backend, Framework
+from .registry import register
 
+SECTION = Section(
+    "lightgbm",
+    "LightGBM",
+    (
+        RegParam(
+            "reg_alpha",
+            NON_NEGATIVE,
+            FromBase("l1_alpha"),
+            "L1 on leaf weights.",
+            library_arg="reg_alpha",
+            warn_above=100.0,
+            ceiling=PENALTY_CEILING,
+        ),
+        RegParam(
+            "reg_lambda",
+            NON_NEGATIVE,
+            FromBase("l2_alpha"),
+            "L2 on leaf weights.",
+            library_arg="reg_lambda",
+            warn_above=100.0,
+            ceiling=PENALTY_CEILING,
+        ),
+    ),
+    "Passed as LGBMClassifier(reg_alpha=…, reg_lambda=…); held fixed while Optuna tunes the other params.",
+)
+LIGHTGBM = Framework("lightgbm", ("lightgbm", "optuna"))
 SEARCH_SPACE = {
     "n_estimators": (50, 500),
     "learning_rate": (1e-3, 0.2),  # log scale
@@ -15,6 +43,7 @@ SEARCH_SPACE = {
 MODEL_FILE = "lightgbm_model.txt"
 
 
+@register
 class LightGBMBackend(Backend):
     """Gradient boosting tuned by Optuna; ``reg_alpha``/``reg_lambda`` are fixed from the profile.
 
@@ -47,10 +76,14 @@ class LightGBMBackend(Backend):
     """
 
     key = "lightgbm"
-    config_section = "lightgbm"
-
-    def library_kwargs(self) -> dict:
-        return {"reg_alpha": float(self.reg["reg_alpha"]), "reg_lambda": float(self.reg["reg_lambda"])}
+    section = SECTION
+    framework = LIGHTGBM
+    tuned_by_optuna = True
+    preset_params = {
+        "smoke": {"n_trials": 3, "early_stopping_rounds": 10},
+        "quick": {"n_trials": 10, "early_stopping_rounds": 20},
+        "full": {"n_trials": 40, "early_stopping_rounds": 50},
+    }
 
     def base_params(self) -> dict:
         return {

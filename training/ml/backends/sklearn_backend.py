@@ -6,11 +6,40 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Backend, expand_proba
+from ..parameters import NON_NEGATIVE, PENALTY_CEILING, POSITIVE, UNIT, Default, FromBase, Inverse, RegParam, Section
+from .base import Backend, Framework, expand_proba
+from .registry import register
 
+SECTION = Section(
+    "sklearn",
+    "scikit-learn elastic-net LogisticRegression",
+    (
+        RegParam(
+            "alpha",
+            NON_NEGATIVE,
+            FromBase("l1_alpha"),
+            "Overall penalty strength.",
+            applied_as="C = 1/alpha",
+            warn_above=100.0,
+            ceiling=PENALTY_CEILING,
+        ),
+        RegParam("l1_ratio", UNIT, Default(0.5), "Mix of L1 (1.0) and L2 (0.0).", library_arg="l1_ratio"),
+        RegParam(
+            "C",
+            POSITIVE,
+            Inverse("alpha"),
+            "Inverse strength; derived as 1/alpha when blank.",
+            library_arg="C",
+            ceiling=1e12,
+        ),
+    ),
+    "LogisticRegression(solver='saga', l1_ratio=…, C=…); C = 1/alpha unless set explicitly.",
+)
+SKLEARN = Framework("scikit-learn", ("scikit-learn",))
 MODEL_FILE = "logreg.joblib"
 
 
+@register
 class ElasticNetLogRegBackend(Backend):
     """StandardScaler (fit on the training part only) → elastic-net LogisticRegression.
 
@@ -27,10 +56,15 @@ class ElasticNetLogRegBackend(Backend):
     """
 
     key = "logreg"
-    config_section = "sklearn"
-
-    def library_kwargs(self) -> dict:
-        return {"solver": "saga", "l1_ratio": float(self.reg["l1_ratio"]), "C": float(self.reg["C"])}
+    section = SECTION
+    framework = SKLEARN
+    library_constants = {"solver": "saga"}
+    preset_params = {
+        "tiny": {"max_iter": 200},
+        "smoke": {"max_iter": 300},
+        "quick": {"max_iter": 500},
+        "full": {"max_iter": 2000},
+    }
 
     def fit(self, X_train, y_train, X_val, y_val, sample_weight=None) -> ElasticNetLogRegBackend:
         from sklearn.exceptions import ConvergenceWarning

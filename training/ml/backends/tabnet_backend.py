@@ -5,11 +5,49 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Backend, expand_proba
+from ..parameters import NON_NEGATIVE, PENALTY_CEILING, FromBase, RegParam, Section
+from .base import Backend, Framework, expand_proba
+from .registry import register
 
+SECTION = Section(
+    "tabnet",
+    "TabNet (pytorch-tabnet)",
+    (
+        RegParam(
+            "lambda_sparse",
+            NON_NEGATIVE,
+            FromBase("l1_alpha"),
+            "Sparsity penalty on the attention masks.",
+            library_arg="lambda_sparse",
+            warn_above=1.0,
+            ceiling=PENALTY_CEILING,
+        ),
+        RegParam(
+            "lambda_l2",
+            NON_NEGATIVE,
+            FromBase("l2_alpha"),
+            "L2 on the weights.",
+            library_arg="optimizer_params.weight_decay",
+            warn_above=1.0,
+            ceiling=PENALTY_CEILING,
+        ),
+    ),
+    "TabNetClassifier(lambda_sparse=…); TabNet has no L2 argument: lambda_l2 is applied as the "
+    "optimizer's weight_decay (optimizer_params={'weight_decay': lambda_l2}).",
+)
+
+
+def seed_torch(seed: int) -> None:
+    import torch
+
+    torch.manual_seed(seed)
+
+
+TORCH = Framework("torch", ("torch", "pytorch-tabnet"), seed=seed_torch)
 MODEL_STEM = "tabnet_model"
 
 
+@register
 class TabNetBackend(Backend):
     """pytorch-tabnet's TabNetClassifier with the sparsity penalty and L2 as the optimizer's weight decay.
 
@@ -35,16 +73,43 @@ class TabNetBackend(Backend):
     """
 
     key = "tabnet"
-    config_section = "tabnet"
+    section = SECTION
+    framework = TORCH
+    preset_params = {
+        "smoke": {
+            "max_epochs": 3,
+            "patience": 2,
+            "batch_size": 256,
+            "virtual_batch_size": 128,
+            "n_d": 8,
+            "n_a": 8,
+            "n_steps": 3,
+        },
+        "quick": {
+            "max_epochs": 40,
+            "patience": 6,
+            "batch_size": 256,
+            "virtual_batch_size": 128,
+            "n_d": 16,
+            "n_a": 16,
+            "n_steps": 3,
+        },
+        "full": {
+            "max_epochs": 100,
+            "patience": 10,
+            "batch_size": 1024,
+            "virtual_batch_size": 128,
+            "n_d": 16,
+            "n_a": 16,
+            "n_steps": 4,
+        },
+    }
 
     def library_kwargs(self) -> dict:
-        return {
-            "lambda_sparse": float(self.reg["lambda_sparse"]),
-            "optimizer_params": {
-                "lr": float(self.param("learning_rate", 0.02)),
-                "weight_decay": float(self.reg["lambda_l2"]),
-            },
-        }
+        """The generated regularization kwargs with the optimizer's learning rate beside weight_decay."""
+        kwargs = super().library_kwargs()
+        kwargs["optimizer_params"] = {"lr": float(self.param("learning_rate", 0.02)), **kwargs["optimizer_params"]}
+        return kwargs
 
     def init_kwargs(self) -> dict:
         import torch

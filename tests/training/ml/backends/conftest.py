@@ -1,12 +1,8 @@
-import os
-
 import numpy as np
 import pytest
 
-from training.ml.backends.base import get_backend
+from training.ml.backends import get_backend
 from training.ml.regularization import resolve_config
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROWS, FEATURES, LOOKBACK = 600, 8, 8
 TRAIN_END, VAL_END = 400, 500

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from training.ml.backends.base import BackendNotFitted, expand_proba, get_backend, registered_backends
+from training.ml.backends import BackendNotFitted, get_backend, registered_backends
+from training.ml.backends.base import expand_proba
 
 from .conftest import PROFILE, SMALL_PARAMS, split
 

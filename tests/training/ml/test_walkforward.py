@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from training.ml.dataset import build_dataset
+from training.ml.ensembles import VolatileEnsemble
+from training.ml.evaluation import ensemble_record, make_comparison, model_record
+from training.ml.presets import get_preset
+from training.ml.regularization import resolve_config
+from training.ml.stacking import MSG_NO_VALIDATION_ONE_FOLD, fit_stacking
+from training.ml.walkforward import MSG_TOO_FEW_ROWS, RegimeInputs, RegimeSkipped, WalkForward, plan_regime
+
+CONFIG = resolve_config({"l1_alpha": 0.01, "l2_alpha": 0.001, "dropout_rate": 0.2})
+
+
+@pytest.fixture(scope="module")
+def rows(btc_candles):
+    return build_dataset(btc_candles.iloc[-2000:].reset_index(drop=True), lookback=12)
+
+
+def test_too_few_rows_skip_the_regime_with_the_reason(rows):
+    n = int((rows.regimes == "volatile").sum())
+    with pytest.raises(RegimeSkipped) as skip:
+        plan_regime(rows, "volatile", get_preset("tiny"), n + 1)
+    assert skip.value.reason == MSG_TOO_FEW_ROWS.format(rows=n, regime="volatile", minimum=n + 1)
+
+
+def test_the_fit_part_ends_purged_before_the_early_stopping_part(rows):
+    plan = plan_regime(rows, "volatile", get_preset("smoke"), 150)
+    for fold, (fit, early) in zip(plan.folds, plan.inner):
+        assert plan.positions[fit].max() + plan.horizon + plan.embargo < plan.positions[early].min()
+        assert plan.positions[early].max() < plan.positions[fold.val].min()
+
+
+def test_one_fold_keeps_predictions_as_arrays_and_the_records_follow_from_them(rows):
+    preset = get_preset("tiny")
+    ensemble = VolatileEnsemble(preset=preset, seed=3)
+    ensemble.apply_regularization(CONFIG)
+    plan = plan_regime(rows, "volatile", preset, 150)
+    inputs = RegimeInputs.prepare(rows, plan)
+    steps = []
+    walk = WalkForward(plan, inputs, build_backend=ensemble.build_backend, should_stop=lambda: False, step=steps.append)
+    predictions = {"logreg": walk.fit("logreg", "tabular")}
+    p = predictions["logreg"]
+    assert len(steps) == 1 and steps[0].startswith("volatile: logreg fold 1/1 fitted")
+    assert p.oof.shape == (plan.n, 3) and np.isnan(p.oof[plan.test]).all()
+    np.testing.assert_allclose(p.oof[plan.val_rows].sum(axis=1), 1.0)
+    assert p.test.shape == (len(plan.test), 3) and p.fold_train.shape == (len(plan.last_fit), 3)
+    stacked = fit_stacking(plan, predictions, sklearn_config=CONFIG["sklearn"], seed=3)
+    assert stacked.validation is None and stacked.notes == [MSG_NO_VALIDATION_ONE_FOLD]
+    comparison = make_comparison(rows, plan, stacked, seed=3)
+    record = model_record(plan, p, input_kind="tabular", feature_names=inputs.feature_names, comparison=comparison)
+    assert record.metrics.test.n == len(plan.test) and record.metrics.validation.n == len(comparison.rows)
+    ensemble_result = ensemble_record(plan, stacked, comparison)
+    assert ensemble_result.train_val_gap is None and ensemble_result.metrics.validation is None
+    assert ensemble_result.metrics.test.n == len(plan.test)

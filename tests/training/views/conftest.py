@@ -1,1 +1,0 @@
-from tests.training.runs_helpers import *  # noqa: F403
