@@ -48,21 +48,21 @@ def promotion_list(*, exchange: str = "", symbol: str = "", interval: str = "") 
     return promotions
 
 
-def _find_verdicts(value, path: str, out: dict, depth: int = 0) -> None:
-    if not isinstance(value, dict) or depth > 5:
-        return
-    if "verdict" in value:
-        out[path] = value
-        return
-    for key, item in value.items():
-        _find_verdicts(item, f"{path}.{key}" if path else str(key), out, depth + 1)
+VERDICT_KEYS = ("vs_baseline", "vs_best_member")
 
 
 def _verdicts(result: dict) -> dict:
-    """Every record with a ``verdict`` in the result (the evidence records add them), keyed by its path
-    (``bull_trend.ensemble.vs_majority`` …); empty when the result has none."""
+    """Per trained regime, the ensemble's verdicts: ``vs_baseline`` (test log loss against the best baseline,
+    moving-block bootstrap interval), ``vs_best_member`` (against its best member, when the combiner records it)
+    and whether it ``collapsed``; empty for a result without ensembles."""
     out: dict = {}
-    _find_verdicts(result.get("ensembles") or {}, "", out)
+    for regime, section in (result.get("ensembles") or {}).items():
+        ensemble = (section or {}).get("ensemble") or {}
+        if not ensemble:
+            continue
+        record = {key: ensemble[key] for key in VERDICT_KEYS if ensemble.get(key)}
+        record["collapsed"] = ensemble.get("collapsed")
+        out[regime] = record
     return out
 
 

@@ -147,14 +147,12 @@ def test_prediction_of_given_candles(viewer_api, trained_run):
     assert response.status_code == 400 and "candles" in response.json()
 
 
-def test_verdicts_are_collected_from_the_result(viewer_api, trained_run):
-    from training.models import TrainingRun
-
-    result = trained_run.result
-    regime = next(iter(result["ensembles"]))
-    verdict = {"difference": -0.01, "ci95_low": -0.02, "ci95_high": -0.001, "verdict": "better"}
-    result["ensembles"][regime]["evidence"] = {"vs_majority": verdict}
-    TrainingRun.objects.filter(pk=trained_run.pk).update(result=result)
+def test_verdicts_are_the_ensembles_records_of_the_result(viewer_api, trained_run):
     model_promote(run=trained_run)
     body = viewer_api.get(market_url("detail")).json()
-    assert body["verdicts"] == {f"{regime}.evidence.vs_majority": verdict}
+    trained = {r: s["ensemble"] for r, s in trained_run.result["ensembles"].items() if s.get("ensemble")}
+    assert trained and set(body["verdicts"]) == set(trained)
+    for regime, ensemble in trained.items():
+        assert body["verdicts"][regime]["vs_baseline"] == ensemble["vs_baseline"]
+        assert body["verdicts"][regime]["vs_baseline"]["verdict"] in ("better", "worse", "no evidence")
+        assert body["verdicts"][regime]["collapsed"] is ensemble["collapsed"]
