@@ -22,8 +22,8 @@ DETAIL_KEYS = {"status", "progress", "snapshot", "report", "metrics", "error"}
 
 
 @pytest.fixture
-def finished(profile, dataset, tmp_path):
-    return make_finished_run(profile, dataset, tmp_path=tmp_path)
+def finished(profile, dataset, tiny_result):
+    return make_finished_run(profile, dataset, result=tiny_result)
 
 
 def queued_run(profile, dataset, **kwargs):
@@ -69,7 +69,9 @@ def test_detail_keeps_todays_keys_and_adds_trigger(viewer_api, finished):
     assert DETAIL_KEYS <= set(body)
     assert body["status"] == "succeeded" and body["trigger"] == "web" and body["error"] is None
     assert body["progress"]["fraction"] == 1.0
-    assert {(m["regime"], m["model"]) for m in body["metrics"]} == {("trending", "lightgbm"), ("trending", "logreg")}
+    stored = finished.result["ensembles"]
+    expected = {(regime, model) for regime, section in stored.items() for model in section["models"]}
+    assert expected and {(m["regime"], m["model"]) for m in body["metrics"]} == expected
     assert body["artifacts_url"] == reverse("api:run-artifacts", args=[finished.pk])
 
 
@@ -129,7 +131,7 @@ def test_artifacts_zip(clients, finished, who, expected):
     assert response.status_code == expected
     if expected == 200:
         names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
-        assert sorted(names) == ["learning_curves.png", "manifest.json"]
+        assert sorted(names) == sorted(finished.result["artifacts"]["files"])
 
 
 @pytest.mark.django_db(transaction=True)

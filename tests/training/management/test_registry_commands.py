@@ -38,11 +38,11 @@ def test_promote_and_predict(trained_artifacts, django_user_model):  # noqa: F81
     assert printed == api == direct and printed["run_id"] == run.pk
 
 
-def test_promote_refuses_unknown_and_unfinished_runs(profile, dataset):
+def test_promote_refuses_unknown_and_unfinished_runs(profile, dataset, tiny_result):
     with pytest.raises(CommandError, match="No run #4242"):
         run_command("promote", "4242")
     from tests.training.runs_helpers import make_finished_run
 
-    failed = make_finished_run(profile, dataset, status="failed")
+    failed = make_finished_run(profile, dataset, result=tiny_result, status="failed")
     with pytest.raises(CommandError, match="only a succeeded run can be promoted"):
         run_command("promote", str(failed.pk))

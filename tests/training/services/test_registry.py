@@ -12,9 +12,9 @@ from training.services.registry import MSG_ALREADY_ACTIVE, MSG_NO_ARTIFACTS, MSG
 pytestmark = pytest.mark.django_db
 
 
-def test_promote_replaces_and_records(profile, dataset, tmp_path):
-    first = make_finished_run(profile, dataset, tmp_path=tmp_path)
-    second = make_finished_run(profile, dataset, tmp_path=tmp_path)
+def test_promote_replaces_and_records(profile, dataset, tiny_result):
+    first = make_finished_run(profile, dataset, result=tiny_result)
+    second = make_finished_run(profile, dataset, result=tiny_result)
     user = make_user("promoter", can_launch=False)
     model_promote(run=first, user=user, trigger="cli", reason="first")
     promotion = model_promote(run=second, trigger="admin")
@@ -28,9 +28,13 @@ def test_promote_replaces_and_records(profile, dataset, tmp_path):
     assert error.value.messages == [MSG_ALREADY_ACTIVE.format(pk=second.pk, market="BINANCE:BTCUSDT 1h")]
 
 
-def test_refused_runs(profile, dataset, tmp_path):
-    failed = make_finished_run(profile, dataset, tmp_path=tmp_path, status="failed")
-    no_files = make_finished_run(profile, dataset)
+def test_refused_runs(profile, dataset, tiny_result):
+    from training.models import TrainingRun
+
+    failed = make_finished_run(profile, dataset, result=tiny_result, status="failed")
+    no_files = make_finished_run(profile, dataset, result=tiny_result)
+    TrainingRun.objects.filter(pk=no_files.pk).update(artifacts_path="")
+    no_files.refresh_from_db()
     with pytest.raises(ValidationError) as error:
         model_promote(run=failed)
     assert error.value.messages == [MSG_NOT_SUCCEEDED.format(pk=failed.pk, status="failed")]

@@ -19,8 +19,8 @@ def grant(user, *codenames):
     return user
 
 
-def test_run_page_promote_button_and_trigger(client, profile, dataset, tmp_path):
-    run = make_finished_run(profile, dataset, tmp_path=tmp_path)
+def test_run_page_promote_button_and_trigger(client, profile, dataset, tiny_result):
+    run = make_finished_run(profile, dataset, result=tiny_result)
     user = make_user("viewer", can_launch=False)
     client.force_login(user)
     page = client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
@@ -62,8 +62,8 @@ def test_schedule_page_creates_schedules(client, profile):
     assert f"Schedule #{schedule.pk} created" in response.content.decode()
 
 
-def test_admin_promote_action_and_api_token(admin_client, admin_user, profile, dataset, tmp_path):
-    run = make_finished_run(profile, dataset, tmp_path=tmp_path)
+def test_admin_promote_action_and_api_token(admin_client, admin_user, profile, dataset, tiny_result):
+    run = make_finished_run(profile, dataset, result=tiny_result)
     response = admin_client.post(
         reverse("admin:training_trainingrun_changelist"),
         {"action": "promote_runs", "_selected_action": [run.pk]},

@@ -86,6 +86,8 @@ class Command(BaseCommand):
 
             env = dict(os.environ)
             env["PYTHONUNBUFFERED"] = "1"
+            if workers > 1:  # several local workers share each run's regimes unless the user said otherwise
+                env.setdefault("TRAINING_REGIME_TASKS", "1")
             for index in range(1, workers + 1):
                 command = worker_command(hostname=worker_node_name(index))
                 supervisor.add_command(f"celery worker {index}", command, env=env, cwd=settings.BASE_DIR)
