@@ -1,6 +1,9 @@
-from django.urls import path
+from django.urls import path, register_converter
 
+from training.url_converters import IdConverter
 from training.views import health, runs
+
+register_converter(IdConverter, "id")
 
 app_name = "training"
 
@@ -10,11 +13,11 @@ urlpatterns = [
     path("runs/", runs.run_list, name="run_list"),
     path("runs/new/", runs.run_new, name="run_new"),
     path("runs/compare/", runs.run_compare, name="run_compare"),
-    path("runs/<int:run_id>/", runs.run_detail, name="run_detail"),
-    path("runs/<int:run_id>/cancel/", runs.run_cancel, name="run_cancel"),
-    path("runs/<int:run_id>/rerun/", runs.run_rerun, name="run_rerun"),
-    path("runs/<int:run_id>/run.json", runs.run_export, name="run_export"),
-    path("runs/<int:run_id>/artifacts.zip", runs.run_artifacts_zip, name="run_artifacts_zip"),
-    path("runs/<int:run_id>/files/<path:name>", runs.run_file, name="run_file"),
-    path("api/runs/<int:run_id>/", runs.run_api, name="run_api"),
+    path("runs/<id:run_id>/", runs.run_detail, name="run_detail"),
+    path("runs/<id:run_id>/cancel/", runs.run_cancel, name="run_cancel"),
+    path("runs/<id:run_id>/rerun/", runs.run_rerun, name="run_rerun"),
+    path("runs/<id:run_id>/run.json", runs.run_export, name="run_export"),
+    path("runs/<id:run_id>/artifacts.zip", runs.run_artifacts_zip, name="run_artifacts_zip"),
+    path("runs/<id:run_id>/files/<path:name>", runs.run_file, name="run_file"),
+    path("api/runs/<id:run_id>/", runs.run_api, name="run_api"),
 ]

@@ -2,8 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
@@ -21,12 +20,14 @@ from training.services.profiles import (
     profile_make_default,
     profile_save,
 )
+from training.url_converters import parse_id
 
 MSG_DUPLICATED = "Created {names}."
 MSG_MADE_DEFAULT = "“{name}” is now the default profile."
 MSG_MAKE_DEFAULT_ONE = "Select exactly one profile to make default."
 MSG_IMPORTED = "Imported {count} profile(s): {names}."
 MSG_IMPORT_NOT_UTF8 = "The file is not UTF-8 text."
+MSG_NO_SUCH_PROFILE = "No such regularization profile."
 EXPORT_FILENAME = "regularization-profiles.json"
 
 
@@ -106,8 +107,20 @@ class RegularizationProfileAdmin(SimpleHistoryAdmin):
             extra_context["report_json_url"] = reverse("admin:training_regularizationprofile_report", args=[obj.pk])
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def history_view(self, request, object_id, extra_context=None):
+        if parse_id(unquote(object_id)) is None:
+            raise Http404(MSG_NO_SUCH_PROFILE)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if parse_id(unquote(object_id)) is None or parse_id(version_id) is None:
+            raise Http404(MSG_NO_SUCH_PROFILE)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def report_json_view(self, request, object_id):
-        obj = get_object_or_404(RegularizationProfile, pk=unquote(object_id))
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404(MSG_NO_SUCH_PROFILE)
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
         return JsonResponse(profile_report(profile=obj), json_dumps_params={"indent": 2})

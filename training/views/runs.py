@@ -26,13 +26,33 @@ from training.services.runs import (
     training_run_rerun,
     training_runs_mark_stale_throttled,
 )
+from training.url_converters import parse_id, parse_ids
 
+VIEW_PERMISSION = "training.view_trainingrun"
 LAUNCH_PERMISSION = "training.add_trainingrun"
+CHANGE_PERMISSION = "training.change_trainingrun"
 PAGE_SIZE = 25
+COMPARE_MAX_RUNS = 8
 MSG_LAUNCHED = "Run #{pk} queued: {symbol} {interval} with profile '{profile}', preset {preset}."
 MSG_CANCEL_REQUESTED = "Cancellation of run #{pk} requested."
 MSG_COMPARE_NEEDS_TWO = "Pick at least two runs to compare."
 MSG_NO_ARTIFACTS = "Run #{pk} has no artifacts yet."
+MSG_NO_SUCH_FILE = "No such file in this run's artifacts."
+MAX_FILE_NAME_LENGTH = 255
+
+
+def _requires(permission: str):
+    """Anonymous users go to the login page; a logged-in user without `permission` gets a 403."""
+
+    def decorate(view):
+        return login_required(permission_required(permission, raise_exception=True)(view))
+
+    return decorate
+
+
+run_reader = _requires(VIEW_PERMISSION)
+run_launcher = _requires(LAUNCH_PERMISSION)
+run_changer = _requires(CHANGE_PERMISSION)
 
 
 def _get_run(run_id: int) -> TrainingRun:
@@ -47,15 +67,14 @@ def home(request):
     return redirect("training:run_list")
 
 
-@login_required
+@run_reader
 @require_GET
 def run_list(request):
     training_runs_mark_stale_throttled()
-    profile_id = request.GET.get("profile") or None
     filters = {
-        "symbol": request.GET.get("symbol", ""),
-        "status": request.GET.get("status", ""),
-        "profile_id": int(profile_id) if profile_id and profile_id.isdigit() else None,
+        "symbol": request.GET.get("symbol", "")[:32],
+        "status": request.GET.get("status", "")[:16],
+        "profile_id": parse_id(request.GET.get("profile")),
     }
     page = Paginator(selectors.training_run_list(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -73,8 +92,7 @@ def run_list(request):
     )
 
 
-@login_required
-@permission_required(LAUNCH_PERMISSION, raise_exception=True)
+@run_launcher
 @require_http_methods(["GET", "POST"])
 def run_new(request):
     presets = selectors.preset_names()
@@ -100,7 +118,7 @@ def run_new(request):
     return render(request, "training/run_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
-@login_required
+@run_reader
 @require_GET
 def run_detail(request, run_id: int):
     training_runs_mark_stale_throttled()
@@ -119,12 +137,13 @@ def run_detail(request, run_id: int):
             "splits": selectors.SPLITS,
             "plots": plots,
             "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
+            "can_cancel": request.user.has_perm(CHANGE_PERMISSION),
             "snapshot_json": json.dumps({k: v for k, v in run.snapshot.items() if k != "config"}, indent=2),
         },
     )
 
 
-@login_required
+@run_reader
 @require_GET
 def run_api(request, run_id: int):
     training_runs_mark_stale_throttled()
@@ -133,7 +152,7 @@ def run_api(request, run_id: int):
     return JsonResponse(selectors.training_run_api_payload(run=run, results=results))
 
 
-@login_required
+@run_reader
 @require_GET
 def run_export(request, run_id: int):
     run = _get_run(run_id)
@@ -149,17 +168,19 @@ def _artifact_root(run: TrainingRun) -> Path:
     return Path(run.artifacts_path).resolve()
 
 
-@login_required
+@run_reader
 @require_GET
 def run_file(request, run_id: int, name: str):
     root = _artifact_root(_get_run(run_id))
+    if "\x00" in name or len(name) > MAX_FILE_NAME_LENGTH:
+        raise Http404(MSG_NO_SUCH_FILE)
     path = (root / name).resolve()
     if root not in path.parents or not path.is_file():
-        raise Http404(name)
+        raise Http404(MSG_NO_SUCH_FILE)
     return FileResponse(path.open("rb"))
 
 
-@login_required
+@run_reader
 @require_GET
 def run_artifacts_zip(request, run_id: int):
     run = _get_run(run_id)
@@ -174,8 +195,7 @@ def run_artifacts_zip(request, run_id: int):
     return response
 
 
-@login_required
-@permission_required(LAUNCH_PERMISSION, raise_exception=True)
+@run_changer
 @require_POST
 def run_cancel(request, run_id: int):
     try:
@@ -186,8 +206,7 @@ def run_cancel(request, run_id: int):
     return redirect("training:run_detail", run_id=run_id)
 
 
-@login_required
-@permission_required(LAUNCH_PERMISSION, raise_exception=True)
+@run_launcher
 @require_POST
 def run_rerun(request, run_id: int):
     try:
@@ -207,10 +226,10 @@ def run_rerun(request, run_id: int):
     return redirect("training:run_detail", run_id=run.pk)
 
 
-@login_required
+@run_reader
 @require_GET
 def run_compare(request):
-    ids = sorted({int(i) for i in request.GET.getlist("ids") if i.isdigit()})
+    ids = parse_ids(request.GET.getlist("ids"), limit=COMPARE_MAX_RUNS)
     if len(ids) < 2:
         messages.error(request, MSG_COMPARE_NEEDS_TWO)
         return redirect(reverse("training:run_list"))

@@ -1,1 +1,26 @@
+import pytest
+from django.contrib.auth.models import Permission, User
+
 from tests.training.runs_helpers import *  # noqa: F403
+
+READ = "view_trainingrun"
+LAUNCH = "add_trainingrun"
+CHANGE = "change_trainingrun"
+
+
+def make_user_with(username: str, *codenames: str) -> User:
+    user = User.objects.create_user(username=username, password="pw-123-secret")
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="training", codename__in=codenames))
+    return user
+
+
+@pytest.fixture
+def stranger(db):
+    """Logged in, but without any permission on runs."""
+    return make_user_with("stranger")
+
+
+@pytest.fixture
+def stranger_client(client, stranger):
+    client.force_login(stranger)
+    return client
