@@ -23,6 +23,11 @@ SECRET_KEY_MISSING_MESSAGE = (
 )
 SECRET_KEY = env.str("SECRET_KEY", default="")
 SECRET_KEY_FILE = env.str("SECRET_KEY_FILE", default="")
+# Local mode: `make run` keeps its generated key in var/secret-key; a plain shell (`manage.py train_symbol …`)
+# reads the same file when neither SECRET_KEY nor SECRET_KEY_FILE is set.
+LOCAL_SECRET_KEY_FILE = Path(env.str("LOCAL_SECRET_KEY_FILE", default=str(BASE_DIR / "var" / "secret-key")))
+if not SECRET_KEY and "SECRET_KEY_FILE" not in os.environ and LOCAL_SECRET_KEY_FILE.is_file():
+    SECRET_KEY_FILE = str(LOCAL_SECRET_KEY_FILE)
 if not SECRET_KEY and SECRET_KEY_FILE:
     try:
         SECRET_KEY = Path(SECRET_KEY_FILE).read_text().strip()
@@ -252,10 +257,22 @@ LOGGING = {
     "formatters": {
         "readable": {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "datefmt": "%Y-%m-%d %H:%M:%S"}
     },
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "readable"}},
-    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "filters": {"readiness_probe": {"()": "ares_site.logging_filters.ReadinessProbeFilter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "readable",
+            "filters": ["readiness_probe"],
+        }
+    },
+    # Libraries log at WARNING and above; the app, Django and Celery at LOG_LEVEL.
+    "root": {"handlers": ["stdout"], "level": "WARNING"},
     "loggers": {
         "django": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        "training": {"level": LOG_LEVEL},
+        "ares_site": {"level": LOG_LEVEL},
+        "celery": {"level": LOG_LEVEL},
         "tensorflow": {"level": "ERROR"},
         "absl": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
