@@ -16,6 +16,7 @@ urlpatterns = [
     path("runs/<id:run_id>/", runs.run_detail, name="run_detail"),
     path("runs/<id:run_id>/cancel/", runs.run_cancel, name="run_cancel"),
     path("runs/<id:run_id>/rerun/", runs.run_rerun, name="run_rerun"),
+    path("runs/<id:run_id>/progress.json", runs.run_progress, name="run_progress"),
     path("runs/<id:run_id>/run.json", runs.run_export, name="run_export"),
     path("runs/<id:run_id>/artifacts.zip", runs.run_artifacts_zip, name="run_artifacts_zip"),
     path("runs/<id:run_id>/files/<path:name>", runs.run_file, name="run_file"),

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from training.forms.runs import TrainingRunLaunchForm
 from training.models import TrainingRun
 from training.selectors import runs as selectors
+from training.selectors.run_summary import run_page, run_progress_payload
 from training.services.runs import (
     TrainingRunEnqueueFailed,
     training_run_cancel,
@@ -131,10 +132,8 @@ def run_detail(request, run_id: int):
         "training/run_detail.html",
         {
             "run": run,
+            **run_page(run),
             "settings_rows": selectors.settings_by_backend(used=run.snapshot.get("config") or {}, current=current),
-            "regimes": selectors.metrics_by_regime(result),
-            "metric_keys": selectors.METRIC_KEYS,
-            "splits": selectors.SPLITS,
             "plots": plots,
             "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
             "can_cancel": request.user.has_perm(CHANGE_PERMISSION),
@@ -150,6 +149,13 @@ def run_api(request, run_id: int):
     run = _get_run(run_id)
     results = selectors.training_run_model_results(runs=[run]) if run.status == TrainingRun.Status.SUCCEEDED else []
     return JsonResponse(selectors.training_run_api_payload(run=run, results=results))
+
+
+@run_reader
+@require_GET
+def run_progress(request, run_id: int):
+    training_runs_mark_stale_throttled()
+    return JsonResponse(run_progress_payload(_get_run(run_id)))
 
 
 @run_reader

@@ -13,7 +13,8 @@ from tests.training.views.conftest import CHANGE, LAUNCH, READ, make_user_with
 from training.models import TrainingRun
 
 pytestmark = pytest.mark.django_db
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>\s*\S", re.I)
+# An executable inline script (data blocks such as json_script's type="application/json" are not scripts).
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))[^>]*>\s*\S", re.I)
 INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
 
 
