@@ -40,3 +40,18 @@ def num(value, digits: int = 3):
     if number != 0 and abs(number) < 10 ** (-int(digits)):
         return f"{number:.{int(digits)}g}"
     return f"{number:.{int(digits)}f}"
+
+
+@register.filter
+def delta(value, digits: int = 3):
+    """A signed difference ("+0.012", "−0.030"); empty when absent or zero."""
+    if value is None or isinstance(value, bool):
+        return ""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(number) or round(number, int(digits)) == 0:
+        return "±0" if math.isfinite(number) else ""
+    sign = "+" if number > 0 else "−"
+    return f"{sign}{abs(number):.{int(digits)}f}"

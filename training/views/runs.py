@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from training.forms.runs import TrainingRunLaunchForm
 from training.models import TrainingRun
 from training.selectors import runs as selectors
+from training.selectors.run_compare import compare
 from training.selectors.run_summary import run_page, run_progress_payload
 from training.services.runs import (
     TrainingRunEnqueueFailed,
@@ -239,7 +240,7 @@ def run_compare(request):
     if len(ids) < 2:
         messages.error(request, MSG_COMPARE_NEEDS_TWO)
         return redirect(reverse("training:run_list"))
-    data = selectors.compare_runs(run_ids=ids)
+    data = compare(run_ids=ids)
     if len(data["runs"]) < 2:
         raise Http404(MSG_COMPARE_NEEDS_TWO)
-    return render(request, "training/run_compare.html", {**data, "splits": selectors.SPLITS})
+    return render(request, "training/run_compare.html", data)
