@@ -161,6 +161,9 @@ SILENCED_SYSTEM_CHECKS = ["security.W019", "security.W021"]
 # /healthz is probed over plain HTTP by load balancers and by `make run`.
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 
+# The app's address in links printed outside a request (`train_symbol`'s last line).
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
+
 # Content-Security-Policy (django-csp): scripts and styles only from our own static files, no inline
 # script or event handler anywhere (the admin's own pages included); images also as data: URLs (charts).
 INSTALLED_APPS += ["csp", "axes"]

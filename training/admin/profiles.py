@@ -157,7 +157,7 @@ class RegularizationProfileAdmin(SimpleHistoryAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         placeholders = derived_placeholders((obj or RegularizationProfile()).resolved_config())
-        for spec, p, field in iter_override_params():
+        for _spec, p, field in iter_override_params():
             if field in form.base_fields:
                 form.base_fields[field].label = p.name
                 form.base_fields[field].widget.attrs["placeholder"] = placeholders.get(field, "")

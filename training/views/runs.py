@@ -10,7 +10,6 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from training.forms.runs import TrainingRunLaunchForm
 from training.models import TrainingRun
+from training.pagination import BoundedCountPaginator
 from training.selectors import runs as selectors
 from training.selectors.run_compare import compare
 from training.selectors.run_summary import run_page, run_progress_payload
@@ -78,7 +78,7 @@ def run_list(request):
         "status": request.GET.get("status", "")[:16],
         "profile_id": parse_id(request.GET.get("profile")),
     }
-    page = Paginator(selectors.training_run_list(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedCountPaginator(selectors.training_run_list(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from tests.training.runs_helpers import *  # noqa: F403
+from tests.training.views.real_runs import make_real_run
 
 READ = "view_trainingrun"
 LAUNCH = "add_trainingrun"
@@ -24,25 +25,6 @@ def stranger(db):
 def stranger_client(client, stranger):
     client.force_login(stranger)
     return client
-
-
-def make_real_run(profile, dataset, *, user=None, preset: str = "tiny"):
-    """A run trained for real, inline, by the service the worker calls (the `tiny` preset: a second or two)."""
-    from training.services.runs import training_run_create, training_run_execute
-
-    run = training_run_create(
-        profile=profile,
-        symbol=dataset.symbol,
-        exchange=dataset.exchange,
-        interval=dataset.interval,
-        preset=preset,
-        user=user,
-        enqueue=False,
-    )
-    training_run_execute(run_id=run.pk)
-    run.refresh_from_db()
-    assert run.status == "succeeded", run.error
-    return run
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from tests.training.runs_helpers import make_profile
-from tests.training.views.conftest import make_real_run
+from tests.training.views.real_runs import make_real_run
 from training.ml.results import RunResult
 
 pytestmark = pytest.mark.django_db
