@@ -27,7 +27,7 @@ def test_inline_run_ends_with_verdict_lines_and_the_run_url(fast_monitor, settin
     result = RunResult.from_dict(run.result)
     verdicts = lines[-1 - len(result.ensembles) : -1]
     assert [v.split(":")[0].strip() for v in verdicts] == list(result.ensembles)
-    for line, (regime, part) in zip(verdicts, result.ensembles.items(), strict=True):
+    for line, part in zip(verdicts, result.ensembles.values(), strict=True):
         assert ("ensemble " in line and "balanced accuracy" in line) if part.trained else "skipped — " in line
 
 
