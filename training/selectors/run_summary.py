@@ -244,3 +244,17 @@ def run_page(run: TrainingRun) -> dict:
         "definitions": baseline_definitions(result),
         "charts": chart_data(result),
     }
+
+
+def preset_durations(*, per_preset: int = 20) -> dict[str, dict]:
+    """The median wall time of each preset's latest succeeded runs on this installation."""
+    import statistics
+
+    durations: dict[str, dict] = {}
+    succeeded = TrainingRun.objects.filter(status=TrainingRun.Status.SUCCEEDED, started_at__isnull=False)
+    for preset in succeeded.values_list("preset", flat=True).distinct():
+        spans = succeeded.filter(preset=preset).order_by("-finished_at").values_list("started_at", "finished_at")
+        seconds = [(end - start).total_seconds() for start, end in spans[:per_preset] if end]
+        if seconds:
+            durations[preset] = {"median_seconds": statistics.median(seconds), "runs": len(seconds)}
+    return durations

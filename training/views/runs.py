@@ -20,7 +20,7 @@ from training.models import TrainingRun
 from training.pagination import BoundedCountPaginator
 from training.selectors import runs as selectors
 from training.selectors.run_compare import compare
-from training.selectors.run_summary import run_page, run_progress_payload
+from training.selectors.run_summary import preset_durations, run_page, run_progress_payload
 from training.services.runs import (
     TrainingRunEnqueueFailed,
     training_run_cancel,
@@ -99,7 +99,7 @@ def run_list(request):
 def run_new(request):
     presets = selectors.preset_names()
     initial = {"profile": request.GET.get("profile")} if request.GET.get("profile") else {}
-    form = TrainingRunLaunchForm(request.POST or None, presets=presets, initial=initial)
+    form = TrainingRunLaunchForm(request.POST or None, presets=presets, initial=initial, durations=preset_durations())
     if request.method == "POST" and form.is_valid():
         try:
             run = training_run_create(user=request.user, **form.cleaned_data)
