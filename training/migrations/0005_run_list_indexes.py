@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('training', '0004_runs'),
+        ('training', '0005_run_attempts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

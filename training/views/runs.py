@@ -26,7 +26,6 @@ from training.services.runs import (
     training_run_cancel,
     training_run_create,
     training_run_rerun,
-    training_runs_mark_stale_throttled,
 )
 from training.url_converters import parse_id, parse_ids
 
@@ -72,7 +71,6 @@ def home(request):
 @run_reader
 @require_GET
 def run_list(request):
-    training_runs_mark_stale_throttled()
     filters = {
         "symbol": request.GET.get("symbol", "")[:32],
         "status": request.GET.get("status", "")[:16],
@@ -123,7 +121,6 @@ def run_new(request):
 @run_reader
 @require_GET
 def run_detail(request, run_id: int):
-    training_runs_mark_stale_throttled()
     run = _get_run(run_id)
     result = run.result or {}
     current = run.profile.resolved_config()
@@ -146,7 +143,6 @@ def run_detail(request, run_id: int):
 @run_reader
 @require_GET
 def run_api(request, run_id: int):
-    training_runs_mark_stale_throttled()
     run = _get_run(run_id)
     results = selectors.training_run_model_results(runs=[run]) if run.status == TrainingRun.Status.SUCCEEDED else []
     return JsonResponse(selectors.training_run_api_payload(run=run, results=results))
@@ -155,7 +151,6 @@ def run_api(request, run_id: int):
 @run_reader
 @require_GET
 def run_progress(request, run_id: int):
-    training_runs_mark_stale_throttled()
     return JsonResponse(run_progress_payload(_get_run(run_id)))
 
 

@@ -10,12 +10,8 @@ from django.urls import reverse
 
 from training.models import RegularizationProfile, TrainingRun
 from training.selectors.run_summary import MSG_NO_INTERVAL, regime_tables, run_result
-from training.services.runs import (
-    TrainingRunEnqueueFailed,
-    training_run_create,
-    training_run_execute,
-    training_runs_mark_stale,
-)
+from training.services.runs import TrainingRunEnqueueFailed, training_run_create, training_run_execute
+from training.services.runs.reconcile import inline_worker_name
 
 MSG_UNKNOWN_PROFILE = "Unknown profile '{name}'; profiles: {known}."
 BAR_WIDTH = 30
@@ -58,7 +54,7 @@ class Command(BaseCommand):
         if no_wait:
             return
         if inline:
-            training_run_execute(run_id=run.pk, task_id="inline")
+            training_run_execute(run_id=run.pk, task_id=f"inline-{run.pk}", worker=inline_worker_name())
         run = self._follow(run.pk, poll)
         if run.status != TrainingRun.Status.SUCCEEDED:
             raise CommandError(f"run {run.pk} {run.status}: {run.error} ({run_url(run.pk)})")
@@ -71,7 +67,6 @@ class Command(BaseCommand):
     def _follow(self, run_id: int, poll: float) -> TrainingRun:
         last = None
         while True:
-            training_runs_mark_stale()
             run = TrainingRun.objects.only("status", "progress", "stage", "error", "started_at", "finished_at").get(
                 pk=run_id
             )
