@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_app_and_admin_pages_work_under_the_policy(live_server, tmp_path):
     User.objects.create_superuser("admin", "admin@example.com", "browser-pw-123")
     profile = make_profile("baseline", is_default=True)
-    run = make_finished_run(profile, make_dataset(rows=300), tmp_path=tmp_path)
+    run = make_finished_run(profile, make_dataset(), tmp_path=tmp_path)
     url = live_server.url
     with chromium_page() as page:
         log_in(page, url, "admin", "browser-pw-123")

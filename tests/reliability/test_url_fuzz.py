@@ -154,7 +154,7 @@ def requests_for(draw, pattern: Pattern) -> str:
 @pytest.fixture
 def stored_objects(tmp_path):
     profile = make_profile("baseline", is_default=True)
-    dataset = make_dataset(rows=300)
+    dataset = make_dataset()
     make_finished_run(profile, dataset, tmp_path=tmp_path)
     make_finished_run(profile, dataset, tmp_path=tmp_path, status="failed")
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_one_picker_names_market_rows_range_and_the_offline_sample(launcher_client, profile, dataset):
     MarketDataset.objects.filter(pk=dataset.pk).update(is_sample=True, source="Bitfinex BTC/USD hourly. Redistributed")
-    make_dataset("ETHUSDT", interval="4h", rows=300)
+    make_dataset("ETHUSDT", interval="4h")
     form = launcher_client.get(reverse("training:run_new")).context["form"]
     labels = dict(form.fields["dataset"].choices)
     assert labels["BINANCE:BTCUSDT:1h"].startswith(f"BINANCE:BTCUSDT 1h — {dataset.row_count:,} rows, 2024-01-01 → ")
@@ -23,7 +23,7 @@ def test_one_picker_names_market_rows_range_and_the_offline_sample(launcher_clie
 
 
 def test_launching_from_the_picker(launcher_client, profile, dataset, django_capture_on_commit_callbacks):
-    make_dataset("ETHUSDT", interval="4h", rows=300)
+    make_dataset("ETHUSDT", interval="4h")
     data = {"dataset": "BINANCE:ETHUSDT:4h", "profile": profile.pk, "preset": "tiny"}
     with django_capture_on_commit_callbacks(execute=False):
         response = launcher_client.post(reverse("training:run_new"), data)
