@@ -151,6 +151,22 @@ def worker_command(*, hostname: str = "ares-local-1@%h") -> list[str]:
     ]
 
 
+def beat_command() -> list[str]:
+    """Celery beat with django-celery-beat's database scheduler (the retrain schedules)."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "ares_site",
+        "beat",
+        "--scheduler",
+        "django_celery_beat.schedulers:DatabaseScheduler",
+        "--loglevel",
+        "INFO",
+    ]
+
+
 def web_command(*, port: int) -> list[str]:
     return [
         sys.executable,

@@ -254,6 +254,8 @@ TRAINING_MAX_ATTEMPTS = env.int("TRAINING_MAX_ATTEMPTS", default=3)
 TRAINING_DB_RETRY_SECONDS = env.float("TRAINING_DB_RETRY_SECONDS", default=120.0)
 TRAINING_PROGRESS_WRITE_SECONDS = env.float("TRAINING_PROGRESS_WRITE_SECONDS", default=1.0)
 TRAINING_SEED = env.int("TRAINING_SEED", default=42)
+# A run's regimes as parts that free workers share (the run's own task trains parts too and finishes the run).
+TRAINING_REGIME_TASKS = env.bool("TRAINING_REGIME_TASKS", default=False)
 
 # --- Health ---------------------------------------------------------------------------------------
 # /healthz answers from a worker-ping result cached per web process for HEALTH_WORKER_CACHE_SECONDS and
@@ -289,3 +291,54 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- REST API, OpenAPI and scheduled retraining ---------------------------------------------------------
+# DRF under /api/: token (for bots) then session auth — the token scheme comes first so an anonymous request
+# is answered 401 with `WWW-Authenticate: Token`, never a redirect to the login page.
+INSTALLED_APPS += [
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+]
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["training.api.permissions.ModelPermissions"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "training.api.pagination.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "training.api.schema.ApiSchema",
+    "EXCEPTION_HANDLER": "training.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ares Training Manager API",
+    "DESCRIPTION": "Training runs, regularization profiles, market data, the active model per market, "
+    "predictions and scheduled retraining. Authenticate with `Authorization: Token <key>` "
+    "(`manage.py drf_create_token USERNAME` or the user's admin page) or a logged-in session.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "training.models.runs.TrainingRun.Status",
+        "RunTriggerEnum": "training.models.runs.TrainingRun.Trigger",
+    },
+}
+# Celery beat reads its schedule from the database (django-celery-beat); `make run` starts it.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_ROUTES = {**CELERY_TASK_ROUTES, "training.schedule_execute": {"queue": CELERY_TRAINING_QUEUE}}
+# Predictions: how many bars of stored candles `{}` reads beyond the model's warm-up.
+PREDICT_EXTRA_BARS = env.int("PREDICT_EXTRA_BARS", default=16)

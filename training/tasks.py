@@ -5,7 +5,7 @@ import os
 import time
 
 from celery import shared_task
-from celery.signals import task_failure, worker_ready, worker_shutting_down
+from celery.signals import task_failure, task_postrun, worker_ready, worker_shutting_down
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,17 @@ def training_run_execute_task(self, run_id: int) -> dict:
 
     run = training_run_execute(run_id=run_id, task_id=self.request.id or "", worker=self.request.hostname or "")
     return {"run_id": run_id, "status": run.status if run else "not claimed"}
+
+
+@shared_task(name="training.tasks.training_run_part_task", bind=True)
+def training_run_part_task(self, run_id: int, token: str) -> dict:
+    """Help a run spread over workers: train its queued regime parts (``TRAINING_REGIME_TASKS``)."""
+    from training.services.run_parts import training_run_help
+
+    return {
+        "run_id": run_id,
+        "parts": training_run_help(run_id=run_id, token=token, worker=self.request.hostname or ""),
+    }
 
 
 @worker_ready.connect
@@ -52,3 +63,25 @@ def mark_run_failed_on_task_failure(sender=None, task_id=None, exception=None, a
 
     if args:
         training_run_mark_failed(run_id=args[0], task_id=task_id or "", exception=exception)
+
+
+@shared_task(name="training.schedule_execute", bind=True)
+def schedule_execute_task(self, schedule_id: int) -> dict:
+    """Fired by celery beat (django-celery-beat) for a RetrainSchedule."""
+    from training.services.schedules import schedule_execute
+
+    run = schedule_execute(schedule_id=schedule_id, task_id=self.request.id or "", worker=self.request.hostname or "")
+    return {"schedule_id": schedule_id, "run_id": run.pk if run else None, "status": run.status if run else "skipped"}
+
+
+@task_postrun.connect(sender=training_run_execute_task)
+@task_failure.connect(sender=training_run_execute_task)
+def advance_sweep_on_run_end(sender=None, args=None, **kwargs) -> None:
+    """A sweep's run ended (or its pool process died): record its objective, tell optuna, ask the next trial."""
+    from training.services.sweeps import sweep_run_finished
+
+    if args:
+        try:
+            sweep_run_finished(run_id=args[0])
+        except Exception:  # never let bookkeeping fail the task; pages and the command reconcile again
+            logger.exception("could not advance the sweep of run %s", args[0])

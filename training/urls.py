@@ -1,7 +1,8 @@
 from django.urls import path, register_converter
 
+from training.api.views.runs import RunViewSet
 from training.url_converters import IdConverter
-from training.views import health, runs
+from training.views import health, registry, runs, sweeps
 
 register_converter(IdConverter, "id")
 
@@ -16,9 +17,18 @@ urlpatterns = [
     path("runs/<id:run_id>/", runs.run_detail, name="run_detail"),
     path("runs/<id:run_id>/cancel/", runs.run_cancel, name="run_cancel"),
     path("runs/<id:run_id>/rerun/", runs.run_rerun, name="run_rerun"),
+    path("runs/<id:run_id>/promote/", registry.run_promote, name="run_promote"),
+    path("models/", registry.model_list, name="model_list"),
+    path("schedules/", registry.schedule_list, name="schedule_list"),
     path("runs/<id:run_id>/progress.json", runs.run_progress, name="run_progress"),
     path("runs/<id:run_id>/run.json", runs.run_export, name="run_export"),
     path("runs/<id:run_id>/artifacts.zip", runs.run_artifacts_zip, name="run_artifacts_zip"),
     path("runs/<id:run_id>/files/<path:name>", runs.run_file, name="run_file"),
-    path("api/runs/<id:run_id>/", runs.run_api, name="run_api"),
+    path("sweeps/", sweeps.sweep_list, name="sweep_list"),
+    path("sweeps/new/", sweeps.sweep_new, name="sweep_new"),
+    path("sweeps/<id:sweep_id>/", sweeps.sweep_detail, name="sweep_detail"),
+    path("sweeps/<id:sweep_id>/cancel/", sweeps.sweep_cancel_view, name="sweep_cancel"),
+    path("sweeps/<id:sweep_id>/save-profile/", sweeps.sweep_save_profile, name="sweep_save_profile"),
+    # The name other pages link a run's JSON by; the DRF endpoint itself (training.api) answers the URL.
+    path("api/runs/<id:pk>/", RunViewSet.as_view({"get": "retrieve"}), name="run_api"),
 ]

@@ -3,3 +3,6 @@
 from . import market_data  # noqa
 from . import profiles  # noqa
 from . import runs  # noqa
+from . import sweeps  # noqa
+from . import api_tokens  # noqa
+from . import registry  # noqa

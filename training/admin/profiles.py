@@ -9,6 +9,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
+from training.admin.sweeps import sweep_with_profile
 from training.forms.profiles import BACKEND_FIELDSETS, RegularizationProfileForm
 from training.ml.regularization import BASE_NAMES, iter_override_params
 from training.models import RegularizationProfile
@@ -61,7 +62,7 @@ class RegularizationProfileAdmin(SimpleHistoryAdmin):
         js = ["training/js/profile_editor.js"]
 
     # A list so other areas can add theirs (the runs area adds "Train a symbol with this profile").
-    actions = ["duplicate_profiles", "make_default", "export_json"]
+    actions = ["duplicate_profiles", "make_default", "export_json", sweep_with_profile]
 
     @admin.display(description="scikit-learn C")
     def sklearn_c_value(self, obj):

@@ -253,6 +253,7 @@ class RegimeResult(Record):
     baselines: Baselines | None = None
     split: SplitInfo | None = None
     feature_names: list[str] = field(default_factory=list)
+    worker: str = ""  # node name of the worker that trained this regime, when a run was spread over workers
 
     @classmethod
     def skipped(cls, reason: str, rows: int, notes: list[str] | None = None) -> RegimeResult:

@@ -1,5 +1,21 @@
 from .market_data import Candle, MarketDataset
 from .profiles import RegularizationProfile
+from .registry import ActiveModel, Promotion
+from .run_parts import RunPart
 from .runs import ModelResult, TrainingRun
+from .schedules import RetrainSchedule
+from .sweeps import Sweep, SweepPoint
 
-__all__ = ["Candle", "MarketDataset", "ModelResult", "RegularizationProfile", "TrainingRun"]
+__all__ = [
+    "ActiveModel",
+    "Candle",
+    "MarketDataset",
+    "ModelResult",
+    "Promotion",
+    "RegularizationProfile",
+    "RetrainSchedule",
+    "RunPart",
+    "Sweep",
+    "SweepPoint",
+    "TrainingRun",
+]

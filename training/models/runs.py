@@ -20,6 +20,14 @@ class TrainingRun(models.Model):
         FAILED = "failed"
         CANCELLED = "cancelled"
 
+    class Trigger(models.TextChoices):
+        WEB = "web"
+        ADMIN = "admin"
+        CLI = "cli"
+        API = "api"
+        SCHEDULE = "schedule"
+        SWEEP = "sweep"
+
     ACTIVE = (Status.QUEUED, Status.RUNNING)
     TERMINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
@@ -32,6 +40,8 @@ class TrainingRun(models.Model):
     seed = models.BigIntegerField(default=42)
     launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     rerun_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns")
+    sweep = models.ForeignKey("training.Sweep", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs")
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.WEB, db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.FloatField(default=0.0)
     stage = models.CharField(max_length=200, blank=True)
@@ -59,6 +69,8 @@ class TrainingRun(models.Model):
         indexes = [
             models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat"),
             models.Index(fields=["profile", "-created_at"], name="run_profile_created"),
+            # The API's run list filtered by market and status, newest first.
+            models.Index(fields=["symbol", "status", "-created_at"], name="run_symbol_status_created"),
             # The run list's filters, each in the list's order (newest first), so a filtered deep page is an
             # index range scan (0005_run_list_indexes).
             models.Index(fields=["-created_at", "-id"], name="run_list_created"),

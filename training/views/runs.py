@@ -142,12 +142,6 @@ def run_detail(request, run_id: int):
 
 @run_reader
 @require_GET
-def run_api(request, run_id: int):
-    run = _get_run(run_id)
-    results = selectors.training_run_model_results(runs=[run]) if run.status == TrainingRun.Status.SUCCEEDED else []
-    return JsonResponse(selectors.training_run_api_payload(run=run, results=results))
-
-
 @run_reader
 @require_GET
 def run_progress(request, run_id: int):

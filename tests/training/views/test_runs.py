@@ -33,7 +33,6 @@ def finished(profile, dataset, launcher, tmp_path):
         ("training:run_list", []),
         ("training:run_new", []),
         ("training:run_detail", [1]),
-        ("training:run_api", [1]),
         ("training:run_export", [1]),
         ("training:run_artifacts_zip", [1]),
         ("training:run_file", [1, "a.png"]),

@@ -17,6 +17,7 @@ from ares_site.local_run import (
     RunAppError,
     Supervisor,
     admin_login_ensure,
+    beat_command,
     port_in_use,
     redis_ensure,
     wait_for_health,
@@ -88,6 +89,7 @@ class Command(BaseCommand):
             for index in range(1, workers + 1):
                 command = worker_command(hostname=worker_node_name(index))
                 supervisor.add_command(f"celery worker {index}", command, env=env, cwd=settings.BASE_DIR)
+            supervisor.add_command("celery beat", beat_command(), env=env, cwd=settings.BASE_DIR)
             supervisor.add_command("web server", web_command(port=port), env=env, cwd=settings.BASE_DIR)
             base_url = f"http://127.0.0.1:{port}"
             wait_for_health(f"{base_url}/healthz", supervisor=supervisor)
@@ -98,6 +100,7 @@ class Command(BaseCommand):
                 f"{workers} worker process(es), one run at a time each. A part that stops is restarted. "
                 "Press Ctrl-C to stop the web server, the workers" + (" and Redis." if redis_server else ".")
             )
+            self.say("Celery beat runs the retrain schedules (/schedules/) and stops with them.")
             while True:
                 supervisor.check()
                 time.sleep(SUPERVISE_EVERY_SECONDS)

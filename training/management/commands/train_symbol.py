@@ -43,7 +43,7 @@ class Command(BaseCommand):
             profile=profile_obj, symbol=symbol, exchange=exchange, interval=interval, preset=preset, seed=seed
         )
         try:
-            run = training_run_create(**launch, enqueue=not inline)
+            run = training_run_create(**launch, enqueue=not inline, trigger=TrainingRun.Trigger.CLI)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         except TrainingRunEnqueueFailed as exc:

@@ -120,12 +120,22 @@ def _finish(run_id: int, task_id: str, **fields) -> bool:
 
 def _train(run: TrainingRun, monitor: RunMonitor, artifacts_dir: Path) -> dict:
     from training.ml.manager import TrainingManager
+    from training.services.run_parts import regime_tasks_enabled, training_run_train_in_parts
 
     monitor.log(
         f"run #{run.pk}: {run.exchange}:{run.symbol} {run.interval}, preset {run.preset}, "
         f"profile '{run.snapshot.get('profile', {}).get('name')}', seed {run.seed}, attempt {run.attempts}"
         + (f", worker {run.worker}" if run.worker else "")
     )
+    if regime_tasks_enabled():
+        return training_run_train_in_parts(
+            run=run,
+            candles=_candles_for(run),
+            worker=run.worker,
+            should_stop=monitor.should_stop,
+            log=monitor.log,
+            progress=monitor.progress,
+        )
     manager = TrainingManager(
         config=run.snapshot["config"],
         preset=run.preset,

@@ -95,16 +95,19 @@ def training_run_validate(
     interval: str,
     preset: str,
     seed: int | None = None,
+    config: dict | None = None,
 ) -> tuple[RegularizationProfile, MarketDataset, dict, dict]:
-    """Every launch check; raises ValidationError with all messages. Returns (profile, dataset, config, report)."""
+    """Every launch check; raises ValidationError with all messages. Returns (profile, dataset, config, report).
+    ``config`` (a resolved config, e.g. a sweep point's) replaces the profile's for this run only."""
     errors: list[str] = []
     if profile is None:
         profile = profile_get_default()
-    config, report = {}, {}
+    report = {}
     if profile is None:
         errors.append(MSG_NO_PROFILE)
+        config = {}
     else:
-        config = profile.resolved_config()
+        config = profile.resolved_config() if config is None else config
         report = validate_and_report_regularization(config)
         if report["errors"]:
             errors.append(MSG_PROFILE_INVALID.format(name=profile.name, errors=" ".join(report["errors"])))
@@ -141,16 +144,21 @@ def training_run_create(
     seed: int | None = None,
     rerun_of: TrainingRun | None = None,
     enqueue: bool = True,
+    trigger: str = TrainingRun.Trigger.WEB,
+    config: dict | None = None,
+    sweep=None,
+    sweep_values: dict | None = None,
 ) -> TrainingRun:
     """Validate, store the run as ``queued`` with its immutable snapshot and publish it once committed.
 
     Raises ValidationError when the launch is refused, TrainingRunEnqueueFailed when the broker is down (the
     run is then stored as ``failed`` with the reason). ``enqueue=False`` leaves it queued for an in-process
-    ``training_run_execute`` (``train_symbol --inline``).
+    ``training_run_execute`` (``train_symbol --inline``). ``config`` overrides the profile's resolved config for
+    this run only (a sweep point: ``sweep`` and its ``sweep_values`` are recorded on the run and its snapshot).
     """
     symbol, exchange = symbol.strip().upper(), exchange.strip().upper()
     profile, dataset, config, report = training_run_validate(
-        profile=profile, symbol=symbol, exchange=exchange, interval=interval, preset=preset, seed=seed
+        profile=profile, symbol=symbol, exchange=exchange, interval=interval, preset=preset, seed=seed, config=config
     )
     seed = int(getattr(settings, "TRAINING_SEED", 42) if seed is None else seed)
     snapshot = {
@@ -161,6 +169,8 @@ def training_run_create(
         "seed": seed,
         "library_versions": library_versions(),
     }
+    if sweep is not None:
+        snapshot["sweep"] = {"id": sweep.pk, "values": dict(sweep_values or {})}
     task_id = str(uuid.uuid4())
     enqueue_error: list[str] = []
     with transaction.atomic():
@@ -174,6 +184,8 @@ def training_run_create(
             seed=seed,
             launched_by=user if user is not None and user.is_authenticated else None,
             rerun_of=rerun_of,
+            sweep=sweep,
+            trigger=trigger,
             snapshot=snapshot,
             report=report,
             celery_task_id=task_id,
@@ -199,7 +211,7 @@ def training_run_create(
     return run
 
 
-def training_run_rerun(*, run: TrainingRun, user=None) -> TrainingRun:
+def training_run_rerun(*, run: TrainingRun, user=None, trigger: str = TrainingRun.Trigger.WEB) -> TrainingRun:
     """A new run of the same symbol, exchange, interval, profile (its current settings), preset and seed."""
     return training_run_create(
         profile=run.profile,
@@ -210,6 +222,7 @@ def training_run_rerun(*, run: TrainingRun, user=None) -> TrainingRun:
         user=user,
         seed=run.seed,
         rerun_of=run,
+        trigger=trigger,
     )
 
 

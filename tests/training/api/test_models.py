@@ -1,0 +1,160 @@
+"""/api/models/ and promotion through /api/runs/<id>/promote/, with a real trained run; predictions equal what
+the project's loader gives in-process for the same bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.urls import reverse
+
+from tests.training.trained_run import make_trained_run
+from training.ml.artifacts import load_ensemble
+from training.ml.labels import CLASS_NAMES
+from training.ml.predict import MSG_TOO_FEW_BARS, predictor_for
+from training.ml.regimes import classify_regimes
+from training.models import ActiveModel, Promotion
+from training.selectors.predictions import stored_candles_tail
+from training.selectors.registry import MSG_NO_ACTIVE_MODEL
+from training.services.registry import MSG_NOT_SUCCEEDED, model_promote
+
+pytestmark = pytest.mark.django_db
+
+MARKET = ("BINANCE", "BTCUSDT", "1h")
+
+
+def market_url(name: str, market=MARKET) -> str:
+    return reverse(f"api:model-{name}", args=list(market))
+
+
+@pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 403), ("full", 201)])
+def test_promote_needs_the_add_promotion_permission(clients, trained_run, who, expected):
+    response = clients[who].post(reverse("api:run-promote", args=[trained_run.pk]))
+    assert response.status_code == expected, response.content
+    if expected == 201:
+        body = response.json()
+        assert (body["run"], body["replaced"], body["trigger"], body["promoted_by"]) == (
+            trained_run.pk,
+            None,
+            "api",
+            "api-full",
+        )
+        assert ActiveModel.objects.get(symbol="BTCUSDT").run_id == trained_run.pk
+
+
+def test_promoting_again_keeps_the_history(full_api, trained_artifacts, trained_run):
+    second = make_trained_run(trained_artifacts)
+    assert full_api.post(reverse("api:run-promote", args=[trained_run.pk])).status_code == 201
+    assert full_api.post(reverse("api:run-promote", args=[second.pk])).status_code == 201
+    history = full_api.get(market_url("history")).json()["results"]
+    assert [(h["run"], h["replaced"]) for h in history] == [(second.pk, trained_run.pk), (trained_run.pk, None)]
+    assert Promotion.objects.count() == 2 and ActiveModel.objects.get().run_id == second.pk
+
+
+def test_only_a_succeeded_run_is_promoted(full_api, profile, dataset):
+    from tests.training.api.test_runs import queued_run
+
+    run = queued_run(profile, dataset)
+    response = full_api.post(reverse("api:run-promote", args=[run.pk]))
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": [MSG_NOT_SUCCEEDED.format(pk=run.pk, status="queued")]}
+
+
+def test_no_active_model_is_a_404_saying_to_promote(full_api, db):
+    expected = {"detail": MSG_NO_ACTIVE_MODEL.format(market="BINANCE:BTCUSDT 1h")}
+    assert full_api.get(market_url("detail")).json() == expected
+    response = full_api.post(market_url("predict"), {}, format="json")
+    assert response.status_code == 404 and response.json() == expected
+
+
+@pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 200), ("full", 200)])
+def test_model_endpoints_need_the_view_permission(clients, trained_run, who, expected):
+    model_promote(run=trained_run)
+    assert clients[who].get(reverse("api:model-list")).status_code == expected
+    assert clients[who].get(market_url("detail")).status_code == expected
+    assert clients[who].post(market_url("predict"), {}, format="json").status_code == expected
+
+
+def test_active_model_describes_the_run(viewer_api, trained_run):
+    model_promote(run=trained_run)
+    body = viewer_api.get(market_url("detail", ("binance", "btcusdt", "1h"))).json()
+    assert body["run_id"] == trained_run.pk
+    assert body["settings"]["preset"] == trained_run.preset and body["settings"]["config"]
+    assert "manifest.json" in body["artifacts"]["files"]
+    assert body["download_url"] == reverse("api:run-artifacts", args=[trained_run.pk])
+    assert set(body["regimes"]) == set(trained_run.result["ensembles"])
+    zipped = viewer_api.get(body["download_url"])
+    assert zipped.status_code == 200 and zipped["Content-Type"] == "application/zip"
+    listed = viewer_api.get(reverse("api:model-list")).json()
+    assert [m["run_id"] for m in listed] == [trained_run.pk]
+
+
+def in_process(run, candles) -> tuple[str, np.ndarray, dict]:
+    """What the project's loader gives for the last bar of ``candles``, without the API."""
+    regime = classify_regimes(candles.reset_index(drop=True)).iloc[-1]
+    ensemble = load_ensemble(Path(run.artifacts_path) / regime)
+    position = [len(candles) - 1]
+    from training.ml.dataset import FeatureMatrix
+    from training.ml.features import compute_features
+
+    frame = compute_features(candles.reset_index(drop=True))
+    matrix = FeatureMatrix.from_frame(frame, list(frame.columns))
+    return (
+        regime,
+        ensemble.predict_candles(candles.reset_index(drop=True), position)[0],
+        ensemble.base_proba(matrix, position),
+    )
+
+
+def test_prediction_equals_the_loaded_ensemble_in_process(viewer_api, trained_run, settings):
+    model_promote(run=trained_run)
+    response = viewer_api.post(market_url("predict"), {}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    needed = predictor_for(trained_run.pk, trained_run.artifacts_path).needed_bars
+    candles = stored_candles_tail(
+        exchange="BINANCE", symbol="BTCUSDT", interval="1h", bars=needed + settings.PREDICT_EXTRA_BARS
+    )
+    regime, expected, base = in_process(trained_run, candles)
+    assert body["run_id"] == trained_run.pk and body["regime"] == regime
+    assert body["open_time"] == candles["open_time"].iloc[-1].isoformat()
+    assert [body["probabilities"][c] for c in CLASS_NAMES] == pytest.approx(expected.tolist(), abs=1e-12)
+    assert sum(body["probabilities"].values()) == pytest.approx(1.0, abs=1e-9)
+    assert set(body["models"]) == set(base)
+    for key, proba in base.items():
+        assert [body["models"][key][c] for c in CLASS_NAMES] == pytest.approx(proba[0].tolist(), abs=1e-12)
+
+
+def test_prediction_of_given_candles(viewer_api, trained_run):
+    model_promote(run=trained_run)
+    needed = predictor_for(trained_run.pk, trained_run.artifacts_path).needed_bars
+    candles = stored_candles_tail(exchange="BINANCE", symbol="BTCUSDT", interval="1h", bars=needed + 50).iloc[:-30]
+    rows = [
+        [int(t.timestamp() * 1000), o, h, lo, c, v]
+        for t, o, h, lo, c, v in candles[["open_time", "open", "high", "low", "close", "volume"]].itertuples(
+            index=False
+        )
+    ]
+    body = viewer_api.post(market_url("predict"), {"candles": rows}, format="json").json()
+    regime, expected, _ = in_process(trained_run, candles)
+    assert body["open_time"] == candles["open_time"].iloc[-1].isoformat() and body["regime"] == regime
+    assert [body["probabilities"][c] for c in CLASS_NAMES] == pytest.approx(expected.tolist(), abs=1e-12)
+    response = viewer_api.post(market_url("predict"), {"candles": rows[-(needed - 1) :]}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"candles": [MSG_TOO_FEW_BARS.format(given=needed - 1, needed=needed)]}
+    response = viewer_api.post(market_url("predict"), {"candles": [[1, 2, 3]]}, format="json")
+    assert response.status_code == 400 and "candles" in response.json()
+
+
+def test_verdicts_are_collected_from_the_result(viewer_api, trained_run):
+    from training.models import TrainingRun
+
+    result = trained_run.result
+    regime = next(iter(result["ensembles"]))
+    verdict = {"difference": -0.01, "ci95_low": -0.02, "ci95_high": -0.001, "verdict": "better"}
+    result["ensembles"][regime]["evidence"] = {"vs_majority": verdict}
+    TrainingRun.objects.filter(pk=trained_run.pk).update(result=result)
+    model_promote(run=trained_run)
+    body = viewer_api.get(market_url("detail")).json()
+    assert body["verdicts"] == {f"{regime}.evidence.vs_majority": verdict}

@@ -1,0 +1,143 @@
+"""/api/runs/: list, filters, pages, detail (today's keys), launch, cancel, re-run, artifacts; permissions."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from ares_site.embedded_redis import free_port
+from tests.conftest import celery_app_using
+from tests.training.runs_helpers import make_finished_run
+from training.api.views.runs import MSG_NO_RUN
+from training.ml.presets import PRESETS
+from training.models import TrainingRun
+from training.services.runs import MSG_BROKER_UNREACHABLE, MSG_NOT_CANCELLABLE, MSG_UNKNOWN_PRESET, training_run_create
+
+pytestmark = pytest.mark.django_db
+
+DETAIL_KEYS = {"status", "progress", "snapshot", "report", "metrics", "error"}
+
+
+@pytest.fixture
+def finished(profile, dataset, tmp_path):
+    return make_finished_run(profile, dataset, tmp_path=tmp_path)
+
+
+def queued_run(profile, dataset, **kwargs):
+    return training_run_create(
+        profile=profile, symbol=dataset.symbol, interval=dataset.interval, preset="smoke", enqueue=False, **kwargs
+    )
+
+
+@pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 200), ("full", 200)])
+def test_list_and_detail_need_the_view_permission(clients, finished, who, expected):
+    for url in (reverse("api:run-list"), reverse("api:run-detail", args=[finished.pk])):
+        response = clients[who].get(url)
+        assert response.status_code == expected, (url, response.content)
+        assert response["Content-Type"] == "application/json"
+    if expected == 401:
+        assert response["WWW-Authenticate"] == "Token"
+
+
+@pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 403), ("full", 201)])
+def test_launch_needs_the_add_permission(clients, profile, dataset, who, expected):
+    response = clients[who].post(
+        reverse("api:run-list"), {"symbol": "btcusdt", "preset": "smoke", "profile": profile.pk}, format="json"
+    )
+    assert response.status_code == expected, response.content
+    if expected == 201:
+        body = response.json()
+        run = TrainingRun.objects.get(pk=body["id"])
+        assert (run.symbol, run.trigger, run.status) == ("BTCUSDT", "api", "queued")
+        assert body["trigger"] == "api" and DETAIL_KEYS <= set(body)
+
+
+def test_launch_refused_answers_400_with_every_message(full_api, profile, dataset):
+    response = full_api.post(reverse("api:run-list"), {"symbol": "BTCUSDT", "preset": "nope"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": [MSG_UNKNOWN_PRESET.format(preset="nope", known=", ".join(PRESETS))]}
+    response = full_api.post(reverse("api:run-list"), {"preset": "smoke", "profile": 999}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"symbol", "profile"}
+
+
+def test_detail_keeps_todays_keys_and_adds_trigger(viewer_api, finished):
+    body = viewer_api.get(reverse("api:run-detail", args=[finished.pk])).json()
+    assert DETAIL_KEYS <= set(body)
+    assert body["status"] == "succeeded" and body["trigger"] == "web" and body["error"] is None
+    assert body["progress"]["fraction"] == 1.0
+    assert {(m["regime"], m["model"]) for m in body["metrics"]} == {("trending", "lightgbm"), ("trending", "logreg")}
+    assert body["artifacts_url"] == reverse("api:run-artifacts", args=[finished.pk])
+
+
+def test_the_run_page_name_resolves_to_the_drf_endpoint(viewer_api, finished):
+    url = reverse("training:run_api", args=[finished.pk])
+    assert url == reverse("api:run-detail", args=[finished.pk]) == f"/api/runs/{finished.pk}/"
+    assert viewer_api.get(url).json()["id"] == finished.pk
+
+
+def test_unknown_run_and_unknown_path_are_json_404(full_api):
+    response = full_api.get(reverse("api:run-detail", args=[987654]))
+    assert response.status_code == 404 and response.json() == {"detail": MSG_NO_RUN.format(pk=987654)}
+    response = full_api.get("/api/no-such-thing/")
+    assert response.status_code == 404 and "no-such-thing" in response.json()["detail"]
+
+
+def test_list_filters_and_pages(viewer_api, profile, dataset):
+    other = queued_run(profile, dataset, trigger=TrainingRun.Trigger.CLI)
+    runs = [queued_run(profile, dataset) for _ in range(3)]
+    TrainingRun.objects.filter(pk=runs[0].pk).update(status="failed")
+    url = reverse("api:run-list")
+    body = viewer_api.get(url, {"page_size": 2}).json()
+    assert body["count"] == 4 and len(body["results"]) == 2 and body["next"]
+    assert [r["id"] for r in body["results"]] == [runs[2].pk, runs[1].pk]
+    assert [r["id"] for r in viewer_api.get(url, {"trigger": "cli"}).json()["results"]] == [other.pk]
+    assert [r["id"] for r in viewer_api.get(url, {"status": "failed"}).json()["results"]] == [runs[0].pk]
+    assert viewer_api.get(url, {"symbol": "btcusdt", "profile": profile.pk}).json()["count"] == 4
+    assert viewer_api.get(url, {"symbol": "ETHUSDT"}).json()["count"] == 0
+    response = viewer_api.get(url, {"status": "bogus"})
+    assert response.status_code == 400 and "status" in response.json()
+
+
+@pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 403), ("full", 200)])
+def test_cancel(clients, profile, dataset, who, expected):
+    run = queued_run(profile, dataset)
+    response = clients[who].post(reverse("api:run-cancel", args=[run.pk]))
+    assert response.status_code == expected
+    if expected == 200:
+        assert response.json()["status"] == "cancelled"
+        again = clients[who].post(reverse("api:run-cancel", args=[run.pk]))
+        assert again.status_code == 400
+        assert again.json() == {"non_field_errors": [MSG_NOT_CANCELLABLE.format(pk=run.pk, status="cancelled")]}
+
+
+@pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 403), ("full", 201)])
+def test_rerun(clients, finished, who, expected):
+    response = clients[who].post(reverse("api:run-rerun", args=[finished.pk]))
+    assert response.status_code == expected
+    if expected == 201:
+        new = TrainingRun.objects.get(pk=response.json()["id"])
+        assert (new.rerun_of_id, new.trigger, new.seed) == (finished.pk, "api", finished.seed)
+
+
+@pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 200), ("full", 200)])
+def test_artifacts_zip(clients, finished, who, expected):
+    response = clients[who].get(reverse("api:run-artifacts", args=[finished.pk]))
+    assert response.status_code == expected
+    if expected == 200:
+        names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+        assert sorted(names) == ["learning_curves.png", "manifest.json"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_broker_down_answers_503_with_the_stored_run(full_api, profile, dataset):
+    with celery_app_using(f"redis://127.0.0.1:{free_port()}/0"):
+        response = full_api.post(reverse("api:run-list"), {"symbol": "BTCUSDT", "preset": "smoke"}, format="json")
+    assert response.status_code == 503
+    body = response.json()
+    run = TrainingRun.objects.get(pk=body["run"])
+    assert run.status == "failed" and body["detail"] == run.error
+    assert body["detail"].startswith(MSG_BROKER_UNREACHABLE.split("(")[0])

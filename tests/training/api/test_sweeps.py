@@ -1,0 +1,86 @@
+"""/api/sweeps/<id>/ and /api/sweeps/<id>/save-profile/: payload and permissions (the runs API's)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from training.api.views.sweeps import MSG_NO_SWEEP
+from training.models import RegularizationProfile, SweepPoint, TrainingRun
+from training.services.sweeps import MSG_NO_BEST, sweep_create
+
+pytestmark = pytest.mark.django_db
+PAYLOAD_KEYS = {"status", "runs", "points", "best", "objective"}
+
+
+@pytest.fixture
+def sweep(profile, dataset, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        return sweep_create(
+            profile=profile, symbol="BTCUSDT", preset="tiny", axes=["l1_alpha=0.001,0.1", "dropout_rate=0,0.5"]
+        )
+
+
+def finish(point: SweepPoint, objective: float) -> None:
+    """The state a finished point leaves in the database (its run succeeded, its objective recorded)."""
+    TrainingRun.objects.filter(pk=point.run_id).update(status=TrainingRun.Status.SUCCEEDED)
+    SweepPoint.objects.filter(pk=point.pk).update(recorded=True, objective=objective)
+
+
+@pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 200), ("full", 200)])
+def test_the_detail_needs_the_runs_view_permission(clients, sweep, who, expected):
+    response = clients[who].get(reverse("api:sweep-detail", args=[sweep.pk]))
+    assert response.status_code == expected, response.content
+    assert response["Content-Type"] == "application/json"
+
+
+def test_the_detail_gives_status_runs_points_best_and_the_objective(full_api, sweep):
+    body = full_api.get(reverse("api:sweep-detail", args=[sweep.pk])).json()
+    assert PAYLOAD_KEYS <= set(body) and body["status"] == "queued"
+    points = list(sweep.points.order_by("index"))
+    assert body["runs"] == [p.run_id for p in points]
+    assert [p["values"] for p in body["points"]] == [p.values for p in points]
+    assert body["points"][0] == {
+        "index": 0,
+        "values": {"l1_alpha": 0.001, "dropout_rate": 0.0},
+        "run": points[0].run_id,
+        "status": "queued",
+        "objective": None,
+        "backends": {},
+    }
+    assert body["best"] is None and body["objective"]["lower_is_better"] is True
+    assert "validation log loss" in body["objective"]["description"]
+
+    finish(points[1], 1.02)
+    finish(points[2], 0.98)
+    body = full_api.get(reverse("api:sweep-detail", args=[sweep.pk])).json()
+    assert body["best"] == points[2].values and body["best_objective"] == 0.98 and body["best_run"] == points[2].run_id
+    assert body["status"] == "running" and "2 of 4 point(s) finished" == body["detail"]
+
+
+def test_an_unknown_sweep_is_a_json_404(full_api):
+    response = full_api.get(reverse("api:sweep-detail", args=[999]))
+    assert response.status_code == 404 and response.json() == {"detail": MSG_NO_SWEEP.format(pk=999)}
+
+
+@pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 403), ("full", 201)])
+def test_save_profile_needs_the_add_profile_permission_and_answers_the_new_id(clients, sweep, who, expected):
+    finish(sweep.points.get(index=3), 0.9)
+    response = clients[who].post(
+        reverse("api:sweep-save-profile", args=[sweep.pk]), {"name": "api best"}, format="json"
+    )
+    assert response.status_code == expected, response.content
+    if expected == 201:
+        saved = RegularizationProfile.objects.get(name="api best")
+        assert response.json() == {"id": saved.pk, "name": "api best"}
+        assert (saved.l1_alpha, saved.dropout_rate) == (0.1, 0.5) and f"sweep #{sweep.pk}" in saved.description
+
+
+def test_save_profile_refuses_without_a_best_point_or_a_name(full_api, sweep):
+    url = reverse("api:sweep-save-profile", args=[sweep.pk])
+    response = full_api.post(url, {"name": "too early"}, format="json")
+    assert response.status_code == 400 and response.json() == {"non_field_errors": [MSG_NO_BEST.format(pk=sweep.pk)]}
+    finish(sweep.points.get(index=0), 1.0)
+    assert full_api.post(url, {}, format="json").status_code == 400
+    response = full_api.post(url, {"name": sweep.profile.name}, format="json")
+    assert response.status_code == 400 and "name" in response.json()

@@ -1,0 +1,74 @@
+"""Scheduled retraining for real: celery beat (database scheduler) fires a schedule every minute, a Celery worker
+fetches (offline: the run goes ahead on stored candles and its log says so), trains the tiny preset and
+promotes per the policy 'not_worse' against the active model."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import REPO_ROOT, CeleryWorker
+from tests.training.market_data_server import closed_port_url  # noqa: F401
+from tests.training.trained_run import make_trained_run, trained_artifacts, worse_copy  # noqa: F401
+from training.models import ActiveModel, Promotion, RetrainSchedule, TrainingRun
+from training.services.registry import model_promote
+from training.services.schedules import MSG_OFFLINE, schedule_create
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(400)]
+
+FIRE_TIMEOUT_SECONDS = 150
+TRAIN_TIMEOUT_SECONDS = 180
+
+
+def test_beat_fires_a_schedule_that_trains_and_promotes(
+    trained_artifacts,  # noqa: F811
+    celery_worker_settings,
+    closed_port_url,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    monkeypatch.setenv("BINANCE_API_URL", closed_port_url)
+    worker = CeleryWorker(**celery_worker_settings, log_path=tmp_path / "worker.log", queues="default,training")
+    old = worse_copy(make_trained_run(trained_artifacts), tmp_path)
+    model_promote(run=old)
+    schedule = schedule_create(
+        symbol="BTCUSDT", crontab="* * * * *", preset="tiny", fetch=True, promote="not_worse", profile=old.profile
+    )
+    worker.start()
+    beat_log = open(tmp_path / "beat.log", "wb")
+    beat = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "ares_site", "beat", "--loglevel", "INFO", "-s", str(tmp_path / "s")],
+        cwd=REPO_ROOT,
+        env=worker.env,
+        stdout=beat_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + FIRE_TIMEOUT_SECONDS
+        while not TrainingRun.objects.filter(trigger="schedule").exists():
+            assert not RetrainSchedule.objects.get(pk=schedule.pk).last_error, worker.log_tail()
+            assert time.monotonic() < deadline, (tmp_path / "beat.log").read_text()[-3000:] + worker.log_tail()
+            time.sleep(1)
+        run = TrainingRun.objects.get(trigger="schedule")
+        deadline = time.monotonic() + TRAIN_TIMEOUT_SECONDS
+        while not Promotion.objects.filter(run=run).exists() and "promotion policy" not in run.log:
+            assert time.monotonic() < deadline, worker.log_tail()
+            time.sleep(1)
+            run.refresh_from_db()
+    finally:
+        beat.terminate()
+        beat.wait(timeout=20)
+        beat_log.close()
+        worker.stop()
+    run.refresh_from_db()
+    assert run.status == "succeeded", (run.error, worker.log_tail())
+    assert (run.preset, run.symbol, run.trigger) == ("tiny", "BTCUSDT", "schedule")
+    assert MSG_OFFLINE.split("(")[0] in run.log and "training on the stored candles" in run.log, run.log
+    promotion = Promotion.objects.get(run=run)
+    assert promotion.replaced_id == old.pk and promotion.trigger == "schedule"
+    assert "log loss" in promotion.reason and ActiveModel.objects.get().run_id == run.pk
+    assert RetrainSchedule.objects.get(pk=schedule.pk).last_run_id == run.pk

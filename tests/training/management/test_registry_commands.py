@@ -1,0 +1,48 @@
+"""manage.py promote RUN_ID and manage.py predict SYMBOL (the same answer as the API)."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from tests.training.trained_run import make_trained_run, trained_artifacts  # noqa: F401
+from training.models import ActiveModel, Promotion
+from training.selectors.registry import MSG_NO_ACTIVE_MODEL
+
+pytestmark = pytest.mark.django_db
+
+
+def run_command(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_promote_and_predict(trained_artifacts, django_user_model):  # noqa: F811
+    run = make_trained_run(trained_artifacts)
+    with pytest.raises(CommandError) as error:
+        run_command("predict", "btcusdt")
+    assert str(error.value) == MSG_NO_ACTIVE_MODEL.format(market="BINANCE:BTCUSDT 1h")
+    direct = json.loads(run_command("predict", "BTCUSDT", "--run", str(run.pk)))
+    assert "is now the active model of BINANCE:BTCUSDT 1h (replaced: none)" in run_command("promote", str(run.pk))
+    assert Promotion.objects.get().trigger == "cli" and ActiveModel.objects.get().run_id == run.pk
+    printed = json.loads(run_command("predict", "BTCUSDT", "--exchange", "binance", "--interval", "1h"))
+    client = APIClient()
+    client.force_authenticate(django_user_model.objects.create_superuser("root", password="pw-root-123"))
+    api = client.post(reverse("api:model-predict", args=["BINANCE", "BTCUSDT", "1h"]), {}, format="json").json()
+    assert printed == api == direct and printed["run_id"] == run.pk
+
+
+def test_promote_refuses_unknown_and_unfinished_runs(profile, dataset):
+    with pytest.raises(CommandError, match="No run #4242"):
+        run_command("promote", "4242")
+    from tests.training.runs_helpers import make_finished_run
+
+    failed = make_finished_run(profile, dataset, status="failed")
+    with pytest.raises(CommandError, match="only a succeeded run can be promoted"):
+        run_command("promote", str(failed.pk))

@@ -1,0 +1,47 @@
+"""A run trained as regime parts (TRAINING_REGIME_TASKS) in one process: the same result as the plain run."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.training.runs_helpers import make_dataset, make_profile
+from training.ml.regime_parts import PARTS_DIR, regimes_of_run
+from training.models import RunPart, TrainingRun
+from training.services.runs import training_run_create, training_run_execute
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+Status = TrainingRun.Status
+WORKER = "inline-parts-test"
+
+
+def metrics_by_model(result: dict) -> dict:
+    return {
+        (regime, model): info["metrics"]
+        for regime, section in result["ensembles"].items()
+        for model, info in (section.get("models") or {}).items()
+    }
+
+
+def test_a_run_in_regime_parts_equals_the_plain_run_and_records_each_part(fast_monitor):
+    profile, _ = make_profile("baseline", is_default=True), make_dataset()
+    launch = {"profile": profile, "symbol": "BTCUSDT", "preset": "tiny", "enqueue": False}
+    plain = training_run_execute(run_id=training_run_create(**launch).pk, worker=WORKER)
+    fast_monitor.TRAINING_REGIME_TASKS = True
+    parted = training_run_execute(run_id=training_run_create(**launch).pk, worker=WORKER)
+    assert plain.status == parted.status == Status.SUCCEEDED, (plain.error, parted.error, parted.traceback)
+
+    assert metrics_by_model(parted.result) == metrics_by_model(plain.result)
+    assert list(parted.result["ensembles"]) == regimes_of_run()
+    assert {s["worker"] for s in parted.result["ensembles"].values()} == {WORKER}
+    parts = RunPart.objects.filter(run=parted)
+    assert sorted(p.regime for p in parts) == sorted(regimes_of_run())
+    assert {p.status for p in parts} == {RunPart.Status.SUCCEEDED} and {p.worker for p in parts} == {WORKER}
+    timings = parted.result["timings"]
+    assert timings["wall_seconds"] > 0 and timings["fit_seconds_total"] > 0
+    assert set(timings["stages"]) == {f"part:{r}" for r in regimes_of_run()} | {"finish"}
+
+    root = Path(parted.artifacts_path)
+    assert not (root / PARTS_DIR).exists() and (root / "manifest.json").is_file()
+    for regime, section in parted.result["ensembles"].items():
+        assert (root / regime).is_dir() == (section["status"] == "trained")
+    assert all((root / name).is_file() for name in parted.result["artifacts"]["files"])

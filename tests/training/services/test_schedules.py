@@ -1,0 +1,82 @@
+"""Retrain schedules: beat task kept in step with the schedule; the promotion policy on real stored predictions."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django_celery_beat.models import PeriodicTask
+
+from tests.training.trained_run import make_trained_run, trained_artifacts, worse_copy  # noqa: F401
+from training.ml.presets import PRESETS
+from training.models import ActiveModel, RetrainSchedule, TrainingRun
+from training.services.registry import model_promote
+from training.services.schedules import (
+    MSG_POLICY_NEVER,
+    MSG_UNKNOWN_PRESET,
+    schedule_apply_policy,
+    schedule_create,
+    schedule_delete,
+    schedule_update,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_update_delete_keep_the_beat_task(db):
+    schedule = schedule_create(symbol=" ethusdt ", crontab="0  */6 * * *", preset="tiny", fetch=True)
+    task = PeriodicTask.objects.get(pk=schedule.periodic_task_id)
+    assert (schedule.symbol, schedule.crontab, task.crontab.hour, task.enabled) == (
+        "ETHUSDT",
+        "0 */6 * * *",
+        "*/6",
+        True,
+    )
+    schedule_update(schedule=schedule, data={"enabled": False, "crontab": "15 1 * * *"})
+    task.refresh_from_db()
+    assert (task.enabled, task.crontab.minute, task.crontab.hour) == (False, "15", "1")
+    schedule_delete(schedule=schedule)
+    assert not PeriodicTask.objects.exists()
+
+
+def test_invalid_schedules_are_refused_with_field_errors(db):
+    with pytest.raises(ValidationError) as error:
+        schedule_create(symbol="BTCUSDT", crontab="* * *", preset="huge")
+    assert set(error.value.message_dict) == {"crontab", "preset"}
+    assert error.value.message_dict["preset"] == [MSG_UNKNOWN_PRESET.format(preset="huge", known=", ".join(PRESETS))]
+    assert not RetrainSchedule.objects.exists() and not PeriodicTask.objects.exists()
+
+
+def policy(promote: str) -> RetrainSchedule:
+    return schedule_create(symbol="BTCUSDT", crontab="* * * * *", preset="tiny", promote=promote)
+
+
+def test_policy_never_and_failed_runs(trained_artifacts):  # noqa: F811
+    run = make_trained_run(trained_artifacts)
+    assert schedule_apply_policy(schedule=policy("never"), run=run) is None
+    run.refresh_from_db()
+    assert run.log.rstrip().endswith(MSG_POLICY_NEVER.format(run=run.pk))
+    TrainingRun.objects.filter(pk=run.pk).update(status="failed")
+    run.refresh_from_db()
+    assert schedule_apply_policy(schedule=policy("always"), run=run) is None
+    assert not ActiveModel.objects.exists()
+
+
+def test_policy_not_worse_compares_the_overlapping_test_window(trained_artifacts, tmp_path):  # noqa: F811
+    good = make_trained_run(trained_artifacts)
+    bad = worse_copy(make_trained_run(trained_artifacts), tmp_path)
+    schedule = policy("not_worse")
+    assert schedule_apply_policy(schedule=schedule, run=bad).reason.endswith("no active model yet")
+    promotion = schedule_apply_policy(schedule=schedule, run=good)
+    assert promotion is not None and promotion.replaced_id == bad.pk and promotion.trigger == "schedule"
+    third = worse_copy(make_trained_run(trained_artifacts), tmp_path)
+    assert schedule_apply_policy(schedule=schedule, run=third) is None
+    third.refresh_from_db()
+    assert "not promoted" in third.log and ActiveModel.objects.get().run_id == good.pk
+    same = make_trained_run(trained_artifacts)  # identical predictions: not worse
+    assert schedule_apply_policy(schedule=schedule, run=same).replaced_id == good.pk
+
+
+def test_policy_always_promotes(trained_artifacts):  # noqa: F811
+    first, second = make_trained_run(trained_artifacts), make_trained_run(trained_artifacts)
+    model_promote(run=first)
+    assert schedule_apply_policy(schedule=policy("always"), run=second).replaced_id == first.pk

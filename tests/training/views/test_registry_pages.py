@@ -1,0 +1,90 @@
+"""Pages: the promote button on the run page, /models/, /schedules/, the admin's promote action and API token."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from django.utils.html import escape
+
+from tests.training.runs_helpers import make_finished_run, make_user
+from training.admin.api_tokens import MSG_NO_TOKEN
+from training.models import ActiveModel, Promotion, RetrainSchedule
+
+pytestmark = pytest.mark.django_db
+
+
+def grant(user, *codenames):
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+def test_run_page_promote_button_and_trigger(client, profile, dataset, tmp_path):
+    run = make_finished_run(profile, dataset, tmp_path=tmp_path)
+    user = make_user("viewer", can_launch=False)
+    client.force_login(user)
+    page = client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
+    assert "promote-button" not in page and '<dd id="run-trigger">web</dd>' in page
+    assert client.post(reverse("training:run_promote", args=[run.pk])).status_code == 403
+    grant(user, "add_promotion", "view_activemodel")
+    page = client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
+    assert "promote-button" in page
+    response = client.post(reverse("training:run_promote", args=[run.pk]), follow=True)
+    assert f"Run #{run.pk} is now the active model of BINANCE:BTCUSDT 1h." in response.content.decode()
+    promotion = Promotion.objects.get()
+    assert (promotion.run_id, promotion.trigger, promotion.promoted_by) == (run.pk, "web", user)
+    models_page = client.get(reverse("training:model_list")).content.decode()
+    assert f'href="{reverse("training:run_detail", args=[run.pk])}">#{run.pk}</a>' in models_page
+
+
+def test_models_page_needs_the_view_permission(client):
+    client.force_login(make_user("viewer", can_launch=False))
+    assert client.get(reverse("training:model_list")).status_code == 403
+
+
+def test_schedule_page_creates_schedules(client, profile):
+    user = grant(make_user("planner", can_launch=False), "view_retrainschedule")
+    client.force_login(user)
+    form = {"symbol": "btcusdt", "exchange": "BINANCE", "interval": "1h", "preset": "tiny", "crontab": "0 3 * * *"}
+    assert "schedule-form" not in client.get(reverse("training:schedule_list")).content.decode()
+    assert client.post(reverse("training:schedule_list"), {**form, "promote": "always"}).status_code == 403
+    grant(user, "add_retrainschedule")
+    bad = client.post(reverse("training:schedule_list"), {**form, "crontab": "0 99 * * *", "promote": "always"})
+    assert bad.status_code == 400 and not RetrainSchedule.objects.exists()
+    response = client.post(reverse("training:schedule_list"), {**form, "promote": "not_worse"}, follow=True)
+    schedule = RetrainSchedule.objects.get()
+    assert (schedule.symbol, schedule.crontab, schedule.promote, schedule.created_by) == (
+        "BTCUSDT",
+        "0 3 * * *",
+        "not_worse",
+        user,
+    )
+    assert f"Schedule #{schedule.pk} created" in response.content.decode()
+
+
+def test_admin_promote_action_and_api_token(admin_client, admin_user, profile, dataset, tmp_path):
+    run = make_finished_run(profile, dataset, tmp_path=tmp_path)
+    response = admin_client.post(
+        reverse("admin:training_trainingrun_changelist"),
+        {"action": "promote_runs", "_selected_action": [run.pk]},
+        follow=True,
+    )
+    assert f"Run #{run.pk} is now the active model" in response.content.decode()
+    assert ActiveModel.objects.get().run_id == run.pk and Promotion.objects.get().trigger == "admin"
+    change = reverse("admin:auth_user_change", args=[admin_user.pk])
+    assert escape(MSG_NO_TOKEN) in admin_client.get(change).content.decode()
+    admin_client.post(
+        reverse("admin:auth_user_changelist"), {"action": "create_api_token", "_selected_action": [admin_user.pk]}
+    )
+    admin_user.refresh_from_db()
+    assert admin_user.auth_token.key in admin_client.get(change).content.decode()
+
+
+def test_admin_schedule_is_saved_through_the_service(admin_client):
+    data = {"exchange": "BINANCE", "symbol": "ethusdt", "interval": "1h", "preset": "tiny", "crontab": "*/10 * * * *"}
+    response = admin_client.post(
+        reverse("admin:training_retrainschedule_add"), {**data, "promote": "never", "enabled": "on"}
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    schedule = RetrainSchedule.objects.get()
+    assert schedule.symbol == "ETHUSDT" and schedule.periodic_task.crontab.minute == "*/10"

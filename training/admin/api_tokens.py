@@ -1,0 +1,43 @@
+"""The user's admin page shows its API token; an action creates (or replaces) tokens."""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+
+from training.services.api_tokens import api_token_rotate
+
+MSG_TOKENS_CREATED = "New API token for {users}; each replaces the user's previous token."
+MSG_NO_TOKEN = "none — use the action “Create or replace API token” (or manage.py drf_create_token)"
+
+User = get_user_model()
+
+
+@admin.action(description="Create or replace API token", permissions=["change"])
+def create_api_token(modeladmin, request, queryset):
+    users = list(queryset)
+    for user in users:
+        api_token_rotate(user=user)
+    modeladmin.message_user(
+        request, MSG_TOKENS_CREATED.format(users=", ".join(u.username for u in users)), messages.SUCCESS
+    )
+
+
+def _api_token(self, obj) -> str:
+    token = getattr(obj, "auth_token", None) if obj is not None and obj.pk else None
+    return token.key if token else MSG_NO_TOKEN
+
+
+def attach_token_to_user_admin(site: admin.AdminSite = admin.site) -> None:
+    """Add the token field and action to whichever admin registered the user model."""
+    if User not in site._registry:
+        site.register(User, UserAdmin)
+    user_admin = site._registry[User]
+    cls = type(user_admin)
+    if not hasattr(cls, "api_token"):
+        cls.api_token = admin.display(description="API token")(_api_token)
+        user_admin.readonly_fields = (*user_admin.readonly_fields, "api_token")
+        user_admin.fieldsets = (*(user_admin.fieldsets or ()), ("API", {"fields": ("api_token",)}))
+        user_admin.actions = [*(user_admin.actions or []), create_api_token]
+
+
+attach_token_to_user_admin()

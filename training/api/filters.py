@@ -1,0 +1,48 @@
+"""Query filters of the list endpoints (django-filter)."""
+
+from __future__ import annotations
+
+import django_filters
+
+from training.models import MarketDataset, RetrainSchedule, TrainingRun
+
+
+class UpperCharFilter(django_filters.CharFilter):
+    def filter(self, qs, value):
+        return super().filter(qs, value.strip().upper() if value else value)
+
+
+class RunFilter(django_filters.FilterSet):
+    symbol = UpperCharFilter()
+    exchange = UpperCharFilter()
+    interval = django_filters.CharFilter()
+    status = django_filters.MultipleChoiceFilter(choices=TrainingRun.Status.choices)
+    trigger = django_filters.MultipleChoiceFilter(choices=TrainingRun.Trigger.choices)
+    preset = django_filters.CharFilter()
+    profile = django_filters.NumberFilter(field_name="profile_id")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = TrainingRun
+        fields = ["symbol", "exchange", "interval", "status", "trigger", "preset", "profile"]
+
+
+class DatasetFilter(django_filters.FilterSet):
+    symbol = UpperCharFilter()
+    exchange = UpperCharFilter()
+    interval = django_filters.CharFilter()
+
+    class Meta:
+        model = MarketDataset
+        fields = ["symbol", "exchange", "interval", "is_sample"]
+
+
+class ScheduleFilter(django_filters.FilterSet):
+    symbol = UpperCharFilter()
+    exchange = UpperCharFilter()
+    interval = django_filters.CharFilter()
+
+    class Meta:
+        model = RetrainSchedule
+        fields = ["symbol", "exchange", "interval", "enabled", "promote"]

@@ -1,0 +1,62 @@
+"""The active model of a market, its promotion history, and predictions."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class ModelSettingsSerializer(serializers.Serializer):
+    profile = serializers.CharField(allow_null=True)
+    preset = serializers.CharField()
+    seed = serializers.IntegerField()
+    config = serializers.JSONField(help_text="The resolved regularization config the run trained with.")
+    data = serializers.JSONField(help_text="The dataset range and fingerprint the run trained on.")
+
+
+class ArtifactsSerializer(serializers.Serializer):
+    manifest = serializers.CharField(allow_null=True)
+    files = serializers.ListField(child=serializers.CharField())
+
+
+class ActiveModelSerializer(serializers.Serializer):
+    exchange = serializers.CharField()
+    symbol = serializers.CharField()
+    interval = serializers.CharField()
+    run_id = serializers.IntegerField()
+    promoted_at = serializers.DateTimeField()
+    promoted_by = serializers.CharField(allow_null=True)
+    settings = ModelSettingsSerializer()
+    regimes = serializers.JSONField(help_text="Per regime: status and base models.")
+    verdicts = serializers.JSONField(help_text="Per regime, the verdicts the run's result carries (may be empty).")
+    artifacts = ArtifactsSerializer()
+    download_url = serializers.CharField(help_text="GET: the run's artifacts as a zip.")
+
+
+class PredictRequestSerializer(serializers.Serializer):
+    candles = serializers.ListField(
+        child=serializers.ListField(child=serializers.JSONField(), min_length=6, max_length=6),
+        required=False,
+        allow_empty=False,
+        help_text="[[open_time (epoch ms or ISO), open, high, low, close, volume], …], oldest first; the last bar "
+        "is predicted. Omit to predict the latest stored bar.",
+    )
+
+
+class ClassProbabilitiesSerializer(serializers.Serializer):
+    down = serializers.FloatField()
+    flat = serializers.FloatField()
+    up = serializers.FloatField()
+
+
+class PredictionSerializer(serializers.Serializer):
+    exchange = serializers.CharField()
+    symbol = serializers.CharField()
+    interval = serializers.CharField()
+    run_id = serializers.IntegerField()
+    open_time = serializers.CharField(help_text="ISO time of the predicted bar.")
+    regime = serializers.CharField()
+    probabilities = ClassProbabilitiesSerializer(help_text="The regime ensemble's probabilities (sum to 1).")
+    models = serializers.DictField(
+        child=ClassProbabilitiesSerializer(), help_text="Each base model of that regime's ensemble."
+    )
+    bars_used = serializers.IntegerField()

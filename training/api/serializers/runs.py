@@ -1,0 +1,105 @@
+"""Runs: the list row, the detail (today's keys: status, progress, snapshot, report, metrics, error), launch."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from training.models import RegularizationProfile, TrainingRun
+
+
+class ProfileRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class RunListSerializer(serializers.ModelSerializer):
+    profile = ProfileRefSerializer(read_only=True)
+    launched_by = serializers.CharField(source="launched_by.username", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = TrainingRun
+        fields = [
+            "id",
+            "symbol",
+            "exchange",
+            "interval",
+            "preset",
+            "status",
+            "trigger",
+            "progress",
+            "stage",
+            "profile",
+            "launched_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+        ]
+        read_only_fields = fields
+
+
+class ProgressSerializer(serializers.Serializer):
+    fraction = serializers.FloatField()
+    stage = serializers.CharField(allow_blank=True)
+    heartbeat_at = serializers.DateTimeField(allow_null=True)
+
+
+class AttemptsSerializer(serializers.Serializer):
+    current = serializers.IntegerField()
+    max = serializers.IntegerField()
+
+
+class MetricsRowSerializer(serializers.Serializer):
+    regime = serializers.CharField()
+    model = serializers.CharField()
+    metrics = serializers.JSONField()
+    train_val_gap = serializers.FloatField(allow_null=True)
+    fit_seconds = serializers.FloatField(allow_null=True)
+    best_params = serializers.JSONField()
+
+
+class RunDetailSerializer(serializers.Serializer):
+    """The run endpoint's answer (the keys the run page polls, plus the run's identity and trigger)."""
+
+    id = serializers.IntegerField()
+    symbol = serializers.CharField()
+    exchange = serializers.CharField()
+    interval = serializers.CharField()
+    preset = serializers.CharField()
+    trigger = serializers.ChoiceField(choices=TrainingRun.Trigger.choices)
+    status = serializers.ChoiceField(choices=TrainingRun.Status.choices)
+    terminal = serializers.BooleanField()
+    attempts = AttemptsSerializer(help_text="Which attempt this is (a run whose worker was lost is re-queued).")
+    worker = serializers.CharField(allow_null=True, help_text="The worker running it, if any.")
+    progress = ProgressSerializer()
+    snapshot = serializers.JSONField()
+    report = serializers.JSONField()
+    metrics = MetricsRowSerializer(many=True)
+    error = serializers.CharField(allow_null=True)
+    log_tail = serializers.CharField(allow_blank=True)
+    rerun_of = serializers.IntegerField(allow_null=True)
+    artifacts_url = serializers.CharField(allow_null=True)
+
+
+class RunLaunchSerializer(serializers.Serializer):
+    symbol = serializers.CharField(max_length=32)
+    exchange = serializers.CharField(max_length=32, default="BINANCE")
+    interval = serializers.CharField(max_length=8, default="1h")
+    preset = serializers.CharField(max_length=16, default="quick")
+    profile = serializers.PrimaryKeyRelatedField(
+        queryset=RegularizationProfile.objects.all(), required=False, allow_null=True, default=None
+    )
+    seed = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class PromotionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    exchange = serializers.CharField()
+    symbol = serializers.CharField()
+    interval = serializers.CharField()
+    run = serializers.IntegerField(source="run_id")
+    replaced = serializers.IntegerField(source="replaced_id", allow_null=True)
+    promoted_by = serializers.CharField(source="promoted_by.username", allow_null=True, default=None)
+    promoted_at = serializers.DateTimeField()
+    trigger = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)

@@ -1,0 +1,37 @@
+"""/api/: the router's resources, the market endpoints, the schema and its docs, and a JSON 404 for the rest."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from training.api.errors import not_found
+from training.api.views.datasets import DatasetViewSet
+from training.api.views.profiles import ProfileViewSet
+from training.api.views.registry import ActiveModelListView, ActiveModelView, PredictView, PromotionHistoryView
+from training.api.views.runs import RunViewSet
+from training.api.views.schedules import ScheduleViewSet
+from training.api.views.sweeps import SweepViewSet
+
+app_name = "api"
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("runs", RunViewSet, basename="run")
+router.register("profiles", ProfileViewSet, basename="profile")
+router.register("datasets", DatasetViewSet, basename="dataset")
+router.register("schedules", ScheduleViewSet, basename="schedule")
+router.register("sweeps", SweepViewSet, basename="sweep")
+
+MARKET = "models/<str:exchange>/<str:symbol>/<str:interval>/"
+
+urlpatterns = [
+    *router.urls,
+    path("models/", ActiveModelListView.as_view(), name="model-list"),
+    path(MARKET, ActiveModelView.as_view(), name="model-detail"),
+    path(f"{MARKET}predict/", PredictView.as_view(), name="model-predict"),
+    path(f"{MARKET}history/", PromotionHistoryView.as_view(), name="model-history"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    re_path(r"^.*$", not_found, name="not-found"),
+]

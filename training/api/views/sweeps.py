@@ -1,0 +1,56 @@
+"""/api/sweeps/<id>/ (status, runs, points, best, objective) and /api/sweeps/<id>/save-profile/."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from training.api.permissions import VIEW_RUN, requires
+from training.api.serializers.common import error_responses
+from training.api.serializers.sweeps import SavedProfileSerializer, SaveProfileSerializer, SweepDetailSerializer
+from training.models import Sweep
+from training.selectors.sweeps import sweep_api_payload, sweep_get
+from training.services.sweeps import sweep_reconcile, sweep_save_best_profile
+
+MSG_NO_SWEEP = "No sweep #{pk}."
+ADD_PROFILE = "training.add_regularizationprofile"
+
+
+class SweepViewSet(viewsets.GenericViewSet):
+    """Sweeps are read like runs (``view_trainingrun``); saving the best point needs ``add_regularizationprofile``."""
+
+    queryset = Sweep.objects.none()
+    serializer_class = SweepDetailSerializer
+    permission_classes = [requires(VIEW_RUN)]
+    lookup_value_regex = r"\d+"
+
+    def _sweep(self) -> Sweep:
+        try:
+            sweep = sweep_get(sweep_id=int(self.kwargs["pk"]))
+        except Sweep.DoesNotExist:
+            raise NotFound(MSG_NO_SWEEP.format(pk=self.kwargs["pk"])) from None
+        return sweep_reconcile(sweep=sweep)
+
+    @extend_schema(
+        summary="One sweep: status, runs, points (values, run, objective, per-backend summary), best, objective",
+        responses={200: SweepDetailSerializer, **error_responses(404)},
+    )
+    def retrieve(self, request, pk=None):
+        return Response(SweepDetailSerializer(sweep_api_payload(sweep=self._sweep())).data)
+
+    @extend_schema(
+        summary="Save the best point as a new profile",
+        request=SaveProfileSerializer,
+        responses={201: SavedProfileSerializer, **error_responses(400, 404)},
+    )
+    @action(
+        detail=True, methods=["post"], url_path="save-profile", permission_classes=[requires(VIEW_RUN, ADD_PROFILE)]
+    )
+    def save_profile(self, request, pk=None):
+        data = SaveProfileSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        profile = sweep_save_best_profile(sweep=self._sweep(), name=data.validated_data["name"], user=request.user)
+        return Response(SavedProfileSerializer(profile).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,102 @@
+"""python manage.py sweep BTCUSDT --param l1_alpha=0.0001,0.01,1 [--param dropout_rate=0,0.2,0.5] [--profile NAME]
+[--preset smoke] [--mode grid|optuna --trials N] [--no-wait]"""
+
+import time
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from training.models import RegularizationProfile, Sweep
+from training.models.sweeps import OBJECTIVE_DESCRIPTION
+from training.selectors.sweeps import SUCCEEDED, sweep_points, sweep_status
+from training.services.sweep_axes import format_values
+from training.services.sweeps import sweep_create, sweep_reconcile
+
+MSG_UNKNOWN_PROFILE = "Unknown profile '{name}'; profiles: {known}."
+MSG_SWEEP_NOT_SUCCEEDED = "sweep {pk} {status}: {detail}"
+
+
+class Command(BaseCommand):
+    help = "Launch a regularization sweep (every point an ordinary run), print its id and follow it to the end."
+
+    def add_arguments(self, parser):
+        parser.add_argument("symbol")
+        parser.add_argument(
+            "--param",
+            action="append",
+            required=True,
+            help="PARAM=VALUES: a base value (l1_alpha) or a backend's (lightgbm.reg_alpha); VALUES a list "
+            "0.0001,0.01,1 or a log range LOW:HIGH:COUNT (1e-4:1:5). Repeat for more axes.",
+        )
+        parser.add_argument("--profile", help="base profile name (default: the default profile)")
+        parser.add_argument("--exchange", default="BINANCE")
+        parser.add_argument("--interval", default="1h")
+        parser.add_argument("--preset", default="quick")
+        parser.add_argument("--mode", choices=Sweep.Mode.values, default=Sweep.Mode.GRID)
+        parser.add_argument("--trials", type=int, default=None, help="optuna: number of trials")
+        parser.add_argument("--parallel", type=int, default=2, help="optuna: trials running at once")
+        parser.add_argument("--name", default="")
+        parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument("--no-wait", action="store_true", help="only launch and print the sweep id")
+        parser.add_argument("--poll", type=float, default=2.0, help="seconds between progress updates")
+
+    def handle(self, *args, symbol, param, profile, no_wait, poll, **options):
+        profile_obj = None
+        if profile:
+            profile_obj = RegularizationProfile.objects.filter(name=profile).first()
+            if profile_obj is None:
+                known = ", ".join(RegularizationProfile.objects.values_list("name", flat=True)) or "none"
+                raise CommandError(MSG_UNKNOWN_PROFILE.format(name=profile, known=known))
+        try:
+            sweep = sweep_create(
+                profile=profile_obj,
+                symbol=symbol,
+                axes=param,
+                exchange=options["exchange"],
+                interval=options["interval"],
+                preset=options["preset"],
+                mode=options["mode"],
+                n_trials=options["trials"],
+                parallel=options["parallel"],
+                name=options["name"],
+                seed=options["seed"],
+            )
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        self.stdout.write(f"sweep {sweep.pk}")
+        self.stdout.write(f"objective: {OBJECTIVE_DESCRIPTION}")
+        self.stdout.flush()
+        if no_wait:
+            return
+        status = self._follow(sweep, poll)
+        sweep.refresh_from_db()
+        for point in sweep_points(sweep=sweep):
+            objective = "—" if point.objective is None else f"{point.objective:.5f}"
+            self.stdout.write(
+                f"  point {point.index}: {format_values(point.values)} run {point.run_id} "
+                f"{point.run.status} objective {objective}"
+            )
+        if sweep.best_point:
+            best = sweep.best_point
+            self.stdout.write(f"best: {format_values(best.values)} objective {best.objective:.5f} (run {best.run_id})")
+        if status["status"] != SUCCEEDED:
+            raise CommandError(MSG_SWEEP_NOT_SUCCEEDED.format(pk=sweep.pk, **status))
+        self.stdout.write(self.style.SUCCESS(f"sweep {sweep.pk} succeeded: {status['detail']}"))
+
+    def _follow(self, sweep: Sweep, poll: float) -> dict:
+        last = None
+        while True:
+            sweep = sweep_reconcile(sweep=sweep)
+            points = sweep_points(sweep=sweep)
+            status = sweep_status(sweep=sweep, points=points)
+            counts = ", ".join(f"{n} {s}" for s, n in status["counts"].items() if n)
+            line = f"{status['status']}: {status['detail']} ({counts or 'no point yet'})"
+            if status["pending"]:
+                line += f", {status['pending']} trial(s) to ask"
+            if line != last:
+                self.stdout.write(line)
+                self.stdout.flush()
+                last = line
+            if status["active"] == 0 and status["pending"] == 0:
+                return status
+            time.sleep(poll)

@@ -1,0 +1,30 @@
+from django.db import models
+
+
+class RunPart(models.Model):
+    """One regime of a run spread over workers (``TRAINING_REGIME_TASKS``). ``token`` is the run's task id of the
+    attempt the part belongs to: a part of an earlier attempt can never store its result into a later one."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    run = models.ForeignKey("training.TrainingRun", on_delete=models.CASCADE, related_name="parts")
+    regime = models.CharField(max_length=32)
+    token = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+        constraints = [models.UniqueConstraint(fields=["run", "regime"], name="unique_run_part_regime")]
+
+    def __str__(self) -> str:
+        return f"run #{self.run_id} part {self.regime} ({self.status})"

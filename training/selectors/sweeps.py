@@ -1,0 +1,202 @@
+"""Read side of sweeps: a point's objective and per-model summary from its run's result, the sweep's status
+derived from its runs, the data behind the curves, and the API payload."""
+
+from __future__ import annotations
+
+from statistics import fmean
+
+from django.db.models import QuerySet
+
+from training.models import Sweep, SweepPoint, TrainingRun
+from training.models.sweeps import OBJECTIVE_DESCRIPTION
+
+ENSEMBLE = "ensemble"
+BASIS_ENSEMBLE = "ensemble"
+BASIS_BASE_MODELS = "base models (no ensemble validation score)"
+MSG_POINTS_FAILED = "{failed} of {total} point(s) failed: {details}"
+MSG_POINTS_DONE = "{done} of {total} point(s) finished"
+MSG_POINT_RETRIED = "run #{run} was interrupted (worker lost or shut down) and retried: attempt {attempt}"
+
+# Status values of a sweep (derived, never stored).
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
+
+
+def sweep_list() -> QuerySet[Sweep]:
+    return Sweep.objects.select_related("profile", "launched_by", "best_point")
+
+
+def sweep_get(*, sweep_id: int) -> Sweep:
+    return sweep_list().get(pk=sweep_id)
+
+
+def sweep_points(*, sweep: Sweep) -> list[SweepPoint]:
+    return list(sweep.points.select_related("run").order_by("index"))
+
+
+# --- objective --------------------------------------------------------------------------------------------
+def _band(validation) -> list[float] | None:
+    """A (low, high) 95 % interval of the validation log loss, where the run's result has one."""
+    raw = getattr(validation, "log_loss_ci95", None)
+    if isinstance(raw, (list, tuple)) and len(raw) == 2:
+        return [float(raw[0]), float(raw[1])]
+    return None
+
+
+def _entry(section) -> dict | None:
+    """Validation and train log loss, their gap and band of a model or ensemble record."""
+    metrics = section.metrics if section is not None else None
+    if metrics is None or metrics.validation is None:
+        return None
+    train = metrics.train
+    gap = section.train_val_gap.log_loss if section.train_val_gap is not None else None
+    if gap is None and train is not None:
+        gap = metrics.validation.log_loss - train.log_loss
+    return {
+        "validation_log_loss": float(metrics.validation.log_loss),
+        "train_log_loss": None if train is None else float(train.log_loss),
+        "gap": None if gap is None else float(gap),
+        "band": _band(metrics.validation),
+    }
+
+
+def run_objective(result: dict) -> tuple[float | None, dict]:
+    """(objective, summary) of a finished run's result (read as the typed ``RunResult``). The objective is the
+    mean over trained regimes of the ensemble's validation log loss; a regime whose ensemble has no validation
+    score (one fold) contributes the mean of its base models' out-of-fold validation log loss. ``summary`` keeps
+    every model's numbers per regime (for the curves) and per backend (means over trained regimes)."""
+    from training.ml.results import RunResult
+
+    typed = RunResult.from_dict(result)
+    regimes: dict = {}
+    per_regime_objective = []
+    for regime, section in typed.ensembles.items():
+        if not section.trained:
+            regimes[regime] = {"status": section.status, "reason": section.reason, "models": {}}
+            continue
+        models = {key: _entry(model) for key, model in section.models.items()}
+        models = {key: value for key, value in models.items() if value}
+        ensemble = _entry(section.ensemble)
+        if ensemble:
+            models[ENSEMBLE] = ensemble
+            value, basis = ensemble["validation_log_loss"], BASIS_ENSEMBLE
+        else:
+            base = [m["validation_log_loss"] for m in models.values()]
+            value, basis = (fmean(base), BASIS_BASE_MODELS) if base else (None, "")
+        regimes[regime] = {"status": section.status, "objective": value, "basis": basis, "models": models}
+        if value is not None:
+            per_regime_objective.append(value)
+    backends: dict = {}
+    for info in regimes.values():
+        for key, entry in info["models"].items():
+            backends.setdefault(key, []).append(entry)
+    summary = {
+        "regimes": regimes,
+        "backends": {
+            key: {
+                "validation_log_loss": fmean(e["validation_log_loss"] for e in entries),
+                "gap": fmean(e["gap"] for e in entries) if all(e["gap"] is not None for e in entries) else None,
+                "regimes": len(entries),
+            }
+            for key, entries in backends.items()
+        },
+    }
+    return (fmean(per_regime_objective) if per_regime_objective else None), summary
+
+
+# --- status -----------------------------------------------------------------------------------------------
+def sweep_status(*, sweep: Sweep, points: list[SweepPoint] | None = None) -> dict:
+    """``{"status", "detail", "counts"}`` derived from the runs: running while a run is active (or an optuna
+    trial is still to be asked); then cancelled (on request), failed (a point failed), or succeeded."""
+    points = sweep_points(sweep=sweep) if points is None else points
+    counts = {status: 0 for status in TrainingRun.Status.values}
+    for point in points:
+        counts[point.run.status] += 1
+    active = counts["queued"] + counts["running"]
+    pending = sweep.pending_points
+    failed = [p for p in points if p.run.status == TrainingRun.Status.FAILED]
+    done = len(points) - active
+    if active or pending:
+        status = QUEUED if counts["running"] == 0 and done == 0 else RUNNING
+    elif sweep.cancel_requested:
+        status = CANCELLED
+    elif failed:
+        status = FAILED
+    elif counts["cancelled"]:
+        status = CANCELLED
+    else:
+        status = SUCCEEDED
+    detail = MSG_POINTS_DONE.format(done=done, total=len(points) + pending)
+    if failed:
+        details = "; ".join(f"run #{p.run_id}: {p.run.error or p.run.stage}" for p in failed)
+        detail = MSG_POINTS_FAILED.format(failed=len(failed), total=len(points) + pending, details=details)
+    retried = [p for p in points if p.run.attempts > 1 and p.run.status != TrainingRun.Status.FAILED]
+    if retried:
+        detail += "; " + "; ".join(MSG_POINT_RETRIED.format(run=p.run_id, attempt=p.run.attempts) for p in retried)
+    return {"status": status, "detail": detail, "counts": counts, "active": active, "pending": pending}
+
+
+# --- curves and the API -----------------------------------------------------------------------------------
+def sweep_curves(*, sweep: Sweep, points: list[SweepPoint]) -> list[dict]:
+    """Per swept parameter and regime: per model the (value, validation log loss, band, gap) of every point whose
+    other swept values equal the best point's (a slice through the best point; all points with one axis)."""
+    best = sweep.best_point.values if sweep.best_point else None
+    charts = []
+    for param in sweep.params:
+        others = [p for p in sweep.params if p != param]
+        chosen = [
+            p
+            for p in points
+            if p.recorded and p.summary and (best is None or all(p.values.get(o) == best.get(o) for o in others))
+        ]
+        regimes = sorted({r for p in chosen for r, info in p.summary["regimes"].items() if info["status"] == "trained"})
+        for regime in regimes:
+            series: dict = {}
+            for point in sorted(chosen, key=lambda p: p.values[param]):
+                info = point.summary["regimes"].get(regime) or {}
+                for model, entry in (info.get("models") or {}).items():
+                    series.setdefault(model, []).append({"x": point.values[param], "point": point.index, **entry})
+            charts.append(
+                {
+                    "param": param,
+                    "regime": regime,
+                    "series": series,
+                    "best_x": best.get(param) if best else None,
+                    "slice": {o: best.get(o) for o in others} if best else {},
+                }
+            )
+    return charts
+
+
+def sweep_api_payload(*, sweep: Sweep, points: list[SweepPoint] | None = None) -> dict:
+    points = sweep_points(sweep=sweep) if points is None else points
+    status = sweep_status(sweep=sweep, points=points)
+    return {
+        "id": sweep.pk,
+        "name": sweep.name,
+        "symbol": sweep.symbol,
+        "exchange": sweep.exchange,
+        "interval": sweep.interval,
+        "profile": {"id": sweep.profile_id, "name": sweep.profile.name},
+        "preset": sweep.preset,
+        "mode": sweep.mode,
+        "n_trials": sweep.n_trials,
+        "axes": sweep.axes,
+        "status": status["status"],
+        "detail": status["detail"],
+        "objective": {"key": sweep.objective, "description": OBJECTIVE_DESCRIPTION, "lower_is_better": True},
+        "runs": [p.run_id for p in points],
+        "points": [
+            {
+                "index": p.index,
+                "values": p.values,
+                "run": p.run_id,
+                "status": p.run.status,
+                "objective": p.objective,
+                "backends": (p.summary or {}).get("backends", {}),
+            }
+            for p in points
+        ],
+        "best": sweep.best_point.values if sweep.best_point else None,
+        "best_objective": sweep.best_point.objective if sweep.best_point else None,
+        "best_run": sweep.best_point.run_id if sweep.best_point else None,
+    }

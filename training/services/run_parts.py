@@ -1,0 +1,255 @@
+"""A run spread over workers (``TRAINING_REGIME_TASKS``): its regimes are parts that any free worker takes.
+
+The run's own task (which claimed the run, owns its heartbeat and answers cancel) creates one part per regime,
+publishes helper tasks, trains parts itself until none is left to take, waits for the parts other workers hold,
+then finishes the run (merge, plots, manifest, summary). A helper task takes queued parts one at a time and exits
+when none is left. Every part records the worker that trained it.
+
+Why the run's task finishes the run instead of a Celery chord callback: the runs reconciler judges a running run
+by its task on its worker; a chord would leave the run without a live task while its parts wait in the queue.
+Here the run's task is always alive, and a sweep with more points than workers cannot deadlock: a run's task
+can train every part alone.
+
+- Cancel: the run's monitor stops the run's task; a helper's monitor sees ``cancel_requested`` and stops too.
+- Retry: a new attempt has a new task id; parts carry the attempt's id (``token``) so stale helpers write nothing.
+- A helper lost mid-part (no part heartbeat for ``TRAINING_STALE_AFTER_SECONDS``): the part is queued again and
+  the run's task takes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback as traceback_module
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from training.ml.errors import TrainingCancelled, TrainingError
+from training.ml.regime_parts import merge_regime_parts, regimes_of_run, train_regime_part
+from training.models import RunPart, TrainingRun
+from training.services.runs.database import optuna_storage_url, retry_when_locked
+
+logger = logging.getLogger(__name__)
+
+MSG_PART_FAILED = "Regime {regime} failed on worker {worker}: {error}"
+MSG_PART_REQUEUED = "part {regime}: no heartbeat from worker {worker} for more than {seconds:g} s; queued again"
+WAIT_POLL_SECONDS = 0.5
+
+
+def regime_tasks_enabled() -> bool:
+    return bool(getattr(settings, "TRAINING_REGIME_TASKS", False))
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+class _PartBeat:
+    """Writes the part's heartbeat while it trains."""
+
+    def __init__(self, part_id: int) -> None:
+        self.part_id = part_id
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"part-{part_id}-heartbeat", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        try:
+            while not self._done.wait(_setting("TRAINING_HEARTBEAT_SECONDS", 10.0)):
+                try:
+                    retry_when_locked(
+                        lambda: RunPart.objects.filter(pk=self.part_id, status=RunPart.Status.RUNNING).update(
+                            heartbeat_at=timezone.now()
+                        ),
+                        what=f"heartbeat of part {self.part_id}",
+                    )
+                except Exception:
+                    logger.exception("heartbeat of part %s failed", self.part_id)
+        finally:
+            connection.close()
+
+
+def run_parts_create(*, run: TrainingRun) -> list[RunPart]:
+    """One queued part per regime for this attempt (parts of an earlier attempt are dropped)."""
+    RunPart.objects.filter(run=run).delete()
+    return RunPart.objects.bulk_create(
+        [RunPart(run=run, regime=regime, token=run.celery_task_id) for regime in regimes_of_run()]
+    )
+
+
+def run_parts_publish_helpers(*, run: TrainingRun, count: int) -> None:
+    from training.tasks import training_run_part_task
+
+    queue = getattr(settings, "CELERY_TRAINING_QUEUE", "training")
+    for _ in range(count):
+        try:
+            training_run_part_task.apply_async(args=[run.pk, run.celery_task_id], queue=queue, retry=False)
+        except Exception as exc:  # the run's task trains every part itself when no helper comes
+            logger.warning("could not publish a helper for run %s: %s", run.pk, exc)
+            return
+
+
+def _claim(run_id: int, token: str, worker: str) -> RunPart | None:
+    for part in RunPart.objects.filter(run_id=run_id, token=token, status=RunPart.Status.QUEUED).order_by("id"):
+        now = timezone.now()
+        claimed = retry_when_locked(
+            lambda part=part, now=now: RunPart.objects.filter(pk=part.pk, status=RunPart.Status.QUEUED).update(
+                status=RunPart.Status.RUNNING, worker=worker[:200], started_at=now, heartbeat_at=now
+            ),
+            what=f"claiming part {part.pk}",
+        )
+        if claimed:
+            part.refresh_from_db()
+            return part
+    return None
+
+
+def _train_one(
+    run: TrainingRun, part: RunPart, candles, *, should_stop: Callable[[], bool], log: Callable[[str], None]
+) -> None:
+    from training.services.runs.execution import run_artifacts_dir
+
+    mine = RunPart.objects.filter(pk=part.pk, status=RunPart.Status.RUNNING, token=part.token)
+    log(f"part {part.regime}: training on {part.worker}")
+    try:
+        with _PartBeat(part.pk):
+            result = train_regime_part(
+                regime=part.regime,
+                config=run.snapshot["config"],
+                preset=run.preset,
+                seed=run.seed,
+                run_dir=run_artifacts_dir(run.pk),
+                candles=candles,
+                symbol=run.symbol,
+                exchange=run.exchange,
+                interval=run.interval,
+                optuna_storage=optuna_storage_url(),
+                should_stop=should_stop,
+                log=log,
+            )
+    except TrainingCancelled:
+        retry_when_locked(lambda: mine.update(status=RunPart.Status.QUEUED, worker=""), what="releasing a part")
+        raise
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:5000]
+        retry_when_locked(
+            lambda: mine.update(
+                status=RunPart.Status.FAILED,
+                error=error + "\n" + traceback_module.format_exc(),
+                finished_at=timezone.now(),
+            ),
+            what="failing a part",
+        )
+        raise
+    retry_when_locked(
+        lambda: mine.update(status=RunPart.Status.SUCCEEDED, result=result, finished_at=timezone.now()),
+        what="storing a part",
+    )
+    log(f"part {part.regime}: done on {part.worker}")
+
+
+def run_parts_work(
+    *, run: TrainingRun, candles, worker: str, should_stop: Callable[[], bool], log: Callable[[str], None]
+) -> int:
+    """Take and train queued parts of the run until none is left; returns how many this worker trained."""
+    done = 0
+    while not should_stop():
+        part = _claim(run.pk, run.celery_task_id, worker)
+        if part is None:
+            return done
+        _train_one(run, part, candles, should_stop=should_stop, log=log)
+        done += 1
+    raise TrainingCancelled("cancelled while taking regime parts")
+
+
+def _requeue_stale_parts(run: TrainingRun, log: Callable[[str], None]) -> None:
+    seconds = _setting("TRAINING_STALE_AFTER_SECONDS", 120.0)
+    cutoff = timezone.now() - timedelta(seconds=seconds)
+    for part in RunPart.objects.filter(run=run, token=run.celery_task_id, status=RunPart.Status.RUNNING):
+        if part.heartbeat_at and part.heartbeat_at < cutoff:
+            if RunPart.objects.filter(pk=part.pk, status=RunPart.Status.RUNNING, heartbeat_at=part.heartbeat_at).update(
+                status=RunPart.Status.QUEUED
+            ):
+                log(MSG_PART_REQUEUED.format(regime=part.regime, worker=part.worker, seconds=seconds))
+
+
+def training_run_train_in_parts(
+    *,
+    run: TrainingRun,
+    candles,
+    worker: str,
+    should_stop: Callable[[], bool],
+    log: Callable[[str], None],
+    progress: Callable[[str, float, str], None] | None = None,
+) -> dict:
+    """The run's task: create the parts, publish helpers, train parts, wait for the others, merge."""
+    from training.services.runs.execution import run_artifacts_dir
+
+    wall_started = time.perf_counter()
+    parts = run_parts_create(run=run)
+    if worker and not worker.startswith("inline-"):
+        run_parts_publish_helpers(run=run, count=len(parts) - 1)
+    while True:
+        run_parts_work(run=run, candles=candles, worker=worker, should_stop=should_stop, log=log)
+        current = list(RunPart.objects.filter(run=run, token=run.celery_task_id))
+        failed = [p for p in current if p.status == RunPart.Status.FAILED]
+        if failed:
+            part = failed[0]
+            raise TrainingError(
+                MSG_PART_FAILED.format(regime=part.regime, worker=part.worker, error=part.error.splitlines()[0])
+            )
+        done = sum(p.status == RunPart.Status.SUCCEEDED for p in current)
+        if progress:
+            progress("training", 0.1 + 0.8 * done / len(current), f"{done}/{len(current)} regime parts done")
+        if done == len(current):
+            break
+        if should_stop():
+            raise TrainingCancelled("cancelled while waiting for regime parts")
+        _requeue_stale_parts(run, log)
+        time.sleep(WAIT_POLL_SECONDS)
+    log("merging the regime parts: plots, manifest, summary")
+    return merge_regime_parts(
+        parts={p.regime: p.result for p in current},
+        workers={p.regime: p.worker for p in current},
+        run_dir=Path(run_artifacts_dir(run.pk)),
+        preset=run.preset,
+        wall_started=wall_started,
+    )
+
+
+def training_run_help(*, run_id: int, token: str, worker: str) -> int:
+    """A helper task: train queued parts of the run while it is running under this attempt."""
+    from training.services.runs.execution import _candles_for
+    from training.services.runs.monitor import RunMonitor
+
+    run = TrainingRun.objects.select_related("dataset").filter(pk=run_id).first()
+    if run is None or run.status != TrainingRun.Status.RUNNING or run.celery_task_id != token:
+        return 0
+    if not RunPart.objects.filter(run=run, token=token, status=RunPart.Status.QUEUED).exists():
+        return 0
+    monitor = RunMonitor(run_id, token)
+    monitor.start()
+    try:
+        return run_parts_work(
+            run=run, candles=_candles_for(run), worker=worker, should_stop=monitor.should_stop, log=monitor.log
+        )
+    except TrainingCancelled:
+        return 0
+    except Exception:  # the part is marked failed; the run's task fails the run with its error
+        logger.exception("a part of run %s failed on %s", run_id, worker)
+        return 0
+    finally:
+        monitor.stop()

@@ -1,0 +1,237 @@
+"""Scheduled retraining: a RetrainSchedule owns one django-celery-beat PeriodicTask (database scheduler) that
+fires ``schedule_execute``: fetch new candles (optional; offline → the run goes ahead on stored candles and
+its log says so), train (trigger ``schedule``), then apply the promotion policy.
+
+Promotion policy ``not_worse``: the new run becomes active when there is no active model yet, or when, on the
+bars that lie in both runs' test windows (same open time, same label), its ensemble is not worse than the
+active one's — see ``training.ml.predict.compare_on_overlap`` for the exact rule (bootstrap verdict when
+available, else mean log loss new ≤ active).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat
+from django.utils import timezone
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from training.ml.presets import PRESETS
+from training.models import RegularizationProfile, RetrainSchedule, TrainingRun
+from training.services.registry import model_promote
+
+logger = logging.getLogger(__name__)
+
+SCHEDULE_TASK = "training.schedule_execute"
+FETCH_LOOKBACK_DAYS = 30
+MSG_UNKNOWN_PRESET = "Unknown preset '{preset}'; known presets: {known}."
+MSG_FETCHED = "fetch: {lines}"
+MSG_OFFLINE = "fetch: new candles could not be fetched ({error}); training on the stored candles."
+MSG_POLICY_NEVER = "promotion policy 'never': run #{run} was not promoted."
+MSG_POLICY_PROMOTED = "promotion policy '{policy}': run #{run} promoted ({why})."
+MSG_POLICY_KEPT = "promotion policy '{policy}': run #{run} not promoted ({why})."
+MSG_POLICY_FAILED = "promotion policy '{policy}': run #{run} ended {status}; nothing promoted."
+EDITABLE = ("exchange", "symbol", "interval", "profile", "preset", "crontab", "fetch", "promote", "enabled")
+
+
+def _crontab(expression: str) -> CrontabSchedule:
+    minute, hour, day_of_month, month_of_year, day_of_week = expression.split()
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute=minute,
+        hour=hour,
+        day_of_month=day_of_month,
+        month_of_year=month_of_year,
+        day_of_week=day_of_week,
+        timezone="UTC",
+    )
+    return crontab
+
+
+def _sync_periodic_task(schedule: RetrainSchedule) -> None:
+    values = {
+        "crontab": _crontab(schedule.crontab),
+        "task": SCHEDULE_TASK,
+        "args": json.dumps([schedule.pk]),
+        "enabled": schedule.enabled,
+    }
+    if schedule.periodic_task is None:
+        schedule.periodic_task = PeriodicTask.objects.create(name=f"retrain schedule #{schedule.pk}", **values)
+        RetrainSchedule.objects.filter(pk=schedule.pk).update(periodic_task=schedule.periodic_task)
+    else:
+        for key, value in values.items():
+            setattr(schedule.periodic_task, key, value)
+        schedule.periodic_task.save()
+
+
+def _check(schedule: RetrainSchedule) -> None:
+    schedule.symbol, schedule.exchange = schedule.symbol.strip().upper(), schedule.exchange.strip().upper()
+    schedule.crontab = " ".join(schedule.crontab.split())
+    errors = {}
+    if schedule.preset not in PRESETS:
+        errors["preset"] = [MSG_UNKNOWN_PRESET.format(preset=schedule.preset, known=", ".join(PRESETS))]
+    try:
+        schedule.full_clean(exclude=["periodic_task", "last_run", "created_by"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def schedule_create(
+    *,
+    symbol: str,
+    crontab: str,
+    exchange: str = "BINANCE",
+    interval: str = "1h",
+    preset: str = "quick",
+    profile: RegularizationProfile | None = None,
+    fetch: bool = False,
+    promote: str = RetrainSchedule.Promote.NEVER,
+    enabled: bool = True,
+    user=None,
+) -> RetrainSchedule:
+    schedule = RetrainSchedule(
+        symbol=symbol,
+        crontab=crontab,
+        exchange=exchange,
+        interval=interval,
+        preset=preset,
+        profile=profile,
+        fetch=fetch,
+        promote=promote,
+        enabled=enabled,
+        created_by=user if user is not None and getattr(user, "is_authenticated", False) else None,
+    )
+    _check(schedule)
+    schedule.save()
+    _sync_periodic_task(schedule)
+    return schedule
+
+
+@transaction.atomic
+def schedule_update(*, schedule: RetrainSchedule, data: dict) -> RetrainSchedule:
+    for field, value in data.items():
+        if field not in EDITABLE:
+            raise ValidationError({field: [f"Unknown field; editable: {', '.join(EDITABLE)}."]})
+        setattr(schedule, field, value)
+    _check(schedule)
+    schedule.save()
+    _sync_periodic_task(schedule)
+    return schedule
+
+
+@transaction.atomic
+def schedule_delete(*, schedule: RetrainSchedule) -> None:
+    task = schedule.periodic_task
+    schedule.delete()
+    if task is not None:
+        task.delete()
+
+
+def _append_log(run_id: int, message: str) -> None:
+    line = f"{timezone.now():%H:%M:%S} {message}\n"
+    TrainingRun.objects.filter(pk=run_id).update(log=Concat(F("log"), Value(line)))
+
+
+def _fetch(schedule: RetrainSchedule) -> str:
+    """Fetch the candles missing since the last stored one (at most FETCH_LOOKBACK_DAYS back); one log line."""
+    from training.models import MarketDataset
+    from training.services.market_data import dataset_fetch_klines
+
+    dataset = MarketDataset.objects.filter(
+        exchange=schedule.exchange, symbol=schedule.symbol, interval=schedule.interval
+    ).first()
+    now = datetime.now(UTC)
+    start = now - timedelta(days=FETCH_LOOKBACK_DAYS)
+    if dataset is not None and dataset.last_open_time and not dataset.is_sample:
+        start = max(start, dataset.last_open_time)
+    try:
+        report = dataset_fetch_klines(
+            symbol=schedule.symbol,
+            exchange=schedule.exchange,
+            interval=schedule.interval,
+            start=start,
+            max_attempts=2,
+            max_wait_seconds=5.0,
+        )
+    except Exception as exc:  # offline, refused, bad answer: every one means "train on what is stored"
+        return MSG_OFFLINE.format(error=f"{type(exc).__name__}: {exc}")
+    return MSG_FETCHED.format(lines=" / ".join(report.lines()[:2]))
+
+
+def schedule_apply_policy(*, schedule: RetrainSchedule, run: TrainingRun):
+    """Promote ``run`` (or not) per the schedule's policy; the decision is appended to the run's log."""
+    from training.selectors.registry import ActiveModelNotFound, active_model_get, runs_compare_test_window
+
+    policy = schedule.promote
+    if policy == RetrainSchedule.Promote.NEVER:
+        _append_log(run.pk, MSG_POLICY_NEVER.format(run=run.pk))
+        return None
+    if run.status != TrainingRun.Status.SUCCEEDED:
+        _append_log(run.pk, MSG_POLICY_FAILED.format(policy=policy, run=run.pk, status=run.status))
+        return None
+    why = "policy 'always'"
+    if policy == RetrainSchedule.Promote.NOT_WORSE:
+        try:
+            active = active_model_get(exchange=run.exchange, symbol=run.symbol, interval=run.interval)
+        except ActiveModelNotFound:
+            why = "no active model yet"
+        else:
+            comparison = runs_compare_test_window(new=run, active=active.run)
+            why = (
+                f"{comparison['method']} over {comparison['bars']} bars: new {comparison['new_log_loss']}, "
+                f"active run #{active.run_id} {comparison['active_log_loss']}"
+            )
+            if not comparison["not_worse"]:
+                _append_log(run.pk, MSG_POLICY_KEPT.format(policy=policy, run=run.pk, why=why))
+                return None
+    promotion = model_promote(
+        run=run,
+        user=schedule.created_by,
+        trigger=TrainingRun.Trigger.SCHEDULE,
+        reason=f"schedule #{schedule.pk}: {why}",
+    )
+    _append_log(run.pk, MSG_POLICY_PROMOTED.format(policy=policy, run=run.pk, why=why))
+    return promotion
+
+
+def schedule_execute(*, schedule_id: int, task_id: str = "", worker: str = "") -> TrainingRun | None:
+    """What beat fires: fetch (optional), launch a run (trigger ``schedule``), train it here, apply the policy."""
+    from training.services.runs import training_run_create, training_run_execute
+
+    schedule = RetrainSchedule.objects.select_related("profile", "created_by").filter(pk=schedule_id).first()
+    if schedule is None or not schedule.enabled:
+        logger.info("retrain schedule %s is gone or disabled; nothing to do", schedule_id)
+        return None
+    note = _fetch(schedule) if schedule.fetch else ""
+    try:
+        run = training_run_create(
+            profile=schedule.profile,
+            symbol=schedule.symbol,
+            exchange=schedule.exchange,
+            interval=schedule.interval,
+            preset=schedule.preset,
+            user=schedule.created_by,
+            enqueue=False,
+            trigger=TrainingRun.Trigger.SCHEDULE,
+        )
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+        RetrainSchedule.objects.filter(pk=schedule.pk).update(last_error=error, last_fired_at=timezone.now())
+        logger.warning("retrain schedule %s launched no run: %s", schedule.pk, error)
+        return None
+    RetrainSchedule.objects.filter(pk=schedule.pk).update(last_run=run, last_fired_at=timezone.now(), last_error="")
+    _append_log(run.pk, f"retrain schedule #{schedule.pk} ('{schedule.crontab}', promote: {schedule.promote})")
+    if note:
+        _append_log(run.pk, note)
+    training_run_execute(run_id=run.pk, task_id=task_id, worker=worker)
+    run.refresh_from_db()
+    schedule_apply_policy(schedule=schedule, run=run)
+    return run

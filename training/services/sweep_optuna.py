@@ -1,0 +1,87 @@
+"""The Optuna side of an ``optuna`` sweep: a TPE study in the project database, used ask-and-tell so each trial
+is an ordinary run on whichever worker is free. Called outside Django transactions: on SQLite, Optuna's own
+connection could not write while Django holds the write lock."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import ValidationError
+
+from training.services.runs import optuna_storage_url
+
+logger = logging.getLogger(__name__)
+
+MSG_OPTUNA_NEEDS_DATABASE = (
+    "An optuna sweep needs its study in the project database (PostgreSQL or a SQLite file); this database is in memory."
+)
+SQLITE_TIMEOUT_SECONDS = 30
+
+
+def _storage():
+    import optuna
+    from sqlalchemy.pool import NullPool
+
+    url = optuna_storage_url()
+    if not url:
+        raise ValidationError(MSG_OPTUNA_NEEDS_DATABASE)
+    engine_kwargs = {"poolclass": NullPool}
+    if url.startswith("sqlite"):
+        engine_kwargs["connect_args"] = {"timeout": SQLITE_TIMEOUT_SECONDS}
+    return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+
+
+def _study(name: str, seed: int, *, create: bool = False):
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.TPESampler(seed=seed)
+    if create:
+        return optuna.create_study(
+            study_name=name, storage=_storage(), direction="minimize", sampler=sampler, load_if_exists=True
+        )
+    return optuna.load_study(study_name=name, storage=_storage(), sampler=sampler)
+
+
+def distributions(axes: list[dict]) -> dict:
+    """A log-uniform float for a log-range axis, a categorical choice for a list of values."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+    out = {}
+    for axis in axes:
+        if axis.get("log_range"):
+            out[axis["param"]] = FloatDistribution(axis["log_range"]["low"], axis["log_range"]["high"], log=True)
+        else:
+            out[axis["param"]] = CategoricalDistribution(tuple(axis["values"]))
+    return out
+
+
+def study_create(*, name: str, seed: int) -> None:
+    _study(name, seed, create=True)
+
+
+def trial_ask(*, name: str, seed: int, axes: list[dict]) -> tuple[int, dict]:
+    """(trial number, {param: value}) of a new trial."""
+    trial = _study(name, seed).ask(distributions(axes))
+    return trial.number, {param: float(value) for param, value in trial.params.items()}
+
+
+def trial_tell(*, name: str, seed: int, trial_number: int, value: float | None) -> None:
+    """The objective of a finished trial; ``None`` tells it failed (the run failed or was cancelled)."""
+    import optuna
+
+    study = _study(name, seed)
+    try:
+        if value is None:
+            study.tell(trial_number, state=optuna.trial.TrialState.FAIL)
+        else:
+            study.tell(trial_number, value)
+    except (RuntimeError, ValueError) as exc:  # already told by another process
+        logger.info("trial %s of study %s not told again: %s", trial_number, name, exc)
+
+
+def study_trials(*, name: str, seed: int) -> list[dict]:
+    return [
+        {"number": t.number, "state": t.state.name, "value": t.value, "params": t.params}
+        for t in _study(name, seed).trials
+    ]

@@ -1,0 +1,247 @@
+"""Sweeps: create (grid points or the first optuna trials, each an ordinary run), reconcile (record finished
+runs' objectives, tell optuna, ask the next trials, pick the best), cancel, and save the best point as a profile.
+
+``sweep_reconcile`` is idempotent and safe to call from several processes: a point is recorded (and its trial
+told) by whoever flips ``recorded`` first; an optuna trial is asked by whoever advances ``asked`` first. It runs
+when a sweep's run task ends (a Celery signal in ``training.tasks``) and whenever the sweep is read (pages, API,
+the ``sweep`` command), which also covers runs failed by the stale-heartbeat sweep ("worker lost").
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from simple_history.utils import update_change_reason
+
+from training.models import RegularizationProfile, Sweep, SweepPoint, TrainingRun
+from training.selectors.sweeps import run_objective, sweep_points, sweep_status
+from training.services import sweep_optuna
+from training.services.profiles import EDITABLE_FIELDS, profile_create
+from training.services.runs import training_run_cancel, training_run_create, training_run_validate
+from training.services.sweep_axes import format_values, grid_points, parse_axes, point_config, profile_field
+
+logger = logging.getLogger(__name__)
+
+MAX_TRIALS = 200
+MSG_TRIALS_REQUIRED = "An optuna sweep needs a number of trials from 1 to {most}."
+MSG_POINT_INVALID = "Point {values}: {errors}"
+MSG_NOT_CANCELLABLE = "Sweep #{pk} is {status}; only a queued or running sweep can be cancelled."
+MSG_NO_BEST = "Sweep #{pk} has no finished point with an objective yet; nothing to save."
+MSG_BEST_DESCRIPTION = (
+    "Best point of sweep #{pk}{name} ({values}) over profile “{profile}”, preset {preset}: objective {objective:.5f} "
+    "(mean validation log loss of the regime ensembles, lower is better), run #{run}."
+)
+MSG_BEST_HISTORY = "Saved as the best point of sweep #{pk}"
+
+
+def _point_create(*, sweep: Sweep, index: int, values: dict, trial_number: int | None, user) -> SweepPoint:
+    profile = sweep.profile
+    config = point_config(profile.base_values(), profile.overrides(), values)
+    with transaction.atomic():
+        try:
+            run = training_run_create(
+                profile=profile,
+                symbol=sweep.symbol,
+                exchange=sweep.exchange,
+                interval=sweep.interval,
+                preset=sweep.preset,
+                user=user,
+                seed=sweep.seed,
+                config=config,
+                sweep=sweep,
+                sweep_values=values,
+                trigger=TrainingRun.Trigger.SWEEP,
+            )
+        except ValidationError as exc:
+            raise ValidationError(
+                MSG_POINT_INVALID.format(values=format_values(values), errors=" ".join(exc.messages))
+            ) from exc
+        return SweepPoint.objects.create(sweep=sweep, run=run, index=index, values=values, trial_number=trial_number)
+
+
+def sweep_create(
+    *,
+    profile: RegularizationProfile | None,
+    symbol: str,
+    axes: list,
+    exchange: str = "BINANCE",
+    interval: str = "1h",
+    preset: str = "quick",
+    mode: str = Sweep.Mode.GRID,
+    n_trials: int | None = None,
+    parallel: int = 2,
+    name: str = "",
+    seed: int | None = None,
+    user=None,
+) -> Sweep:
+    """Validate everything, store the sweep and its first points (every grid point; ``parallel`` optuna
+    trials), each an ordinary queued run. Raises ValidationError with every message."""
+    symbol, exchange = symbol.strip().upper(), exchange.strip().upper()
+    errors: list[str] = []
+    try:
+        axes = parse_axes(axes)
+    except ValidationError as exc:
+        errors += exc.messages
+    try:
+        profile, *_ = training_run_validate(
+            profile=profile, symbol=symbol, exchange=exchange, interval=interval, preset=preset
+        )
+    except ValidationError as exc:
+        errors += exc.messages
+    if mode not in Sweep.Mode.values:
+        errors.append(f"Unknown mode {mode!r}; known: {', '.join(Sweep.Mode.values)}.")
+    if mode == Sweep.Mode.OPTUNA and not (n_trials and 1 <= int(n_trials) <= MAX_TRIALS):
+        errors.append(MSG_TRIALS_REQUIRED.format(most=MAX_TRIALS))
+    points = []
+    if not errors and mode == Sweep.Mode.GRID:
+        try:
+            points = grid_points(axes)
+        except ValidationError as exc:
+            errors += exc.messages
+    if errors:
+        raise ValidationError(errors)
+    sweep = Sweep(
+        name=name,
+        symbol=symbol,
+        exchange=exchange,
+        interval=interval,
+        profile=profile,
+        preset=preset,
+        seed=int(getattr(settings, "TRAINING_SEED", 42) if seed is None else seed),
+        axes=axes,
+        mode=mode,
+        n_trials=int(n_trials) if mode == Sweep.Mode.OPTUNA else None,
+        parallel=max(1, int(parallel)),
+        launched_by=user if user is not None and user.is_authenticated else None,
+    )
+    sweep.full_clean()
+    if mode == Sweep.Mode.GRID:
+        with transaction.atomic():
+            sweep.asked = len(points)
+            sweep.save()
+            for index, values in enumerate(points):
+                _point_create(sweep=sweep, index=index, values=values, trial_number=None, user=user)
+        return sweep
+    sweep.save()
+    sweep.optuna_study_name = f"ares-sweep-{sweep.pk}-{uuid.uuid4().hex[:8]}"
+    sweep.save(update_fields=["optuna_study_name"])
+    sweep_optuna.study_create(name=sweep.optuna_study_name, seed=sweep.seed)
+    _optuna_fill(sweep=sweep, user=user)
+    return sweep
+
+
+def _optuna_fill(*, sweep: Sweep, user=None) -> int:
+    """Ask trials until ``parallel`` runs are active or ``n_trials`` were asked. Returns how many were asked."""
+    created = 0
+    while True:
+        sweep.refresh_from_db()
+        active = sweep.points.filter(run__status__in=TrainingRun.ACTIVE).count()
+        if sweep.pending_points == 0 or active >= sweep.parallel:
+            return created
+        index = sweep.asked
+        if not Sweep.objects.filter(pk=sweep.pk, asked=index, cancel_requested=False).update(asked=F("asked") + 1):
+            continue  # another process asked one, or the sweep was cancelled: look again
+        number, values = sweep_optuna.trial_ask(name=sweep.optuna_study_name, seed=sweep.seed, axes=sweep.axes)
+        try:
+            _point_create(sweep=sweep, index=index, values=values, trial_number=number, user=user)
+        except ValidationError:
+            sweep_optuna.trial_tell(name=sweep.optuna_study_name, seed=sweep.seed, trial_number=number, value=None)
+            raise
+        created += 1
+
+
+def _record(point: SweepPoint) -> bool:
+    """Store a finished point's objective and summary once; tell optuna. False when another process did."""
+    run = point.run
+    objective, summary = run_objective(run.result or {}) if run.status == TrainingRun.Status.SUCCEEDED else (None, {})
+    if not SweepPoint.objects.filter(pk=point.pk, recorded=False).update(
+        recorded=True, objective=objective, summary=summary
+    ):
+        return False
+    sweep = point.sweep
+    if sweep.mode == Sweep.Mode.OPTUNA and point.trial_number is not None:
+        sweep_optuna.trial_tell(
+            name=sweep.optuna_study_name, seed=sweep.seed, trial_number=point.trial_number, value=objective
+        )
+    return True
+
+
+def sweep_reconcile(*, sweep: Sweep, user=None) -> Sweep:
+    for point in sweep.points.select_related("run", "sweep").filter(recorded=False):
+        if point.run.is_terminal:
+            _record(point)
+    best = (
+        sweep.points.filter(objective__isnull=False, run__status=TrainingRun.Status.SUCCEEDED)
+        .order_by("objective", "index")
+        .first()
+    )
+    Sweep.objects.filter(pk=sweep.pk).update(best_point=best)
+    if sweep.mode == Sweep.Mode.OPTUNA and not sweep.cancel_requested:
+        _optuna_fill(sweep=sweep, user=user)
+    sweep.refresh_from_db()
+    status = sweep_status(sweep=sweep, points=sweep_points(sweep=sweep))
+    if status["active"] == 0 and status["pending"] == 0 and sweep.finished_at is None:
+        Sweep.objects.filter(pk=sweep.pk, finished_at__isnull=True).update(finished_at=timezone.now())
+        sweep.refresh_from_db()
+    return sweep
+
+
+def sweep_run_finished(*, run_id: int) -> Sweep | None:
+    """The run-finish path: reconcile the run's sweep, if it has one."""
+    point = SweepPoint.objects.select_related("sweep").filter(run_id=run_id).first()
+    if point is None:
+        return None
+    return sweep_reconcile(sweep=point.sweep)
+
+
+def sweeps_reconcile_active() -> int:
+    sweeps = list(Sweep.objects.filter(finished_at__isnull=True))
+    for sweep in sweeps:
+        sweep_reconcile(sweep=sweep)
+    return len(sweeps)
+
+
+def sweep_cancel(*, sweep: Sweep, user=None) -> Sweep:
+    """Stop asking trials and cancel every queued or running point."""
+    status = sweep_status(sweep=sweep)
+    if status["active"] == 0 and status["pending"] == 0:
+        raise ValidationError(MSG_NOT_CANCELLABLE.format(pk=sweep.pk, status=status["status"]))
+    Sweep.objects.filter(pk=sweep.pk).update(cancel_requested=True)
+    sweep.refresh_from_db()
+    for point in sweep.points.select_related("run").filter(run__status__in=TrainingRun.ACTIVE):
+        try:
+            training_run_cancel(run=point.run, user=user)
+        except ValidationError:  # it ended meanwhile
+            pass
+    return sweep_reconcile(sweep=sweep, user=user)
+
+
+@transaction.atomic
+def sweep_save_best_profile(*, sweep: Sweep, name: str, user=None) -> RegularizationProfile:
+    """A new profile: the base profile's values with the best point's applied; the sweep named in its
+    description and history."""
+    best = sweep.best_point
+    if best is None or best.objective is None:
+        raise ValidationError(MSG_NO_BEST.format(pk=sweep.pk))
+    base = sweep.profile
+    values = {field: getattr(base, field) for field in EDITABLE_FIELDS if field not in ("name", "description")}
+    for param, value in best.values.items():
+        values[profile_field(param)] = value
+    description = MSG_BEST_DESCRIPTION.format(
+        pk=sweep.pk,
+        name=f" “{sweep.name}”" if sweep.name else "",
+        values=format_values(best.values),
+        profile=base.name,
+        preset=sweep.preset,
+        objective=best.objective,
+        run=best.run_id,
+    )
+    profile = profile_create(name=name.strip(), description=description, values=values, user=user)
+    update_change_reason(profile, MSG_BEST_HISTORY.format(pk=sweep.pk)[:100])
+    return profile

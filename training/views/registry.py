@@ -1,0 +1,75 @@
+"""Pages of the model registry and schedules: active models, promote (run page button), retrain schedules."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from training.forms.schedules import ScheduleForm
+from training.models import RetrainSchedule, TrainingRun
+from training.selectors.registry import active_model_list
+from training.selectors.runs import training_run_get
+from training.services.registry import market_label, model_promote
+from training.services.schedules import schedule_create
+
+MSG_PROMOTED = "Run #{run} is now the active model of {market}."
+MSG_SCHEDULE_CREATED = "Schedule #{pk} created: {market} every '{crontab}'."
+
+
+@login_required
+@permission_required("training.view_activemodel", raise_exception=True)
+@require_GET
+def model_list(request):
+    return render(request, "training/model_list.html", {"models": active_model_list()})
+
+
+@login_required
+@permission_required("training.add_promotion", raise_exception=True)
+@require_POST
+def run_promote(request, run_id: int):
+    try:
+        run = training_run_get(run_id=run_id)
+    except TrainingRun.DoesNotExist:
+        raise Http404(f"No run #{run_id}") from None
+    try:
+        model_promote(run=run, user=request.user, trigger=TrainingRun.Trigger.WEB)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        market = market_label(run.exchange, run.symbol, run.interval)
+        messages.success(request, MSG_PROMOTED.format(run=run.pk, market=market))
+    return redirect("training:run_detail", run_id=run_id)
+
+
+@login_required
+@permission_required("training.view_retrainschedule", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def schedule_list(request):
+    can_add = request.user.has_perm("training.add_retrainschedule")
+    form = ScheduleForm(request.POST or None)
+    if request.method == "POST":
+        if not can_add:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                schedule = schedule_create(**form.cleaned_data, user=request.user)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                market = market_label(schedule.exchange, schedule.symbol, schedule.interval)
+                messages.success(
+                    request, MSG_SCHEDULE_CREATED.format(pk=schedule.pk, market=market, crontab=schedule.crontab)
+                )
+                return redirect("training:schedule_list")
+    schedules = RetrainSchedule.objects.select_related("profile", "last_run").order_by("id")
+    return render(
+        request,
+        "training/schedule_list.html",
+        {"schedules": schedules, "form": form, "can_add": can_add},
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,116 @@
+"""Sweep pages; each view is one call into a selector or a service (reading a sweep reconciles it first)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from training.forms.sweeps import SweepLaunchForm
+from training.models import Sweep
+from training.models.sweeps import OBJECTIVE_DESCRIPTION
+from training.selectors import runs as run_selectors
+from training.selectors import sweeps as selectors
+from training.services.sweeps import sweep_cancel, sweep_create, sweep_reconcile, sweep_save_best_profile
+from training.views.sweep_charts import sweep_chart_pairs
+
+LAUNCH_PERMISSION = "training.add_trainingrun"
+SAVE_PROFILE_PERMISSION = "training.add_regularizationprofile"
+PAGE_SIZE = 25
+MSG_LAUNCHED = "Sweep #{pk} launched: {points} point(s) queued."
+MSG_CANCEL_REQUESTED = "Sweep #{pk}: cancellation requested."
+MSG_PROFILE_SAVED = "Saved the best point of sweep #{pk} as profile “{name}”."
+MSG_NAME_REQUIRED = "Give the new profile a name."
+
+
+def get_sweep(sweep_id: int, *, reconcile: bool = True) -> Sweep:
+    try:
+        sweep = selectors.sweep_get(sweep_id=sweep_id)
+    except Sweep.DoesNotExist:
+        raise Http404(f"No sweep #{sweep_id}") from None
+    if reconcile:
+        sweep = sweep_reconcile(sweep=sweep)
+    return sweep
+
+
+@login_required
+@require_GET
+def sweep_list(request):
+    page = Paginator(selectors.sweep_list(), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"sweep": s, **selectors.sweep_status(sweep=s)} for s in page]
+    return render(
+        request,
+        "training/sweep_list.html",
+        {"page": page, "rows": rows, "can_launch": request.user.has_perm(LAUNCH_PERMISSION)},
+    )
+
+
+@login_required
+@permission_required(LAUNCH_PERMISSION, raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def sweep_new(request):
+    initial = {"profile": request.GET.get("profile")} if request.GET.get("profile") else {}
+    form = SweepLaunchForm(request.POST or None, presets=run_selectors.preset_names(), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sweep = sweep_create(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, MSG_LAUNCHED.format(pk=sweep.pk, points=sweep.points.count()))
+            return redirect("training:sweep_detail", sweep_id=sweep.pk)
+    return render(request, "training/sweep_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def sweep_detail(request, sweep_id: int):
+    sweep = get_sweep(sweep_id)
+    points = selectors.sweep_points(sweep=sweep)
+    return render(
+        request,
+        "training/sweep_detail.html",
+        {
+            "sweep": sweep,
+            "points": points,
+            "status": selectors.sweep_status(sweep=sweep, points=points),
+            "charts": sweep_chart_pairs(selectors.sweep_curves(sweep=sweep, points=points)),
+            "objective_description": OBJECTIVE_DESCRIPTION,
+            "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
+            "can_save_profile": request.user.has_perm(SAVE_PROFILE_PERMISSION),
+        },
+    )
+
+
+@login_required
+@permission_required(LAUNCH_PERMISSION, raise_exception=True)
+@require_POST
+def sweep_cancel_view(request, sweep_id: int):
+    try:
+        sweep_cancel(sweep=get_sweep(sweep_id), user=request.user)
+        messages.success(request, MSG_CANCEL_REQUESTED.format(pk=sweep_id))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("training:sweep_detail", sweep_id=sweep_id)
+
+
+@login_required
+@permission_required(SAVE_PROFILE_PERMISSION, raise_exception=True)
+@require_POST
+def sweep_save_profile(request, sweep_id: int):
+    sweep = get_sweep(sweep_id)
+    name = request.POST.get("name", "").strip()
+    try:
+        if not name:
+            raise ValidationError(MSG_NAME_REQUIRED)
+        profile = sweep_save_best_profile(sweep=sweep, name=name, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, MSG_PROFILE_SAVED.format(pk=sweep.pk, name=profile.name))
+    return redirect("training:sweep_detail", sweep_id=sweep_id)
