@@ -209,6 +209,7 @@ def test_hostile_path_and_query_values_never_give_a_server_error(fuzz_client, pa
         "/admin/training/regularizationprofile/99999999999999999999999/report.json",
         "/admin/training/trainingrun/99999999999999999999999/change/",
         "/admin/training/trainingrun/?id__exact=99999999999999999999999",
+        "/admin/training/trainingrun/1/delete/?_to_field=",
         "/runs/?" + "&".join(f"ids={i}" for i in range(3000)),
     ],
 )

@@ -1,7 +1,7 @@
 """/api/: the router's resources, the market endpoints, the schema and its docs, and a JSON 404 for the rest."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from training.api.errors import not_found
@@ -31,7 +31,7 @@ urlpatterns = [
     path(f"{MARKET}predict/", PredictView.as_view(), name="model-predict"),
     path(f"{MARKET}history/", PromotionHistoryView.as_view(), name="model-history"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     re_path(r"^.*$", not_found, name="not-found"),
 ]

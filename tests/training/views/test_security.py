@@ -111,6 +111,10 @@ def test_app_and_admin_pages_have_no_inline_script_or_event_handler(client, fini
         reverse("admin:training_regularizationprofile_change", args=[profile.pk]),
         reverse("admin:training_trainingrun_change", args=[finished.pk]),
         reverse("admin:training_trainingrun_changelist"),
+        reverse("api:docs"),
+        reverse("api:redoc"),
+        reverse("training:sweep_list"),
+        reverse("training:model_list"),
     ]
     for url in urls:
         html = client.get(url).content.decode()
