@@ -1,6 +1,7 @@
 """Settings read from the environment (django-environ); `.env` is optional, `.env.example` lists every variable."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -20,6 +21,11 @@ SECRET_KEY_MISSING_MESSAGE = (
 )
 SECRET_KEY = env.str("SECRET_KEY", default="")
 SECRET_KEY_FILE = env.str("SECRET_KEY_FILE", default="")
+# Local mode: `make run` keeps its generated key in var/secret-key; a plain shell (`manage.py train_symbol …`)
+# reads the same file when neither SECRET_KEY nor SECRET_KEY_FILE is set.
+LOCAL_SECRET_KEY_FILE = Path(env.str("LOCAL_SECRET_KEY_FILE", default=str(BASE_DIR / "var" / "secret-key")))
+if not SECRET_KEY and "SECRET_KEY_FILE" not in os.environ and LOCAL_SECRET_KEY_FILE.is_file():
+    SECRET_KEY_FILE = str(LOCAL_SECRET_KEY_FILE)
 if not SECRET_KEY and SECRET_KEY_FILE:
     try:
         SECRET_KEY = Path(SECRET_KEY_FILE).read_text().strip()
@@ -153,6 +159,42 @@ SILENCED_SYSTEM_CHECKS = ["security.W019", "security.W021"]
 # /healthz is probed over plain HTTP by load balancers and by `make run`.
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 
+# The app's address in links printed outside a request (`train_symbol`'s last line).
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files, no inline
+# script or event handler anywhere (the admin's own pages included); images also as data: URLs (charts).
+INSTALLED_APPS += ["csp", "axes"]
+MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
+
+# Login throttling (django-axes): AXES_FAILURE_LIMIT failed logins for one username from one IP address
+# lock that pair out for AXES_COOLOFF_MINUTES (HTTP 429 and a page saying so); a success resets the count.
+# `manage.py axes_reset` lifts every lockout at once.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+# Hostile query values that Django's own views would answer with a 500 get a 400 (tests/reliability/test_url_fuzz.py).
+MIDDLEWARE.append("ares_site.hostile_input.AdminToFieldGuardMiddleware")
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
 # --- Redis and Celery -----------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
@@ -243,12 +285,25 @@ LOGGING = {
     "formatters": {
         "readable": {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "datefmt": "%Y-%m-%d %H:%M:%S"}
     },
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "readable"}},
-    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "filters": {"readiness_probe": {"()": "ares_site.logging_filters.ReadinessProbeFilter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "readable",
+            "filters": ["readiness_probe"],
+        }
+    },
+    # Libraries log at WARNING and above; the app, Django and Celery at LOG_LEVEL.
+    "root": {"handlers": ["stdout"], "level": "WARNING"},
     "loggers": {
         "django": {"handlers": ["stdout"], "level": LOG_LEVEL, "propagate": False},
+        "training": {"level": LOG_LEVEL},
+        "ares_site": {"level": LOG_LEVEL},
+        "celery": {"level": LOG_LEVEL},
         "tensorflow": {"level": "ERROR"},
         "absl": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -87,7 +87,7 @@ def test_database_url_for_postgres_is_parsed(empty_env_file):
 
 
 def test_without_secret_key_and_debug_off_startup_is_refused_naming_secret_key(empty_env_file):
-    result = run_python(DUMP, empty_env_file)
+    result = run_python(DUMP, empty_env_file, LOCAL_SECRET_KEY_FILE="/nonexistent/secret-key")
     assert result.returncode != 0
     assert "ImproperlyConfigured: SECRET_KEY is not set" in result.stderr
 

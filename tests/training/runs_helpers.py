@@ -45,10 +45,10 @@ def make_dataset(
 
 
 def make_user(username: str, *, can_launch: bool) -> User:
+    """A user who reads runs; one who can launch may also cancel them (add and change permissions)."""
     user = User.objects.create_user(username=username, password="pw-123-secret")
-    user.user_permissions.add(Permission.objects.get(codename="view_trainingrun"))  # the run API (polled by pages)
-    if can_launch:
-        user.user_permissions.add(Permission.objects.get(codename="add_trainingrun"))
+    codenames = ["view_trainingrun", "add_trainingrun", "change_trainingrun"] if can_launch else ["view_trainingrun"]
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="training", codename__in=codenames))
     return user
 
 

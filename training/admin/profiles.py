@@ -2,16 +2,18 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from training.admin.sweeps import sweep_with_profile
 from training.forms.profiles import BACKEND_FIELDSETS, RegularizationProfileForm
-from training.ml.regularization import BASE_NAMES
+from training.ml.regularization import BASE_NAMES, iter_override_params
 from training.models import RegularizationProfile
+from training.selectors.profile_preview import derived_placeholders, profile_preview
 from training.selectors.profiles import profile_report
 from training.services.profiles import (
     profile_delete,
@@ -22,12 +24,14 @@ from training.services.profiles import (
     profile_make_default,
     profile_save,
 )
+from training.url_converters import parse_id
 
 MSG_DUPLICATED = "Created {names}."
 MSG_MADE_DEFAULT = "“{name}” is now the default profile."
 MSG_MAKE_DEFAULT_ONE = "Select exactly one profile to make default."
 MSG_IMPORTED = "Imported {count} profile(s): {names}."
 MSG_IMPORT_NOT_UTF8 = "The file is not UTF-8 text."
+MSG_NO_SUCH_PROFILE = "No such regularization profile."
 EXPORT_FILENAME = "regularization-profiles.json"
 
 
@@ -58,6 +62,10 @@ class RegularizationProfileAdmin(SimpleHistoryAdmin):
         ("Timestamps", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
     history_list_display = ["is_default"]
+
+    class Media:
+        js = ["training/js/profile_editor.js"]
+
     # A list so other areas can add theirs (the runs area adds "Train a symbol with this profile").
     actions = ["duplicate_profiles", "make_default", "export_json", sweep_with_profile]
 
@@ -80,6 +88,11 @@ class RegularizationProfileAdmin(SimpleHistoryAdmin):
         return [
             path("import/", self.admin_site.admin_view(self.import_view), name="%s_%s_import" % info),
             path(
+                "preview.json",
+                self.admin_site.admin_view(self.preview_json_view),
+                name="%s_%s_preview" % info,
+            ),
+            path(
                 "<path:object_id>/report.json",
                 self.admin_site.admin_view(self.report_json_view),
                 name="%s_%s_report" % info,
@@ -92,6 +105,13 @@ class RegularizationProfileAdmin(SimpleHistoryAdmin):
 
     def delete_model(self, request, obj):
         profile_delete(profile=obj, user=request.user)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "preview_url": reverse("admin:training_regularizationprofile_preview"),
+        }
+        return super().add_view(request, form_url, extra_context)
 
     def delete_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, unquote(object_id))
@@ -110,10 +130,49 @@ class RegularizationProfileAdmin(SimpleHistoryAdmin):
         if obj is not None:
             extra_context["report"] = profile_report(profile=obj)
             extra_context["report_json_url"] = reverse("admin:training_regularizationprofile_report", args=[obj.pk])
+            extra_context["runs_url"] = f"{reverse('training:run_list')}?profile={obj.pk}"
+            extra_context["latest_run"] = obj.runs.order_by("-created_at", "-id").first()
+            extra_context["run_count"] = obj.runs.count()
+        extra_context["preview_url"] = reverse("admin:training_regularizationprofile_preview")
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def history_view(self, request, object_id, extra_context=None):
+        if parse_id(unquote(object_id)) is None:
+            raise Http404(MSG_NO_SUCH_PROFILE)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if parse_id(unquote(object_id)) is None or parse_id(version_id) is None:
+            raise Http404(MSG_NO_SUCH_PROFILE)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    @method_decorator(require_POST)
+    def preview_json_view(self, request):
+        """The report recomputed from the unsaved form (the editor posts it as the user types)."""
+        instance = None
+        object_id = parse_id(request.POST.get("_profile_id"))
+        if object_id is not None:
+            instance = self.get_object(request, str(object_id))
+            if instance is None:
+                raise Http404(MSG_NO_SUCH_PROFILE)
+        allowed = self.has_change_permission(request, instance) if instance else self.has_add_permission(request)
+        if not allowed:
+            raise PermissionDenied
+        return JsonResponse(profile_preview(data=request.POST, instance=instance))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        placeholders = derived_placeholders((obj or RegularizationProfile()).resolved_config())
+        for _spec, p, field in iter_override_params():
+            if field in form.base_fields:
+                form.base_fields[field].label = p.name
+                form.base_fields[field].widget.attrs["placeholder"] = placeholders.get(field, "")
+        return form
+
     def report_json_view(self, request, object_id):
-        obj = get_object_or_404(RegularizationProfile, pk=unquote(object_id))
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404(MSG_NO_SUCH_PROFILE)
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
         return JsonResponse(profile_report(profile=obj), json_dumps_params={"indent": 2})

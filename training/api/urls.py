@@ -1,7 +1,8 @@
 """/api/: the router's resources, the market endpoints, the schema and its docs, and a JSON 404 for the rest."""
 
+from csp.decorators import csp_update
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from training.api.errors import not_found
@@ -14,6 +15,7 @@ from training.api.views.sweeps import SweepViewSet
 
 app_name = "api"
 
+DOCS_STYLES = csp_update({"style-src": ["'unsafe-inline'"]})
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("runs", RunViewSet, basename="run")
@@ -31,7 +33,9 @@ urlpatterns = [
     path(f"{MARKET}predict/", PredictView.as_view(), name="model-predict"),
     path(f"{MARKET}history/", PromotionHistoryView.as_view(), name="model-history"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # The docs pages style themselves inline (Swagger UI's template, ReDoc's runtime styles): allowed there
+    # only; scripts stay static files (the split view serves Swagger UI's setup script from a URL).
+    path("docs/", DOCS_STYLES(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
+    path("redoc/", DOCS_STYLES(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
     re_path(r"^.*$", not_found, name="not-found"),
 ]

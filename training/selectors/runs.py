@@ -239,8 +239,10 @@ def compare_runs(*, run_ids: list[int]) -> dict:
 
 
 def launch_choices() -> dict:
-    datasets = list(datasets_available().values_list("exchange", "symbol", "interval"))
+    objects = list(datasets_available())
+    datasets = [(d.exchange, d.symbol, d.interval) for d in objects]
     return {
+        "objects": objects,
         "exchanges": sorted({d[0] for d in datasets}) or ["BINANCE"],
         "symbols": sorted({d[1] for d in datasets}),
         "intervals": sorted({d[2] for d in datasets}),

@@ -10,7 +10,6 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,20 +17,43 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from training.forms.runs import TrainingRunLaunchForm
 from training.models import TrainingRun
+from training.pagination import BoundedCountPaginator
 from training.selectors import runs as selectors
+from training.selectors.run_compare import compare
+from training.selectors.run_summary import preset_durations, run_page, run_progress_payload
 from training.services.runs import (
     TrainingRunEnqueueFailed,
     training_run_cancel,
     training_run_create,
     training_run_rerun,
 )
+from training.url_converters import parse_id, parse_ids
 
+VIEW_PERMISSION = "training.view_trainingrun"
 LAUNCH_PERMISSION = "training.add_trainingrun"
+CHANGE_PERMISSION = "training.change_trainingrun"
 PAGE_SIZE = 25
+COMPARE_MAX_RUNS = 8
 MSG_LAUNCHED = "Run #{pk} queued: {symbol} {interval} with profile '{profile}', preset {preset}."
 MSG_CANCEL_REQUESTED = "Cancellation of run #{pk} requested."
 MSG_COMPARE_NEEDS_TWO = "Pick at least two runs to compare."
 MSG_NO_ARTIFACTS = "Run #{pk} has no artifacts yet."
+MSG_NO_SUCH_FILE = "No such file in this run's artifacts."
+MAX_FILE_NAME_LENGTH = 255
+
+
+def _requires(permission: str):
+    """Anonymous users go to the login page; a logged-in user without `permission` gets a 403."""
+
+    def decorate(view):
+        return login_required(permission_required(permission, raise_exception=True)(view))
+
+    return decorate
+
+
+run_reader = _requires(VIEW_PERMISSION)
+run_launcher = _requires(LAUNCH_PERMISSION)
+run_changer = _requires(CHANGE_PERMISSION)
 
 
 def _get_run(run_id: int) -> TrainingRun:
@@ -46,16 +68,15 @@ def home(request):
     return redirect("training:run_list")
 
 
-@login_required
+@run_reader
 @require_GET
 def run_list(request):
-    profile_id = request.GET.get("profile") or None
     filters = {
-        "symbol": request.GET.get("symbol", ""),
-        "status": request.GET.get("status", ""),
-        "profile_id": int(profile_id) if profile_id and profile_id.isdigit() else None,
+        "symbol": request.GET.get("symbol", "")[:32],
+        "status": request.GET.get("status", "")[:16],
+        "profile_id": parse_id(request.GET.get("profile")),
     }
-    page = Paginator(selectors.training_run_list(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = BoundedCountPaginator(selectors.training_run_list(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -71,13 +92,12 @@ def run_list(request):
     )
 
 
-@login_required
-@permission_required(LAUNCH_PERMISSION, raise_exception=True)
+@run_launcher
 @require_http_methods(["GET", "POST"])
 def run_new(request):
     presets = selectors.preset_names()
     initial = {"profile": request.GET.get("profile")} if request.GET.get("profile") else {}
-    form = TrainingRunLaunchForm(request.POST or None, presets=presets, initial=initial)
+    form = TrainingRunLaunchForm(request.POST or None, presets=presets, initial=initial, durations=preset_durations())
     if request.method == "POST" and form.is_valid():
         try:
             run = training_run_create(user=request.user, **form.cleaned_data)
@@ -98,7 +118,7 @@ def run_new(request):
     return render(request, "training/run_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
-@login_required
+@run_reader
 @require_GET
 def run_detail(request, run_id: int):
     run = _get_run(run_id)
@@ -110,18 +130,25 @@ def run_detail(request, run_id: int):
         "training/run_detail.html",
         {
             "run": run,
+            **run_page(run),
             "settings_rows": selectors.settings_by_backend(used=run.snapshot.get("config") or {}, current=current),
-            "regimes": selectors.metrics_by_regime(result),
-            "metric_keys": selectors.METRIC_KEYS,
-            "splits": selectors.SPLITS,
             "plots": plots,
             "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
+            "can_cancel": request.user.has_perm(CHANGE_PERMISSION),
             "snapshot_json": json.dumps({k: v for k, v in run.snapshot.items() if k != "config"}, indent=2),
         },
     )
 
 
-@login_required
+@run_reader
+@require_GET
+@run_reader
+@require_GET
+def run_progress(request, run_id: int):
+    return JsonResponse(run_progress_payload(_get_run(run_id)))
+
+
+@run_reader
 @require_GET
 def run_export(request, run_id: int):
     run = _get_run(run_id)
@@ -137,17 +164,19 @@ def _artifact_root(run: TrainingRun) -> Path:
     return Path(run.artifacts_path).resolve()
 
 
-@login_required
+@run_reader
 @require_GET
 def run_file(request, run_id: int, name: str):
     root = _artifact_root(_get_run(run_id))
+    if "\x00" in name or len(name) > MAX_FILE_NAME_LENGTH:
+        raise Http404(MSG_NO_SUCH_FILE)
     path = (root / name).resolve()
     if root not in path.parents or not path.is_file():
-        raise Http404(name)
+        raise Http404(MSG_NO_SUCH_FILE)
     return FileResponse(path.open("rb"))
 
 
-@login_required
+@run_reader
 @require_GET
 def run_artifacts_zip(request, run_id: int):
     run = _get_run(run_id)
@@ -162,8 +191,7 @@ def run_artifacts_zip(request, run_id: int):
     return response
 
 
-@login_required
-@permission_required(LAUNCH_PERMISSION, raise_exception=True)
+@run_changer
 @require_POST
 def run_cancel(request, run_id: int):
     try:
@@ -174,8 +202,7 @@ def run_cancel(request, run_id: int):
     return redirect("training:run_detail", run_id=run_id)
 
 
-@login_required
-@permission_required(LAUNCH_PERMISSION, raise_exception=True)
+@run_launcher
 @require_POST
 def run_rerun(request, run_id: int):
     try:
@@ -195,14 +222,14 @@ def run_rerun(request, run_id: int):
     return redirect("training:run_detail", run_id=run.pk)
 
 
-@login_required
+@run_reader
 @require_GET
 def run_compare(request):
-    ids = sorted({int(i) for i in request.GET.getlist("ids") if i.isdigit()})
+    ids = parse_ids(request.GET.getlist("ids"), limit=COMPARE_MAX_RUNS)
     if len(ids) < 2:
         messages.error(request, MSG_COMPARE_NEEDS_TWO)
         return redirect(reverse("training:run_list"))
-    data = selectors.compare_runs(run_ids=ids)
+    data = compare(run_ids=ids)
     if len(data["runs"]) < 2:
         raise Http404(MSG_COMPARE_NEEDS_TWO)
-    return render(request, "training/run_compare.html", {**data, "splits": selectors.SPLITS})
+    return render(request, "training/run_compare.html", data)

@@ -178,12 +178,12 @@ def test_detail_shows_settings_report_metrics_plots_log_downloads(launcher_clien
     assert "profile changed since" in page
     gap = smoke_result["ensembles"]["bull_trend"]["models"]["lightgbm"]["train_val_gap"]
     for text in (
-        "1. Settings used",
-        "2. Validation report",
-        "3. Metrics",
-        "4. Plots",
-        "5. Log",
-        "6. Downloads",
+        "Settings used",
+        "Validation report",
+        "Metrics per regime",
+        "Plots",
+        "Log",
+        "Downloads",
         "keras.regularizers.L1L2",
         "lightgbm",
         "baseline: majority",
@@ -199,14 +199,26 @@ def test_detail_shows_settings_report_metrics_plots_log_downloads(launcher_clien
         "Baseline majority: the most frequent class of the training rows",
     ):
         assert text in page, text
-    assert "baseline: definitions" not in page
+    assert 'id="result-problem"' not in page  # the engine's real result reads as the typed one
 
 
-def test_detail_of_active_run_polls_the_api(launcher_client, profile, dataset):
+def test_detail_of_active_run_polls_its_progress(launcher_client, profile, dataset):
     run = TrainingRun.objects.create(symbol="BTCUSDT", profile=profile, snapshot={"config": profile.resolved_config()})
     page = launcher_client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
-    assert f'data-api="{reverse("training:run_api", args=[run.pk])}"' in page and 'data-terminal="0"' in page
-    assert "training/js/run_detail.js" in page and "cancel-button" in page
+    assert f'data-progress-url="{reverse("training:run_progress", args=[run.pk])}"' in page
+    assert 'data-terminal="0"' in page and "training/js/run_detail.js" in page and "cancel-button" in page
+    body = launcher_client.get(reverse("training:run_progress", args=[run.pk])).json()
+    assert body == {
+        "id": run.pk,
+        "status": "queued",
+        "terminal": False,
+        "fraction": 0.0,
+        "stage": "",
+        "started_at": None,
+        "elapsed_seconds": None,
+        "error": None,
+        "log_tail": "",
+    }
 
 
 def test_api_returns_the_documented_keys(launcher_client, finished, viewer_client, smoke_result):

@@ -3,10 +3,13 @@
 
 import time
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 from training.models import RegularizationProfile, TrainingRun
+from training.selectors.run_summary import MSG_NO_INTERVAL, regime_tables, run_result
 from training.services.runs import TrainingRunEnqueueFailed, training_run_create, training_run_execute
 from training.services.runs.reconcile import inline_worker_name
 
@@ -54,8 +57,12 @@ class Command(BaseCommand):
             training_run_execute(run_id=run.pk, task_id=f"inline-{run.pk}", worker=inline_worker_name())
         run = self._follow(run.pk, poll)
         if run.status != TrainingRun.Status.SUCCEEDED:
-            raise CommandError(f"run {run.pk} {run.status}: {run.error}")
-        self.stdout.write(self.style.SUCCESS(f"run {run.pk} succeeded in {run.duration_seconds or 0:.1f} s"))
+            raise CommandError(f"run {run.pk} {run.status}: {run.error} ({run_url(run.pk)})")
+        for line in verdict_lines(run):
+            self.stdout.write(line)
+        self.stdout.write(
+            self.style.SUCCESS(f"run {run.pk} succeeded in {run.duration_seconds or 0:.1f} s: {run_url(run.pk)}")
+        )
 
     def _follow(self, run_id: int, poll: float) -> TrainingRun:
         last = None
@@ -75,4 +82,37 @@ class Command(BaseCommand):
     @staticmethod
     def _bar(run: TrainingRun) -> str:
         filled = int(round(run.progress * BAR_WIDTH))
-        return f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {run.progress * 100:5.1f}% {run.status} {run.stage}"
+        step = "waiting for a worker" if run.status == TrainingRun.Status.QUEUED else run.stage
+        detail = f" — {step}" if step and step != run.status else ""
+        return f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {run.progress * 100:5.1f}% {run.status}{detail}"
+
+
+def run_url(run_id: int) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("training:run_detail", args=[run_id])
+
+
+def verdict_lines(run: TrainingRun) -> list[str]:
+    """One line per regime: the ensemble against the best baseline (the run page's verdict) and its flags."""
+    result, _ = run_result(run)
+    if result is None:
+        return []
+    lines = []
+    for table in regime_tables(result):
+        verdict, name = table["verdict"], table["regime"]
+        if table["status"] != "trained":
+            text = f"skipped — {table['reason']}"
+        elif verdict["source"] == "evidence":
+            text = (
+                f"ensemble {verdict['verdict']} than the best baseline: {verdict['difference']:+.3f} "
+                f"(95% interval {verdict['ci95_low']:+.3f} … {verdict['ci95_high']:+.3f})"
+            )
+        elif verdict["source"] == "point":
+            text = (
+                f"ensemble {verdict['verdict']} than {verdict['baseline']}: {verdict['ensemble']:.3f} vs "
+                f"{verdict['baseline_value']:.3f} {verdict['split']} balanced accuracy ({MSG_NO_INTERVAL})"
+            )
+        else:
+            text = "no ensemble score"
+        flags = "; ".join(f["text"] for f in table["flags"])
+        lines.append(f"  {name}: {text}" + (f" [{flags}]" if flags else ""))
+    return lines

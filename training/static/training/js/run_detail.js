@@ -1,23 +1,51 @@
 (function () {
   "use strict";
+  // Live progress of an active run: polls the run's progress.json, keeps the bar monotone, shows the step,
+  // the elapsed time and an estimate of what remains once enough is done; reloads when the run ends.
   var live = document.getElementById("live");
   if (!live || live.dataset.terminal === "1") { return; }
-  var api = live.dataset.api, bar = document.getElementById("run-progress"),
-      stage = document.getElementById("run-stage"), status = document.getElementById("run-status"),
-      log = document.getElementById("run-log"), delay = 1500;
+  var url = live.dataset.progressUrl, bar = document.getElementById("run-progress"),
+      percent = document.getElementById("run-percent"), stage = document.getElementById("run-stage"),
+      status = document.getElementById("run-status"), log = document.getElementById("run-log"),
+      elapsedOut = document.getElementById("run-elapsed"), eta = document.getElementById("run-eta"),
+      delay = 1500, best = Number(bar.value) || 0, started = null, fractionAt = null;
+
+  function duration(seconds) {
+    seconds = Math.max(0, Math.round(seconds));
+    var m = Math.floor(seconds / 60), s = seconds % 60;
+    return m ? m + " min " + (s < 10 ? "0" : "") + s + " s" : s + " s";
+  }
+  function tick() {
+    if (!started) { return; }
+    var elapsed = (Date.now() - started) / 1000;
+    elapsedOut.textContent = duration(elapsed);
+    if (best >= 0.05 && best < 1 && fractionAt) {
+      eta.textContent = "about " + duration(fractionAt.elapsed * (1 - best) / best - (elapsed - fractionAt.elapsed));
+    }
+  }
+  function show(data) {
+    var fraction = Math.max(best, data.fraction || 0);  // never goes back
+    if (fraction > best) { best = fraction; fractionAt = { elapsed: data.elapsed_seconds || 0 }; }
+    bar.value = best;
+    percent.textContent = Math.floor(best * 100) + "%";
+    stage.textContent = data.stage || (data.status === "queued" ? "waiting for a worker" : "");
+    status.textContent = data.status;
+    status.className = "badge status-" + data.status;
+    if (data.started_at && !started) { started = Date.parse(data.started_at); }
+    if (data.log_tail) { log.textContent = data.log_tail; }
+    tick();
+  }
   function poll() {
-    fetch(api, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (data) {
-        bar.value = data.progress.fraction;
-        stage.textContent = data.progress.stage || "";
-        status.textContent = data.status;
-        status.className = "badge status-" + data.status;
-        if (data.log_tail) { log.textContent = data.log_tail; }
+        show(data);
         if (data.terminal) { window.location.reload(); return; }
         setTimeout(poll, delay);
       })
       .catch(function () { setTimeout(poll, delay * 2); });
   }
-  setTimeout(poll, delay);
+  if (live.dataset.started) { started = Date.parse(live.dataset.started); }
+  setInterval(tick, 1000);
+  poll();
 })();

@@ -1,0 +1,38 @@
+"""train_symbol's first and last lines: no repeated status, the verdict per regime, the run's URL."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from tests.training.runs_helpers import make_dataset, make_profile
+from training.management.commands.train_symbol import Command
+from training.ml.results import RunResult
+from training.models import TrainingRun
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inline_run_ends_with_verdict_lines_and_the_run_url(fast_monitor, settings):
+    settings.SITE_URL = "https://ares.example.org/"
+    make_profile("baseline", is_default=True)
+    make_dataset()
+    out = StringIO()
+    call_command("train_symbol", "BTCUSDT", "--preset", "tiny", "--inline", "--poll", "0.1", stdout=out)
+    run = TrainingRun.objects.get()
+    lines = out.getvalue().splitlines()
+    assert lines[0] == f"run {run.pk}"
+    assert lines[-1].startswith(f"run {run.pk} succeeded in ") and lines[-1].endswith(
+        f": https://ares.example.org/runs/{run.pk}/"
+    )
+    result = RunResult.from_dict(run.result)
+    verdicts = lines[-1 - len(result.ensembles) : -1]
+    assert [v.split(":")[0].strip() for v in verdicts] == list(result.ensembles)
+    for line, part in zip(verdicts, result.ensembles.values(), strict=True):
+        assert ("ensemble " in line and "balanced accuracy" in line) if part.trained else "skipped — " in line
+
+
+def test_the_progress_line_never_repeats_the_status():
+    queued = TrainingRun(status="queued", stage="queued", progress=0.0)
+    assert Command._bar(queued).endswith("  0.0% queued — waiting for a worker")
+    running = TrainingRun(status="running", stage="training: bull_trend: logreg fold 1/1 fitted", progress=0.5)
+    assert Command._bar(running).endswith(" 50.0% running — training: bull_trend: logreg fold 1/1 fitted")

@@ -1,0 +1,110 @@
+"""The run page from a real result (the `tiny` preset trained inline): summary first, verdicts, tables, charts."""
+
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from training.ml.results import RunResult
+from training.selectors.run_summary import MSG_NO_INTERVAL, predicted_classes, regime_tables
+from training.templatetags.ares_ui import num
+
+pytestmark = pytest.mark.django_db
+
+
+def section(page: str, element_id: str) -> str:
+    return page.split(f'id="{element_id}"', 1)[1]
+
+
+def test_summary_comes_first_with_data_trained_and_a_verdict_per_regime(launcher_client, real_run):
+    page = launcher_client.get(reverse("training:run_detail", args=[real_run.pk])).content.decode()
+    assert (
+        page.index('id="summary"') < page.index('id="metrics"') < page.index('id="plots"') < page.index('id="settings"')
+    )
+    result = RunResult.from_dict(real_run.result)
+    data = section(page, "data-trained").split("</p>", 1)[0]
+    assert f"{result.data.rows} bars of the dataset's {real_run.dataset.row_count}" in data
+    assert f"({result.data.labeled_rows} labeled)" in data and "no gaps" in data
+    verdicts = section(page, "verdicts").split("</ul>", 1)[0]
+    for regime, part in result.ensembles.items():
+        assert f'data-regime="{regime}"' in verdicts
+        if not part.trained:
+            assert f"skipped — {part.reason}" in verdicts
+    assert MSG_NO_INTERVAL in verdicts  # the evidence area's intervals are not there yet: said so
+
+
+def test_point_verdict_is_the_ensemble_minus_the_best_baseline(real_run):
+    result = RunResult.from_dict(real_run.result)
+    for table in regime_tables(result):
+        if table["status"] != "trained":
+            continue
+        section = result.ensembles[table["regime"]]
+        verdict = table["verdict"]
+        split = verdict["split"]
+        best = max(getattr(b, split).balanced_accuracy for b in section.baselines.scores().values())
+        ours = getattr(section.ensemble.metrics, split).balanced_accuracy
+        assert verdict["difference"] == pytest.approx(ours - best)
+        assert verdict["verdict"] == ("better" if ours > best else "worse" if ours < best else "equal")
+
+
+def test_metrics_validation_first_numbers_rounded_best_marked(launcher_client, real_run):
+    page = launcher_client.get(reverse("training:run_detail", args=[real_run.pk])).content.decode()
+    metrics = section(page, "metrics")
+    head = metrics.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    assert head.index("Validation") < head.index("Test") < head.index("gap")
+    assert "Train scores, fit time and best parameters" in metrics  # train collapsed
+    numbers = re.findall(r"<td>(-?\d+\.\d+)</td>", metrics.split("</table>", 1)[0])
+    assert numbers and all(len(n.split(".")[1]) == 3 for n in numbers)
+    assert metrics.count('<span class="tag-best">best</span>') == sum(
+        1 for p in real_run.result["ensembles"].values() if p["status"] == "trained"
+    )
+    assert metrics.count("<dt>Baseline majority</dt>") == 1  # defined once for the page
+
+
+def test_a_model_predicting_one_class_or_losing_to_a_baseline_is_flagged(real_run):
+    result = RunResult.from_dict(real_run.result)
+    for table in regime_tables(result):
+        section = result.ensembles[table["regime"]]
+        for line in table["lines"]:
+            if line["kind"] != "model":
+                continue
+            model = section.models[line["name"]]
+            kinds = {f["kind"] for f in line["flags"]}
+            assert ("collapsed" in kinds) == (len(predicted_classes(model.metrics.validation)) == 1)
+            best = max(b.validation.balanced_accuracy for b in section.baselines.scores().values())
+            assert ("loses" in kinds) == (model.metrics.validation.balanced_accuracy <= best)
+            assert ("overfit" in kinds) == (model.train_val_gap.accuracy > 0.15)
+
+
+def test_confusion_matrices_are_normalized_per_actual_class_with_axis_titles(launcher_client, real_run):
+    page = launcher_client.get(reverse("training:run_detail", args=[real_run.pk])).content.decode()
+    plots = section(page, "plots")
+    assert plots.count('<table class="confusion"') >= 1 and "actual ↓ / predicted →" in plots
+    first = RunResult.from_dict(real_run.result)
+    regime = next(r for r, p in first.ensembles.items() if p.trained)
+    matrix = first.ensembles[regime].models["logreg"].metrics.test.confusion_matrix
+    row = matrix[0]
+    assert f"{num(row[0] / sum(row), 2)}<span" in plots
+
+
+def test_the_charts_data_is_embedded_as_json_and_drawn_by_static_scripts(launcher_client, real_run):
+    page = launcher_client.get(reverse("training:run_detail", args=[real_run.pk])).content.decode()
+    payload = json.loads(page.split('<script id="run-chart-data" type="application/json">', 1)[1].split("</script>")[0])
+    series = real_run.result["regime_series"]
+    assert len(payload["series"]["close"]) == len(series["close"]) > 0
+    trained = [r for r, p in real_run.result["ensembles"].items() if p["status"] == "trained"]
+    assert sorted(payload["regimes"]) == sorted(trained)
+    shares = payload["regimes"][trained[0]]["importance"]["logreg"]["shares"]
+    assert shares == sorted(shares, reverse=True) and 0 < sum(shares) <= 1.0001
+    assert "training/vendor/chart.umd.min.js" in page and "training/js/run_charts.js" in page
+
+
+def test_a_cancelled_run_is_not_shown_as_an_error(launcher_client, profile, dataset):
+    from training.models import TrainingRun
+
+    run = TrainingRun.objects.create(
+        symbol="BTCUSDT", profile=profile, snapshot={}, status="cancelled", error="Cancelled during training."
+    )
+    page = launcher_client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
+    assert "<strong>Cancelled:</strong>" in page and "<strong>Error:</strong>" not in page

@@ -1,0 +1,260 @@
+"""The run page's summary and metric tables, read from the typed run result (training/ml/results.py).
+
+Verdicts here are point comparisons on stored metrics. The evidence area adds per-regime `vs_baseline`
+(a difference with a 95% interval and a verdict) and `collapsed` flags to the result; `regime_verdict` shows
+them when present and says plainly when they are not there yet — nothing is invented.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from training.ml.labels import CLASS_NAMES
+from training.ml.results import ResultInvalid, RunResult, SplitMetrics
+from training.models import TrainingRun
+
+# A train−validation accuracy gap above this flags overfitting; a model whose penalty zeroes at least this
+# share of its coefficients / leaves is flagged as penalty-dominated.
+OVERFIT_GAP = 0.15
+PENALTY_DOMINATED_SHARE = 0.9
+PENALTY_SHARE_KEYS = ("zero_coefficient_share", "zero_leaf_share", "zero_weight_share")
+VERDICT_METRIC = "balanced_accuracy"
+MSG_OLD_RESULT = "This run's result was stored in an older format; the summary cannot read it ({problem})."
+MSG_NO_INTERVAL = "no interval yet: point estimates only"
+
+
+def run_result(run: TrainingRun) -> tuple[RunResult | None, str]:
+    """The typed result of a finished run, or None and why not."""
+    if not run.result:
+        return None, ""
+    try:
+        return RunResult.from_dict(run.result), ""
+    except (ResultInvalid, TypeError, KeyError, ValueError) as exc:
+        return None, MSG_OLD_RESULT.format(problem=str(exc)[:200])
+
+
+def _metric(split: SplitMetrics | None, key: str = VERDICT_METRIC) -> float | None:
+    return None if split is None else getattr(split, key)
+
+
+def predicted_classes(split: SplitMetrics | None) -> list[str]:
+    """The classes a model actually predicted on a split (columns of its confusion matrix with any count)."""
+    if split is None:
+        return []
+    columns = zip(*split.confusion_matrix) if split.confusion_matrix else []
+    return [CLASS_NAMES[i] for i, column in enumerate(columns) if sum(column) > 0 and i < len(CLASS_NAMES)]
+
+
+def _parse_time(value) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def data_trained(run: TrainingRun, result: RunResult) -> dict:
+    """The rows and range the run actually trained on, beside the whole dataset, and the gaps inside that range."""
+    first, last = _parse_time(result.data.first_open_time), _parse_time(result.data.last_open_time)
+    dataset = run.dataset
+    gaps = []
+    if dataset is not None and first and last:
+        for gap in dataset.gaps or []:
+            after = _parse_time(gap.get("after"))
+            if after and after.tzinfo is None and first.tzinfo is not None:
+                after = after.replace(tzinfo=first.tzinfo)
+            if after and first <= after <= last:
+                gaps.append(gap)
+    return {
+        "rows": result.data.rows,
+        "labeled_rows": result.data.labeled_rows,
+        "first": first,
+        "last": last,
+        "dataset_rows": dataset.row_count if dataset else None,
+        "is_sample": bool(dataset and dataset.is_sample),
+        "source": dataset.source if dataset else "",
+        "gaps": len(gaps),
+        "missing": sum(int(g.get("missing") or 0) for g in gaps),
+        "label_distribution": result.data.label_distribution,
+    }
+
+
+def _model_flags(metrics, gap, evidence: dict, best_baseline: float | None) -> list[dict]:
+    flags = []
+    validation = metrics.validation
+    value = _metric(validation)
+    if value is not None and best_baseline is not None and value <= best_baseline:
+        flags.append({"kind": "loses", "text": "loses to a baseline"})
+    classes = predicted_classes(validation)
+    if validation is not None and len(classes) == 1:
+        flags.append({"kind": "collapsed", "text": f"predicts only “{classes[0]}”"})
+    if gap is not None and gap.accuracy > OVERFIT_GAP:
+        flags.append({"kind": "overfit", "text": f"overfits (gap {gap.accuracy:.2f})"})
+    share = max(
+        (float(evidence[k]) for k in PENALTY_SHARE_KEYS if isinstance(evidence.get(k), (int, float))), default=0
+    )
+    if share >= PENALTY_DOMINATED_SHARE:
+        flags.append({"kind": "penalty", "text": f"penalty-dominated ({share:.0%} zeroed)"})
+    return flags
+
+
+def _line(name: str, kind: str, metrics, gap=None, fit_seconds=None, best_params=None, flags=()) -> dict:
+    return {
+        "name": name,
+        "kind": kind,
+        "validation": metrics.get("validation"),
+        "test": metrics.get("test"),
+        "train": metrics.get("train"),
+        "gap": gap,
+        "fit_seconds": fit_seconds,
+        "best_params": best_params or {},
+        "flags": list(flags),
+        "best": False,
+    }
+
+
+def regime_verdict(section, ensemble_line: dict | None, baseline_lines: list[dict]) -> dict:
+    """The ensemble against the best baseline: the evidence area's verdict when the result has one, else the
+    point difference of validation (or test, when the ensemble has no validation score) balanced accuracy."""
+    evidence = getattr(section, "vs_baseline", None)
+    if evidence:
+        return {"source": "evidence", **(evidence if isinstance(evidence, dict) else evidence.to_dict())}
+    if ensemble_line is None or not baseline_lines:
+        return {"source": "none"}
+    split = "validation" if ensemble_line["validation"] is not None else "test"
+    best = max(baseline_lines, key=lambda b: _metric(b[split]) or 0)
+    ours, theirs = _metric(ensemble_line[split]), _metric(best[split])
+    if ours is None or theirs is None:
+        return {"source": "none"}
+    difference = ours - theirs
+    return {
+        "source": "point",
+        "split": split,
+        "baseline": best["name"],
+        "ensemble": ours,
+        "baseline_value": theirs,
+        "difference": difference,
+        "verdict": "better" if difference > 0 else "worse" if difference < 0 else "equal",
+        "note": MSG_NO_INTERVAL,
+    }
+
+
+def regime_tables(result: RunResult) -> list[dict]:
+    """Per regime: lines for each model, the ensemble and the baselines, the best model marked, flags, verdict."""
+    regimes = []
+    for regime, section in result.ensembles.items():
+        entry = {"regime": regime, "status": section.status, "reason": section.reason, "rows": section.rows}
+        entry.update({"notes": section.notes, "lines": [], "verdict": {"source": "none"}, "flags": []})
+        if not section.trained:
+            regimes.append(entry)
+            continue
+        baselines = section.baselines.scores() if section.baselines else {}
+        baseline_lines = [_line(f"baseline: {name}", "baseline", scores) for name, scores in baselines.items()]
+        best_baseline = max((_metric(b["validation"]) or 0 for b in baseline_lines), default=None)
+        models = [
+            _line(
+                key,
+                "model",
+                m.metrics,
+                gap=m.train_val_gap,
+                fit_seconds=m.fit_seconds,
+                best_params=m.best_params,
+                flags=_model_flags(m.metrics, m.train_val_gap, m.evidence, best_baseline),
+            )
+            for key, m in section.models.items()
+        ]
+        scored = [m for m in models if _metric(m["validation"]) is not None]
+        if scored:
+            max(scored, key=lambda m: _metric(m["validation"]))["best"] = True
+        ensemble = None
+        if section.ensemble:
+            e = section.ensemble
+            ensemble_flags = _model_flags(e.metrics, e.train_val_gap, {}, best_baseline)
+            classes = predicted_classes(e.metrics.test)
+            if e.metrics.validation is None and len(classes) == 1:
+                ensemble_flags.append({"kind": "collapsed", "text": f"predicts only “{classes[0]}” on test"})
+            ensemble = _line("ensemble", "ensemble", e.metrics, e.train_val_gap, e.fit_seconds, flags=ensemble_flags)
+            entry["notes"] = [*section.notes, *e.notes]
+        collapsed = getattr(section, "collapsed", None)
+        if collapsed:
+            entry["flags"].append({"kind": "collapsed", "text": "collapsed (evidence)"})
+        entry["lines"] = models + ([ensemble] if ensemble else []) + baseline_lines
+        entry["verdict"] = regime_verdict(section, ensemble, baseline_lines)
+        entry["flags"] += ensemble["flags"] if ensemble else []
+        entry["confusion"] = confusion_tables(section)
+        regimes.append(entry)
+    return regimes
+
+
+def confusion_tables(section) -> list[dict]:
+    """Test-split confusion matrices normalized per actual class, each cell with its count and share."""
+    matrices = {key: m.metrics.test for key, m in section.models.items()}
+    if section.ensemble:
+        matrices["ensemble"] = section.ensemble.metrics.test
+    tables = []
+    for name, split in matrices.items():
+        if split is None:
+            continue
+        rows = []
+        for i, counts in enumerate(split.confusion_matrix):
+            total = sum(counts) or 1
+            cells = [{"count": c, "share": c / total, "level": round(5 * c / total)} for c in counts]
+            rows.append({"actual": CLASS_NAMES[i] if i < len(CLASS_NAMES) else str(i), "cells": cells})
+        tables.append({"model": name, "rows": rows, "n": split.n, "classes": CLASS_NAMES[: len(rows)]})
+    return tables
+
+
+def baseline_definitions(result: RunResult) -> dict[str, str]:
+    """The baselines' definitions, once for the page (the same in every regime)."""
+    for section in result.ensembles.values():
+        if section.baselines and section.baselines.definitions:
+            return dict(section.baselines.definitions)
+    return {}
+
+
+def run_progress_payload(run: TrainingRun) -> dict:
+    """What the run page polls while a run is active: status, progress, the step, elapsed seconds, log tail."""
+    from django.utils import timezone
+
+    end = run.finished_at or timezone.now()
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "terminal": run.is_terminal,
+        "fraction": run.progress,
+        "stage": run.stage,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "elapsed_seconds": (end - run.started_at).total_seconds() if run.started_at else None,
+        "error": run.error or None,
+        "log_tail": run.log[-4000:],
+    }
+
+
+def run_page(run: TrainingRun) -> dict:
+    """Everything the run page shows from the result: summary, verdicts, tables, confusion matrices, chart data."""
+    from training.selectors.run_charts import chart_data
+
+    result, problem = run_result(run)
+    if result is None:
+        return {"result": None, "result_problem": problem, "regimes": [], "charts": None}
+    return {
+        "result": result,
+        "result_problem": "",
+        "data_trained": data_trained(run, result),
+        "regimes": regime_tables(result),
+        "definitions": baseline_definitions(result),
+        "charts": chart_data(result),
+    }
+
+
+def preset_durations(*, per_preset: int = 20) -> dict[str, dict]:
+    """The median wall time of each preset's latest succeeded runs on this installation."""
+    import statistics
+
+    durations: dict[str, dict] = {}
+    succeeded = TrainingRun.objects.filter(status=TrainingRun.Status.SUCCEEDED, started_at__isnull=False)
+    for preset in succeeded.values_list("preset", flat=True).distinct():
+        spans = succeeded.filter(preset=preset).order_by("-finished_at").values_list("started_at", "finished_at")
+        seconds = [(end - start).total_seconds() for start, end in spans[:per_preset] if end]
+        if seconds:
+            durations[preset] = {"median_seconds": statistics.median(seconds), "runs": len(seconds)}
+    return durations
