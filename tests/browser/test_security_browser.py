@@ -9,10 +9,10 @@ from tests.training.runs_helpers import make_dataset, make_finished_run, make_pr
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_app_and_admin_pages_work_under_the_policy(live_server, tmp_path):
+def test_app_and_admin_pages_work_under_the_policy(live_server, tiny_result):
     User.objects.create_superuser("admin", "admin@example.com", "browser-pw-123")
     profile = make_profile("baseline", is_default=True)
-    run = make_finished_run(profile, make_dataset(), tmp_path=tmp_path)
+    run = make_finished_run(profile, make_dataset(), result=tiny_result)
     url = live_server.url
     with chromium_page() as page:
         log_in(page, url, "admin", "browser-pw-123")

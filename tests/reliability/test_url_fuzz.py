@@ -152,11 +152,11 @@ def requests_for(draw, pattern: Pattern) -> str:
 
 
 @pytest.fixture
-def stored_objects(tmp_path):
+def stored_objects(tiny_result):
     profile = make_profile("baseline", is_default=True)
     dataset = make_dataset()
-    make_finished_run(profile, dataset, tmp_path=tmp_path)
-    make_finished_run(profile, dataset, tmp_path=tmp_path, status="failed")
+    make_finished_run(profile, dataset, result=tiny_result)
+    make_finished_run(profile, dataset, result=tiny_result, status="failed")
 
 
 @pytest.fixture(params=["superuser", "anonymous"])

@@ -16,8 +16,8 @@ def admin_client(client):
 
 
 @pytest.fixture
-def run(tmp_path):
-    return make_finished_run(make_profile("baseline", is_default=True), make_dataset(), tmp_path=tmp_path)
+def run(tiny_result):
+    return make_finished_run(make_profile("baseline", is_default=True), make_dataset(), result=tiny_result)
 
 
 def test_the_change_page_is_read_only_with_a_link_to_the_run_page(admin_client, run):

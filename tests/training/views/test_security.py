@@ -19,8 +19,8 @@ INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
 
 
 @pytest.fixture
-def finished(profile, dataset, launcher, tmp_path):
-    return make_finished_run(profile, dataset, user=launcher, tmp_path=tmp_path)
+def finished(profile, dataset, launcher, tiny_result):
+    return make_finished_run(profile, dataset, user=launcher, result=tiny_result)
 
 
 def read_urls(run) -> list[str]:
@@ -29,7 +29,7 @@ def read_urls(run) -> list[str]:
         reverse("training:run_detail", args=[run.pk]),
         reverse("training:run_api", args=[run.pk]),
         reverse("training:run_export", args=[run.pk]),
-        reverse("training:run_file", args=[run.pk, "learning_curves.png"]),
+        reverse("training:run_file", args=[run.pk, run.result["plots"][0]]),
         reverse("training:run_artifacts_zip", args=[run.pk]),
         f"{reverse('training:run_compare')}?ids={run.pk},{run.pk}",
     ]
