@@ -1,0 +1,87 @@
+import json
+
+import numpy as np
+import pytest
+
+from training.ml.calibration import expected_calibration_error
+from training.ml.combiners import softmax, weighted_log_loss
+from training.ml.stacker import Stacker, calibration_record, fit_stacker, vs_best_member_record
+
+from .combiner_data import folds, latent, two_equal
+
+
+def _split(probas, y, n_test):
+    n = len(y) - n_test
+    ids, sizes = folds(n)
+    oof = {m: p[:n] for m, p in probas.items()}
+    test = {m: p[n:] for m, p in probas.items()}
+    return oof, y[:n], ids, sizes, test, y[n:]
+
+
+def test_two_equal_members_stack_better_than_the_best_member_on_test():
+    probas, y = two_equal(3000, seed=4)
+    oof, y_oof, ids, sizes, test, y_test = _split(probas, y, 1000)
+    fit = fit_stacker(oof, y_oof, ids, sizes, test, horizon=4, seed=0)
+    assert fit.choice.name != "best_single"
+    record = vs_best_member_record(fit, test[fit.best_member], y_test, horizon=4, seed=0)
+    assert record["member"] == fit.best_member
+    assert record["verdict"] == "better"
+    assert record["ci95_high"] < 0 and record["difference"] < 0
+
+
+def test_overconfident_members_end_calibrated_on_test():
+    z, y, rng = latent(4000, seed=5)
+    probas = {m: softmax(3.0 * (z + rng.normal(0, 0.3, z.shape))) for m in ("a", "b")}
+    oof, y_oof, ids, sizes, test, y_test = _split(probas, y, 1500)
+    fit = fit_stacker(oof, y_oof, ids, sizes, test, horizon=4, seed=0)
+    record = calibration_record(fit, y_oof[fit.validation_rows], y_test)
+    assert record["method"] == "temperature"
+    assert record["parameter"] == {"temperature": fit.stacker.calibrator.temperature}
+    assert record["test"]["ece_after"] < expected_calibration_error(test[fit.best_member], y_test) / 3
+    assert record["validation"]["rows"] == len(fit.validation_rows)
+    assert sum(b["count"] for b in record["test"]["reliability_after"]) == len(y_test)
+    assert record["test"]["ece_before"] == expected_calibration_error(fit.test_uncalibrated, y_test)
+
+
+def test_stacker_reloads_from_json_to_identical_probabilities():
+    probas, y = two_equal(1500, seed=6)
+    oof, y_oof, ids, sizes, test, _ = _split(probas, y, 500)
+    fit = fit_stacker(oof, y_oof, ids, sizes, test, horizon=4, seed=0)
+    reloaded = Stacker.from_dict(json.loads(json.dumps(fit.stacker.to_dict())))
+    assert np.array_equal(reloaded.predict_proba(test), fit.test)
+    assert reloaded.members == ["a", "b"]
+
+
+def test_calibrated_validation_loss_never_above_the_best_member():
+    probas, y = two_equal(1500, seed=7)
+    oof, y_oof, ids, sizes, test, _ = _split(probas, y, 300)
+    fit = fit_stacker(oof, y_oof, ids, sizes, test, horizon=4, seed=0)
+    rows = fit.validation_rows
+    w = fit.choice.row_weights[rows]
+    calibrated = weighted_log_loss(fit.validation, y_oof[rows], w)
+    assert calibrated <= fit.choice.candidates[fit.choice.name].validation_log_loss + 1e-12
+    assert calibrated <= fit.choice.candidates["best_single"].validation_log_loss + 1e-12
+    assert fit.choice.candidates["best_single"].validation_log_loss == pytest.approx(
+        min(weighted_log_loss(p[rows], y_oof[rows], w) for p in oof.values())
+    )
+
+
+def test_with_one_fold_temperature_scaling_does_the_calibrating():
+    z, y, rng = latent(3000, seed=8)
+    probas = {m: softmax(3.0 * (z + rng.normal(0, 0.3, z.shape))) for m in ("a", "b")}
+    n = 2000
+    ids, sizes = np.zeros(n, dtype=int), [500]
+    fit = fit_stacker(
+        {m: p[:n] for m, p in probas.items()},
+        y[:n],
+        ids,
+        sizes,
+        {m: p[n:] for m, p in probas.items()},
+        horizon=4,
+        seed=0,
+    )
+    assert set(fit.choice.candidates) == {"best_single", "average"}
+    assert fit.stacker.calibrator.temperature > 2.0
+    record = calibration_record(fit, y[:n], y[n:])
+    assert record["test"]["ece_after"] < record["test"]["ece_before"] / 2
+    assert record["validation"]["ece_after"] < record["validation"]["ece_before"] / 2

@@ -1,0 +1,122 @@
+"""A regime's fitted combination of its members: the chosen combiner followed by its calibration.
+
+``fit_stacker`` works on plain arrays (each member's out-of-fold probabilities on the validation blocks, their
+folds and training sizes, each member's test-block probabilities): it chooses the combiner
+(``combiner_choice``), fits temperature scaling on the chosen combiner's held-out validation predictions
+(rows weighted by the same fold rule) and predicts the validation and test rows. ``Stacker`` is plain data
+(``to_dict``/``from_dict``, JSON floats), so a saved ensemble reloads to bit-identical probabilities and
+prediction goes through the same ``predict_proba``.
+
+The records (computed from the stored predictions): ``calibration_record`` — method, parameter, ECE and
+reliability bins before/after on the validation rows it was fitted on and on the test block;
+``vs_best_member_record`` — test log-loss difference ensemble − the best member by validation (the member
+``best_single`` picks on the out-of-fold rows) with its moving-block bootstrap interval and verdict.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .bootstrap import block_length, moving_block_bootstrap
+from .calibration import N_BINS, TemperatureScaling, calibrator_from_dict, expected_calibration_error, reliability_bins
+from .combiner_choice import CombinerChoice, choose_combiner
+from .combiners import Combiner, combiner_from_dict, row_log_loss
+
+CALIBRATION_FITTED_ON = "the chosen combiner's held-out validation predictions (folds 2..k, forward-chained)"
+
+
+@dataclass
+class Stacker:
+    combiner: Combiner
+    calibrator: TemperatureScaling
+
+    @property
+    def members(self) -> list[str]:
+        return self.combiner.members
+
+    def uncalibrated(self, base: dict[str, np.ndarray]) -> np.ndarray:
+        return self.combiner.predict_proba(base)
+
+    def predict_proba(self, base: dict[str, np.ndarray]) -> np.ndarray:
+        """``base``: member → (n, 3) probabilities; the calibrated ensemble probabilities."""
+        return self.calibrator.transform(self.uncalibrated(base))
+
+    def to_dict(self) -> dict:
+        return {"combiner": self.combiner.to_dict(), "calibration": self.calibrator.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Stacker:
+        return cls(combiner_from_dict(data["combiner"]), calibrator_from_dict(data["calibration"]))
+
+
+@dataclass
+class StackingFit:
+    """The fitted stacker and its predictions. ``validation_rows`` index the out-of-fold arrays (the rows the
+    candidates were scored on); ``validation``/``validation_uncalibrated`` are held-out predictions there."""
+
+    stacker: Stacker
+    choice: CombinerChoice
+    train: np.ndarray
+    validation_rows: np.ndarray
+    validation: np.ndarray
+    validation_uncalibrated: np.ndarray
+    test: np.ndarray
+    test_uncalibrated: np.ndarray
+    fit_seconds: float
+
+    @property
+    def best_member(self) -> str:
+        return self.choice.candidates["best_single"].combiner.state["member"]
+
+
+def fit_stacker(oof: dict, y, fold_ids, train_sizes, test: dict, *, horizon: int, seed: int) -> StackingFit:
+    started = time.perf_counter()
+    y = np.asarray(y).astype(int)
+    choice = choose_combiner(oof, y, fold_ids, train_sizes, block=block_length(horizon), seed=seed)
+    rows = choice.scored
+    calibrator = TemperatureScaling().fit(choice.heldout, y[rows], choice.row_weights[rows])
+    stacker = Stacker(choice.combiner, calibrator)
+    test_uncalibrated = stacker.uncalibrated(test)
+    return StackingFit(
+        stacker=stacker,
+        choice=choice,
+        train=stacker.predict_proba(oof),
+        validation_rows=rows,
+        validation=calibrator.transform(choice.heldout),
+        validation_uncalibrated=choice.heldout,
+        test=calibrator.transform(test_uncalibrated),
+        test_uncalibrated=test_uncalibrated,
+        fit_seconds=time.perf_counter() - started,
+    )
+
+
+def calibration_record(fit: StackingFit, y_validation, y_test) -> dict:
+    def part(y, before, after) -> dict:
+        return {
+            "rows": int(len(y)),
+            "ece_before": expected_calibration_error(before, y),
+            "ece_after": expected_calibration_error(after, y),
+            "reliability_before": reliability_bins(before, y),
+            "reliability_after": reliability_bins(after, y),
+        }
+
+    calibrator = fit.stacker.calibrator
+    return {
+        "method": calibrator.method,
+        "parameter": calibrator.parameter,
+        "fitted_on": CALIBRATION_FITTED_ON,
+        "n_bins": N_BINS,
+        "validation": part(y_validation, fit.validation_uncalibrated, fit.validation),
+        "test": part(y_test, fit.test_uncalibrated, fit.test),
+    }
+
+
+def vs_best_member_record(fit: StackingFit, member_test: np.ndarray, y_test, *, horizon: int, seed: int) -> dict:
+    """``member_test``: the best member's test probabilities."""
+    record = moving_block_bootstrap(
+        row_log_loss(fit.test, y_test), row_log_loss(member_test, y_test), block=block_length(horizon), seed=seed
+    )
+    return {"member": fit.best_member, **record}
