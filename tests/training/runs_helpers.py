@@ -107,7 +107,7 @@ def sample_result(
     models = {
         "lightgbm": {
             "metrics": sample_metrics(lightgbm_base),
-            "train_val_gap": 0.15,
+            "train_val_gap": {"log_loss": 0.25, "accuracy": 0.15},
             "fit_seconds": 1.25,
             "evidence": {"zero_leaf_share": 0.1},
             "history": {"train_loss": [1.0, 0.9], "val_loss": [1.0, 0.95]},
@@ -116,7 +116,7 @@ def sample_result(
         },
         "logreg": {
             "metrics": sample_metrics(0.55),
-            "train_val_gap": 0.08,
+            "train_val_gap": {"log_loss": 0.1, "accuracy": 0.08},
             "fit_seconds": 0.4,
             "evidence": {},
             "history": {},

@@ -106,13 +106,12 @@ class LoadedEnsemble:
 
     def predict_proba(self, matrix, positions) -> np.ndarray:
         """``matrix``: a ``FeatureMatrix`` over the whole series; ``positions``: the bars to predict."""
-        from .ensembles import proba3
+        from .stacking import meta_features, meta_proba
 
-        base = self.base_proba(matrix, positions)
-        return proba3(self.meta, np.hstack([base[k] for k in self.spec["models"]]))
+        return meta_proba(self.meta, meta_features(self.base_proba(matrix, positions), self.spec["models"]))
 
     def predict_candles(self, candles, positions) -> np.ndarray:
-        from .ensembles import FeatureMatrix
+        from .dataset import FeatureMatrix
         from .features import compute_features
 
         frame = compute_features(candles)
@@ -135,9 +134,3 @@ def load_ensemble(path) -> LoadedEnsemble:
         cls = get_backend(key)
         models[key] = cls.load(directory / key, spec["regularization"][key], spec["params"].get(key))
     return LoadedEnsemble(directory, spec, models, joblib.load(directory / "meta.joblib"))
-
-
-def load_run(path) -> dict[str, LoadedEnsemble]:
-    directory = Path(path)
-    manifest = json.loads((directory / MANIFEST).read_text())
-    return {regime: load_ensemble(directory / regime) for regime in manifest.get("trained_regimes", [])}

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import artifacts, report
-from .ensembles import ENSEMBLES, Dataset, FeatureMatrix
+from . import artifacts, plots
+from .dataset import assemble_dataset
+from .ensembles import ENSEMBLES
 from .errors import DataError, RegularizationInvalid, TrainingCancelled
 from .features import compute_features, feature_descriptions, finish_features
 from .labels import distribution as label_distribution
@@ -27,9 +28,9 @@ from .labels import label_definition, make_labels
 from .presets import get_preset
 from .regimes import REGIMES, RULE, classify_regimes, regime_distribution
 from .regularization import validate_and_report_regularization
+from .results import DataSummary, RunResult, Timings
 
 MAX_SERIES_POINTS = 2000
-MSG_NO_ROWS = "No bar has features, a label and a regime; {rows} candles are too few for the warm-up."
 MSG_CANCELLED = "Training cancelled during {stage}."
 STAGE_FRACTIONS = {
     "initialize": 0.0,
@@ -231,52 +232,52 @@ class TrainingManager:
 
         t = self._stage("evaluate", "Collecting metrics")
         applied = {}
-        for section in sections.values():
-            for key, model in section["models"].items():
-                applied.setdefault(key, model.pop("library_params"))
+        for regime, ensemble in self.components.items():
+            if sections[regime].trained:
+                for key, backend in ensemble.models.items():
+                    applied.setdefault(key, backend.library_params)
         self._done("evaluate", t)
 
         t = self._stage("save", f"Saving models to {self.artifacts_dir}")
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
         files = []
         for regime, ensemble in self.components.items():
-            if sections[regime]["status"] == "trained":
+            if sections[regime].trained:
                 files += [f"{regime}/{f}" for f in ensemble.save(self.artifacts_dir / regime)]
         self._done("save", t)
 
         stride = series_stride(len(candles))
-        result = {
-            "symbol": symbol,
-            "exchange": exchange_name,
-            "interval": interval,
-            "preset": self.preset_name,
-            "seed": self.seed,
-            "data": {
-                "rows": int(len(candles)),
-                "labeled_rows": int(len(positions)),
-                "first_open_time": candles["open_time"].iloc[0].isoformat(),
-                "last_open_time": candles["open_time"].iloc[-1].isoformat(),
-                "label_distribution": label_distribution(labels.iloc[positions]),
-            },
-            "regularization": {
+        result = RunResult(
+            symbol=symbol,
+            exchange=exchange_name,
+            interval=interval,
+            preset=self.preset_name,
+            seed=self.seed,
+            data=DataSummary(
+                rows=int(len(candles)),
+                labeled_rows=int(len(positions)),
+                first_open_time=candles["open_time"].iloc[0].isoformat(),
+                last_open_time=candles["open_time"].iloc[-1].isoformat(),
+                label_distribution=label_distribution(labels.iloc[positions]),
+            ),
+            regularization={
                 "config": self.config,
                 "report": self.report,
                 "applied": applied,
                 "per_regime": self.applied,
             },
-            "features": feature_names,
-            "feature_descriptions": feature_descriptions(),
-            "labels": label_definition(horizon=int(p["horizon"]), k=float(p["label_k"])),
-            "regimes": {"distribution": distribution, "rule": RULE},
-            "regime_series": _regime_series(candles, regimes, stride),
-            "ensembles": sections,
-            "plots": [],
-        }
+            features=feature_names,
+            feature_descriptions=feature_descriptions(),
+            labels=label_definition(horizon=int(p["horizon"]), k=float(p["label_k"])),
+            regimes={"distribution": distribution, "rule": RULE},
+            regime_series=_regime_series(candles, regimes, stride),
+            ensembles=sections,
+        )
 
         t = self._stage("report", "Drawing plots and writing the manifest")
         if p.get("plots", True):
             times = candles["open_time"].iloc[::stride].dt.tz_localize(None).to_numpy()
-            result["plots"] = report.write_plots(self.artifacts_dir, result, times=times)
+            result.plots = plots.write_plots(self.artifacts_dir, result, times=times)
         versions = artifacts.library_versions()
         manifest = artifacts.write_manifest(
             self.artifacts_dir,
@@ -289,29 +290,30 @@ class TrainingManager:
                 "seed": self.seed,
                 "library_versions": versions,
                 "features": feature_names,
-                "labels": result["labels"],
+                "labels": result.labels,
                 "regimes": {"names": list(REGIMES), "rule": RULE},
                 "config": self.config,
-                "data": result["data"],
-                "trained_regimes": [r for r, s in sections.items() if s["status"] == "trained"],
+                "data": result.data.to_dict(),
+                "trained_regimes": result.trained_regimes(),
             },
         )
         self._done("report", t)
 
         fit_total = sum(e.fit_seconds for e in self.components.values())
-        result["artifacts"] = {
+        result.artifacts = {
             "path": str(self.artifacts_dir),
             "manifest": artifacts.MANIFEST,
             "files": sorted(manifest["files"]) + [artifacts.MANIFEST],
         }
-        result["library_versions"] = versions
-        result["timings"] = {
-            "stages": dict(self.timings),
-            "fit_seconds_total": fit_total,
-            "wall_seconds": time.perf_counter() - wall_started,
-        }
+        result.library_versions = versions
+        result.timings = Timings(
+            stages=dict(self.timings),
+            fit_seconds_total=fit_total,
+            wall_seconds=time.perf_counter() - wall_started,
+        )
+        result.validate()
         self.progress("done", 1.0, "Training finished")
-        return _jsonable(result)
+        return _jsonable(result.to_dict())
 
 
 def series_stride(rows: int) -> int:
@@ -326,38 +328,3 @@ def _regime_series(candles: pd.DataFrame, regimes: pd.Series, stride: int) -> di
         "close": [float(c) for c in part["close"]],
         "regime": [r if isinstance(r, str) else None for r in regimes.iloc[::stride]],
     }
-
-
-def assemble_dataset(
-    full: pd.DataFrame, feature_names: list[str], labels: pd.Series, regimes: pd.Series, *, horizon: int, lookback: int
-) -> Dataset:
-    """The rows that have a label, a regime and ``lookback`` bars of complete features ending at them."""
-    window_ok = full.notna().all(axis=1).astype(float).rolling(lookback, min_periods=lookback).min() == 1.0
-    usable = labels.notna() & regimes.notna() & window_ok
-    positions = np.flatnonzero(usable.to_numpy())
-    if len(positions) == 0:
-        raise DataError(MSG_NO_ROWS.format(rows=len(full)))
-    return Dataset(
-        matrix=FeatureMatrix.from_frame(full, feature_names),
-        feature_names=feature_names,
-        positions=positions,
-        y=labels.to_numpy()[positions].astype(int),
-        regimes=regimes.to_numpy()[positions],
-        labels_all=labels.to_numpy(dtype=float),
-        horizon=horizon,
-        lookback=lookback,
-    )
-
-
-def build_dataset(candles: pd.DataFrame, *, horizon: int = 4, label_k: float = 0.3, lookback: int = 12) -> Dataset:
-    """Features, labels and regimes of ``candles`` assembled into a ``Dataset`` (what a run trains on)."""
-    full = compute_features(candles)
-    _, names = finish_features(full)
-    return assemble_dataset(
-        full,
-        names,
-        make_labels(candles, horizon=horizon, k=label_k),
-        classify_regimes(candles),
-        horizon=horizon,
-        lookback=lookback,
-    )

@@ -1,5 +1,7 @@
-"""Run presets: how much data, how many folds, epochs and trials.
+"""Run presets: how much data, how many folds, epochs and trials, and which models each regime uses.
 
+- ``tiny`` — for plumbing tests (web, services, CLI, worker): the most recent 2,000 bars, one fold, the
+  elastic-net logistic regression alone in every regime, no plots. A few seconds; says nothing about models.
 - ``smoke`` — for tests: the most recent 3,000 bars, 2 walk-forward folds, 3 Optuna trials for LightGBM,
   2-3 epochs for the Keras models and TabNet. Measured ~15 s on 2 cores (aim ≤ 60 s).
 - ``quick`` — the demo default: the whole offline sample (~17.5k hourly bars), 3 folds, 10 Optuna trials, up to
@@ -11,14 +13,32 @@ Common keys: ``max_rows`` (most recent rows kept, ``None`` = all), ``n_folds``, 
 ``first_train_fraction``, ``embargo`` (bars added to the purge gap H), ``inner_val_fraction`` (the early-stopping
 / tuning part carved from each fold's training rows), ``lookback`` (bars per window for sequence models),
 ``min_rows`` (a regime with fewer labeled rows is skipped), ``horizon``/``label_k`` (labels), ``plots``,
-and ``models``: per backend key, the ``params`` handed to the backend constructor.
+``models``: per backend key, the ``params`` handed to the backend constructor, and ``ensembles`` (optional): per
+regime, the base models its ensemble uses instead of the ensemble class's own ``model_keys``.
 """
 
 from __future__ import annotations
 
 import copy
 
+from .regimes import REGIMES
+
 PRESETS: dict[str, dict] = {
+    "tiny": {
+        "max_rows": 2000,
+        "n_folds": 1,
+        "test_fraction": 0.2,
+        "first_train_fraction": 0.5,
+        "embargo": 2,
+        "inner_val_fraction": 0.2,
+        "lookback": 12,
+        "min_rows": 150,
+        "horizon": 4,
+        "label_k": 0.3,
+        "plots": False,
+        "ensembles": {regime: ["logreg"] for regime in REGIMES},
+        "models": {"logreg": {"max_iter": 200}},
+    },
     "smoke": {
         "max_rows": 3000,
         "n_folds": 2,

@@ -163,18 +163,18 @@ def metrics_by_regime(result: dict) -> list[dict]:
             )
         if ensemble.get("ensemble"):
             lines.append(
-                {"name": "ensemble", "kind": "ensemble", "metrics": (ensemble["ensemble"] or {}).get("metrics") or {}}
+                {
+                    "name": "ensemble",
+                    "kind": "ensemble",
+                    "metrics": ensemble["ensemble"].get("metrics") or {},
+                    "gap": ensemble["ensemble"].get("train_val_gap"),
+                    "fit_seconds": ensemble["ensemble"].get("fit_seconds"),
+                }
             )
         baselines = dict(ensemble.get("baselines") or {})
         definitions = baselines.pop("definitions", {}) or {}
         for name, metrics in baselines.items():
-            lines.append(
-                {
-                    "name": f"baseline: {name}",
-                    "kind": "baseline",
-                    "metrics": (metrics or {}).get("metrics", metrics) or {},
-                }
-            )
+            lines.append({"name": f"baseline: {name}", "kind": "baseline", "metrics": metrics or {}})
         for line in lines:
             line["cells"] = [(line["metrics"].get(split) or {}).get(key) for split in SPLITS for key in METRIC_KEYS]
         regimes.append(

@@ -3,11 +3,12 @@ import pytest
 
 from training.ml.backends import base as backend_base
 from training.ml.backends.base import Backend
-from training.ml.ensembles import ENSEMBLES, MSG_BACKEND_FAILED, BaseEnsemble, FeatureMatrix, SidewaysRangeEnsemble
+from training.ml.dataset import FeatureMatrix, build_dataset
+from training.ml.ensembles import ENSEMBLES, BaseEnsemble, SidewaysRangeEnsemble
 from training.ml.errors import TrainingError
-from training.ml.manager import build_dataset
 from training.ml.presets import get_preset
 from training.ml.regularization import resolve_config
+from training.ml.walkforward import MSG_BACKEND_FAILED
 
 CONFIG = resolve_config({"l1_alpha": 0.05, "l2_alpha": 0.01, "dropout_rate": 0.2})
 
@@ -62,9 +63,9 @@ def test_every_backend_is_used_by_some_ensemble():
 def test_regime_with_too_few_rows_is_skipped_with_reason(dataset):
     rows = int((dataset.regimes == "bull_trend").sum())
     result = _ensemble(LinearEnsemble, min_rows=rows + 1).train(dataset)
-    assert result["status"] == "skipped"
-    assert result["reason"] == f"Only {rows} labeled rows in regime bull_trend; at least {rows + 1} are needed."
-    assert result["models"] == {}
+    assert result.status == "skipped"
+    assert result.reason == f"Only {rows} labeled rows in regime bull_trend; at least {rows + 1} are needed."
+    assert result.models == {}
 
 
 def test_single_class_regime_is_skipped_with_reason(dataset):
@@ -72,8 +73,8 @@ def test_single_class_regime_is_skipped_with_reason(dataset):
 
     one_class = dataclasses.replace(dataset, y=np.ones_like(dataset.y))
     result = _ensemble(LinearEnsemble).train(one_class)
-    assert result["status"] == "skipped"
-    assert "single class ([1])" in result["reason"] and "bull_trend" in result["reason"]
+    assert result.status == "skipped"
+    assert "single class ([1])" in result.reason and "bull_trend" in result.reason
 
 
 def test_constant_column_is_dropped_with_a_note(dataset):
@@ -85,15 +86,15 @@ def test_constant_column_is_dropped_with_a_note(dataset):
     data = dataclasses.replace(dataset, matrix=FeatureMatrix(values, dataset.feature_names))
     ensemble = _ensemble(LinearEnsemble)
     result = ensemble.train(data)
-    assert result["status"] == "trained"
-    assert any("volume_z_96" in note for note in result["notes"])
-    assert "volume_z_96" not in result["feature_names"]
+    assert result.status == "trained"
+    assert any("volume_z_96" in note for note in result.notes)
+    assert "volume_z_96" not in result.feature_names
     coef = ensemble.models["logreg"].model[-1].coef_
     assert coef.shape[1] == len(dataset.feature_names) - 1
 
 
 def test_trained_ensemble_reports_metrics_baselines_and_gap(dataset):
-    result = _ensemble(LinearEnsemble).train(dataset)
+    result = _ensemble(LinearEnsemble).train(dataset).validate().to_dict()
     assert result["status"] == "trained"
     model = result["models"]["logreg"]
     for part in ("train", "validation", "test"):

@@ -89,7 +89,7 @@ def test_artifacts_reload_to_identical_probabilities(smoke_run):
 
     import lightgbm
 
-    from training.ml.ensembles import FeatureMatrix
+    from training.ml.dataset import FeatureMatrix
 
     result, _, _, candles = smoke_run
     directory = Path(result["artifacts"]["path"])

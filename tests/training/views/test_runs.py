@@ -189,7 +189,7 @@ def test_detail_shows_settings_report_metrics_plots_log_downloads(launcher_clien
         "ensemble",
         "num_leaves=17",
         "only 20 rows",
-        "0.150",
+        "0.250 / 0.150",
         "reg_alpha=0.01 reg_lambda=0.001",
         "run.json",
         "artifacts.zip",

@@ -1,4 +1,4 @@
-"""Report plots (matplotlib, Agg backend), written as PNG files into the run's artifacts directory."""
+"""Report plots of a run result (matplotlib, Agg backend), written as PNG files into the run's artifacts directory."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 
 from .labels import CLASS_NAMES
 from .regimes import REGIMES
+from .results import RegimeResult, RunResult
 
 REGIME_COLORS = {"bull_trend": "#2ca02c", "bear_trend": "#d62728", "sideways_range": "#7f7f7f", "volatile": "#ff7f0e"}
 DPI = 80
@@ -39,7 +40,7 @@ def plot_regimes(directory: Path, times, close, regimes) -> str:
 
 
 def plot_learning_curves(directory: Path, regime: str, models: dict) -> str | None:
-    curves = {k: m["history"] for k, m in models.items() if m["history"].get("train_loss")}
+    curves = {k: m.history for k, m in models.items() if m.history.get("train_loss")}
     if not curves:
         return None
     plt = _plt()
@@ -56,7 +57,7 @@ def plot_learning_curves(directory: Path, regime: str, models: dict) -> str | No
 
 
 def plot_feature_importance(directory: Path, regime: str, models: dict) -> str | None:
-    items = {k: m["feature_importance"] for k, m in models.items() if m["feature_importance"]}
+    items = {k: m.feature_importance for k, m in models.items() if m.feature_importance}
     if not items:
         return None
     plt = _plt()
@@ -72,10 +73,10 @@ def plot_feature_importance(directory: Path, regime: str, models: dict) -> str |
     return _save(fig, plt, directory, f"feature_importance_{regime}.png")
 
 
-def plot_confusion_matrices(directory: Path, regime: str, section: dict) -> str | None:
-    mats = {k: m["metrics"]["test"]["confusion_matrix"] for k, m in section["models"].items()}
-    if section.get("ensemble"):
-        mats["ensemble"] = section["ensemble"]["metrics"]["test"]["confusion_matrix"]
+def plot_confusion_matrices(directory: Path, regime: str, section: RegimeResult) -> str | None:
+    mats = {k: m.metrics.test.confusion_matrix for k, m in section.models.items()}
+    if section.ensemble:
+        mats["ensemble"] = section.ensemble.metrics.test.confusion_matrix
     if not mats:
         return None
     plt = _plt()
@@ -101,18 +102,18 @@ def _save(fig, plt, directory: Path, name: str) -> str:
     return name
 
 
-def write_plots(directory: Path, result: dict, times=None) -> list[str]:
+def write_plots(directory: Path, result: RunResult, times=None) -> list[str]:
     """Every plot for a run result; ``times`` (datetime64) replaces the ISO strings of ``regime_series``."""
     directory = Path(directory)
-    series = result["regime_series"]
+    series = result.regime_series
     x = np.asarray(series["time"], dtype="datetime64[ns]") if times is None else times
     names = [plot_regimes(directory, x, series["close"], series["regime"])]
-    for regime, section in result["ensembles"].items():
-        if section["status"] != "trained":
+    for regime, section in result.ensembles.items():
+        if not section.trained:
             continue
         names += [
-            plot_learning_curves(directory, regime, section["models"]),
-            plot_feature_importance(directory, regime, section["models"]),
+            plot_learning_curves(directory, regime, section.models),
+            plot_feature_importance(directory, regime, section.models),
             plot_confusion_matrices(directory, regime, section),
         ]
     return [n for n in names if n]
