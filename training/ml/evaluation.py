@@ -20,7 +20,7 @@ from .results import (
     SplitMetrics,
     TrainValGap,
 )
-from .stacking import StackedPredictions
+from .stacking import StackedPredictions, stacking_records
 from .walkforward import ModelPredictions, RegimePlan
 
 BASELINE_DEFINITIONS = {
@@ -72,13 +72,13 @@ def importance_by_name(importance, feature_names: list[str]) -> dict[str, float]
 def ensemble_record(plan: RegimePlan, stacked: StackedPredictions) -> EnsembleResult:
     y = plan.y
     train = split_metrics(y[plan.val_rows], stacked.train)
-    validation = None if stacked.validation is None else split_metrics(y[plan.folds[-1].val], stacked.validation)
+    validation = split_metrics(y[stacked.validation_rows], stacked.validation)
     return EnsembleResult(
         metrics=MetricsBySplit(train=train, validation=validation, test=split_metrics(y[plan.test], stacked.test)),
-        train_val_gap=TrainValGap.between(train, validation) if validation else None,
+        train_val_gap=TrainValGap.between(train, validation),
         fit_seconds=stacked.fit_seconds,
-        meta_learner=stacked.description,
         notes=list(stacked.notes),
+        **stacking_records(plan, stacked),
     )
 
 

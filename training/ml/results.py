@@ -194,15 +194,83 @@ class ModelResult(Record):
 
 
 @dataclass
+class CombinerCandidate(Record):
+    """A candidate combiner: its held-out validation log loss, the parameters/weights it was fitted to, the
+    loss of every grid setting tried, and its bootstrap difference to the lowest-loss candidate."""
+
+    validation_log_loss: float
+    params: dict[str, Any] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
+    grid: list[dict[str, Any]] = field(default_factory=list)
+    vs_lowest: dict[str, Any] | None = None
+
+
+@dataclass
+class ReliabilityBin(Record):
+    lower: float
+    upper: float
+    count: int
+    confidence: float | None = None
+    accuracy: float | None = None
+
+
+@dataclass
+class CalibrationPart(Record):
+    rows: int
+    ece_before: float
+    ece_after: float
+    reliability_before: list[ReliabilityBin] = field(default_factory=list)
+    reliability_after: list[ReliabilityBin] = field(default_factory=list)
+
+
+@dataclass
+class CalibrationResult(Record):
+    method: str
+    parameter: dict[str, float]
+    fitted_on: str
+    n_bins: int
+    validation: CalibrationPart
+    test: CalibrationPart
+
+
+@dataclass
+class VsBestMember(Record):
+    """Test log-loss difference ensemble − best member (by validation), moving-block bootstrap interval."""
+
+    member: str
+    difference: float
+    ci95_low: float
+    ci95_high: float
+    verdict: str
+
+    def problems(self, where: str) -> list[str]:
+        if not all(_finite(getattr(self, n)) for n in ("difference", "ci95_low", "ci95_high")):
+            return [f"{where}: difference and interval must be finite numbers"]
+        return [] if self.ci95_low <= self.ci95_high else [f"{where}: ci95_low is above ci95_high"]
+
+
+@dataclass
 class EnsembleResult(Record):
     metrics: MetricsBySplit
     train_val_gap: TrainValGap | None
     fit_seconds: float
-    meta_learner: dict[str, Any] = field(default_factory=dict)
+    meta_learner: dict[str, Any] = field(default_factory=dict)  # runs before the combiner choice
     notes: list[str] = field(default_factory=list)
+    combiner: str | None = None
+    combiner_label: str | None = None
+    combiner_params: dict[str, Any] = field(default_factory=dict)
+    combiner_weights: dict[str, float] = field(default_factory=dict)
+    candidates: dict[str, CombinerCandidate] = field(default_factory=dict)
+    combiner_rule: dict[str, Any] = field(default_factory=dict)
+    calibration: CalibrationResult | None = None
+    vs_best_member: VsBestMember | None = None
 
     def problems(self, where: str) -> list[str]:
         found = [f"{where}.metrics.{s} is missing" for s in ("train", "test") if self.metrics.get(s) is None]
+        if self.combiner and "best_single" in self.candidates:
+            chosen = self.candidates[self.combiner].validation_log_loss
+            if chosen > self.candidates["best_single"].validation_log_loss + GAP_TOLERANCE:
+                found.append(f"{where}: combiner {self.combiner} has a worse validation log loss than best_single")
         return found + _gap_problems(where, self.metrics, self.train_val_gap)
 
 

@@ -13,7 +13,7 @@ from training.ml.combiners import (
     row_log_loss,
     weighted_log_loss,
 )
-from training.ml.validation import classification_metrics
+from training.ml.metrics import classification_metrics
 
 from .combiner_data import one_informative, two_equal
 

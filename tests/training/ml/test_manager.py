@@ -109,8 +109,8 @@ def test_artifacts_reload_to_identical_probabilities(smoke_run):
         base = loaded.base_proba(matrix, saved["positions"])
         for key, proba in base.items():
             np.testing.assert_allclose(proba, saved[f"base_{key}"], rtol=0, atol=1e-6)
-    (directory / manifest["trained_regimes"][0] / "meta.joblib").write_bytes(b"tampered")
-    assert verify_manifest(directory) == [f"{manifest['trained_regimes'][0]}/meta.joblib"]
+    (directory / manifest["trained_regimes"][0] / "stacker.json").write_bytes(b"tampered")
+    assert verify_manifest(directory) == [f"{manifest['trained_regimes'][0]}/stacker.json"]
 
 
 def test_invalid_regularization_stops_before_any_training(btc_candles, tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 from training.ml.calibration import expected_calibration_error
 from training.ml.combiners import softmax, weighted_log_loss
-from training.ml.stacker import Stacker, calibration_record, fit_stacker, vs_best_member_record
+from training.ml.stacking import Stacker, calibration_record, fit_stacker, vs_best_member_record
 
 from .combiner_data import folds, latent, two_equal
 
