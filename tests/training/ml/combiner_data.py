@@ -33,3 +33,29 @@ def two_equal(n: int = 1800, seed: int = 0) -> tuple[dict, np.ndarray]:
     """Two members seeing the same signal through independent noise of the same size."""
     z, y, rng = latent(n, seed)
     return {"a": softmax(z + rng.normal(0, 1.2, (n, 3))), "b": softmax(z + rng.normal(0, 1.2, (n, 3)))}, y
+
+
+def synthetic_plan(probas: dict, y: np.ndarray, *, n_folds: int = 3, horizon: int = 4):
+    """A real walk-forward plan over ``len(y)`` rows and each member's predictions on every row, as the
+    walk-forward step hands them to stacking (the members are the synthetic probabilities, not fitted models)."""
+    from training.ml.splits import inner_split, walk_forward_splits
+    from training.ml.walkforward import ModelPredictions, RegimePlan
+
+    positions = np.arange(len(y)) * 2
+    splits = walk_forward_splits(positions, n_folds=n_folds, horizon=horizon, test_fraction=0.2)
+    inner = [inner_split(positions, f.train, horizon=horizon) for f in splits.folds]
+    plan = RegimePlan("bull_trend", np.asarray(y), positions, splits, splits.folds, inner, horizon, 0)
+    predictions = {
+        m: ModelPredictions(key=m, oof=p, fold_train=p[plan.last_fit], test=p[plan.test], fit_seconds=0.0, backend=None)
+        for m, p in probas.items()
+    }
+    return plan, predictions
+
+
+def synthetic_ensemble_record(n: int = 2400, seed: int = 0):
+    """The ensemble record that evaluation builds for two equally informative members."""
+    from training.ml.evaluation import ensemble_record
+    from training.ml.stacking import fit_stacking
+
+    plan, predictions = synthetic_plan(*two_equal(n, seed=seed))
+    return ensemble_record(plan, fit_stacking(plan, predictions, seed=seed)).validate()

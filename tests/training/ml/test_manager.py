@@ -84,6 +84,26 @@ def test_smoke_run_end_to_end_with_all_five_backends(smoke_run):
 
 
 @pytest.mark.slow
+def test_every_regime_explains_its_combiner_choice(smoke_run):
+    result = smoke_run[0]
+    for regime, section in result["ensembles"].items():
+        ensemble = section["ensemble"]
+        candidates = ensemble["candidates"]
+        assert set(candidates) == {"best_single", "average", "weighted", "meta"}  # smoke: 2 folds
+        chosen = candidates[ensemble["combiner"]]["validation_log_loss"]
+        assert chosen <= candidates["best_single"]["validation_log_loss"]
+        assert ensemble["metrics"]["validation"]["log_loss"] <= chosen + 1e-9  # calibration fitted on these rows
+        assert set(ensemble["combiner_weights"]) == set(section["models"])
+        assert sum(ensemble["combiner_weights"].values()) == pytest.approx(1.0)
+        vs = ensemble["vs_best_member"]
+        assert vs["member"] in section["models"] and vs["ci95_low"] <= vs["difference"] <= vs["ci95_high"]
+        calibration = ensemble["calibration"]
+        assert calibration["method"] == "temperature" and calibration["parameter"]["temperature"] > 0
+        assert calibration["test"]["rows"] == section["split"]["test"]
+        assert f"reliability_{regime}.png" in result["plots"]
+
+
+@pytest.mark.slow
 def test_artifacts_reload_to_identical_probabilities(smoke_run):
     from pathlib import Path
 

@@ -85,3 +85,30 @@ def test_with_one_fold_temperature_scaling_does_the_calibrating():
     record = calibration_record(fit, y[:n], y[n:])
     assert record["test"]["ece_after"] < record["test"]["ece_before"] / 2
     assert record["validation"]["ece_after"] < record["validation"]["ece_before"] / 2
+
+
+def test_fit_stacking_on_a_plan_gives_a_valid_record_that_round_trips():
+    from training.ml.results import EnsembleResult
+
+    from .combiner_data import synthetic_ensemble_record
+
+    record = synthetic_ensemble_record()
+    data = json.loads(json.dumps(record.to_dict()))
+    again = EnsembleResult.from_dict(data).validate()
+    assert again == record
+    assert data["combiner"] in data["candidates"] and data["combiner"] != "best_single"
+    assert data["vs_best_member"]["verdict"] == "better"
+    assert data["metrics"]["validation"]["n"] == data["combiner_rule"]["validation_rows"]
+    assert len(data["calibration"]["test"]["reliability_after"]) == data["calibration"]["n_bins"]
+
+
+def test_a_record_whose_combiner_is_worse_than_best_single_is_invalid():
+    from training.ml.results import ResultInvalid
+
+    from .combiner_data import synthetic_ensemble_record
+
+    record = synthetic_ensemble_record(1200)
+    record.candidates[record.combiner].validation_log_loss = record.candidates["best_single"].validation_log_loss + 0.1
+    with pytest.raises(ResultInvalid) as err:
+        record.validate()
+    assert "worse validation log loss than best_single" in str(err.value)
