@@ -129,6 +129,9 @@ def test_artifacts_reload_to_identical_probabilities(smoke_run):
         base = loaded.base_proba(matrix, saved["positions"])
         for key, proba in base.items():
             np.testing.assert_allclose(proba, saved[f"base_{key}"], rtol=0, atol=1e-6)
+        saved_base = {key: saved[f"base_{key}"] for key in base}
+        assert np.array_equal(loaded.stacker.predict_proba(saved_base), saved["ensemble"])  # combiner + calibration
+        assert loaded.stacker.combiner.key == result["ensembles"][regime]["ensemble"]["combiner"]
     (directory / manifest["trained_regimes"][0] / "stacker.json").write_bytes(b"tampered")
     assert verify_manifest(directory) == [f"{manifest['trained_regimes'][0]}/stacker.json"]
 
