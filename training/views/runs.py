@@ -24,7 +24,6 @@ from training.services.runs import (
     training_run_cancel,
     training_run_create,
     training_run_rerun,
-    training_runs_mark_stale_throttled,
 )
 
 LAUNCH_PERMISSION = "training.add_trainingrun"
@@ -50,7 +49,6 @@ def home(request):
 @login_required
 @require_GET
 def run_list(request):
-    training_runs_mark_stale_throttled()
     profile_id = request.GET.get("profile") or None
     filters = {
         "symbol": request.GET.get("symbol", ""),
@@ -103,7 +101,6 @@ def run_new(request):
 @login_required
 @require_GET
 def run_detail(request, run_id: int):
-    training_runs_mark_stale_throttled()
     run = _get_run(run_id)
     result = run.result or {}
     current = run.profile.resolved_config()
@@ -127,7 +124,6 @@ def run_detail(request, run_id: int):
 @login_required
 @require_GET
 def run_api(request, run_id: int):
-    training_runs_mark_stale_throttled()
     run = _get_run(run_id)
     results = selectors.training_run_model_results(runs=[run]) if run.status == TrainingRun.Status.SUCCEEDED else []
     return JsonResponse(selectors.training_run_api_payload(run=run, results=results))

@@ -4,6 +4,7 @@ from django.core.management import CommandError, call_command
 from tests.training.runs_helpers import make_dataset, make_profile
 from training.management.commands.train_symbol import MSG_UNKNOWN_PROFILE
 from training.models import TrainingRun
+from training.services.runs import MSG_SEED_OUT_OF_RANGE, preset_minimum_rows
 
 Status = TrainingRun.Status
 
@@ -29,14 +30,22 @@ def test_inline_trains_in_process_and_prints_progress(fast_monitor):
     assert run.status == Status.SUCCEEDED and run.model_results.exists()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_inline_failure_exits_with_the_error(fast_monitor):
+def test_a_dataset_too_short_for_the_preset_is_refused_before_any_run(db):
     make_profile("baseline", is_default=True)
     make_dataset(rows=5)
     with pytest.raises(CommandError) as exc:
-        call("BTCUSDT", "--preset", "smoke", "--inline", "--poll", "0.1")
-    run = TrainingRun.objects.get()
-    assert str(exc.value).startswith(f"run {run.pk} failed: ") and run.error in str(exc.value)
+        call("BTCUSDT", "--preset", "smoke", "--inline")
+    assert "has 5 candles; preset 'smoke' needs at least" in str(exc.value)
+    assert not TrainingRun.objects.exists()
+
+
+def test_a_seed_out_of_range_is_one_clear_line(db):
+    make_profile("baseline", is_default=True)
+    make_dataset(rows=preset_minimum_rows("smoke")["minimum"])
+    with pytest.raises(CommandError) as exc:
+        call("BTCUSDT", "--preset", "smoke", "--seed", "99999999999999", "--no-wait")
+    assert str(exc.value) == MSG_SEED_OUT_OF_RANGE.format(seed=99999999999999)
+    assert not TrainingRun.objects.exists()
 
 
 def test_unknown_symbol_is_refused_with_the_dataset_list(db):
@@ -57,7 +66,7 @@ def test_unknown_profile_is_refused(db):
 
 def test_no_wait_prints_the_id_of_the_queued_run(db, django_capture_on_commit_callbacks):
     make_profile("baseline", is_default=True)
-    make_dataset(rows=3)
+    make_dataset(rows=preset_minimum_rows("smoke")["minimum"])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         out = call("btcusdt", "--no-wait", "--preset", "smoke")
     run = TrainingRun.objects.get()

@@ -1,31 +1,31 @@
 import ast
 import json
 import threading
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import redis
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from ares_site.embedded_redis import start_embedded_redis
 from tests.conftest import celery_app_using
 from tests.training.runs_helpers import make_dataset, make_profile
 from training.ml.regularization import validate_and_report_regularization
-from training.models import ModelResult, TrainingRun
-from training.services import runs as services
+from training.models import Candle, ModelResult, TrainingRun
 from training.services.runs import (
     MSG_BROKER_UNREACHABLE,
+    MSG_DATASET_TOO_SHORT,
     MSG_NO_PROFILE,
     MSG_NOT_CANCELLABLE,
+    MSG_SEED_OUT_OF_RANGE,
     TrainingRunEnqueueFailed,
     optuna_storage_url,
+    preset_minimum_rows,
     training_run_cancel,
+    training_run_claim,
     training_run_create,
     training_run_execute,
     training_run_rerun,
-    training_runs_mark_stale,
 )
 
 Status = TrainingRun.Status
@@ -59,6 +59,7 @@ def launch(profile, dataset, **kwargs):
 def test_create_stores_queued_run_with_full_snapshot(profile, dataset, launcher):
     run = launch(profile, dataset, user=launcher)
     assert run.status == Status.QUEUED and run.launched_by == launcher
+    assert run.attempts == 1 and run.queued_at and run.worker == ""
     snap = run.snapshot
     assert snap["config"] == profile.resolved_config()
     assert snap["profile"]["name"] == "baseline"
@@ -100,6 +101,35 @@ def test_create_refuses_unknown_symbol_listing_the_datasets(profile, dataset):
     text = " ".join(exc.value.messages)
     assert "DOGEUSDT" in text and "BTCUSDT" in text and "ETHUSDT" in text
     assert not TrainingRun.objects.exists()
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 99999999999999])
+def test_create_refuses_a_seed_outside_the_32_bit_range(profile, dataset, seed):
+    with pytest.raises(ValidationError) as exc:
+        launch(profile, dataset, seed=seed)
+    assert exc.value.messages == [MSG_SEED_OUT_OF_RANGE.format(seed=seed)]
+    assert not TrainingRun.objects.exists()
+
+
+def test_create_accepts_the_largest_seed(profile, dataset):
+    run = launch(profile, dataset, seed=2**32 - 1)
+    run.refresh_from_db()
+    assert run.seed == 2**32 - 1 == run.snapshot["seed"]
+
+
+def test_create_refuses_a_dataset_too_short_for_the_preset(profile, db):
+    need = preset_minimum_rows("smoke")
+    assert need["minimum"] == need["warmup"] + need["min_rows"] + need["horizon"]
+    short = make_dataset(rows=need["minimum"] - 1)
+    with pytest.raises(ValidationError) as exc:
+        launch(profile, short)
+    expected = MSG_DATASET_TOO_SHORT.format(
+        exchange="BINANCE", symbol="BTCUSDT", interval="1h", rows=need["minimum"] - 1, preset="smoke", **need
+    )
+    assert exc.value.messages == [expected]
+    assert not TrainingRun.objects.exists()
+    long_enough = make_dataset("ETHUSDT", rows=need["minimum"])
+    assert launch(profile, long_enough, symbol="ETHUSDT").status == Status.QUEUED
 
 
 def test_create_refuses_unknown_preset(profile, dataset):
@@ -192,24 +222,13 @@ def test_rerun_creates_new_run_with_current_profile_settings(profile, dataset, l
     assert (second.symbol, second.interval, second.preset, second.seed) == (first.symbol, first.interval, "smoke", 42)
 
 
-def test_mark_stale_fails_only_running_runs_with_old_heartbeat(profile, dataset):
-    old, fresh, queued = launch(profile, dataset), launch(profile, dataset), launch(profile, dataset)
-    now = timezone.now()
-    TrainingRun.objects.filter(pk=old.pk).update(status=Status.RUNNING, heartbeat_at=now - timedelta(minutes=5))
-    TrainingRun.objects.filter(pk=fresh.pk).update(status=Status.RUNNING, heartbeat_at=now)
-    assert training_runs_mark_stale(older_than=timedelta(minutes=2)) == 1
-    old.refresh_from_db(), fresh.refresh_from_db(), queued.refresh_from_db()
-    assert old.status == Status.FAILED and old.error.startswith("worker lost")
-    assert fresh.status == Status.RUNNING and queued.status == Status.QUEUED
-
-
 def test_optuna_storage_url_from_database_settings():
     from django.db import connections
 
     db = connections["default"].settings_dict
     url = optuna_storage_url()
     if db["ENGINE"].endswith("sqlite3"):  # the test database is a file, so the worker and Optuna can open it
-        assert url == f"sqlite:///{Path(db['NAME']).resolve()}"
+        assert url == f"sqlite:///{Path(db['NAME']).resolve()}?timeout=30"
     else:
         assert url.startswith("postgresql+psycopg://") and url.endswith(f"/{db['NAME']}")
 
@@ -232,7 +251,13 @@ def test_optuna_storage_url_for_postgres_and_sqlite_files(monkeypatch):
     )
     assert optuna_storage_url() == "postgresql+psycopg://bob:p%40ss@db:5433/ares"
     monkeypatch.setattr(conn, "settings_dict", {"ENGINE": "django.db.backends.sqlite3", "NAME": "/tmp/x.sqlite3"})
-    assert optuna_storage_url() == "sqlite:////tmp/x.sqlite3"
+    assert optuna_storage_url() == "sqlite:////tmp/x.sqlite3?timeout=30"
+    monkeypatch.setattr(
+        conn,
+        "settings_dict",
+        {"ENGINE": "django.db.backends.sqlite3", "NAME": "/tmp/x.sqlite3", "OPTIONS": {"timeout": 45}},
+    )
+    assert optuna_storage_url() == "sqlite:////tmp/x.sqlite3?timeout=45"
     monkeypatch.setattr(conn, "settings_dict", {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"})
     assert optuna_storage_url() is None
 
@@ -258,7 +283,7 @@ def test_execute_claims_trains_and_stores_the_outcome(fast_monitor):
 
 @pytest.mark.django_db(transaction=True)
 def test_execute_claims_a_run_only_once_under_concurrency(fast_monitor):
-    run = launch(make_profile("baseline", is_default=True), make_dataset(rows=5))
+    run = launch(make_profile("baseline", is_default=True), make_dataset())
     claims = []
     barrier = threading.Barrier(4)
 
@@ -266,27 +291,32 @@ def test_execute_claims_a_run_only_once_under_concurrency(fast_monitor):
         from django.db import connection
 
         barrier.wait()
-        claims.append(services._claim(run.pk, "t"))
+        claims.append(training_run_claim(run_id=run.pk, task_id="t", worker="w@h"))
         connection.close()
 
     threads = [threading.Thread(target=claim) for _ in range(4)]
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert sorted(claims) == [False, False, False, True]
+    run.refresh_from_db()
+    assert (run.status, run.worker, run.celery_task_id, run.attempts) == (Status.RUNNING, "w@h", "t", 1)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_execute_records_failure_with_traceback(fast_monitor):
-    run = launch(make_profile("baseline", is_default=True), make_dataset(rows=5))
+def test_execute_records_its_own_failure_with_traceback_and_no_retry(fast_monitor):
+    dataset = make_dataset()
+    run = launch(make_profile("baseline", is_default=True), dataset)
+    keep = Candle.objects.filter(dataset=dataset).order_by("open_time").values_list("pk", flat=True)[:5]
+    Candle.objects.filter(dataset=dataset).exclude(pk__in=list(keep)).delete()  # the data went bad after launch
     done = training_run_execute(run_id=run.pk, task_id="t")
-    assert done.status == Status.FAILED
+    assert done.status == Status.FAILED and done.attempts == 1
     assert done.error and "Traceback" in done.traceback and done.finished_at
     assert "failed:" in done.log
 
 
 @pytest.mark.django_db(transaction=True)
 def test_execute_of_cancelled_run_does_nothing(fast_monitor):
-    run = launch(make_profile("baseline", is_default=True), make_dataset(rows=5))
+    run = launch(make_profile("baseline", is_default=True), make_dataset())
     training_run_cancel(run=run)
     assert training_run_execute(run_id=run.pk, task_id="t") is None
     assert TrainingRun.objects.get(pk=run.pk).status == Status.CANCELLED

@@ -1,4 +1,5 @@
-"""`make run`: migrate, admin login, bootstrap data, Redis if needed, one Celery worker and gunicorn."""
+"""`make run`: migrate, admin login, bootstrap data, then supervise Redis (if needed), WORKERS Celery workers and
+gunicorn until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from ares_site.local_run import (
@@ -21,9 +22,12 @@ from ares_site.local_run import (
     wait_for_health,
     web_command,
     worker_command,
+    worker_node_name,
+    workers_count,
 )
 
 BOOTSTRAP_COMMANDS = ("load_default_profile", "load_sample_data")
+SUPERVISE_EVERY_SECONDS = 0.5
 
 
 class _Stop(Exception):
@@ -35,10 +39,13 @@ def _raise_stop(signum, frame):
 
 
 class Command(BaseCommand):
-    help = "Run the whole app locally: Redis (if none answers), one Celery worker and the web server."
+    help = "Run the whole app locally: Redis (if none answers), WORKERS Celery workers and the web server."
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument(
+            "--workers", type=int, default=None, help="worker processes (default: WORKERS, else the CPU cores)"
+        )
         parser.add_argument(
             "--state-dir",
             default=str(Path(settings.BASE_DIR) / "var"),
@@ -49,13 +56,15 @@ class Command(BaseCommand):
         self.stdout.write(message)
         self.stdout.flush()
 
-    def handle(self, *args, port: int, state_dir: str, **options):
+    def handle(self, *args, port: int, workers: int | None, state_dir: str, **options):
         var_dir = Path(state_dir)
-        supervisor = Supervisor()
-        redis_server = None
+        supervisor = Supervisor(say=self.say)
         signal.signal(signal.SIGTERM, _raise_stop)
         signal.signal(signal.SIGINT, _raise_stop)
         try:
+            workers = workers if workers is not None else workers_count()
+            if workers < 1:
+                raise RunAppError("--workers must be at least 1.")
             if port_in_use(port):
                 raise CommandError(f"Port {port} on 127.0.0.1 is already in use (another `make run`?); set PORT.")
             call_command("migrate", interactive=False, verbosity=1)
@@ -66,31 +75,32 @@ class Command(BaseCommand):
                 credentials_path=var_dir / CREDENTIALS_FILE_NAME,
             )
             self.say(login.message)
-            available = get_commands()
             for name in BOOTSTRAP_COMMANDS:
-                if name in available:
-                    call_command(name)
-                else:
-                    self.say(f"Skipping {name}: that command does not exist yet.")
+                call_command(name)
             if not settings.DEBUG:
                 call_command("collectstatic", interactive=False, verbosity=0)
             redis_server = redis_ensure(url=settings.CELERY_BROKER_URL, directory=var_dir / "redis", say=self.say)
+            if redis_server is not None:
+                supervisor.add("redis-server", lambda: redis_server.start().process, stop_last=True)
 
             env = dict(os.environ)
             env["PYTHONUNBUFFERED"] = "1"
-            supervisor.start("celery worker", worker_command(), env=env, cwd=settings.BASE_DIR)
-            supervisor.start("web server", web_command(port=port), env=env, cwd=settings.BASE_DIR)
+            for index in range(1, workers + 1):
+                command = worker_command(hostname=worker_node_name(index))
+                supervisor.add_command(f"celery worker {index}", command, env=env, cwd=settings.BASE_DIR)
+            supervisor.add_command("web server", web_command(port=port), env=env, cwd=settings.BASE_DIR)
             base_url = f"http://127.0.0.1:{port}"
             wait_for_health(f"{base_url}/healthz", supervisor=supervisor)
             self.say("")
             self.say(f"Ares Training Manager is up: {base_url}/  (admin: {base_url}/admin/)")
             self.say(login.message)
-            self.say("Press Ctrl-C to stop the web server, the worker" + (" and Redis." if redis_server else "."))
+            self.say(
+                f"{workers} worker process(es), one run at a time each. A part that stops is restarted. "
+                "Press Ctrl-C to stop the web server, the workers" + (" and Redis." if redis_server else ".")
+            )
             while True:
-                dead = supervisor.dead()
-                if dead:
-                    raise RunAppError(", ".join(f"{name} exited with code {code}" for name, code in dead))
-                time.sleep(1)
+                supervisor.check()
+                time.sleep(SUPERVISE_EVERY_SECONDS)
         except _Stop as stop:
             self.say(f"\n{stop}: stopping what run_app started.")
         except RunAppError as exc:
@@ -99,7 +109,5 @@ class Command(BaseCommand):
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             supervisor.stop()
-            if redis_server is not None:
-                redis_server.stop()
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)

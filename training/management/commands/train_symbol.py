@@ -7,12 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from training.models import RegularizationProfile, TrainingRun
-from training.services.runs import (
-    TrainingRunEnqueueFailed,
-    training_run_create,
-    training_run_execute,
-    training_runs_mark_stale,
-)
+from training.services.runs import TrainingRunEnqueueFailed, training_run_create, training_run_execute
+from training.services.runs.reconcile import inline_worker_name
 
 MSG_UNKNOWN_PROFILE = "Unknown profile '{name}'; profiles: {known}."
 BAR_WIDTH = 30
@@ -55,7 +51,7 @@ class Command(BaseCommand):
         if no_wait:
             return
         if inline:
-            training_run_execute(run_id=run.pk, task_id="inline")
+            training_run_execute(run_id=run.pk, task_id=f"inline-{run.pk}", worker=inline_worker_name())
         run = self._follow(run.pk, poll)
         if run.status != TrainingRun.Status.SUCCEEDED:
             raise CommandError(f"run {run.pk} {run.status}: {run.error}")
@@ -64,7 +60,6 @@ class Command(BaseCommand):
     def _follow(self, run_id: int, poll: float) -> TrainingRun:
         last = None
         while True:
-            training_runs_mark_stale()
             run = TrainingRun.objects.only("status", "progress", "stage", "error", "started_at", "finished_at").get(
                 pk=run_id
             )

@@ -1,0 +1,80 @@
+"""Training runs, one module per job:
+
+- ``launch``: validate, snapshot, create (publish on commit), re-run, cancel;
+- ``execution``: claim once, drive the TrainingManager, store the outcome;
+- ``monitor``: heartbeat thread, cancel polling, progress and log writes;
+- ``interruptions``: a run whose worker shut down, died or was lost goes back to the queue (limited attempts);
+- ``reconcile``: the worker-side reconciler (lost messages, lost workers);
+- ``queue``: publishing and reading the broker; ``database``: Optuna's storage URL, retries on a locked SQLite.
+"""
+
+from training.services.runs.database import optuna_storage_url, retry_when_locked
+from training.services.runs.execution import (
+    MSG_CANCELLED,
+    MSG_NO_DATASET_ON_RUN,
+    model_result_rows,
+    run_artifacts_dir,
+    training_run_claim,
+    training_run_execute,
+)
+from training.services.runs.interruptions import (
+    MSG_GAVE_UP,
+    MSG_REQUEUED,
+    REASON_POOL_DIED,
+    REASON_SHUTDOWN,
+    training_run_mark_failed,
+    training_run_requeue_or_fail,
+)
+from training.services.runs.launch import (
+    MSG_CANCELLED_QUEUED,
+    MSG_DATASET_TOO_SHORT,
+    MSG_NO_PROFILE,
+    MSG_NOT_CANCELLABLE,
+    MSG_PROFILE_INVALID,
+    MSG_SEED_OUT_OF_RANGE,
+    MSG_UNKNOWN_PRESET,
+    TrainingRunEnqueueFailed,
+    library_versions,
+    preset_minimum_rows,
+    training_run_cancel,
+    training_run_create,
+    training_run_rerun,
+    training_run_validate,
+)
+from training.services.runs.queue import MSG_BROKER_UNREACHABLE, training_run_publish
+from training.services.runs.reconcile import ReconcileTimer, training_runs_reconcile
+
+__all__ = [
+    "MSG_BROKER_UNREACHABLE",
+    "MSG_CANCELLED",
+    "MSG_CANCELLED_QUEUED",
+    "MSG_DATASET_TOO_SHORT",
+    "MSG_GAVE_UP",
+    "MSG_NO_DATASET_ON_RUN",
+    "MSG_NO_PROFILE",
+    "MSG_NOT_CANCELLABLE",
+    "MSG_PROFILE_INVALID",
+    "MSG_REQUEUED",
+    "MSG_SEED_OUT_OF_RANGE",
+    "MSG_UNKNOWN_PRESET",
+    "REASON_POOL_DIED",
+    "REASON_SHUTDOWN",
+    "ReconcileTimer",
+    "TrainingRunEnqueueFailed",
+    "library_versions",
+    "model_result_rows",
+    "optuna_storage_url",
+    "preset_minimum_rows",
+    "retry_when_locked",
+    "run_artifacts_dir",
+    "training_run_cancel",
+    "training_run_claim",
+    "training_run_create",
+    "training_run_execute",
+    "training_run_mark_failed",
+    "training_run_publish",
+    "training_run_requeue_or_fail",
+    "training_run_rerun",
+    "training_run_validate",
+    "training_runs_reconcile",
+]

@@ -1,0 +1,210 @@
+"""Executing a run: claim it once (queued → running, recording the worker), drive the TrainingManager with a
+monitor, store the outcome.
+
+- A run executes at most once per attempt: the claim is a conditional UPDATE; a redelivered or duplicated task
+  finds nothing to claim and returns.
+- Shut down while training (SIGTERM/Ctrl-C reach the pool process as SystemExit/KeyboardInterrupt) → the run
+  goes back to the queue (``interruptions``); the run's own error (bad data, a model error) → ``failed``.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback as traceback_module
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from training.ml.errors import TrainingCancelled
+from training.models import ModelResult, TrainingRun
+from training.selectors.market_data import dataset_candles_frame
+from training.services.runs.database import is_locked_error, optuna_storage_url, retry_when_locked
+from training.services.runs.interruptions import (
+    REASON_DATABASE_BUSY,
+    REASON_SHUTDOWN,
+    training_run_requeue_or_fail,
+)
+from training.services.runs.monitor import RunMonitor
+
+logger = logging.getLogger(__name__)
+
+MSG_CANCELLED = "Cancelled at the user's request."
+MSG_NO_DATASET_ON_RUN = "Run #{pk} has no dataset."
+
+
+def training_run_claim(*, run_id: int, task_id: str, worker: str = "") -> bool:
+    """queued → running, at most once; records the task id and the worker's node name."""
+    now = timezone.now()
+    updates: dict[str, Any] = {
+        "status": TrainingRun.Status.RUNNING,
+        "started_at": now,
+        "heartbeat_at": now,
+        "stage": "starting",
+        "progress": 0.0,
+        "worker": worker[:200],
+    }
+    if task_id:
+        updates["celery_task_id"] = task_id
+    return bool(
+        retry_when_locked(
+            lambda: TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED).update(**updates),
+            what=f"claiming run {run_id}",
+        )
+    )
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, dict):
+        for key in ("macro_f1", "balanced_accuracy", "accuracy"):
+            if isinstance(value.get(key), (int, float)):
+                return float(value[key])
+    return None
+
+
+def model_result_rows(run: TrainingRun, result: dict) -> list[ModelResult]:
+    rows = []
+    for regime, ensemble in (result.get("ensembles") or {}).items():
+        for model, info in (ensemble.get("models") or {}).items():
+            metrics = info.get("metrics") or {}
+            validation, test = metrics.get("validation") or {}, metrics.get("test") or {}
+            rows.append(
+                ModelResult(
+                    run=run,
+                    regime=regime,
+                    model=model,
+                    metrics=metrics,
+                    validation_balanced_accuracy=_number(validation.get("balanced_accuracy")),
+                    validation_macro_f1=_number(validation.get("macro_f1")),
+                    test_macro_f1=_number(test.get("macro_f1")),
+                    train_val_gap=_number(info.get("train_val_gap")),
+                    fit_seconds=_number(info.get("fit_seconds")),
+                    best_params=info.get("best_params") or {},
+                )
+            )
+    return rows
+
+
+def _candles_for(run: TrainingRun):
+    """The dataset's candles within the range recorded in the snapshot at launch."""
+    if run.dataset is None:
+        raise ValueError(MSG_NO_DATASET_ON_RUN.format(pk=run.pk))
+    data = run.snapshot.get("data") or {}
+    bounds = {
+        key: datetime.fromisoformat(data[f"{key}_open_time"])
+        for key in ("first", "last")
+        if data.get(f"{key}_open_time")
+    }
+    return dataset_candles_frame(run.dataset, start=bounds.get("first"), end=bounds.get("last"))
+
+
+def run_artifacts_dir(run_id: int) -> Path:
+    return Path(settings.ARTIFACTS_DIR) / "runs" / str(run_id)
+
+
+def _finish(run_id: int, task_id: str, **fields) -> bool:
+    fields.setdefault("finished_at", timezone.now())
+    return bool(
+        TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING, celery_task_id=task_id).update(
+            **fields
+        )
+    )
+
+
+def _train(run: TrainingRun, monitor: RunMonitor, artifacts_dir: Path) -> dict:
+    from training.ml.manager import TrainingManager
+
+    monitor.log(
+        f"run #{run.pk}: {run.exchange}:{run.symbol} {run.interval}, preset {run.preset}, "
+        f"profile '{run.snapshot.get('profile', {}).get('name')}', seed {run.seed}, attempt {run.attempts}"
+        + (f", worker {run.worker}" if run.worker else "")
+    )
+    manager = TrainingManager(
+        config=run.snapshot["config"],
+        preset=run.preset,
+        seed=run.seed,
+        artifacts_dir=str(artifacts_dir),
+        optuna_storage=optuna_storage_url(),
+        progress=monitor.progress,
+        should_stop=monitor.should_stop,
+        log=monitor.log,
+    )
+    return manager.run_full_training(
+        run.symbol, exchange_name=run.exchange, interval=run.interval, candles=_candles_for(run)
+    )
+
+
+def _store_success(run: TrainingRun, task_id: str, result: dict, artifacts_dir: Path) -> None:
+    regularization = result.get("regularization") or {}
+
+    def store() -> None:
+        with transaction.atomic():
+            done = _finish(
+                run.pk,
+                task_id,
+                status=TrainingRun.Status.SUCCEEDED,
+                progress=1.0,
+                stage="done",
+                result=result,
+                report=regularization.get("report") or run.report,
+                artifacts_path=str((result.get("artifacts") or {}).get("path") or artifacts_dir),
+            )
+            if done:
+                ModelResult.objects.filter(run_id=run.pk).delete()
+                ModelResult.objects.bulk_create(model_result_rows(run, result))
+
+    retry_when_locked(store, what=f"storing the result of run {run.pk}")
+
+
+def training_run_execute(*, run_id: int, task_id: str = "", worker: str = "") -> TrainingRun | None:
+    """Claim the run (queued → running) and train it; returns None when there was nothing to claim."""
+    if not training_run_claim(run_id=run_id, task_id=task_id, worker=worker):
+        logger.info("run %s was not queued (already claimed, cancelled or gone); nothing to do", run_id)
+        return None
+    run = TrainingRun.objects.select_related("dataset").get(pk=run_id)
+    task_id = run.celery_task_id
+    monitor = RunMonitor(run_id, task_id)
+    monitor.start()
+    artifacts_dir = run_artifacts_dir(run_id)
+    try:
+        result = _train(run, monitor, artifacts_dir)
+    except TrainingCancelled as exc:
+        monitor.log(f"cancelled: {exc}")
+        monitor.stop()
+        if not monitor.lost_event.is_set():
+            retry_when_locked(
+                lambda: _finish(
+                    run_id, task_id, status=TrainingRun.Status.CANCELLED, error=MSG_CANCELLED, stage="cancelled"
+                ),
+                what=f"cancelling run {run_id}",
+            )
+        return TrainingRun.objects.get(pk=run_id)
+    except BaseException as exc:  # record every failure, then let Celery see a shutdown too
+        interrupted = not isinstance(exc, Exception) or is_locked_error(exc)
+        monitor.log(f"{'interrupted' if interrupted else 'failed'}: {type(exc).__name__}: {exc}")
+        monitor.stop()
+        if interrupted:
+            reason = REASON_DATABASE_BUSY if isinstance(exc, Exception) else REASON_SHUTDOWN
+            training_run_requeue_or_fail(run_id=run_id, task_id=task_id, reason=reason)
+        else:
+            error, trace = f"{type(exc).__name__}: {exc}"[:5000], traceback_module.format_exc()
+            retry_when_locked(
+                lambda: _finish(
+                    run_id, task_id, status=TrainingRun.Status.FAILED, error=error, traceback=trace, stage="failed"
+                ),
+                what=f"failing run {run_id}",
+            )
+        if isinstance(exc, Exception):
+            return TrainingRun.objects.get(pk=run_id)
+        raise
+    monitor.log("finished")
+    monitor.stop()
+    _store_success(run, task_id, result, artifacts_dir)
+    return TrainingRun.objects.get(pk=run_id)

@@ -1,0 +1,229 @@
+"""Launching runs: validate, store with an immutable snapshot, publish on commit; re-run and cancel.
+
+Redis unreachable at launch: the run is kept (never lost) but marked ``failed`` with ``MSG_BROKER_UNREACHABLE``
+and ``TrainingRunEnqueueFailed`` is raised so the caller shows the reason; "run again" relaunches it.
+What would only fail inside the run is refused here: a seed outside [0, 2³²−1] and a dataset shorter than the
+preset needs (``preset_minimum_rows``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import lru_cache
+from importlib import metadata
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from training.ml import artifacts, features
+from training.ml.presets import PRESETS
+from training.ml.regularization import validate_and_report_regularization
+from training.models import MarketDataset, RegularizationProfile, TrainingRun
+from training.selectors.market_data import DatasetNotFound, dataset_get
+from training.selectors.profiles import profile_get_default
+from training.services.runs.queue import training_run_publish
+
+MSG_PROFILE_INVALID = "Profile '{name}' cannot be used: {errors}"
+MSG_NO_PROFILE = "No regularization profile given and no default profile exists; create one in the admin."
+MSG_UNKNOWN_PRESET = "Unknown preset '{preset}'; known presets: {known}."
+MSG_NOT_CANCELLABLE = "Run #{pk} is {status}; only queued or running runs can be cancelled."
+MSG_CANCELLED_QUEUED = "Cancelled before a worker picked it up."
+MSG_SEED_OUT_OF_RANGE = "Seed {seed} is out of range; use a whole number from 0 to 4294967295 (2^32 - 1)."
+MSG_DATASET_TOO_SHORT = (
+    "Dataset {exchange}:{symbol} {interval} has {rows} candles; preset '{preset}' needs at least {minimum} "
+    "({warmup} warm-up + {min_rows} rows for a regime + {horizon} label horizon)."
+)
+SEED_MAX = 2**32 - 1
+REGIME_MIN_ROWS = 150  # the engine skips a regime with fewer labeled rows (ensembles' MIN_ROWS)
+
+
+class TrainingRunEnqueueFailed(Exception):
+    def __init__(self, run: TrainingRun, message: str) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+@lru_cache(maxsize=1)
+def library_versions() -> dict:
+    """The engine's library versions plus the web stack's."""
+    return {**artifacts.library_versions(), **{name: metadata.version(name) for name in ("django", "celery")}}
+
+
+def preset_minimum_rows(preset: str) -> dict:
+    """The fewest candles a run of ``preset`` can train on: the indicators' warm-up (the longest moving
+    average), plus the rows one regime needs (the preset's ``min_rows``, at least the engine's floor), plus the
+    label horizon; never fewer than the engine's ``MIN_CANDLES``."""
+    params = PRESETS[preset]
+    warmup = max(28, *features.MA_WINDOWS)
+    min_rows = max(REGIME_MIN_ROWS, int(params.get("min_rows") or 0))
+    horizon = int(params.get("horizon") or 0)
+    minimum = max(features.MIN_CANDLES, warmup + min_rows + horizon)
+    return {"minimum": minimum, "warmup": warmup, "min_rows": min_rows, "horizon": horizon}
+
+
+def _dataset_section(dataset: MarketDataset) -> dict:
+    def iso(value):
+        return value.isoformat() if value else None
+
+    return {
+        "dataset_id": dataset.pk,
+        "exchange": dataset.exchange,
+        "symbol": dataset.symbol,
+        "interval": dataset.interval,
+        "rows": dataset.row_count,
+        "first_open_time": iso(dataset.first_open_time),
+        "last_open_time": iso(dataset.last_open_time),
+        "fingerprint": dataset.fingerprint,
+    }
+
+
+def _seed_error(seed) -> str | None:
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
+        return MSG_SEED_OUT_OF_RANGE.format(seed=seed)
+    return None
+
+
+def training_run_validate(
+    *,
+    profile: RegularizationProfile | None,
+    symbol: str,
+    exchange: str,
+    interval: str,
+    preset: str,
+    seed: int | None = None,
+) -> tuple[RegularizationProfile, MarketDataset, dict, dict]:
+    """Every launch check; raises ValidationError with all messages. Returns (profile, dataset, config, report)."""
+    errors: list[str] = []
+    if profile is None:
+        profile = profile_get_default()
+    config, report = {}, {}
+    if profile is None:
+        errors.append(MSG_NO_PROFILE)
+    else:
+        config = profile.resolved_config()
+        report = validate_and_report_regularization(config)
+        if report["errors"]:
+            errors.append(MSG_PROFILE_INVALID.format(name=profile.name, errors=" ".join(report["errors"])))
+    if preset not in PRESETS:
+        errors.append(MSG_UNKNOWN_PRESET.format(preset=preset, known=", ".join(PRESETS)))
+    if seed_error := _seed_error(seed):
+        errors.append(seed_error)
+    dataset = None
+    try:
+        dataset = dataset_get(symbol, exchange, interval)
+    except DatasetNotFound as exc:
+        errors.append(str(exc))
+    if dataset is not None and preset in PRESETS:
+        need = preset_minimum_rows(preset)
+        if dataset.row_count < need["minimum"]:
+            errors.append(
+                MSG_DATASET_TOO_SHORT.format(
+                    exchange=exchange, symbol=symbol, interval=interval, rows=dataset.row_count, preset=preset, **need
+                )
+            )
+    if errors:
+        raise ValidationError(errors)
+    return profile, dataset, config, report
+
+
+def training_run_create(
+    *,
+    profile: RegularizationProfile | None,
+    symbol: str,
+    exchange: str = "BINANCE",
+    interval: str = "1h",
+    preset: str = "quick",
+    user=None,
+    seed: int | None = None,
+    rerun_of: TrainingRun | None = None,
+    enqueue: bool = True,
+) -> TrainingRun:
+    """Validate, store the run as ``queued`` with its immutable snapshot and publish it once committed.
+
+    Raises ValidationError when the launch is refused, TrainingRunEnqueueFailed when the broker is down (the
+    run is then stored as ``failed`` with the reason). ``enqueue=False`` leaves it queued for an in-process
+    ``training_run_execute`` (``train_symbol --inline``).
+    """
+    symbol, exchange = symbol.strip().upper(), exchange.strip().upper()
+    profile, dataset, config, report = training_run_validate(
+        profile=profile, symbol=symbol, exchange=exchange, interval=interval, preset=preset, seed=seed
+    )
+    seed = int(getattr(settings, "TRAINING_SEED", 42) if seed is None else seed)
+    snapshot = {
+        "config": config,
+        "profile": {"id": profile.pk, "name": profile.name, "updated_at": profile.updated_at.isoformat()},
+        "preset": {"name": preset, "params": PRESETS[preset]},
+        "data": _dataset_section(dataset),
+        "seed": seed,
+        "library_versions": library_versions(),
+    }
+    task_id = str(uuid.uuid4())
+    enqueue_error: list[str] = []
+    with transaction.atomic():
+        run = TrainingRun(
+            symbol=symbol,
+            exchange=exchange,
+            interval=interval,
+            profile=profile,
+            dataset=dataset,
+            preset=preset,
+            seed=seed,
+            launched_by=user if user is not None and user.is_authenticated else None,
+            rerun_of=rerun_of,
+            snapshot=snapshot,
+            report=report,
+            celery_task_id=task_id,
+            stage="queued",
+            queued_at=timezone.now(),
+        )
+        run.full_clean()
+        run.save()
+
+        def enqueue_on_commit() -> None:
+            message = training_run_publish(run_id=run.pk, task_id=task_id)
+            if message:
+                enqueue_error.append(message)
+                TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.QUEUED).update(
+                    status=TrainingRun.Status.FAILED, error=message, stage="not queued", finished_at=timezone.now()
+                )
+
+        if enqueue:
+            transaction.on_commit(enqueue_on_commit)
+    if enqueue_error:
+        run.refresh_from_db()
+        raise TrainingRunEnqueueFailed(run, enqueue_error[0])
+    return run
+
+
+def training_run_rerun(*, run: TrainingRun, user=None) -> TrainingRun:
+    """A new run of the same symbol, exchange, interval, profile (its current settings), preset and seed."""
+    return training_run_create(
+        profile=run.profile,
+        symbol=run.symbol,
+        exchange=run.exchange,
+        interval=run.interval,
+        preset=run.preset,
+        user=user,
+        seed=run.seed,
+        rerun_of=run,
+    )
+
+
+def training_run_cancel(*, run: TrainingRun, user=None) -> TrainingRun:
+    """A queued run ends ``cancelled`` at once; a running one is flagged and stops at its next check."""
+    now = timezone.now()
+    Status = TrainingRun.Status
+    if TrainingRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(
+        status=Status.CANCELLED, cancel_requested=True, error=MSG_CANCELLED_QUEUED, finished_at=now, stage="cancelled"
+    ):
+        run.refresh_from_db()
+        return run
+    if TrainingRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(cancel_requested=True):
+        run.refresh_from_db()
+        return run
+    run.refresh_from_db()
+    raise ValidationError(MSG_NOT_CANCELLABLE.format(pk=run.pk, status=run.status))

@@ -1,0 +1,96 @@
+"""Publishing a run's task to the broker, and reading what the broker and the workers hold (for the reconciler)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import redis
+from django.conf import settings
+
+from ares_site.celery import app
+from training.tasks import training_run_execute_task
+
+logger = logging.getLogger(__name__)
+
+MSG_BROKER_UNREACHABLE = (
+    "Could not queue the run: the task broker (Redis) is unreachable ({error}). The run was not started; "
+    "launch it again once Redis is back."
+)
+BROKER_READ_TIMEOUT_SECONDS = 3.0
+INSPECT_TIMEOUT_SECONDS = 1.0
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+def training_run_publish(*, run_id: int, task_id: str) -> str | None:
+    """Publish the run's task; returns an error message instead of raising when the broker is unreachable."""
+    try:
+        with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
+            conn.ensure_connection(max_retries=1, timeout=_setting("TRAINING_BROKER_CONNECT_TIMEOUT", 3))
+            training_run_execute_task.apply_async(args=[run_id], task_id=task_id, connection=conn, retry=False)
+    except Exception as exc:  # kombu/redis raise several types; every one means "not queued"
+        logger.warning("could not enqueue run %s: %s", run_id, exc)
+        return MSG_BROKER_UNREACHABLE.format(error=f"{type(exc).__name__}: {exc}")
+    return None
+
+
+def training_queue_name() -> str:
+    return getattr(settings, "CELERY_TRAINING_QUEUE", "training")
+
+
+def broker_queued_task_ids() -> set[str] | None:
+    """Ids of the task messages waiting in the training queue (every priority list); None when Redis cannot
+    be read."""
+    queue = training_queue_name()
+    client = redis.Redis.from_url(
+        settings.CELERY_BROKER_URL,
+        socket_connect_timeout=BROKER_READ_TIMEOUT_SECONDS,
+        socket_timeout=BROKER_READ_TIMEOUT_SECONDS,
+    )
+    ids: set[str] = set()
+    try:
+        keys = [queue.encode(), *client.scan_iter(match=f"{queue}\x06\x16*".encode())]
+        for key in keys:
+            for raw in client.lrange(key, 0, -1):
+                try:
+                    ids.add(json.loads(raw)["headers"]["id"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+    except (redis.RedisError, OSError) as exc:
+        logger.warning("could not read the training queue: %s", exc)
+        return None
+    finally:
+        client.close()
+    return ids
+
+
+class WorkerInspector:
+    """What the live workers hold (active and reserved task ids, per node), asked once per reconcile pass."""
+
+    def __init__(self, *, timeout: float = INSPECT_TIMEOUT_SECONDS) -> None:
+        self.timeout = timeout
+        self._held: dict[str, set[str]] | None = None
+        self._asked = False
+
+    def held(self) -> dict[str, set[str]] | None:
+        """{node name: task ids}; None when the broker could not be asked."""
+        if not self._asked:
+            self._asked = True
+            try:
+                inspect = app.control.inspect(timeout=self.timeout)
+                held: dict[str, set[str]] = {}
+                for reply in (inspect.active() or {}, inspect.reserved() or {}):
+                    for node, tasks in reply.items():
+                        held.setdefault(node, set()).update(task.get("id") for task in tasks or [])
+                self._held = held
+            except Exception as exc:  # the broker is down or answered garbage: nothing can be confirmed
+                logger.warning("could not ask the workers what they hold: %s", exc)
+                self._held = None
+        return self._held
+
+    def all_task_ids(self) -> set[str] | None:
+        held = self.held()
+        return None if held is None else set().union(*held.values()) if held else set()
