@@ -6,6 +6,10 @@ argmax (and so accuracy) never changes. T is fitted by minimizing the row-weight
 validation predictions (bounded search over log T in [log 0.05, log 20]); T = 1 is inside the range, so the fit
 never raises the validation log loss it is fitted on.
 
+Calibration earns its place like a combiner (``fit_temperature_checked``): when the validation rows span two or
+more folds, a probe fitted on all but the last fold must lower the last fold's log loss; otherwise T = 1 (no
+calibration) and the check says why. With one fold there is nothing to check it on and the fit is kept.
+
 Expected calibration error is the top-label one: rows are binned by their highest probability (``N_BINS``
 equal-width bins over [0, 1]); ECE = Σ_bins (rows in bin / rows) · |accuracy in bin − mean confidence in bin|.
 """
@@ -21,6 +25,9 @@ from .combiners import clip_proba, softmax, weighted_log_loss
 N_BINS = 10
 T_BOUNDS = (0.05, 20.0)
 MSG_UNKNOWN_METHOD = "Unknown calibration method {method!r}; known: {known}."
+MSG_NO_CHECK = "one fold of validation rows: no later fold to check the temperature on; kept"
+MSG_CHECK_KEPT = "a temperature fitted on the earlier folds lowered the last fold's log loss; kept"
+MSG_CHECK_DROPPED = "a temperature fitted on the earlier folds did not lower the last fold's log loss; T = 1"
 
 
 class TemperatureScaling:
@@ -57,6 +64,29 @@ class TemperatureScaling:
 
 
 CALIBRATORS = {TemperatureScaling.method: TemperatureScaling}
+
+
+def fit_temperature_checked(proba, y, sample_weight, folds) -> tuple[TemperatureScaling, dict]:
+    """Temperature scaling fitted on every row, kept only if the forward check passes (module docstring)."""
+    proba, y = np.asarray(proba, dtype=float), np.asarray(y).astype(int)
+    s, folds = np.asarray(sample_weight, dtype=float), np.asarray(folds)
+    fitted = TemperatureScaling().fit(proba, y, s)
+    last = folds == folds.max()
+    if last.all():
+        return fitted, {"kept": True, "reason": MSG_NO_CHECK, "rows": 0}
+    probe = TemperatureScaling().fit(proba[~last], y[~last], s[~last])
+    before = weighted_log_loss(proba[last], y[last], s[last])
+    after = weighted_log_loss(probe.transform(proba[last]), y[last], s[last])
+    kept = after < before
+    check = {
+        "kept": kept,
+        "reason": MSG_CHECK_KEPT if kept else MSG_CHECK_DROPPED,
+        "rows": int(last.sum()),
+        "probe_temperature": probe.temperature,
+        "log_loss_before": before,
+        "log_loss_after": after,
+    }
+    return (fitted if kept else TemperatureScaling(1.0)), check
 
 
 def calibrator_from_dict(data: dict) -> TemperatureScaling:

@@ -231,6 +231,7 @@ class CalibrationResult(Record):
     n_bins: int
     validation: CalibrationPart
     test: CalibrationPart
+    check: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

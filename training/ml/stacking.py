@@ -4,7 +4,8 @@
 (each member's out-of-fold probabilities on the validation blocks, their folds and the folds' training sizes,
 each member's test-block probabilities): it chooses the combiner (``combiner_choice``: candidates, out-of-fold row
 rule, forward-chained validation, selection), fits temperature scaling on the chosen combiner's held-out
-validation predictions (rows weighted by the same fold rule; ``calibration``) and predicts the rows.
+validation predictions (rows weighted by the same fold rule), kept only if it passes the forward check of
+``calibration.fit_temperature_checked``, and predicts the rows.
 ``Stacker`` is plain data (``to_dict``/``from_dict`` with JSON floats), saved as ``stacker.json``: a saved
 ensemble reloads to bit-identical probabilities, and prediction goes through the same ``predict_proba``.
 
@@ -22,7 +23,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .bootstrap import block_length, moving_block_bootstrap
-from .calibration import N_BINS, TemperatureScaling, calibrator_from_dict, expected_calibration_error, reliability_bins
+from .calibration import (
+    N_BINS,
+    TemperatureScaling,
+    calibrator_from_dict,
+    expected_calibration_error,
+    fit_temperature_checked,
+    reliability_bins,
+)
 from .combiner_choice import CombinerChoice, choose_combiner
 from .combiners import COMBINERS, Combiner, combiner_from_dict, row_log_loss
 from .results import CalibrationResult, CombinerCandidate, VsBestMember
@@ -69,6 +77,7 @@ class StackingFit:
     validation_uncalibrated: np.ndarray
     test: np.ndarray
     test_uncalibrated: np.ndarray
+    calibration_check: dict
     fit_seconds: float
 
     @property
@@ -81,7 +90,9 @@ def fit_stacker(oof: dict, y, fold_ids, train_sizes, test: dict, *, horizon: int
     y = np.asarray(y).astype(int)
     choice = choose_combiner(oof, y, fold_ids, train_sizes, block=block_length(horizon), seed=seed)
     rows = choice.scored
-    calibrator = TemperatureScaling().fit(choice.heldout, y[rows], choice.row_weights[rows])
+    calibrator, check = fit_temperature_checked(
+        choice.heldout, y[rows], choice.row_weights[rows], np.asarray(fold_ids)[rows]
+    )
     stacker = Stacker(choice.combiner, calibrator)
     test_uncalibrated = stacker.uncalibrated(test)
     return StackingFit(
@@ -93,6 +104,7 @@ def fit_stacker(oof: dict, y, fold_ids, train_sizes, test: dict, *, horizon: int
         validation_uncalibrated=choice.heldout,
         test=calibrator.transform(test_uncalibrated),
         test_uncalibrated=test_uncalibrated,
+        calibration_check=check,
         fit_seconds=time.perf_counter() - started,
     )
 
@@ -169,6 +181,7 @@ def calibration_record(fit: StackingFit, y_validation, y_test) -> dict:
         "method": calibrator.method,
         "parameter": calibrator.parameter,
         "fitted_on": CALIBRATION_FITTED_ON,
+        "check": fit.calibration_check,
         "n_bins": N_BINS,
         "validation": part(y_validation, fit.validation_uncalibrated, fit.validation),
         "test": part(y_test, fit.test_uncalibrated, fit.test),

@@ -220,6 +220,7 @@ def combination_summary(ensemble: dict | None) -> dict | None:
             "method": calibration.get("method"),
             "parameter": calibration.get("parameter") or {},
             "test": calibration.get("test") or {},
+            "check": calibration.get("check") or {},
         },
     }
 

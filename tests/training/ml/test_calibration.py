@@ -2,10 +2,14 @@ import numpy as np
 import pytest
 
 from training.ml.calibration import (
+    MSG_CHECK_DROPPED,
+    MSG_CHECK_KEPT,
+    MSG_NO_CHECK,
     MSG_UNKNOWN_METHOD,
     TemperatureScaling,
     calibrator_from_dict,
     expected_calibration_error,
+    fit_temperature_checked,
     reliability_bins,
 )
 from training.ml.combiners import softmax, weighted_log_loss
@@ -55,3 +59,25 @@ def test_calibrator_round_trips_and_unknown_method():
     with pytest.raises(KeyError) as err:
         calibrator_from_dict({"method": "isotonic"})
     assert err.value.args[0] == MSG_UNKNOWN_METHOD.format(method="isotonic", known="temperature")
+
+
+def test_a_temperature_that_does_not_hold_on_the_last_fold_is_dropped():
+    early, y_early = overconfident(2000, seed=4)
+    z, y_late, _ = latent(2000, seed=5)
+    proba = np.vstack([early, softmax(z)])  # over-confident early, calibrated in the last fold
+    y = np.concatenate([y_early, y_late])
+    folds = np.repeat([1, 2], 2000)
+    scaler, check = fit_temperature_checked(proba, y, np.ones(len(y)), folds)
+    assert check["kept"] is False and check["reason"] == MSG_CHECK_DROPPED
+    assert check["probe_temperature"] > 2.0 and check["log_loss_after"] >= check["log_loss_before"]
+    assert scaler.temperature == 1.0
+
+
+def test_a_temperature_that_holds_on_the_last_fold_is_kept_and_one_fold_is_not_checked():
+    proba, y = overconfident(4000, seed=6)
+    folds = np.repeat([1, 2], 2000)
+    scaler, check = fit_temperature_checked(proba, y, np.ones(len(y)), folds)
+    assert check["kept"] is True and check["reason"] == MSG_CHECK_KEPT and check["rows"] == 2000
+    assert scaler.temperature == TemperatureScaling().fit(proba, y).temperature
+    _, single = fit_temperature_checked(proba, y, np.ones(len(y)), np.zeros(len(y)))
+    assert single == {"kept": True, "reason": MSG_NO_CHECK, "rows": 0}
