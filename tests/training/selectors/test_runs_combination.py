@@ -1,4 +1,5 @@
 from django.template.loader import render_to_string
+from django.utils.html import escape
 
 from tests.training.ml.combiner_data import synthetic_ensemble_record
 from training.selectors.runs import combination_summary, metrics_by_regime
@@ -15,7 +16,7 @@ def test_combination_summary_of_a_real_ensemble_record_renders_next_to_the_basel
     assert f"best member ({vs['member']})" in html and f"<strong>{vs['verdict']}</strong>" in html
     assert f"{ensemble['combiner']} (chosen)" in html
     assert "test ECE" in html and "reliability_bull_trend.png" in html
-    assert ensemble["calibration"]["check"]["reason"] in html
+    assert escape(ensemble["calibration"]["check"]["reason"]) in html
 
 
 def test_results_from_before_the_combiner_choice_show_no_summary():
