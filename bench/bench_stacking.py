@@ -126,7 +126,8 @@ def main() -> None:
             f"{vs['member']} {member_ll:.4f} | {ens['metrics']['test']['log_loss']:.4f} | "
             f"{majority_ll:.4f} | {interval(vs)} | {interval(vs_majority)} | "
             f"{cal['test']['ece_before']:.4f} → {cal['test']['ece_after']:.4f} "
-            f"(T={cal['parameter']['temperature']:.2f}) | {previous:.4f} |"
+            f"(T={cal['parameter']['temperature']:.2f}, {'kept' if cal['check']['kept'] else 'dropped'}) | "
+            f"{previous:.4f} |"
         )
     print("\nvalidation log loss of every candidate (held-out, folds 2..k, fold-size weighted):")
     for regime, section in result["ensembles"].items():
