@@ -53,6 +53,9 @@ class TemperatureScaling:
         return self
 
     def transform(self, proba) -> np.ndarray:
+        """The rescaled probabilities; T = 1 (no calibration) returns them unchanged."""
+        if self.temperature == 1.0:
+            return np.asarray(proba, dtype=float)
         return softmax(np.log(clip_proba(proba)) / self.temperature)
 
     @property

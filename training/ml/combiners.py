@@ -113,6 +113,13 @@ class BestSingle(Combiner):
         best = int(np.argmin(losses))
         return {"weights": [1.0 if j == best else 0.0 for j in range(len(P))], "member": self.members[best]}
 
+    def predict_proba(self, probas: dict) -> np.ndarray:
+        """The member's own probabilities, unchanged (so its comparison with the member is exactly 0)."""
+        if self.state is None:
+            raise RuntimeError(MSG_NOT_FITTED.format(key=self.key))
+        self.stack(probas)  # checks the shapes
+        return np.asarray(probas[self.state["member"]], dtype=float)
+
 
 class Average(Combiner):
     key = "average"

@@ -112,3 +112,18 @@ def test_a_record_whose_combiner_is_worse_than_best_single_is_invalid():
     with pytest.raises(ResultInvalid) as err:
         record.validate()
     assert "worse validation log loss than best_single" in str(err.value)
+
+
+def test_an_ensemble_that_is_its_best_member_uncalibrated_compares_exactly_equal():
+    from training.ml.calibration import TemperatureScaling
+
+    probas, y = two_equal(1200, seed=9)
+    oof, y_oof, ids, sizes, test, y_test = _split(probas, y, 400)
+    fit = fit_stacker(oof, y_oof, ids, sizes, test, horizon=4, seed=0)
+    best = fit.choice.candidates["best_single"].combiner
+    fit.stacker = Stacker(best, TemperatureScaling(1.0))
+    fit.test = fit.stacker.predict_proba(test)
+    assert np.array_equal(fit.test, test[fit.best_member])
+    record = vs_best_member_record(fit, test[fit.best_member], y_test, horizon=4, seed=0)
+    assert record["difference"] == record["ci95_low"] == record["ci95_high"] == 0.0
+    assert record["verdict"] == "no evidence"
