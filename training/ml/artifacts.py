@@ -6,7 +6,7 @@ Layout under the run's ``artifacts_dir``::
                                   sha256 of every file
     <regime>/ensemble.json        base models, feature names, lookback, regularization, params
     <regime>/<model>/...          the backend's native files (LightGBM text model, .keras, TabNet zip, joblib)
-    <regime>/meta.joblib          the stacking meta-learner (scikit-learn pipeline)
+    <regime>/stacker.json         the chosen combiner and its calibration (plain numbers, see ``stacking``)
     <regime>/test_predictions.npz the test-block positions and probabilities, to check a reload against
     *.png                         report plots
 
@@ -81,11 +81,11 @@ def verify_manifest(directory) -> list[str]:
 
 
 class LoadedEnsemble:
-    def __init__(self, directory: Path, spec: dict, models: dict, meta) -> None:
+    def __init__(self, directory: Path, spec: dict, models: dict, stacker) -> None:
         self.directory = directory
         self.spec = spec
         self.models = models
-        self.meta = meta
+        self.stacker = stacker
 
     @property
     def feature_names(self) -> list[str]:
@@ -103,9 +103,7 @@ class LoadedEnsemble:
 
     def predict_proba(self, matrix, positions) -> np.ndarray:
         """``matrix``: a ``FeatureMatrix`` over the whole series; ``positions``: the bars to predict."""
-        from .stacking import meta_features, meta_proba
-
-        return meta_proba(self.meta, meta_features(self.base_proba(matrix, positions), self.spec["models"]))
+        return self.stacker.predict_proba(self.base_proba(matrix, positions))
 
     def predict_candles(self, candles, positions) -> np.ndarray:
         from .dataset import FeatureMatrix
@@ -120,9 +118,8 @@ class LoadedEnsemble:
 
 
 def load_ensemble(path) -> LoadedEnsemble:
-    import joblib
-
     from .backends import get_backend
+    from .stacking import STACKER_FILE, Stacker
 
     directory = Path(path)
     spec = json.loads((directory / "ensemble.json").read_text())
@@ -130,4 +127,5 @@ def load_ensemble(path) -> LoadedEnsemble:
     for key in spec["models"]:
         cls = get_backend(key)
         models[key] = cls.load(directory / key, spec["regularization"][key], spec["params"].get(key))
-    return LoadedEnsemble(directory, spec, models, joblib.load(directory / "meta.joblib"))
+    stacker = Stacker.from_dict(json.loads((directory / STACKER_FILE).read_text()))
+    return LoadedEnsemble(directory, spec, models, stacker)

@@ -2,10 +2,12 @@
 and the verdict against the best baseline.
 
 - **Same rows.** Base models, the ensemble and the baselines are scored on identical validation rows (the rows the
-  ensemble has an honest held-out prediction for; all validation blocks when it has none) and on the identical
-  test block; the row counts are in every ``SplitMetrics.n`` and in the regime's ``comparison``.
+  ensemble has a held-out prediction for: the validation blocks of folds 2..k, ``stacking.StackedPredictions.
+  validation_rows``; the one fold's block with one fold) and on the identical test block; the row counts are in
+  every ``SplitMetrics.n`` and in the regime's ``comparison``.
 - **Same-model gap.** Per fold, the fold's model on its own fit rows against its own validation block, averaged
-  over the folds (``TrainValGap.averaged``).
+  over the folds (``TrainValGap.averaged``). For the ensemble, the chosen combiner forward-chained: fitted on folds
+  1..j−1, on those rows against fold j, for j = 2..k (``stacking.forward_fold_fits``); none with one fold.
 - **Spread.** ``collapse.prediction_spread`` on the validation rows (the test block where there are none).
 - **Verdict.** The best baseline is the one with the lower validation log loss on the compared rows (chosen
   without looking at the test block); the test log-loss difference model − that baseline, per row, gets a
@@ -22,18 +24,16 @@ from .metrics import classification_metrics, row_log_loss
 from .results import TrainValGap
 
 BASELINE_NAMES = ("majority", "persistence")
-ROWS_ALL_FOLDS = "every fold's validation block (the ensemble has no held-out validation prediction)"
-ROWS_ENSEMBLE = "the rows the ensemble has a held-out validation prediction for"
+ROWS_ENSEMBLE = "the rows the ensemble has a held-out validation prediction for (the validation blocks of folds 2..k)"
+ROWS_ONE_FOLD = "the one fold's validation block (with one fold the combiners are scored on the rows they pick on)"
 
 
 def comparison_rows(plan, stacked) -> tuple[np.ndarray, str]:
-    """The validation rows every model, the ensemble and the baselines are scored on, and what they are."""
-    rows = getattr(stacked, "validation_rows", None)
-    if rows is None and getattr(stacked, "validation", None) is not None:
-        rows = plan.folds[-1].val
-    if rows is None:
-        return plan.val_rows, ROWS_ALL_FOLDS
-    return np.asarray(rows), ROWS_ENSEMBLE
+    """The validation rows every model, the ensemble and the baselines are scored on, and what they are: the
+    stacking's ``validation_rows`` (plan rows of folds 2..k, where the forward-chained combiners predict held-out;
+    the single fold with one fold)."""
+    rows = np.asarray(stacked.validation_rows)
+    return rows, ROWS_ENSEMBLE if len(plan.folds) >= 2 else ROWS_ONE_FOLD
 
 
 def fold_pair_gap(y_fit, p_fit, y_val, p_val) -> dict[str, float]:

@@ -38,7 +38,7 @@ from .dataset import Dataset
 from .errors import TrainingCancelled, TrainingError
 from .evaluation import baselines_record, ensemble_record, make_comparison, model_record, split_record
 from .results import TRAINED, RegimeResult
-from .stacking import fit_stacking
+from .stacking import STACKER_FILE, fit_stacking
 from .uniqueness import effective_rows
 from .walkforward import MSG_CANCELLED, ModelPredictions, RegimeInputs, RegimeSkipped, WalkForward, plan_regime
 
@@ -73,7 +73,7 @@ class BaseEnsemble:
         self.min_rows = max(self.MIN_ROWS, int(preset.get("min_rows") or 0))
         self.models: dict = {}
         self.predictions: dict[str, ModelPredictions] = {}
-        self.meta = None
+        self.stacker = None
         self.feature_names: list[str] = []
         self.test_output: dict = {}
         self.fit_seconds = 0.0
@@ -86,7 +86,6 @@ class BaseEnsemble:
             key: {"section": get_backend(key).config_section, "values": dict(config[get_backend(key).config_section])}
             for key in self.model_keys
         }
-        applied["meta"] = {"section": "sklearn", "values": dict(config["sklearn"])}
         return applied
 
     def model_params(self, key: str, fold: int) -> dict:
@@ -142,11 +141,11 @@ class BaseEnsemble:
             self.fit_seconds += predictions.fit_seconds
 
         if self.should_stop():
-            raise TrainingCancelled(MSG_CANCELLED.format(regime=self.regime, model="meta-learner"))
-        stacked = fit_stacking(plan, self.predictions, sklearn_config=self.config["sklearn"], seed=self.seed)
-        self.meta = stacked.meta
+            raise TrainingCancelled(MSG_CANCELLED.format(regime=self.regime, model="combiner"))
+        stacked = fit_stacking(plan, self.predictions, seed=self.seed)
+        self.stacker = stacked.stacker
         self.fit_seconds += stacked.fit_seconds
-        self.step(f"{self.regime}: meta-learner fitted")
+        self.step(f"{self.regime}: combiner {stacked.fit.choice.name} chosen and calibrated")
         comparison = make_comparison(data, plan, stacked, seed=self.seed)
         self.test_output = {
             "positions": plan.positions[plan.test],
@@ -187,10 +186,9 @@ class BaseEnsemble:
 
     # --- persistence --------------------------------------------------------------------------------
     def save(self, directory: Path) -> list[str]:
-        """Each base model via its backend's native ``save``, the meta-learner via joblib, ``ensemble.json``
-        and the test-block probabilities (``test_predictions.npz``). Returns paths relative to ``directory``."""
-        import joblib
-
+        """Each base model via its backend's native ``save``, the combiner and its calibration as
+        ``stacker.json``, ``ensemble.json`` and the test-block probabilities (``test_predictions.npz``).
+        Returns paths relative to ``directory``."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         files = []
@@ -199,7 +197,7 @@ class BaseEnsemble:
             sub.mkdir(exist_ok=True)
             backend.save(sub)
             files += [str(f.relative_to(directory)) for f in sorted(sub.rglob("*")) if f.is_file()]
-        joblib.dump(self.meta, directory / "meta.joblib")
+        (directory / STACKER_FILE).write_text(json.dumps(self.stacker.to_dict(), indent=2))
         np.savez(directory / "test_predictions.npz", **self.test_output)
         spec = {
             "regime": self.regime,
@@ -210,7 +208,6 @@ class BaseEnsemble:
             "scaling": self.scaling,
             "horizon": int(self.preset.get("horizon", 4)),
             "regularization": {k: self.config[get_backend(k).config_section] for k in self.model_keys},
-            "meta_regularization": self.config["sklearn"],
             "params": {
                 k: {kk: vv for kk, vv in self.model_params(k, 0).items() if kk != "optuna_storage"}
                 for k in self.model_keys
@@ -218,7 +215,7 @@ class BaseEnsemble:
             "input_kinds": {k: get_backend(k).input_kind for k in self.model_keys},
         }
         (directory / "ensemble.json").write_text(json.dumps(spec, indent=2, default=str))
-        return files + ["meta.joblib", "test_predictions.npz", "ensemble.json"]
+        return files + [STACKER_FILE, "test_predictions.npz", "ensemble.json"]
 
 
 class BullTrendEnsemble(BaseEnsemble):

@@ -31,7 +31,7 @@ from .results import (
     SplitInfo,
     SplitMetrics,
 )
-from .stacking import StackedPredictions
+from .stacking import StackedPredictions, stacking_records
 from .walkforward import ModelPredictions, RegimePlan
 
 BASELINE_DEFINITIONS = {
@@ -156,17 +156,17 @@ def importance_by_name(importance, feature_names: list[str]) -> dict[str, float]
 def ensemble_record(plan: RegimePlan, stacked: StackedPredictions, comparison: Comparison) -> EnsembleResult:
     y = plan.y
     train = split_metrics(y[plan.val_rows], stacked.train)
-    validation = None if stacked.validation is None else split_metrics(y[comparison.rows], stacked.validation)
+    validation = split_metrics(y[comparison.rows], stacked.validation)
     collapsed, spread = spread_record(stacked.validation, stacked.test)
     return EnsembleResult(
         metrics=MetricsBySplit(train=train, validation=validation, test=split_metrics(y[plan.test], stacked.test)),
         train_val_gap=ensemble_gap(plan, stacked),
         fit_seconds=stacked.fit_seconds,
-        meta_learner=stacked.description,
         notes=list(stacked.notes),
         collapsed=collapsed,
         spread=spread,
         vs_baseline=comparison.vs_baseline(plan, stacked.test),
+        **stacking_records(plan, stacked),
     )
 
 

@@ -97,6 +97,32 @@ def plot_confusion_matrices(directory: Path, regime: str, section: RegimeResult)
     return _save(fig, plt, directory, f"confusion_{regime}.png")
 
 
+def plot_reliability(directory: Path, regime: str, section: RegimeResult) -> str | None:
+    """Reliability diagram of the ensemble on the test block, before and after calibration."""
+    calibration = section.ensemble.calibration if section.ensemble else None
+    if calibration is None:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="perfect")
+    test = calibration.test
+    for name, bins, ece in (
+        ("before", test.reliability_before, test.ece_before),
+        ("after", test.reliability_after, test.ece_after),
+    ):
+        filled = [b for b in bins if b.count]
+        ax.plot(
+            [b.confidence for b in filled], [b.accuracy for b in filled], marker="o", label=f"{name} (ECE {ece:.3f})"
+        )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence (highest probability)", fontsize=8)
+    ax.set_ylabel("accuracy", fontsize=8)
+    ax.set_title(f"{regime}: reliability (test, T={calibration.parameter.get('temperature', 1):.2f})", fontsize=9)
+    ax.legend(fontsize=7)
+    return _save(fig, plt, directory, f"reliability_{regime}.png")
+
+
 def _save(fig, plt, directory: Path, name: str) -> str:
     fig.tight_layout()
     fig.savefig(Path(directory) / name, dpi=DPI)
@@ -117,5 +143,6 @@ def write_plots(directory: Path, result: RunResult, times=None) -> list[str]:
             plot_learning_curves(directory, regime, section.models),
             plot_feature_importance(directory, regime, section.models),
             plot_confusion_matrices(directory, regime, section),
+            plot_reliability(directory, regime, section),
         ]
     return [n for n in names if n]

@@ -1,9 +1,23 @@
-"""The stacking meta-learner on the base models' out-of-fold probabilities.
+"""A regime's combination of its base models: the combiner chosen on validation, then its calibration.
 
-``StandardScaler → LogisticRegression(solver='saga', l1_ratio, C)`` with the profile's sklearn settings, fitted on
-the out-of-fold probabilities of every fold's validation block. Its honest validation predictions come from a
-probe fitted on all folds but the last and applied to the last fold. The predictions are kept as arrays; metrics
-are computed from them afterwards (``evaluation``).
+``fit_stacking`` takes the walk-forward predictions of a plan; ``fit_stacker`` does the work on plain arrays
+(each member's out-of-fold probabilities on the validation blocks, their folds and the folds' training sizes,
+each member's test-block probabilities): it chooses the combiner (``combiner_choice``: candidates, out-of-fold row
+rule, forward-chained validation, selection), fits temperature scaling on the chosen combiner's held-out
+validation predictions (rows weighted by the same fold rule), kept only if it passes the forward check of
+``calibration.fit_temperature_checked``, and predicts the rows.
+``Stacker`` is plain data (``to_dict``/``from_dict`` with JSON floats), saved as ``stacker.json``: a saved
+ensemble reloads to bit-identical probabilities, and prediction goes through the same ``predict_proba``.
+
+``forward_fold_fits`` gives the chosen combiner fitted on folds 1..j−1, predicting those rows and fold j (j = 2..k),
+calibrated: ``StackedPredictions.fold_fit``, from which ``comparison.ensemble_gap`` takes the ensemble's same-model
+train−validation gap (none with one fold). ``StackedPredictions.validation_rows`` (folds 2..k) are the rows every
+model, the ensemble and the baselines are compared on (``comparison.comparison_rows``).
+
+Records (from the stored predictions, called by ``evaluation``): ``calibration_record`` — method, parameter, ECE
+and reliability bins before/after, on the validation rows it was fitted on and on the test block;
+``vs_best_member_record`` — test log-loss difference ensemble − the best member by validation (the member
+``best_single`` picks on the out-of-fold rows) with its moving-block bootstrap interval and verdict.
 """
 
 from __future__ import annotations
@@ -13,97 +27,225 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .backends.base import expand_proba
+from .bootstrap import block_length, moving_block_bootstrap
+from .calibration import (
+    N_BINS,
+    TemperatureScaling,
+    calibrator_from_dict,
+    expected_calibration_error,
+    fit_temperature_checked,
+    reliability_bins,
+)
+from .combiner_choice import CombinerChoice, choose_combiner
+from .combiners import COMBINERS, Combiner, combiner_from_dict, row_log_loss
+from .results import CalibrationResult, CombinerCandidate, VsBestMember
 from .walkforward import ModelPredictions, RegimePlan
 
-CLASS_COLUMNS = ("down", "flat", "up")
-MSG_NO_VALIDATION_SINGLE_CLASS = "Earlier folds hold a single class; no honest meta-learner validation score."
-MSG_NO_VALIDATION_ONE_FOLD = "One fold only; no honest meta-learner validation score."
+STACKER_FILE = "stacker.json"
+CALIBRATION_FITTED_ON = "the chosen combiner's held-out validation predictions (folds 2..k, forward-chained)"
 
 
-def make_meta(sklearn_config: dict, seed: int):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+@dataclass
+class Stacker:
+    combiner: Combiner
+    calibrator: TemperatureScaling
 
-    return make_pipeline(
-        StandardScaler(),
-        LogisticRegression(
-            solver="saga", l1_ratio=sklearn_config["l1_ratio"], C=sklearn_config["C"], max_iter=2000, random_state=seed
-        ),
+    @property
+    def members(self) -> list[str]:
+        return self.combiner.members
+
+    def uncalibrated(self, base: dict[str, np.ndarray]) -> np.ndarray:
+        return self.combiner.predict_proba(base)
+
+    def predict_proba(self, base: dict[str, np.ndarray]) -> np.ndarray:
+        """``base``: member → (n, 3) probabilities; the calibrated ensemble probabilities."""
+        return self.calibrator.transform(self.uncalibrated(base))
+
+    def to_dict(self) -> dict:
+        return {"combiner": self.combiner.to_dict(), "calibration": self.calibrator.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Stacker:
+        return cls(combiner_from_dict(data["combiner"]), calibrator_from_dict(data["calibration"]))
+
+
+@dataclass
+class StackingFit:
+    """The fitted stacker and its predictions. ``validation_rows`` index the out-of-fold arrays (the rows the
+    candidates were scored on); ``validation``/``validation_uncalibrated`` are held-out predictions there."""
+
+    stacker: Stacker
+    choice: CombinerChoice
+    train: np.ndarray
+    validation_rows: np.ndarray
+    validation: np.ndarray
+    validation_uncalibrated: np.ndarray
+    test: np.ndarray
+    test_uncalibrated: np.ndarray
+    calibration_check: dict
+    fit_seconds: float
+    fold_fit: list[tuple] = field(default_factory=list)  # see ``forward_fold_fits``; out-of-fold row indices
+
+    @property
+    def best_member(self) -> str:
+        return self.choice.candidates["best_single"].combiner.state["member"]
+
+
+def fit_stacker(oof: dict, y, fold_ids, train_sizes, test: dict, *, horizon: int, seed: int) -> StackingFit:
+    started = time.perf_counter()
+    y = np.asarray(y).astype(int)
+    choice = choose_combiner(oof, y, fold_ids, train_sizes, block=block_length(horizon), seed=seed)
+    rows = choice.scored
+    calibrator, check = fit_temperature_checked(
+        choice.heldout, y[rows], choice.row_weights[rows], np.asarray(fold_ids)[rows]
+    )
+    stacker = Stacker(choice.combiner, calibrator)
+    test_uncalibrated = stacker.uncalibrated(test)
+    return StackingFit(
+        stacker=stacker,
+        choice=choice,
+        train=stacker.predict_proba(oof),
+        validation_rows=rows,
+        validation=calibrator.transform(choice.heldout),
+        validation_uncalibrated=choice.heldout,
+        test=calibrator.transform(test_uncalibrated),
+        test_uncalibrated=test_uncalibrated,
+        calibration_check=check,
+        fold_fit=forward_fold_fits(stacker, choice, oof, y, fold_ids),
+        fit_seconds=time.perf_counter() - started,
     )
 
 
-def meta_features(probas: dict[str, np.ndarray], keys) -> np.ndarray:
-    return np.hstack([probas[k] for k in keys])
-
-
-def meta_proba(meta, X: np.ndarray) -> np.ndarray:
-    return expand_proba(meta.predict_proba(X), meta.classes_)
+def forward_fold_fits(stacker: Stacker, choice: CombinerChoice, oof: dict, y, fold_ids) -> list[tuple]:
+    """The chosen combiner forward-chained over the scored folds: for fold j, fitted (with the chosen parameters
+    and the row weights) on folds 1..j-1, predicting those rows (in-sample) and fold j (held-out); both calibrated
+    by the stacker's calibrator, as the ensemble's probabilities are. Indices are out-of-fold rows. For the
+    forward-chained combiners the held-out part equals their validation predictions; ``best_single`` picks its
+    member on the earlier folds here, ``average`` has nothing to fit. One fold: none (no same-model gap)."""
+    fold_ids = np.asarray(fold_ids)
+    cls, params = type(choice.combiner), choice.combiner.params
+    pairs = []
+    for j in np.unique(fold_ids[choice.scored]):
+        before, this = np.flatnonzero(fold_ids < j), np.flatnonzero(fold_ids == j)
+        if len(before) == 0:
+            continue
+        model = cls(choice.combiner.members, **params).fit(
+            {m: p[before] for m, p in oof.items()}, y[before], choice.row_weights[before]
+        )
+        own = stacker.calibrator.transform(model.predict_proba({m: p[before] for m, p in oof.items()}))
+        heldout = stacker.calibrator.transform(model.predict_proba({m: p[this] for m, p in oof.items()}))
+        pairs.append((before, own, this, heldout))
+    return pairs
 
 
 @dataclass
 class StackedPredictions:
-    """The fitted meta-learner and its predictions: ``train`` on the out-of-fold rows it was fitted on,
-    ``validation`` (the probe's, on the last fold's block; None when there is no honest one), ``test``."""
+    """A plan's stacking: ``train`` on every out-of-fold row (in-sample), ``validation`` held-out on the rows
+    ``validation_rows`` (plan row indices), ``test`` on the test block; ``member_test`` each member's test block."""
 
-    meta: object
-    train: np.ndarray
-    validation: np.ndarray | None
-    test: np.ndarray
-    fit_seconds: float
-    description: dict
+    fit: StackingFit
+    train_rows: np.ndarray
+    validation_rows: np.ndarray
+    member_test: dict[str, np.ndarray]
+    horizon: int
+    seed: int
     notes: list[str] = field(default_factory=list)
-    validation_rows: np.ndarray | None = None  # rows (of the regime) that ``validation`` predicts
-    # per held-out fold: (fit rows, the probe on them, validation rows, the probe on them), for the same-model gap
+    # per held-out fold j (2..k): (plan rows of folds 1..j-1, the chosen combiner fitted on them predicting them,
+    # plan rows of fold j, that same fit predicting them), for the ensemble's same-model gap
     fold_fit: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
 
+    @property
+    def stacker(self) -> Stacker:
+        return self.fit.stacker
 
-def fit_stacking(
-    plan: RegimePlan, predictions: dict[str, ModelPredictions], *, sklearn_config: dict, seed: int
-) -> StackedPredictions:
-    keys = list(predictions)
-    y, folds = plan.y, plan.folds
-    oof = {k: p.oof for k, p in predictions.items()}
-    val_rows = plan.val_rows
-    X_meta = meta_features({k: v[val_rows] for k, v in oof.items()}, keys)
-    notes = []
-    started = time.perf_counter()
-    meta = make_meta(sklearn_config, seed).fit(X_meta, y[val_rows])
-    fit_seconds = time.perf_counter() - started
-    validation = None
-    fold_fit = []
-    if len(folds) >= 2:
-        earlier = np.concatenate([f.val for f in folds[:-1]])
-        last = folds[-1].val
-        if len(np.unique(y[earlier])) >= 2:
-            started = time.perf_counter()
-            probe = make_meta(sklearn_config, seed).fit(
-                meta_features({k: v[earlier] for k, v in oof.items()}, keys), y[earlier]
-            )
-            fit_seconds += time.perf_counter() - started
-            validation = meta_proba(probe, meta_features({k: v[last] for k, v in oof.items()}, keys))
-            own = meta_proba(probe, meta_features({k: v[earlier] for k, v in oof.items()}, keys))
-            fold_fit.append((earlier, own, last, validation))
-        else:
-            notes.append(MSG_NO_VALIDATION_SINGLE_CLASS)
-    else:
-        notes.append(MSG_NO_VALIDATION_ONE_FOLD)
-    lr = meta[-1]
-    return StackedPredictions(
-        meta=meta,
-        train=meta_proba(meta, X_meta),
-        validation=validation,
-        test=meta_proba(meta, meta_features({k: p.test for k, p in predictions.items()}, keys)),
-        fit_seconds=fit_seconds,
-        description={
-            "solver": "saga",
-            "l1_ratio": lr.l1_ratio,
-            "C": lr.C,
-            "inputs": [f"{k}:p_{c}" for k in keys for c in CLASS_COLUMNS],
-            "zero_coefficient_share": float(np.mean(np.asarray(lr.coef_) == 0.0)),
-        },
-        notes=notes,
-        validation_rows=None if validation is None else folds[-1].val,
-        fold_fit=fold_fit,
+    @property
+    def train(self) -> np.ndarray:
+        return self.fit.train
+
+    @property
+    def validation(self) -> np.ndarray:
+        return self.fit.validation
+
+    @property
+    def test(self) -> np.ndarray:
+        return self.fit.test
+
+    @property
+    def fit_seconds(self) -> float:
+        return self.fit.fit_seconds
+
+
+def fit_stacking(plan: RegimePlan, predictions: dict[str, ModelPredictions], *, seed: int) -> StackedPredictions:
+    rows = plan.val_rows
+    fold_ids = np.repeat(np.arange(len(plan.folds)), [len(f.val) for f in plan.folds])
+    fit = fit_stacker(
+        {k: p.oof[rows] for k, p in predictions.items()},
+        plan.y[rows],
+        fold_ids,
+        [len(f.train) for f in plan.folds],
+        {k: p.test for k, p in predictions.items()},
+        horizon=plan.horizon,
+        seed=seed,
     )
+    return StackedPredictions(
+        fit=fit,
+        train_rows=rows,
+        validation_rows=rows[fit.validation_rows],
+        member_test={k: p.test for k, p in predictions.items()},
+        horizon=plan.horizon,
+        seed=seed,
+        notes=list(fit.choice.notes),
+        fold_fit=[(rows[f], pf, rows[v], pv) for f, pf, v, pv in fit.fold_fit],
+    )
+
+
+def calibration_record(fit: StackingFit, y_validation, y_test) -> dict:
+    def part(y, before, after) -> dict:
+        return {
+            "rows": int(len(y)),
+            "ece_before": expected_calibration_error(before, y),
+            "ece_after": expected_calibration_error(after, y),
+            "reliability_before": reliability_bins(before, y),
+            "reliability_after": reliability_bins(after, y),
+        }
+
+    calibrator = fit.stacker.calibrator
+    return {
+        "method": calibrator.method,
+        "parameter": calibrator.parameter,
+        "fitted_on": CALIBRATION_FITTED_ON,
+        "check": fit.calibration_check,
+        "n_bins": N_BINS,
+        "validation": part(y_validation, fit.validation_uncalibrated, fit.validation),
+        "test": part(y_test, fit.test_uncalibrated, fit.test),
+    }
+
+
+def vs_best_member_record(fit: StackingFit, member_test: np.ndarray, y_test, *, horizon: int, seed: int) -> dict:
+    """``member_test``: the best member's test probabilities."""
+    record = moving_block_bootstrap(
+        row_log_loss(fit.test, y_test), row_log_loss(member_test, y_test), block=block_length(horizon), seed=seed
+    )
+    return {"member": fit.best_member, **record}
+
+
+def stacking_records(plan: RegimePlan, stacked: StackedPredictions) -> dict:
+    """The typed ``EnsembleResult`` fields that explain the combination."""
+    fit, y_test = stacked.fit, plan.y[plan.test]
+    summary = fit.choice.summary()
+    return {
+        "combiner": summary["combiner"],
+        "combiner_label": COMBINERS[summary["combiner"]].label,
+        "combiner_params": summary["params"],
+        "combiner_weights": summary["weights"],
+        "candidates": {k: CombinerCandidate.from_dict(v) for k, v in summary["candidates"].items()},
+        "combiner_rule": {
+            k: summary[k] for k in ("lowest_validation_log_loss", "validation_rows", "row_rule", "notes")
+        },
+        "calibration": CalibrationResult.from_dict(calibration_record(fit, plan.y[stacked.validation_rows], y_test)),
+        "vs_best_member": VsBestMember(
+            **vs_best_member_record(
+                fit, stacked.member_test[fit.best_member], y_test, horizon=stacked.horizon, seed=stacked.seed
+            )
+        ),
+    }

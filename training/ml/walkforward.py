@@ -109,7 +109,7 @@ def plan_regime(data: Dataset, regime: str, preset: dict, min_rows: int) -> Regi
     plan = RegimePlan(regime, y, pos, splits, folds, inner, horizon, embargo)
     pooled = np.unique(y[plan.val_rows])
     if len(pooled) < 2:
-        part = "validation blocks (the meta-learner's training rows)"
+        part = "validation blocks (the combiners' training rows)"
         raise RegimeSkipped(MSG_SINGLE_CLASS.format(regime=regime, classes=pooled.tolist(), part=part), n)
     return plan
 

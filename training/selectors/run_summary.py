@@ -12,12 +12,13 @@ from datetime import datetime
 from training.ml.labels import CLASS_NAMES
 from training.ml.results import ResultInvalid, RunResult, SplitMetrics
 from training.models import TrainingRun
+from training.selectors.runs import combination_summary
 
 # A train−validation accuracy gap above this flags overfitting; a model whose penalty zeroes at least this
 # share of its coefficients / leaves is flagged as penalty-dominated.
 OVERFIT_GAP = 0.15
-PENALTY_DOMINATED_SHARE = 0.9
-PENALTY_SHARE_KEYS = ("zero_coefficient_share", "zero_leaf_share", "zero_weight_share")
+PENALTY_SHARE_KEYS = ("penalty_share_at_best_epoch", "penalty_share_of_loss", "sparsity_loss_share")
+PENALTY_DOMINATED_WARN = 0.5  # the evidence report warns from a penalty above half the loss
 VERDICT_METRIC = "balanced_accuracy"
 MSG_OLD_RESULT = "This run's result was stored in an older format; the summary cannot read it ({problem})."
 MSG_NO_INTERVAL = "no interval yet: point estimates only"
@@ -78,22 +79,32 @@ def data_trained(run: TrainingRun, result: RunResult) -> dict:
     }
 
 
-def _model_flags(metrics, gap, evidence: dict, best_baseline: float | None) -> list[dict]:
+def _model_flags(metrics, gap, evidence: dict, best_baseline: float | None, record=None) -> list[dict]:
+    """Flags of a model or ensemble line; ``record`` (the model/ensemble result) carries the evidence's
+    ``collapsed`` and ``vs_baseline`` verdict, which win over the point comparison when present."""
     flags = []
     validation = metrics.validation
     value = _metric(validation)
-    if value is not None and best_baseline is not None and value <= best_baseline:
+    vs_baseline = getattr(record, "vs_baseline", None)
+    if vs_baseline:
+        if vs_baseline.get("verdict") == "worse":
+            flags.append({"kind": "loses", "text": f"worse than the {vs_baseline.get('baseline')} baseline (95% CI)"})
+    elif value is not None and best_baseline is not None and value <= best_baseline:
         flags.append({"kind": "loses", "text": "loses to a baseline"})
     classes = predicted_classes(validation)
-    if validation is not None and len(classes) == 1:
+    if getattr(record, "collapsed", None):
+        shares = (getattr(record, "spread", None) or {}).get("class_shares") or {}
+        top = max(shares, key=shares.get) if shares else None
+        flags.append({"kind": "collapsed", "text": f"collapsed (predicts “{top}”)" if top else "collapsed"})
+    elif validation is not None and len(classes) == 1:
         flags.append({"kind": "collapsed", "text": f"predicts only “{classes[0]}”"})
     if gap is not None and gap.accuracy > OVERFIT_GAP:
         flags.append({"kind": "overfit", "text": f"overfits (gap {gap.accuracy:.2f})"})
     share = max(
         (float(evidence[k]) for k in PENALTY_SHARE_KEYS if isinstance(evidence.get(k), (int, float))), default=0
     )
-    if share >= PENALTY_DOMINATED_SHARE:
-        flags.append({"kind": "penalty", "text": f"penalty-dominated ({share:.0%} zeroed)"})
+    if share > PENALTY_DOMINATED_WARN:
+        flags.append({"kind": "penalty", "text": f"penalty-dominated ({share:.0%} of the loss)"})
     return flags
 
 
@@ -115,7 +126,7 @@ def _line(name: str, kind: str, metrics, gap=None, fit_seconds=None, best_params
 def regime_verdict(section, ensemble_line: dict | None, baseline_lines: list[dict]) -> dict:
     """The ensemble against the best baseline: the evidence area's verdict when the result has one, else the
     point difference of validation (or test, when the ensemble has no validation score) balanced accuracy."""
-    evidence = getattr(section, "vs_baseline", None)
+    evidence = section.ensemble.vs_baseline if section.ensemble else None
     if evidence:
         return {"source": "evidence", **(evidence if isinstance(evidence, dict) else evidence.to_dict())}
     if ensemble_line is None or not baseline_lines:
@@ -158,7 +169,7 @@ def regime_tables(result: RunResult) -> list[dict]:
                 gap=m.train_val_gap,
                 fit_seconds=m.fit_seconds,
                 best_params=m.best_params,
-                flags=_model_flags(m.metrics, m.train_val_gap, m.evidence, best_baseline),
+                flags=_model_flags(m.metrics, m.train_val_gap, m.evidence, best_baseline, record=m),
             )
             for key, m in section.models.items()
         ]
@@ -168,19 +179,17 @@ def regime_tables(result: RunResult) -> list[dict]:
         ensemble = None
         if section.ensemble:
             e = section.ensemble
-            ensemble_flags = _model_flags(e.metrics, e.train_val_gap, {}, best_baseline)
+            ensemble_flags = _model_flags(e.metrics, e.train_val_gap, {}, best_baseline, record=e)
             classes = predicted_classes(e.metrics.test)
-            if e.metrics.validation is None and len(classes) == 1:
+            if not e.collapsed and e.metrics.validation is None and len(classes) == 1:
                 ensemble_flags.append({"kind": "collapsed", "text": f"predicts only “{classes[0]}” on test"})
             ensemble = _line("ensemble", "ensemble", e.metrics, e.train_val_gap, e.fit_seconds, flags=ensemble_flags)
             entry["notes"] = [*section.notes, *e.notes]
-        collapsed = getattr(section, "collapsed", None)
-        if collapsed:
-            entry["flags"].append({"kind": "collapsed", "text": "collapsed (evidence)"})
         entry["lines"] = models + ([ensemble] if ensemble else []) + baseline_lines
         entry["verdict"] = regime_verdict(section, ensemble, baseline_lines)
         entry["flags"] += ensemble["flags"] if ensemble else []
         entry["confusion"] = confusion_tables(section)
+        entry["combination"] = combination_summary(section.ensemble.to_dict()) if section.ensemble else None
         regimes.append(entry)
     return regimes
 

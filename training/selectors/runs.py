@@ -206,9 +206,42 @@ def metrics_by_regime(result: dict) -> list[dict]:
                 "lines": lines,
                 "baseline_definitions": section.baselines.definitions if section.baselines else {},
                 "comparison": section.comparison or {},
+                "combination": combination_summary(section.ensemble.to_dict() if section.ensemble else None),
             }
         )
     return regimes
+
+
+def combination_summary(ensemble: dict | None) -> dict | None:
+    """The ensemble's combiner choice, its test comparison with the best member and its calibration on the test
+    block, for the run page (None for results trained before the combiner choice)."""
+    if not ensemble or not ensemble.get("combiner"):
+        return None
+    chosen = ensemble["combiner"]
+    candidates = [
+        {
+            "name": name,
+            "validation_log_loss": info["validation_log_loss"],
+            "verdict": (info.get("vs_lowest") or {}).get("verdict"),
+            "chosen": name == chosen,
+        }
+        for name, info in (ensemble.get("candidates") or {}).items()
+    ]
+    calibration = ensemble.get("calibration") or {}
+    return {
+        "combiner": chosen,
+        "label": ensemble.get("combiner_label") or chosen,
+        "params": ensemble.get("combiner_params") or {},
+        "weights": ensemble.get("combiner_weights") or {},
+        "candidates": candidates,
+        "vs_best_member": ensemble.get("vs_best_member"),
+        "calibration": {
+            "method": calibration.get("method"),
+            "parameter": calibration.get("parameter") or {},
+            "test": calibration.get("test") or {},
+            "check": calibration.get("check") or {},
+        },
+    }
 
 
 def compare_runs(*, run_ids: list[int]) -> dict:

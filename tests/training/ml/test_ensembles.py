@@ -114,8 +114,10 @@ def test_trained_ensemble_reports_metrics_baselines_and_gap(btc_dataset):
     assert gap["log_loss"] == pytest.approx(np.mean([f["log_loss"] for f in gap["folds"]]))
     assert set(result["baselines"]) >= {"majority", "persistence"}
     assert result["ensemble"]["metrics"]["test"]["n"] == result["split"]["test"]
-    assert result["ensemble"]["meta_learner"]["C"] == CONFIG["sklearn"]["C"]
-    assert result["ensemble"]["meta_learner"]["l1_ratio"] == CONFIG["sklearn"]["l1_ratio"]
+    ensemble = result["ensemble"]
+    assert ensemble["combiner"] in ensemble["candidates"]
+    assert ensemble["vs_best_member"]["member"] == "logreg"
+    assert ensemble["calibration"]["test"]["rows"] == result["split"]["test"]
 
 
 def test_a_failing_backend_fails_the_run_naming_regime_and_model(btc_dataset, broken_backend):

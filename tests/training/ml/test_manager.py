@@ -53,6 +53,12 @@ def test_smoke_run_end_to_end_with_all_five_backends(smoke_run):
         for record in [*section["models"].values(), section["ensemble"]]:
             assert record["vs_baseline"]["baseline"] == section["comparison"]["best_baseline"]
             assert isinstance(record["collapsed"], bool) and "proba_std" in record["spread"]
+            assert record["metrics"]["validation"]["n"] == section["comparison"]["validation_rows"]
+        ensemble, n_folds = section["ensemble"], len(section["split"]["folds"])
+        assert ensemble["combiner_rule"]["validation_rows"] == section["comparison"]["validation_rows"]
+        assert ensemble["combiner"] in ensemble["candidates"] and ensemble["vs_best_member"]["verdict"]
+        if n_folds >= 2:  # the chosen combiner forward-chained over folds 2..k: the ensemble's same-model gap
+            assert len(ensemble["train_val_gap"]["folds"]) == n_folds - 1
     assert "measured_warnings" in result["regularization"]["report"]
     assert result["data"]["gaps"]["count"] == 0
     for section in trained.values():
@@ -77,6 +83,26 @@ def test_smoke_run_end_to_end_with_all_five_backends(smoke_run):
     assert sum(1 for e in events if e[0] == "training" and "fold" in e[2]) == sum(
         len(s["models"]) * len(s["split"]["folds"]) for s in trained.values()
     )
+
+
+@pytest.mark.slow
+def test_every_regime_explains_its_combiner_choice(smoke_run):
+    result = smoke_run.result
+    for regime, section in result["ensembles"].items():
+        ensemble = section["ensemble"]
+        candidates = ensemble["candidates"]
+        assert set(candidates) == {"best_single", "average", "weighted", "meta"}  # smoke: 2 folds
+        chosen = candidates[ensemble["combiner"]]["validation_log_loss"]
+        assert chosen <= candidates["best_single"]["validation_log_loss"]
+        assert ensemble["metrics"]["validation"]["log_loss"] <= chosen + 1e-9  # calibration fitted on these rows
+        assert set(ensemble["combiner_weights"]) == set(section["models"])
+        assert sum(ensemble["combiner_weights"].values()) == pytest.approx(1.0)
+        vs = ensemble["vs_best_member"]
+        assert vs["member"] in section["models"] and vs["ci95_low"] <= vs["difference"] <= vs["ci95_high"]
+        calibration = ensemble["calibration"]
+        assert calibration["method"] == "temperature" and calibration["parameter"]["temperature"] > 0
+        assert calibration["test"]["rows"] == section["split"]["test"]
+        assert f"reliability_{regime}.png" in result["plots"]
 
 
 @pytest.mark.slow
@@ -107,8 +133,11 @@ def test_artifacts_reload_to_identical_probabilities(smoke_run, tmp_path):
         base = loaded.base_proba(matrix, saved["positions"])
         for key, proba in base.items():
             np.testing.assert_allclose(proba, saved[f"base_{key}"], rtol=0, atol=1e-6)
-    (directory / manifest["trained_regimes"][0] / "meta.joblib").write_bytes(b"tampered")
-    assert verify_manifest(directory) == [f"{manifest['trained_regimes'][0]}/meta.joblib"]
+        saved_base = {key: saved[f"base_{key}"] for key in base}
+        assert np.array_equal(loaded.stacker.predict_proba(saved_base), saved["ensemble"])  # combiner + calibration
+        assert loaded.stacker.combiner.key == result["ensembles"][regime]["ensemble"]["combiner"]
+    (directory / manifest["trained_regimes"][0] / "stacker.json").write_bytes(b"tampered")
+    assert verify_manifest(directory) == [f"{manifest['trained_regimes'][0]}/stacker.json"]
 
 
 def test_invalid_regularization_stops_before_any_training(btc_candles, tmp_path):

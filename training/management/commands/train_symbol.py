@@ -103,8 +103,8 @@ def verdict_lines(run: TrainingRun) -> list[str]:
             text = f"skipped — {table['reason']}"
         elif verdict["source"] == "evidence":
             text = (
-                f"ensemble {verdict['verdict']} than the best baseline: {verdict['difference']:+.3f} "
-                f"(95% interval {verdict['ci95_low']:+.3f} … {verdict['ci95_high']:+.3f})"
+                f"ensemble vs the best baseline ({verdict['baseline']}): {verdict['verdict']}, test log loss "
+                f"{verdict['difference']:+.3f} (95% interval {verdict['ci95_low']:+.3f} … {verdict['ci95_high']:+.3f})"
             )
         elif verdict["source"] == "point":
             text = (
