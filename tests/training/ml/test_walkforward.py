@@ -1,12 +1,13 @@
 import numpy as np
 import pytest
 
+from training.ml.combiner_choice import MSG_ONE_FOLD
 from training.ml.dataset import build_dataset
 from training.ml.ensembles import VolatileEnsemble
 from training.ml.evaluation import ensemble_record, make_comparison, model_record
 from training.ml.presets import get_preset
 from training.ml.regularization import resolve_config
-from training.ml.stacking import MSG_NO_VALIDATION_ONE_FOLD, fit_stacking
+from training.ml.stacking import fit_stacking
 from training.ml.walkforward import MSG_TOO_FEW_ROWS, RegimeInputs, RegimeSkipped, WalkForward, plan_regime
 
 CONFIG = resolve_config({"l1_alpha": 0.01, "l2_alpha": 0.001, "dropout_rate": 0.2})
@@ -45,11 +46,12 @@ def test_one_fold_keeps_predictions_as_arrays_and_the_records_follow_from_them(r
     assert p.oof.shape == (plan.n, 3) and np.isnan(p.oof[plan.test]).all()
     np.testing.assert_allclose(p.oof[plan.val_rows].sum(axis=1), 1.0)
     assert p.test.shape == (len(plan.test), 3) and p.fold_train.shape == (len(plan.last_fit), 3)
-    stacked = fit_stacking(plan, predictions, sklearn_config=CONFIG["sklearn"], seed=3)
-    assert stacked.validation is None and stacked.notes == [MSG_NO_VALIDATION_ONE_FOLD]
+    stacked = fit_stacking(plan, predictions, seed=3)
+    assert MSG_ONE_FOLD in stacked.notes and set(stacked.fit.choice.candidates) == {"best_single", "average"}
     comparison = make_comparison(rows, plan, stacked, seed=3)
     record = model_record(plan, p, input_kind="tabular", feature_names=inputs.feature_names, comparison=comparison)
     assert record.metrics.test.n == len(plan.test) and record.metrics.validation.n == len(comparison.rows)
     ensemble_result = ensemble_record(plan, stacked, comparison)
-    assert ensemble_result.train_val_gap is None and ensemble_result.metrics.validation is None
+    assert ensemble_result.train_val_gap is None  # one fold: no earlier fold to fit a combiner on
+    assert ensemble_result.metrics.validation.n == len(comparison.rows)
     assert ensemble_result.metrics.test.n == len(plan.test)
