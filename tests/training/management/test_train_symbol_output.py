@@ -28,7 +28,12 @@ def test_inline_run_ends_with_verdict_lines_and_the_run_url(fast_monitor, settin
     verdicts = lines[-1 - len(result.ensembles) : -1]
     assert [v.split(":")[0].strip() for v in verdicts] == list(result.ensembles)
     for line, part in zip(verdicts, result.ensembles.values(), strict=True):
-        assert ("ensemble " in line and "balanced accuracy" in line) if part.trained else "skipped — " in line
+        if part.trained:
+            record = part.ensemble.vs_baseline
+            assert f"ensemble vs the best baseline ({record['baseline']}): {record['verdict']}, test log loss" in line
+            assert f"{record['difference']:+.3f} (95% interval {record['ci95_low']:+.3f}" in line
+        else:
+            assert "skipped — " in line
 
 
 def test_the_progress_line_never_repeats_the_status():

@@ -2,7 +2,7 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 
 from tests.training.ml.combiner_data import synthetic_ensemble_record
-from training.selectors.runs import combination_summary, metrics_by_regime
+from training.selectors.runs import combination_summary
 
 
 def test_combination_summary_of_a_real_ensemble_record_renders_next_to_the_baselines():
@@ -22,5 +22,3 @@ def test_combination_summary_of_a_real_ensemble_record_renders_next_to_the_basel
 def test_results_from_before_the_combiner_choice_show_no_summary():
     assert combination_summary({"metrics": {}, "meta_learner": {"C": 100}}) is None
     assert combination_summary(None) is None
-    regimes = metrics_by_regime({"ensembles": {"volatile": {"status": "skipped", "reason": "few rows", "models": {}}}})
-    assert regimes[0]["combination"] is None

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from training.ml.results import RunResult
-from training.selectors.run_summary import MSG_NO_INTERVAL, predicted_classes, regime_tables
+from training.selectors.run_summary import PENALTY_DOMINATED_WARN, predicted_classes, regime_tables
 from training.templatetags.ares_ui import num
 
 pytestmark = pytest.mark.django_db
@@ -31,21 +31,22 @@ def test_summary_comes_first_with_data_trained_and_a_verdict_per_regime(launcher
         assert f'data-regime="{regime}"' in verdicts
         if not part.trained:
             assert f"skipped — {part.reason}" in verdicts
-    assert MSG_NO_INTERVAL in verdicts  # the evidence area's intervals are not there yet: said so
-
-
-def test_point_verdict_is_the_ensemble_minus_the_best_baseline(real_run):
-    result = RunResult.from_dict(real_run.result)
-    for table in regime_tables(result):
-        if table["status"] != "trained":
             continue
-        section = result.ensembles[table["regime"]]
+        record = part.ensemble.vs_baseline
+        assert f"vs the best baseline ({record['baseline']}): test log loss {num(record['difference'])}" in verdicts
+        assert f"95% interval {num(record['ci95_low'])} … {num(record['ci95_high'])}" in verdicts
+
+
+def test_the_regime_verdict_is_the_ensembles_bootstrap_record_against_the_best_baseline(real_run):
+    result = RunResult.from_dict(real_run.result)
+    trained = [t for t in regime_tables(result) if t["status"] == "trained"]
+    assert trained
+    for table in trained:
+        record = result.ensembles[table["regime"]].ensemble.vs_baseline
         verdict = table["verdict"]
-        split = verdict["split"]
-        best = max(getattr(b, split).balanced_accuracy for b in section.baselines.scores().values())
-        ours = getattr(section.ensemble.metrics, split).balanced_accuracy
-        assert verdict["difference"] == pytest.approx(ours - best)
-        assert verdict["verdict"] == ("better" if ours > best else "worse" if ours < best else "equal")
+        assert verdict["source"] == "evidence" and verdict["difference"] == record["difference"]
+        low, high = record["ci95_low"], record["ci95_high"]
+        assert verdict["verdict"] == ("better" if high < 0 else "worse" if low > 0 else "no evidence")
 
 
 def test_metrics_validation_first_numbers_rounded_best_marked(launcher_client, real_run):
@@ -71,10 +72,12 @@ def test_a_model_predicting_one_class_or_losing_to_a_baseline_is_flagged(real_ru
                 continue
             model = section.models[line["name"]]
             kinds = {f["kind"] for f in line["flags"]}
-            assert ("collapsed" in kinds) == (len(predicted_classes(model.metrics.validation)) == 1)
-            best = max(b.validation.balanced_accuracy for b in section.baselines.scores().values())
-            assert ("loses" in kinds) == (model.metrics.validation.balanced_accuracy <= best)
+            one_class = len(predicted_classes(model.metrics.validation)) == 1
+            assert ("collapsed" in kinds) == (bool(model.collapsed) or one_class)
+            assert ("loses" in kinds) == (model.vs_baseline["verdict"] == "worse")
             assert ("overfit" in kinds) == (model.train_val_gap.accuracy > 0.15)
+            share = max((v for k, v in model.evidence.items() if k.endswith("_share_of_loss")), default=0)
+            assert ("penalty" in kinds) >= (share > PENALTY_DOMINATED_WARN)
 
 
 def test_confusion_matrices_are_normalized_per_actual_class_with_axis_titles(launcher_client, real_run):
