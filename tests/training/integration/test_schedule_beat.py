@@ -70,5 +70,6 @@ def test_beat_fires_a_schedule_that_trains_and_promotes(
     assert MSG_OFFLINE.split("(")[0] in run.log and "training on the stored candles" in run.log, run.log
     promotion = Promotion.objects.get(run=run)
     assert promotion.replaced_id == old.pk and promotion.trigger == "schedule"
-    assert "log loss" in promotion.reason and ActiveModel.objects.get().run_id == run.pk
+    assert "moving-block bootstrap of the per-bar log-loss difference" in promotion.reason
+    assert ActiveModel.objects.get().run_id == run.pk
     assert RetrainSchedule.objects.get(pk=schedule.pk).last_run_id == run.pk
