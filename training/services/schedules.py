@@ -21,7 +21,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from training.ml.presets import PRESETS
+from training.ml.presets import MSG_UNKNOWN_PRESET, PRESETS
 from training.models import RegularizationProfile, RetrainSchedule, TrainingRun
 from training.services.registry import model_promote
 
@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 SCHEDULE_TASK = "training.schedule_execute"
 FETCH_LOOKBACK_DAYS = 30
-MSG_UNKNOWN_PRESET = "Unknown preset '{preset}'; known presets: {known}."
 MSG_FETCHED = "fetch: {lines}"
 MSG_OFFLINE = "fetch: new candles could not be fetched ({error}); training on the stored candles."
 MSG_POLICY_NEVER = "promotion policy 'never': run #{run} was not promoted."
@@ -73,7 +72,7 @@ def _check(schedule: RetrainSchedule) -> None:
     schedule.crontab = " ".join(schedule.crontab.split())
     errors = {}
     if schedule.preset not in PRESETS:
-        errors["preset"] = [MSG_UNKNOWN_PRESET.format(preset=schedule.preset, known=", ".join(PRESETS))]
+        errors["preset"] = [MSG_UNKNOWN_PRESET.format(name=schedule.preset, known=", ".join(PRESETS))]
     try:
         schedule.full_clean(exclude=["periodic_task", "last_run", "created_by"])
     except ValidationError as exc:

@@ -58,7 +58,7 @@ def test_launch_needs_the_add_permission(clients, profile, dataset, who, expecte
 def test_launch_refused_answers_400_with_every_message(full_api, profile, dataset):
     response = full_api.post(reverse("api:run-list"), {"symbol": "BTCUSDT", "preset": "nope"}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": [MSG_UNKNOWN_PRESET.format(preset="nope", known=", ".join(PRESETS))]}
+    assert response.json() == {"non_field_errors": [MSG_UNKNOWN_PRESET.format(name="nope", known=", ".join(PRESETS))]}
     response = full_api.post(reverse("api:run-list"), {"preset": "smoke", "profile": 999}, format="json")
     assert response.status_code == 400
     assert set(response.json()) == {"symbol", "profile"}

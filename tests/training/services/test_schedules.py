@@ -42,7 +42,7 @@ def test_invalid_schedules_are_refused_with_field_errors(db):
     with pytest.raises(ValidationError) as error:
         schedule_create(symbol="BTCUSDT", crontab="* * *", preset="huge")
     assert set(error.value.message_dict) == {"crontab", "preset"}
-    assert error.value.message_dict["preset"] == [MSG_UNKNOWN_PRESET.format(preset="huge", known=", ".join(PRESETS))]
+    assert error.value.message_dict["preset"] == [MSG_UNKNOWN_PRESET.format(name="huge", known=", ".join(PRESETS))]
     assert not RetrainSchedule.objects.exists() and not PeriodicTask.objects.exists()
 
 

@@ -94,7 +94,7 @@ def test_launch_checks_are_reported_together():
         create(profile, preset="huge", axes=["l1_alpha=-1"], mode="optuna")
     assert exc.value.messages == [
         "The 'l1_alpha' parameter of the base settings must be a float in the range [0, inf); got -1.0.",
-        MSG_UNKNOWN_PRESET.format(preset="huge", known=", ".join(PRESETS)),
+        MSG_UNKNOWN_PRESET.format(name="huge", known=", ".join(PRESETS)),
         DATASET_NOT_FOUND.format(exchange="BINANCE", symbol="BTCUSDT", interval="1h", available=NO_DATASETS),
         MSG_TRIALS_REQUIRED.format(most=MAX_TRIALS),
     ]

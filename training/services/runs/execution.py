@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from training.ml.errors import TrainingCancelled
+from training.ml.results import RunResult
 from training.models import ModelResult, TrainingRun
 from training.selectors.market_data import dataset_candles_frame
 from training.services.runs.database import is_locked_error, optuna_storage_url, retry_when_locked
@@ -57,36 +58,25 @@ def training_run_claim(*, run_id: int, task_id: str, worker: str = "") -> bool:
     )
 
 
-def _number(value) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, dict):
-        for key in ("macro_f1", "balanced_accuracy", "accuracy"):
-            if isinstance(value.get(key), (int, float)):
-                return float(value[key])
-    return None
-
-
 def model_result_rows(run: TrainingRun, result: dict) -> list[ModelResult]:
+    """One row per regime and model, read from the typed run result; ``train_val_gap`` holds the accuracy gap
+    (train − validation) of the same model."""
     rows = []
-    for regime, ensemble in (result.get("ensembles") or {}).items():
-        for model, info in (ensemble.get("models") or {}).items():
-            metrics = info.get("metrics") or {}
-            validation, test = metrics.get("validation") or {}, metrics.get("test") or {}
+    for regime, section in RunResult.from_dict(result).ensembles.items():
+        for model, info in section.models.items():
+            validation, test, gap = info.metrics.validation, info.metrics.test, info.train_val_gap
             rows.append(
                 ModelResult(
                     run=run,
                     regime=regime,
                     model=model,
-                    metrics=metrics,
-                    validation_balanced_accuracy=_number(validation.get("balanced_accuracy")),
-                    validation_macro_f1=_number(validation.get("macro_f1")),
-                    test_macro_f1=_number(test.get("macro_f1")),
-                    train_val_gap=_number(info.get("train_val_gap")),
-                    fit_seconds=_number(info.get("fit_seconds")),
-                    best_params=info.get("best_params") or {},
+                    metrics=info.metrics.to_dict(),
+                    validation_balanced_accuracy=validation.balanced_accuracy if validation else None,
+                    validation_macro_f1=validation.macro_f1 if validation else None,
+                    test_macro_f1=test.macro_f1 if test else None,
+                    train_val_gap=gap.accuracy if gap else None,
+                    fit_seconds=info.fit_seconds,
+                    best_params=info.best_params,
                 )
             )
     return rows

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from training.ml import artifacts, features
-from training.ml.presets import PRESETS
+from training.ml.presets import MSG_UNKNOWN_PRESET, PRESETS
 from training.ml.regularization import validate_and_report_regularization
 from training.models import MarketDataset, RegularizationProfile, TrainingRun
 from training.selectors.market_data import DatasetNotFound, dataset_get
@@ -27,7 +27,6 @@ from training.services.runs.queue import training_run_publish
 
 MSG_PROFILE_INVALID = "Profile '{name}' cannot be used: {errors}"
 MSG_NO_PROFILE = "No regularization profile given and no default profile exists; create one in the admin."
-MSG_UNKNOWN_PRESET = "Unknown preset '{preset}'; known presets: {known}."
 MSG_NOT_CANCELLABLE = "Run #{pk} is {status}; only queued or running runs can be cancelled."
 MSG_CANCELLED_QUEUED = "Cancelled before a worker picked it up."
 MSG_SEED_OUT_OF_RANGE = "Seed {seed} is out of range; use a whole number from 0 to 4294967295 (2^32 - 1)."
@@ -112,7 +111,7 @@ def training_run_validate(
         if report["errors"]:
             errors.append(MSG_PROFILE_INVALID.format(name=profile.name, errors=" ".join(report["errors"])))
     if preset not in PRESETS:
-        errors.append(MSG_UNKNOWN_PRESET.format(preset=preset, known=", ".join(PRESETS)))
+        errors.append(MSG_UNKNOWN_PRESET.format(name=preset, known=", ".join(PRESETS)))
     if seed_error := _seed_error(seed):
         errors.append(seed_error)
     dataset = None
