@@ -122,7 +122,7 @@ def train_symbol_with_profile(modeladmin, request, queryset):
     if queryset.count() != 1:
         modeladmin.message_user(request, MSG_PICK_ONE_PROFILE, messages.ERROR)
         return None
-    return redirect(f"{reverse('training:run_new')}?profile={queryset.get().pk}")
+    return redirect(f"{reverse('training:run_new')}?profile={queryset.get().pk}&trigger=admin")
 
 
 def _has_train_permission(request) -> bool:

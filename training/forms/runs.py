@@ -1,6 +1,6 @@
 from django import forms
 
-from training.models import RegularizationProfile
+from training.models import RegularizationProfile, TrainingRun
 from training.selectors.profiles import profile_get_default
 from training.selectors.runs import launch_choices
 
@@ -44,6 +44,12 @@ class TrainingRunLaunchForm(forms.Form):
         queryset=RegularizationProfile.objects.order_by("-is_default", "name"), empty_label=None
     )
     preset = forms.ChoiceField()
+    # Where the launch came from: the admin's "Train a symbol with this profile" opens this form with it.
+    trigger = forms.ChoiceField(
+        required=False,
+        widget=forms.HiddenInput,
+        choices=[(t, t) for t in (TrainingRun.Trigger.WEB, TrainingRun.Trigger.ADMIN)],
+    )
 
     def __init__(self, *args, presets=(), durations=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,4 +94,5 @@ class TrainingRunLaunchForm(forms.Form):
             raise forms.ValidationError(MSG_PICK_DATASET)
         data["exchange"] = data.get("exchange") or "BINANCE"
         data["interval"] = data.get("interval") or "1h"
+        data["trigger"] = data.get("trigger") or TrainingRun.Trigger.WEB
         return data

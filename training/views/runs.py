@@ -96,7 +96,7 @@ def run_list(request):
 @require_http_methods(["GET", "POST"])
 def run_new(request):
     presets = selectors.preset_names()
-    initial = {"profile": request.GET.get("profile")} if request.GET.get("profile") else {}
+    initial = {key: request.GET[key] for key in ("profile", "trigger") if request.GET.get(key)}
     form = TrainingRunLaunchForm(request.POST or None, presets=presets, initial=initial, durations=preset_durations())
     if request.method == "POST" and form.is_valid():
         try:

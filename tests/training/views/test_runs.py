@@ -288,4 +288,10 @@ def test_admin_profile_action_opens_the_launch_form_for_that_profile(client, pro
     url = reverse("admin:training_regularizationprofile_changelist")
     assert "Train a symbol with this profile" in client.get(url).content.decode()
     response = client.post(url, {"action": "train_symbol_with_profile", "_selected_action": [profile.pk]})
-    assert response.status_code == 302 and response["Location"] == f"{reverse('training:run_new')}?profile={profile.pk}"
+    form_url = f"{reverse('training:run_new')}?profile={profile.pk}&trigger=admin"
+    assert response.status_code == 302 and response["Location"] == form_url
+    form = client.get(form_url).content.decode()
+    assert 'name="trigger" value="admin"' in form
+    client.post(form_url, launch_data(profile, trigger="admin"))
+    run = TrainingRun.objects.get()
+    assert (run.trigger, run.profile) == ("admin", profile)
