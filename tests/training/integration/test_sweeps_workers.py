@@ -110,6 +110,10 @@ def test_a_grid_sweep_from_the_command_spreads_over_both_workers_and_its_best_sa
         assert sum(p.run.celery_task_id in worker.log_tail(10**6) for p in points) >= 1, logs(two_workers)
     sweep.refresh_from_db()
     assert sweep.best_point == min(points, key=lambda p: p.objective)
+    assert lines[-1].endswith(f"/sweeps/{sweep.pk}/")  # the sweep's page, after the best run's verdict lines
+    regimes = list(sweep.best_point.run.result["ensembles"])
+    verdicts = [line.strip() for line in lines[-1 - len(regimes) : -1]]
+    assert [v.split(":")[0] for v in verdicts] == regimes
     assert f"best: l1_alpha={sweep.best_point.values['l1_alpha']:g}" in done.stdout
 
     page = admin_client.get(reverse("training:sweep_detail", args=[sweep.pk])).content.decode()

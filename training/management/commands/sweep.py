@@ -3,9 +3,12 @@
 
 import time
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
+from training.management.commands.train_symbol import verdict_lines
 from training.models import RegularizationProfile, Sweep
 from training.models.sweeps import OBJECTIVE_DESCRIPTION
 from training.selectors.sweeps import SUCCEEDED, sweep_points, sweep_status
@@ -79,9 +82,12 @@ class Command(BaseCommand):
         if sweep.best_point:
             best = sweep.best_point
             self.stdout.write(f"best: {format_values(best.values)} objective {best.objective:.5f} (run {best.run_id})")
+            for line in verdict_lines(best.run):  # the best point's run: each regime's verdict
+                self.stdout.write(line)
+        sweep_url = settings.SITE_URL.rstrip("/") + reverse("training:sweep_detail", args=[sweep.pk])
         if status["status"] != SUCCEEDED:
-            raise CommandError(MSG_SWEEP_NOT_SUCCEEDED.format(pk=sweep.pk, **status))
-        self.stdout.write(self.style.SUCCESS(f"sweep {sweep.pk} succeeded: {status['detail']}"))
+            raise CommandError(MSG_SWEEP_NOT_SUCCEEDED.format(pk=sweep.pk, **status) + f" {sweep_url}")
+        self.stdout.write(self.style.SUCCESS(f"sweep {sweep.pk} succeeded: {status['detail']}: {sweep_url}"))
 
     def _follow(self, sweep: Sweep, poll: float) -> dict:
         last = None
