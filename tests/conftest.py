@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import pytest
 import redis
+from kombu import pools as kombu_pools
 
 from ares_site.embedded_redis import redis_answers, redis_url_with_db, start_embedded_redis
 
@@ -56,6 +57,9 @@ def configure_celery_app(url: str) -> None:
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
+    # kombu keeps producer pools per connection in a global registry; a pool closed above would be handed out
+    # again for the same URL ("Acquire on closed pool"), so start that registry afresh too.
+    kombu_pools.reset()
     amqp = app.__dict__.get("amqp")
     if amqp is not None:
         amqp._producer_pool = None
@@ -223,13 +227,17 @@ class CeleryWorker:
         )
         deadline = time.monotonic() + WORKER_START_TIMEOUT_SECONDS
         expected = self.hostname.replace("%h", _hostname())
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"celery worker exited with code {self.process.returncode}:\n{self.log_tail()}")
-            replies = app.control.ping(destination=[expected], timeout=1.0) or []
-            if any(expected in reply for reply in replies):
-                self.node_name = expected
-                return self
+        try:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"celery worker exited with code {self.process.returncode}:\n{self.log_tail()}")
+                replies = app.control.ping(destination=[expected], timeout=1.0) or []
+                if any(expected in reply for reply in replies):
+                    self.node_name = expected
+                    return self
+        except BaseException:
+            self.stop()  # never leave a worker behind that would take later tests' tasks
+            raise
         self.stop()
         raise RuntimeError(
             f"celery worker did not answer ping within {WORKER_START_TIMEOUT_SECONDS} s:\n{self.log_tail()}"

@@ -19,6 +19,19 @@ class IdConverter:
         return str(int(value))
 
 
+class MarketPartConverter:
+    """An exchange, symbol or interval in a URL: letters, digits, '.', '_' and '-' only (no NUL or other control
+    character ever reaches a query; PostgreSQL refuses NUL in text)."""
+
+    regex = r"[A-Za-z0-9._-]{1,32}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
 def parse_id(value: str | None) -> int | None:
     """An id from a query value, or None when it is not a plain, storable, positive integer."""
     value = (value or "").strip()

@@ -107,6 +107,6 @@ def test_login_edit_profile_launch_watch_and_compare(live_server, celery_worker_
     page.wait_for_url(f"{url}/runs/compare/*")
     body = page.inner_text("body")
     assert "config.l1_alpha" in body and "0.02" in body
-    assert page.locator("#compare-curves canvas").count() >= 1  # learning curves overlaid
+    # tiny runs train logistic regression only (no epochs, no curves); the overlay is tested in test_run_compare
     assert page.locator("#compare-metrics tbody tr").count() >= 1
     shot(page, "compare")

@@ -1,7 +1,7 @@
 """/api/: the router's resources, the market endpoints, the schema and its docs, and a JSON 404 for the rest."""
 
 from csp.decorators import csp_update
-from django.urls import path, re_path
+from django.urls import path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -12,6 +12,9 @@ from training.api.views.registry import ActiveModelListView, ActiveModelView, Pr
 from training.api.views.runs import RunViewSet
 from training.api.views.schedules import ScheduleViewSet
 from training.api.views.sweeps import SweepViewSet
+from training.url_converters import MarketPartConverter
+
+register_converter(MarketPartConverter, "market")
 
 app_name = "api"
 
@@ -24,7 +27,7 @@ router.register("datasets", DatasetViewSet, basename="dataset")
 router.register("schedules", ScheduleViewSet, basename="schedule")
 router.register("sweeps", SweepViewSet, basename="sweep")
 
-MARKET = "models/<str:exchange>/<str:symbol>/<str:interval>/"
+MARKET = "models/<market:exchange>/<market:symbol>/<market:interval>/"
 
 urlpatterns = [
     *router.urls,
