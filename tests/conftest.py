@@ -68,6 +68,18 @@ def configure_celery_app(url: str) -> None:
 
 
 @contextmanager
+def own_broker(directory):
+    """An embedded Redis of its own with the Celery app pointed at it: workers started on it are the only ones that
+    take the tasks published meanwhile (the session's worker listens on the session's Redis)."""
+    server = start_embedded_redis(directory=directory)
+    try:
+        with celery_app_using(server.url):
+            yield server.url
+    finally:
+        server.stop()
+
+
+@contextmanager
 def celery_app_using(url: str):
     """Temporarily point settings and the Celery app at another Redis URL (e.g. one with no worker)."""
     from django.conf import settings

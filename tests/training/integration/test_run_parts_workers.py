@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.conftest import CeleryWorker
+from tests.conftest import CeleryWorker, own_broker
 from tests.training.runs_helpers import make_dataset, make_profile
 from training.ml.regime_parts import regimes_of_run
 from training.models import RunPart, TrainingRun
@@ -25,16 +25,19 @@ def part_workers(celery_worker_settings, tmp_path_factory):
     previous = {name: os.environ.get(name) for name in WORKER_ENV}
     os.environ.update(WORKER_ENV)
     workers = []
-    try:
-        for name in ("a", "b"):
-            worker = CeleryWorker(
-                **celery_worker_settings, log_path=directory / f"{name}.log", queues="default,training"
-            )
-            workers.append(worker.start())
-        yield workers
-    finally:
-        for worker in workers:
-            worker.stop()
+    with own_broker(tmp_path_factory.mktemp("redis-parts")) as url:
+        try:
+            for name in ("a", "b"):
+                worker = CeleryWorker(
+                    **{**celery_worker_settings, "redis_url": url},
+                    log_path=directory / f"{name}.log",
+                    queues="default,training",
+                )
+                workers.append(worker.start())
+            yield workers
+        finally:
+            for worker in workers:
+                worker.stop()
         for name, value in previous.items():
             if value is None:
                 os.environ.pop(name, None)
