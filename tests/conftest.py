@@ -79,6 +79,14 @@ def own_broker(directory):
         server.stop()
 
 
+@pytest.fixture
+def test_broker(tmp_path):
+    """A Redis of this test's own with no worker (the Celery app points at it): published tasks stay queued
+    there to be inspected."""
+    with own_broker(tmp_path) as url:
+        yield redis.Redis.from_url(url)
+
+
 @contextmanager
 def celery_app_using(url: str):
     """Temporarily point settings and the Celery app at another Redis URL (e.g. one with no worker)."""

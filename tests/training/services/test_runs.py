@@ -4,11 +4,8 @@ import threading
 from pathlib import Path
 
 import pytest
-import redis
 from django.core.exceptions import ValidationError
 
-from ares_site.embedded_redis import start_embedded_redis
-from tests.conftest import celery_app_using
 from tests.training.runs_helpers import make_dataset, make_profile
 from training.ml.regularization import validate_and_report_regularization
 from training.models import Candle, ModelResult, TrainingRun
@@ -29,17 +26,6 @@ from training.services.runs import (
 )
 
 Status = TrainingRun.Status
-
-
-@pytest.fixture
-def test_broker(tmp_path):
-    """A Redis of this test's own with no worker, so published tasks stay in the queue to be inspected."""
-    server = start_embedded_redis(directory=tmp_path)
-    try:
-        with celery_app_using(server.url):
-            yield redis.Redis.from_url(server.url)
-    finally:
-        server.stop()
 
 
 def launch(profile, dataset, **kwargs):

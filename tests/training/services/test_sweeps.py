@@ -4,12 +4,9 @@ import time
 from statistics import fmean
 
 import pytest
-import redis
 from django.core.exceptions import ValidationError
 from simple_history.utils import get_history_model_for_model
 
-from ares_site.embedded_redis import start_embedded_redis
-from tests.conftest import celery_app_using
 from tests.training.runs_helpers import make_dataset, make_profile
 from training.ml.presets import PRESETS
 from training.models import RegularizationProfile, Sweep, TrainingRun
@@ -30,17 +27,6 @@ from training.services.sweeps import (
 )
 
 Status = TrainingRun.Status
-
-
-@pytest.fixture
-def test_broker(tmp_path):
-    """A Redis of this test's own with no worker, so the sweep's runs stay queued."""
-    server = start_embedded_redis(directory=tmp_path)
-    try:
-        with celery_app_using(server.url):
-            yield redis.Redis.from_url(server.url)
-    finally:
-        server.stop()
 
 
 def queued_tasks(broker) -> int:

@@ -6,12 +6,10 @@ import os
 import subprocess
 from datetime import timedelta
 
-import pytest
-import redis
 from billiard.exceptions import WorkerLostError
 from django.utils import timezone
 
-from ares_site.embedded_redis import free_port, start_embedded_redis
+from ares_site.embedded_redis import free_port
 from tests.conftest import celery_app_using
 from training.models import TrainingRun
 from training.services.runs import (
@@ -30,16 +28,6 @@ from training.services.runs.reconcile import inline_worker_name
 Status = TrainingRun.Status
 
 
-@pytest.fixture
-def broker(tmp_path):
-    server = start_embedded_redis(directory=tmp_path)
-    try:
-        with celery_app_using(server.url):
-            yield redis.Redis.from_url(server.url)
-    finally:
-        server.stop()
-
-
 def queued_ids(client) -> list[str]:
     return [json.loads(raw)["headers"]["id"] for raw in client.lrange("training", 0, -1)]
 
@@ -55,7 +43,7 @@ def running_run(profile, dataset, *, worker="ares-gone@nowhere", attempts=1, hea
     return TrainingRun.objects.get(pk=run.pk)
 
 
-def test_requeue_puts_a_running_run_back_in_the_queue_with_a_new_message(profile, dataset, broker):
+def test_requeue_puts_a_running_run_back_in_the_queue_with_a_new_message(profile, dataset, test_broker):
     run = running_run(profile, dataset)
     assert training_run_requeue_or_fail(run_id=run.pk, task_id=run.celery_task_id, reason=REASON_SHUTDOWN) == "queued"
     run.refresh_from_db()
@@ -63,22 +51,22 @@ def test_requeue_puts_a_running_run_back_in_the_queue_with_a_new_message(profile
     assert message == "the worker was shut down while training; re-queued, attempt 2 of 3"
     assert (run.status, run.attempts, run.stage, run.worker, run.heartbeat_at) == ("queued", 2, message, "", None)
     assert message in run.log and run.error == ""
-    assert queued_ids(broker) == [run.celery_task_id] and run.celery_task_id != f"task-{run.pk}"
+    assert queued_ids(test_broker) == [run.celery_task_id] and run.celery_task_id != f"task-{run.pk}"
     # the same interruption reported twice (the pool process, then Celery's failure handler) counts once
     assert training_run_requeue_or_fail(run_id=run.pk, task_id=f"task-{run.pk}", reason=REASON_SHUTDOWN) is None
     assert TrainingRun.objects.get(pk=run.pk).attempts == 2
 
 
-def test_requeue_after_the_last_attempt_fails_the_run(profile, dataset, broker):
+def test_requeue_after_the_last_attempt_fails_the_run(profile, dataset, test_broker):
     run = running_run(profile, dataset, attempts=3)
     assert training_run_requeue_or_fail(run_id=run.pk, task_id=run.celery_task_id, reason=REASON_POOL_DIED) == "failed"
     run.refresh_from_db()
     assert run.status == Status.FAILED and run.finished_at
     assert run.error == MSG_GAVE_UP.format(reason=REASON_POOL_DIED, total=3)
-    assert queued_ids(broker) == []
+    assert queued_ids(test_broker) == []
 
 
-def test_a_lost_pool_process_requeues_and_an_escaped_error_fails(profile, dataset, broker):
+def test_a_lost_pool_process_requeues_and_an_escaped_error_fails(profile, dataset, test_broker):
     lost, broken = running_run(profile, dataset), running_run(profile, dataset)
     assert training_run_mark_failed(run_id=lost.pk, task_id=lost.celery_task_id, exception=WorkerLostError("gone"))
     assert training_run_mark_failed(run_id=broken.pk, task_id=broken.celery_task_id, exception=ValueError("bad"))
@@ -87,21 +75,21 @@ def test_a_lost_pool_process_requeues_and_an_escaped_error_fails(profile, datase
     assert (broken.status, broken.attempts, broken.error) == (Status.FAILED, 1, "ValueError: bad")
 
 
-def test_reconcile_republishes_a_queued_run_whose_message_is_gone(profile, dataset, broker, settings):
+def test_reconcile_republishes_a_queued_run_whose_message_is_gone(profile, dataset, test_broker, settings):
     settings.TRAINING_REQUEUE_GRACE_SECONDS = 60
     lost = training_run_create(profile=profile, symbol="BTCUSDT", preset="smoke", enqueue=False)
     recent = training_run_create(profile=profile, symbol="BTCUSDT", preset="smoke", enqueue=False)
     TrainingRun.objects.filter(pk=lost.pk).update(queued_at=timezone.now() - timedelta(seconds=61))
     report = training_runs_reconcile()
     assert report.republished == [lost.pk]
-    assert queued_ids(broker) == [lost.celery_task_id]
+    assert queued_ids(test_broker) == [lost.celery_task_id]
     TrainingRun.objects.filter(pk=lost.pk).update(queued_at=timezone.now() - timedelta(seconds=61))
     assert training_runs_reconcile().republished == []  # its message is in the queue now
-    assert queued_ids(broker) == [lost.celery_task_id]
+    assert queued_ids(test_broker) == [lost.celery_task_id]
     assert TrainingRun.objects.get(pk=recent.pk).status == Status.QUEUED
 
 
-def test_reconcile_requeues_a_silent_run_only_when_its_worker_is_gone(profile, dataset, broker, settings):
+def test_reconcile_requeues_a_silent_run_only_when_its_worker_is_gone(profile, dataset, test_broker, settings):
     settings.TRAINING_STALE_AFTER_SECONDS = 30
     gone = running_run(profile, dataset, heartbeat_age=31)
     fresh = running_run(profile, dataset, heartbeat_age=5)
@@ -112,7 +100,7 @@ def test_reconcile_requeues_a_silent_run_only_when_its_worker_is_gone(profile, d
     assert fresh.status == Status.RUNNING
 
 
-def test_reconcile_touches_nothing_when_the_workers_cannot_be_asked(profile, dataset, broker, settings):
+def test_reconcile_touches_nothing_when_the_workers_cannot_be_asked(profile, dataset, test_broker, settings):
     settings.TRAINING_STALE_AFTER_SECONDS = 30
     settings.TRAINING_REQUEUE_GRACE_SECONDS = 0
     silent = running_run(profile, dataset, heartbeat_age=300)
@@ -121,7 +109,7 @@ def test_reconcile_touches_nothing_when_the_workers_cannot_be_asked(profile, dat
     assert not report and TrainingRun.objects.get(pk=silent.pk).status == Status.RUNNING
 
 
-def test_reconcile_at_worker_start_requeues_the_runs_its_node_held(profile, dataset, broker):
+def test_reconcile_at_worker_start_requeues_the_runs_its_node_held(profile, dataset, test_broker):
     mine = running_run(profile, dataset, worker="ares-local-1@host")
     other = running_run(profile, dataset, worker="ares-local-2@host")
     report = training_runs_reconcile(own_node="ares-local-1@host", own_started_at=timezone.now())
@@ -131,7 +119,7 @@ def test_reconcile_at_worker_start_requeues_the_runs_its_node_held(profile, data
     assert TrainingRun.objects.get(pk=other.pk).status == Status.RUNNING
 
 
-def test_reconcile_asks_the_os_about_an_inline_process_on_this_host(profile, dataset, broker, settings):
+def test_reconcile_asks_the_os_about_an_inline_process_on_this_host(profile, dataset, test_broker, settings):
     settings.TRAINING_STALE_AFTER_SECONDS = 30
     alive = running_run(profile, dataset, worker=inline_worker_name(), heartbeat_age=300)
     dead_pid = subprocess.Popen(["true"])
