@@ -79,6 +79,36 @@ def own_broker(directory):
         server.stop()
 
 
+@contextmanager
+def workers_on_own_broker(worker_settings: dict, directory: Path, *, count: int = 2, env: dict | None = None):
+    """``count`` real worker processes on a Redis of their own (``own_broker``), with ``env`` set while they run;
+    every worker is stopped and the environment restored on exit."""
+    env = env or {}
+    previous = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    workers = []
+    try:
+        with own_broker(directory) as url:
+            try:
+                for index in range(count):
+                    worker = CeleryWorker(
+                        **{**worker_settings, "redis_url": url},
+                        log_path=directory / f"worker-{index}.log",
+                        queues="default,training",
+                    )
+                    workers.append(worker.start())
+                yield workers
+            finally:
+                for worker in workers:
+                    worker.stop()
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @pytest.fixture
 def test_broker(tmp_path):
     """A Redis of this test's own with no worker (the Celery app points at it): published tasks stay queued

@@ -1,12 +1,11 @@
 """One run spread over two real Celery workers (TRAINING_REGIME_TASKS): both train parts of it, and the finished
 run equals the same run trained in one process."""
 
-import os
 import time
 
 import pytest
 
-from tests.conftest import CeleryWorker, own_broker
+from tests.conftest import workers_on_own_broker
 from tests.training.runs_helpers import make_dataset, make_profile
 from training.ml.regime_parts import regimes_of_run
 from training.models import RunPart, TrainingRun
@@ -21,28 +20,8 @@ WORKER_ENV = {"TRAINING_REGIME_TASKS": "1", "TRAINING_STALE_AFTER_SECONDS": str(
 
 @pytest.fixture(scope="module")
 def part_workers(celery_worker_settings, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("celery-parts")
-    previous = {name: os.environ.get(name) for name in WORKER_ENV}
-    os.environ.update(WORKER_ENV)
-    workers = []
-    with own_broker(tmp_path_factory.mktemp("redis-parts")) as url:
-        try:
-            for name in ("a", "b"):
-                worker = CeleryWorker(
-                    **{**celery_worker_settings, "redis_url": url},
-                    log_path=directory / f"{name}.log",
-                    queues="default,training",
-                )
-                workers.append(worker.start())
-            yield workers
-        finally:
-            for worker in workers:
-                worker.stop()
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with workers_on_own_broker(celery_worker_settings, tmp_path_factory.mktemp("parts"), env=WORKER_ENV) as workers:
+        yield workers
 
 
 def wait_for(run_id: int, statuses, workers, timeout: float = RUN_TIMEOUT_SECONDS) -> TrainingRun:

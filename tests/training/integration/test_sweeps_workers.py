@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from tests.conftest import CeleryWorker, own_broker
+from tests.conftest import CeleryWorker, workers_on_own_broker
 from tests.training.runs_helpers import make_dataset, make_profile
 from training.models import RegularizationProfile, Sweep, TrainingRun
 from training.selectors.sweeps import MSG_POINT_RETRIED, sweep_points, sweep_status
@@ -25,21 +25,8 @@ LONG_PRESET = "smoke"  # long enough to catch a run while it trains
 
 @pytest.fixture(scope="module")
 def two_workers(celery_worker_settings, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("celery-two")
-    workers = []
-    with own_broker(tmp_path_factory.mktemp("redis-two")) as url:
-        try:
-            for name in ("a", "b"):
-                worker = CeleryWorker(
-                    **{**celery_worker_settings, "redis_url": url},
-                    log_path=directory / f"worker-{name}.log",
-                    queues="default,training",
-                )
-                workers.append(worker.start())
-            yield workers
-        finally:
-            for worker in workers:
-                worker.stop()
+    with workers_on_own_broker(celery_worker_settings, tmp_path_factory.mktemp("two")) as workers:
+        yield workers
 
 
 def logs(workers) -> str:
