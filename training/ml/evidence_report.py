@@ -9,7 +9,7 @@ L1 penalty that changed nothing measurable, an ensemble worse than the best base
 
 from __future__ import annotations
 
-from .bootstrap import BETTER, NO_EVIDENCE, WORSE
+from .bootstrap import WORSE
 from .collapse import collapse_message
 
 PENALTY_SHARE_WARN = 0.5
@@ -38,17 +38,6 @@ MSG_GAPS = (
     "features, labels and purge gaps were computed inside gap-free segments only."
 )
 MSG_SEGMENTS_SKIPPED = "{count} gap-free segment(s) were too short to use."
-
-VERDICT_WORDS = {
-    BETTER: "better than",
-    WORSE: "worse than",
-    NO_EVIDENCE: "no evidence of a difference from",
-}
-MSG_VERDICT_LINE = (
-    "{regime}: ensemble {words} the {baseline} baseline on the test block "
-    "(log loss difference {difference:+.4f}, 95 % interval {low:+.4f} to {high:+.4f}, {rows} rows){collapsed}"
-)
-MSG_VERDICT_SKIPPED = "{regime}: not trained ({reason})"
 
 
 def model_warnings(regime: str, key: str, model: dict) -> list[str]:
@@ -106,27 +95,3 @@ def measured_warnings(result: dict) -> list[str]:
                 )
             )
     return found
-
-
-def verdict_lines(result: dict) -> list[str]:
-    """One line per regime: the ensemble's verdict against the best baseline (for the run summary and the CLI)."""
-    lines = []
-    for regime, section in (result.get("ensembles") or {}).items():
-        ensemble = section.get("ensemble") or {}
-        verdict = ensemble.get("vs_baseline")
-        if not verdict:
-            lines.append(MSG_VERDICT_SKIPPED.format(regime=regime, reason=section.get("reason") or "no ensemble"))
-            continue
-        lines.append(
-            MSG_VERDICT_LINE.format(
-                regime=regime,
-                words=VERDICT_WORDS[verdict["verdict"]],
-                baseline=verdict["baseline"],
-                difference=verdict["difference"],
-                low=verdict["ci95_low"],
-                high=verdict["ci95_high"],
-                rows=verdict.get("rows", "?"),
-                collapsed="; COLLAPSED: it predicts (almost) one class" if ensemble.get("collapsed") else "",
-            )
-        )
-    return lines

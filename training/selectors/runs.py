@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from training.ml.evidence_report import verdict_lines
 from training.ml.presets import PRESETS
 from training.ml.results import RunResult
 from training.models import MarketDataset, ModelResult, RegularizationProfile, TrainingRun
@@ -58,12 +57,6 @@ def training_run_get(*, run_id: int) -> TrainingRun:
 
 def training_run_model_results(*, runs) -> list[ModelResult]:
     return list(ModelResult.objects.filter(run__in=runs).order_by("run_id", "regime", "model"))
-
-
-def training_run_verdicts(*, run: TrainingRun) -> list[str]:
-    """The run summary's verdict lines: per regime, the ensemble against the best baseline on the test block
-    (log-loss difference, 95 % interval, verdict; collapsed ensembles flagged). Empty before a result exists."""
-    return verdict_lines(run.result or {})
 
 
 def training_run_progress(run: TrainingRun) -> dict:

@@ -4,10 +4,7 @@ from training.ml.evidence_report import (
     MSG_GAPS,
     MSG_LIGHTGBM_NO_EFFECT,
     MSG_PENALTY_SHARE,
-    MSG_VERDICT_LINE,
-    MSG_VERDICT_SKIPPED,
     measured_warnings,
-    verdict_lines,
 )
 
 WORSE = {"baseline": "majority", "metric": "log_loss", "difference": 0.02, "ci95_low": 0.01, "ci95_high": 0.03}
@@ -41,26 +38,3 @@ def test_measured_warnings_name_penalty_share_collapse_no_effect_worse_ensemble_
         MSG_ENSEMBLE_WORSE.format(regime="bull_trend", baseline="majority", difference=0.02, low=0.01, high=0.03),
     ]
     assert "62%" in measured_warnings(result)[1]
-
-
-def test_verdict_lines_give_every_regime_in_words():
-    result = {
-        "ensembles": {
-            "bull_trend": regime({}, {"vs_baseline": {**WORSE, "verdict": "worse", "rows": 700}, "collapsed": True}),
-            "volatile": {"status": "skipped", "reason": "Only 90 labeled rows", "models": {}, "ensemble": None},
-        }
-    }
-    assert verdict_lines(result) == [
-        MSG_VERDICT_LINE.format(
-            regime="bull_trend",
-            words="worse than",
-            baseline="majority",
-            difference=0.02,
-            low=0.01,
-            high=0.03,
-            rows=700,
-            collapsed="; COLLAPSED: it predicts (almost) one class",
-        ),
-        MSG_VERDICT_SKIPPED.format(regime="volatile", reason="Only 90 labeled rows"),
-    ]
-    assert verdict_lines(result)[0].startswith("bull_trend: ensemble worse than the majority baseline")
