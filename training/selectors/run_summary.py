@@ -267,3 +267,30 @@ def preset_durations(*, per_preset: int = 20) -> dict[str, dict]:
         if seconds:
             durations[preset] = {"median_seconds": statistics.median(seconds), "runs": len(seconds)}
     return durations
+
+
+def verdict_lines(run: TrainingRun) -> list[str]:
+    """One line per regime: the ensemble against the best baseline (the run page's verdict) and its flags."""
+    result, _ = run_result(run)
+    if result is None:
+        return []
+    lines = []
+    for table in regime_tables(result):
+        verdict, name = table["verdict"], table["regime"]
+        if table["status"] != "trained":
+            text = f"skipped — {table['reason']}"
+        elif verdict["source"] == "evidence":
+            text = (
+                f"ensemble vs the best baseline ({verdict['baseline']}): {verdict['verdict']}, test log loss "
+                f"{verdict['difference']:+.3f} (95% interval {verdict['ci95_low']:+.3f} … {verdict['ci95_high']:+.3f})"
+            )
+        elif verdict["source"] == "point":
+            text = (
+                f"ensemble {verdict['verdict']} than {verdict['baseline']}: {verdict['ensemble']:.3f} vs "
+                f"{verdict['baseline_value']:.3f} {verdict['split']} balanced accuracy ({MSG_NO_INTERVAL})"
+            )
+        else:
+            text = "no ensemble score"
+        flags = "; ".join(f["text"] for f in table["flags"])
+        lines.append(f"  {name}: {text}" + (f" [{flags}]" if flags else ""))
+    return lines

@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from training.management.commands.train_symbol import verdict_lines
 from training.models import RegularizationProfile, Sweep
 from training.models.sweeps import OBJECTIVE_DESCRIPTION
+from training.selectors.run_summary import verdict_lines
 from training.selectors.sweeps import SUCCEEDED, sweep_points, sweep_status
 from training.services.sweep_axes import format_values
 from training.services.sweeps import sweep_create, sweep_reconcile

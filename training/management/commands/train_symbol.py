@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
 from training.models import RegularizationProfile, TrainingRun
-from training.selectors.run_summary import MSG_NO_INTERVAL, regime_tables, run_result
+from training.selectors.run_summary import verdict_lines
 from training.services.runs import TrainingRunEnqueueFailed, training_run_create, training_run_execute
 from training.services.runs.reconcile import inline_worker_name
 
@@ -89,30 +89,3 @@ class Command(BaseCommand):
 
 def run_url(run_id: int) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("training:run_detail", args=[run_id])
-
-
-def verdict_lines(run: TrainingRun) -> list[str]:
-    """One line per regime: the ensemble against the best baseline (the run page's verdict) and its flags."""
-    result, _ = run_result(run)
-    if result is None:
-        return []
-    lines = []
-    for table in regime_tables(result):
-        verdict, name = table["verdict"], table["regime"]
-        if table["status"] != "trained":
-            text = f"skipped — {table['reason']}"
-        elif verdict["source"] == "evidence":
-            text = (
-                f"ensemble vs the best baseline ({verdict['baseline']}): {verdict['verdict']}, test log loss "
-                f"{verdict['difference']:+.3f} (95% interval {verdict['ci95_low']:+.3f} … {verdict['ci95_high']:+.3f})"
-            )
-        elif verdict["source"] == "point":
-            text = (
-                f"ensemble {verdict['verdict']} than {verdict['baseline']}: {verdict['ensemble']:.3f} vs "
-                f"{verdict['baseline_value']:.3f} {verdict['split']} balanced accuracy ({MSG_NO_INTERVAL})"
-            )
-        else:
-            text = "no ensemble score"
-        flags = "; ".join(f["text"] for f in table["flags"])
-        lines.append(f"  {name}: {text}" + (f" [{flags}]" if flags else ""))
-    return lines
