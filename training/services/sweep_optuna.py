@@ -8,6 +8,7 @@ import logging
 
 from django.core.exceptions import ValidationError
 
+from training.ml.optuna_storage import rdb_storage
 from training.services.runs import optuna_storage_url
 
 logger = logging.getLogger(__name__)
@@ -15,20 +16,13 @@ logger = logging.getLogger(__name__)
 MSG_OPTUNA_NEEDS_DATABASE = (
     "An optuna sweep needs its study in the project database (PostgreSQL or a SQLite file); this database is in memory."
 )
-SQLITE_TIMEOUT_SECONDS = 30
 
 
 def _storage():
-    import optuna
-    from sqlalchemy.pool import NullPool
-
     url = optuna_storage_url()
     if not url:
         raise ValidationError(MSG_OPTUNA_NEEDS_DATABASE)
-    engine_kwargs = {"poolclass": NullPool}
-    if url.startswith("sqlite"):
-        engine_kwargs["connect_args"] = {"timeout": SQLITE_TIMEOUT_SECONDS}
-    return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+    return rdb_storage(url)
 
 
 def _study(name: str, seed: int, *, create: bool = False):

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..optuna_storage import rdb_storage
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, FromBase, RegParam, Section
 from .base import N_CLASSES, Backend, Framework
 from .registry import register
@@ -225,14 +226,9 @@ class LightGBMBackend(Backend):
         return self
 
     def _storage(self, optuna):
-        """Optuna's RDB storage without a connection pool: a long-lived worker keeps no idle database
-        connection per study it has run."""
+        """Optuna's RDB storage (``optuna_storage``), or None to keep the study in memory."""
         url = self.params.get("optuna_storage")
-        if not url:
-            return None
-        from sqlalchemy.pool import NullPool
-
-        return optuna.storages.RDBStorage(url, engine_kwargs={"poolclass": NullPool})
+        return rdb_storage(url) if url else None
 
     def _predict_proba(self, X):
         return np.asarray(

@@ -1,0 +1,74 @@
+"""Optuna's RDB storage, safe to open from several processes at once.
+
+Opening an ``RDBStorage`` creates Optuna's tables, its version row and its Alembic stamp when they are missing.
+Two workers doing that at the same moment on an empty PostgreSQL database collide
+(``duplicate key value violates unique constraint "pg_type_typname_nsp_index"``) and one run fails. So the first
+opening in a process is serialized across processes: on PostgreSQL by a session advisory lock, on SQLite by the
+file's own write lock plus one retry for the "already exists" race. Once a process has seen the schema made it
+opens later storages without creating tables. Connections are not pooled: a long-lived worker keeps no idle
+connection per study it ran.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+
+ADVISORY_LOCK_KEY = zlib.crc32(b"ares-training:optuna-schema")  # one key per project, stable across processes
+SCHEMA_RACE_MARKERS = ("already exists", "duplicate key", "unique constraint")
+SCHEMA_ATTEMPTS = 3
+
+_ready: set[str] = set()
+_ready_lock = threading.Lock()
+
+
+def rdb_storage(url: str):
+    """An ``optuna.storages.RDBStorage`` for ``url`` (a SQLAlchemy URL) whose schema exists when it returns."""
+    import optuna
+    from sqlalchemy.pool import NullPool
+
+    engine_kwargs = {"poolclass": NullPool}
+    if url in _ready:
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, skip_table_creation=True)
+    with _ready_lock:
+        storage = _create_schema_once(url, lambda: optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs))
+        _ready.add(url)
+    return storage
+
+
+def _create_schema_once(url: str, open_storage):
+    if url.startswith("postgresql"):
+        with _advisory_lock(url):
+            return open_storage()
+    for attempt in range(1, SCHEMA_ATTEMPTS + 1):
+        try:
+            return open_storage()
+        except Exception as exc:  # SQLAlchemy's OperationalError/IntegrityError from a table made meanwhile
+            if attempt == SCHEMA_ATTEMPTS or not any(m in str(exc).lower() for m in SCHEMA_RACE_MARKERS):
+                raise
+
+
+class _advisory_lock:
+    """``pg_advisory_lock`` held on a connection of its own for the duration of the ``with`` block."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def __enter__(self):
+        import sqlalchemy
+        from sqlalchemy.pool import NullPool
+
+        self.engine = sqlalchemy.create_engine(self.url, poolclass=NullPool)
+        self.connection = self.engine.connect()
+        self.connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        return self
+
+    def __exit__(self, *exc):
+        import sqlalchemy
+
+        try:
+            self.connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        finally:
+            self.connection.close()
+            self.engine.dispose()
+        return False
