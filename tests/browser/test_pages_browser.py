@@ -1,6 +1,7 @@
 """Every page in Debian's chromium at 1280 and 390 px, with screenshots under test-artifacts/screenshots:
-the run page (summary, verdicts, charts), the README's compare URL, the list, the launch form, the profile
-editor's live report turning to an error before saving, the admin's run page and a styled 404."""
+the run page (summary, verdicts, charts), the README's compare URL, the list, the launch form with its profile
+panel, the sweeps (list, form, a finished sweep), models, schedules, profiles, datasets, API docs, the login,
+the profile editor's live report turning to an error before saving, the admin's run page and a styled 404."""
 
 import pytest
 from django.contrib.auth.models import User
@@ -8,6 +9,11 @@ from django.contrib.auth.models import User
 from tests.browser.browser_helpers import chromium_page, log_in, problems, shot
 from tests.training.runs_helpers import make_dataset, make_profile
 from tests.training.views.real_runs import make_real_run
+from training.selectors.sweeps import sweep_points
+from training.services.registry import model_promote
+from training.services.runs import training_run_execute
+from training.services.schedules import schedule_create
+from training.services.sweeps import sweep_create, sweep_reconcile
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "browser-pw-123"
@@ -57,6 +63,14 @@ def test_every_page_renders_readably(live_server, site, width):
 
         page.goto(f"{url}/runs/new/")
         assert page.input_value("select[name=profile]") == str(site["profile"].pk)
+        panel = page.locator(f"#profile-panels [data-profile='{site['profile'].pk}']")
+        assert panel.is_visible() and "reg_alpha" in panel.inner_text()
+        strong = page.locator(f"#profile-panels [data-profile='{second.profile_id}']")
+        assert not strong.is_visible()
+        page.select_option("select[name=profile]", str(second.profile_id))
+        assert strong.is_visible() and not panel.is_visible() and "0.5" in strong.inner_text()
+        assert fits_the_width(page)
+        assert problems(page) == []
         shot(page, f"{width}-launch_form")
 
         page.goto(f"{url}/admin/training/trainingrun/{first.pk}/change/")
@@ -90,3 +104,59 @@ def test_the_profile_editor_report_turns_to_error_before_saving(live_server, sit
         page.fill("input[name=l1_alpha]", "0.02")
         page.wait_for_function("() => document.getElementById('report-status').textContent !== 'error'")
         assert problems(page) == []
+
+
+@pytest.fixture
+def more_site(site, test_broker):
+    """A finished two-point sweep (its `tiny` runs trained inline; published to a Redis no worker reads), an
+    active model and a schedule, beside ``site``."""
+    first, _ = site["runs"]
+    sweep = sweep_create(
+        profile=site["profile"], symbol="BTCUSDT", preset="tiny", axes=["l1_alpha=0.001,0.1"], name="l1 scan"
+    )
+    for point in sweep_points(sweep=sweep):
+        assert training_run_execute(run_id=point.run_id).status == "succeeded"
+    sweep = sweep_reconcile(sweep=sweep)
+    model_promote(run=first)
+    schedule_create(symbol="BTCUSDT", crontab="0 3 * * *", preset="tiny", profile=site["profile"])
+    return {**site, "sweep": sweep}
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_the_other_pages_render_readably(live_server, more_site, width):
+    url, sweep = live_server.url, more_site["sweep"]
+    first, _ = more_site["runs"]
+    with chromium_page(width) as page:
+        page.goto(f"{url}/accounts/login/")
+        assert fits_the_width(page)
+        shot(page, f"{width}-login")
+        log_in(page, url, "admin", PASSWORD)
+        own_pages = {
+            "sweep_list": ("/sweeps/", "l1 scan"),
+            "sweep_form": ("/sweeps/new/", "Axes"),
+            "sweep_detail": (f"/sweeps/{sweep.pk}/", "succeeded"),
+            "model_list": ("/models/", f"#{first.pk}"),
+            "schedule_list": ("/schedules/", "0 3 * * *"),
+        }
+        for name, (path, expected) in own_pages.items():
+            response = page.goto(url + path)
+            assert response.status == 200, path
+            assert expected in page.inner_text("main"), (path, page.inner_text("main")[:2000])
+            assert fits_the_width(page), f"{path} scrolls sideways"
+            assert problems(page) == [], path
+            if name == "sweep_detail":  # a loss and a gap chart per regime and model, the best point marked
+                assert page.locator(".chart-pair svg").count() >= 2
+                assert page.locator(".chart-pair svg .best-point").count() >= 1
+            shot(page, f"{width}-{name}")
+        admin_pages = {
+            "profile_list": "/admin/training/regularizationprofile/",
+            "profile_edit": f"/admin/training/regularizationprofile/{more_site['profile'].pk}/change/",
+            "dataset_list": "/admin/training/marketdataset/",
+            "api_docs": "/api/docs/",
+        }
+        for name, path in admin_pages.items():
+            response = page.goto(url + path)
+            page.wait_for_load_state("networkidle")
+            assert response.status == 200, path
+            shot(page, f"{width}-{name}")
+        assert page.locator(".swagger-ui").count() == 1

@@ -58,6 +58,7 @@ class BaseEnsemble:
         should_stop: Callable[[], bool] | None = None,
         log: Callable[[str], None] | None = None,
         step: Callable[[str], None] | None = None,
+        begin: Callable[[str], None] | None = None,
         optuna_storage: str | None = None,
         run_tag: str = "run",
     ) -> None:
@@ -65,7 +66,8 @@ class BaseEnsemble:
         self.seed = seed
         self.should_stop = should_stop or (lambda: False)
         self.log = log or (lambda message: None)
-        self.step = step or (lambda message: None)
+        self.step = step or (lambda message: None)  # a step finished (advances the progress)
+        self.begin = begin or (lambda message: None)  # a step starts (names what runs now)
         self.optuna_storage = optuna_storage
         self.run_tag = run_tag
         self.model_keys = tuple((preset.get("ensembles") or {}).get(self.regime) or type(self).model_keys)
@@ -132,6 +134,7 @@ class BaseEnsemble:
             build_backend=self.build_backend,
             should_stop=self.should_stop,
             step=self.step,
+            begin=self.begin,
             sample_weights=bool(self.preset.get("sample_weights", True)),
         )
         for key in self.model_keys:
@@ -142,6 +145,7 @@ class BaseEnsemble:
 
         if self.should_stop():
             raise TrainingCancelled(MSG_CANCELLED.format(regime=self.regime, model="combiner"))
+        self.begin(f"{self.regime}: choosing and calibrating the combiner")
         stacked = fit_stacking(plan, self.predictions, seed=self.seed)
         self.stacker = stacked.stacker
         self.fit_seconds += stacked.fit_seconds

@@ -117,6 +117,11 @@ class TrainingManager:
         lo, hi = STAGE_FRACTIONS["training"], STAGE_FRACTIONS["evaluate"]
         self.progress("training", lo + (hi - lo) * self._steps_done / self._steps_total, message)
 
+    def _begin(self, message: str) -> None:
+        """A training step starts: the progress names it, at the fraction the finished steps reached."""
+        lo, hi = STAGE_FRACTIONS["training"], STAGE_FRACTIONS["evaluate"]
+        self.progress("training", lo + (hi - lo) * self._steps_done / self._steps_total, f"{message} …")
+
     def _stage(self, name: str, message: str) -> float:
         self.check_stop(name)
         self.progress(name, STAGE_FRACTIONS[name], message)
@@ -134,6 +139,7 @@ class TrainingManager:
                 should_stop=self._should_stop,
                 log=self.log,
                 step=self._step,
+                begin=self._begin,
                 optuna_storage=self.optuna_storage,
                 run_tag=self.run_tag,
             )

@@ -179,9 +179,11 @@ class WalkForward:
         build_backend: Callable[[str, int], object],
         should_stop: Callable[[], bool],
         step: Callable[[str], None],
+        begin: Callable[[str], None] | None = None,
         sample_weights: bool = True,
     ) -> None:
         self.sample_weights = sample_weights
+        self.begin = begin or (lambda message: None)
         self.plan = plan
         self.inputs = inputs
         self.build_backend = build_backend
@@ -201,6 +203,7 @@ class WalkForward:
         for j, (fold, (fit_idx, es_idx)) in enumerate(zip(plan.folds, plan.inner)):
             if self.should_stop():
                 raise TrainingCancelled(MSG_CANCELLED.format(regime=self.regime, model=key))
+            self.begin(f"{self.regime}: fitting {key}, fold {j + 1}/{len(plan.folds)}")
             backend = self._fit_one(key, j, X, y, fit_idx, es_idx)
             oof[fold.val] = self._predict(backend, key, X[fold.val])
             fold_fit.append(self._predict(backend, key, X[fit_idx]))

@@ -213,7 +213,9 @@ def training_run_train_in_parts(
             )
         done = sum(p.status == RunPart.Status.SUCCEEDED for p in current)
         if progress:
-            progress("training", 0.1 + 0.8 * done / len(current), f"{done}/{len(current)} regime parts done")
+            running = [f"{p.regime} on {p.worker}" for p in current if p.status == RunPart.Status.RUNNING]
+            now = f"; training now: {', '.join(running)}" if running else ""
+            progress("training", 0.1 + 0.8 * done / len(current), f"{done}/{len(current)} regime parts done{now}")
         if done == len(current):
             break
         if should_stop():

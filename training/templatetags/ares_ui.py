@@ -12,8 +12,9 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def nav_link(context, url_name: str, label: str, exact: bool = False) -> str:
-    """A top-bar link, marked `aria-current="page"` on its own page (or below it, unless `exact`)."""
+def nav_link(context, url_name: str, label: str, exact: bool = False, unless: str = "") -> str:
+    """A top-bar link, marked `aria-current="page"` on its own page (or below it, unless `exact`), but not
+    below it on `unless`, a page with a top-bar link of its own (Launch, under Runs)."""
     try:
         href = reverse(url_name)
     except NoReverseMatch:  # an area not installed here
@@ -21,6 +22,8 @@ def nav_link(context, url_name: str, label: str, exact: bool = False) -> str:
     request = context.get("request")
     path = getattr(request, "path", "")
     current = path == href or (not exact and href != "/" and path.startswith(href))
+    if current and unless and path.startswith(reverse(unless)):
+        current = False
     if current:
         return format_html('<li><a href="{}" aria-current="page">{}</a></li>', href, label)
     return format_html('<li><a href="{}">{}</a></li>', href, label)

@@ -19,6 +19,7 @@ from training.forms.runs import TrainingRunLaunchForm
 from training.models import TrainingRun
 from training.pagination import BoundedCountPaginator
 from training.selectors import runs as selectors
+from training.selectors.profiles import profile_launch_panels
 from training.selectors.run_compare import compare
 from training.selectors.run_summary import preset_durations, run_page, run_progress_payload
 from training.services.runs import (
@@ -115,7 +116,8 @@ def run_new(request):
                 ),
             )
             return redirect("training:run_detail", run_id=run.pk)
-    return render(request, "training/run_form.html", {"form": form}, status=400 if form.errors else 200)
+    context = {"form": form, "profile_panels": profile_launch_panels()}
+    return render(request, "training/run_form.html", context, status=400 if form.errors else 200)
 
 
 @run_reader

@@ -80,9 +80,24 @@ def test_smoke_run_end_to_end_with_all_five_backends(smoke_run):
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     stages = [e[0] for e in events]
     assert stages.index("regularization") < stages.index("features") < stages.index("training")
-    assert sum(1 for e in events if e[0] == "training" and "fold" in e[2]) == sum(
+    assert sum(1 for e in events if e[0] == "training" and "fitted in" in e[2]) == sum(
         len(s["models"]) * len(s["split"]["folds"]) for s in trained.values()
     )
+
+
+@pytest.mark.slow
+def test_progress_names_the_step_running_now_before_it_ends(smoke_run):
+    training = [(fraction, message) for stage, fraction, message in smoke_run.events if stage == "training"]
+    fitted = [i for i, (_, message) in enumerate(training) if "fitted in" in message]
+    assert fitted
+    for i in fitted:  # each fit was announced, at the fraction reached so far, right before it ended
+        regime, rest = training[i][1].split(": ", 1)
+        model, fold = rest.split(" fold ")[0], rest.split(" fold ")[1].split(" ")[0]
+        assert training[i - 1][1] == f"{regime}: fitting {model}, fold {fold} …"
+        assert training[i - 1][0] < training[i][0]
+    combiner = [i for i, (_, message) in enumerate(training) if "choosing and calibrating the combiner" in message]
+    assert len(combiner) == len(smoke_run.result["ensembles"])
+    assert all("combiner" in training[i + 1][1] and "chosen" in training[i + 1][1] for i in combiner)
 
 
 @pytest.mark.slow
@@ -176,7 +191,7 @@ def test_should_stop_cancels_between_models(btc_candles, tmp_path):
         ensembles=FAST,
         preset_overrides=FAST_PRESET,
         should_stop=should_stop,
-        progress=lambda s, f, m: messages.append(m) if "fold" in m else None,
+        progress=lambda s, f, m: messages.append(m) if "fitted" in m else None,
     )
     with pytest.raises(TrainingCancelled):
         manager.run_full_training("BTCUSDT", candles=btc_candles)

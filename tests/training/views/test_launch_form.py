@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from tests.training.runs_helpers import make_dataset
 from training.models import MarketDataset, TrainingRun
@@ -56,3 +57,27 @@ def test_profiles_show_their_values_and_no_doubled_default(launcher_client, data
     make_profile("default", is_default=True)
     page = launcher_client.get(reverse("training:run_new")).content.decode()
     assert "default (default)" not in page and "default — L1 0.01 · L2 0.001 · dropout 0.2" in page
+
+
+def test_the_panel_beside_the_picker_shows_the_chosen_profiles_resolved_values(launcher_client, dataset):
+    from tests.training.runs_helpers import make_profile
+    from training.selectors.profiles import profile_report
+
+    default = make_profile("default", is_default=True, description="the seed's base values")
+    strong = make_profile("strong", l1_alpha=0.05, lightgbm_reg_lambda=2.5, dropout_rate=0.8)
+    page = launcher_client.get(reverse("training:run_new")).content.decode()
+    panels = page.split('class="profile-panel"')[1:]
+    shown = [p for p in panels if f'data-profile="{default.pk}">' in p]
+    hidden = [p for p in panels if f'data-profile="{strong.pk}" hidden>' in p]
+    assert len(panels) == 2 and shown and hidden
+    assert "the seed&#x27;s base values" in shown[0]
+    assert f"badge status-{profile_report(profile=default)['status']}" in shown[0]
+    report = profile_report(profile=strong)
+    lgbm = {row["name"]: row for row in report["backends"]["lightgbm"]["params"]}
+    assert lgbm["reg_lambda"]["source"] == "override"
+    assert 'reg_lambda <strong>2.5</strong> <span class="muted">(override)</span>' in hidden[0]
+    assert f"reg_alpha <strong>{lgbm['reg_alpha']['value']}</strong>" in hidden[0]  # derived from L1 0.05
+    assert report["status"] == "warning" and "badge status-warning" in hidden[0]
+    assert report["warnings"] and all(escape(message) in hidden[0] for message in report["warnings"])
+    assert f'href="{reverse("training:run_list")}?profile={strong.pk}"' in hidden[0]
+    assert "training/js/launch_form.js" in page

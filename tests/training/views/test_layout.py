@@ -20,6 +20,12 @@ def test_the_top_bar_links_every_area_and_marks_the_current_one(launcher_client)
     assert f'href="{reverse("training:run_list")}" aria-current="page"' in html
 
 
+def test_the_launch_page_marks_launch_only(launcher_client):
+    html = launcher_client.get(reverse("training:run_new")).content.decode()
+    assert html.count('aria-current="page"') == 1
+    assert f'href="{reverse("training:run_new")}" aria-current="page"' in html
+
+
 def test_a_viewer_sees_no_launch_link(viewer_client):
     assert "Launch" not in nav_labels(viewer_client.get(reverse("training:run_list")).content.decode())
 

@@ -194,6 +194,7 @@ def test_detail_shows_settings_report_metrics_plots_log_downloads(launcher_clien
         "reg_alpha=0.01 reg_lambda=0.001",
         "run.json",
         "artifacts.zip",
+        "Last step:</span>",
         "learning_curves_bull_trend.png",
         "<dt>Baseline majority</dt><dd>the most frequent class of the training rows",
     ):
@@ -206,6 +207,7 @@ def test_detail_of_active_run_polls_its_progress(launcher_client, profile, datas
     page = launcher_client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
     assert f'data-progress-url="{reverse("training:run_progress", args=[run.pk])}"' in page
     assert 'data-terminal="0"' in page and "training/js/run_detail.js" in page and "cancel-button" in page
+    assert "Now:</span>" in page and "Last step:" not in page  # the engine names a step when it starts
     body = launcher_client.get(reverse("training:run_progress", args=[run.pk])).json()
     assert body == {
         "id": run.pk,
