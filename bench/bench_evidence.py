@@ -64,7 +64,6 @@ def main() -> None:
 
     from training.marketdata.csvparse import parse_candle_file
     from training.marketdata.sample import SAMPLE_FILE
-    from training.ml.evidence_report import verdict_lines
     from training.ml.manager import TrainingManager
 
     candles = parse_candle_file(SAMPLE_FILE, interval="1h").candles.to_frame()
@@ -93,7 +92,6 @@ def main() -> None:
         for key, model in section["models"].items():
             print(line(regime, key, model))
         print(line(regime, "ensemble", section["ensemble"]))
-    print("\n".join(verdict_lines(result)))
     print("\n".join(f"warning: {w}" for w in result["regularization"]["report"].get("measured_warnings", [])))
     if args.json:
         args.json.write_text(json.dumps(result))

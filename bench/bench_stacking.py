@@ -70,10 +70,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
 
+    from training.marketdata.csvparse import parse_candle_file
+    from training.marketdata.sample import SAMPLE_FILE
     from training.ml.bootstrap import baseline_comparison
     from training.ml.combiners import row_log_loss
     from training.ml.ensembles import ENSEMBLES
-    from training.ml.klines import SAMPLE_FILE, parse_candle_file
     from training.ml.manager import TrainingManager
     from training.ml.metrics import majority_predict
     from training.ml.regularization import BASE_PARAMS, resolve_config
