@@ -39,6 +39,16 @@ REDIS_PROBE_TIMEOUT_SECONDS = 1.0
 TEST_DB_LOCK_KEY = "ares-test-session-lock"
 TEST_DB_MARKER_KEY = "ares-test-owned"
 TEST_DB_LOCK_SECONDS = 6 * 3600
+# Worker and command subprocesses started by the tests (unless the environment says otherwise): a fast
+# heartbeat and frequent progress writes, so cancellation and lost workers are observable in seconds, and a
+# reconciler that looks every second, finds a run silent for 3 s and a queued run lost for 5 s.
+FAST_SUBPROCESS_ENV = {
+    "TRAINING_HEARTBEAT_SECONDS": "0.5",
+    "TRAINING_PROGRESS_WRITE_SECONDS": "0.2",
+    "TRAINING_RECONCILE_SECONDS": "1",
+    "TRAINING_STALE_AFTER_SECONDS": "3",
+    "TRAINING_REQUEUE_GRACE_SECONDS": "5",
+}
 
 
 # --- Celery app reconfiguration ----------------------------------------------------------------------
@@ -81,32 +91,23 @@ def own_broker(directory):
 
 @contextmanager
 def workers_on_own_broker(worker_settings: dict, directory: Path, *, count: int = 2, env: dict | None = None):
-    """``count`` real worker processes on a Redis of their own (``own_broker``), with ``env`` set while they run;
-    every worker is stopped and the environment restored on exit."""
-    env = env or {}
-    previous = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
+    """``count`` real worker processes on a Redis of their own (``own_broker``), started with ``env`` added to
+    their environment; every worker is stopped on exit."""
     workers = []
-    try:
-        with own_broker(directory) as url:
-            try:
-                for index in range(count):
-                    worker = CeleryWorker(
-                        **{**worker_settings, "redis_url": url},
-                        log_path=directory / f"worker-{index}.log",
-                        queues="default,training",
-                    )
-                    workers.append(worker.start())
-                yield workers
-            finally:
-                for worker in workers:
-                    worker.stop()
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with own_broker(directory) as url:
+        try:
+            for index in range(count):
+                worker = CeleryWorker(
+                    **{**worker_settings, "redis_url": url},
+                    log_path=directory / f"worker-{index}.log",
+                    queues="default,training",
+                    extra_env=env,
+                )
+                workers.append(worker.start())
+            yield workers
+        finally:
+            for worker in workers:
+                worker.stop()
 
 
 @pytest.fixture
@@ -213,7 +214,17 @@ class CeleryWorker:
     """A real `celery worker` subprocess. `kill()` SIGKILLs the pool process running the task, which the
     worker reports as WorkerLostError ("worker lost")."""
 
-    def __init__(self, *, redis_url: str, database_url: str, artifacts_dir: str, log_path: Path, queues: str):
+    def __init__(
+        self,
+        *,
+        redis_url: str,
+        database_url: str,
+        artifacts_dir: str,
+        log_path: Path,
+        queues: str,
+        extra_env: dict | None = None,
+    ):
+        self.extra_env = dict(extra_env or {})
         self.redis_url = redis_url
         self.database_url = database_url
         self.artifacts_dir = artifacts_dir
@@ -229,7 +240,7 @@ class CeleryWorker:
 
     @property
     def env(self) -> dict:
-        env = dict(os.environ)
+        env = {**FAST_SUBPROCESS_ENV, **os.environ, **self.extra_env}
         env.update(
             DJANGO_SETTINGS_MODULE="ares_site.test_settings",
             DATABASE_URL=self.database_url,

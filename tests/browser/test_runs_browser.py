@@ -1,7 +1,6 @@
 """Real chromium (Debian's, via Playwright) against the live server, with a real Celery worker sharing the DB.
 Fails, never skips, when chromium is missing."""
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,6 @@ from training.models import RegularizationProfile, TrainingRun
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-os.environ.setdefault("TRAINING_HEARTBEAT_SECONDS", "0.5")
-os.environ.setdefault("TRAINING_PROGRESS_WRITE_SECONDS", "0.2")
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

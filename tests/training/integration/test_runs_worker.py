@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from tests.conftest import FAST_SUBPROCESS_ENV
 from tests.training.runs_helpers import make_dataset, make_profile
 from training.models import ModelResult, TrainingRun
 from training.services.runs import training_run_create
@@ -119,7 +120,7 @@ def test_a_killed_inline_process_is_found_by_the_reconciler_and_its_run_retried(
 
 
 def _subprocess_env(worker_settings) -> dict:
-    env = dict(os.environ)
+    env = {**FAST_SUBPROCESS_ENV, **os.environ}
     env.update(
         DJANGO_SETTINGS_MODULE="ares_site.test_settings",
         DATABASE_URL=worker_settings["database_url"],
