@@ -16,25 +16,27 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_datasets_all
 
 
 @pytest.fixture
-def staff_client(client):
+def superuser_client(client):
     user = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw-123456789")
     client.force_login(user)
     return client
 
 
-def test_upload_form_imports_and_shows_the_report(staff_client):
+def test_upload_form_imports_and_shows_the_report(superuser_client):
     url = reverse("admin:training_marketdataset_import")
     upload = SimpleUploadedFile("BTCUSDT-1h-2024-01-01.zip", zipped(csv_text(header=True)))
-    response = staff_client.post(url, {"file": upload, "symbol": "BTCUSDT", "exchange": "BINANCE", "interval": "1h"})
+    response = superuser_client.post(
+        url, {"file": upload, "symbol": "BTCUSDT", "exchange": "BINANCE", "interval": "1h"}
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert "Imported BTCUSDT-1h-2024-01-01.zip into BINANCE:BTCUSDT 1h" in page and "rows read: 6" in page
     assert MarketDataset.objects.get().source == "admin upload BTCUSDT-1h-2024-01-01.zip"
 
 
-def test_upload_form_shows_errors_and_stores_nothing(staff_client):
+def test_upload_form_shows_errors_and_stores_nothing(superuser_client):
     upload = SimpleUploadedFile("bad.csv", csv_text().replace("42283.58000000", "NaN").encode())
-    response = staff_client.post(
+    response = superuser_client.post(
         reverse("admin:training_marketdataset_import"),
         {"file": upload, "symbol": "BTCUSDT", "exchange": "BINANCE", "interval": "1h"},
     )
@@ -44,24 +46,24 @@ def test_upload_form_shows_errors_and_stores_nothing(staff_client):
     assert not Candle.objects.exists()
 
 
-def test_dataset_list_and_page_show_coverage_and_chart(staff_client):
+def test_dataset_list_and_page_show_coverage_and_chart(superuser_client):
     dataset_load_sample()
     dataset = MarketDataset.objects.get()
-    listing = staff_client.get(reverse("admin:training_marketdataset_changelist")).content.decode()
+    listing = superuser_client.get(reverse("admin:training_marketdataset_changelist")).content.decode()
     assert "2017-07-01 11:00 → 2019-07-04 01:00" in listing and str(SAMPLE_ROWS) in listing
     assert reverse("admin:training_marketdataset_import") in listing
-    page = staff_client.get(reverse("admin:training_marketdataset_change", args=[dataset.pk])).content.decode()
+    page = superuser_client.get(reverse("admin:training_marketdataset_change", args=[dataset.pk])).content.decode()
     assert '<svg class="price-chart"' in page and "<polyline" in page and "Bitfinex BTC/USD" in page
     assert page.count(",") > 400 and "cdn" not in page.lower()
 
 
-def test_candles_are_read_only(staff_client):
+def test_candles_are_read_only(superuser_client):
     dataset_load_sample()
     candle = Candle.objects.first()
-    assert staff_client.get(reverse("admin:training_candle_changelist")).status_code == 200
-    assert staff_client.get(reverse("admin:training_candle_add")).status_code == 403
-    assert staff_client.get(reverse("admin:training_candle_change", args=[candle.pk])).status_code == 200
-    response = staff_client.post(reverse("admin:training_candle_change", args=[candle.pk]), {"close": "1"})
+    assert superuser_client.get(reverse("admin:training_candle_changelist")).status_code == 200
+    assert superuser_client.get(reverse("admin:training_candle_add")).status_code == 403
+    assert superuser_client.get(reverse("admin:training_candle_change", args=[candle.pk])).status_code == 200
+    response = superuser_client.post(reverse("admin:training_candle_change", args=[candle.pk]), {"close": "1"})
     assert response.status_code == 403
     candle.refresh_from_db()
     assert candle.close != 1
@@ -86,8 +88,8 @@ def two_member_zip() -> bytes:
         ("huge.csv", lambda: with_field(1, 2, "1e308").encode(), "huge.csv: line 2, column high: price 1e+308"),
     ],
 )
-def test_bad_uploads_show_their_message_and_store_nothing(staff_client, name, data, expected):
-    response = staff_client.post(
+def test_bad_uploads_show_their_message_and_store_nothing(superuser_client, name, data, expected):
+    response = superuser_client.post(
         reverse("admin:training_marketdataset_import"),
         {"file": SimpleUploadedFile(name, data()), "symbol": "BTCUSDT", "exchange": "BINANCE", "interval": "1h"},
     )

@@ -12,12 +12,6 @@ PREVIEW = "admin:training_regularizationprofile_preview"
 
 
 @pytest.fixture
-def admin_client(client):
-    client.force_login(User.objects.create_superuser("root", "root@example.com", "root-pw-123"))
-    return client
-
-
-@pytest.fixture
 def saved(db):
     return RegularizationProfile.objects.create(name="baseline", is_default=True)
 

@@ -21,73 +21,83 @@ def change_url(profile):
 
 
 @pytest.fixture
-def profile():
+def default_profile():
     return profile_create(name="default", is_default=True)
 
 
-def test_valid_edit_saves_and_shows_in_history_with_who_and_which_field(staff_client, staff_user, profile):
-    response = staff_client.post(change_url(profile), blank_post(profile, lightgbm_reg_alpha=0.5, l2_alpha=0.002))
+def test_valid_edit_saves_and_shows_in_history_with_who_and_which_field(staff_client, staff_user, default_profile):
+    response = staff_client.post(
+        change_url(default_profile), blank_post(default_profile, lightgbm_reg_alpha=0.5, l2_alpha=0.002)
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors
-    profile.refresh_from_db()
-    assert (profile.lightgbm_reg_alpha, profile.l2_alpha, profile.is_default) == (0.5, 0.002, True)
-    record = profile.history.first()
+    default_profile.refresh_from_db()
+    assert (default_profile.lightgbm_reg_alpha, default_profile.l2_alpha, default_profile.is_default) == (
+        0.5,
+        0.002,
+        True,
+    )
+    record = default_profile.history.first()
     assert record.history_user == staff_user
-    history = staff_client.get(reverse("admin:training_regularizationprofile_history", args=[profile.pk]))
+    history = staff_client.get(reverse("admin:training_regularizationprofile_history", args=[default_profile.pk]))
     html = history.content.decode()
     assert history.status_code == 200
     assert "editor" in html and "LightGBM reg_alpha" in html and "0.5" in html
 
 
-def test_revert_from_history_restores_the_old_values(staff_client, profile):
-    first = profile.history.first()
+def test_revert_from_history_restores_the_old_values(staff_client, default_profile):
+    first = default_profile.history.first()
     assert (first.sklearn_c, first.l1_alpha) != (9.0, 0.4)
-    staff_client.post(change_url(profile), blank_post(profile, sklearn_c=9.0, l1_alpha=0.4))
-    revert_url = reverse("admin:training_regularizationprofile_simple_history", args=[profile.pk, first.history_id])
+    staff_client.post(change_url(default_profile), blank_post(default_profile, sklearn_c=9.0, l1_alpha=0.4))
+    revert_url = reverse(
+        "admin:training_regularizationprofile_simple_history", args=[default_profile.pk, first.history_id]
+    )
     page = staff_client.get(revert_url)
     assert page.status_code == 200
     response = staff_client.post(revert_url, blank_post(first.instance))
     assert response.status_code == 302
-    profile.refresh_from_db()
-    assert (profile.sklearn_c, profile.l1_alpha) == (first.sklearn_c, first.l1_alpha)
-    assert profile.history.count() == 3
+    default_profile.refresh_from_db()
+    assert (default_profile.sklearn_c, default_profile.l1_alpha) == (first.sklearn_c, first.l1_alpha)
+    assert default_profile.history.count() == 3
 
 
 @pytest.mark.parametrize(("field", "value", "message"), out_of_range_cases())
-def test_each_out_of_range_value_is_refused_with_its_fields_message(staff_client, profile, field, value, message):
-    response = staff_client.post(change_url(profile), blank_post(profile, **{field: value}))
+def test_each_out_of_range_value_is_refused_with_its_fields_message(
+    staff_client, default_profile, field, value, message
+):
+    response = staff_client.post(change_url(default_profile), blank_post(default_profile, **{field: value}))
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert message in errors[field], errors
     assert message in response.content.decode().replace("&#x27;", "'")
-    assert RegularizationProfile.objects.get(pk=profile.pk).history.count() == 1
+    assert RegularizationProfile.objects.get(pk=default_profile.pk).history.count() == 1
 
 
 @pytest.mark.parametrize("field", [f for f, _, _ in declared_fields()])
 @pytest.mark.parametrize("value", ["abc", "1e", "nan", "inf"])
-def test_non_numbers_are_refused_per_field(staff_client, profile, field, value):
-    response = staff_client.post(change_url(profile), blank_post(profile, **{field: value}))
+def test_non_numbers_are_refused_per_field(staff_client, default_profile, field, value):
+    response = staff_client.post(change_url(default_profile), blank_post(default_profile, **{field: value}))
     assert response.status_code == 200
     assert response.context["adminform"].form.errors[field] == ["Enter a number."]
 
 
 @pytest.mark.parametrize("changes", [{"l1_alpha": 0}, {"sklearn_alpha": 0}])
-def test_alpha_zero_with_blank_c_is_an_error_on_c(staff_client, profile, changes):
-    response = staff_client.post(change_url(profile), blank_post(profile, **changes))
+def test_alpha_zero_with_blank_c_is_an_error_on_c(staff_client, default_profile, changes):
+    response = staff_client.post(change_url(default_profile), blank_post(default_profile, **changes))
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {"sklearn_c": [MSG_NOT_DERIVABLE]}
-    accepted = staff_client.post(change_url(profile), blank_post(profile, **changes, sklearn_c=2))
+    accepted = staff_client.post(change_url(default_profile), blank_post(default_profile, **changes, sklearn_c=2))
     assert accepted.status_code == 302
 
 
 @pytest.mark.parametrize("name", ["default", "DEFAULT", "Default"])
-def test_duplicate_name_is_refused_ignoring_case(staff_client, profile, name):
+def test_duplicate_name_is_refused_ignoring_case(staff_client, default_profile, name):
     response = staff_client.post(reverse("admin:training_regularizationprofile_add"), blank_post(name=name))
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["name"] == [MSG_NAME_TAKEN.format(name="default")]
     assert RegularizationProfile.objects.count() == 1
 
 
-def test_add_creates_a_non_default_profile(staff_client, profile):
+def test_add_creates_a_non_default_profile(staff_client, default_profile):
     response = staff_client.post(
         reverse("admin:training_regularizationprofile_add"), blank_post(name="strong-l1", l1_alpha=1, is_default="on")
     )
@@ -96,8 +106,8 @@ def test_add_creates_a_non_default_profile(staff_client, profile):
     assert (created.l1_alpha, created.is_default) == (1.0, False)
 
 
-def test_change_page_shows_fieldsets_derived_help_and_report_table(staff_client, profile):
-    html = staff_client.get(change_url(profile)).content.decode()
+def test_change_page_shows_fieldsets_derived_help_and_report_table(staff_client, default_profile):
+    html = staff_client.get(change_url(default_profile)).content.decode()
     for label in (
         "LightGBM",
         "Keras / TensorFlow (LSTM, Transformer)",
@@ -117,21 +127,21 @@ def test_help_text_follows_the_edited_profile(staff_client):
     assert "Blank → 0.25 from l1_alpha." in html and "Blank → 2 = 1/alpha." in html
 
 
-def test_report_json_url(staff_client, profile):
-    profile.tabnet_lambda_l2 = 5.0
-    profile.save()
-    response = staff_client.get(reverse("admin:training_regularizationprofile_report", args=[profile.pk]))
+def test_report_json_url(staff_client, default_profile):
+    default_profile.tabnet_lambda_l2 = 5.0
+    default_profile.save()
+    response = staff_client.get(reverse("admin:training_regularizationprofile_report", args=[default_profile.pk]))
     report = response.json()
     assert response.status_code == 200 and report["status"] == "warning" and report["profile"]["name"] == "default"
     assert row(report, "tabnet", "lambda_l2")["status"] == "warning"
     assert report["config"]["sklearn"]["C"] == pytest.approx(100)
     assert (
-        'href="%s"' % reverse("admin:training_regularizationprofile_report", args=[profile.pk])
-        in staff_client.get(change_url(profile)).content.decode()
+        'href="%s"' % reverse("admin:training_regularizationprofile_report", args=[default_profile.pk])
+        in staff_client.get(change_url(default_profile)).content.decode()
     )
 
 
-def test_changelist_columns_and_search(staff_client, profile):
+def test_changelist_columns_and_search(staff_client, default_profile):
     profile_create(name="strong-l1", values={"l1_alpha": 2.0})
     response = staff_client.get(reverse(CHANGELIST), {"q": "strong"})
     html = response.content.decode()
@@ -148,25 +158,25 @@ def post_action(client, action, profiles):
     )
 
 
-def test_make_default_action_leaves_exactly_one_default(staff_client, profile):
+def test_make_default_action_leaves_exactly_one_default(staff_client, default_profile):
     other = profile_create(name="other")
     response = post_action(staff_client, "make_default", [other])
     assert "“other” is now the default profile." in response.content.decode()
     assert list(RegularizationProfile.objects.filter(is_default=True)) == [other]
-    response = post_action(staff_client, "make_default", [profile, other])
+    response = post_action(staff_client, "make_default", [default_profile, other])
     assert MSG_MAKE_DEFAULT_ONE in response.content.decode()
     assert RegularizationProfile.objects.filter(is_default=True).count() == 1
 
 
-def test_duplicate_action(staff_client, profile):
-    post_action(staff_client, "duplicate_profiles", [profile])
+def test_duplicate_action(staff_client, default_profile):
+    post_action(staff_client, "duplicate_profiles", [default_profile])
     copy = RegularizationProfile.objects.get(name="default (copy)")
-    assert not copy.is_default and copy.l1_alpha == profile.l1_alpha
+    assert not copy.is_default and copy.l1_alpha == default_profile.l1_alpha
 
 
-def test_export_action_downloads_json_and_import_view_round_trips(staff_client, profile):
+def test_export_action_downloads_json_and_import_view_round_trips(staff_client, default_profile):
     other = profile_create(name="b", values={"tensorflow_dropout_rate": 0.4, "sklearn_c": 3.0})
-    response = post_action(staff_client, "export_json", [profile, other])
+    response = post_action(staff_client, "export_json", [default_profile, other])
     assert response["Content-Disposition"] == f'attachment; filename="{EXPORT_FILENAME}"'
     data = response.content
     assert [p["name"] for p in json.loads(data)["profiles"]] == ["b", "default"]
@@ -180,7 +190,7 @@ def test_export_action_downloads_json_and_import_view_round_trips(staff_client, 
     assert profile_export_json(profiles=RegularizationProfile.objects.all()).encode() == data
 
 
-def test_import_view_shows_line_numbered_errors_and_saves_nothing(staff_client, profile):
+def test_import_view_shows_line_numbered_errors_and_saves_nothing(staff_client, default_profile):
     text = '{\n "profiles": [\n  {"name": "n", "overrides": {"tabnet": {"lambda_l2": -1}}},\n  {"name": "m", "x": 1}\n ]\n}'
     upload = io.BytesIO(text.encode())
     upload.name = "bad.json"
@@ -192,7 +202,7 @@ def test_import_view_shows_line_numbered_errors_and_saves_nothing(staff_client, 
     assert list(RegularizationProfile.objects.values_list("name", flat=True)) == ["default"]
 
 
-def test_deleting_a_used_profile_is_refused_with_a_message(staff_client, profile):
+def test_deleting_a_used_profile_is_refused_with_a_message(staff_client, default_profile):
     used = profile_create(name="used")
     TrainingRun.objects.create(symbol="ETHUSDT", profile=used)
     url = reverse("admin:training_regularizationprofile_delete", args=[used.pk])
@@ -204,7 +214,7 @@ def test_deleting_a_used_profile_is_refused_with_a_message(staff_client, profile
     assert RegularizationProfile.objects.filter(pk=used.pk).exists()
 
 
-def test_deleting_an_unused_profile_works_and_delete_selected_is_not_offered(staff_client, profile):
+def test_deleting_an_unused_profile_works_and_delete_selected_is_not_offered(staff_client, default_profile):
     spare = profile_create(name="spare")
     response = staff_client.post(
         reverse("admin:training_regularizationprofile_delete", args=[spare.pk]), {"post": "yes"}
@@ -219,16 +229,16 @@ def post_import(staff_client, data: bytes, **fields):
     return staff_client.post(reverse("admin:training_regularizationprofile_import"), {"file": upload, **fields})
 
 
-def test_import_view_refuses_an_existing_name_without_the_checkbox(staff_client, profile):
+def test_import_view_refuses_an_existing_name_without_the_checkbox(staff_client, default_profile):
     data = json.dumps({"profiles": [{"name": "DEFAULT", "base": {"l1_alpha": 0.3}}]}).encode()
     response = post_import(staff_client, data)
     assert response.status_code == 200
     assert "a profile named 'default' already exists" in html.unescape(response.content.decode())
-    profile.refresh_from_db()
-    assert profile.l1_alpha != 0.3 and profile.name == "default"
+    default_profile.refresh_from_db()
+    assert default_profile.l1_alpha != 0.3 and default_profile.name == "default"
     assert post_import(staff_client, data, replace="on").status_code == 302
-    profile.refresh_from_db()
-    assert (profile.name, profile.l1_alpha) == ("DEFAULT", 0.3)
+    default_profile.refresh_from_db()
+    assert (default_profile.name, default_profile.l1_alpha) == ("DEFAULT", 0.3)
 
 
 @pytest.mark.parametrize(

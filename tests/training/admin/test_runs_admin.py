@@ -1,18 +1,11 @@
 """The admin's run page is a read-only record: no Save/Delete/Add, JSON collapsed, numbers rounded, a link to the app."""
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
 from tests.training.runs_helpers import make_dataset, make_finished_run, make_profile
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(User.objects.create_superuser("root", "root@example.com", "root-pw-123"))
-    return client
 
 
 @pytest.fixture

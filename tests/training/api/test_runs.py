@@ -22,7 +22,7 @@ DETAIL_KEYS = {"status", "progress", "snapshot", "report", "metrics", "error"}
 
 
 @pytest.fixture
-def finished(profile, dataset, tiny_result):
+def finished_tiny(profile, dataset, tiny_result):
     return make_finished_run(profile, dataset, result=tiny_result)
 
 
@@ -33,8 +33,8 @@ def queued_run(profile, dataset, **kwargs):
 
 
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 200), ("full", 200)])
-def test_list_and_detail_need_the_view_permission(clients, finished, who, expected):
-    for url in (reverse("api:run-list"), reverse("api:run-detail", args=[finished.pk])):
+def test_list_and_detail_need_the_view_permission(clients, finished_tiny, who, expected):
+    for url in (reverse("api:run-list"), reverse("api:run-detail", args=[finished_tiny.pk])):
         response = clients[who].get(url)
         assert response.status_code == expected, (url, response.content)
         assert response["Content-Type"] == "application/json"
@@ -64,21 +64,21 @@ def test_launch_refused_answers_400_with_every_message(full_api, profile, datase
     assert set(response.json()) == {"symbol", "profile"}
 
 
-def test_detail_keeps_todays_keys_and_adds_trigger(viewer_api, finished):
-    body = viewer_api.get(reverse("api:run-detail", args=[finished.pk])).json()
+def test_detail_keeps_todays_keys_and_adds_trigger(viewer_api, finished_tiny):
+    body = viewer_api.get(reverse("api:run-detail", args=[finished_tiny.pk])).json()
     assert DETAIL_KEYS <= set(body)
     assert body["status"] == "succeeded" and body["trigger"] == "web" and body["error"] is None
     assert body["progress"]["fraction"] == 1.0
-    stored = finished.result["ensembles"]
+    stored = finished_tiny.result["ensembles"]
     expected = {(regime, model) for regime, section in stored.items() for model in section["models"]}
     assert expected and {(m["regime"], m["model"]) for m in body["metrics"]} == expected
-    assert body["artifacts_url"] == reverse("api:run-artifacts", args=[finished.pk])
+    assert body["artifacts_url"] == reverse("api:run-artifacts", args=[finished_tiny.pk])
 
 
-def test_the_run_page_name_resolves_to_the_drf_endpoint(viewer_api, finished):
-    url = reverse("training:run_api", args=[finished.pk])
-    assert url == reverse("api:run-detail", args=[finished.pk]) == f"/api/runs/{finished.pk}/"
-    assert viewer_api.get(url).json()["id"] == finished.pk
+def test_the_run_page_name_resolves_to_the_drf_endpoint(viewer_api, finished_tiny):
+    url = reverse("training:run_api", args=[finished_tiny.pk])
+    assert url == reverse("api:run-detail", args=[finished_tiny.pk]) == f"/api/runs/{finished_tiny.pk}/"
+    assert viewer_api.get(url).json()["id"] == finished_tiny.pk
 
 
 def test_unknown_run_and_unknown_path_are_json_404(full_api):
@@ -117,21 +117,21 @@ def test_cancel(clients, profile, dataset, who, expected):
 
 
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 403), ("full", 201)])
-def test_rerun(clients, finished, who, expected):
-    response = clients[who].post(reverse("api:run-rerun", args=[finished.pk]))
+def test_rerun(clients, finished_tiny, who, expected):
+    response = clients[who].post(reverse("api:run-rerun", args=[finished_tiny.pk]))
     assert response.status_code == expected
     if expected == 201:
         new = TrainingRun.objects.get(pk=response.json()["id"])
-        assert (new.rerun_of_id, new.trigger, new.seed) == (finished.pk, "api", finished.seed)
+        assert (new.rerun_of_id, new.trigger, new.seed) == (finished_tiny.pk, "api", finished_tiny.seed)
 
 
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 200), ("full", 200)])
-def test_artifacts_zip(clients, finished, who, expected):
-    response = clients[who].get(reverse("api:run-artifacts", args=[finished.pk]))
+def test_artifacts_zip(clients, finished_tiny, who, expected):
+    response = clients[who].get(reverse("api:run-artifacts", args=[finished_tiny.pk]))
     assert response.status_code == expected
     if expected == 200:
         names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
-        assert sorted(names) == sorted(finished.result["artifacts"]["files"])
+        assert sorted(names) == sorted(finished_tiny.result["artifacts"]["files"])
 
 
 @pytest.mark.django_db(transaction=True)

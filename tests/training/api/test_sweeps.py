@@ -14,7 +14,7 @@ PAYLOAD_KEYS = {"status", "runs", "points", "best", "objective"}
 
 
 @pytest.fixture
-def sweep(profile, dataset, django_capture_on_commit_callbacks):
+def grid_sweep(profile, dataset, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         return sweep_create(
             profile=profile, symbol="BTCUSDT", preset="tiny", axes=["l1_alpha=0.001,0.1", "dropout_rate=0,0.5"]
@@ -28,16 +28,16 @@ def finish(point: SweepPoint, objective: float) -> None:
 
 
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 200), ("full", 200)])
-def test_the_detail_needs_the_runs_view_permission(clients, sweep, who, expected):
-    response = clients[who].get(reverse("api:sweep-detail", args=[sweep.pk]))
+def test_the_detail_needs_the_runs_view_permission(clients, grid_sweep, who, expected):
+    response = clients[who].get(reverse("api:sweep-detail", args=[grid_sweep.pk]))
     assert response.status_code == expected, response.content
     assert response["Content-Type"] == "application/json"
 
 
-def test_the_detail_gives_status_runs_points_best_and_the_objective(full_api, sweep):
-    body = full_api.get(reverse("api:sweep-detail", args=[sweep.pk])).json()
+def test_the_detail_gives_status_runs_points_best_and_the_objective(full_api, grid_sweep):
+    body = full_api.get(reverse("api:sweep-detail", args=[grid_sweep.pk])).json()
     assert PAYLOAD_KEYS <= set(body) and body["status"] == "queued"
-    points = list(sweep.points.order_by("index"))
+    points = list(grid_sweep.points.order_by("index"))
     assert body["runs"] == [p.run_id for p in points]
     assert [p["values"] for p in body["points"]] == [p.values for p in points]
     assert body["points"][0] == {
@@ -53,7 +53,7 @@ def test_the_detail_gives_status_runs_points_best_and_the_objective(full_api, sw
 
     finish(points[1], 1.02)
     finish(points[2], 0.98)
-    body = full_api.get(reverse("api:sweep-detail", args=[sweep.pk])).json()
+    body = full_api.get(reverse("api:sweep-detail", args=[grid_sweep.pk])).json()
     assert body["best"] == points[2].values and body["best_objective"] == 0.98 and body["best_run"] == points[2].run_id
     assert body["status"] == "running" and "2 of 4 point(s) finished" == body["detail"]
 
@@ -64,23 +64,25 @@ def test_an_unknown_sweep_is_a_json_404(full_api):
 
 
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 403), ("full", 201)])
-def test_save_profile_needs_the_add_profile_permission_and_answers_the_new_id(clients, sweep, who, expected):
-    finish(sweep.points.get(index=3), 0.9)
+def test_save_profile_needs_the_add_profile_permission_and_answers_the_new_id(clients, grid_sweep, who, expected):
+    finish(grid_sweep.points.get(index=3), 0.9)
     response = clients[who].post(
-        reverse("api:sweep-save-profile", args=[sweep.pk]), {"name": "api best"}, format="json"
+        reverse("api:sweep-save-profile", args=[grid_sweep.pk]), {"name": "api best"}, format="json"
     )
     assert response.status_code == expected, response.content
     if expected == 201:
         saved = RegularizationProfile.objects.get(name="api best")
         assert response.json() == {"id": saved.pk, "name": "api best"}
-        assert (saved.l1_alpha, saved.dropout_rate) == (0.1, 0.5) and f"sweep #{sweep.pk}" in saved.description
+        assert (saved.l1_alpha, saved.dropout_rate) == (0.1, 0.5) and f"sweep #{grid_sweep.pk}" in saved.description
 
 
-def test_save_profile_refuses_without_a_best_point_or_a_name(full_api, sweep):
-    url = reverse("api:sweep-save-profile", args=[sweep.pk])
+def test_save_profile_refuses_without_a_best_point_or_a_name(full_api, grid_sweep):
+    url = reverse("api:sweep-save-profile", args=[grid_sweep.pk])
     response = full_api.post(url, {"name": "too early"}, format="json")
-    assert response.status_code == 400 and response.json() == {"non_field_errors": [MSG_NO_BEST.format(pk=sweep.pk)]}
-    finish(sweep.points.get(index=0), 1.0)
+    assert response.status_code == 400 and response.json() == {
+        "non_field_errors": [MSG_NO_BEST.format(pk=grid_sweep.pk)]
+    }
+    finish(grid_sweep.points.get(index=0), 1.0)
     assert full_api.post(url, {}, format="json").status_code == 400
-    response = full_api.post(url, {"name": sweep.profile.name}, format="json")
+    response = full_api.post(url, {"name": grid_sweep.profile.name}, format="json")
     assert response.status_code == 400 and "name" in response.json()

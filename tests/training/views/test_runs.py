@@ -21,7 +21,7 @@ def launch_data(profile, **overrides):
 
 
 @pytest.fixture
-def finished(profile, dataset, launcher, smoke_result):
+def finished_smoke(profile, dataset, launcher, smoke_result):
     return make_finished_run(profile, dataset, user=launcher, result=smoke_result)
 
 
@@ -45,26 +45,26 @@ def test_anonymous_users_are_sent_to_login(client, name, args):
 
 
 @pytest.mark.parametrize("name", ["training:run_cancel", "training:run_rerun"])
-def test_anonymous_post_actions_are_sent_to_login(client, finished, name):
-    response = client.post(reverse(name, args=[finished.pk]))
+def test_anonymous_post_actions_are_sent_to_login(client, finished_smoke, name):
+    response = client.post(reverse(name, args=[finished_smoke.pk]))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
-def test_viewer_without_permission_cannot_launch_cancel_or_rerun(viewer_client, profile, dataset, finished):
+def test_viewer_without_permission_cannot_launch_cancel_or_rerun(viewer_client, profile, dataset, finished_smoke):
     assert viewer_client.get(reverse("training:run_new")).status_code == 403
     assert viewer_client.post(reverse("training:run_new"), launch_data(profile)).status_code == 403
-    assert viewer_client.post(reverse("training:run_cancel", args=[finished.pk])).status_code == 403
-    assert viewer_client.post(reverse("training:run_rerun", args=[finished.pk])).status_code == 403
+    assert viewer_client.post(reverse("training:run_cancel", args=[finished_smoke.pk])).status_code == 403
+    assert viewer_client.post(reverse("training:run_rerun", args=[finished_smoke.pk])).status_code == 403
     assert TrainingRun.objects.count() == 1
-    page = viewer_client.get(reverse("training:run_detail", args=[finished.pk])).content.decode()
+    page = viewer_client.get(reverse("training:run_detail", args=[finished_smoke.pk])).content.decode()
     assert "rerun-button" not in page and "Run again" not in page
 
 
-def test_forms_require_csrf(launcher, profile, dataset, finished):
+def test_forms_require_csrf(launcher, profile, dataset, finished_smoke):
     client = Client(enforce_csrf_checks=True)
     client.force_login(launcher)
     assert client.post(reverse("training:run_new"), launch_data(profile)).status_code == 403
-    assert client.post(reverse("training:run_rerun", args=[finished.pk])).status_code == 403
+    assert client.post(reverse("training:run_rerun", args=[finished_smoke.pk])).status_code == 403
     assert TrainingRun.objects.count() == 1
 
 
@@ -161,10 +161,12 @@ def test_list_query_count_is_constant(launcher_client, profile, dataset, django_
 
 
 # --- detail, api, downloads ---------------------------------------------------------------------------
-def test_detail_shows_settings_report_metrics_plots_log_downloads(launcher_client, finished, profile, smoke_result):
+def test_detail_shows_settings_report_metrics_plots_log_downloads(
+    launcher_client, finished_smoke, profile, smoke_result
+):
     profile.l2_alpha = 0.3
     profile.save()
-    response = launcher_client.get(reverse("training:run_detail", args=[finished.pk]))
+    response = launcher_client.get(reverse("training:run_detail", args=[finished_smoke.pk]))
     page = response.content.decode()
     assert response.status_code == 200
     sections = {row["section"]: row for row in response.context["settings_rows"]}
@@ -222,11 +224,11 @@ def test_detail_of_active_run_polls_its_progress(launcher_client, profile, datas
     }
 
 
-def test_api_returns_the_documented_keys(launcher_client, finished, viewer_client, smoke_result):
-    body = launcher_client.get(reverse("training:run_api", args=[finished.pk])).json()
+def test_api_returns_the_documented_keys(launcher_client, finished_smoke, viewer_client, smoke_result):
+    body = launcher_client.get(reverse("training:run_api", args=[finished_smoke.pk])).json()
     assert {"status", "progress", "snapshot", "report", "metrics", "error"} <= set(body)
     assert body["status"] == "succeeded" and body["progress"]["fraction"] == 1.0 and body["error"] is None
-    assert body["snapshot"] == finished.snapshot
+    assert body["snapshot"] == finished_smoke.snapshot
     lgbm = next(m for m in body["metrics"] if (m["regime"], m["model"]) == ("bull_trend", "lightgbm"))
     stored = smoke_result["ensembles"]["bull_trend"]["models"]["lightgbm"]
     assert lgbm["best_params"] == stored["best_params"] and lgbm["best_params"]["num_leaves"]
@@ -237,17 +239,22 @@ def test_api_of_unknown_run_is_404(launcher_client):
     assert launcher_client.get(reverse("training:run_api", args=[999])).status_code == 404
 
 
-def test_plot_file_is_served_and_traversal_refused(launcher_client, finished):
-    response = launcher_client.get(reverse("training:run_file", args=[finished.pk, "learning_curves_bull_trend.png"]))
+def test_plot_file_is_served_and_traversal_refused(launcher_client, finished_smoke):
+    response = launcher_client.get(
+        reverse("training:run_file", args=[finished_smoke.pk, "learning_curves_bull_trend.png"])
+    )
     assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"\x89PNG")
-    assert launcher_client.get(reverse("training:run_file", args=[finished.pk, "../../etc/passwd"])).status_code == 404
+    assert (
+        launcher_client.get(reverse("training:run_file", args=[finished_smoke.pk, "../../etc/passwd"])).status_code
+        == 404
+    )
 
 
-def test_artifacts_zip_and_json_export(launcher_client, finished, smoke_result):
-    response = launcher_client.get(reverse("training:run_artifacts_zip", args=[finished.pk]))
+def test_artifacts_zip_and_json_export(launcher_client, finished_smoke, smoke_result):
+    response = launcher_client.get(reverse("training:run_artifacts_zip", args=[finished_smoke.pk]))
     assert response["Content-Type"] == "application/zip"
     assert sorted(zipfile.ZipFile(BytesIO(response.content)).namelist()) == sorted(smoke_result["artifacts"]["files"])
-    response = launcher_client.get(reverse("training:run_export", args=[finished.pk]))
+    response = launcher_client.get(reverse("training:run_export", args=[finished_smoke.pk]))
     assert "attachment" in response["Content-Disposition"]
     body = json.loads(response.content)
     assert body["result"] == smoke_result
@@ -263,21 +270,21 @@ def test_cancel_queued_run_from_the_page(launcher_client, profile, dataset):
     assert run.status == Status.CANCELLED
 
 
-def test_cancel_finished_run_shows_the_refusal(launcher_client, finished):
-    response = launcher_client.post(reverse("training:run_cancel", args=[finished.pk]), follow=True)
+def test_cancel_finished_run_shows_the_refusal(launcher_client, finished_smoke):
+    response = launcher_client.post(reverse("training:run_cancel", args=[finished_smoke.pk]), follow=True)
     assert "only queued or running runs can be cancelled" in response.content.decode()
 
 
-def test_rerun_launches_a_new_run(launcher_client, finished, django_capture_on_commit_callbacks):
+def test_rerun_launches_a_new_run(launcher_client, finished_smoke, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        response = launcher_client.post(reverse("training:run_rerun", args=[finished.pk]))
-    new = TrainingRun.objects.exclude(pk=finished.pk).get()
+        response = launcher_client.post(reverse("training:run_rerun", args=[finished_smoke.pk]))
+    new = TrainingRun.objects.exclude(pk=finished_smoke.pk).get()
     assert response["Location"] == reverse("training:run_detail", args=[new.pk])
-    assert new.rerun_of == finished and new.status == Status.QUEUED
+    assert new.rerun_of == finished_smoke and new.status == Status.QUEUED
 
 
-def test_compare_needs_two_runs(launcher_client, finished):
-    response = launcher_client.get(reverse("training:run_compare") + f"?ids={finished.pk}", follow=True)
+def test_compare_needs_two_runs(launcher_client, finished_smoke):
+    response = launcher_client.get(reverse("training:run_compare") + f"?ids={finished_smoke.pk}", follow=True)
     assert MSG_COMPARE_NEEDS_TWO in response.content.decode()
 
 

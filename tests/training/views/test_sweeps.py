@@ -28,7 +28,7 @@ def sweep_data(profile, **overrides):
 
 
 @pytest.fixture
-def sweep(profile, dataset, launcher, django_capture_on_commit_callbacks):
+def l1_sweep(profile, dataset, launcher, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         return sweep_create(
             profile=profile, symbol="BTCUSDT", preset="smoke", axes=["l1_alpha=0.001,0.1"], user=launcher
@@ -41,12 +41,12 @@ def test_pages_need_a_login(client, name):
     assert response.status_code == 302 and "/login" in response["Location"]
 
 
-def test_a_viewer_sees_sweeps_but_cannot_launch_cancel_or_save(viewer_client, sweep, profile):
-    assert viewer_client.get(reverse("training:sweep_detail", args=[sweep.pk])).status_code == 200
+def test_a_viewer_sees_sweeps_but_cannot_launch_cancel_or_save(viewer_client, l1_sweep, profile):
+    assert viewer_client.get(reverse("training:sweep_detail", args=[l1_sweep.pk])).status_code == 200
     assert viewer_client.get(reverse("training:sweep_new")).status_code == 403
     assert viewer_client.post(reverse("training:sweep_new"), sweep_data(profile)).status_code == 403
-    assert viewer_client.post(reverse("training:sweep_cancel", args=[sweep.pk])).status_code == 403
-    response = viewer_client.post(reverse("training:sweep_save_profile", args=[sweep.pk]), {"name": "x"})
+    assert viewer_client.post(reverse("training:sweep_cancel", args=[l1_sweep.pk])).status_code == 403
+    response = viewer_client.post(reverse("training:sweep_save_profile", args=[l1_sweep.pk]), {"name": "x"})
     assert response.status_code == 403
 
 
@@ -55,11 +55,11 @@ def test_the_form_launches_a_grid_sweep_and_redirects_to_its_page(
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = launcher_client.post(reverse("training:sweep_new"), sweep_data(profile))
-    sweep = Sweep.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("training:sweep_detail", args=[sweep.pk])
-    assert sweep.name == "l1 scan" and sweep.launched_by == launcher and sweep.preset == "smoke"
-    assert [p.values for p in sweep.points.order_by("index")] == [{"l1_alpha": 0.0001}, {"l1_alpha": 0.01}]
-    assert len(callbacks) == 2 and set(sweep.runs.values_list("status", flat=True)) == {Status.QUEUED}
+    created = Sweep.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("training:sweep_detail", args=[created.pk])
+    assert created.name == "l1 scan" and created.launched_by == launcher and created.preset == "smoke"
+    assert [p.values for p in created.points.order_by("index")] == [{"l1_alpha": 0.0001}, {"l1_alpha": 0.01}]
+    assert len(callbacks) == 2 and set(created.runs.values_list("status", flat=True)) == {Status.QUEUED}
 
 
 def test_the_form_shows_axis_errors_and_launches_nothing(launcher_client, profile, dataset):
@@ -75,34 +75,34 @@ def test_the_profile_is_preselected_from_the_admin_action(launcher_client, datas
     assert response.context["form"].initial["profile"] == str(other.pk)
 
 
-def test_the_sweep_page_lists_points_with_links_to_their_runs_and_no_script(launcher_client, sweep):
-    response = launcher_client.get(reverse("training:sweep_detail", args=[sweep.pk]))
+def test_the_sweep_page_lists_points_with_links_to_their_runs_and_no_script(launcher_client, l1_sweep):
+    response = launcher_client.get(reverse("training:sweep_detail", args=[l1_sweep.pk]))
     page = response.content.decode()
     assert response.status_code == 200 and response.context["status"]["status"] == "queued"
-    for run in sweep.runs.all():
+    for run in l1_sweep.runs.all():
         assert reverse("training:run_detail", args=[run.pk]) in page
     assert "mean over trained regimes of the ensemble" in page and "<script" not in page
     assert reverse("training:sweep_list") in page  # the nav entry
     listing = launcher_client.get(reverse("training:sweep_list")).content.decode()
-    assert reverse("training:sweep_detail", args=[sweep.pk]) in listing
+    assert reverse("training:sweep_detail", args=[l1_sweep.pk]) in listing
 
 
-def test_cancel_from_the_page_cancels_every_run(launcher_client, sweep):
-    response = launcher_client.post(reverse("training:sweep_cancel", args=[sweep.pk]))
+def test_cancel_from_the_page_cancels_every_run(launcher_client, l1_sweep):
+    response = launcher_client.post(reverse("training:sweep_cancel", args=[l1_sweep.pk]))
     assert response.status_code == 302
-    assert set(sweep.runs.values_list("status", flat=True)) == {Status.CANCELLED}
-    page = launcher_client.get(reverse("training:sweep_detail", args=[sweep.pk])).content.decode()
+    assert set(l1_sweep.runs.values_list("status", flat=True)) == {Status.CANCELLED}
+    page = launcher_client.get(reverse("training:sweep_detail", args=[l1_sweep.pk])).content.decode()
     assert 'id="sweep-status">cancelled<' in page
 
 
-def test_saving_without_a_best_point_says_why(sweep, client):
+def test_saving_without_a_best_point_says_why(l1_sweep, client):
     user = make_user("profiler", can_launch=False)
     from django.contrib.auth.models import Permission
 
     user.user_permissions.add(Permission.objects.get(codename="add_regularizationprofile"))
     client.force_login(user)
-    response = client.post(reverse("training:sweep_save_profile", args=[sweep.pk]), {"name": "best"}, follow=True)
-    assert MSG_NO_BEST.format(pk=sweep.pk) in response.content.decode()
+    response = client.post(reverse("training:sweep_save_profile", args=[l1_sweep.pk]), {"name": "best"}, follow=True)
+    assert MSG_NO_BEST.format(pk=l1_sweep.pk) in response.content.decode()
 
 
 def test_the_profile_admin_action_opens_the_sweep_form(admin_client, profile):
