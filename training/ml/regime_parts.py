@@ -50,8 +50,10 @@ def train_regime_part(
     optuna_storage: str | None = None,
     should_stop: Callable[[], bool] | None = None,
     log: Callable[[str], None] | None = None,
+    progress: Callable[[str, float, str], None] | None = None,
 ) -> dict:
-    """Train and save one regime; returns that part's result (a ``RunResult`` dict holding one regime)."""
+    """Train and save one regime; returns that part's result (a ``RunResult`` dict holding one regime).
+    ``progress`` gets the part's own (stage, fraction, message) callbacks."""
     if regime not in ENSEMBLES:
         raise KeyError(MSG_UNKNOWN_REGIME.format(regime=regime, known=", ".join(ENSEMBLES)))
     manager = TrainingManager(
@@ -62,6 +64,7 @@ def train_regime_part(
         optuna_storage=optuna_storage,
         should_stop=should_stop,
         log=(lambda message: log(f"[{regime}] {message}")) if log else None,
+        progress=progress,
         ensembles={regime: ENSEMBLES[regime]},
         preset_overrides={"plots": False},
     )

@@ -118,7 +118,13 @@ def _claim(run_id: int, token: str, worker: str) -> RunPart | None:
 
 
 def _train_one(
-    run: TrainingRun, part: RunPart, candles, *, should_stop: Callable[[], bool], log: Callable[[str], None]
+    run: TrainingRun,
+    part: RunPart,
+    candles,
+    *,
+    should_stop: Callable[[], bool],
+    log: Callable[[str], None],
+    progress: Callable[[str, float, str], None] | None = None,
 ) -> None:
     from training.services.runs.execution import run_artifacts_dir
 
@@ -139,6 +145,7 @@ def _train_one(
                 optuna_storage=optuna_storage_url(),
                 should_stop=should_stop,
                 log=log,
+                progress=progress,
             )
     except TrainingCancelled:
         retry_when_locked(lambda: mine.update(status=RunPart.Status.QUEUED, worker=""), what="releasing a part")
@@ -162,15 +169,22 @@ def _train_one(
 
 
 def run_parts_work(
-    *, run: TrainingRun, candles, worker: str, should_stop: Callable[[], bool], log: Callable[[str], None]
+    *,
+    run: TrainingRun,
+    candles,
+    worker: str,
+    should_stop: Callable[[], bool],
+    log: Callable[[str], None],
+    progress: Callable[[str, float, str], None] | None = None,
 ) -> int:
-    """Take and train queued parts of the run until none is left; returns how many this worker trained."""
+    """Take and train queued parts of the run until none is left; returns how many this worker trained.
+    ``progress`` (the run's own task only) gets each part's training steps."""
     done = 0
     while not should_stop():
         part = _claim(run.pk, run.celery_task_id, worker)
         if part is None:
             return done
-        _train_one(run, part, candles, should_stop=should_stop, log=log)
+        _train_one(run, part, candles, should_stop=should_stop, log=log, progress=progress)
         done += 1
     raise TrainingCancelled("cancelled while taking regime parts")
 
@@ -202,8 +216,17 @@ def training_run_train_in_parts(
     parts = run_parts_create(run=run)
     if worker and not worker.startswith("inline-"):
         run_parts_publish_helpers(run=run, count=len(parts) - 1)
+    reached = {"fraction": 0.1}
+
+    def own_part_steps(stage: str, fraction: float, message: str) -> None:
+        """The part this task trains itself names its running step, at the fraction the parts reached."""
+        if progress and stage == "training":
+            progress("training", reached["fraction"], message)
+
     while True:
-        run_parts_work(run=run, candles=candles, worker=worker, should_stop=should_stop, log=log)
+        run_parts_work(
+            run=run, candles=candles, worker=worker, should_stop=should_stop, log=log, progress=own_part_steps
+        )
         current = list(RunPart.objects.filter(run=run, token=run.celery_task_id))
         failed = [p for p in current if p.status == RunPart.Status.FAILED]
         if failed:
@@ -215,7 +238,8 @@ def training_run_train_in_parts(
         if progress:
             running = [f"{p.regime} on {p.worker}" for p in current if p.status == RunPart.Status.RUNNING]
             now = f"; training now: {', '.join(running)}" if running else ""
-            progress("training", 0.1 + 0.8 * done / len(current), f"{done}/{len(current)} regime parts done{now}")
+            reached["fraction"] = 0.1 + 0.8 * done / len(current)
+            progress("training", reached["fraction"], f"{done}/{len(current)} regime parts done{now}")
         if done == len(current):
             break
         if should_stop():

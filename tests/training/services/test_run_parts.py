@@ -45,3 +45,29 @@ def test_a_run_in_regime_parts_equals_the_plain_run_and_records_each_part(fast_m
     for regime, section in parted.result["ensembles"].items():
         assert (root / regime).is_dir() == (section["status"] == "trained")
     assert all((root / name).is_file() for name in parted.result["artifacts"]["files"])
+
+
+def test_the_runs_own_task_names_the_step_its_part_is_training(fast_monitor):
+    from training.services.run_parts import run_parts_create, run_parts_work
+    from training.services.runs.execution import _candles_for
+
+    profile, _ = make_profile("baseline", is_default=True), make_dataset()
+    run = training_run_create(profile=profile, symbol="BTCUSDT", preset="tiny", enqueue=False)
+    run.celery_task_id = "attempt-1"
+    run.save(update_fields=["celery_task_id"])
+    run_parts_create(run=run)
+    events = []
+    trained = run_parts_work(
+        run=run,
+        candles=_candles_for(run),
+        worker=WORKER,
+        should_stop=lambda: False,
+        log=lambda message: None,
+        progress=lambda *event: events.append(event),
+    )
+    assert trained == len(regimes_of_run())
+    fitting = {message.split(":")[0] for stage, _, message in events if stage == "training" and "fitting" in message}
+    trained_regimes = {
+        p.regime for p in RunPart.objects.filter(run=run) if p.result["ensembles"][p.regime]["status"] == "trained"
+    }
+    assert trained_regimes and fitting == trained_regimes
