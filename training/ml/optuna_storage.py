@@ -4,7 +4,7 @@ Opening an ``RDBStorage`` creates Optuna's tables, its version row and its Alemb
 Two workers doing that at the same moment on an empty PostgreSQL database collide
 (``duplicate key value violates unique constraint "pg_type_typname_nsp_index"``) and one run fails. So the first
 opening in a process is serialized across processes: on PostgreSQL by a session advisory lock, on SQLite by the
-file's own write lock plus one retry for the "already exists" race. Once a process has seen the schema made it
+file's own write lock plus up to two retries of the "already exists" race. Once a process has seen the schema made it
 opens later storages without creating tables. Connections are not pooled: a long-lived worker keeps no idle
 connection per study it ran.
 """
