@@ -65,15 +65,30 @@ class RunMonitor:
             self.stop_event.set()
 
     def _beat_loop(self) -> None:
+        """A heartbeat every ``TRAINING_HEARTBEAT_SECONDS``; in between, progress the throttle held back is
+        written when its window ends, so the step that started last shows within ``TRAINING_PROGRESS_WRITE_SECONDS``
+        (a fit announced right after the previous one ended would otherwise wait for the next beat)."""
+        next_beat = time.monotonic() + self._beat_every
         try:
-            while not self._done.wait(self._beat_every):
+            while not self._done.wait(min(self._beat_every, self._write_every)):
                 try:
-                    self.flush()  # progress held back by the throttle shows at most one beat late
-                    self._beat()
+                    if time.monotonic() >= next_beat:
+                        next_beat = time.monotonic() + self._beat_every
+                        self.flush()
+                        self._beat()
+                    else:
+                        self._flush_held_back()
                 except Exception:
                     logger.exception("heartbeat of run %s failed", self.run_id)
         finally:
             connection.close()
+
+    def _flush_held_back(self) -> None:
+        with self._lock:
+            if not (self._latest or self._pending_log) or time.monotonic() - self._last_write < self._write_every:
+                return
+            self._last_write = time.monotonic()
+        self.flush()
 
     def should_stop(self) -> bool:
         return self.stop_event.is_set()
