@@ -216,12 +216,16 @@ def training_run_train_in_parts(
     parts = run_parts_create(run=run)
     if worker and not worker.startswith("inline-"):
         run_parts_publish_helpers(run=run, count=len(parts) - 1)
-    reached = {"fraction": 0.1}
+    finished = {"parts": 0}  # parts known to be done: seen in the database, or finished here since
 
     def own_part_steps(stage: str, fraction: float, message: str) -> None:
-        """The part this task trains itself names its running step, at the fraction the parts reached."""
-        if progress and stage == "training":
-            progress("training", reached["fraction"], message)
+        """The part this task trains itself names its running step and moves the bar inside its share."""
+        if not progress:
+            return
+        if stage == "done":
+            finished["parts"] += 1
+        elif stage == "training":
+            progress("training", 0.1 + 0.8 * (finished["parts"] + fraction) / len(parts), message)
 
     while True:
         run_parts_work(
@@ -238,8 +242,12 @@ def training_run_train_in_parts(
         if progress:
             running = [f"{p.regime} on {p.worker}" for p in current if p.status == RunPart.Status.RUNNING]
             now = f"; training now: {', '.join(running)}" if running else ""
-            reached["fraction"] = 0.1 + 0.8 * done / len(current)
-            progress("training", reached["fraction"], f"{done}/{len(current)} regime parts done{now}")
+            finished["parts"] = max(finished["parts"], done)
+            progress(
+                "training",
+                0.1 + 0.8 * finished["parts"] / len(current),
+                f"{done}/{len(current)} regime parts done{now}",
+            )
         if done == len(current):
             break
         if should_stop():

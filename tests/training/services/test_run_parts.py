@@ -71,3 +71,29 @@ def test_the_runs_own_task_names_the_step_its_part_is_training(fast_monitor):
         p.regime for p in RunPart.objects.filter(run=run) if p.result["ensembles"][p.regime]["status"] == "trained"
     }
     assert trained_regimes and fitting == trained_regimes
+
+
+def test_the_bar_moves_inside_each_part_and_never_goes_back(fast_monitor, tmp_path, settings):
+    from training.services.run_parts import training_run_train_in_parts
+    from training.services.runs.execution import _candles_for
+
+    settings.ARTIFACTS_DIR = tmp_path
+    profile, _ = make_profile("baseline", is_default=True), make_dataset()
+    run = training_run_create(profile=profile, symbol="BTCUSDT", preset="tiny", enqueue=False)
+    run.celery_task_id = "attempt-1"
+    run.save(update_fields=["celery_task_id"])
+    events = []
+    training_run_train_in_parts(
+        run=run,
+        candles=_candles_for(run),
+        worker="inline-parts-test",
+        should_stop=lambda: False,
+        log=lambda message: None,
+        progress=lambda *event: events.append(event),
+    )
+    fractions = [fraction for _, fraction, _ in events]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(0.9)
+    parts = len(regimes_of_run())
+    inside = {round(f, 6) for f in fractions} - {round(0.1 + 0.8 * k / parts, 6) for k in range(parts + 1)}
+    assert len(inside) >= parts  # not only the jumps from one finished part to the next
+    assert events[-1][2] == f"{parts}/{parts} regime parts done"
