@@ -324,6 +324,15 @@ class TrainingManager:
         return output
 
 
+def without_measured_warnings(report: dict) -> dict:
+    """The validation report as it was before training (undoes ``with_measured_warnings``)."""
+    report = dict(report or {})
+    measured = set(report.pop("measured_warnings", None) or [])
+    report["warnings"] = [w for w in report.get("warnings") or [] if w not in measured]
+    report["status"] = "error" if report.get("errors") else "warning" if report["warnings"] else "ok"
+    return report
+
+
 def with_measured_warnings(report: dict, warnings: list[str]) -> dict:
     """The validation report with the warnings measured after training added (``measured_warnings`` names them)."""
     report = dict(report or {})

@@ -18,7 +18,8 @@ import pandas as pd
 
 from . import artifacts, plots
 from .ensembles import ENSEMBLES
-from .manager import TrainingManager
+from .evidence_report import measured_warnings
+from .manager import TrainingManager, with_measured_warnings, without_measured_warnings
 from .presets import get_preset
 from .regimes import REGIMES, RULE
 from .results import RunResult, Timings
@@ -82,7 +83,7 @@ def merge_regime_parts(
     run_dir = Path(run_dir)
     typed = {regime: RunResult.from_dict(parts[regime]) for regime in ENSEMBLES}
     first = typed[next(iter(ENSEMBLES))]
-    ensembles, applied, per_regime, stages = {}, {}, {}, {}
+    ensembles, applied, applied_by_regime, per_regime, stages = {}, {}, {}, {}, {}
     fit_total = 0.0
     for regime, part in typed.items():
         section = part.ensembles[regime]
@@ -91,6 +92,7 @@ def merge_regime_parts(
         for key, params in (part.regularization.get("applied") or {}).items():
             applied.setdefault(key, params)
         per_regime.update(part.regularization.get("per_regime") or {})
+        applied_by_regime.update(part.regularization.get("applied_by_regime") or {})
         stages[f"part:{regime}"] = part.timings.wall_seconds if part.timings else 0.0
         fit_total += part.timings.fit_seconds_total if part.timings else 0.0
         source = part_dir(run_dir, regime) / regime
@@ -108,7 +110,12 @@ def merge_regime_parts(
         preset=first.preset,
         seed=first.seed,
         data=first.data,
-        regularization={**first.regularization, "applied": applied, "per_regime": per_regime},
+        regularization={
+            **first.regularization,
+            "applied": applied,
+            "applied_by_regime": applied_by_regime,
+            "per_regime": per_regime,
+        },
         features=first.features,
         feature_descriptions=first.feature_descriptions,
         labels=first.labels,
@@ -150,4 +157,7 @@ def merge_regime_parts(
         stages=stages, fit_seconds_total=fit_total, wall_seconds=time.perf_counter() - wall_started
     )
     result.validate()
-    return result.to_dict()  # every value came from the parts' stored JSON, or is a str or float
+    output = result.to_dict()  # every value came from the parts' stored JSON, or is a str or float
+    report = without_measured_warnings(output["regularization"].get("report"))  # the first part's, before training
+    output["regularization"]["report"] = with_measured_warnings(report, measured_warnings(output))
+    return output

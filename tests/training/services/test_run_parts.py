@@ -31,6 +31,11 @@ def test_a_run_in_regime_parts_equals_the_plain_run_and_records_each_part(fast_m
     assert plain.status == parted.status == Status.SUCCEEDED, (plain.error, parted.error, parted.traceback)
 
     assert metrics_by_model(parted.result) == metrics_by_model(plain.result)
+    plain_reg, parted_reg = plain.result["regularization"], parted.result["regularization"]
+    assert parted_reg["applied_by_regime"] == plain_reg["applied_by_regime"]  # every part's, not the first's
+    for key in ("measured_warnings", "warnings"):  # measured on the merged result, as the plain run does
+        assert sorted(parted_reg["report"][key]) == sorted(plain_reg["report"][key])
+    assert parted_reg["report"]["status"] == plain_reg["report"]["status"]
     assert sorted(parted.result["ensembles"]) == sorted(regimes_of_run())  # jsonb (PostgreSQL) sorts keys
     assert {s["worker"] for s in parted.result["ensembles"].values()} == {WORKER}
     parts = RunPart.objects.filter(run=parted)
