@@ -1,3 +1,7 @@
+import copy
+
+import pytest
+
 from training.ml.collapse import MSG_COLLAPSED
 from training.ml.evidence_report import (
     MSG_ENSEMBLE_WORSE,
@@ -10,26 +14,21 @@ from training.ml.evidence_report import (
 WORSE = {"baseline": "majority", "metric": "log_loss", "difference": 0.02, "ci95_low": 0.01, "ci95_high": 0.03}
 
 
-def regime(models: dict, ensemble: dict) -> dict:
-    return {"status": "trained", "reason": "", "models": models, "ensemble": ensemble}
+@pytest.mark.slow
+def test_measured_warnings_name_penalty_share_collapse_no_effect_worse_ensemble_and_gaps(smoke_result):
+    """The real smoke result's bull_trend, its measurements set to what each warning is about."""
+    result = copy.deepcopy(smoke_result)
+    section = result["ensembles"]["bull_trend"]
+    result["ensembles"] = {"bull_trend": section}
+    section["models"] = {key: section["models"][key] for key in ("lstm", "lightgbm")}
+    lstm, lightgbm = section["models"]["lstm"], section["models"]["lightgbm"]
+    lstm["evidence"].update(penalty_share_at_best_epoch=0.62, best_epoch=3)
+    lstm.update(collapsed=True, spread={"proba_std": 0.0, "class_shares": {"down": 0.0, "flat": 0.0, "up": 1.0}})
+    lightgbm["evidence"].update(reg_alpha=0.01, zero_leaf_share=0.001)
+    lightgbm["collapsed"] = section["ensemble"]["collapsed"] = False
+    section["ensemble"]["vs_baseline"] = {**WORSE, "verdict": "worse"}
+    result["data"]["gaps"] = {"count": 1, "missing_bars": 72, "largest": {"missing": 72, "after": "T"}}
 
-
-def test_measured_warnings_name_penalty_share_collapse_no_effect_worse_ensemble_and_gaps():
-    lstm = {
-        "evidence": {"penalty_share_at_best_epoch": 0.62, "best_epoch": 3},
-        "collapsed": True,
-        "spread": {"proba_std": 0.0, "class_shares": {"down": 0.0, "flat": 0.0, "up": 1.0}},
-    }
-    lightgbm = {"evidence": {"reg_alpha": 0.01, "zero_leaf_share": 0.001}, "collapsed": False, "spread": {}}
-    result = {
-        "data": {"gaps": {"count": 1, "missing_bars": 72, "largest": {"missing": 72, "after": "T"}}},
-        "ensembles": {
-            "bull_trend": regime(
-                {"lstm": lstm, "lightgbm": lightgbm},
-                {"vs_baseline": {**WORSE, "verdict": "worse"}, "collapsed": False, "spread": {}},
-            )
-        },
-    }
     assert measured_warnings(result) == [
         MSG_GAPS.format(count=1, missing=72, largest=72, after="T"),
         MSG_PENALTY_SHARE.format(where="bull_trend/lstm", share=0.62, epoch=3),

@@ -65,19 +65,17 @@ def test_metrics_validation_first_numbers_rounded_best_marked(launcher_client, r
 
 def test_a_model_predicting_one_class_or_losing_to_a_baseline_is_flagged(real_run):
     result = RunResult.from_dict(real_run.result)
-    for table in regime_tables(result):
-        section = result.ensembles[table["regime"]]
-        for line in table["lines"]:
-            if line["kind"] != "model":
-                continue
-            model = section.models[line["name"]]
-            kinds = {f["kind"] for f in line["flags"]}
-            one_class = len(predicted_classes(model.metrics.validation)) == 1
-            assert ("collapsed" in kinds) == (bool(model.collapsed) or one_class)
-            assert ("loses" in kinds) == (model.vs_baseline["verdict"] == "worse")
-            assert ("overfit" in kinds) == (model.train_val_gap.accuracy > 0.15)
-            share = max((v for k, v in model.evidence.items() if k.endswith("_share_of_loss")), default=0)
-            assert ("penalty" in kinds) >= (share > PENALTY_DOMINATED_WARN)
+    lines = [(t["regime"], line) for t in regime_tables(result) for line in t["lines"] if line["kind"] == "model"]
+    assert lines
+    for regime, line in lines:
+        model = result.ensembles[regime].models[line["name"]]
+        kinds = {f["kind"] for f in line["flags"]}
+        one_class = len(predicted_classes(model.metrics.validation)) == 1
+        assert ("collapsed" in kinds) == (bool(model.collapsed) or one_class)
+        assert ("loses" in kinds) == (model.vs_baseline["verdict"] == "worse")
+        assert ("overfit" in kinds) == (model.train_val_gap.accuracy > 0.15)
+        share = max((v for k, v in model.evidence.items() if k.endswith("_share_of_loss")), default=0)
+        assert ("penalty" in kinds) >= (share > PENALTY_DOMINATED_WARN)
 
 
 def test_confusion_matrices_are_normalized_per_actual_class_with_axis_titles(launcher_client, real_run):

@@ -3,6 +3,7 @@
 import os
 import queue
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -14,10 +15,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from django.core.management import get_commands
 
 from ares_site.embedded_redis import free_port, redis_answers
-from training.management.commands.run_app import BOOTSTRAP_COMMANDS
 
 pytestmark = pytest.mark.integration
 
@@ -129,7 +128,9 @@ def test_run_app_starts_everything_twice_and_stops_all_on_sigint(tmp_path):
     with running_app(env, port, state_dir) as (process, output, lines):
         text = "".join(output)
         assert f"Redis is not answering at redis://127.0.0.1:{redis_port}/0; starting the embedded redis-server" in text
-        assert all(name in get_commands() for name in BOOTSTRAP_COMMANDS)
+        with sqlite3.connect(tmp_path / "run.sqlite3") as db:  # what the bootstrap commands leave behind
+            assert db.execute("SELECT count(*) FROM training_regularizationprofile WHERE is_default").fetchone() == (1,)
+            assert db.execute("SELECT count(*) FROM training_marketdataset WHERE is_sample").fetchone() == (1,)
         credentials = (state_dir / "admin-credentials.txt").read_text()
         password = credentials.split("password: ")[1].strip()
         assert f"Login: admin / {password}" in text
