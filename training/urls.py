@@ -1,6 +1,5 @@
 from django.urls import path, register_converter
 
-from training.api.views.runs import RunViewSet
 from training.url_converters import IdConverter
 from training.views import health, registry, runs, sweeps
 
@@ -30,5 +29,4 @@ urlpatterns = [
     path("sweeps/<id:sweep_id>/cancel/", sweeps.sweep_cancel_view, name="sweep_cancel"),
     path("sweeps/<id:sweep_id>/save-profile/", sweeps.sweep_save_profile, name="sweep_save_profile"),
     # The name other pages link a run's JSON by; the DRF endpoint itself (training.api) answers the URL.
-    path("api/runs/<id:pk>/", RunViewSet.as_view({"get": "retrieve"}), name="run_api"),
 ]

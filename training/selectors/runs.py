@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from training.ml.presets import PRESETS
-from training.ml.results import RunResult
 from training.models import MarketDataset, ModelResult, RegularizationProfile, TrainingRun
 from training.selectors.market_data import datasets_available
 
@@ -28,8 +27,6 @@ LIST_FIELDS = (
     "launched_by__id",
     "launched_by__username",
 )
-METRIC_KEYS = ("balanced_accuracy", "macro_f1", "log_loss")
-SPLITS = ("train", "validation", "test")
 
 
 def training_run_list(*, symbol: str = "", status: str = "", profile_id: int | None = None) -> QuerySet:
@@ -148,63 +145,6 @@ def settings_by_backend(*, used: dict, current: dict | None) -> list[dict]:
     return rows
 
 
-def metrics_by_regime(result: dict) -> list[dict]:
-    """Per regime: the models' metrics per split, the ensemble, the baselines, gaps, best params and the evidence
-    (collapse, spread, verdict against the best baseline), read from the typed run result
-    (``training.ml.results``) for the table."""
-    if not result.get("ensembles"):
-        return []
-    regimes = []
-    for regime, section in RunResult.from_dict(result).ensembles.items():
-        lines = [
-            {
-                "name": model,
-                "kind": "model",
-                "metrics": info.metrics,
-                "gap": info.train_val_gap,
-                "fit_seconds": info.fit_seconds,
-                "best_params": info.best_params,
-                "collapsed": info.collapsed,
-                "spread": info.spread or {},
-                "vs_baseline": info.vs_baseline,
-            }
-            for model, info in section.models.items()
-        ]
-        if section.ensemble:
-            lines.append(
-                {
-                    "name": "ensemble",
-                    "kind": "ensemble",
-                    "metrics": section.ensemble.metrics,
-                    "gap": section.ensemble.train_val_gap,
-                    "fit_seconds": section.ensemble.fit_seconds,
-                    "collapsed": section.ensemble.collapsed,
-                    "spread": section.ensemble.spread or {},
-                    "vs_baseline": section.ensemble.vs_baseline,
-                }
-            )
-        if section.baselines:
-            lines += [
-                {"name": f"baseline: {name}", "kind": "baseline", "metrics": scores}
-                for name, scores in section.baselines.scores().items()
-            ]
-        for line in lines:
-            line["cells"] = [getattr(line["metrics"].get(split), key, None) for split in SPLITS for key in METRIC_KEYS]
-        regimes.append(
-            {
-                "regime": regime,
-                "status": section.status,
-                "reason": section.reason,
-                "rows": section.rows,
-                "lines": lines,
-                "baseline_definitions": section.baselines.definitions if section.baselines else {},
-                "comparison": section.comparison or {},
-                "combination": combination_summary(section.ensemble.to_dict() if section.ensemble else None),
-            }
-        )
-    return regimes
-
-
 def combination_summary(ensemble: dict | None) -> dict | None:
     """The ensemble's combiner choice, its test comparison with the best member and its calibration on the test
     block, for the run page (None for results trained before the combiner choice)."""
@@ -235,33 +175,6 @@ def combination_summary(ensemble: dict | None) -> dict | None:
             "check": calibration.get("check") or {},
         },
     }
-
-
-def compare_runs(*, run_ids: list[int]) -> dict:
-    runs = list(TrainingRun.objects.select_related("profile").filter(pk__in=run_ids).order_by("id"))
-    flats = [
-        flatten(
-            {
-                "config": r.snapshot.get("config") or {},
-                "preset": r.snapshot.get("preset") or {},
-                "data": r.snapshot.get("data") or {},
-                "seed": r.snapshot.get("seed"),
-                "profile": (r.snapshot.get("profile") or {}).get("name"),
-            }
-        )
-        for r in runs
-    ]
-    keys = sorted(set().union(*flats)) if flats else []
-    differing = [
-        {"key": k, "values": [f.get(k) for f in flats]} for k in keys if len({repr(f.get(k)) for f in flats}) > 1
-    ]
-    by_key: dict = {}
-    index = {r.pk: i for i, r in enumerate(runs)}
-    for result in training_run_model_results(runs=runs):
-        row = by_key.setdefault((result.regime, result.model), [None] * len(runs))
-        row[index[result.run_id]] = result
-    metrics = [{"regime": regime, "model": model, "cells": cells} for (regime, model), cells in sorted(by_key.items())]
-    return {"runs": runs, "differing": differing, "metrics": metrics}
 
 
 def launch_choices() -> dict:

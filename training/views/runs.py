@@ -144,8 +144,6 @@ def run_detail(request, run_id: int):
 
 @run_reader
 @require_GET
-@run_reader
-@require_GET
 def run_progress(request, run_id: int):
     return JsonResponse(run_progress_payload(_get_run(run_id)))
 

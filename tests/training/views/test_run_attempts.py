@@ -24,5 +24,5 @@ def test_a_requeued_run_shows_its_attempt_on_the_page_and_in_the_api(launcher_cl
     page = launcher_client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
     assert '<dd id="run-attempts">2 of 3</dd>' in page
     assert "the worker was shut down while training; re-queued, attempt 2 of 3" in page
-    body = launcher_client.get(reverse("training:run_api", args=[run.pk])).json()
+    body = launcher_client.get(reverse("api:run-detail", args=[run.pk])).json()
     assert body["status"] == "queued" and body["attempts"] == {"current": 2, "max": 3} and body["worker"] is None

@@ -225,7 +225,7 @@ def test_detail_of_active_run_polls_its_progress(launcher_client, profile, datas
 
 
 def test_api_returns_the_documented_keys(launcher_client, finished_smoke, viewer_client, smoke_result):
-    body = launcher_client.get(reverse("training:run_api", args=[finished_smoke.pk])).json()
+    body = launcher_client.get(reverse("api:run-detail", args=[finished_smoke.pk])).json()
     assert {"status", "progress", "snapshot", "report", "metrics", "error"} <= set(body)
     assert body["status"] == "succeeded" and body["progress"]["fraction"] == 1.0 and body["error"] is None
     assert body["snapshot"] == finished_smoke.snapshot
@@ -236,7 +236,7 @@ def test_api_returns_the_documented_keys(launcher_client, finished_smoke, viewer
 
 
 def test_api_of_unknown_run_is_404(launcher_client):
-    assert launcher_client.get(reverse("training:run_api", args=[999])).status_code == 404
+    assert launcher_client.get(reverse("api:run-detail", args=[999])).status_code == 404
 
 
 def test_plot_file_is_served_and_traversal_refused(launcher_client, finished_smoke):

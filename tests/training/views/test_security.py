@@ -27,7 +27,7 @@ def read_urls(run) -> list[str]:
     return [
         reverse("training:run_list"),
         reverse("training:run_detail", args=[run.pk]),
-        reverse("training:run_api", args=[run.pk]),
+        reverse("api:run-detail", args=[run.pk]),
         reverse("training:run_export", args=[run.pk]),
         reverse("training:run_file", args=[run.pk, run.result["plots"][0]]),
         reverse("training:run_artifacts_zip", args=[run.pk]),
