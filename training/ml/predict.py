@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .artifacts import MANIFEST, LoadedEnsemble, load_ensemble
+from .bootstrap import block_length, moving_block_bootstrap
 from .errors import DataError
 from .features import compute_features
 from .labels import CLASS_NAMES
@@ -226,7 +227,7 @@ def compare_on_overlap(new: pd.DataFrame, active: pd.DataFrame, *, horizon: int,
 
     ``not_worse`` is the promotion rule: with the bootstrap (``training.ml.bootstrap``, moving blocks of
     ``max(horizon, 24)`` bars) it is true unless the verdict on mean(loss_new − loss_active) is "worse"
-    (its 95% interval lies above 0); without it, it is true when the new mean log loss is at most the active one.
+    (its 95% interval lies above 0).
     No overlapping bar → ``not_worse`` is false.
     """
     merged = new.merge(active, on="open_time", suffixes=("_new", "_active"))
@@ -245,10 +246,6 @@ def compare_on_overlap(new: pd.DataFrame, active: pd.DataFrame, *, horizon: int,
         new_log_loss=float(loss["new"].mean()),
         active_log_loss=float(loss["active"].mean()),
     )
-    try:
-        from .bootstrap import block_length, moving_block_bootstrap
-    except ImportError:
-        return {**out, "not_worse": out["new_log_loss"] <= out["active_log_loss"]}
     verdict = moving_block_bootstrap(loss["new"], loss["active"], block=block_length(horizon), seed=seed)
     out.update(method="moving-block bootstrap of the per-bar log-loss difference (new − active)", bootstrap=verdict)
     return {**out, "not_worse": verdict["verdict"] != "worse"}
