@@ -5,6 +5,7 @@ import os
 import time
 
 from celery import shared_task
+from celery.exceptions import WorkerLostError
 from celery.signals import task_failure, task_postrun, worker_ready, worker_shutting_down
 
 logger = logging.getLogger(__name__)
@@ -75,9 +76,20 @@ def schedule_execute_task(self, schedule_id: int) -> dict:
 
 
 @task_postrun.connect(sender=training_run_execute_task)
-@task_failure.connect(sender=training_run_execute_task)
 def advance_sweep_on_run_end(sender=None, args=None, **kwargs) -> None:
-    """A sweep's run ended (or its pool process died): record its objective, tell optuna, ask the next trial."""
+    """A sweep's run ended (a failure raised by the task too): record its objective, tell optuna, ask the next trial."""
+    _advance_sweep(args)
+
+
+@task_failure.connect(sender=training_run_execute_task)
+def advance_sweep_on_lost_worker(sender=None, args=None, exception=None, **kwargs) -> None:
+    """The pool process running a sweep's run died: only ``task_failure`` is sent then (``task_postrun`` comes
+    from the process that died); other failures already advanced the sweep through ``task_postrun``."""
+    if isinstance(exception, WorkerLostError):
+        _advance_sweep(args)
+
+
+def _advance_sweep(args) -> None:
     from training.services.sweeps import sweep_run_finished
 
     if args:

@@ -181,7 +181,7 @@ def sweep_reconcile(*, sweep: Sweep, user=None) -> Sweep:
         .order_by("objective", "index")
         .first()
     )
-    Sweep.objects.filter(pk=sweep.pk).update(best_point=best)
+    Sweep.objects.filter(pk=sweep.pk).exclude(best_point=best).update(best_point=best)  # a page view writes nothing
     if sweep.mode == Sweep.Mode.OPTUNA and not sweep.cancel_requested:
         _optuna_fill(sweep=sweep, user=user)
     sweep.refresh_from_db()
@@ -198,13 +198,6 @@ def sweep_run_finished(*, run_id: int) -> Sweep | None:
     if point is None:
         return None
     return sweep_reconcile(sweep=point.sweep)
-
-
-def sweeps_reconcile_active() -> int:
-    sweeps = list(Sweep.objects.filter(finished_at__isnull=True))
-    for sweep in sweeps:
-        sweep_reconcile(sweep=sweep)
-    return len(sweeps)
 
 
 def sweep_cancel(*, sweep: Sweep, user=None) -> Sweep:
