@@ -122,3 +122,12 @@ def make_finished_run(profile, dataset, *, result: dict, user=None, status: str 
     run.refresh_from_db()
     ModelResult.objects.bulk_create(model_result_rows(run, result))
     return run
+
+
+def metrics_by_model(result: dict) -> dict:
+    """A run result's metrics per (regime, model), to compare two runs of the same data."""
+    return {
+        (regime, model): info["metrics"]
+        for regime, section in result["ensembles"].items()
+        for model, info in (section.get("models") or {}).items()
+    }

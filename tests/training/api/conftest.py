@@ -6,8 +6,6 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from rest_framework.test import APIClient
 
-from tests.training.runs_helpers import *  # noqa: F403
-
 API_MODELS = (
     "trainingrun",
     "regularizationprofile",

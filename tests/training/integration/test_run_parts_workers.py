@@ -6,7 +6,7 @@ import time
 import pytest
 
 from tests.conftest import workers_on_own_broker
-from tests.training.runs_helpers import make_dataset, make_profile
+from tests.training.runs_helpers import make_dataset, make_profile, metrics_by_model
 from training.ml.regime_parts import regimes_of_run
 from training.models import RunPart, TrainingRun
 from training.services.runs import training_run_cancel, training_run_create, training_run_execute
@@ -32,14 +32,6 @@ def wait_for(run_id: int, statuses, workers, timeout: float = RUN_TIMEOUT_SECOND
             return run
         time.sleep(0.3)
     raise AssertionError(f"run {run_id} still {run.status} ({run.stage})\n" + "\n".join(w.log_tail() for w in workers))
-
-
-def metrics_by_model(result: dict) -> dict:
-    return {
-        (regime, model): info["metrics"]
-        for regime, section in result["ensembles"].items()
-        for model, info in (section.get("models") or {}).items()
-    }
 
 
 def test_both_workers_train_parts_of_one_run_and_it_equals_the_run_in_one_process(part_workers, fast_monitor):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.training.runs_helpers import make_dataset, make_profile
+from tests.training.runs_helpers import make_dataset, make_profile, metrics_by_model
 from training.ml.regime_parts import PARTS_DIR, regimes_of_run
 from training.models import RunPart, TrainingRun
 from training.services.runs import training_run_create, training_run_execute
@@ -12,14 +12,6 @@ from training.services.runs import training_run_create, training_run_execute
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 Status = TrainingRun.Status
 WORKER = "inline-parts-test"
-
-
-def metrics_by_model(result: dict) -> dict:
-    return {
-        (regime, model): info["metrics"]
-        for regime, section in result["ensembles"].items()
-        for model, info in (section.get("models") or {}).items()
-    }
 
 
 def test_a_run_in_regime_parts_equals_the_plain_run_and_records_each_part(fast_monitor):
