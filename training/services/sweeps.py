@@ -149,11 +149,13 @@ def _optuna_fill(*, sweep: Sweep, user=None) -> int:
             continue  # another process asked one, or the sweep was cancelled: look again
         number, values = sweep_optuna.trial_ask(name=sweep.optuna_study_name, seed=sweep.seed, axes=sweep.axes)
         try:
-            _point_create(sweep=sweep, index=index, values=values, trial_number=number, user=user)
+            point = _point_create(sweep=sweep, index=index, values=values, trial_number=number, user=user)
         except ValidationError:
             sweep_optuna.trial_tell(name=sweep.optuna_study_name, seed=sweep.seed, trial_number=number, value=None)
             raise
         created += 1
+        if TrainingRun.objects.filter(pk=point.run_id, status=TrainingRun.Status.FAILED).exists():
+            return created  # not queued (the broker said no; the run says why): ask no more trials into that
 
 
 def _record(point: SweepPoint) -> bool:

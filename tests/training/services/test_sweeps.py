@@ -7,6 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from simple_history.utils import get_history_model_for_model
 
+from ares_site.embedded_redis import free_port
+from tests.conftest import celery_app_using
 from tests.training.runs_helpers import make_dataset, make_profile
 from training.ml.presets import PRESETS
 from training.models import RegularizationProfile, Sweep, TrainingRun
@@ -109,6 +111,15 @@ def test_cancelling_a_sweep_cancels_its_runs_and_says_so(test_broker):
     with pytest.raises(ValidationError) as exc:
         sweep_cancel(sweep=sweep)
     assert exc.value.messages == [MSG_NOT_CANCELLABLE.format(pk=sweep.pk, status="cancelled")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_optuna_sweep_asks_no_more_trials_once_the_broker_refuses_a_run():
+    profile, _ = make_profile("baseline", is_default=True), make_dataset()
+    with celery_app_using(f"redis://127.0.0.1:{free_port()}/0"):  # nothing answers there
+        sweep = create(profile, mode="optuna", n_trials=5, parallel=2, axes=["l1_alpha=1e-4:1:5"])
+    runs = [point.run for point in sweep_points(sweep=sweep)]
+    assert len(runs) == 1 and runs[0].status == Status.FAILED and runs[0].error  # not five failed runs
 
 
 @pytest.mark.django_db(transaction=True)
