@@ -59,7 +59,7 @@ test: install-test lint
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; failing" >&2; fi; exit $$rc
 
-bench: install
+bench: install-test  # some scripts drive real worker processes with the test helpers (psutil)
 	@for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean:

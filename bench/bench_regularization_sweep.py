@@ -7,6 +7,7 @@ regularization evidence. The default profile's overrides (``training/ml/default_
         '[{"l1_reg": 0.01, "l2_reg": 0.001, "dropout_rate": 0.2}, {"l1_reg": 0.0001, "l2_reg": 0.0001, "dropout_rate": 0.2}]'
     ... lightgbm '[{"reg_alpha": 2.0, "reg_lambda": 5.0}]' bull_trend [SEED]
 
+Without arguments it runs the first example (LSTM, the old L1 0.01 against the default profile's 1e-4).
 ``SWEEP_PARAMS`` (JSON, optional) updates the preset's params of the backend. SEED defaults to the seed a run with seed 42 gives the regime's last fold (``BaseEnsemble.fold_seed``).
 """
 
@@ -37,6 +38,12 @@ EVIDENCE_KEYS = (
 )
 
 
+DEFAULT_GRID = [
+    {"l1_reg": 0.01, "l2_reg": 0.001, "dropout_rate": 0.2},
+    {"l1_reg": 0.0001, "l2_reg": 0.0001, "dropout_rate": 0.2},
+]
+
+
 def main() -> None:
     from training.marketdata.csvparse import parse_candle_file
     from training.marketdata.sample import SAMPLE_FILE
@@ -48,6 +55,8 @@ def main() -> None:
     from training.ml.splits import inner_split, walk_forward_splits
     from training.ml.uniqueness import uniqueness_weights
 
+    if len(sys.argv) < 3:  # `make bench` runs it without arguments: the Keras L1 comparison behind the default profile
+        sys.argv[1:] = ["lstm", json.dumps(DEFAULT_GRID)]
     key, grid = sys.argv[1], json.loads(sys.argv[2])
     regime = REGIME_OF.get(key, sys.argv[3] if len(sys.argv) > 3 else "bull_trend")
     p = get_preset("quick")
