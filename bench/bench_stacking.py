@@ -74,13 +74,14 @@ def main() -> None:
     from training.marketdata.sample import SAMPLE_FILE
     from training.ml.bootstrap import baseline_comparison
     from training.ml.combiners import row_log_loss
+    from training.ml.default_profile import DEFAULT_BASE, DEFAULT_OVERRIDES
     from training.ml.ensembles import ENSEMBLES
     from training.ml.manager import TrainingManager
     from training.ml.metrics import majority_predict
-    from training.ml.regularization import BASE_PARAMS, resolve_config
+    from training.ml.regularization import resolve_config
 
     candles = parse_candle_file(SAMPLE_FILE, interval="1h").candles.to_frame()
-    config = resolve_config({p.name: p.default for p in BASE_PARAMS})
+    config = resolve_config(DEFAULT_BASE, DEFAULT_OVERRIDES)  # the default profile `make run` loads
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ares-bench-stacking-") as directory:
         manager = TrainingManager(

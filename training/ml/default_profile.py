@@ -23,7 +23,9 @@ to another:
 
 from __future__ import annotations
 
-DEFAULT_BASE = {"l1_alpha": 0.01, "l2_alpha": 0.001, "dropout_rate": 0.2}
+from .parameters import BASE_DEFAULTS
+
+DEFAULT_BASE = dict(BASE_DEFAULTS)  # the seed's base values (the one place they are declared: parameters.py)
 DEFAULT_OVERRIDES = {
     "tensorflow": {"l1_reg": 1e-4, "l2_reg": 1e-4},
     "sklearn": {"alpha": 10.0},
