@@ -104,6 +104,11 @@ def test_the_profile_editor_report_turns_to_error_before_saving(live_server, sit
         page.fill("input[name=l1_alpha]", "0.02")
         page.wait_for_function("() => document.getElementById('report-status').textContent !== 'error'")
         assert problems(page) == []
+        page.route("**/preview.json", lambda route: route.fulfill(status=503, body="down"))  # the preview fails
+        page.fill("input[name=l1_alpha]", "0.03")
+        page.wait_for_function(
+            "() => document.getElementById('report-status').textContent.startsWith('not updated (503)')"
+        )
 
 
 @pytest.fixture

@@ -31,7 +31,12 @@
       fetch(box.dataset.previewUrl, { method: "POST", body: body, credentials: "same-origin", headers: { "Accept": "application/json" } })
         .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
         .then(function (data) { if (mine === sent) { show(data); } })
-        .catch(function () { box.dataset.state = "failed"; });
+        .catch(function (error) {
+          if (mine !== sent) { return; }
+          box.dataset.state = "failed";  // say so: the report shown is no longer the form's
+          status.textContent = "not updated (" + error.message + "); the report is checked again on save";
+          status.className = "report-status report-warning";
+        });
     }
     form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 300); });
   }
