@@ -41,6 +41,8 @@ def run_python(code: str, env_file: Path, **variables: str) -> subprocess.Comple
         "ENV_FILE": str(env_file),
         "DJANGO_SETTINGS_MODULE": "ares_site.settings",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        # never the checkout's var/secret-key (there after `make run`): these tests set the key they mean
+        "LOCAL_SECRET_KEY_FILE": "/nonexistent/ares-secret-key",
         **variables,
     }
     return subprocess.run(
@@ -87,7 +89,7 @@ def test_database_url_for_postgres_is_parsed(empty_env_file):
 
 
 def test_without_secret_key_and_debug_off_startup_is_refused_naming_secret_key(empty_env_file):
-    result = run_python(DUMP, empty_env_file, LOCAL_SECRET_KEY_FILE="/nonexistent/secret-key")
+    result = run_python(DUMP, empty_env_file)
     assert result.returncode != 0
     assert "ImproperlyConfigured: SECRET_KEY is not set" in result.stderr
 
