@@ -3,20 +3,21 @@
 Opening an ``RDBStorage`` creates Optuna's tables, its version row and its Alembic stamp when they are missing.
 Two workers doing that at the same moment on an empty PostgreSQL database collide
 (``duplicate key value violates unique constraint "pg_type_typname_nsp_index"``) and one run fails. So the first
-opening in a process is serialized across processes: on PostgreSQL by a session advisory lock, on SQLite by the
-file's own write lock plus up to two retries of the "already exists" race. Once a process has seen the schema made it
-opens later storages without creating tables. Connections are not pooled: a long-lived worker keeps no idle
+opening in a process is serialized across processes: on PostgreSQL by a session advisory lock, on a SQLite file by an
+exclusive ``flock`` on a lock file beside it (SQLite's own write lock is not enough: each of Optuna's schema steps -
+tables, version row, Alembic stamp - is its own transaction, and six processes racing lost at a different step on each
+retry). Once a process has seen the schema made it opens later storages without creating tables. Connections are not pooled: a long-lived worker keeps no idle
 connection per study it ran.
 """
 
 from __future__ import annotations
 
+import fcntl
 import threading
 import zlib
 
 ADVISORY_LOCK_KEY = zlib.crc32(b"ares-training:optuna-schema")  # one key per project, stable across processes
-SCHEMA_RACE_MARKERS = ("already exists", "duplicate key", "unique constraint")
-SCHEMA_ATTEMPTS = 3
+SQLITE_LOCK_SUFFIX = ".optuna-schema.lock"
 
 _ready: set[str] = set()
 _ready_lock = threading.Lock()
@@ -40,12 +41,21 @@ def _create_schema_once(url: str, open_storage):
     if url.startswith("postgresql"):
         with _advisory_lock(url):
             return open_storage()
-    for attempt in range(1, SCHEMA_ATTEMPTS + 1):
-        try:
-            return open_storage()
-        except Exception as exc:  # SQLAlchemy's OperationalError/IntegrityError from a table made meanwhile
-            if attempt == SCHEMA_ATTEMPTS or not any(m in str(exc).lower() for m in SCHEMA_RACE_MARKERS):
-                raise
+    database = _sqlite_file(url)
+    if database is None:  # another dialect, or an in-memory SQLite no other process can see
+        return open_storage()
+    with open(database + SQLITE_LOCK_SUFFIX, "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file closes, even if opening raises
+        return open_storage()
+
+
+def _sqlite_file(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
 
 
 class _advisory_lock:
