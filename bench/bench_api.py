@@ -21,7 +21,6 @@ os.environ["ARTIFACTS_DIR"] = f"{TMP}/artifacts"
 os.environ["STATIC_ROOT"] = f"{TMP}/static"
 Path(os.environ["STATIC_ROOT"]).mkdir(parents=True, exist_ok=True)
 os.environ["DJANGO_SETTINGS_MODULE"] = "ares_site.settings"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402

@@ -44,7 +44,6 @@ os.environ.update(
     CELERY_BROKER_URL=REDIS_URL,
     CELERY_RESULT_BACKEND=REDIS_URL,
     DJANGO_SETTINGS_MODULE="ares_site.settings",
-    TF_CPP_MIN_LOG_LEVEL="2",
     LOG_LEVEL="WARNING",
     ADMIN_PASSWORD="bench-admin-pw-123",
     ENV_FILE=str(TMP / "empty.env"),

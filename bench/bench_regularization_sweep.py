@@ -19,7 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 REGIME_OF = {"lstm": "bull_trend", "transformer": "bear_trend", "tabnet": "sideways_range"}

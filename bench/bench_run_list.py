@@ -18,7 +18,6 @@ os.environ["HTTPS"] = os.environ["SECURE_SSL_REDIRECT"] = "0"
 os.environ["ARTIFACTS_DIR"] = f"{TMP}/artifacts"
 os.environ["STATIC_ROOT"] = f"{TMP}/static"
 os.environ["DJANGO_SETTINGS_MODULE"] = "ares_site.settings"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402

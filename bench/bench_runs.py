@@ -19,7 +19,6 @@ os.environ["ARTIFACTS_DIR"] = f"{TMP}/artifacts"
 os.environ["STATIC_ROOT"] = f"{TMP}/static"
 os.environ["CELERY_BROKER_URL"] = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/12")
 os.environ["DJANGO_SETTINGS_MODULE"] = "ares_site.settings"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402

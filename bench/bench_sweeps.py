@@ -27,7 +27,6 @@ os.environ["HTTPS"] = "0"
 os.environ["ARTIFACTS_DIR"] = str(TMP / "artifacts")
 os.environ["STATIC_ROOT"] = str(TMP / "static")
 os.environ["DJANGO_SETTINGS_MODULE"] = "ares_site.settings"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from ares_site.embedded_redis import start_embedded_redis  # noqa: E402

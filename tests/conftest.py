@@ -248,7 +248,6 @@ class CeleryWorker:
             CELERY_BROKER_URL=self.redis_url,
             CELERY_RESULT_BACKEND=self.redis_url,
             ARTIFACTS_DIR=self.artifacts_dir,
-            TF_CPP_MIN_LOG_LEVEL="2",
             PYTHONUNBUFFERED="1",
         )
         return env

@@ -13,7 +13,6 @@ def manage(*args: str, **variables: str) -> subprocess.CompletedProcess:
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/tmp"),
         "ENV_FILE": "/nonexistent/.env",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
         **variables,
     }
     return subprocess.run(

@@ -43,7 +43,6 @@ class SupervisedApp:
             "HOME": os.environ.get("HOME", "/tmp"),
             "ENV_FILE": str(state_dir / "empty.env"),
             "DJANGO_SETTINGS_MODULE": "ares_site.settings",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
             "SECRET_KEY": "reliability-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
             "ADMIN_PASSWORD": "reliability-admin-pw-123",
             "HTTPS": "0",

@@ -34,6 +34,7 @@ from training.ml.errors import TrainingCancelled, TrainingError
 from training.ml.regime_parts import merge_regime_parts, regimes_of_run, train_regime_part
 from training.models import RunPart, TrainingRun
 from training.services.runs.database import optuna_storage_url, retry_when_locked
+from training.tasks import training_run_part_task
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +92,6 @@ def run_parts_create(*, run: TrainingRun) -> list[RunPart]:
 
 
 def run_parts_publish_helpers(*, run: TrainingRun, count: int) -> None:
-    from training.tasks import training_run_part_task
-
     queue = getattr(settings, "CELERY_TRAINING_QUEUE", "training")
     for _ in range(count):
         try:

@@ -34,7 +34,6 @@ def gunicorn_url(transactional_db, tmp_path):
         DJANGO_SETTINGS_MODULE="ares_site.test_settings",
         DATABASE_URL=database_url_from_settings(connection.settings_dict),
         ARTIFACTS_DIR=str(settings.ARTIFACTS_DIR),
-        TF_CPP_MIN_LOG_LEVEL="2",
     )
     log = open(tmp_path / "gunicorn.log", "wb")
     process = subprocess.Popen(

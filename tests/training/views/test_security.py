@@ -19,7 +19,7 @@ INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
 
 
 @pytest.fixture
-def finished_tiny(profile, dataset, launcher, tiny_result):
+def launchers_finished_tiny(profile, dataset, launcher, tiny_result):
     return make_finished_run(profile, dataset, user=launcher, result=tiny_result)
 
 
@@ -35,29 +35,29 @@ def read_urls(run) -> list[str]:
     ]
 
 
-def test_reading_runs_needs_the_view_permission(stranger_client, finished_tiny):
-    for url in read_urls(finished_tiny):
+def test_reading_runs_needs_the_view_permission(stranger_client, launchers_finished_tiny):
+    for url in read_urls(launchers_finished_tiny):
         assert stranger_client.get(url).status_code == 403, url
 
 
-def test_the_view_permission_reads_every_run_endpoint(viewer_client, finished_tiny):
-    for url in read_urls(finished_tiny)[:-1]:
+def test_the_view_permission_reads_every_run_endpoint(viewer_client, launchers_finished_tiny):
+    for url in read_urls(launchers_finished_tiny)[:-1]:
         assert viewer_client.get(url).status_code == 200, url
 
 
-def test_launching_needs_add_and_cancelling_needs_change(client, finished_tiny):
+def test_launching_needs_add_and_cancelling_needs_change(client, launchers_finished_tiny):
     reader_launcher = make_user_with("reader-launcher", READ, LAUNCH)
     reader_changer = make_user_with("reader-changer", READ, CHANGE)
-    TrainingRun.objects.filter(pk=finished_tiny.pk).update(status=TrainingRun.Status.RUNNING)
+    TrainingRun.objects.filter(pk=launchers_finished_tiny.pk).update(status=TrainingRun.Status.RUNNING)
     client.force_login(reader_launcher)
     assert client.get(reverse("training:run_new")).status_code == 200
-    assert client.post(reverse("training:run_cancel", args=[finished_tiny.pk])).status_code == 403
+    assert client.post(reverse("training:run_cancel", args=[launchers_finished_tiny.pk])).status_code == 403
     client.force_login(reader_changer)
     assert client.get(reverse("training:run_new")).status_code == 403
-    assert client.post(reverse("training:run_rerun", args=[finished_tiny.pk])).status_code == 403
-    assert client.post(reverse("training:run_cancel", args=[finished_tiny.pk])).status_code == 302
-    finished_tiny.refresh_from_db()
-    assert finished_tiny.cancel_requested or finished_tiny.status == TrainingRun.Status.CANCELLED
+    assert client.post(reverse("training:run_rerun", args=[launchers_finished_tiny.pk])).status_code == 403
+    assert client.post(reverse("training:run_cancel", args=[launchers_finished_tiny.pk])).status_code == 302
+    launchers_finished_tiny.refresh_from_db()
+    assert launchers_finished_tiny.cancel_requested or launchers_finished_tiny.status == TrainingRun.Status.CANCELLED
 
 
 # --- login throttling -------------------------------------------------------------------------------------
@@ -94,22 +94,22 @@ def csp_directives(response) -> dict[str, list[str]]:
     return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
 
 
-def test_pages_send_a_policy_without_inline_scripts(launcher_client, finished_tiny):
-    response = launcher_client.get(reverse("training:run_detail", args=[finished_tiny.pk]))
+def test_pages_send_a_policy_without_inline_scripts(launcher_client, launchers_finished_tiny):
+    response = launcher_client.get(reverse("training:run_detail", args=[launchers_finished_tiny.pk]))
     directives = csp_directives(response)
     assert directives["script-src"] == ["'self'"] and "'unsafe-inline'" not in directives.get("style-src", [])
     assert directives["object-src"] == ["'none'"]
 
 
-def test_app_and_admin_pages_have_no_inline_script_or_event_handler(client, finished_tiny, profile):
+def test_app_and_admin_pages_have_no_inline_script_or_event_handler(client, launchers_finished_tiny, profile):
     client.force_login(User.objects.create_superuser("root", "root@example.com", "root-pw-123"))
     urls = [
-        *read_urls(finished_tiny)[:2],
+        *read_urls(launchers_finished_tiny)[:2],
         reverse("training:run_new"),
         reverse("admin:index"),
         reverse("admin:training_regularizationprofile_changelist"),
         reverse("admin:training_regularizationprofile_change", args=[profile.pk]),
-        reverse("admin:training_trainingrun_change", args=[finished_tiny.pk]),
+        reverse("admin:training_trainingrun_change", args=[launchers_finished_tiny.pk]),
         reverse("admin:training_trainingrun_changelist"),
         reverse("api:docs"),
         reverse("api:redoc"),

@@ -66,7 +66,9 @@ def _share(penalty: float, data_loss: float) -> float:
 
 
 def _import_keras():
+    """The one place the app imports Keras (hence TensorFlow): its environment is set here, before the import."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter off in every entry point
     import keras
 
     return keras

@@ -1,6 +1,7 @@
 """Training runs, one module per job:
 
-- ``launch``: validate, snapshot, create (publish on commit), re-run, cancel;
+- ``launch``: validate, snapshot, create (publish on commit), re-run;
+- ``cancel``: a queued run ends at once, a running one is flagged;
 - ``execution``: claim once, drive the TrainingManager, store the outcome;
 - ``monitor``: heartbeat thread, cancel polling, progress and log writes;
 - ``interruptions``: a run whose worker shut down, died or was lost goes back to the queue (limited attempts);
@@ -8,6 +9,7 @@
 - ``queue``: publishing and reading the broker; ``database``: Optuna's storage URL, retries on a locked SQLite.
 """
 
+from training.services.runs.cancel import MSG_CANCELLED_QUEUED, MSG_NOT_CANCELLABLE, training_run_cancel
 from training.services.runs.database import optuna_storage_url, retry_when_locked
 from training.services.runs.execution import (
     MSG_CANCELLED,
@@ -26,17 +28,14 @@ from training.services.runs.interruptions import (
     training_run_requeue_or_fail,
 )
 from training.services.runs.launch import (
-    MSG_CANCELLED_QUEUED,
     MSG_DATASET_TOO_SHORT,
     MSG_NO_PROFILE,
-    MSG_NOT_CANCELLABLE,
     MSG_PROFILE_INVALID,
     MSG_SEED_OUT_OF_RANGE,
     MSG_UNKNOWN_PRESET,
     TrainingRunEnqueueFailed,
     library_versions,
     preset_minimum_rows,
-    training_run_cancel,
     training_run_create,
     training_run_rerun,
     training_run_validate,

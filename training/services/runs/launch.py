@@ -27,8 +27,6 @@ from training.services.runs.queue import training_run_publish
 
 MSG_PROFILE_INVALID = "Profile '{name}' cannot be used: {errors}"
 MSG_NO_PROFILE = "No regularization profile given and no default profile exists; create one in the admin."
-MSG_NOT_CANCELLABLE = "Run #{pk} is {status}; only queued or running runs can be cancelled."
-MSG_CANCELLED_QUEUED = "Cancelled before a worker picked it up."
 MSG_SEED_OUT_OF_RANGE = "Seed {seed} is out of range; use a whole number from 0 to 4294967295 (2^32 - 1)."
 MSG_DATASET_TOO_SHORT = (
     "Dataset {exchange}:{symbol} {interval} has {rows} candles; preset '{preset}' needs at least {minimum} "
@@ -223,19 +221,3 @@ def training_run_rerun(*, run: TrainingRun, user=None, trigger: str = TrainingRu
         rerun_of=run,
         trigger=trigger,
     )
-
-
-def training_run_cancel(*, run: TrainingRun, user=None) -> TrainingRun:
-    """A queued run ends ``cancelled`` at once; a running one is flagged and stops at its next check."""
-    now = timezone.now()
-    Status = TrainingRun.Status
-    if TrainingRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(
-        status=Status.CANCELLED, cancel_requested=True, error=MSG_CANCELLED_QUEUED, finished_at=now, stage="cancelled"
-    ):
-        run.refresh_from_db()
-        return run
-    if TrainingRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(cancel_requested=True):
-        run.refresh_from_db()
-        return run
-    run.refresh_from_db()
-    raise ValidationError(MSG_NOT_CANCELLABLE.format(pk=run.pk, status=run.status))

@@ -113,7 +113,6 @@ def test_run_app_starts_everything_twice_and_stops_all_on_sigint(tmp_path):
         "HOME": os.environ.get("HOME", "/tmp"),
         "ENV_FILE": str(env_file),
         "DJANGO_SETTINGS_MODULE": "ares_site.settings",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
         "SECRET_KEY": "run-app-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         "HTTPS": "0",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}",
