@@ -7,8 +7,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from tests.conftest import REPO_ROOT, CeleryWorker
 from tests.training.market_data_server import closed_port_url  # noqa: F401
@@ -37,6 +40,9 @@ def test_beat_fires_a_schedule_that_trains_and_promotes(
     schedule = schedule_create(
         symbol="BTCUSDT", crontab="* * * * *", preset="tiny", fetch=True, promote="not_worse", profile=old.profile
     )
+    # As if beat had last fired it two minutes ago: the minute it missed is due at once, so beat fires on start
+    # instead of at the next minute boundary (up to 60 s of waiting).
+    PeriodicTask.objects.filter(pk=schedule.periodic_task_id).update(last_run_at=timezone.now() - timedelta(minutes=2))
     worker.start()
     beat_log = open(tmp_path / "beat.log", "wb")
     beat = subprocess.Popen(
