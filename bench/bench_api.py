@@ -1,8 +1,8 @@
 """REST API figures, in a temporary SQLite database (BENCH_DATABASE_URL for another server), through Django's
 test client with a token (no network): `GET /api/runs/` median / p95 with 100,000 runs (first page, and a
 filtered deep page), and `POST /api/models/BINANCE/BTCUSDT/1h/predict/` — the first (cold) call of the process
-and warm p50 / p95 — with a real run trained here on the offline sample (tiny preset). Run it under the heavy lock:
-    flock /work/heavy.lock .venv/bin/python bench/bench_api.py"""
+and warm p50 / p95 — with a real run trained here on the offline sample (tiny preset). Run it on an otherwise idle machine:
+    .venv/bin/python bench/bench_api.py"""
 
 import os
 import statistics

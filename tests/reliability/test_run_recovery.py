@@ -1,5 +1,5 @@
 """Faults against the real process tree of `make run` (run_app, its persistent Redis, a worker, gunicorn, on a
-database of its own): every queued or interrupted run still ends `succeeded`. Run under `flock /work/heavy.lock`.
+database of its own): every queued or interrupted run still ends `succeeded`.
 Runs train on the offline sample run_app loads (BTCUSDT 1h): `smoke` for a run that must still be training when
 the fault hits, `tiny` otherwise."""
 
