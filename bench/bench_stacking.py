@@ -71,11 +71,10 @@ def main() -> None:
     from training.marketdata.csvparse import parse_candle_file
     from training.marketdata.sample import SAMPLE_FILE
     from training.ml.bootstrap import baseline_comparison
-    from training.ml.combiners import row_log_loss
     from training.ml.default_profile import DEFAULT_BASE, DEFAULT_OVERRIDES
     from training.ml.ensembles import ENSEMBLES
     from training.ml.manager import TrainingManager
-    from training.ml.metrics import majority_predict
+    from training.ml.metrics import majority_predict, row_log_loss
     from training.ml.regularization import resolve_config
 
     candles = parse_candle_file(SAMPLE_FILE, interval="1h").candles.to_frame()
@@ -109,15 +108,15 @@ def main() -> None:
         ens_proba = ensemble_obj.test_output["ensemble"]
         majority = majority_predict(plan.y[plan.folds[-1].train], len(y_test))[1]
         vs_majority = baseline_comparison(
-            row_log_loss(ens_proba, y_test),
-            row_log_loss(majority, y_test),
+            row_log_loss(y_test, ens_proba),
+            row_log_loss(y_test, majority),
             baseline="majority",
             horizon=plan.horizon,
             seed=args.seed,
         )
         majority_ll = section["baselines"]["majority"]["test"]["log_loss"]
-        assert abs(float(np.mean(row_log_loss(majority, y_test))) - majority_ll) < 1e-9
-        previous = float(np.mean(row_log_loss(previous_meta_test_proba(ensemble_obj, plan), y_test)))
+        assert abs(float(np.mean(row_log_loss(y_test, majority))) - majority_ll) < 1e-9
+        previous = float(np.mean(row_log_loss(y_test, previous_meta_test_proba(ensemble_obj, plan))))
         cal = ens["calibration"]
         params = ", ".join(f"{k}={v}" for k, v in ens["combiner_params"].items())
         weights = " ".join(f"{k} {w:.2f}" for k, w in ens["combiner_weights"].items())

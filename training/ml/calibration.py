@@ -20,7 +20,8 @@ import math
 
 import numpy as np
 
-from .combiners import clip_proba, softmax, weighted_log_loss
+from .combiners import softmax, weighted_log_loss
+from .metrics import clip_proba
 
 N_BINS = 10
 T_BOUNDS = (0.05, 20.0)

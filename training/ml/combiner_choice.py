@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .bootstrap import WORSE, moving_block_bootstrap
-from .combiners import COMBINERS, SIMPLICITY, Combiner, row_log_loss
+from .combiners import COMBINERS, SIMPLICITY, Combiner
+from .metrics import row_log_loss
 
 MSG_NO_ROWS = "No out-of-fold rows to choose a combiner on."
 MSG_FOLD_IDS = "fold_ids must be non-decreasing fold numbers 0..{k} (one per training size)."
@@ -112,7 +113,7 @@ def _score(cls, params, probas, y, fold_ids, w, scored, members) -> tuple[np.nda
     else:
         sub = {m: p[scored] for m, p in probas.items()}
         pred = cls(members, **params).fit(sub, y[scored], w[scored]).predict_proba(sub)
-    return pred, row_log_loss(pred, y[scored])
+    return pred, row_log_loss(y[scored], pred)
 
 
 def choose_combiner(probas: dict, y, fold_ids, train_sizes, *, block: int, seed: int) -> CombinerChoice:

@@ -21,6 +21,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from .metrics import clip_proba, row_log_loss
+
 EPS = 1e-7
 META_C_GRID = (0.001, 0.01, 0.1, 1.0)
 MSG_UNKNOWN_COMBINER = "Unknown combiner {key!r}; known: {known}."
@@ -30,20 +32,9 @@ MSG_WEIGHTS_FAILED = "Combiner weighted: SLSQP did not converge ({message})."
 MSG_SINGLE_CLASS = "Combiner meta: its training rows hold a single class ({classes})."
 
 
-def clip_proba(proba) -> np.ndarray:
-    """Probabilities clipped to [EPS, 1] and renormalized (as the metrics do before the log loss)."""
-    proba = np.clip(np.asarray(proba, dtype=float), EPS, 1.0)
-    return proba / proba.sum(axis=1, keepdims=True)
-
-
-def row_log_loss(proba, y) -> np.ndarray:
-    """Each row's log loss −log p(true class); its mean is the metrics' log loss."""
-    y = np.asarray(y).astype(int)
-    return -np.log(clip_proba(proba)[np.arange(len(y)), y])
-
-
 def weighted_log_loss(proba, y, sample_weight=None) -> float:
-    return float(np.average(row_log_loss(proba, y), weights=sample_weight))
+    """The row-weighted mean of the metrics' per-row log loss (clipped as ``classification_metrics`` does)."""
+    return float(np.average(row_log_loss(y, proba), weights=sample_weight))
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ from .bootstrap import block_length, moving_block_bootstrap
 from .errors import DataError
 from .features import compute_features
 from .labels import CLASS_NAMES
+from .metrics import row_log_loss
 from .regimes import classify_regimes
 
 MSG_TOO_FEW_BARS = "{given} candles given; a prediction needs at least {needed} consecutive bars (the warm-up)."
@@ -215,13 +216,6 @@ def stored_test_predictions(directory, open_times: np.ndarray) -> pd.DataFrame:
     return pd.concat(frames).sort_values("open_time").reset_index(drop=True)
 
 
-def row_log_loss(frame: pd.DataFrame) -> np.ndarray:
-    """Per-bar log loss of the true class (probabilities clipped at 1e-15 like scikit-learn)."""
-    proba = frame[list(CLASS_NAMES)].to_numpy(dtype=float)
-    picked = proba[np.arange(len(frame)), frame["y"].to_numpy(dtype=int)]
-    return -np.log(np.clip(picked, 1e-15, 1.0))
-
-
 def compare_on_overlap(new: pd.DataFrame, active: pd.DataFrame, *, horizon: int, seed: int = 0) -> dict:
     """Log loss of both runs' ensembles on the bars in both test windows (same time, same label).
 
@@ -239,7 +233,7 @@ def compare_on_overlap(new: pd.DataFrame, active: pd.DataFrame, *, horizon: int,
     for side in ("new", "active"):
         part = merged[["y_" + side, *(f"{c}_{side}" for c in CLASS_NAMES)]]
         part.columns = ["y", *CLASS_NAMES]
-        loss[side] = row_log_loss(part)
+        loss[side] = row_log_loss(part["y"].to_numpy(dtype=int), part[list(CLASS_NAMES)].to_numpy(dtype=float))
     out.update(
         first_open_time=merged["open_time"].iloc[0].isoformat(),
         last_open_time=merged["open_time"].iloc[-1].isoformat(),

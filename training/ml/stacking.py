@@ -37,7 +37,8 @@ from .calibration import (
     reliability_bins,
 )
 from .combiner_choice import CombinerChoice, choose_combiner
-from .combiners import COMBINERS, Combiner, combiner_from_dict, row_log_loss
+from .combiners import COMBINERS, Combiner, combiner_from_dict
+from .metrics import row_log_loss
 from .results import CalibrationResult, CombinerCandidate, VsBestMember
 from .walkforward import ModelPredictions, RegimePlan
 
@@ -224,7 +225,7 @@ def calibration_record(fit: StackingFit, y_validation, y_test) -> dict:
 def vs_best_member_record(fit: StackingFit, member_test: np.ndarray, y_test, *, horizon: int, seed: int) -> dict:
     """``member_test``: the best member's test probabilities."""
     record = moving_block_bootstrap(
-        row_log_loss(fit.test, y_test), row_log_loss(member_test, y_test), block=block_length(horizon), seed=seed
+        row_log_loss(y_test, fit.test), row_log_loss(y_test, member_test), block=block_length(horizon), seed=seed
     )
     return {"member": fit.best_member, **record}
 

@@ -10,10 +10,9 @@ from training.ml.combiners import (
     SIMPLICITY,
     combiner_from_dict,
     get_combiner,
-    row_log_loss,
     weighted_log_loss,
 )
-from training.ml.metrics import classification_metrics
+from training.ml.metrics import classification_metrics, row_log_loss
 
 from .combiner_data import one_informative, two_equal
 
@@ -27,7 +26,7 @@ def test_simplicity_order_and_unknown_key():
 
 def test_row_log_loss_averages_to_the_metrics_log_loss():
     probas, y = two_equal(300)
-    assert np.mean(row_log_loss(probas["a"], y)) == pytest.approx(classification_metrics(y, probas["a"])["log_loss"])
+    assert np.mean(row_log_loss(y, probas["a"])) == pytest.approx(classification_metrics(y, probas["a"])["log_loss"])
 
 
 def test_one_informative_member_best_single_picks_it_and_weights_concentrate_on_it():
