@@ -268,6 +268,8 @@ TRAINING_REQUEUE_GRACE_SECONDS = env.float("TRAINING_REQUEUE_GRACE_SECONDS", def
 TRAINING_MAX_ATTEMPTS = env.int("TRAINING_MAX_ATTEMPTS", default=3)
 TRAINING_DB_RETRY_SECONDS = env.float("TRAINING_DB_RETRY_SECONDS", default=120.0)
 TRAINING_PROGRESS_WRITE_SECONDS = env.float("TRAINING_PROGRESS_WRITE_SECONDS", default=1.0)
+# How long a launch waits for the broker (Redis) before the run is stored `failed` as not queued.
+TRAINING_BROKER_CONNECT_TIMEOUT = env.float("TRAINING_BROKER_CONNECT_TIMEOUT", default=3.0)
 TRAINING_SEED = env.int("TRAINING_SEED", default=42)
 # A run's regimes as parts that free workers share (the run's own task trains parts too and finishes the run).
 TRAINING_REGIME_TASKS = env.bool("TRAINING_REGIME_TASKS", default=False)

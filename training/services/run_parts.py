@@ -47,10 +47,6 @@ def regime_tasks_enabled() -> bool:
     return bool(getattr(settings, "TRAINING_REGIME_TASKS", False))
 
 
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
-
-
 class _PartBeat:
     """Writes the part's heartbeat while it trains."""
 
@@ -69,7 +65,7 @@ class _PartBeat:
 
     def _loop(self) -> None:
         try:
-            while not self._done.wait(_setting("TRAINING_HEARTBEAT_SECONDS", 10.0)):
+            while not self._done.wait(settings.TRAINING_HEARTBEAT_SECONDS):
                 try:
                     retry_when_locked(
                         lambda: RunPart.objects.filter(pk=self.part_id, status=RunPart.Status.RUNNING).update(
@@ -189,7 +185,7 @@ def run_parts_work(
 
 
 def _requeue_stale_parts(run: TrainingRun, log: Callable[[str], None]) -> None:
-    seconds = _setting("TRAINING_STALE_AFTER_SECONDS", 120.0)
+    seconds = settings.TRAINING_STALE_AFTER_SECONDS
     cutoff = timezone.now() - timedelta(seconds=seconds)
     for part in RunPart.objects.filter(run=run, token=run.celery_task_id, status=RunPart.Status.RUNNING):
         if part.heartbeat_at and part.heartbeat_at < cutoff:

@@ -19,10 +19,6 @@ from training.services.runs.database import retry_when_locked
 logger = logging.getLogger(__name__)
 
 
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
-
-
 class RunMonitor:
     """``should_stop`` never touches the database. ``lost_event`` is set when the run is no longer ``running``
     under this task id (requeued by the reconciler, or claimed by another delivery): training stops."""
@@ -37,8 +33,8 @@ class RunMonitor:
         self._pending_log: list[str] = []
         self._latest: dict = {}
         self._last_write = 0.0
-        self._write_every = _setting("TRAINING_PROGRESS_WRITE_SECONDS", 1.0)
-        self._beat_every = _setting("TRAINING_HEARTBEAT_SECONDS", 10.0)
+        self._write_every = settings.TRAINING_PROGRESS_WRITE_SECONDS
+        self._beat_every = settings.TRAINING_HEARTBEAT_SECONDS
         self._thread = threading.Thread(target=self._beat_loop, name=f"run-{run_id}-heartbeat", daemon=True)
 
     def start(self) -> None:

@@ -21,15 +21,11 @@ BROKER_READ_TIMEOUT_SECONDS = 3.0
 INSPECT_TIMEOUT_SECONDS = 1.0
 
 
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
-
-
 def training_run_publish(*, run_id: int, task_id: str) -> str | None:
     """Publish the run's task; returns an error message instead of raising when the broker is unreachable."""
     try:
         with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
-            conn.ensure_connection(max_retries=1, timeout=_setting("TRAINING_BROKER_CONNECT_TIMEOUT", 3))
+            conn.ensure_connection(max_retries=1, timeout=settings.TRAINING_BROKER_CONNECT_TIMEOUT)
             training_run_execute_task.apply_async(args=[run_id], task_id=task_id, connection=conn, retry=False)
     except Exception as exc:  # kombu/redis raise several types; every one means "not queued"
         logger.warning("could not enqueue run %s: %s", run_id, exc)

@@ -38,10 +38,6 @@ logger = logging.getLogger(__name__)
 INLINE_WORKER_PREFIX = "inline-"
 
 
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
-
-
 def inline_worker_name() -> str:
     """The node name recorded for a run trained in a plain process (``train_symbol --inline``)."""
     return f"{INLINE_WORKER_PREFIX}{os.getpid()}@{socket.gethostname()}"
@@ -95,7 +91,7 @@ def _requeue_orphans(*, own_node: str, own_started_at: datetime, report: Reconci
 
 
 def _requeue_lost(*, now: datetime, inspector: WorkerInspector, report: ReconcileReport) -> None:
-    stale_after = _setting("TRAINING_STALE_AFTER_SECONDS", 120)
+    stale_after = settings.TRAINING_STALE_AFTER_SECONDS
     stale = TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING).filter(
         Q(heartbeat_at__lt=now - timedelta(seconds=stale_after))
         | Q(heartbeat_at__isnull=True, started_at__lt=now - timedelta(seconds=stale_after))
@@ -114,7 +110,7 @@ def _requeue_lost(*, now: datetime, inspector: WorkerInspector, report: Reconcil
 
 
 def _republish_lost_messages(*, now: datetime, inspector: WorkerInspector, report: ReconcileReport) -> None:
-    grace = timedelta(seconds=_setting("TRAINING_REQUEUE_GRACE_SECONDS", 60))
+    grace = timedelta(seconds=settings.TRAINING_REQUEUE_GRACE_SECONDS)
     waiting = list(
         TrainingRun.objects.filter(status=TrainingRun.Status.QUEUED)
         .filter(Q(queued_at__lt=now - grace) | Q(queued_at__isnull=True, created_at__lt=now - grace))
@@ -159,7 +155,7 @@ class ReconcileTimer(threading.Thread):
         super().__init__(name="ares-reconciler", daemon=True)
         self.node = node
         self.started_at = timezone.now()
-        self.interval = _setting("TRAINING_RECONCILE_SECONDS", 30)
+        self.interval = settings.TRAINING_RECONCILE_SECONDS
         self.stopped = threading.Event()
 
     def run(self) -> None:
