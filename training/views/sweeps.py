@@ -40,8 +40,8 @@ def get_sweep(sweep_id: int, *, reconcile: bool = True) -> Sweep:
 @login_required
 @require_GET
 def sweep_list(request):
-    page = Paginator(selectors.sweep_list(), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [{"sweep": s, **selectors.sweep_status(sweep=s)} for s in page]
+    page = Paginator(selectors.sweep_list_with_points(), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"sweep": s, **selectors.sweep_status(sweep=s, points=list(s.points.all()))} for s in page]
     return render(
         request,
         "training/sweep_list.html",

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -85,6 +87,26 @@ def test_the_sweep_page_lists_points_with_links_to_their_runs_and_no_script(laun
     assert reverse("training:sweep_list") in page  # the nav entry
     listing = launcher_client.get(reverse("training:sweep_list")).content.decode()
     assert reverse("training:sweep_detail", args=[l1_sweep.pk]) in listing
+
+
+def test_the_list_reads_each_sweeps_status_in_a_fixed_number_of_queries(
+    launcher_client, l1_sweep, profile, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    def listing():
+        return launcher_client.get(reverse("training:sweep_list"))
+
+    with django_capture_on_commit_callbacks(execute=False):
+        failed = sweep_create(profile=profile, symbol="BTCUSDT", preset="smoke", axes=["l2_alpha=0.001,0.01,0.1"])
+    failed.runs.filter(pk=failed.runs.order_by("pk").first().pk).update(status=Status.FAILED, error="boom")
+    with CaptureQueriesContext(connection) as two_sweeps:
+        first = listing()
+    with django_capture_on_commit_callbacks(execute=False):
+        for _ in range(3):
+            sweep_create(profile=profile, symbol="BTCUSDT", preset="smoke", axes=["dropout_rate=0,0.5"])
+    with django_assert_max_num_queries(len(two_sweeps.captured_queries)):
+        five = listing().content.decode()
+    assert first.status_code == 200 and five.count('class="badge status-queued"') == 4
+    assert "1 of 3 point(s) failed: run #" in five and ": boom" in five
 
 
 def test_cancel_from_the_page_cancels_every_run(launcher_client, l1_sweep):
