@@ -69,10 +69,8 @@ class TrainingRun(models.Model):
         indexes = [
             models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat"),
             models.Index(fields=["profile", "-created_at"], name="run_profile_created"),
-            # The API's run list filtered by market and status, newest first.
-            models.Index(fields=["symbol", "status", "-created_at"], name="run_symbol_status_created"),
-            # The run list's filters, each in the list's order (newest first), so a filtered deep page is an
-            # index range scan (0005_run_list_indexes).
+            # The run list's filters (the page's and the API's), each in the list's order (newest first), so a
+            # filtered deep page is an index range scan (0009_run_list_indexes).
             models.Index(fields=["-created_at", "-id"], name="run_list_created"),
             models.Index(fields=["status", "-created_at", "-id"], name="run_list_status"),
             models.Index(fields=["symbol", "-created_at", "-id"], name="run_list_symbol"),
