@@ -5,6 +5,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.db import connections
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -45,6 +47,10 @@ def chromium_page(width: str = "desktop"):
         finally:
             context.close()
             browser.close()
+            # While Playwright's loop runs in this thread, Django keeps the test's database connections apart
+            # (asgiref's Local holds them per async context): close those here, or one stays open to the end
+            # of the session and PostgreSQL refuses to drop the test database ("being accessed by other users").
+            connections.close_all()
 
 
 def shot(page, name: str) -> None:

@@ -1,45 +1,22 @@
 """Real chromium (Debian's, via Playwright) against the live server, with a real Celery worker sharing the DB.
 Fails, never skips, when chromium is missing."""
 
-from pathlib import Path
-
 import pytest
 from django.contrib.auth.models import User
 
+from tests.browser.browser_helpers import chromium_page, shot
 from tests.training.runs_helpers import make_dataset, make_profile
 from training.models import RegularizationProfile, TrainingRun
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 RUN_TIMEOUT_MS = 600_000
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run scripts/ensure_chromium.sh"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        yield context.new_page()
-        context.close()
-        browser.close()
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    with chromium_page("desktop") as page:
+        yield page
 
 
 def wait_for_report(page) -> None:
