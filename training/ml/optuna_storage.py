@@ -3,11 +3,11 @@
 Opening an ``RDBStorage`` creates Optuna's tables, its version row and its Alembic stamp when they are missing.
 Two workers doing that at the same moment on an empty PostgreSQL database collide
 (``duplicate key value violates unique constraint "pg_type_typname_nsp_index"``) and one run fails. So the first
-opening in a process is serialized across processes: on PostgreSQL by a session advisory lock, on a SQLite file by an
-exclusive ``flock`` on a lock file beside it (SQLite's own write lock is not enough: each of Optuna's schema steps -
-tables, version row, Alembic stamp - is its own transaction, and six processes racing lost at a different step on each
-retry). Once a process has seen the schema made it opens later storages without creating tables. Connections are not pooled: a long-lived worker keeps no idle
-connection per study it ran.
+opening in a process is serialized across processes: on PostgreSQL by a session advisory lock, on a SQLite file by
+an exclusive ``flock`` on a lock file beside it (SQLite's own write lock is not enough: each of Optuna's schema
+steps - tables, version row, Alembic stamp - is its own transaction, and six racing processes lost at a different
+step on each retry). Once a process has seen the schema made it opens later storages without creating tables.
+Connections are not pooled: a long-lived worker keeps no idle connection per study it ran.
 """
 
 from __future__ import annotations

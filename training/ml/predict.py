@@ -231,9 +231,8 @@ def compare_on_overlap(new: pd.DataFrame, active: pd.DataFrame, *, horizon: int,
         return {**out, "not_worse": False, "new_log_loss": None, "active_log_loss": None}
     loss = {}
     for side in ("new", "active"):
-        part = merged[["y_" + side, *(f"{c}_{side}" for c in CLASS_NAMES)]]
-        part.columns = ["y", *CLASS_NAMES]
-        loss[side] = row_log_loss(part["y"].to_numpy(dtype=int), part[list(CLASS_NAMES)].to_numpy(dtype=float))
+        proba = merged[[f"{c}_{side}" for c in CLASS_NAMES]].to_numpy(dtype=float)
+        loss[side] = row_log_loss(merged[f"y_{side}"].to_numpy(dtype=int), proba)
     out.update(
         first_open_time=merged["open_time"].iloc[0].isoformat(),
         last_open_time=merged["open_time"].iloc[-1].isoformat(),
