@@ -4,6 +4,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 
+from training.admin.lookups import OutOfRangeLookupsAreIncorrect
 from training.forms.market_data import CandleImportForm
 from training.marketdata.errors import CandleFileError
 from training.models import Candle, MarketDataset
@@ -46,7 +47,7 @@ def price_chart_svg(points: list[tuple[int, float]], title: str) -> str:
 
 
 @admin.register(MarketDataset)
-class MarketDatasetAdmin(admin.ModelAdmin):
+class MarketDatasetAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
     list_display = ("__str__", "coverage", "row_count", "gap_summary", "is_sample", "short_source", "updated_at")
     list_filter = ("exchange", "interval", "is_sample")
     search_fields = ("symbol", "exchange", "source")
@@ -127,7 +128,7 @@ class MarketDatasetAdmin(admin.ModelAdmin):
 
 
 @admin.register(Candle)
-class CandleAdmin(admin.ModelAdmin):
+class CandleAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
     list_display = ("dataset", "open_time", "open", "high", "low", "close", "volume", "quote_volume", "trades")
     list_filter = ("dataset",)
     list_select_related = ("dataset",)

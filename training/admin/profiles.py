@@ -9,6 +9,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
+from training.admin.lookups import OutOfRangeLookupsAreIncorrect
 from training.admin.sweeps import sweep_with_profile
 from training.forms.profiles import BACKEND_FIELDSETS, RegularizationProfileForm
 from training.ml.regularization import BASE_NAMES, iter_override_params
@@ -45,7 +46,7 @@ class ImportProfilesForm(forms.Form):
 
 
 @admin.register(RegularizationProfile)
-class RegularizationProfileAdmin(SimpleHistoryAdmin):
+class RegularizationProfileAdmin(OutOfRangeLookupsAreIncorrect, SimpleHistoryAdmin):
     form = RegularizationProfileForm
     list_display = ["name", "is_default", *BASE_NAMES, "sklearn_c_value", "report_status", "updated_at"]
     list_display_links = ["name"]

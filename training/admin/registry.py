@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from training.admin.lookups import OutOfRangeLookupsAreIncorrect
 from training.ml.presets import PRESETS
 from training.models import ActiveModel, Promotion, RetrainSchedule, TrainingRun
 from training.services.registry import model_promote
@@ -40,7 +41,7 @@ def attach_promote_action(site: admin.AdminSite = admin.site) -> None:
         run_admin.list_filter = (*run_admin.list_filter, "trigger")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -73,7 +74,7 @@ class RetrainScheduleForm(forms.ModelForm):
 
 
 @admin.register(RetrainSchedule)
-class RetrainScheduleAdmin(admin.ModelAdmin):
+class RetrainScheduleAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
     form = RetrainScheduleForm
     list_display = (
         "id",

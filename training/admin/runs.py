@@ -5,6 +5,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from training.admin.lookups import OutOfRangeLookupsAreIncorrect
 from training.models import ModelResult, RegularizationProfile, TrainingRun
 
 MSG_PICK_ONE_PROFILE = "Select exactly one profile to train with."
@@ -53,7 +54,7 @@ class ModelResultInline(admin.TabularInline):
 
 
 @admin.register(TrainingRun)
-class TrainingRunAdmin(admin.ModelAdmin):
+class TrainingRunAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
     """Runs are records: read-only here (no Save, Delete or Add), JSON collapsed and pretty, numbers rounded."""
 
     list_display = (

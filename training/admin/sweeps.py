@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from training.admin.lookups import OutOfRangeLookupsAreIncorrect
 from training.models import Sweep, SweepPoint
 from training.services.sweeps import sweep_reconcile, sweep_save_best_profile
 
@@ -20,7 +21,7 @@ class SweepPointInline(admin.TabularInline):
 
 
 @admin.register(Sweep)
-class SweepAdmin(admin.ModelAdmin):
+class SweepAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
     list_display = ("id", "name", "symbol", "profile", "preset", "mode", "asked", "best_objective", "created_at")
     list_filter = ("mode", "preset", "symbol")
     list_select_related = ("profile", "best_point")
