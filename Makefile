@@ -53,9 +53,13 @@ lint: install-test
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=ares_site.test_settings $(PY) manage.py makemigrations --check --dry-run
 
+# TEST_WORKERS pytest-xdist processes share the suite (0: one process). Each has its own test database,
+# Redis database index, Celery worker and temp folders; much of the suite waits on subprocesses, so two
+# keep two cores busy (measured: -n 3 was no faster).
+TEST_WORKERS ?= 2
 test: install-test lint
 	@bash scripts/ensure_chromium.sh
-	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; failing" >&2; fi; exit $$rc
 
 bench: install-test  # some scripts drive real worker processes with the test helpers (psutil)

@@ -182,3 +182,33 @@ def test_env_example_documents_every_variable_read_and_loads_as_is(tmp_path):
     assert read - documented == set()
     values = load(REPO_ROOT / ".env.example")
     assert values["DEBUG"] is False and values["SECRET_KEY"] == "change-me-to-a-long-random-string"
+
+
+TEST_DIRS = """
+import json, os
+from django.conf import settings
+settings.ARTIFACTS_DIR  # imports the settings module
+keys = ("ARTIFACTS_DIR", "ARES_TEST_SQLITE_NAME", "ARES_TEST_DIRS_FOR", "PYTEST_XDIST_WORKER")
+print(json.dumps({key: os.environ.get(key) for key in keys}))
+"""
+
+
+def test_each_xdist_worker_gets_test_folders_of_its_own_which_its_subprocesses_keep(empty_env_file, tmp_path):
+    def test_settings_env(**variables):
+        variables = {key: value for key, value in variables.items() if value is not None}
+        env = {"DJANGO_SETTINGS_MODULE": "ares_site.test_settings", "TMPDIR": str(tmp_path), **variables}
+        result = run_python(TEST_DIRS, empty_env_file, **env)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    controller = test_settings_env()  # pytest's main process (or a run without xdist)
+    assert controller["ARES_TEST_DIRS_FOR"] is None
+    workers = [test_settings_env(**controller | {"PYTEST_XDIST_WORKER": name}) for name in ("gw0", "gw1")]
+    folders = [(env["ARTIFACTS_DIR"], Path(env["ARES_TEST_SQLITE_NAME"]).parent) for env in [controller, *workers]]
+    assert len({artifacts for artifacts, _ in folders}) == len({database for _, database in folders}) == 3
+    assert all(Path(artifacts).parent == Path(database).parent == tmp_path for artifacts, database in folders)
+    assert [env["ARES_TEST_DIRS_FOR"] for env in workers] == ["gw0", "gw1"]
+    # a Celery worker or command that a test worker starts inherits its environment and keeps its folders
+    assert test_settings_env(**workers[1]) == workers[1]
+    # an ARTIFACTS_DIR the user set is kept under xdist too
+    assert test_settings_env(ARTIFACTS_DIR="/srv/mine", PYTEST_XDIST_WORKER="gw0")["ARTIFACTS_DIR"] == "/srv/mine"
