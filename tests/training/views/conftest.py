@@ -27,5 +27,5 @@ def stranger_client(client, stranger):
 
 
 @pytest.fixture
-def real_run(profile, dataset, launcher):
+def real_run(transactional_db, profile, dataset, launcher):
     return make_real_run(profile, dataset, user=launcher)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def two_runs(profile, dataset, launcher):
+def two_runs(transactional_db, profile, dataset, launcher):
     first = make_real_run(profile, dataset, user=launcher)
     second = make_real_run(make_profile("strong-l1", l1_alpha=0.5), dataset, user=launcher)
     return first, second
