@@ -11,7 +11,7 @@ from pathlib import Path
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 # Under pytest-xdist every worker gets temp directories of its own (each has its own test database, so run ids
 # and artifact folders repeat across workers); the processes a worker starts inherit them unchanged.
-if os.environ.get("PYTEST_XDIST_WORKER", "") != os.environ.get("ARES_TEST_DIRS_FOR", ""):
+if os.environ.get("PYTEST_XDIST_WORKER", "") not in ("", os.environ.get("ARES_TEST_DIRS_FOR")):
     os.environ["ARES_TEST_DIRS_FOR"] = os.environ["PYTEST_XDIST_WORKER"]
     os.environ.pop("ARES_TEST_SQLITE_NAME", None)
     if os.environ.get("ARTIFACTS_DIR", "").startswith(os.path.join(tempfile.gettempdir(), "ares-test-artifacts-")):

@@ -210,5 +210,7 @@ def test_each_xdist_worker_gets_test_folders_of_its_own_which_its_subprocesses_k
     assert [env["ARES_TEST_DIRS_FOR"] for env in workers] == ["gw0", "gw1"]
     # a Celery worker or command that a test worker starts inherits its environment and keeps its folders
     assert test_settings_env(**workers[1]) == workers[1]
+    outside_xdist = test_settings_env(**{**workers[1], "PYTEST_XDIST_WORKER": None})  # e.g. a trimmed env
+    assert outside_xdist["ARTIFACTS_DIR"] == workers[1]["ARTIFACTS_DIR"]
     # an ARTIFACTS_DIR the user set is kept under xdist too
     assert test_settings_env(ARTIFACTS_DIR="/srv/mine", PYTEST_XDIST_WORKER="gw0")["ARTIFACTS_DIR"] == "/srv/mine"
