@@ -4,6 +4,7 @@ fuzz: `?profile=99…9` on SQLite raised OverflowError, a 500) gets the admin's 
 import pytest
 from django.contrib import admin
 from django.contrib.admin.views.main import ERROR_FLAG
+from django.db import connection
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +25,8 @@ def test_an_out_of_range_foreign_key_filter_is_an_incorrect_lookup_not_a_server_
 ):
     url = reverse(f"admin:training_{model._meta.model_name}_changelist")
     response = admin_client.get(url, {field: value})
-    # SQLite cannot bind the number: the admin's "incorrect lookup" redirect. PostgreSQL compares it: no rows.
-    if response.status_code == 302:
-        assert response.url == f"{url}?{ERROR_FLAG}=1"
+    if connection.vendor == "sqlite":  # it cannot bind the number: the admin's "incorrect lookup" redirect
+        assert response.status_code == 302 and response.url == f"{url}?{ERROR_FLAG}=1"
         assert admin_client.get(response.url).status_code == 200
-    else:
+    else:  # PostgreSQL compares it with the column: no rows
         assert response.status_code == 200 and response.context["cl"].result_count == 0
