@@ -55,7 +55,7 @@ lint: install-test
 
 # TEST_WORKERS pytest-xdist processes share the suite (0, the default: one process). Each has its own test
 # database, Redis database index, Celery worker and temp folders. TEST_WORKERS=2 took about 40 % off on 2 cores,
-# but 2 of 7 such runs failed one pool-kill test (a replacement pool process never reported UP), so it is opt-in.
+# but 2 of 9 such runs failed one pool-kill test (a replacement pool process never reported UP), so it is opt-in.
 TEST_WORKERS ?= 0
 test: install-test lint
 	@bash scripts/ensure_chromium.sh
