@@ -71,7 +71,15 @@ def moving_block_bootstrap(loss_a, loss_b, *, block: int, n_resamples: int = DEF
         "ci95_low": float(low),
         "ci95_high": float(high),
         "verdict": verdict_of(float(low), float(high)),
+        "p_value": bootstrap_p_value(means),
     }
+
+
+def bootstrap_p_value(means: np.ndarray) -> float:
+    """Two-sided p-value of "mean difference = 0": twice the smaller share of resampled means on either side of
+    0 (at least 1 / resamples), so p < 0.05 when the 95 % percentile interval excludes 0."""
+    below, above = float(np.mean(means <= 0)), float(np.mean(means >= 0))
+    return float(min(1.0, max(2 * min(below, above), 1.0 / means.size)))
 
 
 def resampled_means(values: np.ndarray, *, block: int, n_resamples: int, seed: int) -> np.ndarray:

@@ -8,7 +8,8 @@ and the verdict against the best baseline.
 - **Same-model gap.** Per fold, the fold's model on its own fit rows against its own validation block, averaged
   over the folds (``TrainValGap.averaged``). For the ensemble, the chosen combiner forward-chained: fitted on folds
   1..j−1, on those rows against fold j, for j = 2..k (``stacking.forward_fold_fits``); none with one fold.
-- **Spread.** ``collapse.prediction_spread`` on the validation rows (the test block where there are none).
+- **Spread.** ``collapse.prediction_spread`` on the validation rows (the test block where there are none), and on
+  the test block as well (``test_spread``): collapsed there (thresholds in ``collapse``) → verdict ``no skill``.
 - **Verdict.** The best baseline is the one with the lower validation log loss on the compared rows (chosen
   without looking at the test block); the test log-loss difference model − that baseline, per row, gets a
   moving-block bootstrap interval (``bootstrap.baseline_comparison``) and a verdict.
@@ -23,7 +24,8 @@ from .collapse import prediction_spread
 from .metrics import classification_metrics, row_log_loss
 from .results import TrainValGap
 
-BASELINE_NAMES = ("majority", "persistence")
+BASELINE_NAMES = ("majority", "persistence", "uniform")
+NO_SKILL = "no skill"
 ROWS_ENSEMBLE = "the rows the ensemble has a held-out validation prediction for (the validation blocks of folds 2..k)"
 ROWS_ONE_FOLD = "the one fold's validation block (with one fold the combiners are scored on the rows they pick on)"
 
@@ -64,15 +66,29 @@ def spread_record(validation_proba, test_proba) -> tuple[bool | None, dict]:
     return spread.pop("collapsed"), spread
 
 
+def test_spread_record(test_proba) -> dict:
+    """The spread of the test-block predictions, with ``collapsed`` kept (thresholds of ``collapse``)."""
+    return {**prediction_spread(test_proba), "split": "test"}
+
+
 def best_baseline(validation_log_losses: dict[str, float]) -> str:
     return min(validation_log_losses, key=lambda name: (validation_log_losses[name], name))
 
 
-def vs_baseline_record(y_test, test_proba, baseline: str, baseline_test_proba, *, horizon: int, seed: int) -> dict:
-    return baseline_comparison(
+def vs_baseline_record(
+    y_test, test_proba, baseline: str, baseline_test_proba, *, horizon: int, seed: int, no_skill: bool = False
+) -> dict:
+    """The bootstrap comparison; a model collapsed on the test block (``no_skill``) gets the verdict
+    ``no skill`` instead of better/worse (``interval_verdict`` keeps what the interval alone says)."""
+    record = baseline_comparison(
         row_log_loss(y_test, test_proba),
         row_log_loss(y_test, baseline_test_proba),
         baseline=baseline,
         horizon=horizon,
         seed=seed,
     )
+    record["interval_verdict"] = record["verdict"]
+    record["no_skill"] = bool(no_skill)
+    if no_skill:
+        record["verdict"] = NO_SKILL
+    return record

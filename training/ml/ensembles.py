@@ -156,6 +156,9 @@ class BaseEnsemble:
             "y": plan.y[plan.test],
             "ensemble": stacked.test,
             **{f"base_{k}": p.test for k, p in self.predictions.items()},
+            "validation_positions": plan.positions[comparison.rows],
+            "validation_y": plan.y[comparison.rows],
+            "validation_ensemble": stacked.validation,
         }
         return RegimeResult(
             status=TRAINED,
@@ -191,8 +194,9 @@ class BaseEnsemble:
     # --- persistence --------------------------------------------------------------------------------
     def save(self, directory: Path) -> list[str]:
         """Each base model via its backend's native ``save``, the combiner and its calibration as
-        ``stacker.json``, ``ensemble.json`` and the test-block probabilities (``test_predictions.npz``).
-        Returns paths relative to ``directory``."""
+                ``stacker.json``, ``ensemble.json`` and the test-block probabilities (``test_predictions.npz``, which also keeps
+        the ensemble's held-out validation probabilities with their bar positions and labels, for the trading records).
+                Returns paths relative to ``directory``."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         files = []

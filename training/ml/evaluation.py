@@ -1,6 +1,6 @@
 """Records computed after training from the stored predictions (as Qlib's records follow its models):
 metrics per split for each base model, the ensemble and the naive baselines (majority class, persistence of the
-last known label), all on the same validation rows and the same test block (``comparison``); the same-model
+last known label, the uniform 1/3 forecast), all on the same validation rows and the same test block (``comparison``); the same-model
 train−validation gap; the prediction spread and ``collapsed``; the verdict against the best baseline.
 """
 
@@ -17,10 +17,11 @@ from .comparison import (
     ensemble_gap,
     model_gap,
     spread_record,
+    test_spread_record,
     vs_baseline_record,
 )
 from .dataset import Dataset
-from .metrics import classification_metrics, majority_predict, persistence_predict
+from .metrics import classification_metrics, majority_predict, persistence_predict, uniform_predict
 from .results import (
     BaselineResult,
     Baselines,
@@ -38,6 +39,7 @@ BASELINE_DEFINITIONS = {
     "majority": "the most frequent class of the training rows (probabilities: training class frequencies)",
     "persistence": "the label of bar t-{horizon}, the latest one fully known at t "
     "(log loss from P(y | that label) on the training rows)",
+    "uniform": "1/3 for each class on every row (no skill; log loss ln 3 = 1.0986)",
 }
 
 
@@ -67,7 +69,7 @@ class Comparison:
     horizon: int
     seed: int
 
-    def vs_baseline(self, plan: RegimePlan, test_proba) -> dict:
+    def vs_baseline(self, plan: RegimePlan, test_proba, *, no_skill: bool = False) -> dict:
         return vs_baseline_record(
             plan.y[plan.test],
             test_proba,
@@ -75,6 +77,7 @@ class Comparison:
             self.baselines[self.best].test_proba,
             horizon=self.horizon,
             seed=self.seed,
+            no_skill=no_skill,
         )
 
     def record(self, plan: RegimePlan) -> dict:
@@ -92,6 +95,8 @@ def baseline_predict(name: str, data: Dataset, plan: RegimePlan, train, evaluate
     y, pos = plan.y, plan.positions
     if name == "majority":
         return majority_predict(y[train], len(evaluate))
+    if name == "uniform":
+        return uniform_predict(y[train], len(evaluate))
     return persistence_predict(data.labels_all, pos[train], y[train], pos[evaluate], data.horizon)
 
 
@@ -129,6 +134,7 @@ def model_record(
     )
     backend = predictions.backend
     collapsed, spread = spread_record(predictions.oof[rows], predictions.test)
+    test_spread = test_spread_record(predictions.test)
     return ModelResult(
         metrics=metrics,
         train_val_gap=model_gap(plan, predictions),
@@ -140,7 +146,8 @@ def model_record(
         feature_importance=importance_by_name(backend.feature_importance(), feature_names),
         collapsed=collapsed,
         spread=spread,
-        vs_baseline=comparison.vs_baseline(plan, predictions.test),
+        test_spread=test_spread,
+        vs_baseline=comparison.vs_baseline(plan, predictions.test, no_skill=bool(test_spread["collapsed"])),
     )
 
 
@@ -158,6 +165,7 @@ def ensemble_record(plan: RegimePlan, stacked: StackedPredictions, comparison: C
     train = split_metrics(y[plan.val_rows], stacked.train)
     validation = split_metrics(y[comparison.rows], stacked.validation)
     collapsed, spread = spread_record(stacked.validation, stacked.test)
+    test_spread = test_spread_record(stacked.test)
     return EnsembleResult(
         metrics=MetricsBySplit(train=train, validation=validation, test=split_metrics(y[plan.test], stacked.test)),
         train_val_gap=ensemble_gap(plan, stacked),
@@ -165,7 +173,8 @@ def ensemble_record(plan: RegimePlan, stacked: StackedPredictions, comparison: C
         notes=list(stacked.notes),
         collapsed=collapsed,
         spread=spread,
-        vs_baseline=comparison.vs_baseline(plan, stacked.test),
+        test_spread=test_spread,
+        vs_baseline=comparison.vs_baseline(plan, stacked.test, no_skill=bool(test_spread["collapsed"])),
         **stacking_records(plan, stacked),
     )
 

@@ -2,7 +2,8 @@
 
 Sequence: initialize components → apply_regularization_to_components() → validate_and_report_regularization()
 (errors raise ``RegularizationInvalid`` before anything is trained; warnings are kept) → features → labels →
-regimes → train each regime's ensemble → evaluate → save artifacts, plots and the manifest.
+regimes → train each regime's ensemble → evaluate → save artifacts → the trading evidence on the common test window
+(``trading.system.trading_record``, from the saved predictions) → plots and the manifest.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from .presets import get_preset
 from .regimes import REGIMES, RULE, regime_distribution
 from .regularization import validate_and_report_regularization
 from .results import DataSummary, RunResult, Timings
+from .trading.rule import TradingSettings
+from .trading.system import Trials, trading_record
 
 MAX_SERIES_POINTS = 2000
 MSG_CANCELLED = "Training cancelled during {stage}."
@@ -44,6 +47,7 @@ STAGE_FRACTIONS = {
     "training": 0.10,
     "evaluate": 0.90,
     "save": 0.92,
+    "trading": 0.94,
     "report": 0.96,
     "done": 1.0,
 }
@@ -82,6 +86,8 @@ class TrainingManager:
         log: Callable[[str], None] | None = None,
         ensembles: dict | None = None,
         preset_overrides: dict | None = None,
+        trading: dict | None = None,
+        trials: Trials | None = None,
     ) -> None:
         self.config = config
         self.preset_name = preset
@@ -93,6 +99,8 @@ class TrainingManager:
         self._should_stop = should_stop or (lambda: False)
         self._log = log or (lambda message: None)
         self.ensemble_classes = dict(ensembles or ENSEMBLES)
+        self.trading = TradingSettings.from_dict(trading)
+        self.trials = trials
         self.run_tag = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         self.components: dict = {}
         self.applied: dict = {}
@@ -187,9 +195,7 @@ class TrainingManager:
         self._done("regularization", t)
 
         t = self._stage("features", "Computing features")
-        candles = candles.reset_index(drop=True)
-        if p.get("max_rows"):
-            candles = candles.iloc[-int(p["max_rows"]) :].reset_index(drop=True)
+        candles = run_candles(candles, p)
         segments = SeriesSegments(candles)
         if segments.gaps["count"]:
             largest = segments.gaps["largest"]
@@ -278,6 +284,23 @@ class TrainingManager:
             ensembles=sections,
         )
 
+        if p.get("trading", True):
+            t = self._stage("trading", "Trading evidence on the common test window")
+            result.trading = trading_record(
+                run_dir=self.artifacts_dir,
+                candles=candles,
+                regimes=list(self.components),
+                ensembles=sections,
+                horizon=int(p["horizon"]),
+                interval=interval,
+                settings=self.trading,
+                trials=self.trials,
+                seed=self.seed,
+            )
+            if result.trading:
+                self.log(result.trading.summary_line())
+            self._done("trading", t)
+
         t = self._stage("report", "Drawing plots and writing the manifest")
         if p.get("plots", True):
             times = candles["open_time"].iloc[::stride].dt.tz_localize(None).to_numpy()
@@ -299,6 +322,7 @@ class TrainingManager:
                 "config": self.config,
                 "data": result.data.to_dict(),
                 "trained_regimes": result.trained_regimes(),
+                "trading": self.trading.to_dict(),
             },
         )
         self._done("report", t)
@@ -322,6 +346,14 @@ class TrainingManager:
             self.log(f"Measured: {warning}")
         self.progress("done", 1.0, "Training finished")
         return output
+
+
+def run_candles(candles: pd.DataFrame, preset: dict) -> pd.DataFrame:
+    """The candles a run trains on: the preset's most recent ``max_rows`` (all without it), indexed from 0."""
+    candles = candles.reset_index(drop=True)
+    if preset.get("max_rows"):
+        candles = candles.iloc[-int(preset["max_rows"]) :].reset_index(drop=True)
+    return candles
 
 
 def without_measured_warnings(report: dict) -> dict:

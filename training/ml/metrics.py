@@ -69,6 +69,12 @@ def majority_predict(y_train, n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.full(n, majority), np.tile(class_frequencies(y_train), (n, 1))
 
 
+def uniform_predict(y_train, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The no-skill forecast: 1/3 for each class on every row (predicted class: the training majority)."""
+    majority = int(np.bincount(np.asarray(y_train, dtype=int), minlength=3).argmax())
+    return np.full(n, majority), np.full((n, 3), 1.0 / 3.0)
+
+
 def persisted_labels(all_labels: np.ndarray, positions: np.ndarray, horizon: int, fallback: int) -> np.ndarray:
     """For a row at bar t, the label of bar t−H: the most recent label fully known at t (its horizon ends
     at the close of bar t). ``fallback`` where that bar has no label."""

@@ -19,10 +19,13 @@ import pandas as pd
 from . import artifacts, plots
 from .ensembles import ENSEMBLES
 from .evidence_report import measured_warnings
-from .manager import TrainingManager, with_measured_warnings, without_measured_warnings
+from .jsonable import jsonable
+from .manager import TrainingManager, run_candles, with_measured_warnings, without_measured_warnings
 from .presets import get_preset
 from .regimes import REGIMES, RULE
 from .results import RunResult, Timings
+from .trading.rule import TradingSettings
+from .trading.system import Trials, trading_record
 
 PARTS_DIR = "parts"
 MSG_UNKNOWN_REGIME = "Unknown regime {regime!r}; known: {known}."
@@ -67,16 +70,25 @@ def train_regime_part(
         log=(lambda message: log(f"[{regime}] {message}")) if log else None,
         progress=progress,
         ensembles={regime: ENSEMBLES[regime]},
-        preset_overrides={"plots": False},
+        preset_overrides={"plots": False, "trading": False},
     )
     return manager.run_full_training(symbol, exchange_name=exchange, interval=interval, candles=candles)
 
 
 def merge_regime_parts(
-    *, parts: dict[str, dict], workers: dict[str, str], run_dir: Path, preset: str, wall_started: float
+    *,
+    parts: dict[str, dict],
+    workers: dict[str, str],
+    run_dir: Path,
+    preset: str,
+    wall_started: float,
+    candles: pd.DataFrame | None = None,
+    trading: dict | None = None,
+    trials: Trials | None = None,
 ) -> dict:
     """The run's result from its parts (``{regime: part result}``), in the registry's regime order; each regime
-    records the ``worker`` that trained it. ``wall_started`` is the run's ``time.perf_counter()`` start."""
+    records the ``worker`` that trained it. ``wall_started`` is the run's ``time.perf_counter()`` start. With
+    ``candles`` (the run's, as given to the parts) the trading evidence is computed as in a single-process run."""
     missing = [regime for regime in ENSEMBLES if regime not in parts]
     if missing:
         raise ValueError(MSG_MISSING_PARTS.format(regimes=", ".join(missing)))
@@ -124,6 +136,21 @@ def merge_regime_parts(
         ensembles=ensembles,
     )
     preset_settings = get_preset(preset)
+    settings = TradingSettings.from_dict(trading)
+    if candles is not None and preset_settings.get("trading", True):
+        started = time.perf_counter()
+        result.trading = trading_record(
+            run_dir=run_dir,
+            candles=run_candles(candles, preset_settings),
+            regimes=list(ENSEMBLES),
+            ensembles=result.ensembles,
+            horizon=int(preset_settings["horizon"]),
+            interval=result.interval,
+            settings=settings,
+            trials=trials,
+            seed=result.seed,
+        )
+        stages["trading"] = time.perf_counter() - started
     if preset_settings.get("plots", True):
         result.plots = plots.write_plots(run_dir, result)
     versions = artifacts.library_versions()
@@ -144,6 +171,7 @@ def merge_regime_parts(
             "data": result.data.to_dict(),
             "trained_regimes": result.trained_regimes(),
             "workers": workers,
+            "trading": settings.to_dict(),
         },
     )
     stages["finish"] = time.perf_counter() - finish_started
@@ -157,7 +185,7 @@ def merge_regime_parts(
         stages=stages, fit_seconds_total=fit_total, wall_seconds=time.perf_counter() - wall_started
     )
     result.validate()
-    output = result.to_dict()  # every value came from the parts' stored JSON, or is a str or float
+    output = jsonable(result.to_dict())
     report = without_measured_warnings(output["regularization"].get("report"))  # the first part's, before training
     output["regularization"]["report"] = with_measured_warnings(report, measured_warnings(output))
     return output

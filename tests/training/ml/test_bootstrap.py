@@ -51,7 +51,7 @@ def test_verdicts_follow_the_side_of_zero_the_interval_lies_on():
     assert moving_block_bootstrap(loss_a, loss_b, block=24, seed=0)["verdict"] == BETTER
     assert moving_block_bootstrap(loss_b, loss_a, block=24, seed=0)["verdict"] == WORSE
     same = moving_block_bootstrap(loss_b, loss_b, block=24, seed=0)
-    assert same == {"difference": 0.0, "ci95_low": 0.0, "ci95_high": 0.0, "verdict": NO_EVIDENCE}
+    assert same == {"difference": 0.0, "ci95_low": 0.0, "ci95_high": 0.0, "verdict": NO_EVIDENCE, "p_value": 1.0}
 
 
 def test_same_seed_same_interval_and_the_interval_holds_the_observed_difference():
@@ -78,5 +78,15 @@ def test_rejects_unpaired_rows_and_too_few_resamples():
 def test_baseline_comparison_is_the_vs_baseline_record():
     loss_a, loss_b = overlapping_losses(np.random.default_rng(9), 300, 0.0)
     record = baseline_comparison(loss_a, loss_b, baseline="majority", horizon=HORIZON, seed=0)
-    assert set(record) == {"baseline", "metric", "difference", "ci95_low", "ci95_high", "verdict", "rows", "block"}
+    assert set(record) == {
+        "baseline",
+        "metric",
+        "difference",
+        "ci95_low",
+        "ci95_high",
+        "verdict",
+        "p_value",
+        "rows",
+        "block",
+    }
     assert (record["baseline"], record["metric"], record["rows"], record["block"]) == ("majority", "log_loss", 300, 24)

@@ -2,14 +2,15 @@
 
 ``RunResult`` → per regime a ``RegimeResult`` → per base model a ``ModelResult`` and the stacked
 ``EnsembleResult`` (with the combiner choice: ``CombinerCandidate``, ``CalibrationResult``, ``VsBestMember``),
-each with ``MetricsBySplit`` (``SplitMetrics`` for train / validation / test) and a ``TrainValGap``; ``Baselines``
+``TradingResult`` for the system's trading evidence (``trading``); each with ``MetricsBySplit`` (``SplitMetrics`` for train / validation / test) and a ``TrainValGap``; ``Baselines``
 per regime; ``Timings`` for the run. ``to_dict()`` gives the JSON the run page, ``run.json`` and compare read (the
 keys are the field names); ``from_dict()`` reads it back and ``validate()`` raises ``ResultInvalid`` listing every
 problem. A field added with a default (``collapsed: bool | None = None``) is optional: older stored results without
 it still load.
 
 Modules: ``base`` (Record, ResultInvalid, constants), ``metrics`` (split metrics, gaps), ``combination`` (the
-combiner choice and calibration records), ``run`` (model, ensemble, regime and run records).
+combiner choice and calibration records), ``trading`` (the system's trading evidence), ``run`` (model, ensemble,
+regime and run records).
 """
 
 from .base import (
@@ -38,6 +39,15 @@ from .run import (
     RunResult,
     SplitInfo,
     Timings,
+)
+from .trading import (
+    AdjustedVerdict,
+    Deflation,
+    EquityCurve,
+    SystemEvaluation,
+    ThetaChoice,
+    TradingResult,
+    TradingStats,
 )
 
 __all__ = [
@@ -70,4 +80,11 @@ __all__ = [
     "Timings",
     "TrainValGap",
     "VsBestMember",
+    "AdjustedVerdict",
+    "Deflation",
+    "EquityCurve",
+    "SystemEvaluation",
+    "ThetaChoice",
+    "TradingResult",
+    "TradingStats",
 ]

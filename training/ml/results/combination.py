@@ -59,6 +59,7 @@ class VsBestMember(Record):
     ci95_low: float
     ci95_high: float
     verdict: str
+    p_value: float | None = None
 
     def problems(self, where: str) -> list[str]:
         if not all(_finite(getattr(self, n)) for n in ("difference", "ci95_low", "ci95_high")):

@@ -97,6 +97,7 @@ def _vs_baseline_problems(where: str, record: dict | None) -> list[str]:
     missing = {"baseline", "metric", "difference", "ci95_low", "ci95_high", "verdict"} - set(record)
     if missing:
         return [f"{where}.vs_baseline: missing keys {sorted(missing)}"]
-    if record["verdict"] != verdict_of(record["ci95_low"], record["ci95_high"]):
+    expected = "no skill" if record.get("no_skill") else verdict_of(record["ci95_low"], record["ci95_high"])
+    if record["verdict"] != expected:
         return [MSG_VERDICT_MISMATCH.format(where=where, verdict=record["verdict"])]
     return []

@@ -9,6 +9,7 @@ from typing import Any
 from .base import GAP_TOLERANCE, SKIPPED, SPLIT_NAMES, TRAINED, Record, _finite
 from .combination import CalibrationResult, CombinerCandidate, VsBestMember
 from .metrics import MetricsBySplit, SplitMetrics, TrainValGap, _gap_problems, _vs_baseline_problems
+from .trading import TradingResult
 
 
 @dataclass
@@ -24,6 +25,7 @@ class ModelResult(Record):
     collapsed: bool | None = None
     spread: dict[str, Any] = field(default_factory=dict)
     vs_baseline: dict[str, Any] | None = None
+    test_spread: dict[str, Any] = field(default_factory=dict)
 
     def problems(self, where: str) -> list[str]:
         found = [f"{where}.metrics.{s} is missing" for s in SPLIT_NAMES if self.metrics.get(s) is None]
@@ -54,6 +56,7 @@ class EnsembleResult(Record):
     combiner_rule: dict[str, Any] = field(default_factory=dict)
     calibration: CalibrationResult | None = None
     vs_best_member: VsBestMember | None = None
+    test_spread: dict[str, Any] = field(default_factory=dict)
 
     def problems(self, where: str) -> list[str]:
         found = [f"{where}.metrics.{s} is missing" for s in ("train", "test") if self.metrics.get(s) is None]
@@ -82,6 +85,7 @@ class Baselines(Record):
     majority: BaselineResult
     persistence: BaselineResult
     definitions: dict[str, str] = field(default_factory=dict)
+    uniform: BaselineResult | None = None  # results stored before the uniform baseline have none
 
     def scores(self) -> dict[str, BaselineResult]:
         return {
@@ -182,6 +186,7 @@ class RunResult(Record):
     artifacts: dict[str, Any] = field(default_factory=dict)
     library_versions: dict[str, str | None] = field(default_factory=dict)
     timings: Timings | None = None
+    trading: TradingResult | None = None  # the system's trading evidence (``training.ml.trading``)
 
     def trained_regimes(self) -> list[str]:
         return [regime for regime, section in self.ensembles.items() if section.trained]
