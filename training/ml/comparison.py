@@ -66,7 +66,7 @@ def spread_record(validation_proba, test_proba) -> tuple[bool | None, dict]:
     return spread.pop("collapsed"), spread
 
 
-def test_spread_record(test_proba) -> dict:
+def spread_on_test(test_proba) -> dict:
     """The spread of the test-block predictions, with ``collapsed`` kept (thresholds of ``collapse``)."""
     return {**prediction_spread(test_proba), "split": "test"}
 

@@ -17,7 +17,7 @@ from .comparison import (
     ensemble_gap,
     model_gap,
     spread_record,
-    test_spread_record,
+    spread_on_test,
     vs_baseline_record,
 )
 from .dataset import Dataset
@@ -134,7 +134,7 @@ def model_record(
     )
     backend = predictions.backend
     collapsed, spread = spread_record(predictions.oof[rows], predictions.test)
-    test_spread = test_spread_record(predictions.test)
+    test_spread = spread_on_test(predictions.test)
     return ModelResult(
         metrics=metrics,
         train_val_gap=model_gap(plan, predictions),
@@ -165,7 +165,7 @@ def ensemble_record(plan: RegimePlan, stacked: StackedPredictions, comparison: C
     train = split_metrics(y[plan.val_rows], stacked.train)
     validation = split_metrics(y[comparison.rows], stacked.validation)
     collapsed, spread = spread_record(stacked.validation, stacked.test)
-    test_spread = test_spread_record(stacked.test)
+    test_spread = spread_on_test(stacked.test)
     return EnsembleResult(
         metrics=MetricsBySplit(train=train, validation=validation, test=split_metrics(y[plan.test], stacked.test)),
         train_val_gap=ensemble_gap(plan, stacked),

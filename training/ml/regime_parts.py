@@ -20,7 +20,7 @@ from . import artifacts, plots
 from .ensembles import ENSEMBLES
 from .evidence_report import measured_warnings
 from .jsonable import jsonable
-from .manager import TrainingManager, run_candles, with_measured_warnings, without_measured_warnings
+from .manager import TrainingManager, merge_preset, run_candles, with_measured_warnings, without_measured_warnings
 from .presets import get_preset
 from .regimes import REGIMES, RULE
 from .results import RunResult, Timings
@@ -55,6 +55,7 @@ def train_regime_part(
     should_stop: Callable[[], bool] | None = None,
     log: Callable[[str], None] | None = None,
     progress: Callable[[str, float, str], None] | None = None,
+    preset_overrides: dict | None = None,
 ) -> dict:
     """Train and save one regime; returns that part's result (a ``RunResult`` dict holding one regime).
     ``progress`` gets the part's own (stage, fraction, message) callbacks."""
@@ -70,7 +71,7 @@ def train_regime_part(
         log=(lambda message: log(f"[{regime}] {message}")) if log else None,
         progress=progress,
         ensembles={regime: ENSEMBLES[regime]},
-        preset_overrides={"plots": False, "trading": False},
+        preset_overrides={**(preset_overrides or {}), "plots": False, "trading": False},
     )
     return manager.run_full_training(symbol, exchange_name=exchange, interval=interval, candles=candles)
 
@@ -85,6 +86,7 @@ def merge_regime_parts(
     candles: pd.DataFrame | None = None,
     trading: dict | None = None,
     trials: Trials | None = None,
+    preset_overrides: dict | None = None,
 ) -> dict:
     """The run's result from its parts (``{regime: part result}``), in the registry's regime order; each regime
     records the ``worker`` that trained it. ``wall_started`` is the run's ``time.perf_counter()`` start. With
@@ -135,7 +137,7 @@ def merge_regime_parts(
         regime_series=first.regime_series,
         ensembles=ensembles,
     )
-    preset_settings = get_preset(preset)
+    preset_settings = merge_preset(get_preset(preset), preset_overrides)
     settings = TradingSettings.from_dict(trading)
     if candles is not None and preset_settings.get("trading", True):
         started = time.perf_counter()

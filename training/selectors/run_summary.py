@@ -252,6 +252,7 @@ def run_page(run: TrainingRun) -> dict:
         "regimes": regime_tables(result),
         "definitions": baseline_definitions(result),
         "charts": chart_data(result),
+        "trading": trading_summary(result),
     }
 
 
@@ -267,6 +268,30 @@ def preset_durations(*, per_preset: int = 20) -> dict[str, dict]:
         if seconds:
             durations[preset] = {"median_seconds": statistics.median(seconds), "runs": len(seconds)}
     return durations
+
+
+MSG_NO_TRADING = "system: no trading evidence (no regime trained, or the result predates it)"
+
+
+def system_line(run: TrainingRun) -> str:
+    """The system's trading line (``TradingResult.summary_line``), or why there is none."""
+    result, _ = run_result(run)
+    if result is None or result.trading is None:
+        return MSG_NO_TRADING
+    return result.trading.summary_line()
+
+
+def trading_summary(result: RunResult) -> dict | None:
+    """The run page's system verdict: the typed trading record, the Holm table per regime and the chart data."""
+    trading = result.trading
+    if trading is None:
+        return None
+    return {
+        "record": trading,
+        "line": trading.summary_line(),
+        "verdicts": trading.verdicts,
+        "chart": trading.equity.to_dict() if trading.equity else None,
+    }
 
 
 def verdict_lines(run: TrainingRun) -> list[str]:

@@ -39,7 +39,18 @@ def training_run_api_detail(*, run: TrainingRun) -> dict:
         "trigger": run.trigger,
         "rerun_of": run.rerun_of_id,
         "artifacts_url": reverse("api:run-artifacts", args=[run.pk]) if run.artifacts_path else None,
+        "trading": _trading(run),
     }
+
+
+def _trading(run: TrainingRun) -> dict | None:
+    """The run's stored trading record, read through its type (None when absent or unreadable)."""
+    from training.selectors.run_summary import run_result
+
+    if run.status != TrainingRun.Status.SUCCEEDED:
+        return None
+    result, _ = run_result(run)
+    return result.trading.to_dict() if result is not None and result.trading is not None else None
 
 
 def training_run_artifacts_zip(*, run: TrainingRun) -> bytes:

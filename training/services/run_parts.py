@@ -33,6 +33,7 @@ from django.utils import timezone
 from training.ml.errors import TrainingCancelled, TrainingError
 from training.ml.regime_parts import merge_regime_parts, regimes_of_run, train_regime_part
 from training.models import RunPart, TrainingRun
+from training.selectors.trading import run_trials
 from training.services.runs.database import optuna_storage_url, retry_when_locked
 from training.tasks import training_run_part_task
 
@@ -256,6 +257,9 @@ def training_run_train_in_parts(
         run_dir=Path(run_artifacts_dir(run.pk)),
         preset=run.preset,
         wall_started=wall_started,
+        candles=candles,
+        trading=run.snapshot.get("trading"),
+        trials=run_trials(run=run),
     )
 
 

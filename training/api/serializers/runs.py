@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from training.api.serializers.records import record_serializer
+from training.ml.results.trading import TradingResult
 from training.models import RegularizationProfile, TrainingRun
+
+TradingResultSerializer = record_serializer(TradingResult)
 
 
 class ProfileRefSerializer(serializers.Serializer):
@@ -79,6 +83,11 @@ class RunDetailSerializer(serializers.Serializer):
     log_tail = serializers.CharField(allow_blank=True)
     rerun_of = serializers.IntegerField(allow_null=True)
     artifacts_url = serializers.CharField(allow_null=True)
+    trading = TradingResultSerializer(
+        allow_null=True,
+        help_text="The system's trading evidence on the common test window (after costs and at 0 bps, PSR, DSR "
+        "with N, shift-null p, Holm-adjusted verdicts); null before the run succeeded or for older results.",
+    )
 
 
 class RunLaunchSerializer(serializers.Serializer):

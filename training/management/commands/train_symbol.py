@@ -1,5 +1,7 @@
 """python manage.py train_symbol BTCUSDT [--profile NAME] [--exchange BINANCE] [--interval 1h] [--preset quick]
-[--no-wait] [--inline]"""
+[--no-wait] [--inline] [--cost-bps 10] [--long-only] [--hold horizon|bar]
+
+Ends with the system's trading line: ``system: Sharpe after 10 bps … [low, high], PSR …, DSR … (N=…), verdict``."""
 
 import time
 
@@ -8,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
+from training.ml.trading.rule import DEFAULT_COST_BPS, HOLD_HORIZON, HOLD_MODES
 from training.models import RegularizationProfile, TrainingRun
-from training.selectors.run_summary import verdict_lines
+from training.selectors.run_summary import system_line, verdict_lines
 from training.services.runs import TrainingRunEnqueueFailed, training_run_create, training_run_execute
 from training.services.runs.reconcile import inline_worker_name
 
@@ -31,8 +34,14 @@ class Command(BaseCommand):
         mode.add_argument("--no-wait", action="store_true", help="only enqueue and print the run id")
         mode.add_argument("--inline", action="store_true", help="train in this process, without a worker")
         parser.add_argument("--poll", type=float, default=1.0, help="seconds between progress updates")
+        parser.add_argument("--cost-bps", type=float, default=DEFAULT_COST_BPS, help="trading costs per side (bps)")
+        parser.add_argument("--long-only", action="store_true", help="the trading rule goes long or flat, never short")
+        parser.add_argument(
+            "--hold", choices=HOLD_MODES, default=HOLD_HORIZON, help="hold for the label horizon or re-decide every bar"
+        )
 
     def handle(self, *args, symbol, profile, exchange, interval, preset, seed, no_wait, inline, poll, **options):
+        trading = {"cost_bps": options["cost_bps"], "allow_short": not options["long_only"], "hold": options["hold"]}
         profile_obj = None
         if profile:
             profile_obj = RegularizationProfile.objects.filter(name=profile).first()
@@ -40,7 +49,13 @@ class Command(BaseCommand):
                 known = ", ".join(RegularizationProfile.objects.values_list("name", flat=True)) or "none"
                 raise CommandError(MSG_UNKNOWN_PROFILE.format(name=profile, known=known))
         launch = dict(
-            profile=profile_obj, symbol=symbol, exchange=exchange, interval=interval, preset=preset, seed=seed
+            profile=profile_obj,
+            symbol=symbol,
+            exchange=exchange,
+            interval=interval,
+            preset=preset,
+            seed=seed,
+            trading=trading,
         )
         try:
             run = training_run_create(**launch, enqueue=not inline, trigger=TrainingRun.Trigger.CLI)
@@ -63,6 +78,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"run {run.pk} succeeded in {run.duration_seconds or 0:.1f} s: {run_url(run.pk)}")
         )
+        self.stdout.write(system_line(run))
 
     def _follow(self, run_id: int, poll: float) -> TrainingRun:
         last = None

@@ -18,7 +18,6 @@ from __future__ import annotations
 from itertools import combinations
 
 import numpy as np
-from scipy.stats import rankdata
 
 DEFAULT_BLOCKS = 16
 MSG_BLOCKS = "S must be an even number of blocks of at least 2; got {s!r}."
@@ -55,7 +54,8 @@ def cscv(returns, *, blocks: int = DEFAULT_BLOCKS) -> dict:
     oos_sharpe = _sharpe(rest @ sums, rest @ squares, (rest @ counts)[:, None])
     best = is_sharpe.argmax(axis=1)
     rows = np.arange(len(best))
-    ranks = np.apply_along_axis(rankdata, 1, oos_sharpe)[rows, best]
+    chosen_oos = oos_sharpe[rows, best][:, None]
+    ranks = (oos_sharpe < chosen_oos).sum(axis=1) + ((oos_sharpe == chosen_oos).sum(axis=1) + 1) / 2
     omega = ranks / (n + 1)
     logits = np.log(omega / (1 - omega))
     x, y = is_sharpe[rows, best], oos_sharpe[rows, best]

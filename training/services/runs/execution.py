@@ -23,6 +23,7 @@ from training.ml.errors import TrainingCancelled
 from training.ml.results import RunResult
 from training.models import ModelResult, TrainingRun
 from training.selectors.market_data import dataset_candles_frame
+from training.selectors.trading import run_trials
 from training.services.runs.database import is_locked_error, optuna_storage_url, retry_when_locked
 from training.services.runs.interruptions import (
     REASON_DATABASE_BUSY,
@@ -135,6 +136,8 @@ def _train(run: TrainingRun, monitor: RunMonitor, artifacts_dir: Path) -> dict:
         progress=monitor.progress,
         should_stop=monitor.should_stop,
         log=monitor.log,
+        trading=run.snapshot.get("trading"),
+        trials=run_trials(run=run),
     )
     return manager.run_full_training(
         run.symbol, exchange_name=run.exchange, interval=run.interval, candles=_candles_for(run)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from training.ml import artifacts, features
 from training.ml.presets import MSG_UNKNOWN_PRESET, PRESETS
 from training.ml.regularization import validate_and_report_regularization
+from training.ml.trading.rule import TradingSettings
 from training.models import MarketDataset, RegularizationProfile, TrainingRun
 from training.selectors.market_data import DatasetNotFound, dataset_get
 from training.selectors.profiles import profile_get_default
@@ -27,6 +28,7 @@ from training.services.runs.queue import training_run_publish
 
 MSG_PROFILE_INVALID = "Profile '{name}' cannot be used: {errors}"
 MSG_NO_PROFILE = "No regularization profile given and no default profile exists; create one in the admin."
+MSG_TRADING_INVALID = "Trading settings are invalid: {error}"
 MSG_SEED_OUT_OF_RANGE = "Seed {seed} is out of range; use a whole number from 0 to 4294967295 (2^32 - 1)."
 MSG_DATASET_TOO_SHORT = (
     "Dataset {exchange}:{symbol} {interval} has {rows} candles; preset '{preset}' needs at least {minimum} "
@@ -145,6 +147,7 @@ def training_run_create(
     config: dict | None = None,
     sweep=None,
     sweep_values: dict | None = None,
+    trading: dict | None = None,
 ) -> TrainingRun:
     """Validate, store the run as ``queued`` with its immutable snapshot and publish it once committed.
 
@@ -152,12 +155,17 @@ def training_run_create(
     run is then stored as ``failed`` with the reason). ``enqueue=False`` leaves it queued for an in-process
     ``training_run_execute`` (``train_symbol --inline``). ``config`` overrides the profile's resolved config for
     this run only (a sweep point: ``sweep`` and its ``sweep_values`` are recorded on the run and its snapshot).
+    ``trading`` (cost_bps, allow_short, hold, theta_grid; defaults of ``TradingSettings``) goes in the snapshot.
     """
     symbol, exchange = symbol.strip().upper(), exchange.strip().upper()
     profile, dataset, config, report = training_run_validate(
         profile=profile, symbol=symbol, exchange=exchange, interval=interval, preset=preset, seed=seed, config=config
     )
     seed = int(getattr(settings, "TRAINING_SEED", 42) if seed is None else seed)
+    try:
+        trading_settings = TradingSettings.from_dict(trading).to_dict()
+    except (TypeError, ValueError) as exc:
+        raise ValidationError([MSG_TRADING_INVALID.format(error=exc)]) from exc
     snapshot = {
         "config": config,
         "profile": {"id": profile.pk, "name": profile.name, "updated_at": profile.updated_at.isoformat()},
@@ -165,6 +173,7 @@ def training_run_create(
         "data": _dataset_section(dataset),
         "seed": seed,
         "library_versions": library_versions(),
+        "trading": trading_settings,
     }
     if sweep is not None:
         snapshot["sweep"] = {"id": sweep.pk, "values": dict(sweep_values or {})}
@@ -220,4 +229,5 @@ def training_run_rerun(*, run: TrainingRun, user=None, trigger: str = TrainingRu
         seed=run.seed,
         rerun_of=run,
         trigger=trigger,
+        trading=(run.snapshot or {}).get("trading"),
     )

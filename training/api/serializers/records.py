@@ -1,0 +1,47 @@
+"""DRF serializers built from the engine's typed records (``training.ml.results``), so the API schema
+(drf-spectacular) and the stored record cannot drift: one field per dataclass field, nested records nested."""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import fields
+
+from rest_framework import serializers
+
+from training.ml.results import Record
+
+_SCALARS = {int: serializers.IntegerField, float: serializers.FloatField, str: serializers.CharField}
+_built: dict[type, type[serializers.Serializer]] = {}
+
+
+def _field(tp, **kwargs) -> serializers.Field:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = next(arg for arg in typing.get_args(tp) if arg is not type(None))
+        return _field(inner, allow_null=True, **kwargs)
+    if isinstance(tp, type) and issubclass(tp, Record):
+        return record_serializer(tp)(**kwargs)
+    if tp is bool:
+        return serializers.BooleanField(**kwargs)
+    if tp in _SCALARS:
+        extra = {"allow_blank": True} if tp is str else {}
+        return _SCALARS[tp](**kwargs, **extra)
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        if isinstance(item, type) and issubclass(item, Record):
+            return record_serializer(item)(many=True, **kwargs)
+        return serializers.ListField(child=_field(item), **kwargs)
+    if origin is dict:
+        return serializers.DictField(**kwargs)
+    return serializers.JSONField(**kwargs)
+
+
+def record_serializer(cls: type[Record]) -> type[serializers.Serializer]:
+    """A read-only serializer class named ``<Record>Serializer`` with one field per dataclass field."""
+    if cls not in _built:
+        hints = typing.get_type_hints(cls)
+        attrs = {f.name: _field(hints[f.name]) for f in fields(cls)}
+        attrs["__doc__"] = (cls.__doc__ or cls.__name__).strip().splitlines()[0]
+        _built[cls] = type(f"{cls.__name__}Serializer", (serializers.Serializer,), attrs)
+    return _built[cls]
