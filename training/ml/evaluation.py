@@ -16,8 +16,8 @@ from .comparison import (
     comparison_rows,
     ensemble_gap,
     model_gap,
-    spread_record,
     spread_on_test,
+    spread_record,
     vs_baseline_record,
 )
 from .dataset import Dataset

@@ -6,6 +6,7 @@ from __future__ import annotations
 from training.models import TrainingRun
 from training.selectors.run_summary import run_result
 from training.selectors.runs import flatten
+from training.selectors.trading import runs_pbo
 
 SCORES = (("validation", "balanced_accuracy"), ("validation", "macro_f1"), ("test", "balanced_accuracy"))
 
@@ -103,4 +104,5 @@ def compare(*, run_ids: list[int]) -> dict:
         "differing": differing,
         "curves": compare_curves(results, runs),
         "score_labels": [f"{split} {metric.replace('_', ' ')}" for split, metric in SCORES],
+        "pbo": runs_pbo(runs=[run for run in runs if run.status == TrainingRun.Status.SUCCEEDED]),
     }

@@ -176,8 +176,11 @@ def sweep_curves(*, sweep: Sweep, points: list[SweepPoint]) -> list[dict]:
 
 
 def sweep_api_payload(*, sweep: Sweep, points: list[SweepPoint] | None = None) -> dict:
+    from training.selectors.trading import sweep_trading
+
     points = sweep_points(sweep=sweep) if points is None else points
     status = sweep_status(sweep=sweep, points=points)
+    trading = sweep_trading(sweep=sweep, points=points)
     return {
         "id": sweep.pk,
         "name": sweep.name,
@@ -207,4 +210,6 @@ def sweep_api_payload(*, sweep: Sweep, points: list[SweepPoint] | None = None) -
         "best": sweep.best_point.values if sweep.best_point else None,
         "best_objective": sweep.best_point.objective if sweep.best_point else None,
         "best_run": sweep.best_point.run_id if sweep.best_point else None,
+        "pbo": trading["pbo"],
+        "trading": {"points": trading["points"], "degradation_verdict": trading["degradation_verdict"]},
     }

@@ -74,3 +74,106 @@ def runs_pbo(*, runs, blocks: int = DEFAULT_BLOCKS) -> dict:
 def _thin(x, y, limit: int = 400) -> list[list[float]]:
     step = max(1, int(np.ceil(len(x) / limit)))
     return [[round(float(a), 6), round(float(b), 6)] for a, b in zip(x[::step], y[::step], strict=True)]
+
+
+# --- a sweep in trading terms ------------------------------------------------------------------------------
+MSG_DEGRADATION_REDUCED = (
+    "stronger regularization reduced the degradation: validation − test after-cost Sharpe falls as the "
+    "regularization grows (Spearman ρ {rho:+.2f} over {n} points; {most:+.2f} at the strongest point vs {least:+.2f} "
+    "at the weakest)"
+)
+MSG_DEGRADATION_NOT_REDUCED = (
+    "stronger regularization did not reduce the degradation (Spearman ρ {rho:+.2f} over {n} points; {most:+.2f} at "
+    "the strongest point vs {least:+.2f} at the weakest)"
+)
+MSG_DEGRADATION_TOO_FEW = "fewer than 3 finished points with trading evidence: no verdict on the degradation"
+DEGRADATION_DEFINITION = (
+    "validation after-cost Sharpe at the chosen θ (where θ was picked) minus the after-cost Sharpe on the common "
+    "test window, both annualized"
+)
+
+
+def _test_returns(run: TrainingRun) -> pd.Series | None:
+    from training.ml.trading.window import WINDOW_FILE
+
+    path = Path(run.artifacts_path or "") / WINDOW_FILE
+    if not run.artifacts_path or not path.is_file():
+        return None
+    frame = pd.read_csv(path, usecols=["open_time", "net_return"])
+    return pd.Series(frame["net_return"].to_numpy(dtype=float), index=frame["open_time"].to_numpy())
+
+
+def _strength(points, axes: list[str]) -> dict[int, float]:
+    """Each point's regularization strength: the sum over the swept parameters of its value's rank."""
+    ranks: dict[int, float] = {p.index: 0.0 for p in points}
+    for axis in axes:
+        values = sorted({p.values.get(axis) for p in points if p.values.get(axis) is not None})
+        for p in points:
+            if p.values.get(axis) in values:
+                ranks[p.index] += values.index(p.values[axis])
+    return ranks
+
+
+def sweep_trading(*, sweep, points) -> dict:
+    """Per finished point its after-cost Sharpe with interval, validation Sharpe, degradation and the paired
+    difference to the least-regularized point; the sweep's verdict on the degradation; the PBO over the points."""
+    from scipy.stats import spearmanr
+
+    from training.ml.bootstrap import block_length
+    from training.ml.results import RunResult
+    from training.ml.trading.stats import paired_sharpe_difference
+
+    rows = []
+    for p in points:
+        if p.run.status != TrainingRun.Status.SUCCEEDED or not p.run.result:
+            continue
+        trading = RunResult.from_dict(p.run.result).trading
+        if trading is None:
+            continue
+        periods = float(trading.window["periods_per_year"])
+        chosen = next(g for g in trading.theta.grid if g["theta"] == trading.theta.theta)
+        validation = float(chosen["validation_sharpe"]) * float(np.sqrt(periods))
+        test = trading.after_costs
+        rows.append(
+            {
+                "index": p.index,
+                "run": p.run_id,
+                "values": p.values,
+                "sharpe": test.stats.sharpe,
+                "ci95_low": test.sharpe_ci95_low,
+                "ci95_high": test.sharpe_ci95_high,
+                "validation_sharpe": validation,
+                "degradation": validation - test.stats.sharpe,
+                "periods": periods,
+                "horizon": int(trading.settings.get("horizon", 4)),
+                "_run": p.run,
+            }
+        )
+    strength = _strength([p for p in points if p.index in {r["index"] for r in rows}], list(sweep.params))
+    reference = min(rows, key=lambda r: (strength[r["index"]], r["index"])) if rows else None
+    base = _test_returns(reference["_run"]) if reference else None
+    for row in rows:
+        row["strength"] = strength[row["index"]]
+        row["least_regularized"] = row is reference
+        own = _test_returns(row.pop("_run"))
+        row["vs_least_regularized"] = None
+        if row is not reference and own is not None and base is not None:
+            joined = pd.concat([own, base], axis=1, join="inner").dropna()
+            if len(joined) > 2:
+                row["vs_least_regularized"] = paired_sharpe_difference(
+                    joined.iloc[:, 0],
+                    joined.iloc[:, 1],
+                    block=min(block_length(row["horizon"]), len(joined)),
+                    periods=row["periods"],
+                    seed=sweep.seed,
+                )
+    verdict = {"text": MSG_DEGRADATION_TOO_FEW, "reduced": None, "definition": DEGRADATION_DEFINITION}
+    if len(rows) >= 3 and len({r["strength"] for r in rows}) > 1:
+        rho = float(spearmanr([r["strength"] for r in rows], [r["degradation"] for r in rows]).statistic)
+        most = max(rows, key=lambda r: (r["strength"], -r["index"]))
+        reduced = bool(rho < 0 and most["degradation"] < reference["degradation"])
+        message = MSG_DEGRADATION_REDUCED if reduced else MSG_DEGRADATION_NOT_REDUCED
+        text = message.format(rho=rho, n=len(rows), most=most["degradation"], least=reference["degradation"])
+        verdict = {"text": text, "reduced": reduced, "rho": rho, "definition": DEGRADATION_DEFINITION}
+    runs = [p.run for p in points if p.run.status == TrainingRun.Status.SUCCEEDED]
+    return {"points": rows, "degradation_verdict": verdict, "pbo": runs_pbo(runs=runs)}

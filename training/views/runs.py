@@ -29,6 +29,7 @@ from training.services.runs import (
     training_run_rerun,
 )
 from training.url_converters import parse_id, parse_ids
+from training.views.pbo_charts import pbo_context
 
 VIEW_PERMISSION = "training.view_trainingrun"
 LAUNCH_PERMISSION = "training.add_trainingrun"
@@ -232,4 +233,5 @@ def run_compare(request):
     data = compare(run_ids=ids)
     if len(data["runs"]) < 2:
         raise Http404(MSG_COMPARE_NEEDS_TWO)
+    data["pbo"] = pbo_context(data["pbo"])
     return render(request, "training/run_compare.html", data)

@@ -15,7 +15,9 @@ from training.models import Sweep
 from training.models.sweeps import OBJECTIVE_DESCRIPTION
 from training.selectors import runs as run_selectors
 from training.selectors import sweeps as selectors
+from training.selectors.trading import sweep_trading
 from training.services.sweeps import sweep_cancel, sweep_create, sweep_reconcile, sweep_save_best_profile
+from training.views.pbo_charts import pbo_context
 from training.views.sweep_charts import sweep_chart_pairs
 
 LAUNCH_PERMISSION = "training.add_trainingrun"
@@ -72,10 +74,13 @@ def sweep_new(request):
 def sweep_detail(request, sweep_id: int):
     sweep = get_sweep(sweep_id)
     points = selectors.sweep_points(sweep=sweep)
+    trading = sweep_trading(sweep=sweep, points=points)
     return render(
         request,
         "training/sweep_detail.html",
         {
+            "trading": trading,
+            "pbo": pbo_context(trading["pbo"]),
             "sweep": sweep,
             "points": points,
             "status": selectors.sweep_status(sweep=sweep, points=points),

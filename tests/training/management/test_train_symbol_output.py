@@ -12,7 +12,7 @@ from training.models import TrainingRun
 
 
 @pytest.mark.django_db(transaction=True)
-def test_inline_run_ends_with_verdict_lines_and_the_run_url(fast_monitor, settings):
+def test_inline_run_ends_with_verdict_lines_the_run_url_and_the_system_line(fast_monitor, settings):
     settings.SITE_URL = "https://ares.example.org/"
     make_profile("baseline", is_default=True)
     make_dataset()
@@ -21,11 +21,21 @@ def test_inline_run_ends_with_verdict_lines_and_the_run_url(fast_monitor, settin
     run = TrainingRun.objects.get()
     lines = out.getvalue().splitlines()
     assert lines[0] == f"run {run.pk}"
-    assert lines[-1].startswith(f"run {run.pk} succeeded in ") and lines[-1].endswith(
+    assert lines[-2].startswith(f"run {run.pk} succeeded in ") and lines[-2].endswith(
         f": https://ares.example.org/runs/{run.pk}/"
     )
     result = RunResult.from_dict(run.result)
-    verdicts = lines[-1 - len(result.ensembles) : -1]
+    trading = result.trading
+    assert lines[-1] == trading.summary_line()
+    assert lines[-1].startswith(f"system: Sharpe after 10 bps {trading.after_costs.stats.sharpe:+.2f} [")
+    assert f"(N={trading.deflation.n_trials})" in lines[-1] and lines[-1].endswith(trading.verdict)
+    assert run.snapshot["trading"] == {
+        "cost_bps": 10.0,
+        "allow_short": True,
+        "hold": "horizon",
+        "theta_grid": [0.0, 0.05, 0.1, 0.15, 0.2, 0.3],
+    }
+    verdicts = lines[-2 - len(result.ensembles) : -2]
     assert [v.split(":")[0].strip() for v in verdicts] == list(result.ensembles)
     for line, part in zip(verdicts, result.ensembles.values(), strict=True):
         if part.trained:

@@ -169,7 +169,7 @@ def test_models_ensemble_and_baselines_are_scored_on_the_same_rows(btc_dataset):
 def test_every_model_and_the_ensemble_carry_a_verdict_against_the_best_baseline_and_a_spread(btc_dataset):
     result = _ensemble(BullTwo).train(btc_dataset)
     baselines = result.baselines
-    best = min(("majority", "persistence"), key=lambda n: getattr(baselines, n).validation.log_loss)
+    best = min(("majority", "persistence", "uniform"), key=lambda n: getattr(baselines, n).validation.log_loss)
     assert result.comparison["best_baseline"] == best
     for line in [*result.models.values(), result.ensemble]:
         record = line.vs_baseline
@@ -177,7 +177,9 @@ def test_every_model_and_the_ensemble_carry_a_verdict_against_the_best_baseline_
         expected = line.metrics.test.log_loss - getattr(baselines, best).test.log_loss
         assert record["difference"] == pytest.approx(expected, abs=1e-9)
         assert record["ci95_low"] <= record["difference"] <= record["ci95_high"]
-        assert record["verdict"] in ("better", "worse", "no evidence")
+        assert record["interval_verdict"] in ("better", "worse", "no evidence")
+        collapsed_on_test = line.test_spread["collapsed"]
+        assert record["verdict"] == ("no skill" if collapsed_on_test else record["interval_verdict"])
         shares = line.spread["class_shares"]
         assert line.collapsed is (max(shares.values()) >= 0.99 or line.spread["proba_std"] < 1e-3)
         assert sum(shares.values()) == pytest.approx(1.0) and line.spread["split"] == "validation"
