@@ -30,7 +30,12 @@ from kombu import pools as kombu_pools
 
 from ares_site.embedded_redis import redis_answers, redis_url_with_db, start_embedded_redis
 
-pytest_plugins = ["tests.fixtures.candles", "tests.fixtures.results", "tests.training.runs_helpers"]
+pytest_plugins = [
+    "tests.fixtures.candles",
+    "tests.fixtures.results",
+    "tests.training.runs_helpers",
+    "tests.training.trading_runs",
+]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WORKER_START_TIMEOUT_SECONDS = 120
