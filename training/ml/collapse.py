@@ -8,6 +8,9 @@ its log loss then equals that of the majority baseline and its accuracy that of 
 - ``class_shares``: the share of rows predicted as each class (argmax);
 - ``collapsed``: one class predicted on at least ``COLLAPSE_CLASS_SHARE`` (99 %) of the rows, or ``proba_std``
   below ``COLLAPSE_STD`` (1e-3).
+
+It is measured on the validation rows (``spread``) and on the test block (``test_spread``, with the thresholds):
+a model collapsed on the test block gets the verdict "no skill" (``comparison.vs_baseline_record``).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .bootstrap import baseline_comparison
-from .collapse import prediction_spread
+from .collapse import COLLAPSE_CLASS_SHARE, COLLAPSE_STD, prediction_spread
 from .metrics import classification_metrics, row_log_loss
 from .results import TrainValGap
 
@@ -67,8 +67,9 @@ def spread_record(validation_proba, test_proba) -> tuple[bool | None, dict]:
 
 
 def spread_on_test(test_proba) -> dict:
-    """The spread of the test-block predictions, with ``collapsed`` kept (thresholds of ``collapse``)."""
-    return {**prediction_spread(test_proba), "split": "test"}
+    """The spread of the test-block predictions, with ``collapsed`` kept and the thresholds it used."""
+    thresholds = {"class_share_at_least": COLLAPSE_CLASS_SHARE, "proba_std_below": COLLAPSE_STD}
+    return {**prediction_spread(test_proba), "split": "test", "thresholds": thresholds}
 
 
 def best_baseline(validation_log_losses: dict[str, float]) -> str:

@@ -89,6 +89,8 @@ def _model_flags(metrics, gap, evidence: dict, best_baseline: float | None, reco
     if vs_baseline:
         if vs_baseline.get("verdict") == "worse":
             flags.append({"kind": "loses", "text": f"worse than the {vs_baseline.get('baseline')} baseline (95% CI)"})
+        elif vs_baseline.get("verdict") == "no skill":
+            flags.append({"kind": "collapsed", "text": "no skill: collapsed on the test block"})
     elif value is not None and best_baseline is not None and value <= best_baseline:
         flags.append({"kind": "loses", "text": "loses to a baseline"})
     classes = predicted_classes(validation)

@@ -15,6 +15,7 @@ def test_a_constant_forecaster_gets_no_skill():
     _, majority = majority_predict(y_train, 600)
     spread = spread_on_test(constant)
     assert spread["collapsed"] is True and spread["split"] == "test"
+    assert spread["thresholds"] == {"class_share_at_least": 0.99, "proba_std_below": 1e-3}
     record = vs_baseline_record(y_test, constant, "majority", majority, horizon=4, seed=0, no_skill=spread["collapsed"])
     assert record["interval_verdict"] == "better"  # the interval alone would certify it
     assert record["verdict"] == NO_SKILL
