@@ -42,3 +42,14 @@ def test_the_schema_documents_trading_and_pbo(anonymous_api):
     assert "trading" in components["RunDetail"]["properties"]
     assert {"pbo", "trading"} <= set(components["SweepDetail"]["properties"])
     assert {"pbo", "configurations", "blocks", "degradation"} <= set(components["Pbo"]["properties"])
+
+
+def test_launch_takes_trading_settings_and_refuses_bad_ones(full_api, profile, dataset):
+    url = reverse("api:run-list")
+    body = {"symbol": dataset.symbol, "preset": "tiny", "trading": {"cost_bps": 5, "allow_short": False}}
+    response = full_api.post(url, body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["snapshot"]["trading"]["cost_bps"] == 5.0
+    assert response.json()["snapshot"]["trading"]["allow_short"] is False
+    response = full_api.post(url, {**body, "trading": {"hold": "week"}}, format="json")
+    assert response.status_code == 400 and "Trading settings are invalid" in response.content.decode()

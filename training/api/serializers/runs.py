@@ -99,6 +99,13 @@ class RunLaunchSerializer(serializers.Serializer):
         queryset=RegularizationProfile.objects.all(), required=False, allow_null=True, default=None
     )
     seed = serializers.IntegerField(required=False, allow_null=True, default=None)
+    trading = serializers.DictField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text='The trading rule of the run\'s evidence: {"cost_bps": 10, "allow_short": true, "hold": "horizon" '
+        'or "bar", "theta_grid": [0, 0.05, 0.1, 0.15, 0.2, 0.3]} (any key left out takes its default).',
+    )
 
 
 class PromotionSerializer(serializers.Serializer):
