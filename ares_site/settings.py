@@ -359,3 +359,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ROUTES = {**CELERY_TASK_ROUTES, "training.schedule_execute": {"queue": CELERY_TRAINING_QUEUE}}
 # Predictions: how many bars of stored candles `{}` reads beyond the model's warm-up.
 PREDICT_EXTRA_BARS = env.int("PREDICT_EXTRA_BARS", default=16)
+
+# Promotion guard (training/selectors/promotion_checks.py): the checks that block a free promotion (default: all
+# of ensembles_trained, not_worse_than_baseline, not_collapsed, deflated_sharpe, pbo) and the trading thresholds
+# (checked once a run's result carries trading evidence; until then those checks say "not available").
+PROMOTION_ENFORCED_CHECKS = env.list("PROMOTION_ENFORCED_CHECKS", default=[])
+PROMOTION_MIN_DEFLATED_SHARPE = env.float("PROMOTION_MIN_DEFLATED_SHARPE", default=0.95)
+PROMOTION_MAX_PBO = env.float("PROMOTION_MAX_PBO", default=0.5)

@@ -23,7 +23,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from training.ml.presets import MSG_UNKNOWN_PRESET, PRESETS
 from training.models import RegularizationProfile, RetrainSchedule, TrainingRun
-from training.services.registry import model_promote
+from training.services.registry import PromotionRefused, model_promote
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ MSG_OFFLINE = "fetch: new candles could not be fetched ({error}); training on th
 MSG_POLICY_NEVER = "promotion policy 'never': run #{run} was not promoted."
 MSG_POLICY_PROMOTED = "promotion policy '{policy}': run #{run} promoted ({why})."
 MSG_POLICY_KEPT = "promotion policy '{policy}': run #{run} not promoted ({why})."
+MSG_POLICY_GUARD = "promotion policy '{policy}': run #{run} not promoted (promotion checks failed: {failed})."
 MSG_POLICY_FAILED = "promotion policy '{policy}': run #{run} ended {status}; nothing promoted."
 EDITABLE = ("exchange", "symbol", "interval", "profile", "preset", "crontab", "fetch", "promote", "enabled")
 
@@ -191,12 +192,17 @@ def schedule_apply_policy(*, schedule: RetrainSchedule, run: TrainingRun):
             if not comparison["not_worse"]:
                 _append_log(run.pk, MSG_POLICY_KEPT.format(policy=policy, run=run.pk, why=why))
                 return None
-    promotion = model_promote(
-        run=run,
-        user=schedule.created_by,
-        trigger=TrainingRun.Trigger.SCHEDULE,
-        reason=f"schedule #{schedule.pk}: {why}",
-    )
+    try:
+        promotion = model_promote(
+            run=run,
+            user=schedule.created_by,
+            trigger=TrainingRun.Trigger.SCHEDULE,
+            reason=f"schedule #{schedule.pk}: {why}",
+        )
+    except PromotionRefused as refused:  # schedules never override the guard
+        failed = "; ".join(f"{check.key}: {check.detail}" for check in refused.failed)
+        _append_log(run.pk, MSG_POLICY_GUARD.format(policy=policy, run=run.pk, failed=failed))
+        return None
     _append_log(run.pk, MSG_POLICY_PROMOTED.format(policy=policy, run=run.pk, why=why))
     return promotion
 

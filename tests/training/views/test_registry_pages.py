@@ -29,10 +29,17 @@ def test_run_page_promote_button_and_trigger(client, profile, dataset, tiny_resu
     grant(user, "add_promotion", "view_activemodel")
     page = client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
     assert "promote-button" in page
-    response = client.post(reverse("training:run_promote", args=[run.pk]), follow=True)
-    assert f"Run #{run.pk} is now the active model of BINANCE:BTCUSDT 1h." in response.content.decode()
+    url = reverse("training:run_promote", args=[run.pk])
+    confirm = client.post(url)  # the real tiny run is worse than a baseline in one regime: confirmation page
+    assert confirm.status_code == 409 and not Promotion.objects.exists()
+    page = confirm.content.decode()
+    assert 'data-check="not_worse_than_baseline"' in page and 'name="force" value="1"' in page
+    assert client.post(url, {"force": "1", "reason": " "}).status_code == 400 and not Promotion.objects.exists()
+    response = client.post(url, {"force": "1", "reason": "accepted by the desk"}, follow=True)
+    assert f"Run #{run.pk} is now the active model of BINANCE:BTCUSDT 1h, overriding:" in response.content.decode()
     promotion = Promotion.objects.get()
     assert (promotion.run_id, promotion.trigger, promotion.promoted_by) == (run.pk, "web", user)
+    assert (promotion.overridden, promotion.reason) == (True, "accepted by the desk")
     models_page = client.get(reverse("training:model_list")).content.decode()
     assert f'href="{reverse("training:run_detail", args=[run.pk])}">#{run.pk}</a>' in models_page
 
@@ -64,13 +71,16 @@ def test_schedule_page_creates_schedules(client, profile):
 
 def test_admin_promote_action_and_api_token(admin_client, admin_user, profile, dataset, tiny_result):
     run = make_finished_run(profile, dataset, result=tiny_result)
-    response = admin_client.post(
-        reverse("admin:training_trainingrun_changelist"),
-        {"action": "promote_runs", "_selected_action": [run.pk]},
-        follow=True,
-    )
+    changelist = reverse("admin:training_trainingrun_changelist")
+    action = {"action": "promote_runs", "_selected_action": [run.pk]}
+    confirm = admin_client.post(changelist, action)
+    assert confirm.status_code == 200 and not Promotion.objects.exists()
+    assert 'data-check="not_worse_than_baseline"' in confirm.content.decode()
+    assert admin_client.post(changelist, {**action, "confirm": "yes", "reason": ""}).status_code == 400
+    response = admin_client.post(changelist, {**action, "confirm": "yes", "reason": "desk call"}, follow=True)
     assert f"Run #{run.pk} is now the active model" in response.content.decode()
     assert ActiveModel.objects.get().run_id == run.pk and Promotion.objects.get().trigger == "admin"
+    assert Promotion.objects.get().overridden and Promotion.objects.get().reason == "desk call"
     change = reverse("admin:auth_user_change", args=[admin_user.pk])
     assert escape(MSG_NO_TOKEN) in admin_client.get(change).content.decode()
     admin_client.post(

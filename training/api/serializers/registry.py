@@ -60,3 +60,26 @@ class PredictionSerializer(serializers.Serializer):
         child=ClassProbabilitiesSerializer(), help_text="Each base model of that regime's ensemble."
     )
     bars_used = serializers.IntegerField()
+
+
+class PromoteRequestSerializer(serializers.Serializer):
+    force = serializers.BooleanField(default=False, help_text="Override failed promotion checks (needs a reason).")
+    reason = serializers.CharField(default="", allow_blank=True, help_text="Why: required with force=true.")
+
+
+class RollbackRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(default="", allow_blank=True)
+
+
+class CheckSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    status = serializers.CharField(help_text="passed, failed or not available")
+    detail = serializers.CharField()
+    threshold = serializers.FloatField(allow_null=True)
+
+
+class PromotionRefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    failed_checks = CheckSerializer(many=True)
+    checks = CheckSerializer(many=True)

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from training.api.pagination import Pagination
-from training.api.permissions import VIEW_MODELS, VIEW_PROMOTIONS, requires
+from training.api.permissions import PROMOTE, VIEW_MODELS, VIEW_PROMOTIONS, requires
 from training.api.serializers.common import error_responses
-from training.api.serializers.registry import ActiveModelSerializer, PredictionSerializer, PredictRequestSerializer
+from training.api.serializers.registry import (
+    ActiveModelSerializer,
+    PredictionSerializer,
+    PredictRequestSerializer,
+    RollbackRequestSerializer,
+)
 from training.api.serializers.runs import PromotionSerializer
 from training.selectors.predictions import active_model_predict
 from training.selectors.registry import active_model_get, active_model_list, active_model_payload, promotion_list
+from training.services.registry import model_rollback
 
 
 class ActiveModelListView(APIView):
@@ -65,3 +72,21 @@ class PromotionHistoryView(APIView):
             promotion_list(exchange=exchange, symbol=symbol, interval=interval), request, view=self
         )
         return paginator.get_paginated_response(PromotionSerializer(page, many=True).data)
+
+
+class RollbackView(APIView):
+    permission_classes = [requires(PROMOTE)]
+
+    @extend_schema(
+        summary="Make the previously active run of the market active again (trigger `rollback`); past the first "
+        "promotion the market has no active model (the promotion's `run` is null)",
+        request=RollbackRequestSerializer,
+        responses={201: PromotionSerializer, **error_responses(400)},
+    )
+    def post(self, request, exchange: str, symbol: str, interval: str):
+        body = RollbackRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        promotion = model_rollback(
+            exchange=exchange, symbol=symbol, interval=interval, user=request.user, **body.validated_data
+        )
+        return Response(PromotionSerializer(promotion).data, status=status.HTTP_201_CREATED)
