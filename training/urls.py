@@ -4,7 +4,7 @@ from training.url_converters import IdConverter, MarketPartConverter
 from training.views import health, registry, runs, sweeps
 
 register_converter(IdConverter, "id")
-register_converter(MarketPartConverter, "market")
+register_converter(MarketPartConverter, "marketpart")
 
 app_name = "training"
 
@@ -20,7 +20,7 @@ urlpatterns = [
     path("runs/<id:run_id>/promote/", registry.run_promote, name="run_promote"),
     path("models/", registry.model_list, name="model_list"),
     path(
-        "models/<market:exchange>/<market:symbol>/<market:interval>/rollback/",
+        "models/<marketpart:exchange>/<marketpart:symbol>/<marketpart:interval>/rollback/",
         registry.model_rollback_view,
         name="model_rollback",
     ),

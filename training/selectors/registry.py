@@ -27,6 +27,11 @@ def active_model_list() -> QuerySet[ActiveModel]:
     )
 
 
+def active_run_ids() -> set[int]:
+    """The runs that are some market's active model now (the run list, run page and compare mark them)."""
+    return set(ActiveModel.objects.values_list("run_id", flat=True))
+
+
 def active_model_get(*, exchange: str, symbol: str, interval: str) -> ActiveModel:
     market = _market(exchange, symbol, interval)
     active = active_model_list().filter(**market).first()
@@ -46,6 +51,35 @@ def promotion_list(*, exchange: str = "", symbol: str = "", interval: str = "") 
     if interval:
         promotions = promotions.filter(interval=interval.strip())
     return promotions
+
+
+def registry_markets(*, history: int = 50) -> list[dict]:
+    """The models page: per market with any promotion, the active model (or none), the promotion that made it
+    active (since when, by whom, why, its checks) and the market's promotion history, newest first."""
+    actives = {(a.exchange, a.symbol, a.interval): a for a in active_model_list()}
+    markets: dict[tuple, list] = {}
+    for promotion in Promotion.objects.select_related("promoted_by").order_by("-promoted_at", "-id"):
+        rows = markets.setdefault((promotion.exchange, promotion.symbol, promotion.interval), [])
+        if len(rows) < history:
+            rows.append(promotion)
+    for key in actives:
+        markets.setdefault(key, [])
+    out = []
+    for key in sorted(markets):
+        rows, active = markets[key], actives.get(key)
+        current = rows[0] if rows and active is not None and rows[0].run_id == active.run_id else None
+        out.append(
+            {
+                "exchange": key[0],
+                "symbol": key[1],
+                "interval": key[2],
+                "label": f"{key[0]}:{key[1]} {key[2]}",
+                "active": active,
+                "promotion": current,
+                "history": rows,
+            }
+        )
+    return out
 
 
 VERDICT_KEYS = ("vs_baseline", "vs_best_member")

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from training.forms.schedules import ScheduleForm
 from training.models import RetrainSchedule, TrainingRun
 from training.selectors.promotion_checks import promotion_checks_evaluate
-from training.selectors.registry import active_model_list
+from training.selectors.registry import registry_markets
 from training.selectors.runs import training_run_get
 from training.services.registry import PromotionRefused, market_label, model_promote, model_rollback, rollback_message
 from training.services.schedules import schedule_create
@@ -26,7 +26,11 @@ MSG_SCHEDULE_CREATED = "Schedule #{pk} created: {market} every '{crontab}'."
 @permission_required("training.view_activemodel", raise_exception=True)
 @require_GET
 def model_list(request):
-    return render(request, "training/model_list.html", {"models": active_model_list()})
+    return render(
+        request,
+        "training/model_list.html",
+        {"markets": registry_markets(), "can_promote": request.user.has_perm("training.add_promotion")},
+    )
 
 
 @login_required

@@ -32,7 +32,7 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=20)
 
 
-def test_beat_fires_a_schedule_that_trains_and_promotes(
+def test_beat_fires_a_schedule_that_trains_and_applies_the_guarded_policy(
     trained_artifacts,  # noqa: F811
     celery_worker_settings,
     closed_port_url,  # noqa: F811
