@@ -60,6 +60,11 @@ class PredictionSerializer(serializers.Serializer):
         child=ClassProbabilitiesSerializer(), help_text="Each base model of that regime's ensemble."
     )
     bars_used = serializers.IntegerField()
+    position = serializers.FloatField(
+        allow_null=True, help_text="The trading rule's position for the bar (null: no trading rule yet)."
+    )
+    served_at = serializers.DateTimeField(help_text="When this bar's prediction was first served (and logged).")
+    source = serializers.CharField(help_text="The path that first served it: api, cli or schedule.")
 
 
 class PromoteRequestSerializer(serializers.Serializer):

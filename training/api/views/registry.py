@@ -17,8 +17,8 @@ from training.api.serializers.registry import (
     RollbackRequestSerializer,
 )
 from training.api.serializers.runs import PromotionSerializer
-from training.selectors.predictions import active_model_predict
 from training.selectors.registry import active_model_get, active_model_list, active_model_payload, promotion_list
+from training.services.predictions import SOURCE_API, prediction_serve
 from training.services.registry import model_rollback
 
 
@@ -47,7 +47,8 @@ class PredictView(APIView):
     permission_classes = [requires(VIEW_MODELS)]
 
     @extend_schema(
-        summary="Predict the last bar (the latest stored one for `{}`) with the market's active model",
+        summary="Predict the last bar (the latest stored one for `{}`) with the market's active model; logged once "
+        "per bar: asking again for the same bar returns the stored prediction",
         request=PredictRequestSerializer,
         responses={200: PredictionSerializer, **error_responses(400, 404, 409)},
     )
@@ -55,7 +56,7 @@ class PredictView(APIView):
         body = PredictRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         active = active_model_get(exchange=exchange, symbol=symbol, interval=interval)
-        prediction = active_model_predict(active=active, candles=body.validated_data.get("candles"))
+        prediction = prediction_serve(run=active.run, candles=body.validated_data.get("candles"), source=SOURCE_API)
         return Response(PredictionSerializer(prediction).data)
 
 
