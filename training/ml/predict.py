@@ -179,9 +179,7 @@ class Predictor:
             regime=regime,
             probabilities=_named(proba),
             models={key: _named(np.asarray(values, dtype=float)[0]) for key, values in base.items()},
-            features={
-                str(k): float(v) for k, v in frame.iloc[-1].items() if isinstance(v, (int, float, np.number))
-            },
+            features={str(k): float(v) for k, v in frame.iloc[-1].items() if isinstance(v, (int, float, np.number))},
         )
 
 

@@ -59,7 +59,9 @@ def prediction_serve(*, run: TrainingRun, candles: list | None = None, source: s
     frame = candles_frame(candles) if candles is not None else None
     if frame is not None:  # given candles are checked (too few bars: 400) before the log answers
         predictor_for(run.pk, run.artifacts_path).check_bars(len(frame))
-    open_time = pd.Timestamp(frame["open_time"].iloc[-1]).to_pydatetime() if frame is not None else _last_stored_time(run)
+    open_time = (
+        pd.Timestamp(frame["open_time"].iloc[-1]).to_pydatetime() if frame is not None else _last_stored_time(run)
+    )
     stored = PredictionLog.objects.filter(**market, run=run, open_time=open_time).first()
     if stored is not None:
         return prediction_payload(stored)

@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from training.ml.predict import ModelUnavailable, PredictionError
 from training.models import TrainingRun
 from training.selectors.predictions import NoCandles
-from training.services.predictions import SOURCE_CLI, prediction_serve
 from training.selectors.registry import ActiveModelNotFound, active_model_get
+from training.services.predictions import SOURCE_CLI, prediction_serve
 
 MSG_NO_RUN = "No succeeded run #{pk} of {market}."
 
