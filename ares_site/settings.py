@@ -366,3 +366,6 @@ PREDICT_EXTRA_BARS = env.int("PREDICT_EXTRA_BARS", default=16)
 PROMOTION_ENFORCED_CHECKS = env.list("PROMOTION_ENFORCED_CHECKS", default=[])
 PROMOTION_MIN_DEFLATED_SHARPE = env.float("PROMOTION_MIN_DEFLATED_SHARPE", default=0.95)
 PROMOTION_MAX_PBO = env.float("PROMOTION_MAX_PBO", default=0.5)
+# Live monitoring: matured predictions before a live interval is given; cost per unit of position change.
+LIVE_MIN_FOR_INTERVAL = env.int("LIVE_MIN_FOR_INTERVAL", default=48)
+LIVE_COST_PER_TURN = env.float("LIVE_COST_PER_TURN", default=0.001)

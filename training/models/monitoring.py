@@ -24,6 +24,9 @@ class PredictionLog(models.Model):
     served_at = models.DateTimeField()
     label = models.IntegerField(null=True, blank=True, help_text="Realized class (0 down, 1 flat, 2 up).")
     realized_return = models.FloatField(null=True, blank=True, help_text="log(close[t+H] / close[t]).")
+    persisted_label = models.IntegerField(
+        null=True, blank=True, help_text="The label of bar t-H (known at t): the persistence baseline's input."
+    )
     matured_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

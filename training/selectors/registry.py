@@ -64,6 +64,8 @@ def registry_markets(*, history: int = 50) -> list[dict]:
             rows.append(promotion)
     for key in actives:
         markets.setdefault(key, [])
+    from training.selectors.live import live_metrics
+
     out = []
     for key in sorted(markets):
         rows, active = markets[key], actives.get(key)
@@ -77,6 +79,7 @@ def registry_markets(*, history: int = 50) -> list[dict]:
                 "active": active,
                 "promotion": current,
                 "history": rows,
+                "live": live_metrics(active=active) if active is not None else None,
             }
         )
     return out
@@ -101,6 +104,8 @@ def _verdicts(result: dict) -> dict:
 
 
 def active_model_payload(*, active: ActiveModel) -> dict:
+    from training.selectors.live import live_metrics
+
     run = active.run
     result = run.result or {}
     snapshot = run.snapshot or {}
@@ -126,7 +131,21 @@ def active_model_payload(*, active: ActiveModel) -> dict:
         "verdicts": _verdicts(result),
         "artifacts": {"manifest": artifacts.get("manifest"), "files": artifacts.get("files") or []},
         "download_url": reverse("api:run-artifacts", args=[run.pk]),
+        "live": _jsonable(live_metrics(active=active)),
     }
+
+
+def _jsonable(value):
+    """numpy / NaN-free copy for the API (a NaN interval bound becomes null)."""
+    import math
+
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def run_candle_times(*, run) -> list:

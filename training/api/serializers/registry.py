@@ -30,6 +30,11 @@ class ActiveModelSerializer(serializers.Serializer):
     verdicts = serializers.JSONField(help_text="Per regime, the verdicts the run's result carries (may be empty).")
     artifacts = ArtifactsSerializer()
     download_url = serializers.CharField(help_text="GET: the run's artifacts as a zip.")
+    live = serializers.JSONField(
+        help_text="Live performance since promotion: `matured` (count of predictions whose label horizon passed), "
+        "`pending`, and once matured: log loss vs the training baselines (interval from LIVE_MIN_FOR_INTERVAL), "
+        "hit rate (Wilson 95%), calibration (ECE, Brier), trading (after-cost return/Sharpe when positions exist)."
+    )
 
 
 class PredictRequestSerializer(serializers.Serializer):
