@@ -369,3 +369,15 @@ PROMOTION_MAX_PBO = env.float("PROMOTION_MAX_PBO", default=0.5)
 # Live monitoring: matured predictions before a live interval is given; cost per unit of position change.
 LIVE_MIN_FOR_INTERVAL = env.int("LIVE_MIN_FOR_INTERVAL", default=48)
 LIVE_COST_PER_TURN = env.float("LIVE_COST_PER_TURN", default=0.001)
+# The monitor (training/services/monitor.py), fired by beat: its thresholds, and whether an alert fires the
+# market's retrain schedule.
+MONITOR_EVERY_SECONDS = env.int("MONITOR_EVERY_SECONDS", default=900)
+MONITOR_LOSS_BARS = env.int("MONITOR_LOSS_BARS", default=168)
+MONITOR_DRIFT_BARS = env.int("MONITOR_DRIFT_BARS", default=168)
+MONITOR_DRIFT_MIN_BARS = env.int("MONITOR_DRIFT_MIN_BARS", default=20)
+MONITOR_PSI_MAX = env.float("MONITOR_PSI_MAX", default=0.25)
+MONITOR_MAX_DRAWDOWN = env.float("MONITOR_MAX_DRAWDOWN", default=0.1)
+MONITOR_RETRAIN_ON_ALERT = env.bool("MONITOR_RETRAIN_ON_ALERT", default=False)
+CELERY_BEAT_SCHEDULE = {
+    "monitor active models": {"task": "training.monitor_markets", "schedule": float(MONITOR_EVERY_SECONDS)}
+}

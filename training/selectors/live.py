@@ -46,19 +46,19 @@ def training_baselines(run_id: int, first: str, last: str) -> dict:
     return out
 
 
-def live_metrics(*, active: ActiveModel) -> dict:
-    """The ``live`` block of a market's active model: its matured predictions served since promotion."""
+def live_metrics(*, active: ActiveModel, last: int | None = None) -> dict:
+    """The ``live`` block of a market's active model: its matured predictions served since promotion (the
+    ``last`` ones only, for the monitor)."""
     run = active.run
-    logs = list(
-        PredictionLog.objects.filter(
-            exchange=active.exchange,
-            symbol=active.symbol,
-            interval=active.interval,
-            run=run,
-            served_at__gte=active.promoted_at,
-            label__isnull=False,
-        ).order_by("open_time")
+    matured = PredictionLog.objects.filter(
+        exchange=active.exchange,
+        symbol=active.symbol,
+        interval=active.interval,
+        run=run,
+        served_at__gte=active.promoted_at,
+        label__isnull=False,
     )
+    logs = list(matured.order_by("-open_time")[:last] if last else matured.order_by("-open_time"))[::-1]
     pending = PredictionLog.objects.filter(
         exchange=active.exchange, symbol=active.symbol, interval=active.interval, run=run, label__isnull=True
     ).count()

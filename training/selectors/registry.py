@@ -80,6 +80,7 @@ def registry_markets(*, history: int = 50) -> list[dict]:
                 "promotion": current,
                 "history": rows,
                 "live": live_metrics(active=active) if active is not None else None,
+                "alerts": market_alerts(exchange=key[0], symbol=key[1], interval=key[2]),
             }
         )
     return out
@@ -132,6 +133,33 @@ def active_model_payload(*, active: ActiveModel) -> dict:
         "artifacts": {"manifest": artifacts.get("manifest"), "files": artifacts.get("files") or []},
         "download_url": reverse("api:run-artifacts", args=[run.pk]),
         "live": _jsonable(live_metrics(active=active)),
+        "alerts": [
+            alert_payload(a)
+            for a in market_alerts(exchange=active.exchange, symbol=active.symbol, interval=active.interval)
+        ],
+    }
+
+
+def market_alerts(*, exchange: str, symbol: str, interval: str, cleared: int = 5) -> list:
+    """The market's open monitor alerts, then its ``cleared`` most recently cleared ones."""
+    from training.models import MonitorAlert
+
+    alerts = MonitorAlert.objects.filter(exchange=exchange, symbol=symbol, interval=interval)
+    return [
+        *alerts.filter(cleared_at__isnull=True),
+        *alerts.filter(cleared_at__isnull=False).order_by("-cleared_at")[:cleared],
+    ]
+
+
+def alert_payload(alert) -> dict:
+    return {
+        "kind": alert.kind,
+        "run_id": alert.run_id,
+        "message": alert.message,
+        "raised_at": alert.raised_at,
+        "checked_at": alert.checked_at,
+        "cleared_at": alert.cleared_at,
+        "open": alert.cleared_at is None,
     }
 
 

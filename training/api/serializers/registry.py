@@ -18,6 +18,16 @@ class ArtifactsSerializer(serializers.Serializer):
     files = serializers.ListField(child=serializers.CharField())
 
 
+class AlertSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="live_log_loss, drift or drawdown")
+    run_id = serializers.IntegerField()
+    message = serializers.CharField()
+    raised_at = serializers.DateTimeField()
+    checked_at = serializers.DateTimeField()
+    cleared_at = serializers.DateTimeField(allow_null=True)
+    open = serializers.BooleanField()
+
+
 class ActiveModelSerializer(serializers.Serializer):
     exchange = serializers.CharField()
     symbol = serializers.CharField()
@@ -30,6 +40,7 @@ class ActiveModelSerializer(serializers.Serializer):
     verdicts = serializers.JSONField(help_text="Per regime, the verdicts the run's result carries (may be empty).")
     artifacts = ArtifactsSerializer()
     download_url = serializers.CharField(help_text="GET: the run's artifacts as a zip.")
+    alerts = AlertSerializer(many=True, help_text="The monitor's open alerts, then the latest cleared ones.")
     live = serializers.JSONField(
         help_text="Live performance since promotion: `matured` (count of predictions whose label horizon passed), "
         "`pending`, and once matured: log loss vs the training baselines (interval from LIVE_MIN_FOR_INTERVAL), "
