@@ -14,7 +14,18 @@ from training.services.schedules import schedule_create, schedule_delete, schedu
 
 MSG_PROMOTED = "Run #{run} is now the active model of {market}."
 MSG_OVERRIDDEN = "Overrode failed checks: {checks}."
-SCHEDULE_FIELDS = ("exchange", "symbol", "interval", "profile", "preset", "crontab", "fetch", "promote", "enabled")
+SCHEDULE_FIELDS = (
+    "exchange",
+    "symbol",
+    "interval",
+    "profile",
+    "preset",
+    "crontab",
+    "fetch",
+    "fetch_only",
+    "promote",
+    "enabled",
+)
 
 
 @admin.action(description="Promote to the active model of its market", permissions=["promote"])

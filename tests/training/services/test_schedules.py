@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django_celery_beat.models import PeriodicTask
 
+from tests.training.market_data_server import closed_port_url  # noqa: F401
 from tests.training.trained_run import make_trained_run, trained_artifacts, worse_copy  # noqa: F401
 from training.ml.presets import PRESETS
 from training.models import ActiveModel, RetrainSchedule, TrainingRun
@@ -90,3 +91,23 @@ def test_policy_always_promotes_but_never_overrides_the_guard(settings, trained_
     settings.PROMOTION_ENFORCED_CHECKS = ["ensembles_trained", "not_collapsed"]
     promotion = schedule_apply_policy(schedule=policy("always"), run=second)
     assert promotion.replaced_id == first.pk and not promotion.overridden
+
+
+def test_a_fetch_only_schedule_fetches_and_logs_the_active_models_prediction(
+    settings,
+    trained_artifacts,  # noqa: F811
+    closed_port_url,  # noqa: F811
+):
+    from training.models import PredictionLog
+    from training.services.schedules import MSG_OFFLINE, schedule_execute
+
+    settings.BINANCE_API_URL = closed_port_url
+    schedule = schedule_create(symbol="BTCUSDT", crontab="0 * * * *", preset="tiny", fetch_only=True)
+    run = make_trained_run(trained_artifacts)
+    model_promote(run=run, force=True, reason="fetch-only test")
+    assert schedule_execute(schedule_id=schedule.pk) is None
+    schedule.refresh_from_db()
+    assert not TrainingRun.objects.filter(trigger="schedule").exists() and schedule.last_fired_at is not None
+    assert MSG_OFFLINE.split("(")[0] in schedule.last_error and f"prediction of run #{run.pk}" in schedule.last_error
+    log = PredictionLog.objects.get()
+    assert (log.run_id, log.source) == (run.pk, "schedule")
