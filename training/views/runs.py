@@ -20,6 +20,7 @@ from training.models import TrainingRun
 from training.pagination import BoundedCountPaginator
 from training.selectors import runs as selectors
 from training.selectors.profiles import profile_launch_panels
+from training.selectors.promotion_checks import promotion_checks_evaluate
 from training.selectors.registry import active_run_ids
 from training.selectors.run_compare import compare
 from training.selectors.run_summary import preset_durations, run_page, run_progress_payload
@@ -141,6 +142,9 @@ def run_detail(request, run_id: int):
             "can_cancel": request.user.has_perm(CHANGE_PERMISSION),
             "snapshot_json": json.dumps({k: v for k, v in run.snapshot.items() if k != "config"}, indent=2),
             "active_run_ids": active_run_ids(),
+            "promotion_checks": promotion_checks_evaluate(run=run)
+            if run.status == TrainingRun.Status.SUCCEEDED
+            else [],
         },
     )
 

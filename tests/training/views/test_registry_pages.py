@@ -29,6 +29,7 @@ def test_run_page_promote_button_and_trigger(client, profile, dataset, tiny_resu
     grant(user, "add_promotion", "view_activemodel")
     page = client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
     assert "promote-button" in page
+    assert '<span class="check-failed" data-check="not_worse_than_baseline"' in page
     url = reverse("training:run_promote", args=[run.pk])
     confirm = client.post(url)  # the real tiny run is worse than a baseline in one regime: confirmation page
     assert confirm.status_code == 409 and not Promotion.objects.exists()
