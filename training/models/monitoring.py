@@ -55,9 +55,6 @@ class MonitorAlert(models.Model):
     raised_at = models.DateTimeField()
     checked_at = models.DateTimeField()
     cleared_at = models.DateTimeField(null=True, blank=True)
-    retrain_run = models.ForeignKey(
-        "training.TrainingRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
 
     class Meta:
         ordering = ["-raised_at", "-id"]

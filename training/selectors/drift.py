@@ -60,10 +60,12 @@ def drift_report(*, active: ActiveModel, bars: int | None = None) -> dict:
         for name in regime_top_features(run, regime):
             if name in rows:
                 current = np.array([log.features.get(name, np.nan) for log in logs], dtype=float)
-                values[name] = psi(rows[name].to_numpy(), current)
+                value = psi(rows[name].to_numpy(), current)
+                if np.isfinite(value):  # stored as JSON (PostgreSQL refuses NaN)
+                    values[name] = value
         out["regimes"][regime] = {"bars": len(logs), "features": values}
         for name, value in values.items():
-            if np.isfinite(value) and (out["max_psi"] is None or value > out["max_psi"]):
+            if out["max_psi"] is None or value > out["max_psi"]:
                 out["max_psi"], out["max_feature"] = value, f"{regime}:{name}"
     out["regime_mix"] = regime_mix([log.regime for log in served], reference["regime"].astype(str).tolist())
     return out

@@ -76,7 +76,8 @@ def _last_matured(active: ActiveModel) -> dict:
     return live_metrics(active=active, last=int(getattr(settings, "MONITOR_LOSS_BARS", 168)))
 
 
-def _retrain(active: ActiveModel) -> None:
+def _retrain(active: ActiveModel) -> int | None:
+    """Fire the market's first enabled training schedule (after commit); its id, None without one."""
     from training.services.schedules import SCHEDULE_TASK
 
     schedule = (
@@ -87,10 +88,11 @@ def _retrain(active: ActiveModel) -> None:
         .first()
     )
     if schedule is None:
-        return
+        return None
     from ares_site.celery import app
 
     transaction.on_commit(lambda: app.send_task(SCHEDULE_TASK, args=[schedule.pk]))
+    return schedule.pk
 
 
 def market_monitor(*, active: ActiveModel, now=None) -> list[MonitorAlert]:
@@ -105,6 +107,8 @@ def market_monitor(*, active: ActiveModel, now=None) -> list[MonitorAlert]:
         holds, message, details = condition.check(live, drift)
         alert = open_alerts.get(condition.key)
         if holds and alert is None:
+            if getattr(settings, "MONITOR_RETRAIN_ON_ALERT", False):
+                details = {**details, "retrain_schedule": _retrain(active)}
             open_alerts[condition.key] = MonitorAlert.objects.create(
                 **market,
                 run=active.run,
@@ -114,8 +118,6 @@ def market_monitor(*, active: ActiveModel, now=None) -> list[MonitorAlert]:
                 raised_at=now,
                 checked_at=now,
             )
-            if getattr(settings, "MONITOR_RETRAIN_ON_ALERT", False):
-                _retrain(active)
         elif holds:
             MonitorAlert.objects.filter(pk=alert.pk).update(message=message, details=details, checked_at=now)
         elif alert is not None:

@@ -42,8 +42,19 @@ def serve(run, rows, regime: str, start, *, shift: dict | None = None) -> None:
     )
 
 
-def test_a_shifted_feature_raises_the_drift_alert_which_clears(trained_artifacts, admin_client, settings):  # noqa: F811
+def test_a_shifted_feature_raises_the_drift_alert_which_clears(
+    trained_artifacts,  # noqa: F811
+    admin_client,
+    settings,
+    test_broker,
+    django_capture_on_commit_callbacks,
+):
+    from training.services.schedules import schedule_create
+
     settings.MONITOR_DRIFT_BARS = SERVED
+    settings.MONITOR_RETRAIN_ON_ALERT = True
+    retrain = schedule_create(symbol="BTCUSDT", crontab="0 3 * * *", preset="tiny")
+    schedule_create(symbol="BTCUSDT", crontab="0 * * * *", preset="tiny", fetch_only=True)
     run = make_trained_run(trained_artifacts)
     model_promote(run=run, force=True, reason="monitor test")
     data = run.result["data"]
@@ -63,13 +74,18 @@ def test_a_shifted_feature_raises_the_drift_alert_which_clears(trained_artifacts
     report = drift_report(active=ActiveModel.objects.get())
     assert report["regimes"][regime]["features"][feature] > 0.25 and report["max_psi"] > 0.25
     assert set(report["regime_mix"]) >= {regime}
-    assert monitor_run() == {"BINANCE:BTCUSDT 1h": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert monitor_run() == {"BINANCE:BTCUSDT 1h": 1}
     alert = MonitorAlert.objects.get()
     assert (alert.kind, alert.cleared_at, alert.run_id) == ("drift", None, run.pk) and feature in alert.message
+    assert alert.details["retrain_schedule"] == retrain.pk  # the training schedule, not the fetch-only one
+    assert test_broker.llen("training") == 1  # the market's retrain schedule was fired
     body = admin_client.get(reverse("api:model-detail", args=["BINANCE", "BTCUSDT", "1h"])).json()
     assert [(a["kind"], a["open"]) for a in body["alerts"]] == [("drift", True)]
     assert 'data-kind="drift"' in admin_client.get(reverse("training:model_list")).content.decode()
-    assert monitor_run() == {"BINANCE:BTCUSDT 1h": 1} and MonitorAlert.objects.count() == 1  # still one alert
+    with django_capture_on_commit_callbacks(execute=True):
+        assert monitor_run() == {"BINANCE:BTCUSDT 1h": 1} and MonitorAlert.objects.count() == 1  # still one
+    assert test_broker.llen("training") == 1  # an alert that stays open fires no second retrain
 
     serve(run, sample(), regime, start + timedelta(hours=2 * SERVED))
     assert monitor_run() == {"BINANCE:BTCUSDT 1h": 0}
