@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from django.urls import reverse
 
-from tests.training.trained_run import make_trained_run, trained_artifacts  # noqa: F401
+from tests.training.trained_run import make_trained_run
 from training.marketdata.candles import Candles, ParsedFile
 from training.models import ActiveModel, PredictionLog
 from training.selectors.live import live_metrics
@@ -62,7 +62,7 @@ def rows_of(frame: pd.DataFrame) -> list:
 
 def test_later_candles_mature_the_log_and_live_metrics_match_a_hand_computation(
     settings,
-    trained_artifacts,  # noqa: F811
+    trained_artifacts,
     admin_client,
 ):
     settings.LIVE_MIN_FOR_INTERVAL = BARS

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.training.trained_run import make_trained_run, trained_artifacts  # noqa: F401
+from tests.training.trained_run import make_trained_run
 from training.models import ActiveModel, MonitorAlert, PredictionLog
 from training.selectors.drift import drift_report, regime_top_features, training_features
 from training.services.monitor import monitor_run
@@ -43,7 +43,7 @@ def serve(run, rows, regime: str, start, *, shift: dict | None = None) -> None:
 
 
 def test_a_shifted_feature_raises_the_drift_alert_which_clears(
-    trained_artifacts,  # noqa: F811
+    trained_artifacts,
     admin_client,
     settings,
     test_broker,

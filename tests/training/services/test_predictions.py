@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.training.trained_run import make_trained_run, trained_artifacts  # noqa: F401
+from tests.training.trained_run import make_trained_run
 from training.ml.predict import ModelUnavailable, clear_cache
 from training.models import PredictionLog, TrainingRun
 from training.selectors.predictions import stored_candles_tail
@@ -14,7 +14,7 @@ from training.services.predictions import SOURCE_API, SOURCE_CLI, prediction_ser
 pytestmark = pytest.mark.django_db
 
 
-def test_a_repeated_request_for_a_bar_returns_the_stored_prediction(trained_artifacts, tmp_path):  # noqa: F811
+def test_a_repeated_request_for_a_bar_returns_the_stored_prediction(trained_artifacts, tmp_path):
     run = make_trained_run(trained_artifacts)
     first = prediction_serve(run=run, source=SOURCE_API)
     again = prediction_serve(run=run, source=SOURCE_CLI)
