@@ -359,3 +359,25 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ROUTES = {**CELERY_TASK_ROUTES, "training.schedule_execute": {"queue": CELERY_TRAINING_QUEUE}}
 # Predictions: how many bars of stored candles `{}` reads beyond the model's warm-up.
 PREDICT_EXTRA_BARS = env.int("PREDICT_EXTRA_BARS", default=16)
+
+# Promotion guard (training/selectors/promotion_checks.py): the checks that block a free promotion (default: all
+# of ensembles_trained, not_worse_than_baseline, not_collapsed, deflated_sharpe, pbo) and the trading thresholds
+# (checked once a run's result carries trading evidence; until then those checks say "not available").
+PROMOTION_ENFORCED_CHECKS = env.list("PROMOTION_ENFORCED_CHECKS", default=[])
+PROMOTION_MIN_DEFLATED_SHARPE = env.float("PROMOTION_MIN_DEFLATED_SHARPE", default=0.95)
+PROMOTION_MAX_PBO = env.float("PROMOTION_MAX_PBO", default=0.5)
+# Live monitoring: matured predictions before a live interval is given; cost per unit of position change.
+LIVE_MIN_FOR_INTERVAL = env.int("LIVE_MIN_FOR_INTERVAL", default=48)
+LIVE_COST_PER_TURN = env.float("LIVE_COST_PER_TURN", default=0.001)
+# The monitor (training/services/monitor.py), fired by beat: its thresholds, and whether an alert fires the
+# market's retrain schedule.
+MONITOR_EVERY_SECONDS = env.int("MONITOR_EVERY_SECONDS", default=900)
+MONITOR_LOSS_BARS = env.int("MONITOR_LOSS_BARS", default=168)
+MONITOR_DRIFT_BARS = env.int("MONITOR_DRIFT_BARS", default=168)
+MONITOR_DRIFT_MIN_BARS = env.int("MONITOR_DRIFT_MIN_BARS", default=100)
+MONITOR_PSI_MAX = env.float("MONITOR_PSI_MAX", default=0.25)
+MONITOR_MAX_DRAWDOWN = env.float("MONITOR_MAX_DRAWDOWN", default=0.1)
+MONITOR_RETRAIN_ON_ALERT = env.bool("MONITOR_RETRAIN_ON_ALERT", default=False)
+CELERY_BEAT_SCHEDULE = {
+    "monitor active models": {"task": "training.monitor_markets", "schedule": float(MONITOR_EVERY_SECONDS)}
+}

@@ -40,6 +40,14 @@ def training_run_part_task(self, run_id: int, token: str) -> dict:
     }
 
 
+@shared_task(name="training.monitor_markets")
+def monitor_markets() -> dict:
+    """What beat fires every MONITOR_EVERY_SECONDS: one monitor pass over every active model."""
+    from training.services.monitor import monitor_run
+
+    return monitor_run()
+
+
 @worker_ready.connect
 def start_reconciler_on_worker_start(sender=None, **kwargs) -> None:
     """The reconciler runs inside each worker: a first pass now, then on a timer (no Celery beat needed)."""

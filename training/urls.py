@@ -1,9 +1,10 @@
 from django.urls import path, register_converter
 
-from training.url_converters import IdConverter
+from training.url_converters import IdConverter, MarketPartConverter
 from training.views import health, registry, runs, sweeps
 
 register_converter(IdConverter, "id")
+register_converter(MarketPartConverter, "marketpart")
 
 app_name = "training"
 
@@ -18,6 +19,11 @@ urlpatterns = [
     path("runs/<id:run_id>/rerun/", runs.run_rerun, name="run_rerun"),
     path("runs/<id:run_id>/promote/", registry.run_promote, name="run_promote"),
     path("models/", registry.model_list, name="model_list"),
+    path(
+        "models/<marketpart:exchange>/<marketpart:symbol>/<marketpart:interval>/rollback/",
+        registry.model_rollback_view,
+        name="model_rollback",
+    ),
     path("schedules/", registry.schedule_list, name="schedule_list"),
     path("runs/<id:run_id>/progress.json", runs.run_progress, name="run_progress"),
     path("runs/<id:run_id>/run.json", runs.run_export, name="run_export"),

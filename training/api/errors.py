@@ -15,6 +15,7 @@ from training.ml.predict import ModelUnavailable, PredictionError
 from training.selectors.predictions import NoCandles
 from training.selectors.registry import ActiveModelNotFound
 from training.selectors.runs_api import NoArtifacts
+from training.services.registry import PromotionRefused
 from training.services.runs import TrainingRunEnqueueFailed
 
 MSG_NOT_FOUND = "No API endpoint at {path}; the schema is at /api/schema/ and the docs at /api/docs/."
@@ -27,7 +28,21 @@ def _django_validation(exc: DjangoValidationError) -> dict:
     return {NON_FIELD: exc.messages}
 
 
+def promotion_refused(exc: PromotionRefused) -> Response:
+    """409: the guard's failed checks (and all checks) as JSON; resend with ``force=true`` and a ``reason``."""
+    return Response(
+        {
+            "detail": exc.messages[0],
+            "failed_checks": [check.to_dict() for check in exc.failed],
+            "checks": [check.to_dict() for check in exc.checks],
+        },
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, PromotionRefused):
+        return promotion_refused(exc)
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(_django_validation(exc))
     elif isinstance(exc, TrainingRunEnqueueFailed):

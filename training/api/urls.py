@@ -8,7 +8,13 @@ from rest_framework.routers import DefaultRouter
 from training.api.errors import not_found
 from training.api.views.datasets import DatasetViewSet
 from training.api.views.profiles import ProfileViewSet
-from training.api.views.registry import ActiveModelListView, ActiveModelView, PredictView, PromotionHistoryView
+from training.api.views.registry import (
+    ActiveModelListView,
+    ActiveModelView,
+    PredictView,
+    PromotionHistoryView,
+    RollbackView,
+)
 from training.api.views.runs import RunViewSet
 from training.api.views.schedules import ScheduleViewSet
 from training.api.views.sweeps import SweepViewSet
@@ -35,6 +41,7 @@ urlpatterns = [
     path(MARKET, ActiveModelView.as_view(), name="model-detail"),
     path(f"{MARKET}predict/", PredictView.as_view(), name="model-predict"),
     path(f"{MARKET}history/", PromotionHistoryView.as_view(), name="model-history"),
+    path(f"{MARKET}rollback/", RollbackView.as_view(), name="model-rollback"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The docs pages style themselves inline (Swagger UI's template, ReDoc's runtime styles): allowed there
     # only; scripts stay static files (the split view serves Swagger UI's setup script from a URL).

@@ -14,4 +14,7 @@ class ScheduleForm(forms.Form):
     preset = forms.ChoiceField(choices=[(name, name) for name in PRESETS], initial="quick")
     crontab = forms.CharField(max_length=100, initial="0 * * * *", help_text="minute hour day month weekday (UTC)")
     fetch = forms.BooleanField(required=False, help_text="Fetch new candles from Binance first.")
+    fetch_only = forms.BooleanField(
+        required=False, help_text="Only fetch new candles (no training): live metrics keep maturing."
+    )
     promote = forms.ChoiceField(choices=RetrainSchedule.Promote.choices, initial=RetrainSchedule.Promote.NEVER)

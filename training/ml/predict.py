@@ -53,6 +53,7 @@ class Prediction:
     regime: str
     probabilities: dict[str, float]
     models: dict[str, dict[str, float]] = field(default_factory=dict)
+    features: dict[str, float] = field(default_factory=dict)  # the bar's feature values (not in to_dict)
 
     def to_dict(self) -> dict:
         return {
@@ -146,11 +147,14 @@ class Predictor:
         for regime in self.regimes:
             self.ensemble(regime)
 
+    def check_bars(self, given: int) -> None:
+        if given < self.needed_bars:
+            raise PredictionError(MSG_TOO_FEW_BARS.format(given=given, needed=self.needed_bars))
+
     def predict_last(self, candles: pd.DataFrame) -> Prediction:
         """The prediction for the last row of ``candles`` (sorted, consecutive bars)."""
         needed = self.needed_bars
-        if len(candles) < needed:
-            raise PredictionError(MSG_TOO_FEW_BARS.format(given=len(candles), needed=needed))
+        self.check_bars(len(candles))
         candles = candles.reset_index(drop=True)
         try:
             frame = compute_features(candles)
@@ -175,6 +179,7 @@ class Predictor:
             regime=regime,
             probabilities=_named(proba),
             models={key: _named(np.asarray(values, dtype=float)[0]) for key, values in base.items()},
+            features={str(k): float(v) for k, v in frame.iloc[-1].items() if isinstance(v, (int, float, np.number))},
         )
 
 

@@ -1,4 +1,5 @@
 from .market_data import Candle, MarketDataset
+from .monitoring import MonitorAlert, PredictionLog
 from .profiles import RegularizationProfile
 from .registry import ActiveModel, Promotion
 from .run_parts import RunPart
@@ -11,6 +12,8 @@ __all__ = [
     "Candle",
     "MarketDataset",
     "ModelResult",
+    "MonitorAlert",
+    "PredictionLog",
     "Promotion",
     "RegularizationProfile",
     "RetrainSchedule",

@@ -28,7 +28,14 @@ class Promotion(models.Model):
     exchange = models.CharField(max_length=32)
     symbol = models.CharField(max_length=32)
     interval = models.CharField(max_length=8)
-    run = models.ForeignKey("training.TrainingRun", on_delete=models.PROTECT, related_name="promotions")
+    run = models.ForeignKey(
+        "training.TrainingRun",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="promotions",
+        help_text="Empty: a rollback past the first promotion cleared the market's active model.",
+    )
     replaced = models.ForeignKey(
         "training.TrainingRun", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
     )
@@ -36,6 +43,10 @@ class Promotion(models.Model):
     promoted_at = models.DateTimeField(db_index=True)
     trigger = models.CharField(max_length=16)
     reason = models.TextField(blank=True)
+    checks = models.JSONField(
+        default=list, blank=True, help_text="The promotion guard's checks: key, label, status, detail, threshold."
+    )
+    overridden = models.BooleanField(default=False, help_text="Promoted despite failed checks (reason given).")
 
     class Meta:
         ordering = ["-promoted_at", "-id"]
@@ -43,3 +54,8 @@ class Promotion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exchange}:{self.symbol} {self.interval}: run #{self.run_id} (was #{self.replaced_id})"
+
+    @property
+    def failed_checks(self) -> list[dict]:
+        """The checks that blocked a free promotion (failed and enforced)."""
+        return [c for c in self.checks or [] if c.get("status") == "failed" and c.get("enforced", True)]

@@ -29,6 +29,9 @@ class RetrainSchedule(models.Model):
         help_text="minute hour day-of-month month day-of-week, in UTC (e.g. '0 * * * *': every hour).",
     )
     fetch = models.BooleanField(default=False, help_text="Fetch new candles from Binance before each run.")
+    fetch_only = models.BooleanField(
+        default=False, help_text="Only fetch new candles (no run): keeps live metrics maturing between retrains."
+    )
     promote = models.CharField(max_length=16, choices=Promote.choices, default=Promote.NEVER)
     enabled = models.BooleanField(default=True)
     periodic_task = models.OneToOneField(

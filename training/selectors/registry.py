@@ -27,6 +27,11 @@ def active_model_list() -> QuerySet[ActiveModel]:
     )
 
 
+def active_run_ids() -> set[int]:
+    """The runs that are some market's active model now (the run list, run page and compare mark them)."""
+    return set(ActiveModel.objects.values_list("run_id", flat=True))
+
+
 def active_model_get(*, exchange: str, symbol: str, interval: str) -> ActiveModel:
     market = _market(exchange, symbol, interval)
     active = active_model_list().filter(**market).first()
@@ -48,6 +53,39 @@ def promotion_list(*, exchange: str = "", symbol: str = "", interval: str = "") 
     return promotions
 
 
+def registry_markets(*, history: int = 50) -> list[dict]:
+    """The models page: per market with any promotion, the active model (or none), the promotion that made it
+    active (since when, by whom, why, its checks) and the market's promotion history, newest first."""
+    actives = {(a.exchange, a.symbol, a.interval): a for a in active_model_list()}
+    markets: dict[tuple, list] = {}
+    for promotion in Promotion.objects.select_related("promoted_by").order_by("-promoted_at", "-id"):
+        rows = markets.setdefault((promotion.exchange, promotion.symbol, promotion.interval), [])
+        if len(rows) < history:
+            rows.append(promotion)
+    for key in actives:
+        markets.setdefault(key, [])
+    from training.selectors.live import live_metrics
+
+    out = []
+    for key in sorted(markets):
+        rows, active = markets[key], actives.get(key)
+        current = rows[0] if rows and active is not None and rows[0].run_id == active.run_id else None
+        out.append(
+            {
+                "exchange": key[0],
+                "symbol": key[1],
+                "interval": key[2],
+                "label": f"{key[0]}:{key[1]} {key[2]}",
+                "active": active,
+                "promotion": current,
+                "history": rows,
+                "live": live_metrics(active=active) if active is not None else None,
+                "alerts": market_alerts(exchange=key[0], symbol=key[1], interval=key[2]),
+            }
+        )
+    return out
+
+
 VERDICT_KEYS = ("vs_baseline", "vs_best_member")
 
 
@@ -67,6 +105,8 @@ def _verdicts(result: dict) -> dict:
 
 
 def active_model_payload(*, active: ActiveModel) -> dict:
+    from training.selectors.live import live_metrics
+
     run = active.run
     result = run.result or {}
     snapshot = run.snapshot or {}
@@ -92,7 +132,48 @@ def active_model_payload(*, active: ActiveModel) -> dict:
         "verdicts": _verdicts(result),
         "artifacts": {"manifest": artifacts.get("manifest"), "files": artifacts.get("files") or []},
         "download_url": reverse("api:run-artifacts", args=[run.pk]),
+        "live": _jsonable(live_metrics(active=active)),
+        "alerts": [
+            alert_payload(a)
+            for a in market_alerts(exchange=active.exchange, symbol=active.symbol, interval=active.interval)
+        ],
     }
+
+
+def market_alerts(*, exchange: str, symbol: str, interval: str, cleared: int = 5) -> list:
+    """The market's open monitor alerts, then its ``cleared`` most recently cleared ones."""
+    from training.models import MonitorAlert
+
+    alerts = MonitorAlert.objects.filter(exchange=exchange, symbol=symbol, interval=interval)
+    return [
+        *alerts.filter(cleared_at__isnull=True),
+        *alerts.filter(cleared_at__isnull=False).order_by("-cleared_at")[:cleared],
+    ]
+
+
+def alert_payload(alert) -> dict:
+    return {
+        "kind": alert.kind,
+        "run_id": alert.run_id,
+        "message": alert.message,
+        "raised_at": alert.raised_at,
+        "checked_at": alert.checked_at,
+        "cleared_at": alert.cleared_at,
+        "open": alert.cleared_at is None,
+    }
+
+
+def _jsonable(value):
+    """numpy / NaN-free copy for the API (a NaN interval bound becomes null)."""
+    import math
+
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def run_candle_times(*, run) -> list:

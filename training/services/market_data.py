@@ -163,6 +163,10 @@ def dataset_import_candles(
         finish=finish,
         chunk=chunk,
     )
+    if len(to_insert):
+        from training.services.live import predictions_mature
+
+        predictions_mature(exchange=exchange, symbol=symbol, interval=interval)
     return ImportReport(
         dataset=dataset,
         file=parsed.name,

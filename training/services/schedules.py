@@ -23,7 +23,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from training.ml.presets import MSG_UNKNOWN_PRESET, PRESETS
 from training.models import RegularizationProfile, RetrainSchedule, TrainingRun
-from training.services.registry import model_promote
+from training.services.registry import PromotionRefused, model_promote
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +34,21 @@ MSG_OFFLINE = "fetch: new candles could not be fetched ({error}); training on th
 MSG_POLICY_NEVER = "promotion policy 'never': run #{run} was not promoted."
 MSG_POLICY_PROMOTED = "promotion policy '{policy}': run #{run} promoted ({why})."
 MSG_POLICY_KEPT = "promotion policy '{policy}': run #{run} not promoted ({why})."
+MSG_POLICY_GUARD = "promotion policy '{policy}': run #{run} not promoted (promotion checks failed: {failed})."
 MSG_POLICY_FAILED = "promotion policy '{policy}': run #{run} ended {status}; nothing promoted."
-EDITABLE = ("exchange", "symbol", "interval", "profile", "preset", "crontab", "fetch", "promote", "enabled")
+EDITABLE = (
+    "exchange",
+    "symbol",
+    "interval",
+    "profile",
+    "preset",
+    "crontab",
+    "fetch",
+    "fetch_only",
+    "promote",
+    "enabled",
+)
+MSG_FETCH_ONLY = "fetch only: {note}{prediction}"
 
 
 def _crontab(expression: str) -> CrontabSchedule:
@@ -92,6 +105,7 @@ def schedule_create(
     preset: str = "quick",
     profile: RegularizationProfile | None = None,
     fetch: bool = False,
+    fetch_only: bool = False,
     promote: str = RetrainSchedule.Promote.NEVER,
     enabled: bool = True,
     user=None,
@@ -104,6 +118,7 @@ def schedule_create(
         preset=preset,
         profile=profile,
         fetch=fetch,
+        fetch_only=fetch_only,
         promote=promote,
         enabled=enabled,
         created_by=user if user is not None and getattr(user, "is_authenticated", False) else None,
@@ -191,14 +206,44 @@ def schedule_apply_policy(*, schedule: RetrainSchedule, run: TrainingRun):
             if not comparison["not_worse"]:
                 _append_log(run.pk, MSG_POLICY_KEPT.format(policy=policy, run=run.pk, why=why))
                 return None
-    promotion = model_promote(
-        run=run,
-        user=schedule.created_by,
-        trigger=TrainingRun.Trigger.SCHEDULE,
-        reason=f"schedule #{schedule.pk}: {why}",
-    )
+    try:
+        promotion = model_promote(
+            run=run,
+            user=schedule.created_by,
+            trigger=TrainingRun.Trigger.SCHEDULE,
+            reason=f"schedule #{schedule.pk}: {why}",
+        )
+    except PromotionRefused as refused:  # schedules never override the guard
+        failed = "; ".join(f"{check.key}: {check.detail}" for check in refused.failed)
+        _append_log(run.pk, MSG_POLICY_GUARD.format(policy=policy, run=run.pk, failed=failed))
+        return None
     _append_log(run.pk, MSG_POLICY_PROMOTED.format(policy=policy, run=run.pk, why=why))
     return promotion
+
+
+def schedule_fetch_only(*, schedule: RetrainSchedule) -> None:
+    """A fetch-only firing: fetch the missing candles (importing them matures the logged predictions), then log
+    the active model's prediction for the newest bar (source ``schedule``) so live metrics keep maturing for a
+    market no bot asks. No run; the outcome is the schedule's ``last_error`` (empty when all went well)."""
+    from training.selectors.registry import ActiveModelNotFound, active_model_get
+    from training.services.predictions import SOURCE_SCHEDULE, prediction_serve
+
+    note = _fetch(schedule)
+    offline = note.startswith(MSG_OFFLINE.split("(")[0])
+    prediction = ""
+    try:
+        active = active_model_get(exchange=schedule.exchange, symbol=schedule.symbol, interval=schedule.interval)
+        served = prediction_serve(run=active.run, source=SOURCE_SCHEDULE)
+        prediction = f"; prediction of run #{served['run_id']} for {served['open_time']} logged"
+    except ActiveModelNotFound:
+        prediction = "; no active model to predict with"
+    except Exception as exc:  # no candles, no files, too few bars: said in last_error, the firing is over
+        prediction = f"; no prediction ({type(exc).__name__}: {exc})"
+        offline = True
+    error = MSG_FETCH_ONLY.format(note=note, prediction=prediction) if offline else ""
+    RetrainSchedule.objects.filter(pk=schedule.pk).update(last_fired_at=timezone.now(), last_error=error)
+    logger.info("retrain schedule %s (fetch only): %s%s", schedule.pk, note, prediction)
+    return None
 
 
 def schedule_execute(*, schedule_id: int, task_id: str = "", worker: str = "") -> TrainingRun | None:
@@ -209,6 +254,8 @@ def schedule_execute(*, schedule_id: int, task_id: str = "", worker: str = "") -
     if schedule is None or not schedule.enabled:
         logger.info("retrain schedule %s is gone or disabled; nothing to do", schedule_id)
         return None
+    if schedule.fetch_only:
+        return schedule_fetch_only(schedule=schedule)
     note = _fetch(schedule) if schedule.fetch else ""
     try:
         run = training_run_create(

@@ -20,6 +20,8 @@ from training.models import TrainingRun
 from training.pagination import BoundedCountPaginator
 from training.selectors import runs as selectors
 from training.selectors.profiles import profile_launch_panels
+from training.selectors.promotion_checks import promotion_checks_evaluate
+from training.selectors.registry import active_run_ids
 from training.selectors.run_compare import compare
 from training.selectors.run_summary import preset_durations, run_page, run_progress_payload
 from training.services.runs import (
@@ -90,6 +92,7 @@ def run_list(request):
             "choices": selectors.training_run_filter_choices(),
             "query": query.urlencode(),
             "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
+            "active_run_ids": active_run_ids(),
         },
     )
 
@@ -139,6 +142,10 @@ def run_detail(request, run_id: int):
             "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
             "can_cancel": request.user.has_perm(CHANGE_PERMISSION),
             "snapshot_json": json.dumps({k: v for k, v in run.snapshot.items() if k != "config"}, indent=2),
+            "active_run_ids": active_run_ids(),
+            "promotion_checks": promotion_checks_evaluate(run=run)
+            if run.status == TrainingRun.Status.SUCCEEDED
+            else [],
         },
     )
 
@@ -234,4 +241,4 @@ def run_compare(request):
     if len(data["runs"]) < 2:
         raise Http404(MSG_COMPARE_NEEDS_TWO)
     data["pbo"] = pbo_context(data["pbo"])
-    return render(request, "training/run_compare.html", data)
+    return render(request, "training/run_compare.html", {**data, "active_run_ids": active_run_ids()})

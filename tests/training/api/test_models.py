@@ -19,6 +19,8 @@ from training.selectors.predictions import stored_candles_tail
 from training.selectors.registry import MSG_NO_ACTIVE_MODEL
 from training.services.registry import MSG_NOT_SUCCEEDED, model_promote
 
+FORCE = {"force": True, "reason": "the tiny run is worse than a baseline in one regime; accepted for the test"}
+
 pytestmark = pytest.mark.django_db
 
 MARKET = ("BINANCE", "BTCUSDT", "1h")
@@ -30,7 +32,7 @@ def market_url(name: str, market=MARKET) -> str:
 
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 403), ("full", 201)])
 def test_promote_needs_the_add_promotion_permission(clients, trained_run, who, expected):
-    response = clients[who].post(reverse("api:run-promote", args=[trained_run.pk]))
+    response = clients[who].post(reverse("api:run-promote", args=[trained_run.pk]), FORCE, format="json")
     assert response.status_code == expected, response.content
     if expected == 201:
         body = response.json()
@@ -45,11 +47,43 @@ def test_promote_needs_the_add_promotion_permission(clients, trained_run, who, e
 
 def test_promoting_again_keeps_the_history(full_api, trained_artifacts, trained_run):
     second = make_trained_run(trained_artifacts)
-    assert full_api.post(reverse("api:run-promote", args=[trained_run.pk])).status_code == 201
-    assert full_api.post(reverse("api:run-promote", args=[second.pk])).status_code == 201
+    assert full_api.post(reverse("api:run-promote", args=[trained_run.pk]), FORCE, format="json").status_code == 201
+    assert full_api.post(reverse("api:run-promote", args=[second.pk]), FORCE, format="json").status_code == 201
     history = full_api.get(market_url("history")).json()["results"]
     assert [(h["run"], h["replaced"]) for h in history] == [(second.pk, trained_run.pk), (trained_run.pk, None)]
     assert Promotion.objects.count() == 2 and ActiveModel.objects.get().run_id == second.pk
+
+
+def test_promote_without_force_is_a_409_with_the_failed_checks(full_api, trained_run):
+    url = reverse("api:run-promote", args=[trained_run.pk])
+    refused = full_api.post(url, {}, format="json")
+    assert refused.status_code == 409, refused.content
+    body = refused.json()
+    assert [check["key"] for check in body["failed_checks"]] == ["not_worse_than_baseline"]
+    assert {check["key"]: check["status"] for check in body["checks"]}["pbo"] == "not available"
+    assert full_api.post(url, {"force": True}, format="json").status_code == 400
+    assert not Promotion.objects.exists()
+    accepted = full_api.post(url, FORCE, format="json")
+    assert accepted.status_code == 201 and accepted.json()["overridden"] is True
+    assert accepted.json()["reason"] == FORCE["reason"]
+
+
+def test_rollback_endpoint(full_api, viewer_api, trained_artifacts, trained_run):
+    second = make_trained_run(trained_artifacts)
+    model_promote(run=trained_run, **FORCE)
+    model_promote(run=second, **FORCE)
+    assert viewer_api.post(market_url("rollback"), {}, format="json").status_code == 403
+    back = full_api.post(market_url("rollback"), {"reason": "second misbehaves"}, format="json")
+    assert back.status_code == 201, back.content
+    assert (back.json()["run"], back.json()["replaced"], back.json()["trigger"]) == (
+        trained_run.pk,
+        second.pk,
+        "rollback",
+    )
+    assert full_api.get(market_url("detail")).json()["run_id"] == trained_run.pk
+    cleared = full_api.post(market_url("rollback"), {}, format="json").json()
+    assert cleared["run"] is None and full_api.get(market_url("detail")).status_code == 404
+    assert full_api.post(market_url("rollback"), {}, format="json").status_code == 400
 
 
 def test_only_a_succeeded_run_is_promoted(full_api, profile, dataset):
@@ -70,14 +104,14 @@ def test_no_active_model_is_a_404_saying_to_promote(full_api, db):
 
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 200), ("full", 200)])
 def test_model_endpoints_need_the_view_permission(clients, trained_run, who, expected):
-    model_promote(run=trained_run)
+    model_promote(run=trained_run, **FORCE)
     assert clients[who].get(reverse("api:model-list")).status_code == expected
     assert clients[who].get(market_url("detail")).status_code == expected
     assert clients[who].post(market_url("predict"), {}, format="json").status_code == expected
 
 
 def test_active_model_describes_the_run(viewer_api, trained_run):
-    model_promote(run=trained_run)
+    model_promote(run=trained_run, **FORCE)
     body = viewer_api.get(market_url("detail", ("binance", "btcusdt", "1h"))).json()
     assert body["run_id"] == trained_run.pk
     assert body["settings"]["preset"] == trained_run.preset and body["settings"]["config"]
@@ -108,7 +142,7 @@ def in_process(run, candles) -> tuple[str, np.ndarray, dict]:
 
 
 def test_prediction_equals_the_loaded_ensemble_in_process(viewer_api, trained_run, settings):
-    model_promote(run=trained_run)
+    model_promote(run=trained_run, **FORCE)
     response = viewer_api.post(market_url("predict"), {}, format="json")
     assert response.status_code == 200, response.content
     body = response.json()
@@ -127,7 +161,7 @@ def test_prediction_equals_the_loaded_ensemble_in_process(viewer_api, trained_ru
 
 
 def test_prediction_of_given_candles(viewer_api, trained_run):
-    model_promote(run=trained_run)
+    model_promote(run=trained_run, **FORCE)
     needed = predictor_for(trained_run.pk, trained_run.artifacts_path).needed_bars
     candles = stored_candles_tail(exchange="BINANCE", symbol="BTCUSDT", interval="1h", bars=needed + 50).iloc[:-30]
     rows = [
@@ -148,7 +182,7 @@ def test_prediction_of_given_candles(viewer_api, trained_run):
 
 
 def test_verdicts_are_the_ensembles_records_of_the_result(viewer_api, trained_run):
-    model_promote(run=trained_run)
+    model_promote(run=trained_run, **FORCE)
     body = viewer_api.get(market_url("detail")).json()
     trained = {r: s["ensemble"] for r, s in trained_run.result["ensembles"].items() if s.get("ensemble")}
     assert trained and set(body["verdicts"]) == set(trained)

@@ -94,6 +94,10 @@ def test_a_bot_with_a_token(gunicorn_url, trained_artifacts):
     status, body = call(f"{gunicorn_url}/api/runs/?symbol=BTCUSDT&status=succeeded", token=token)
     assert status == 200 and [r["id"] for r in body["results"]] == [run.pk]
     status, body = call(f"{gunicorn_url}/api/runs/{run.pk}/promote/", token=token, body={})
+    assert status == 409 and body["failed_checks"], body  # the tiny run is worse than a baseline in one regime
+    status, body = call(
+        f"{gunicorn_url}/api/runs/{run.pk}/promote/", token=token, body={"force": True, "reason": "bot test"}
+    )
     assert status == 201 and body["run"] == run.pk and body["promoted_by"] == "bot"
     status, body = call(f"{gunicorn_url}/api/models/BINANCE/BTCUSDT/1h/predict/", token=token, body={})
     assert status == 200, body

@@ -1,6 +1,6 @@
 """Scheduled retraining for real: celery beat (database scheduler) fires a schedule every minute, a Celery worker
 fetches (offline: the run goes ahead on stored candles and its log says so), trains the tiny preset and
-promotes per the policy 'not_worse' against the active model."""
+applies the policy 'not_worse' against the active model, behind the promotion guard (which it never overrides)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=20)
 
 
-def test_beat_fires_a_schedule_that_trains_and_promotes(
+def test_beat_fires_a_schedule_that_trains_and_applies_the_guarded_policy(
     trained_artifacts,  # noqa: F811
     celery_worker_settings,
     closed_port_url,  # noqa: F811
@@ -42,7 +42,7 @@ def test_beat_fires_a_schedule_that_trains_and_promotes(
     monkeypatch.setenv("BINANCE_API_URL", closed_port_url)
     worker = CeleryWorker(**celery_worker_settings, log_path=tmp_path / "worker.log", queues="default,training")
     old = worse_copy(make_trained_run(trained_artifacts), tmp_path)
-    model_promote(run=old)
+    model_promote(run=old, force=True, reason="the active model the schedule competes with")
     schedule = schedule_create(
         symbol="BTCUSDT", crontab="* * * * *", preset="tiny", fetch=True, promote="not_worse", profile=old.profile
     )
@@ -80,8 +80,9 @@ def test_beat_fires_a_schedule_that_trains_and_promotes(
     assert run.status == "succeeded", (run.error, worker.log_tail())
     assert (run.preset, run.symbol, run.trigger) == ("tiny", "BTCUSDT", "schedule")
     assert MSG_OFFLINE.split("(")[0] in run.log and "training on the stored candles" in run.log, run.log
-    promotion = Promotion.objects.get(run=run)
-    assert promotion.replaced_id == old.pk and promotion.trigger == "schedule"
-    assert "moving-block bootstrap of the per-bar log-loss difference" in promotion.reason
-    assert ActiveModel.objects.get().run_id == run.pk
+    # The policy 'not_worse' holds against the worse active copy, but the tiny run is worse than a baseline in one
+    # regime: the promotion guard refuses and a schedule never overrides it.
+    assert "promotion checks failed: not_worse_than_baseline" in run.log, run.log
+    assert not Promotion.objects.filter(run=run).exists()
+    assert ActiveModel.objects.get().run_id == old.pk
     assert RetrainSchedule.objects.get(pk=schedule.pk).last_run_id == run.pk

@@ -29,7 +29,15 @@ def test_promote_and_predict(trained_artifacts, django_user_model):  # noqa: F81
         run_command("predict", "btcusdt")
     assert str(error.value) == MSG_NO_ACTIVE_MODEL.format(market="BINANCE:BTCUSDT 1h")
     direct = json.loads(run_command("predict", "BTCUSDT", "--run", str(run.pk)))
-    assert "is now the active model of BINANCE:BTCUSDT 1h (replaced: none)" in run_command("promote", str(run.pk))
+    with pytest.raises(CommandError) as refused:  # the real tiny run is worse than a baseline in one regime
+        run_command("promote", str(run.pk))
+    assert "FAILED not_worse_than_baseline" in str(refused.value) and "--force --reason" in str(refused.value)
+    with pytest.raises(CommandError, match="needs a written reason"):
+        run_command("promote", str(run.pk), "--force")
+    assert not Promotion.objects.exists()
+    out = run_command("promote", str(run.pk), "--force", "--reason", "desk call")
+    assert "is now the active model of BINANCE:BTCUSDT 1h (replaced: none)" in out
+    assert "Overrode failed checks: not_worse_than_baseline." in out
     assert Promotion.objects.get().trigger == "cli" and ActiveModel.objects.get().run_id == run.pk
     printed = json.loads(run_command("predict", "BTCUSDT", "--exchange", "binance", "--interval", "1h"))
     client = APIClient()
@@ -46,3 +54,18 @@ def test_promote_refuses_unknown_and_unfinished_runs(profile, dataset, tiny_resu
     failed = make_finished_run(profile, dataset, result=tiny_result, status="failed")
     with pytest.raises(CommandError, match="only a succeeded run can be promoted"):
         run_command("promote", str(failed.pk))
+
+
+def test_rollback_command(profile, dataset, tiny_result):
+    from tests.training.runs_helpers import make_finished_run
+
+    first, second = (make_finished_run(profile, dataset, result=tiny_result) for _ in range(2))
+    run_command("promote", str(first.pk), "--force", "--reason", "one")
+    run_command("promote", str(second.pk), "--force", "--reason", "two")
+    out = run_command("rollback", "btcusdt", "--reason", "two misbehaves")
+    assert f"run #{first.pk} is the active model again (run #{second.pk} was)" in out
+    assert ActiveModel.objects.get().run_id == first.pk
+    assert Promotion.objects.first().trigger == "rollback"
+    assert "no active model now" in run_command("rollback", "BTCUSDT")
+    with pytest.raises(CommandError, match="nothing to roll back"):
+        run_command("rollback", "BTCUSDT")

@@ -6,11 +6,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django_celery_beat.models import PeriodicTask
 
+from tests.training.market_data_server import closed_port_url  # noqa: F401
 from tests.training.trained_run import make_trained_run, trained_artifacts, worse_copy  # noqa: F401
 from training.ml.presets import PRESETS
 from training.models import ActiveModel, RetrainSchedule, TrainingRun
 from training.services.registry import model_promote
 from training.services.schedules import (
+    MSG_POLICY_GUARD,
     MSG_POLICY_NEVER,
     MSG_UNKNOWN_PRESET,
     schedule_apply_policy,
@@ -61,7 +63,9 @@ def test_policy_never_and_failed_runs(trained_artifacts):  # noqa: F811
     assert not ActiveModel.objects.exists()
 
 
-def test_policy_not_worse_compares_the_overlapping_test_window(trained_artifacts, tmp_path):  # noqa: F811
+def test_policy_not_worse_compares_the_overlapping_test_window(settings, trained_artifacts, tmp_path):  # noqa: F811
+    # The guard's baseline check is left out here (the real tiny run fails it) to exercise the policy itself.
+    settings.PROMOTION_ENFORCED_CHECKS = ["ensembles_trained", "not_collapsed"]
     good = make_trained_run(trained_artifacts)
     bad = worse_copy(make_trained_run(trained_artifacts), tmp_path)
     schedule = policy("not_worse")
@@ -76,7 +80,34 @@ def test_policy_not_worse_compares_the_overlapping_test_window(trained_artifacts
     assert schedule_apply_policy(schedule=schedule, run=same).replaced_id == good.pk
 
 
-def test_policy_always_promotes(trained_artifacts):  # noqa: F811
+def test_policy_always_promotes_but_never_overrides_the_guard(settings, trained_artifacts):  # noqa: F811
     first, second = make_trained_run(trained_artifacts), make_trained_run(trained_artifacts)
-    model_promote(run=first)
-    assert schedule_apply_policy(schedule=policy("always"), run=second).replaced_id == first.pk
+    model_promote(run=first, force=True, reason="by hand")
+    assert schedule_apply_policy(schedule=policy("always"), run=second) is None  # worse in one regime: refused
+    second.refresh_from_db()
+    refused = MSG_POLICY_GUARD.format(policy="always", run=second.pk, failed="not_worse_than_baseline: worse than")
+    assert refused.rsplit(")", 1)[0] in second.log
+    assert ActiveModel.objects.get().run_id == first.pk
+    settings.PROMOTION_ENFORCED_CHECKS = ["ensembles_trained", "not_collapsed"]
+    promotion = schedule_apply_policy(schedule=policy("always"), run=second)
+    assert promotion.replaced_id == first.pk and not promotion.overridden
+
+
+def test_a_fetch_only_schedule_fetches_and_logs_the_active_models_prediction(
+    settings,
+    trained_artifacts,  # noqa: F811
+    closed_port_url,  # noqa: F811
+):
+    from training.models import PredictionLog
+    from training.services.schedules import MSG_OFFLINE, schedule_execute
+
+    settings.BINANCE_API_URL = closed_port_url
+    schedule = schedule_create(symbol="BTCUSDT", crontab="0 * * * *", preset="tiny", fetch_only=True)
+    run = make_trained_run(trained_artifacts)
+    model_promote(run=run, force=True, reason="fetch-only test")
+    assert schedule_execute(schedule_id=schedule.pk) is None
+    schedule.refresh_from_db()
+    assert not TrainingRun.objects.filter(trigger="schedule").exists() and schedule.last_fired_at is not None
+    assert MSG_OFFLINE.split("(")[0] in schedule.last_error and f"prediction of run #{run.pk}" in schedule.last_error
+    log = PredictionLog.objects.get()
+    assert (log.run_id, log.source) == (run.pk, "schedule")

@@ -24,6 +24,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "preset",
             "crontab",
             "fetch",
+            "fetch_only",
             "promote",
             "enabled",
             "created_by",

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from training.api.pagination import Pagination
-from training.api.permissions import VIEW_MODELS, VIEW_PROMOTIONS, requires
+from training.api.permissions import PROMOTE, VIEW_MODELS, VIEW_PROMOTIONS, requires
 from training.api.serializers.common import error_responses
-from training.api.serializers.registry import ActiveModelSerializer, PredictionSerializer, PredictRequestSerializer
+from training.api.serializers.registry import (
+    ActiveModelSerializer,
+    PredictionSerializer,
+    PredictRequestSerializer,
+    RollbackRequestSerializer,
+)
 from training.api.serializers.runs import PromotionSerializer
-from training.selectors.predictions import active_model_predict
 from training.selectors.registry import active_model_get, active_model_list, active_model_payload, promotion_list
+from training.services.predictions import SOURCE_API, prediction_serve
+from training.services.registry import model_rollback
 
 
 class ActiveModelListView(APIView):
@@ -40,7 +47,8 @@ class PredictView(APIView):
     permission_classes = [requires(VIEW_MODELS)]
 
     @extend_schema(
-        summary="Predict the last bar (the latest stored one for `{}`) with the market's active model",
+        summary="Predict the last bar (the latest stored one for `{}`) with the market's active model; logged once "
+        "per bar: asking again for the same bar returns the stored prediction",
         request=PredictRequestSerializer,
         responses={200: PredictionSerializer, **error_responses(400, 404, 409)},
     )
@@ -48,7 +56,7 @@ class PredictView(APIView):
         body = PredictRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         active = active_model_get(exchange=exchange, symbol=symbol, interval=interval)
-        prediction = active_model_predict(active=active, candles=body.validated_data.get("candles"))
+        prediction = prediction_serve(run=active.run, candles=body.validated_data.get("candles"), source=SOURCE_API)
         return Response(PredictionSerializer(prediction).data)
 
 
@@ -65,3 +73,21 @@ class PromotionHistoryView(APIView):
             promotion_list(exchange=exchange, symbol=symbol, interval=interval), request, view=self
         )
         return paginator.get_paginated_response(PromotionSerializer(page, many=True).data)
+
+
+class RollbackView(APIView):
+    permission_classes = [requires(PROMOTE)]
+
+    @extend_schema(
+        summary="Make the previously active run of the market active again (trigger `rollback`); past the first "
+        "promotion the market has no active model (the promotion's `run` is null)",
+        request=RollbackRequestSerializer,
+        responses={201: PromotionSerializer, **error_responses(400)},
+    )
+    def post(self, request, exchange: str, symbol: str, interval: str):
+        body = RollbackRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        promotion = model_rollback(
+            exchange=exchange, symbol=symbol, interval=interval, user=request.user, **body.validated_data
+        )
+        return Response(PromotionSerializer(promotion).data, status=status.HTTP_201_CREATED)

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from training.api.filters import RunFilter
 from training.api.permissions import PROMOTE, VIEW_RUN, ModelPermissions, requires
 from training.api.serializers.common import error_responses
+from training.api.serializers.registry import PromoteRequestSerializer, PromotionRefusedSerializer
 from training.api.serializers.runs import (
     PromotionSerializer,
     RunDetailSerializer,
@@ -95,13 +96,22 @@ class RunViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return _detail(run, status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Make this succeeded run the active model of its market",
-        request=None,
-        responses={201: PromotionSerializer, **error_responses(400, 404)},
+        summary="Make this succeeded run the active model of its market (409 with the failed checks unless "
+        "force=true and a reason)",
+        request=PromoteRequestSerializer,
+        responses={
+            201: PromotionSerializer,
+            409: OpenApiResponse(PromotionRefusedSerializer, description="Promotion checks failed."),
+            **error_responses(400, 404),
+        },
     )
     @action(detail=True, methods=["post"], permission_classes=[requires(PROMOTE)])
     def promote(self, request, pk=None):
-        promotion = model_promote(run=self._run(), user=request.user, trigger=TrainingRun.Trigger.API)
+        body = PromoteRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        promotion = model_promote(
+            run=self._run(), user=request.user, trigger=TrainingRun.Trigger.API, **body.validated_data
+        )
         return Response(PromotionSerializer(promotion).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -1,5 +1,5 @@
 """python manage.py predict BTCUSDT [--exchange BINANCE] [--interval 1h] [--run ID]: the prediction for the
-latest stored bar, as the API answers it (JSON)."""
+latest stored bar, as the API answers it (JSON), logged once per bar like the API's."""
 
 import json
 
@@ -7,8 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from training.ml.predict import ModelUnavailable, PredictionError
 from training.models import TrainingRun
-from training.selectors.predictions import NoCandles, run_predict
+from training.selectors.predictions import NoCandles
 from training.selectors.registry import ActiveModelNotFound, active_model_get
+from training.services.predictions import SOURCE_CLI, prediction_serve
 
 MSG_NO_RUN = "No succeeded run #{pk} of {market}."
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
                 ).first()
                 if target is None:
                     raise CommandError(MSG_NO_RUN.format(pk=run, market=f"{exchange}:{symbol} {interval}"))
-            prediction = run_predict(run=target)
+            prediction = prediction_serve(run=target, source=SOURCE_CLI)
         except (ActiveModelNotFound, NoCandles, ModelUnavailable, PredictionError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(json.dumps(prediction, indent=2))

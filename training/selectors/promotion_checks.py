@@ -1,0 +1,146 @@
+"""The promotion guard's checks: a declared list, each a key, a threshold read from settings, and a function of
+the run's stored result. ``promotion_checks_evaluate`` runs them all; a promotion is free when none failed.
+
+A check answers ``passed``, ``failed`` or ``not available`` (the result carries no evidence for it; never a
+made-up value). The trading checks (deflated Sharpe, PBO) read the result's ``trading`` block, which the trading
+evidence adds; until a result has it they say "not available" and do not block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+
+from training.ml.results import RunResult
+from training.selectors.run_summary import regime_tables, run_result
+
+PASSED, FAILED, NOT_AVAILABLE = "passed", "failed", "not available"
+TRADING_KEY = "trading"
+MSG_NO_RESULT = "the run has no readable result"
+MSG_NO_ENSEMBLE = "no regime trained an ensemble"
+MSG_TRAINED = "{n} regime ensemble(s) trained"
+MSG_WORSE = "worse than the best baseline in {regimes}"
+MSG_NOT_WORSE = "no ensemble worse than the best baseline ({verdicts})"
+MSG_COLLAPSED = "collapsed or no skill in {regimes}"
+MSG_NOT_COLLAPSED = "no ensemble collapsed or predicting a single class"
+MSG_NO_TRADING = "not available: the result has no trading evidence ({key})"
+MSG_AT_LEAST = "{value:.3f} (at least {threshold} required)"
+MSG_AT_MOST = "{value:.3f} (at most {threshold} allowed)"
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    key: str
+    label: str
+    status: str
+    detail: str
+    threshold: float | None = None
+    enforced: bool = True
+
+    @property
+    def failed(self) -> bool:
+        """Failed and enforced: it blocks a free promotion."""
+        return self.status == FAILED and self.enforced
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PromotionCheck:
+    """One declared check: ``evaluate(result, raw_result, threshold) -> (status, detail)``."""
+
+    key: str
+    label: str
+    setting: str | None
+    default: float | None
+    evaluate: Callable[[RunResult, dict, float | None], tuple[str, str]]
+
+    def threshold(self) -> float | None:
+        return None if self.setting is None else getattr(settings, self.setting, self.default)
+
+
+def _trained_regimes(result: RunResult, raw: dict, threshold) -> tuple[str, str]:
+    trained = [table for table in regime_tables(result) if table["status"] == "trained" and table["lines"]]
+    if not any(line["kind"] == "ensemble" for table in trained for line in table["lines"]):
+        return FAILED, MSG_NO_ENSEMBLE
+    return PASSED, MSG_TRAINED.format(n=len(trained))
+
+
+def _not_worse(result: RunResult, raw: dict, threshold) -> tuple[str, str]:
+    tables = [table for table in regime_tables(result) if table["status"] == "trained"]
+    worse = [table["regime"] for table in tables if table["verdict"].get("verdict") == "worse"]
+    if worse:
+        return FAILED, MSG_WORSE.format(regimes=", ".join(worse))
+    verdicts = ", ".join(f"{t['regime']}: {t['verdict'].get('verdict', 'no score')}" for t in tables)
+    return PASSED, MSG_NOT_WORSE.format(verdicts=verdicts or "none")
+
+
+def _not_collapsed(result: RunResult, raw: dict, threshold) -> tuple[str, str]:
+    bad = [
+        table["regime"]
+        for table in regime_tables(result)
+        if any(flag["kind"] == "collapsed" for flag in table["flags"])
+    ]
+    return (FAILED, MSG_COLLAPSED.format(regimes=", ".join(bad))) if bad else (PASSED, MSG_NOT_COLLAPSED)
+
+
+def _trading_value(raw: dict, name: str):
+    value = (raw.get(TRADING_KEY) or {}).get(name)
+    return value if isinstance(value, (int, float)) else None
+
+
+def _min_deflated_sharpe(result: RunResult, raw: dict, threshold) -> tuple[str, str]:
+    value = _trading_value(raw, "deflated_sharpe")
+    if value is None:
+        return NOT_AVAILABLE, MSG_NO_TRADING.format(key=f"{TRADING_KEY}.deflated_sharpe")
+    return (PASSED if value >= threshold else FAILED), MSG_AT_LEAST.format(value=value, threshold=threshold)
+
+
+def _max_pbo(result: RunResult, raw: dict, threshold) -> tuple[str, str]:
+    value = _trading_value(raw, "pbo")
+    if value is None:
+        return NOT_AVAILABLE, MSG_NO_TRADING.format(key=f"{TRADING_KEY}.pbo")
+    return (PASSED if value <= threshold else FAILED), MSG_AT_MOST.format(value=value, threshold=threshold)
+
+
+CHECKS: tuple[PromotionCheck, ...] = (
+    PromotionCheck("ensembles_trained", "at least one regime ensemble trained", None, None, _trained_regimes),
+    PromotionCheck("not_worse_than_baseline", "no ensemble worse than the best baseline", None, None, _not_worse),
+    PromotionCheck("not_collapsed", "no collapsed or 'no skill' ensemble", None, None, _not_collapsed),
+    PromotionCheck(
+        "deflated_sharpe", "deflated Sharpe ratio", "PROMOTION_MIN_DEFLATED_SHARPE", 0.95, _min_deflated_sharpe
+    ),
+    PromotionCheck("pbo", "probability of backtest overfitting", "PROMOTION_MAX_PBO", 0.5, _max_pbo),
+)
+
+
+CHECK_KEYS = tuple(check.key for check in CHECKS)
+MSG_UNKNOWN_CHECK = "PROMOTION_ENFORCED_CHECKS names unknown checks {unknown}; known: {known}."
+
+
+def enforced_keys() -> frozenset[str]:
+    """``settings.PROMOTION_ENFORCED_CHECKS`` (default: every check); an unknown key is an error listing the known."""
+    keys = frozenset(getattr(settings, "PROMOTION_ENFORCED_CHECKS", None) or CHECK_KEYS)
+    unknown = sorted(keys - set(CHECK_KEYS))
+    if unknown:
+        raise ValueError(MSG_UNKNOWN_CHECK.format(unknown=", ".join(unknown), known=", ".join(CHECK_KEYS)))
+    return keys
+
+
+def promotion_checks_evaluate(*, run) -> list[CheckOutcome]:
+    """Every declared check on ``run``'s stored result, in declaration order; a check left out of
+    ``PROMOTION_ENFORCED_CHECKS`` is still evaluated and recorded but does not block."""
+    enforced = enforced_keys()
+    result, problem = run_result(run)
+    outcomes = []
+    for check in CHECKS:
+        threshold = check.threshold()
+        if result is None:
+            status, detail = FAILED, problem or MSG_NO_RESULT
+        else:
+            status, detail = check.evaluate(result, run.result or {}, threshold)
+        outcomes.append(CheckOutcome(check.key, check.label, status, detail, threshold, check.key in enforced))
+    return outcomes
