@@ -2,8 +2,8 @@
 the run's stored result. ``promotion_checks_evaluate`` runs them all; a promotion is free when none failed.
 
 A check answers ``passed``, ``failed`` or ``not available`` (the result carries no evidence for it; never a
-made-up value). The trading checks (deflated Sharpe, PBO) read the result's ``trading`` block, which the trading
-evidence adds; until a result has it they say "not available" and do not block.
+made-up value). The trading checks (the system verdict after costs, deflated Sharpe) read the result's typed ``trading`` record;
+PBO is the run's sweep's (CSCV over its points). A result without them says "not available" and does not block.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 
+from training.ml.bootstrap import WORSE
 from training.ml.results import RunResult
+from training.models import TrainingRun
 from training.selectors.run_summary import regime_tables, run_result
+from training.selectors.trading import runs_pbo
 
 PASSED, FAILED, NOT_AVAILABLE = "passed", "failed", "not available"
 TRADING_KEY = "trading"
@@ -26,6 +29,8 @@ MSG_NOT_WORSE = "no ensemble worse than the best baseline ({verdicts})"
 MSG_COLLAPSED = "collapsed or no skill in {regimes}"
 MSG_NOT_COLLAPSED = "no ensemble collapsed or predicting a single class"
 MSG_NO_TRADING = "not available: the result has no trading evidence ({key})"
+MSG_NO_PBO = "not available: PBO is computed over a sweep's points and this run is not a sweep point with enough peers"
+MSG_SYSTEM = "system verdict {verdict}: {headline}"
 MSG_AT_LEAST = "{value:.3f} (at least {threshold} required)"
 MSG_AT_MOST = "{value:.3f} (at most {threshold} allowed)"
 
@@ -87,22 +92,31 @@ def _not_collapsed(result: RunResult, raw: dict, threshold) -> tuple[str, str]:
     return (FAILED, MSG_COLLAPSED.format(regimes=", ".join(bad))) if bad else (PASSED, MSG_NOT_COLLAPSED)
 
 
-def _trading_value(raw: dict, name: str):
-    value = (raw.get(TRADING_KEY) or {}).get(name)
-    return value if isinstance(value, (int, float)) else None
+def _system_not_worse(result: RunResult, raw: dict, threshold) -> tuple[str, str]:
+    trading = result.trading
+    if trading is None:
+        return NOT_AVAILABLE, MSG_NO_TRADING.format(key=f"{TRADING_KEY}.verdict")
+    detail = MSG_SYSTEM.format(verdict=trading.verdict, headline=trading.headline)
+    return (FAILED if trading.verdict == WORSE else PASSED), detail
 
 
 def _min_deflated_sharpe(result: RunResult, raw: dict, threshold) -> tuple[str, str]:
-    value = _trading_value(raw, "deflated_sharpe")
+    value = result.trading.deflation.dsr if result.trading is not None else None
     if value is None:
-        return NOT_AVAILABLE, MSG_NO_TRADING.format(key=f"{TRADING_KEY}.deflated_sharpe")
-    return (PASSED if value >= threshold else FAILED), MSG_AT_LEAST.format(value=value, threshold=threshold)
+        return NOT_AVAILABLE, MSG_NO_TRADING.format(key=f"{TRADING_KEY}.deflation.dsr")
+    detail = MSG_AT_LEAST.format(value=value, threshold=threshold)
+    return (PASSED if value >= threshold else FAILED), f"{detail}, N={result.trading.deflation.n_trials}"
 
 
-def _max_pbo(result: RunResult, raw: dict, threshold) -> tuple[str, str]:
-    value = _trading_value(raw, "pbo")
+def _max_pbo(result: RunResult, raw: dict, threshold, *, run=None) -> tuple[str, str]:
+    """PBO belongs to a set of configurations: a run that is a sweep point is judged by its sweep's PBO."""
+    point = getattr(run, "sweep_point", None) if run is not None else None
+    if point is None:
+        return NOT_AVAILABLE, MSG_NO_PBO
+    runs = [p.run for p in point.sweep.points.select_related("run") if p.run.status == TrainingRun.Status.SUCCEEDED]
+    value = runs_pbo(runs=runs).get("pbo")
     if value is None:
-        return NOT_AVAILABLE, MSG_NO_TRADING.format(key=f"{TRADING_KEY}.pbo")
+        return NOT_AVAILABLE, MSG_NO_PBO
     return (PASSED if value <= threshold else FAILED), MSG_AT_MOST.format(value=value, threshold=threshold)
 
 
@@ -110,6 +124,7 @@ CHECKS: tuple[PromotionCheck, ...] = (
     PromotionCheck("ensembles_trained", "at least one regime ensemble trained", None, None, _trained_regimes),
     PromotionCheck("not_worse_than_baseline", "no ensemble worse than the best baseline", None, None, _not_worse),
     PromotionCheck("not_collapsed", "no collapsed or 'no skill' ensemble", None, None, _not_collapsed),
+    PromotionCheck("system_not_worse", "the trading system is not worse after costs", None, None, _system_not_worse),
     PromotionCheck(
         "deflated_sharpe", "deflated Sharpe ratio", "PROMOTION_MIN_DEFLATED_SHARPE", 0.95, _min_deflated_sharpe
     ),
@@ -141,6 +156,7 @@ def promotion_checks_evaluate(*, run) -> list[CheckOutcome]:
         if result is None:
             status, detail = FAILED, problem or MSG_NO_RESULT
         else:
-            status, detail = check.evaluate(result, run.result or {}, threshold)
+            extra = {"run": run} if check.evaluate is _max_pbo else {}
+            status, detail = check.evaluate(result, run.result or {}, threshold, **extra)
         outcomes.append(CheckOutcome(check.key, check.label, status, detail, threshold, check.key in enforced))
     return outcomes

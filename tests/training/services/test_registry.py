@@ -9,7 +9,13 @@ from django.core.exceptions import ValidationError
 
 from tests.training.runs_helpers import make_finished_run, make_user
 from training.models import ActiveModel, Promotion
-from training.selectors.promotion_checks import CHECK_KEYS, FAILED, NOT_AVAILABLE, promotion_checks_evaluate
+from training.selectors.promotion_checks import (
+    CHECK_KEYS,
+    FAILED,
+    NOT_AVAILABLE,
+    PASSED,
+    promotion_checks_evaluate,
+)
 from training.services.registry import (
     MSG_ALREADY_ACTIVE,
     MSG_NO_ARTIFACTS,
@@ -36,7 +42,7 @@ def worse_regimes(result: dict) -> list[str]:
     ]
 
 
-def test_the_guard_refuses_a_worse_run_and_accepts_it_with_a_reason(profile, dataset, tiny_result):
+def test_the_guard_refuses_a_worse_run_and_accepts_it_with_a_reason(settings, profile, dataset, tiny_result):
     worse = worse_regimes(tiny_result)
     assert worse, "the tiny run on the sample is worse than a baseline in at least one regime"
     run = make_finished_run(profile, dataset, result=tiny_result)
@@ -44,10 +50,19 @@ def test_the_guard_refuses_a_worse_run_and_accepts_it_with_a_reason(profile, dat
     assert list(checks) == list(CHECK_KEYS)
     assert checks["not_worse_than_baseline"].status == FAILED
     assert all(regime in checks["not_worse_than_baseline"].detail for regime in worse)
-    assert checks["deflated_sharpe"].status == checks["pbo"].status == NOT_AVAILABLE  # no trading evidence yet
+    dsr = tiny_result["trading"]["deflation"]["dsr"]  # the engine's own number, read from the stored result
+    expected_dsr = (
+        NOT_AVAILABLE if dsr is None else (PASSED if dsr >= settings.PROMOTION_MIN_DEFLATED_SHARPE else FAILED)
+    )
+    assert checks["deflated_sharpe"].status == expected_dsr
+    system_worse = tiny_result["trading"]["verdict"] == "worse"
+    assert checks["system_not_worse"].status == (FAILED if system_worse else PASSED)
+    assert checks["pbo"].status == NOT_AVAILABLE  # not a sweep point: PBO belongs to a sweep's configurations
     with pytest.raises(PromotionRefused) as refused:
         model_promote(run=run)
-    assert [check.key for check in refused.value.failed] == ["not_worse_than_baseline"]
+    failed = {key for key, check in checks.items() if check.status == FAILED}
+    assert "not_worse_than_baseline" in failed
+    assert {check.key for check in refused.value.failed} == failed
     with pytest.raises(ValidationError) as error:
         model_promote(run=run, force=True, reason="  ")
     assert error.value.messages == [MSG_REASON_REQUIRED]
@@ -60,7 +75,7 @@ def test_the_guard_refuses_a_worse_run_and_accepts_it_with_a_reason(profile, dat
 
 
 def test_free_promotion_when_no_enforced_check_fails(settings, profile, dataset, tiny_result):
-    settings.PROMOTION_ENFORCED_CHECKS = ["ensembles_trained", "not_collapsed", "deflated_sharpe", "pbo"]
+    settings.PROMOTION_ENFORCED_CHECKS = ["ensembles_trained", "not_collapsed", "pbo"]
     run = make_finished_run(profile, dataset, result=tiny_result)
     promotion = model_promote(run=run)
     assert not promotion.overridden and promotion.failed_checks == []
