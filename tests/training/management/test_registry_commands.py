@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from tests.training.trained_run import make_trained_run, trained_artifacts  # noqa: F401
 from training.models import ActiveModel, Promotion
+from training.selectors.promotion_checks import promotion_checks_evaluate
 from training.selectors.registry import MSG_NO_ACTIVE_MODEL
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,9 @@ def test_promote_and_predict(trained_artifacts, django_user_model):  # noqa: F81
     assert not Promotion.objects.exists()
     out = run_command("promote", str(run.pk), "--force", "--reason", "desk call")
     assert "is now the active model of BINANCE:BTCUSDT 1h (replaced: none)" in out
-    assert "Overrode failed checks: not_worse_than_baseline." in out
+    failed = [check.key for check in promotion_checks_evaluate(run=run) if check.failed]
+    assert "not_worse_than_baseline" in failed
+    assert f"Overrode failed checks: {', '.join(failed)}." in out
     assert Promotion.objects.get().trigger == "cli" and ActiveModel.objects.get().run_id == run.pk
     printed = json.loads(run_command("predict", "BTCUSDT", "--exchange", "binance", "--interval", "1h"))
     client = APIClient()
