@@ -26,6 +26,7 @@ from .metrics import row_log_loss
 CALIBRATION_BINS = 5
 WILSON_Z = 1.959963984540054
 MSG_NO_POSITIONS = "not available: no trading rule position was logged with these predictions"
+MSG_NO_NEXT_BAR = "not available: a logged bar's next bar is not stored (its one-bar return is unknown)"
 
 
 def wilson_interval(hits: int, n: int, z: float = WILSON_Z) -> tuple[float, float]:
@@ -66,6 +67,8 @@ def trading_record(positions, returns, *, cost_per_turn: float, periods_per_year
     if positions.size == 0 or np.isnan(positions).any():
         return {"available": False, "note": MSG_NO_POSITIONS}
     returns = np.asarray(returns, dtype=float)
+    if np.isnan(returns).any():
+        return {"available": False, "note": MSG_NO_NEXT_BAR}
     turnover = np.abs(np.diff(np.concatenate([[0.0], positions])))
     net = positions * returns - cost_per_turn * turnover
     std = float(net.std(ddof=1)) if net.size > 1 else 0.0

@@ -12,7 +12,7 @@ from django.conf import settings
 from training.ml.live import live_record
 from training.ml.metrics import class_frequencies
 from training.ml.regimes import classify_regimes
-from training.models import ActiveModel, PredictionLog, TrainingRun
+from training.models import ActiveModel, MarketDataset, PredictionLog, TrainingRun
 from training.services.live import candles_between, label_rule, matured_columns
 
 
@@ -43,6 +43,34 @@ def training_baselines(run_id: int, first: str, last: str) -> dict:
             "persistence": table / table.sum(axis=1, keepdims=True),
             "fallback": fallback,
         }
+    return out
+
+
+def cost_per_turn(run: TrainingRun) -> float:
+    """The run's own trading cost per side (its snapshot's ``cost_bps``), else ``LIVE_COST_PER_TURN``."""
+    cost_bps = (((run.result or {}).get("trading") or {}).get("settings") or {}).get("cost_bps")
+    return float(cost_bps) / 1e4 if cost_bps is not None else float(getattr(settings, "LIVE_COST_PER_TURN", 0.001))
+
+
+def next_bar_returns(run: TrainingRun, logs: list) -> list[float]:
+    """Per logged bar t: log(close[t+1] / close[t]), what the trading rule's position decided at t's close earns
+    (as in training's evaluation, ``training.ml.trading.rule``); NaN where the next bar is not stored."""
+    import pandas as pd
+
+    from training.marketdata.times import interval_ms
+
+    step = pd.Timedelta(milliseconds=interval_ms(run.interval))
+    dataset = MarketDataset.objects.filter(exchange=run.exchange, symbol=run.symbol, interval=run.interval).first()
+    if dataset is None or not logs:
+        return [float("nan")] * len(logs)
+    frame = candles_between(dataset.pk, logs[0].open_time, logs[-1].open_time + step.to_pytimedelta())
+    close = pd.Series(frame["close"].astype(float).to_numpy(), index=frame["open_time"])
+    out = []
+    for log in logs:
+        t = pd.Timestamp(log.open_time)
+        t = t.tz_localize("UTC") if t.tzinfo is None else t
+        a, b = close.get(t), close.get(t + step)
+        out.append(float(np.log(b / a)) if a is not None and b is not None else float("nan"))
     return out
 
 
@@ -80,7 +108,7 @@ def live_metrics(*, active: ActiveModel, last: int | None = None) -> dict:
         seed=run.seed,
         min_for_interval=int(getattr(settings, "LIVE_MIN_FOR_INTERVAL", 48)),
         positions=[log.position for log in logs],
-        returns=[log.realized_return for log in logs],
-        cost_per_turn=float(getattr(settings, "LIVE_COST_PER_TURN", 0.001)),
+        returns=next_bar_returns(run, logs),
+        cost_per_turn=cost_per_turn(run),
     )
     return {**record, "pending": pending, "since": active.promoted_at.isoformat()}

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from training.ml.predict import candles_frame, predictor_for
+from training.ml.trading.rule import signal
 from training.models import Candle, MarketDataset, PredictionLog, TrainingRun
 from training.selectors.predictions import MSG_NO_STORED_CANDLES, NoCandles, stored_candles_tail
 
@@ -53,6 +54,19 @@ def prediction_payload(log: PredictionLog) -> dict:
     }
 
 
+def rule_position(run: TrainingRun, probabilities: dict[str, float]) -> float | None:
+    """The run's declared trading rule on this bar: +1 / 0 / −1 from P(up) − P(down) against the θ the run chose on
+    validation (shorting as the run was set); None when the run has no trading record. The rule's holding (a
+    position kept for the label horizon) is the bot's to apply across bars; the log keeps each bar's decision."""
+    trading = (run.result or {}).get("trading") or {}
+    theta = (trading.get("theta") or {}).get("theta")
+    if theta is None:
+        return None
+    allow_short = bool((trading.get("settings") or {}).get("allow_short", True))
+    score = float(probabilities.get("up", 0.0)) - float(probabilities.get("down", 0.0))
+    return float(signal([score], float(theta), allow_short=allow_short)[0])
+
+
 def prediction_serve(*, run: TrainingRun, candles: list | None = None, source: str = SOURCE_API) -> dict:
     """The run's prediction for the last given bar (``candles`` None: the latest stored bar), logged once."""
     market = _market(run)
@@ -81,7 +95,7 @@ def prediction_serve(*, run: TrainingRun, candles: list | None = None, source: s
                 "probabilities": prediction.probabilities,
                 "base_models": prediction.models,
                 "features": features,
-                "position": None,  # no trading rule on this branch yet: the field waits for it
+                "position": rule_position(run, prediction.probabilities),
                 "bars_used": len(frame),
                 "source": source,
                 "served_at": timezone.now(),

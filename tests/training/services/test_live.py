@@ -121,6 +121,17 @@ def test_later_candles_mature_the_log_and_live_metrics_match_a_hand_computation(
     vs = live["vs_best_baseline"]
     assert vs["rows"] == BARS and vs["ci95_low"] <= vs["difference"] <= vs["ci95_high"]
     assert vs["difference"] == pytest.approx(live["log_loss"] - live["baselines"][live["best_baseline"]])
-    assert live["trading"]["available"] is False  # no trading rule position on this branch: nothing invented
+    # The trading rule by hand: +1/0/-1 from P(up) - P(down) against the run's own theta; the position decided at
+    # bar t earns log(close[t+1]/close[t]), less the run's cost per side on each change of position.
+    trading = run.result["trading"]
+    theta, cost = trading["theta"]["theta"], trading["settings"]["cost_bps"] / 1e4
+    short = trading["settings"]["allow_short"]
+    score = [log.probabilities["up"] - log.probabilities["down"] for log in logs]
+    position = np.array([1.0 if s > theta else (-1.0 if short and s < -theta else 0.0) for s in score])
+    assert [log.position for log in logs] == position.tolist()
+    one_bar = np.log(close[offset + 1 : offset + BARS + 1] / close[offset : offset + BARS])
+    net = position * one_bar - cost * np.abs(np.diff(np.concatenate([[0.0], position])))
+    assert live["trading"]["available"] is True
+    assert live["trading"]["return"] == pytest.approx(float(net.sum()), abs=1e-12)
     body = admin_client.get(reverse("api:model-detail", args=["BINANCE", "BTCUSDT", "1h"])).json()
     assert body["live"]["matured"] == BARS and body["live"]["log_loss"] == pytest.approx(live["log_loss"])

@@ -18,7 +18,11 @@ def test_a_repeated_request_for_a_bar_returns_the_stored_prediction(trained_arti
     run = make_trained_run(trained_artifacts)
     first = prediction_serve(run=run, source=SOURCE_API)
     again = prediction_serve(run=run, source=SOURCE_CLI)
-    assert again == first and first["source"] == SOURCE_API and first["position"] is None
+    assert again == first and first["source"] == SOURCE_API
+    theta = run.result["trading"]["theta"]["theta"]  # the rule the run chose on validation, applied by hand
+    score = first["probabilities"]["up"] - first["probabilities"]["down"]
+    short = run.result["trading"]["settings"]["allow_short"]
+    assert first["position"] == (1.0 if score > theta else -1.0 if short and score < -theta else 0.0)
     log = PredictionLog.objects.get()
     assert (log.run_id, log.probabilities, log.regime) == (run.pk, first["probabilities"], first["regime"])
     assert log.features and all(isinstance(v, float) for v in log.features.values())
