@@ -82,6 +82,7 @@ class TrainingManager:
         log: Callable[[str], None] | None = None,
         ensembles: dict | None = None,
         preset_overrides: dict | None = None,
+        run_id: int | None = None,
     ) -> None:
         self.config = config
         self.preset_name = preset
@@ -93,7 +94,9 @@ class TrainingManager:
         self._should_stop = should_stop or (lambda: False)
         self._log = log or (lambda message: None)
         self.ensemble_classes = dict(ensembles or ENSEMBLES)
-        self.run_tag = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        self.run_id = run_id  # the project's run id, given to the stored Optuna studies (run_id user attribute)
+        stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        self.run_tag = f"run{run_id}-{stamp}" if run_id is not None else stamp
         self.components: dict = {}
         self.applied: dict = {}
         self.report: dict | None = None
@@ -142,6 +145,7 @@ class TrainingManager:
                 begin=self._begin,
                 optuna_storage=self.optuna_storage,
                 run_tag=self.run_tag,
+                run_id=self.run_id,
             )
             for regime, cls in self.ensemble_classes.items()
         }

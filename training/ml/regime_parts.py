@@ -52,6 +52,7 @@ def train_regime_part(
     should_stop: Callable[[], bool] | None = None,
     log: Callable[[str], None] | None = None,
     progress: Callable[[str, float, str], None] | None = None,
+    run_id: int | None = None,
 ) -> dict:
     """Train and save one regime; returns that part's result (a ``RunResult`` dict holding one regime).
     ``progress`` gets the part's own (stage, fraction, message) callbacks."""
@@ -68,6 +69,7 @@ def train_regime_part(
         progress=progress,
         ensembles={regime: ENSEMBLES[regime]},
         preset_overrides={"plots": False},
+        run_id=run_id,
     )
     return manager.run_full_training(symbol, exchange_name=exchange, interval=interval, candles=candles)
 

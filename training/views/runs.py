@@ -19,6 +19,7 @@ from training.forms.runs import TrainingRunLaunchForm
 from training.models import TrainingRun
 from training.pagination import BoundedCountPaginator
 from training.selectors import runs as selectors
+from training.selectors.optuna_studies import run_optuna_studies
 from training.selectors.profiles import profile_launch_panels
 from training.selectors.run_compare import compare
 from training.selectors.run_summary import preset_durations, run_page, run_progress_payload
@@ -138,6 +139,7 @@ def run_detail(request, run_id: int):
             "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
             "can_cancel": request.user.has_perm(CHANGE_PERMISSION),
             "snapshot_json": json.dumps({k: v for k, v in run.snapshot.items() if k != "config"}, indent=2),
+            "optuna_studies": run_optuna_studies(run=run),
         },
     )
 
