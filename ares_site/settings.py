@@ -282,6 +282,9 @@ OPTUNA_DASHBOARD_URL = env.str("OPTUNA_DASHBOARD_URL", default="")
 # A training worker process imports the heavy libraries (TensorFlow/Keras, torch, LightGBM) when it starts rather
 # than inside its first run, and logs how long that took. `make run` turns it on for its workers.
 WORKER_WARM_IMPORTS = env.bool("WORKER_WARM_IMPORTS", default=False)
+# A pool process reports "up" to its worker only after those imports; Celery's default wait (4 s) is too short
+# for them on a loaded machine, so a warm worker waits up to WORKER_PROC_ALIVE_TIMEOUT seconds.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = env.float("WORKER_PROC_ALIVE_TIMEOUT", default=300.0 if WORKER_WARM_IMPORTS else 4.0)
 
 # --- Health ---------------------------------------------------------------------------------------
 # /healthz answers from a worker-ping result cached per web process for HEALTH_WORKER_CACHE_SECONDS and

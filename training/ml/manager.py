@@ -32,6 +32,7 @@ from .presets import get_preset
 from .regimes import REGIMES, RULE, regime_distribution
 from .regularization import validate_and_report_regularization
 from .results import DataSummary, RunResult, Timings
+from .warm import frameworks_import, frameworks_loaded
 
 MAX_SERIES_POINTS = 2000
 MSG_CANCELLED = "Training cancelled during {stage}."
@@ -177,6 +178,7 @@ class TrainingManager:
         self, symbol: str, exchange_name: str = "BINANCE", interval: str = "1h", candles: pd.DataFrame | None = None
     ) -> dict:
         wall_started = time.perf_counter()
+        preloaded = frameworks_loaded()
         if candles is None:
             raise DataError("run_full_training needs a candles DataFrame.")
         p = self.preset
@@ -225,8 +227,12 @@ class TrainingManager:
         self.log(f"Regimes: {distribution}")
         self._done("regimes", t)
 
+        keys = {k for e in self.components.values() for k in e.model_keys}
+        t = time.perf_counter()
+        imported = frameworks_import(keys)
+        self._done("imports", t)
         t = self._stage("training", "Training regime ensembles")
-        seed_everything(self.seed, {k for e in self.components.values() for k in e.model_keys})
+        seed_everything(self.seed, keys)
         self._steps_total = sum(e.planned_steps() for e in self.components.values())
         sections = {}
         for regime, ensemble in self.components.items():
@@ -318,6 +324,8 @@ class TrainingManager:
             stages=dict(self.timings),
             fit_seconds_total=fit_total,
             wall_seconds=time.perf_counter() - wall_started,
+            imports=imported,
+            preloaded=preloaded,
         )
         result.validate()
         output = jsonable(result.to_dict())

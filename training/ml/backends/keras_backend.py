@@ -78,7 +78,18 @@ def seed_tensorflow(seed: int) -> None:
     _import_keras().utils.set_random_seed(seed)
 
 
-TENSORFLOW = Framework("tensorflow", ("tensorflow-cpu", "keras"), seed=seed_tensorflow)
+def _load_tensorflow() -> None:
+    _import_keras()
+    import tensorflow  # noqa: F401
+
+
+TENSORFLOW = Framework(
+    "tensorflow",
+    ("tensorflow-cpu", "keras"),
+    seed=seed_tensorflow,
+    modules=("keras", "tensorflow"),
+    load=_load_tensorflow,
+)
 
 
 def _tensorflow(intra: int, inter: int, log):

@@ -35,7 +35,7 @@ SECTION = Section(
     ),
     "Passed as LGBMClassifier(reg_alpha=…, reg_lambda=…); held fixed while Optuna tunes the other params.",
 )
-LIGHTGBM = Framework("lightgbm", ("lightgbm", "optuna"))
+LIGHTGBM = Framework("lightgbm", ("lightgbm", "optuna"), modules=("lightgbm", "optuna"))
 SEARCH_SPACE = {
     "n_estimators": (50, 500),
     "learning_rate": (1e-3, 0.2),  # log scale
