@@ -41,4 +41,4 @@ def run_deleted(sender, instance, using=None, **kwargs) -> None:
     clean-up per transaction, however many runs it deleted; a rolled-back delete deletes none)."""
     pending = getattr(transaction.get_connection(using), "run_on_commit", [])
     if not any(entry[1] is _clean_up for entry in pending):
-        transaction.on_commit(_clean_up, using=using)
+        transaction.on_commit(_clean_up, using=using, robust=True)  # a failed clean-up is logged, not raised
