@@ -53,6 +53,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
     parser.add_argument("--no-storage", action="store_true", help="keep Optuna's studies in memory only")
+    parser.add_argument("--no-profile", action="store_true", help="time the run without cProfile's overhead")
+    parser.add_argument("--warm", action="store_true", help="import the frameworks first, as a warm worker does")
     args = parser.parse_args()
     sys.path.insert(0, str(args.root.resolve()))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -63,6 +65,10 @@ def main() -> None:
     from training.ml.regularization import resolve_config
 
     candles = read_sample_frame()
+    if args.warm:
+        from training.ml.warm import frameworks_import
+
+        print(f"warm: imported {frameworks_import()} before the run")
     config = resolve_config(dict(BASE_DEFAULTS))
     profile = cProfile.Profile()
     with tempfile.TemporaryDirectory(prefix="ares-profile-") as directory:
@@ -71,7 +77,8 @@ def main() -> None:
             config, preset=args.preset, seed=args.seed, artifacts_dir=f"{directory}/run", optuna_storage=storage
         )
         started = time.perf_counter()
-        profile.enable()
+        if not args.no_profile:
+            profile.enable()
         result = manager.run_full_training("BTCUSD", exchange_name="BITFINEX", candles=candles)
         profile.disable()
         elapsed = time.perf_counter() - started
@@ -84,6 +91,9 @@ def main() -> None:
     )
     if "imports" in t:
         print(f"imported inside the run: {t['imports']}  preloaded: {t.get('preloaded')}")
+    print("stages (s): " + ", ".join(f"{k} {v:.1f}" for k, v in t["stages"].items()))
+    if args.no_profile:
+        return
     stats = pstats.Stats(profile)
     print("time spent inside the named steps (s; calls entering them from outside, nested calls counted once):")
     for label, needles in STEPS.items():
