@@ -1,7 +1,9 @@
 """LightGBM tuning: Optuna writing every trial to an RDB storage (the old way) vs an in-memory study written once
-when the tuning ends (issue 26), interleaved A/B in one process on the same rows of the offline sample, each
-side on a SQLite file (BENCH_OPTUNA_URL for a PostgreSQL database of your own, e.g.
-postgresql+psycopg://postgres@127.0.0.1:5432/bench26). Prints p50 per tuning, the ratio and the load average.
+when the tuning ends (issue 26), interleaved A/B in one process on the same rows of the offline sample (both
+sides run the same trials: same seed, same pruning), each side on a SQLite file (BENCH_OPTUNA_URL for a PostgreSQL database of your own, e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/bench26). Prints p50 per tuning and of its overhead (wall minus
+LightGBM's own boosting time, which is what the storage changes; on a loaded machine the boosting time swings
+more than the whole difference), the ratios and the load average.
 
     .venv/bin/python bench/bench_optuna_storage.py [--trials 10] [--repetitions 5]
 """
@@ -18,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+import statistics  # noqa: E402
 
 from bench_support import interleaved, load, report  # noqa: E402
 
@@ -50,14 +54,20 @@ def main() -> None:
     section = resolve_config(dict(BASE_DEFAULTS))[cls.config_section]
     create_study, persist = optuna.create_study, module.study_persist
 
+    overheads: dict[bool, list[float]] = {False: [], True: []}
+
     def tuning(*, per_trial_writes: bool):
         def call():
+            import time
+
             params = {"n_trials": args.trials, "optuna_storage": url, "study_name": f"bench-{uuid.uuid4().hex}"}
             if per_trial_writes:  # the code before issue 26: the study lives in the RDB storage
                 optuna.create_study = lambda **kw: create_study(**kw, storage=rdb_storage(url), load_if_exists=True)
                 module.study_persist = lambda study, **kw: 0
             try:
-                cls(section, params=params, seed=7).fit(X[:cut], y[:cut], X[cut:end], y[cut:end])
+                started = time.perf_counter()
+                backend = cls(section, params=params, seed=7).fit(X[:cut], y[:cut], X[cut:end], y[cut:end])
+                overheads[per_trial_writes].append((time.perf_counter() - started - backend.fit_seconds) * 1000)
             finally:
                 optuna.create_study, module.study_persist = create_study, persist
 
@@ -72,6 +82,11 @@ def main() -> None:
         args.repetitions,
     )
     report(samples)
+    memory, written = (statistics.median(overheads[k][1:]) for k in (False, True))  # [0]: the warm-up call
+    print(
+        f"  overhead (wall - boosting) p50: in memory {memory:.0f} ms, every trial written {written:.0f} ms "
+        f"(x{memory / written:.2f})  {load()}"
+    )
 
 
 if __name__ == "__main__":
