@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from training.ml.backends.lightgbm_backend import LightGBMBackend
+from training.ml.optuna_storage import rdb_storage
 from training.ml.presets import SETTINGS
 from training.models import TrainingRun
 from training.selectors.optuna_studies import optuna_study_ids_by_run, run_optuna_studies
@@ -38,7 +39,7 @@ def test_a_runs_studies_are_stored_once_per_fold_linked_and_deleted_with_the_run
     assert run.status == TrainingRun.Status.SUCCEEDED, run.error
     assert "lightgbm" in run.result["ensembles"]["bull_trend"]["models"]
 
-    url = optuna_storage_url()
+    url = rdb_storage(optuna_storage_url())  # NullPool: no idle connection left open on PostgreSQL
     mine = [s for s in optuna.get_all_study_summaries(url) if s.user_attrs.get("run_id") == run.pk]
     assert sorted(s.user_attrs["fold"] for s in mine) == [0, 1]  # once per fold
     for summary in mine:
