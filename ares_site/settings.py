@@ -274,6 +274,18 @@ TRAINING_SEED = env.int("TRAINING_SEED", default=42)
 # A run's regimes as parts that free workers share (the run's own task trains parts too and finishes the run).
 TRAINING_REGIME_TASKS = env.bool("TRAINING_REGIME_TASKS", default=False)
 
+# --- Tuning studies and warm workers (issue 26) -------------------------------------------------------------
+# LightGBM tunes on in-memory Optuna studies; each finished study is stored once in the project database
+# (user attribute run_id) and deleted with its run. OPTUNA_DASHBOARD_URL (e.g. http://127.0.0.1:8080, a running
+# `optuna-dashboard <database URL>`) makes the run page link each study.
+OPTUNA_DASHBOARD_URL = env.str("OPTUNA_DASHBOARD_URL", default="")
+# A training worker process imports the heavy libraries (TensorFlow/Keras, torch, LightGBM) when it starts rather
+# than inside its first run, and logs how long that took. `make run` turns it on for its workers.
+WORKER_WARM_IMPORTS = env.bool("WORKER_WARM_IMPORTS", default=False)
+# A pool process reports "up" to its worker only after those imports; Celery's default wait (4 s) is too short
+# for them on a loaded machine, so a warm worker waits up to WORKER_PROC_ALIVE_TIMEOUT seconds.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = env.float("WORKER_PROC_ALIVE_TIMEOUT", default=300.0 if WORKER_WARM_IMPORTS else 4.0)
+
 # --- Health ---------------------------------------------------------------------------------------
 # /healthz answers from a worker-ping result cached per web process for HEALTH_WORKER_CACHE_SECONDS and
 # refreshed in the background.

@@ -13,6 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 TMP = tempfile.mkdtemp(prefix="ares-bench-api-")
 os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{TMP}/bench.sqlite3")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
@@ -27,6 +28,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from bench_support import analyze, load  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
@@ -112,13 +114,17 @@ def main():
     assert response.status_code == 200, response.content
     warm = timed(lambda: client.post(url, {}, format="json"), REQUESTS)
     print(f"predict ({response.json()['bars_used']} stored bars, regime {response.json()['regime']}):")
-    print(f"  first (cold) call {cold:.0f} ms; warm median {statistics.median(warm):.1f} ms, p95 {p95(warm):.1f} ms")
+    print(
+        f"  first (cold) call {cold:.0f} ms; warm median {statistics.median(warm):.1f} ms, p95 {p95(warm):.1f} ms"
+        f"   {load()}"
+    )
 
     started = time.perf_counter()
     populate_runs(profile, MarketDataset.objects.get(), user)
     print(
         f"\n{TrainingRun.objects.count():,} runs in {connection.vendor} (inserted in {time.perf_counter() - started:.1f} s)"
     )
+    print(f"ANALYZE took {analyze(connection):.1f} s; {load()}")
     print(f"{'GET':48} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for name in (
         "/api/runs/",
@@ -130,7 +136,10 @@ def main():
         times = timed(lambda name=name: client.get(name), REQUESTS)
         with CaptureQueriesContext(connection) as queries:
             assert client.get(name).status_code == 200
-        print(f"{name:48} {statistics.median(times):10.1f} {p95(times):8.1f} {len(queries.captured_queries):8d}")
+        print(
+            f"{name:48} {statistics.median(times):10.1f} {p95(times):8.1f} {len(queries.captured_queries):8d}"
+            f"   {load()}"
+        )
 
 
 if __name__ == "__main__":

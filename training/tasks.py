@@ -6,11 +6,12 @@ import time
 
 from celery import shared_task
 from celery.exceptions import WorkerLostError
-from celery.signals import task_failure, task_postrun, worker_ready, worker_shutting_down
+from celery.signals import task_failure, task_postrun, worker_process_init, worker_ready, worker_shutting_down
 
 logger = logging.getLogger(__name__)
 
 PING_MAX_SLEEP_SECONDS = 60.0
+MSG_WARM_IMPORTS = "warm worker: training libraries imported in {seconds:.1f} s ({each}) in pool process {pid}"
 _reconcilers: list = []
 
 
@@ -57,6 +58,27 @@ def start_reconciler_on_worker_start(sender=None, **kwargs) -> None:
     timer = ReconcileTimer(node=node)
     timer.start()
     _reconcilers.append(timer)
+
+
+@worker_process_init.connect
+def import_training_libraries_in_the_pool_process(**kwargs) -> None:
+    """``WORKER_WARM_IMPORTS``: the pool process that runs the tasks imports TensorFlow/Keras, torch, LightGBM and
+    scikit-learn before it takes its first run. A failed import is logged; the run that needs it then fails
+    with that error itself."""
+    from django.conf import settings
+
+    if not getattr(settings, "WORKER_WARM_IMPORTS", False):
+        return
+    from training.ml.warm import frameworks_import
+
+    started = time.perf_counter()
+    try:
+        seconds = frameworks_import()
+    except Exception:
+        logger.exception("warm worker: importing the training libraries failed in pool process %s", os.getpid())
+        return
+    each = ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items()) or "nothing new"
+    logger.info(MSG_WARM_IMPORTS.format(seconds=time.perf_counter() - started, each=each, pid=os.getpid()))
 
 
 @worker_shutting_down.connect

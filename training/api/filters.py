@@ -13,11 +13,14 @@ class UpperCharFilter(django_filters.CharFilter):
 
 
 class RunFilter(django_filters.FilterSet):
+    """``status`` and ``trigger`` are columns of the run row itself, so no join can repeat a row: ``distinct=False``
+    keeps django-filter's default ``SELECT DISTINCT`` off the list and its count (28.6 -> 13.1 ms, issue 26)."""
+
     symbol = UpperCharFilter()
     exchange = UpperCharFilter()
     interval = django_filters.CharFilter()
-    status = django_filters.MultipleChoiceFilter(choices=TrainingRun.Status.choices)
-    trigger = django_filters.MultipleChoiceFilter(choices=TrainingRun.Trigger.choices)
+    status = django_filters.MultipleChoiceFilter(choices=TrainingRun.Status.choices, distinct=False)
+    trigger = django_filters.MultipleChoiceFilter(choices=TrainingRun.Trigger.choices, distinct=False)
     preset = django_filters.CharFilter()
     profile = django_filters.NumberFilter(field_name="profile_id")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")

@@ -61,6 +61,7 @@ class BaseEnsemble:
         begin: Callable[[str], None] | None = None,
         optuna_storage: str | None = None,
         run_tag: str = "run",
+        run_id: int | None = None,
     ) -> None:
         self.preset = preset
         self.seed = seed
@@ -70,6 +71,7 @@ class BaseEnsemble:
         self.begin = begin or (lambda message: None)  # a step starts (names what runs now)
         self.optuna_storage = optuna_storage
         self.run_tag = run_tag
+        self.run_id = run_id
         self.model_keys = tuple((preset.get("ensembles") or {}).get(self.regime) or type(self).model_keys)
         self.config: dict | None = None
         self.min_rows = max(self.MIN_ROWS, int(preset.get("min_rows") or 0))
@@ -95,6 +97,8 @@ class BaseEnsemble:
         if get_backend(key).tuned_by_optuna:
             params.setdefault("optuna_storage", self.optuna_storage)
             params.setdefault("study_name", f"{self.run_tag}-{self.regime}-fold{fold}")
+            attrs = {"run_id": self.run_id} if self.run_id is not None else {}
+            params.setdefault("study_user_attrs", {**attrs, "regime": self.regime, "fold": fold, "model": key})
         if get_backend(key).input_kind == "sequence":
             params.setdefault("lookback", self.preset.get("lookback"))
         return params

@@ -35,6 +35,7 @@ from .regularization import validate_and_report_regularization
 from .results import DataSummary, RunResult, Timings
 from .trading.rule import TradingSettings
 from .trading.system import Trials, trading_record
+from .warm import frameworks_import, frameworks_loaded
 
 MAX_SERIES_POINTS = 2000
 MSG_CANCELLED = "Training cancelled during {stage}."
@@ -88,6 +89,7 @@ class TrainingManager:
         preset_overrides: dict | None = None,
         trading: dict | None = None,
         trials: Trials | None = None,
+        run_id: int | None = None,
     ) -> None:
         self.config = config
         self.preset_name = preset
@@ -101,7 +103,9 @@ class TrainingManager:
         self.ensemble_classes = dict(ensembles or ENSEMBLES)
         self.trading = TradingSettings.from_dict(trading)
         self.trials = trials
-        self.run_tag = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        self.run_id = run_id  # the project's run id, given to the stored Optuna studies (run_id user attribute)
+        stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        self.run_tag = f"run{run_id}-{stamp}" if run_id is not None else stamp
         self.components: dict = {}
         self.applied: dict = {}
         self.report: dict | None = None
@@ -150,6 +154,7 @@ class TrainingManager:
                 begin=self._begin,
                 optuna_storage=self.optuna_storage,
                 run_tag=self.run_tag,
+                run_id=self.run_id,
             )
             for regime, cls in self.ensemble_classes.items()
         }
@@ -181,6 +186,7 @@ class TrainingManager:
         self, symbol: str, exchange_name: str = "BINANCE", interval: str = "1h", candles: pd.DataFrame | None = None
     ) -> dict:
         wall_started = time.perf_counter()
+        preloaded = frameworks_loaded()
         if candles is None:
             raise DataError("run_full_training needs a candles DataFrame.")
         p = self.preset
@@ -227,8 +233,12 @@ class TrainingManager:
         self.log(f"Regimes: {distribution}")
         self._done("regimes", t)
 
+        keys = {k for e in self.components.values() for k in e.model_keys}
+        t = time.perf_counter()
+        imported = frameworks_import(keys)
+        self._done("imports", t)
         t = self._stage("training", "Training regime ensembles")
-        seed_everything(self.seed, {k for e in self.components.values() for k in e.model_keys})
+        seed_everything(self.seed, keys)
         self._steps_total = sum(e.planned_steps() for e in self.components.values())
         sections = {}
         for regime, ensemble in self.components.items():
@@ -338,6 +348,8 @@ class TrainingManager:
             stages=dict(self.timings),
             fit_seconds_total=fit_total,
             wall_seconds=time.perf_counter() - wall_started,
+            imports=imported,
+            preloaded=preloaded,
         )
         result.validate()
         output = jsonable(result.to_dict())

@@ -8,6 +8,10 @@ an exclusive ``flock`` on a lock file beside it (SQLite's own write lock is not 
 steps - tables, version row, Alembic stamp - is its own transaction, and six racing processes lost at a different
 step on each retry). Once a process has seen the schema made it opens later storages without creating tables.
 Connections are not pooled: a long-lived worker keeps no idle connection per study it ran.
+
+A tuning runs on an in-memory study and ``study_persist`` writes the finished study once (one transaction per
+trial instead of a write per suggestion, report and attribute: that cost +9 % per tuning and 12.8 s of a
+``quick`` run, issue 26).
 """
 
 from __future__ import annotations
@@ -35,6 +39,24 @@ def rdb_storage(url: str):
         storage = _create_schema_once(url, lambda: optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs))
         _ready.add(url)
     return storage
+
+
+FINISHED_STATES = ("COMPLETE", "PRUNED", "FAIL")
+
+
+def study_persist(study, *, url: str, name: str, user_attrs: dict | None = None) -> int:
+    """Copy a finished (in-memory) study into the RDB storage at ``url`` under ``name``, with ``user_attrs`` on
+    the study and its finished trials; returns the stored study's id. An existing study of that name gets the
+    trials appended."""
+    import optuna
+
+    target = optuna.create_study(
+        storage=rdb_storage(url), study_name=name, directions=study.directions, load_if_exists=True
+    )
+    for key, value in (user_attrs or {}).items():
+        target.set_user_attr(key, value)
+    target.add_trials([t for t in study.get_trials(deepcopy=False) if t.state.name in FINISHED_STATES])
+    return target._study_id
 
 
 def _create_schema_once(url: str, open_storage):

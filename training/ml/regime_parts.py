@@ -56,6 +56,7 @@ def train_regime_part(
     log: Callable[[str], None] | None = None,
     progress: Callable[[str, float, str], None] | None = None,
     preset_overrides: dict | None = None,
+    run_id: int | None = None,
 ) -> dict:
     """Train and save one regime; returns that part's result (a ``RunResult`` dict holding one regime).
     ``progress`` gets the part's own (stage, fraction, message) callbacks."""
@@ -72,6 +73,7 @@ def train_regime_part(
         progress=progress,
         ensembles={regime: ENSEMBLES[regime]},
         preset_overrides={**(preset_overrides or {}), "plots": False, "trading": False},
+        run_id=run_id,
     )
     return manager.run_full_training(symbol, exchange_name=exchange, interval=interval, candles=candles)
 
@@ -99,6 +101,8 @@ def merge_regime_parts(
     first = typed[next(iter(ENSEMBLES))]
     ensembles, applied, applied_by_regime, per_regime, stages = {}, {}, {}, {}, {}
     fit_total = 0.0
+    imports: dict[str, float] = {}
+    preloaded: list[str] | None = None  # what every part's process had imported before it
     for regime, part in typed.items():
         section = part.ensembles[regime]
         section.worker = workers.get(regime, "")
@@ -109,6 +113,10 @@ def merge_regime_parts(
         applied_by_regime.update(part.regularization.get("applied_by_regime") or {})
         stages[f"part:{regime}"] = part.timings.wall_seconds if part.timings else 0.0
         fit_total += part.timings.fit_seconds_total if part.timings else 0.0
+        if part.timings:
+            for name, seconds in part.timings.imports.items():
+                imports[name] = imports.get(name, 0.0) + seconds
+            preloaded = [f for f in part.timings.preloaded if preloaded is None or f in preloaded]
         source = part_dir(run_dir, regime) / regime
         if source.is_dir():
             target = run_dir / regime
@@ -184,7 +192,11 @@ def merge_regime_parts(
     }
     result.library_versions = versions
     result.timings = Timings(
-        stages=stages, fit_seconds_total=fit_total, wall_seconds=time.perf_counter() - wall_started
+        stages=stages,
+        fit_seconds_total=fit_total,
+        wall_seconds=time.perf_counter() - wall_started,
+        imports=imports,
+        preloaded=preloaded or [],
     )
     result.validate()
     output = jsonable(result.to_dict())

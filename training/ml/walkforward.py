@@ -200,20 +200,25 @@ class WalkForward:
         fit_seconds = 0.0
         backend = None
         fold_fit = []
+        test = None
+        last = len(plan.folds) - 1
         for j, (fold, (fit_idx, es_idx)) in enumerate(zip(plan.folds, plan.inner)):
             if self.should_stop():
                 raise TrainingCancelled(MSG_CANCELLED.format(regime=self.regime, model=key))
             self.begin(f"{self.regime}: fitting {key}, fold {j + 1}/{len(plan.folds)}")
             backend = self._fit_one(key, j, X, y, fit_idx, es_idx)
-            oof[fold.val] = self._predict(backend, key, X[fold.val])
-            fold_fit.append(self._predict(backend, key, X[fit_idx]))
+            blocks = [fold.val, fit_idx] + ([plan.test] if j == last else [])
+            predicted = self._predict_blocks(backend, key, X, blocks)
+            oof[fold.val] = predicted[0]
+            fold_fit.append(predicted[1])
+            test = predicted[2] if j == last else test
             fit_seconds += float(backend.fit_seconds)
             self.step(f"{self.regime}: {key} fold {j + 1}/{len(plan.folds)} fitted in {backend.fit_seconds:.1f}s")
         return ModelPredictions(
             key=key,
             oof=oof,
             fold_train=fold_fit[-1],
-            test=self._predict(backend, key, X[plan.test]),
+            test=test,
             fit_seconds=fit_seconds,
             backend=backend,
             fold_fit=fold_fit,
@@ -231,6 +236,13 @@ class WalkForward:
                 raise TrainingCancelled(MSG_CANCELLED.format(regime=self.regime, model=key)) from exc
             raise self._failure(key, exc) from exc
         return backend
+
+    def _predict_blocks(self, backend, key, X, blocks) -> list[np.ndarray]:
+        """One prediction call for several row blocks of a fold (its validation rows, its fit rows and, in the last
+        fold, the test block): a Keras predict call costs far more than its rows (issue 26)."""
+        rows = np.concatenate([np.asarray(block) for block in blocks])
+        proba = self._predict(backend, key, X[rows])
+        return np.split(proba, np.cumsum([len(block) for block in blocks])[:-1])
 
     def _predict(self, backend, key, X):
         try:

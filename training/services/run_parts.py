@@ -139,6 +139,7 @@ def _train_one(
                 exchange=run.exchange,
                 interval=run.interval,
                 optuna_storage=optuna_storage_url(),
+                run_id=run.pk,
                 should_stop=should_stop,
                 log=log,
                 progress=progress,

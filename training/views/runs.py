@@ -19,6 +19,7 @@ from training.forms.runs import TrainingRunLaunchForm
 from training.models import TrainingRun
 from training.pagination import BoundedCountPaginator
 from training.selectors import runs as selectors
+from training.selectors.optuna_studies import run_optuna_studies
 from training.selectors.profiles import profile_launch_panels
 from training.selectors.promotion_checks import promotion_checks_evaluate
 from training.selectors.registry import active_run_ids
@@ -146,6 +147,7 @@ def run_detail(request, run_id: int):
             "promotion_checks": promotion_checks_evaluate(run=run)
             if run.status == TrainingRun.Status.SUCCEEDED
             else [],
+            "optuna_studies": run_optuna_studies(run=run),
         },
     )
 

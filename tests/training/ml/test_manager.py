@@ -227,7 +227,8 @@ def test_skipped_regime_is_recorded_in_the_result(btc_candles, tmp_path):
     assert result["artifacts"]["files"] == ["manifest.json"]
 
 
-def test_lightgbm_studies_are_kept_in_the_optuna_storage(btc_candles, tmp_path):
+def test_lightgbm_studies_are_written_once_per_fold_with_the_run_id(btc_candles, tmp_path):
+    """Tuning runs in memory; each fold's finished study is written once, with its trials and the run id."""
     import optuna
 
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
@@ -238,9 +239,18 @@ def test_lightgbm_studies_are_kept_in_the_optuna_storage(btc_candles, tmp_path):
         ensembles={"bull_trend": BullLinear},
         preset_overrides=FAST_PRESET,
         optuna_storage=storage,
+        run_id=4242,
     )
-    manager.run_full_training("BTCUSDT", candles=btc_candles)
+    result = manager.run_full_training("BTCUSDT", candles=btc_candles)
+    assert manager.run_tag.startswith("run4242-")
     names = sorted(s.study_name for s in optuna.get_all_study_summaries(storage))
     assert names == [f"{manager.run_tag}-bull_trend-fold{j}" for j in range(2)]
-    study = optuna.load_study(study_name=names[0], storage=storage)
-    assert len(study.trials) == FAST_PRESET["models"]["lightgbm"]["n_trials"]
+    n_trials = FAST_PRESET["models"]["lightgbm"]["n_trials"]
+    for fold, name in enumerate(names):
+        study = optuna.load_study(study_name=name, storage=storage)
+        assert study.user_attrs == {"run_id": 4242, "regime": "bull_trend", "fold": fold, "model": "lightgbm"}
+        assert len(study.trials) == n_trials and [t.number for t in study.trials] == list(range(n_trials))
+        assert all(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials)
+    last = optuna.load_study(study_name=names[-1], storage=storage)
+    model = result["ensembles"]["bull_trend"]["models"]["lightgbm"]
+    assert model["best_params"] == last.best_params  # the stored study is the one the model was refit from

@@ -30,11 +30,14 @@ N_CLASSES = 3
 
 @dataclass(frozen=True)
 class Framework:
-    """A library family: the distributions whose versions a run records, and how to seed it (or None)."""
+    """A library family: the distributions whose versions a run records, how to seed it (or None), the modules a
+    warm worker imports ahead of a run and how (``load``; None imports ``modules`` in order)."""
 
     name: str
     libraries: tuple[str, ...]
     seed: Callable[[int], None] | None = None
+    modules: tuple[str, ...] = ()
+    load: Callable[[], None] | None = None
 
 
 class BackendNotFitted(RuntimeError):

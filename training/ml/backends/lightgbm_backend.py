@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..optuna_storage import rdb_storage
+from ..optuna_storage import study_persist
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, FromBase, RegParam, Section
 from .base import N_CLASSES, Backend, Framework
 from .registry import register
@@ -35,7 +35,7 @@ SECTION = Section(
     ),
     "Passed as LGBMClassifier(reg_alpha=…, reg_lambda=…); held fixed while Optuna tunes the other params.",
 )
-LIGHTGBM = Framework("lightgbm", ("lightgbm", "optuna"))
+LIGHTGBM = Framework("lightgbm", ("lightgbm", "optuna"), modules=("lightgbm", "optuna"))
 SEARCH_SPACE = {
     "n_estimators": (50, 500),
     "learning_rate": (1e-3, 0.2),  # log scale
@@ -61,17 +61,19 @@ class LightGBMBackend(Backend):
       n_jobs (1)                    LightGBM ``num_threads``; 1 by default: with the CPUs shared, OpenMP
                                     threads spin and 2 threads ran up to 7x slower than 1 (bench/)
       early_stopping_rounds (20)    patience in boosting rounds, in trials and in the refit
-      optuna_storage (None)         SQLAlchemy URL of Optuna's RDB storage; None keeps the study in memory
-      study_name (None)             study name in that storage; an existing study is resumed (its earlier trials
-                                    count toward best_params), so give each fit its own name; None: Optuna names it
+      optuna_storage (None)         SQLAlchemy URL of Optuna's RDB storage. The tuning always runs on an in-memory
+                                    study; when the tuning ends (finished, stopped or failed) its trials are written
+                                    there once, so optuna-dashboard shows them. None: nothing is written
+      study_name (None)             the stored study's name (an existing study gets the trials appended, so give
+                                    each fit its own name); None: Optuna names it
+      study_user_attrs ({})         user attributes of the stored study (the ensemble gives run_id, regime, fold)
       optuna_timeout (None)         seconds for the whole study, None for no limit
       startup_trials (n_trials // 3) TPE's random start-up trials, capped at a third of the trials (at least 1) so
                                     most trials are guided by the model of the earlier ones; the sampler is seeded
                                     with the backend's seed (the ensemble derives one per regime and fold)
       pruner_warmup_steps (10)      boosting rounds before MedianPruner may prune a trial
       pruner_startup_trials (2)     completed trials before pruning starts
-      report_every (10)             report the validation loss to the pruner every this many rounds (each
-                                    report is a write to the RDB storage, so not every round)
+      report_every (10)             report the validation loss to the pruner every this many rounds
       search_space (SEARCH_SPACE)   optional narrower bounds, e.g. {"n_estimators": [50, 150]} for a smoke run;
                                     keys n_estimators / learning_rate / num_leaves, merged over the defaults
     """
@@ -179,26 +181,26 @@ class LightGBMBackend(Backend):
 
         study = optuna.create_study(
             direction="minimize",
-            storage=self._storage(optuna),
             study_name=self.params.get("study_name"),
-            load_if_exists=True,
             sampler=optuna.samplers.TPESampler(seed=int(self.seed), n_startup_trials=self.startup_trials()),
             pruner=optuna.pruners.MedianPruner(
                 n_startup_trials=int(self.param("pruner_startup_trials", 2)),
                 n_warmup_steps=int(self.param("pruner_warmup_steps", 10)),
             ),
         )
-        first = len(study.trials)
-        study.optimize(
-            objective,
-            n_trials=int(self.param("n_trials", 20)),
-            timeout=self.params.get("optuna_timeout"),
-            callbacks=[stop_between_trials],
-            gc_after_trial=False,
-        )
+        try:
+            study.optimize(
+                objective,
+                n_trials=int(self.param("n_trials", 20)),
+                timeout=self.params.get("optuna_timeout"),
+                callbacks=[stop_between_trials],
+                gc_after_trial=False,
+            )
+        finally:
+            self._persist(study)
         self.check_stop("between Optuna trials")
         self.study = study
-        trials = study.trials[first:]
+        trials = study.trials
         self.trial_summary = {
             state: sum(t.state.name == state for t in trials) for state in ("COMPLETE", "PRUNED", "FAIL")
         }
@@ -225,10 +227,15 @@ class LightGBMBackend(Backend):
         }
         return self
 
-    def _storage(self, optuna):
-        """Optuna's RDB storage (``optuna_storage``), or None to keep the study in memory."""
+    def _persist(self, study) -> None:
+        """Write the tuned study once to ``optuna_storage`` (when given); ``stored_study`` names it."""
         url = self.params.get("optuna_storage")
-        return rdb_storage(url) if url else None
+        self.stored_study = None
+        if not url:
+            return
+        attrs = dict(self.params.get("study_user_attrs") or {})
+        study_id = study_persist(study, url=url, name=study.study_name, user_attrs=attrs)
+        self.stored_study = {"name": study.study_name, "id": int(study_id)}
 
     def _predict_proba(self, X):
         return np.asarray(

@@ -35,7 +35,7 @@ SECTION = Section(
     ),
     "LogisticRegression(solver='saga', l1_ratio=…, C=…); C = 1/alpha unless set explicitly.",
 )
-SKLEARN = Framework("scikit-learn", ("scikit-learn",))
+SKLEARN = Framework("scikit-learn", ("scikit-learn",), modules=("sklearn.linear_model",))
 MODEL_FILE = "logreg.joblib"
 
 

@@ -43,7 +43,7 @@ def seed_torch(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-TORCH = Framework("torch", ("torch", "pytorch-tabnet"), seed=seed_torch)
+TORCH = Framework("torch", ("torch", "pytorch-tabnet"), seed=seed_torch, modules=("torch", "pytorch_tabnet.tab_model"))
 MODEL_STEM = "tabnet_model"
 
 

@@ -154,12 +154,17 @@ class DataSummary(Record):
 
 @dataclass
 class Timings(Record):
+    """``imports``: seconds this run spent importing each framework it uses (none when its worker had imported
+    them already); ``preloaded``: the frameworks already imported when the run started (a warm worker)."""
+
     stages: dict[str, float]
     fit_seconds_total: float
     wall_seconds: float
+    imports: dict[str, float] = field(default_factory=dict)
+    preloaded: list[str] = field(default_factory=list)
 
     def problems(self, where: str) -> list[str]:
-        values = [self.fit_seconds_total, self.wall_seconds, *self.stages.values()]
+        values = [self.fit_seconds_total, self.wall_seconds, *self.stages.values(), *self.imports.values()]
         return (
             [f"{where}: every duration must be a finite number >= 0"]
             if not all(_finite(v) and v >= 0 for v in values)

@@ -133,6 +133,7 @@ def _train(run: TrainingRun, monitor: RunMonitor, artifacts_dir: Path) -> dict:
         seed=run.seed,
         artifacts_dir=str(artifacts_dir),
         optuna_storage=optuna_storage_url(),
+        run_id=run.pk,
         progress=monitor.progress,
         should_stop=monitor.should_stop,
         log=monitor.log,

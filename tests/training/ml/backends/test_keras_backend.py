@@ -101,3 +101,17 @@ def test_should_stop_cancels_between_epochs():
         backend.fit(X_train, y_train, X_val, y_val)
     assert len(backend.history["train_loss"]) == 2
     assert backend.model is None
+
+
+@pytest.mark.parametrize("key", ["lstm", "transformer"])
+def test_predictions_in_chunks_equal_keras_predict(key, fitted, monkeypatch):
+    from training.ml.backends import keras_backend
+
+    backend, X_test = fitted(key)
+    expected = backend.model.predict(X_test, batch_size=256, verbose=0)
+    whole = backend.predict_proba(X_test)
+    monkeypatch.setattr(keras_backend, "PREDICT_CHUNK_ROWS", 7)  # several chunks and a short last one
+    chunked = backend.predict_proba(X_test)
+    assert whole.shape == chunked.shape == (len(X_test), 3)
+    np.testing.assert_allclose(whole, expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(chunked, expected, rtol=0, atol=1e-6)

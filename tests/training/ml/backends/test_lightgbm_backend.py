@@ -85,15 +85,22 @@ def test_search_space_can_be_narrowed_but_not_extended_to_regularization():
         build("lightgbm", params={"search_space": {"reg_alpha": [0, 1]}}).search_space()
 
 
-def test_rdb_storage_keeps_the_study_and_no_pooled_connection(tmp_path):
+def test_tuning_runs_in_memory_and_the_rdb_storage_gets_the_finished_study_without_a_pooled_connection(tmp_path):
     from sqlalchemy.pool import NullPool
 
+    from training.ml.optuna_storage import rdb_storage
+
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
-    backend = build("lightgbm", params={"n_trials": 2, "optuna_storage": storage, "study_name": "kept"})
+    params = {"n_trials": 2, "optuna_storage": storage, "study_name": "kept", "study_user_attrs": {"run_id": 7}}
+    backend = build("lightgbm", params=params)
     X_train, y_train, X_val, y_val, _, _ = split("lightgbm")
     backend.fit(X_train, y_train, X_val, y_val)
-    assert len(optuna.load_study(study_name="kept", storage=storage).trials) == 2
-    assert isinstance(backend.study._storage._backend.engine.pool, NullPool)
+    assert isinstance(backend.study._storage, optuna.storages.InMemoryStorage)
+    stored = optuna.load_study(study_name="kept", storage=storage)
+    assert [t.params for t in stored.trials] == [t.params for t in backend.study.trials] and len(stored.trials) == 2
+    assert [t.value for t in stored.trials] == [t.value for t in backend.study.trials]
+    assert stored.user_attrs == {"run_id": 7} and backend.stored_study == {"name": "kept", "id": stored._study_id}
+    assert isinstance(rdb_storage(storage).engine.pool, NullPool)
 
 
 def test_tpe_starts_up_on_at_most_a_third_of_the_trials_and_is_seeded_by_the_backend_seed():
