@@ -1,5 +1,6 @@
+from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
@@ -7,8 +8,10 @@ from django.utils.html import format_html
 from training.admin.lookups import OutOfRangeLookupsAreIncorrect
 from training.forms.market_data import CandleImportForm
 from training.marketdata.errors import CandleFileError
+from training.ml.calendars import calendar_key
 from training.models import Candle, MarketDataset
 from training.selectors.market_data import dataset_closes_for_chart
+from training.services.market_calendars import dataset_set_calendar
 from training.services.market_data import dataset_import_file
 
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 640, 180, 4
@@ -46,10 +49,31 @@ def price_chart_svg(points: list[tuple[int, float]], title: str) -> str:
     )
 
 
+class MarketDatasetForm(forms.ModelForm):
+    class Meta:
+        model = MarketDataset
+        fields = ["calendar"]
+
+    def clean_calendar(self) -> str:
+        try:
+            return calendar_key(self.cleaned_data["calendar"])
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
 @admin.register(MarketDataset)
 class MarketDatasetAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
-    list_display = ("__str__", "coverage", "row_count", "gap_summary", "is_sample", "short_source", "updated_at")
-    list_filter = ("exchange", "interval", "is_sample")
+    list_display = (
+        "__str__",
+        "calendar",
+        "coverage",
+        "row_count",
+        "gap_summary",
+        "is_sample",
+        "short_source",
+        "updated_at",
+    )
+    list_filter = ("exchange", "interval", "calendar", "is_sample")
     search_fields = ("symbol", "exchange", "source")
     change_list_template = "admin/training/marketdataset/change_list.html"
     readonly_fields = (
@@ -67,7 +91,12 @@ class MarketDatasetAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
-    fields = readonly_fields
+    fields = ("calendar", *readonly_fields)
+
+    form = MarketDatasetForm
+
+    def save_model(self, request, obj, form, change) -> None:
+        dataset_set_calendar(dataset=obj, calendar=obj.calendar)
 
     @admin.display(description="range (UTC)")
     def coverage(self, obj: MarketDataset) -> str:
@@ -111,6 +140,7 @@ class MarketDatasetAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
                     exchange=form.cleaned_data["exchange"],
                     interval=form.cleaned_data["interval"],
                     source=form.cleaned_data["source"] or f"admin upload {upload.name}",
+                    calendar=form.cleaned_data["calendar"] or None,
                 )
             except CandleFileError as exc:
                 errors = exc.messages

@@ -170,7 +170,12 @@ class TrainingManager:
 
     # --- the run ------------------------------------------------------------------------------------
     def run_full_training(
-        self, symbol: str, exchange_name: str = "BINANCE", interval: str = "1h", candles: pd.DataFrame | None = None
+        self,
+        symbol: str,
+        exchange_name: str = "BINANCE",
+        interval: str = "1h",
+        candles: pd.DataFrame | None = None,
+        calendar: str | None = None,
     ) -> dict:
         wall_started = time.perf_counter()
         if candles is None:
@@ -190,7 +195,12 @@ class TrainingManager:
         candles = candles.reset_index(drop=True)
         if p.get("max_rows"):
             candles = candles.iloc[-int(p["max_rows"]) :].reset_index(drop=True)
-        segments = SeriesSegments(candles)
+        segments = SeriesSegments(candles, calendar)
+        if segments.gaps["closures"]:
+            self.log(
+                f"Calendar {segments.gaps['calendar']}: {segments.gaps['closures']} market closure(s) are not gaps; "
+                "features, labels and windows run over trading bars"
+            )
         if segments.gaps["count"]:
             largest = segments.gaps["largest"]
             self.log(

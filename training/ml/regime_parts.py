@@ -48,6 +48,7 @@ def train_regime_part(
     symbol: str,
     exchange: str,
     interval: str,
+    calendar: str | None = None,
     optuna_storage: str | None = None,
     should_stop: Callable[[], bool] | None = None,
     log: Callable[[str], None] | None = None,
@@ -69,7 +70,9 @@ def train_regime_part(
         ensembles={regime: ENSEMBLES[regime]},
         preset_overrides={"plots": False},
     )
-    return manager.run_full_training(symbol, exchange_name=exchange, interval=interval, candles=candles)
+    return manager.run_full_training(
+        symbol, exchange_name=exchange, interval=interval, candles=candles, calendar=calendar
+    )
 
 
 def merge_regime_parts(
