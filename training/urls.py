@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from training.url_converters import IdConverter
-from training.views import health, registry, runs, sweeps
+from training.views import health, registry, run_groups, runs, sweeps
 
 register_converter(IdConverter, "id")
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("runs/<id:run_id>/cancel/", runs.run_cancel, name="run_cancel"),
     path("runs/<id:run_id>/rerun/", runs.run_rerun, name="run_rerun"),
     path("runs/<id:run_id>/promote/", registry.run_promote, name="run_promote"),
+    path("groups/new/", run_groups.run_group_new, name="run_group_new"),
+    path("groups/<id:group_id>/", run_groups.run_group_detail, name="run_group_detail"),
+    path("groups/<id:group_id>/status.json", run_groups.run_group_status_json, name="run_group_status"),
     path("models/", registry.model_list, name="model_list"),
     path("schedules/", registry.schedule_list, name="schedule_list"),
     path("runs/<id:run_id>/progress.json", runs.run_progress, name="run_progress"),

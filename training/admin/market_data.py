@@ -1,15 +1,18 @@
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from training.admin.lookups import OutOfRangeLookupsAreIncorrect
 from training.forms.market_data import CandleImportForm
 from training.marketdata.errors import CandleFileError
 from training.ml.calendars import calendar_key
-from training.models import Candle, MarketDataset
+from training.models import Candle, MarketDataset, RunGroup
 from training.selectors.market_data import dataset_closes_for_chart
 from training.services.market_calendars import dataset_set_calendar
 from training.services.market_data import dataset_import_file
@@ -94,6 +97,17 @@ class MarketDatasetAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
     fields = ("calendar", *readonly_fields)
 
     form = MarketDatasetForm
+    actions = ["launch_group"]
+
+    @admin.action(description="Train the selected markets as a run group", permissions=["train"])
+    def launch_group(self, request, queryset):
+        query = urlencode(
+            [("market", f"{d.exchange}:{d.symbol}:{d.interval}") for d in queryset] + [("trigger", "admin")]
+        )
+        return redirect(f"{reverse('training:run_group_new')}?{query}")
+
+    def has_train_permission(self, request) -> bool:
+        return request.user.has_perm("training.add_trainingrun")
 
     def save_model(self, request, obj, form, change) -> None:
         dataset_set_calendar(dataset=obj, calendar=obj.calendar)
@@ -169,6 +183,23 @@ class CandleAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RunGroup)
+class RunGroupAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "profile", "preset", "trigger", "launched_by", "created_at", "page")
+    list_filter = ("preset", "trigger")
+    readonly_fields = ("profile", "preset", "markets", "launched_by", "trigger", "created_at", "page")
+
+    @admin.display(description="group page")
+    def page(self, obj: RunGroup) -> str:
+        return format_html('<a href="{}">status and verdicts</a>', reverse("training:run_group_detail", args=[obj.pk]))
+
+    def has_add_permission(self, request) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -1,15 +1,22 @@
-"""python manage.py train_symbol BTCUSDT [--profile NAME] [--exchange BINANCE] [--interval 1h] [--preset quick]
-[--no-wait] [--inline]"""
+"""python manage.py train_symbol BTCUSDT [ETHUSDT …] [--markets FILE] [--profile NAME] [--exchange BINANCE]
+[--interval 1h] [--preset quick] [--no-wait] [--inline]
+
+One market: one run, followed to the end. Several (arguments and/or a file of ``[EXCHANGE:]SYMBOL[ INTERVAL]``
+lines): one run per market queued together as a group, followed until every run ends."""
 
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
+from training.marketdata.markets import parse_markets
 from training.models import RegularizationProfile, TrainingRun
+from training.selectors.run_groups import run_group_status
 from training.selectors.run_summary import verdict_lines
+from training.services.run_groups import RunGroupEnqueueFailed, run_group_create
 from training.services.runs import TrainingRunEnqueueFailed, training_run_create, training_run_execute
 from training.services.runs.reconcile import inline_worker_name
 
@@ -18,10 +25,13 @@ BAR_WIDTH = 30
 
 
 class Command(BaseCommand):
-    help = "Launch a training run for one symbol, print its id and follow it to the end."
+    help = "Launch a training run for one market (or a group, one run per market), print its id and follow it."
 
     def add_arguments(self, parser):
-        parser.add_argument("symbol")
+        parser.add_argument("symbol", nargs="*", help="one or more SYMBOL, EXCHANGE:SYMBOL or EXCHANGE:SYMBOL:INTERVAL")
+        parser.add_argument(
+            "--markets", help="a file with one market per line ([EXCHANGE:]SYMBOL[ INTERVAL], # comments)"
+        )
         parser.add_argument("--profile", help="profile name (default: the default profile)")
         parser.add_argument("--exchange", default="BINANCE")
         parser.add_argument("--interval", default="1h")
@@ -33,14 +43,32 @@ class Command(BaseCommand):
         parser.add_argument("--poll", type=float, default=1.0, help="seconds between progress updates")
 
     def handle(self, *args, symbol, profile, exchange, interval, preset, seed, no_wait, inline, poll, **options):
+        items = list(symbol)
+        if options.get("markets"):
+            try:
+                items += Path(options["markets"]).read_text().splitlines()
+            except OSError as exc:
+                raise CommandError(f"Cannot read the market list {options['markets']}: {exc}") from None
+        try:
+            markets = parse_markets(items, exchange=exchange, interval=interval)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
         profile_obj = None
         if profile:
             profile_obj = RegularizationProfile.objects.filter(name=profile).first()
             if profile_obj is None:
                 known = ", ".join(RegularizationProfile.objects.values_list("name", flat=True)) or "none"
                 raise CommandError(MSG_UNKNOWN_PROFILE.format(name=profile, known=known))
+        if len(markets) > 1:
+            return self._group(markets, profile_obj, preset, seed, no_wait=no_wait, inline=inline, poll=poll)
+        market = markets[0]
         launch = dict(
-            profile=profile_obj, symbol=symbol, exchange=exchange, interval=interval, preset=preset, seed=seed
+            profile=profile_obj,
+            symbol=market.symbol,
+            exchange=market.exchange,
+            interval=market.interval,
+            preset=preset,
+            seed=seed,
         )
         try:
             run = training_run_create(**launch, enqueue=not inline, trigger=TrainingRun.Trigger.CLI)
@@ -63,6 +91,50 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"run {run.pk} succeeded in {run.duration_seconds or 0:.1f} s: {run_url(run.pk)}")
         )
+
+    def _group(self, markets, profile, preset, seed, *, no_wait: bool, inline: bool, poll: float) -> None:
+        try:
+            group = run_group_create(
+                profile=profile,
+                markets=markets,
+                preset=preset,
+                seed=seed,
+                enqueue=not inline,
+                trigger=TrainingRun.Trigger.CLI,
+            )
+        except ValidationError as exc:
+            raise CommandError("\n".join(exc.messages)) from None
+        except RunGroupEnqueueFailed as exc:
+            self.stdout.write(f"group {exc.group.pk}")
+            raise CommandError(str(exc)) from None
+        runs = list(group.runs.order_by("id"))
+        self.stdout.write(f"group {group.pk}: {len(runs)} runs")
+        for run in runs:
+            self.stdout.write(f"run {run.pk} {run.exchange}:{run.symbol} {run.interval}")
+        self.stdout.flush()
+        if no_wait:
+            return
+        if inline:
+            for run in runs:
+                training_run_execute(run_id=run.pk, task_id=f"inline-{run.pk}", worker=inline_worker_name())
+        last = None
+        while True:
+            runs = list(group.runs.order_by("id").only("status", "progress", "symbol", "exchange", "interval"))
+            status, counts = run_group_status(runs=runs)
+            line = f"group {group.pk} {status}: " + ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+            if line != last:
+                self.stdout.write(line)
+                self.stdout.flush()
+                last = line
+            if all(run.is_terminal for run in runs):
+                break
+            time.sleep(poll)
+        for run in runs:
+            self.stdout.write(f"run {run.pk} {run.exchange}:{run.symbol} {run.interval}: {run.status}")
+        url = settings.SITE_URL.rstrip("/") + reverse("training:run_group_detail", args=[group.pk])
+        if status != "succeeded":
+            raise CommandError(f"group {group.pk} {status} ({url})")
+        self.stdout.write(self.style.SUCCESS(f"group {group.pk} succeeded: {url}"))
 
     def _follow(self, run_id: int, poll: float) -> TrainingRun:
         last = None

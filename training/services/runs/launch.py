@@ -159,6 +159,7 @@ def training_run_create(
     config: dict | None = None,
     sweep=None,
     sweep_values: dict | None = None,
+    group=None,
 ) -> TrainingRun:
     """Validate, store the run as ``queued`` with its immutable snapshot and publish it once committed.
 
@@ -166,6 +167,7 @@ def training_run_create(
     run is then stored as ``failed`` with the reason). ``enqueue=False`` leaves it queued for an in-process
     ``training_run_execute`` (``train_symbol --inline``). ``config`` overrides the profile's resolved config for
     this run only (a sweep point: ``sweep`` and its ``sweep_values`` are recorded on the run and its snapshot).
+    ``group`` (a ``RunGroup``, see ``run_groups``) is recorded on the run and its snapshot.
     """
     symbol, exchange = symbol.strip().upper(), exchange.strip().upper()
     profile, dataset, config, report = training_run_validate(
@@ -182,6 +184,8 @@ def training_run_create(
     }
     if sweep is not None:
         snapshot["sweep"] = {"id": sweep.pk, "values": dict(sweep_values or {})}
+    if group is not None:
+        snapshot["group"] = {"id": group.pk, "markets": len(group.markets)}
     task_id = str(uuid.uuid4())
     enqueue_error: list[str] = []
     with transaction.atomic():
@@ -196,6 +200,7 @@ def training_run_create(
             launched_by=user if user is not None and user.is_authenticated else None,
             rerun_of=rerun_of,
             sweep=sweep,
+            group=group,
             trigger=trigger,
             snapshot=snapshot,
             report=report,
