@@ -11,7 +11,18 @@ from training.services.registry import model_promote
 from training.services.schedules import schedule_create, schedule_delete, schedule_update
 
 MSG_PROMOTED = "Run #{run} is now the active model of {market}."
-SCHEDULE_FIELDS = ("exchange", "symbol", "interval", "profile", "preset", "crontab", "fetch", "promote", "enabled")
+SCHEDULE_FIELDS = (
+    "exchange",
+    "symbol",
+    "interval",
+    "more_markets",
+    "profile",
+    "preset",
+    "crontab",
+    "fetch",
+    "promote",
+    "enabled",
+)
 
 
 @admin.action(description="Promote to the active model of its market", permissions=["promote"])

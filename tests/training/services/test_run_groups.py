@@ -9,9 +9,10 @@ from rest_framework.test import APIClient
 
 from tests.training.runs_helpers import make_dataset
 from training.marketdata.markets import Market, parse_markets
-from training.models import RunGroup, TrainingRun
+from training.models import ActiveModel, RunGroup, TrainingRun
 from training.selectors.run_groups import run_group_status
 from training.services.run_groups import run_group_create
+from training.services.schedules import schedule_create, schedule_execute
 
 pytestmark = pytest.mark.django_db
 BTC, ETH = Market("BINANCE", "BTCUSDT", "1h"), Market("BINANCE", "ETHUSDT", "1h")
@@ -129,3 +130,23 @@ def test_train_symbol_with_several_markets_queues_a_group(profile, two_markets, 
     assert out[0] == f"group {group.pk}: 2 runs" and group.trigger == TrainingRun.Trigger.CLI
     with pytest.raises(CommandError, match="listed more than once"):
         call_command("train_symbol", "BTCUSDT", "BTCUSDT", "--no-wait")
+
+
+@pytest.mark.slow
+def test_a_schedule_with_more_markets_fires_one_group_and_applies_its_policy_to_each_run(profile, two_markets):
+    with pytest.raises(ValidationError) as exc:
+        schedule_create(symbol="BTCUSDT", crontab="0 * * * *", preset="tiny", more_markets=["BTC/USDT"])
+    assert set(exc.value.message_dict) == {"more_markets"}
+    schedule = schedule_create(
+        symbol="BTCUSDT", crontab="0 * * * *", preset="tiny", more_markets=["ethusdt"], promote="always"
+    )
+    assert schedule.more_markets == ["BINANCE:ETHUSDT 1h"]
+    first = schedule_execute(schedule_id=schedule.pk, worker="inline@test")
+    group = RunGroup.objects.get()
+    runs = list(group.runs.order_by("id"))
+    assert first == runs[0] and [(r.symbol, r.status, r.trigger) for r in runs] == [
+        ("BTCUSDT", "succeeded", "schedule"),
+        ("ETHUSDT", "succeeded", "schedule"),
+    ]
+    assert all(f"group #{group.pk}" in r.log and "promotion policy 'always'" in r.log for r in runs)
+    assert ActiveModel.objects.filter(symbol__in=["BTCUSDT", "ETHUSDT"]).count() == 2
