@@ -51,6 +51,18 @@ def _verdicts(run: TrainingRun) -> dict[str, str]:
     return out
 
 
+def run_system_verdict(run: TrainingRun) -> str:
+    """The run's ensembles against their best baselines, over its regimes: how many better, worse, neither."""
+    verdicts = [v.split(" ")[0] for v in _verdicts(run).values()]
+    trained = [v for v in verdicts if v != "skipped"]
+    if not trained:
+        return "no regime trained"
+    counts = Counter(trained)
+    return f"better in {counts['better']} of {len(trained)} trained regimes, worse in {counts['worse']}" + (
+        " (point comparisons, no interval)" if any("(point)" in v for v in _verdicts(run).values()) else ""
+    )
+
+
 def run_group_page(*, group: RunGroup) -> dict:
     """Per market (in launch order): its run, status, progress, worker, duration and verdict per regime."""
     runs = list(group.runs.order_by("id"))
