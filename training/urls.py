@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from training.url_converters import IdConverter
-from training.views import health, registry, robustness, run_groups, runs, sweeps
+from training.views import health, markets, registry, robustness, run_groups, runs, sweeps
 
 register_converter(IdConverter, "id")
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("groups/<id:group_id>/", run_groups.run_group_detail, name="run_group_detail"),
     path("groups/<id:group_id>/status.json", run_groups.run_group_status_json, name="run_group_status"),
     path("robustness/", robustness.robustness, name="robustness"),
+    path("markets/", markets.market_list, name="market_list"),
     path("models/", registry.model_list, name="model_list"),
     path("schedules/", registry.schedule_list, name="schedule_list"),
     path("runs/<id:run_id>/progress.json", runs.run_progress, name="run_progress"),

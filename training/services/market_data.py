@@ -34,7 +34,7 @@ from training.marketdata.client import KLINES_PATH, BinanceClient, FetchError
 from training.marketdata.csvparse import parse_candle_file, parse_candle_text
 from training.marketdata.errors import CandleFileError, located
 from training.marketdata.limits import MIB, InputLimits
-from training.marketdata.sample import SAMPLE_EXCHANGE, SAMPLE_FILE, SAMPLE_INTERVAL, SAMPLE_SOURCE, SAMPLE_SYMBOL
+from training.marketdata.sample import SAMPLE_EXCHANGE, SAMPLE_FILE, SAMPLE_INTERVAL, SAMPLE_SYMBOL, sample_at
 from training.marketdata.times import datetime_to_ms, format_time, interval_ms, ms_to_datetime
 from training.ml.calendars import calendar_default, calendar_key
 from training.models import Candle, MarketDataset
@@ -237,7 +237,7 @@ def _undo_chunks(dataset: MarketDataset, open_time: np.ndarray, *, created: bool
         if created:
             MarketDataset.objects.filter(pk=dataset.pk).delete()
     if replace_sample:
-        dataset_load_sample()
+        dataset_load_sample(interval=dataset.interval)
 
 
 def _without_stored(new: Candles, existing: Candles, parsed: ParsedFile, label: str) -> np.ndarray:
@@ -370,14 +370,15 @@ def dataset_fetch_klines(
 # --- Offline sample ------------------------------------------------------------------------------------------
 
 
-def dataset_load_sample(*, path: Path = SAMPLE_FILE) -> tuple[str, ImportReport | None]:
-    """Load the bundled sample as BINANCE:BTCUSDT 1h unless that dataset already holds it or real candles."""
-    existing = MarketDataset.objects.filter(
-        symbol=SAMPLE_SYMBOL, exchange=SAMPLE_EXCHANGE, interval=SAMPLE_INTERVAL
-    ).first()
+def dataset_load_sample(
+    *, path: Path = SAMPLE_FILE, interval: str = SAMPLE_INTERVAL
+) -> tuple[str, ImportReport | None]:
+    """Load the bundled sample as BINANCE:BTCUSDT 1h (or resampled to ``interval``, e.g. 4h) unless that dataset
+    already holds it or real candles."""
+    existing = MarketDataset.objects.filter(symbol=SAMPLE_SYMBOL, exchange=SAMPLE_EXCHANGE, interval=interval).first()
     if existing is not None and existing.row_count and not existing.is_sample:
         return MSG_SAMPLE_REAL_DATA.format(dataset=existing, source=existing.source.splitlines()[0][:120]), None
-    parsed = parse_candle_file(path, interval=SAMPLE_INTERVAL)
+    parsed, source = sample_at(parse_candle_file(path, interval=SAMPLE_INTERVAL), interval)
     if existing is not None and existing.is_sample and existing.fingerprint == fingerprint(parsed.candles):
         return MSG_SAMPLE_PRESENT.format(dataset=existing), None
     with transaction.atomic():
@@ -389,8 +390,8 @@ def dataset_load_sample(*, path: Path = SAMPLE_FILE) -> tuple[str, ImportReport 
             parsed=parsed,
             symbol=SAMPLE_SYMBOL,
             exchange=SAMPLE_EXCHANGE,
-            interval=SAMPLE_INTERVAL,
-            source=SAMPLE_SOURCE,
+            interval=interval,
+            source=source,
             is_sample=True,
             chunk_rows=len(parsed.candles),  # inside this transaction already
         )
