@@ -70,7 +70,7 @@ def run_group_page(*, group: RunGroup) -> dict:
     rows = []
     for run in runs:
         verdicts = _verdicts(run) if run.status == Status.SUCCEEDED else {}
-        cells = [verdicts.get(regime, "—") for regime in REGIMES]
+        cells = [verdicts.get(regime, "—") for regime in REGIMES] if verdicts else []
         rows.append({"run": run, "market": f"{run.exchange}:{run.symbol} {run.interval}", "verdicts": cells})
     return {
         "group": group,

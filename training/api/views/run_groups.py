@@ -20,7 +20,7 @@ MSG_NO_GROUP = "No group #{pk}."
 def _page(group: RunGroup) -> dict:
     page = run_group_page(group=group)
     regimes = page["regimes"]
-    page["rows"] = [{**row, "verdicts": dict(zip(regimes, row["verdicts"], strict=True))} for row in page["rows"]]
+    page["rows"] = [{**row, "verdicts": dict(zip(regimes, row["verdicts"], strict=False))} for row in page["rows"]]
     return page
 
 
