@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from training.url_converters import IdConverter, MarketPartConverter
-from training.views import health, registry, runs, sweeps
+from training.views import health, markets, registry, robustness, run_groups, runs, sweeps
 
 register_converter(IdConverter, "id")
 register_converter(MarketPartConverter, "marketpart")
@@ -18,6 +18,11 @@ urlpatterns = [
     path("runs/<id:run_id>/cancel/", runs.run_cancel, name="run_cancel"),
     path("runs/<id:run_id>/rerun/", runs.run_rerun, name="run_rerun"),
     path("runs/<id:run_id>/promote/", registry.run_promote, name="run_promote"),
+    path("groups/new/", run_groups.run_group_new, name="run_group_new"),
+    path("groups/<id:group_id>/", run_groups.run_group_detail, name="run_group_detail"),
+    path("groups/<id:group_id>/status.json", run_groups.run_group_status_json, name="run_group_status"),
+    path("robustness/", robustness.robustness, name="robustness"),
+    path("markets/", markets.market_list, name="market_list"),
     path("models/", registry.model_list, name="model_list"),
     path(
         "models/<marketpart:exchange>/<marketpart:symbol>/<marketpart:interval>/rollback/",

@@ -154,7 +154,7 @@ def requests_for(draw, pattern: Pattern) -> str:
 @pytest.fixture
 def stored_objects(tiny_result):
     profile = make_profile("baseline", is_default=True)
-    dataset = make_dataset(rows=400)  # enough for the runs' preset (tiny); the fuzz needs rows, not history
+    dataset = make_dataset(rows=900)  # enough for the runs' preset (tiny, 897); the fuzz needs rows, not history
     make_finished_run(profile, dataset, result=tiny_result)
     make_finished_run(profile, dataset, result=tiny_result, status="failed")
 

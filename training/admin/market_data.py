@@ -1,14 +1,20 @@
+from urllib.parse import urlencode
+
+from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from training.admin.lookups import OutOfRangeLookupsAreIncorrect
 from training.forms.market_data import CandleImportForm
 from training.marketdata.errors import CandleFileError
-from training.models import Candle, MarketDataset
+from training.ml.calendars import calendar_key
+from training.models import Candle, MarketDataset, RunGroup
 from training.selectors.market_data import dataset_closes_for_chart
+from training.services.market_calendars import dataset_set_calendar
 from training.services.market_data import dataset_import_file
 
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 640, 180, 4
@@ -46,10 +52,31 @@ def price_chart_svg(points: list[tuple[int, float]], title: str) -> str:
     )
 
 
+class MarketDatasetForm(forms.ModelForm):
+    class Meta:
+        model = MarketDataset
+        fields = ["calendar"]
+
+    def clean_calendar(self) -> str:
+        try:
+            return calendar_key(self.cleaned_data["calendar"])
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
 @admin.register(MarketDataset)
 class MarketDatasetAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
-    list_display = ("__str__", "coverage", "row_count", "gap_summary", "is_sample", "short_source", "updated_at")
-    list_filter = ("exchange", "interval", "is_sample")
+    list_display = (
+        "__str__",
+        "calendar",
+        "coverage",
+        "row_count",
+        "gap_summary",
+        "is_sample",
+        "short_source",
+        "updated_at",
+    )
+    list_filter = ("exchange", "interval", "calendar", "is_sample")
     search_fields = ("symbol", "exchange", "source")
     change_list_template = "admin/training/marketdataset/change_list.html"
     readonly_fields = (
@@ -67,7 +94,23 @@ class MarketDatasetAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
-    fields = readonly_fields
+    fields = ("calendar", *readonly_fields)
+
+    form = MarketDatasetForm
+    actions = ["launch_group"]
+
+    @admin.action(description="Train the selected markets as a run group", permissions=["train"])
+    def launch_group(self, request, queryset):
+        query = urlencode(
+            [("market", f"{d.exchange}:{d.symbol}:{d.interval}") for d in queryset] + [("trigger", "admin")]
+        )
+        return redirect(f"{reverse('training:run_group_new')}?{query}")
+
+    def has_train_permission(self, request) -> bool:
+        return request.user.has_perm("training.add_trainingrun")
+
+    def save_model(self, request, obj, form, change) -> None:
+        dataset_set_calendar(dataset=obj, calendar=obj.calendar)
 
     @admin.display(description="range (UTC)")
     def coverage(self, obj: MarketDataset) -> str:
@@ -111,6 +154,7 @@ class MarketDatasetAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
                     exchange=form.cleaned_data["exchange"],
                     interval=form.cleaned_data["interval"],
                     source=form.cleaned_data["source"] or f"admin upload {upload.name}",
+                    calendar=form.cleaned_data["calendar"] or None,
                 )
             except CandleFileError as exc:
                 errors = exc.messages
@@ -139,6 +183,23 @@ class CandleAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RunGroup)
+class RunGroupAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "profile", "preset", "trigger", "launched_by", "created_at", "page")
+    list_filter = ("preset", "trigger")
+    readonly_fields = ("profile", "preset", "markets", "launched_by", "trigger", "created_at", "page")
+
+    @admin.display(description="group page")
+    def page(self, obj: RunGroup) -> str:
+        return format_html('<a href="{}">status and verdicts</a>', reverse("training:run_group_detail", args=[obj.pk]))
+
+    def has_add_permission(self, request) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -18,6 +18,7 @@ SCHEDULE_FIELDS = (
     "exchange",
     "symbol",
     "interval",
+    "more_markets",
     "profile",
     "preset",
     "crontab",

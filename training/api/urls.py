@@ -15,6 +15,7 @@ from training.api.views.registry import (
     PromotionHistoryView,
     RollbackView,
 )
+from training.api.views.run_groups import RunGroupViewSet
 from training.api.views.runs import RunViewSet
 from training.api.views.schedules import ScheduleViewSet
 from training.api.views.sweeps import SweepViewSet
@@ -28,6 +29,7 @@ DOCS_STYLES = csp_update({"style-src": ["'unsafe-inline'"]})
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("runs", RunViewSet, basename="run")
+router.register("run-groups", RunGroupViewSet, basename="run-group")
 router.register("profiles", ProfileViewSet, basename="profile")
 router.register("datasets", DatasetViewSet, basename="dataset")
 router.register("schedules", ScheduleViewSet, basename="schedule")

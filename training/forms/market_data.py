@@ -12,3 +12,9 @@ class CandleImportForm(forms.Form):
     exchange = forms.CharField(max_length=32, initial="BINANCE")
     interval = forms.ChoiceField(choices=[(k, k) for k in INTERVAL_MS], initial="1h")
     source = forms.CharField(max_length=500, required=False, help_text="Where the file comes from (optional).")
+    calendar = forms.CharField(
+        max_length=16,
+        required=False,
+        help_text="Market calendar: 24/7, forex or an exchange_calendars code (XNYS, XLON, CMES, …). Empty: the "
+        "dataset's, or the exchange's default (crypto 24/7, FX venues forex).",
+    )

@@ -8,6 +8,11 @@ class ScheduleForm(forms.Form):
     symbol = forms.CharField(max_length=32, initial="BTCUSDT")
     exchange = forms.CharField(max_length=32, initial="BINANCE")
     interval = forms.CharField(max_length=8, initial="1h")
+    more_markets = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="More markets each firing trains as one group, one per line: SYMBOL or EXCHANGE:SYMBOL INTERVAL.",
+    )
     profile = forms.ModelChoiceField(
         queryset=RegularizationProfile.objects.order_by("name"), required=False, empty_label="the default profile"
     )

@@ -76,16 +76,21 @@ class ParsedFile:
     warnings: list[str] = field(default_factory=list)
 
 
-def find_gaps(open_time: np.ndarray, step_ms: int) -> list[dict]:
-    """Holes in a sorted series: the last open time before, the first after, and how many candles are missing."""
+def find_gaps(open_time: np.ndarray, step_ms: int, calendar: str | None = None) -> list[dict]:
+    """Holes in a sorted series: the last open time before, the first after, and how many candles are missing.
+    With a market ``calendar`` (``training.ml.calendars``) only open bars count: a closure is not a hole."""
+    from training.ml.calendars import calendar_get, open_bar_ordinals
+
     diffs = np.diff(open_time)
-    holes = np.flatnonzero(diffs > step_ms)
+    cal = calendar_get(calendar)
+    if cal.always_open or len(open_time) < 2:
+        holes, missing = np.flatnonzero(diffs > step_ms), diffs // step_ms - 1
+    else:
+        times = pd.to_datetime(open_time, unit="ms", utc=True)
+        apart = np.diff(open_bar_ordinals(times, pd.Timedelta(milliseconds=int(step_ms)), cal))
+        holes, missing = np.flatnonzero(apart > 1), apart - 1
     return [
-        {
-            "after": format_time(open_time[i]),
-            "before": format_time(open_time[i + 1]),
-            "missing": int(diffs[i] // step_ms - 1),
-        }
+        {"after": format_time(open_time[i]), "before": format_time(open_time[i + 1]), "missing": int(missing[i])}
         for i in holes
     ]
 

@@ -2,7 +2,7 @@
 (``Dataset``), and how they are assembled from candles (``assemble_dataset`` / ``build_dataset``).
 
 A row is usable when it has a label, a regime and ``lookback`` bars of complete features ending at it, all inside
-one gap-free segment of the series (``gaps``): features, labels and regimes are computed per segment
+one gap-free segment of the series (``gaps``; with the market's calendar a closure is not a gap): features, labels and regimes are computed per segment
 (``segmented_series``), so no rolling window, forward return or sequence window spans a hole in the candles.
 ``positions`` index bars of the full series, so a regime's rows (not contiguous) keep their place in time.
 """
@@ -126,12 +126,13 @@ class SegmentedSeries:
 
 class SeriesSegments:
     """The gap-free segments of a candle series and per-segment computation (segments shorter than
-    ``MIN_CANDLES`` are skipped: their rows get no feature, label or regime)."""
+    ``MIN_CANDLES`` are skipped: their rows get no feature, label or regime). ``calendar`` (a key of
+    ``calendars``, default 24/7) says which bars the market trades, so its closures do not cut segments."""
 
-    def __init__(self, candles: pd.DataFrame) -> None:
+    def __init__(self, candles: pd.DataFrame, calendar: str | None = None) -> None:
         self.candles = candles
-        self.bounds = segment_bounds(candles["open_time"])
-        self.gaps = find_gaps(candles["open_time"])
+        self.bounds = segment_bounds(candles["open_time"], calendar=calendar)
+        self.gaps = find_gaps(candles["open_time"], calendar=calendar)
         self.notes: list[str] = []
 
     def apply(self, compute):
@@ -160,8 +161,10 @@ class SeriesSegments:
         return {**self.gaps, "segments": len(self.bounds), "skipped_segments": list(self.notes)}
 
 
-def segmented_series(candles: pd.DataFrame, *, horizon: int, label_k: float) -> SegmentedSeries:
-    segments = SeriesSegments(candles)
+def segmented_series(
+    candles: pd.DataFrame, *, horizon: int, label_k: float, calendar: str | None = None
+) -> SegmentedSeries:
+    segments = SeriesSegments(candles, calendar)
     full, names = segments.features()
     return SegmentedSeries(
         full=full,
@@ -174,9 +177,11 @@ def segmented_series(candles: pd.DataFrame, *, horizon: int, label_k: float) -> 
     )
 
 
-def build_dataset(candles: pd.DataFrame, *, horizon: int = 4, label_k: float = 0.3, lookback: int = 12) -> Dataset:
+def build_dataset(
+    candles: pd.DataFrame, *, horizon: int = 4, label_k: float = 0.3, lookback: int = 12, calendar: str | None = None
+) -> Dataset:
     """Features, labels and regimes of ``candles``, per gap-free segment, assembled into a ``Dataset``."""
-    series = segmented_series(candles, horizon=horizon, label_k=label_k)
+    series = segmented_series(candles, horizon=horizon, label_k=label_k, calendar=calendar)
     return assemble_dataset(
         series.full,
         series.feature_names,

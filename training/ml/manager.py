@@ -183,7 +183,12 @@ class TrainingManager:
 
     # --- the run ------------------------------------------------------------------------------------
     def run_full_training(
-        self, symbol: str, exchange_name: str = "BINANCE", interval: str = "1h", candles: pd.DataFrame | None = None
+        self,
+        symbol: str,
+        exchange_name: str = "BINANCE",
+        interval: str = "1h",
+        candles: pd.DataFrame | None = None,
+        calendar: str | None = None,
     ) -> dict:
         wall_started = time.perf_counter()
         preloaded = frameworks_loaded()
@@ -202,7 +207,12 @@ class TrainingManager:
 
         t = self._stage("features", "Computing features")
         candles = run_candles(candles, p)
-        segments = SeriesSegments(candles)
+        segments = SeriesSegments(candles, calendar)
+        if segments.gaps["closures"]:
+            self.log(
+                f"Calendar {segments.gaps['calendar']}: {segments.gaps['closures']} market closure(s) are not gaps; "
+                "features, labels and windows run over trading bars"
+            )
         if segments.gaps["count"]:
             largest = segments.gaps["largest"]
             self.log(

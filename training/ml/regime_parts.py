@@ -51,6 +51,7 @@ def train_regime_part(
     symbol: str,
     exchange: str,
     interval: str,
+    calendar: str | None = None,
     optuna_storage: str | None = None,
     should_stop: Callable[[], bool] | None = None,
     log: Callable[[str], None] | None = None,
@@ -75,7 +76,9 @@ def train_regime_part(
         preset_overrides={**(preset_overrides or {}), "plots": False, "trading": False},
         run_id=run_id,
     )
-    return manager.run_full_training(symbol, exchange_name=exchange, interval=interval, candles=candles)
+    return manager.run_full_training(
+        symbol, exchange_name=exchange, interval=interval, candles=candles, calendar=calendar
+    )
 
 
 def merge_regime_parts(

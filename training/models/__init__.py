@@ -2,6 +2,7 @@ from .market_data import Candle, MarketDataset
 from .monitoring import MonitorAlert, PredictionLog
 from .profiles import RegularizationProfile
 from .registry import ActiveModel, Promotion
+from .run_groups import RunGroup
 from .run_parts import RunPart
 from .runs import ModelResult, TrainingRun
 from .schedules import RetrainSchedule
@@ -17,6 +18,7 @@ __all__ = [
     "Promotion",
     "RegularizationProfile",
     "RetrainSchedule",
+    "RunGroup",
     "RunPart",
     "Sweep",
     "SweepPoint",

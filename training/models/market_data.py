@@ -14,6 +14,12 @@ class MarketDataset(models.Model):
     gaps = models.JSONField(
         default=list, blank=True, help_text="Holes in the series: [{after, before, missing}], the first 1000."
     )
+    calendar = models.CharField(
+        max_length=16,
+        default="24/7",
+        help_text="Market calendar: 24/7 (crypto), forex (closed Friday 22:00 to Sunday 22:00 UTC) or an exchange "
+        "code of exchange_calendars (XNYS, XLON, CMES, …). Closures are not gaps.",
+    )
     gap_count = models.PositiveIntegerField(default=0)
     largest_gap = models.PositiveIntegerField(default=0, help_text="Missing candles in the largest gap.")
     is_sample = models.BooleanField(

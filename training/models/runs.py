@@ -41,6 +41,9 @@ class TrainingRun(models.Model):
     launched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     rerun_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns")
     sweep = models.ForeignKey("training.Sweep", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs")
+    group = models.ForeignKey(
+        "training.RunGroup", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.WEB, db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.FloatField(default=0.0)

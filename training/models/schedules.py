@@ -22,6 +22,12 @@ class RetrainSchedule(models.Model):
         related_name="schedules",
         help_text="Blank: the default profile at the time each run starts.",
     )
+    more_markets = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="More markets each firing trains beside the first, as one run group: "
+        '["EXCHANGE:SYMBOL INTERVAL", …] (or SYMBOL, with the exchange and interval above).',
+    )
     preset = models.CharField(max_length=16, default="quick")
     crontab = models.CharField(
         max_length=100,

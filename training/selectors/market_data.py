@@ -88,6 +88,23 @@ def dataset_candle_arrays(dataset_id: int, *, start: datetime | None = None, end
     return Candles.concat(parts)
 
 
+def dataset_open_times(dataset_id: int, *, last: int | None = None) -> pd.DatetimeIndex:
+    """The open times (UTC) of a dataset's candles, oldest first; with ``last``, only the most recent ones."""
+    table = connection.ops.quote_name(Candle._meta.db_table)
+    time_sql = TIME_MS_SQL.get(connection.vendor, "open_time")
+    sql = f"SELECT {time_sql} FROM {table} WHERE dataset_id = %s ORDER BY open_time DESC"
+    params: list = [dataset_id]
+    if last:
+        sql += " LIMIT %s"
+        params.append(int(last))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if rows and not isinstance(rows[0][0], (int, float)):
+        return pd.DatetimeIndex([r[0] for r in reversed(rows)]).tz_convert("UTC")
+    return pd.to_datetime(np.array([r[0] for r in reversed(rows)], dtype="int64"), unit="ms", utc=True)
+
+
 def _rows_to_candles(rows: list) -> Candles:
     if isinstance(rows[0][0], (int, float)):
         table = np.array(rows, dtype="float64").T  # None (unknown quote volume, trades) becomes NaN

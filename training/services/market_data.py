@@ -34,8 +34,9 @@ from training.marketdata.client import KLINES_PATH, BinanceClient, FetchError
 from training.marketdata.csvparse import parse_candle_file, parse_candle_text
 from training.marketdata.errors import CandleFileError, located
 from training.marketdata.limits import MIB, InputLimits
-from training.marketdata.sample import SAMPLE_EXCHANGE, SAMPLE_FILE, SAMPLE_INTERVAL, SAMPLE_SOURCE, SAMPLE_SYMBOL
+from training.marketdata.sample import SAMPLE_EXCHANGE, SAMPLE_FILE, SAMPLE_INTERVAL, SAMPLE_SYMBOL, sample_at
 from training.marketdata.times import datetime_to_ms, format_time, interval_ms, ms_to_datetime
+from training.ml.calendars import calendar_default, calendar_key
 from training.models import Candle, MarketDataset
 from training.selectors.market_data import dataset_candle_arrays
 from training.services.market_data_reports import FetchReport, ImportReport
@@ -94,10 +95,14 @@ def dataset_import_file(
     interval: str = "1h",
     source: str = "",
     name: str | None = None,
+    calendar: str | None = None,
 ) -> ImportReport:
-    """Parse, check and store one candle file (CSV, .zip or .gz); raises CandleFileError listing every problem."""
+    """Parse, check and store one candle file (CSV, .zip or .gz); raises CandleFileError listing every problem.
+    ``calendar`` sets the market's calendar (default: the dataset's, or the exchange's default for a new one)."""
     started = time.perf_counter()
     symbol, exchange, interval = _normalise(symbol, exchange, interval)
+    if calendar:
+        calendar = calendar_key(calendar)
     parsed = parse_candle_file(path_or_file, interval=interval, name=name, limits=input_limits())
     report = dataset_import_candles(
         parsed=parsed,
@@ -106,6 +111,7 @@ def dataset_import_file(
         interval=interval,
         source=source or f"file {parsed.name}",
         min_candles=settings.MARKET_DATA_MIN_CANDLES,
+        calendar=calendar,
     )
     report.seconds = time.perf_counter() - started
     return report
@@ -125,10 +131,13 @@ def dataset_import_candles(
     is_sample: bool = False,
     min_candles: int = 0,
     chunk_rows: int | None = None,
+    calendar: str | None = None,
 ) -> ImportReport:
     """Store checked candles (all or nothing, see the module docstring); `min_candles` refuses a dataset that
-    would hold fewer; `chunk_rows` (default MARKET_DATA_INSERT_CHUNK_ROWS) new candles per transaction."""
+    would hold fewer; `chunk_rows` (default MARKET_DATA_INSERT_CHUNK_ROWS) new candles per transaction;
+    `calendar` replaces the market's calendar (kept when not given; a new market gets its exchange's default)."""
     symbol, exchange, interval = _normalise(symbol, exchange, interval)
+    calendar = calendar_key(calendar) if calendar else None
     step = interval_ms(interval)
     new = parsed.candles
     label = f"{exchange}:{symbol} {interval}"
@@ -150,7 +159,9 @@ def dataset_import_candles(
             ds.is_sample, ds.source = False, source
         elif not created and source and source not in ds.source:
             ds.source = f"{ds.source}\n{source}".strip()
-        _update_summary(ds, merged, step)
+        if calendar or created:
+            ds.calendar = calendar or calendar_default(exchange)
+        update_dataset_summary(ds, merged, step)
         ds.full_clean()
         ds.save()
 
@@ -230,7 +241,7 @@ def _undo_chunks(dataset: MarketDataset, open_time: np.ndarray, *, created: bool
         if created:
             MarketDataset.objects.filter(pk=dataset.pk).delete()
     if replace_sample:
-        dataset_load_sample()
+        dataset_load_sample(interval=dataset.interval)
 
 
 def _without_stored(new: Candles, existing: Candles, parsed: ParsedFile, label: str) -> np.ndarray:
@@ -265,8 +276,8 @@ def _without_stored(new: Candles, existing: Candles, parsed: ParsedFile, label: 
     return fresh
 
 
-def _update_summary(dataset: MarketDataset, merged: Candles, step: int) -> None:
-    gaps = find_gaps(merged.open_time, step)
+def update_dataset_summary(dataset: MarketDataset, merged: Candles, step: int) -> None:
+    gaps = find_gaps(merged.open_time, step, dataset.calendar)
     dataset.row_count = len(merged)
     dataset.first_open_time = ms_to_datetime(merged.open_time[0]) if len(merged) else None
     dataset.last_open_time = ms_to_datetime(merged.open_time[-1]) if len(merged) else None
@@ -363,14 +374,15 @@ def dataset_fetch_klines(
 # --- Offline sample ------------------------------------------------------------------------------------------
 
 
-def dataset_load_sample(*, path: Path = SAMPLE_FILE) -> tuple[str, ImportReport | None]:
-    """Load the bundled sample as BINANCE:BTCUSDT 1h unless that dataset already holds it or real candles."""
-    existing = MarketDataset.objects.filter(
-        symbol=SAMPLE_SYMBOL, exchange=SAMPLE_EXCHANGE, interval=SAMPLE_INTERVAL
-    ).first()
+def dataset_load_sample(
+    *, path: Path = SAMPLE_FILE, interval: str = SAMPLE_INTERVAL
+) -> tuple[str, ImportReport | None]:
+    """Load the bundled sample as BINANCE:BTCUSDT 1h (or resampled to ``interval``, e.g. 4h) unless that dataset
+    already holds it or real candles."""
+    existing = MarketDataset.objects.filter(symbol=SAMPLE_SYMBOL, exchange=SAMPLE_EXCHANGE, interval=interval).first()
     if existing is not None and existing.row_count and not existing.is_sample:
         return MSG_SAMPLE_REAL_DATA.format(dataset=existing, source=existing.source.splitlines()[0][:120]), None
-    parsed = parse_candle_file(path, interval=SAMPLE_INTERVAL)
+    parsed, source = sample_at(parse_candle_file(path, interval=SAMPLE_INTERVAL), interval)
     if existing is not None and existing.is_sample and existing.fingerprint == fingerprint(parsed.candles):
         return MSG_SAMPLE_PRESENT.format(dataset=existing), None
     with transaction.atomic():
@@ -382,8 +394,8 @@ def dataset_load_sample(*, path: Path = SAMPLE_FILE) -> tuple[str, ImportReport 
             parsed=parsed,
             symbol=SAMPLE_SYMBOL,
             exchange=SAMPLE_EXCHANGE,
-            interval=SAMPLE_INTERVAL,
-            source=SAMPLE_SOURCE,
+            interval=interval,
+            source=source,
             is_sample=True,
             chunk_rows=len(parsed.candles),  # inside this transaction already
         )

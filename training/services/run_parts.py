@@ -122,7 +122,7 @@ def _train_one(
     log: Callable[[str], None],
     progress: Callable[[str, float, str], None] | None = None,
 ) -> None:
-    from training.services.runs.execution import run_artifacts_dir
+    from training.services.runs.execution import run_artifacts_dir, run_calendar
 
     mine = RunPart.objects.filter(pk=part.pk, status=RunPart.Status.RUNNING, token=part.token)
     log(f"part {part.regime}: training on {part.worker}")
@@ -138,6 +138,7 @@ def _train_one(
                 symbol=run.symbol,
                 exchange=run.exchange,
                 interval=run.interval,
+                calendar=run_calendar(run),
                 optuna_storage=optuna_storage_url(),
                 run_id=run.pk,
                 should_stop=should_stop,

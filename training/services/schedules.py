@@ -21,6 +21,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
+from training.marketdata.markets import Market, parse_markets
 from training.ml.presets import MSG_UNKNOWN_PRESET, PRESETS
 from training.models import RegularizationProfile, RetrainSchedule, TrainingRun
 from training.services.registry import PromotionRefused, model_promote
@@ -40,6 +41,7 @@ EDITABLE = (
     "exchange",
     "symbol",
     "interval",
+    "more_markets",
     "profile",
     "preset",
     "crontab",
@@ -87,12 +89,26 @@ def _check(schedule: RetrainSchedule) -> None:
     if schedule.preset not in PRESETS:
         errors["preset"] = [MSG_UNKNOWN_PRESET.format(name=schedule.preset, known=", ".join(PRESETS))]
     try:
+        schedule.more_markets = [str(m) for m in _more_markets(schedule)]
+    except ValueError as exc:
+        errors["more_markets"] = [str(exc)]
+    try:
         schedule.full_clean(exclude=["periodic_task", "last_run", "created_by"])
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
+
+
+def _more_markets(schedule: RetrainSchedule) -> list[Market]:
+    items = schedule.more_markets or []
+    if isinstance(items, str):
+        items = items.splitlines()
+    if not items:
+        return []
+    first = Market(schedule.exchange, schedule.symbol, schedule.interval)
+    return parse_markets([str(first), *items], exchange=schedule.exchange, interval=schedule.interval)[1:]
 
 
 @transaction.atomic
@@ -109,8 +125,10 @@ def schedule_create(
     promote: str = RetrainSchedule.Promote.NEVER,
     enabled: bool = True,
     user=None,
+    more_markets: list[str] | None = None,
 ) -> RetrainSchedule:
     schedule = RetrainSchedule(
+        more_markets=list(more_markets or []),
         symbol=symbol,
         crontab=crontab,
         exchange=exchange,
@@ -154,13 +172,14 @@ def _append_log(run_id: int, message: str) -> None:
     TrainingRun.objects.filter(pk=run_id).update(log=Concat(F("log"), Value(line)))
 
 
-def _fetch(schedule: RetrainSchedule) -> str:
+def _fetch(schedule: RetrainSchedule, market: Market | None = None) -> str:
     """Fetch the candles missing since the last stored one (at most FETCH_LOOKBACK_DAYS back); one log line."""
     from training.models import MarketDataset
     from training.services.market_data import dataset_fetch_klines
 
+    market = market or Market(schedule.exchange, schedule.symbol, schedule.interval)
     dataset = MarketDataset.objects.filter(
-        exchange=schedule.exchange, symbol=schedule.symbol, interval=schedule.interval
+        exchange=market.exchange, symbol=market.symbol, interval=market.interval
     ).first()
     now = datetime.now(UTC)
     start = now - timedelta(days=FETCH_LOOKBACK_DAYS)
@@ -168,9 +187,9 @@ def _fetch(schedule: RetrainSchedule) -> str:
         start = max(start, dataset.last_open_time)
     try:
         report = dataset_fetch_klines(
-            symbol=schedule.symbol,
-            exchange=schedule.exchange,
-            interval=schedule.interval,
+            symbol=market.symbol,
+            exchange=market.exchange,
+            interval=market.interval,
             start=start,
             max_attempts=2,
             max_wait_seconds=5.0,
@@ -256,6 +275,8 @@ def schedule_execute(*, schedule_id: int, task_id: str = "", worker: str = "") -
         return None
     if schedule.fetch_only:
         return schedule_fetch_only(schedule=schedule)
+    if schedule.more_markets:
+        return schedule_execute_group(schedule=schedule, task_id=task_id, worker=worker)
     note = _fetch(schedule) if schedule.fetch else ""
     try:
         run = training_run_create(
@@ -281,3 +302,40 @@ def schedule_execute(*, schedule_id: int, task_id: str = "", worker: str = "") -
     run.refresh_from_db()
     schedule_apply_policy(schedule=schedule, run=run)
     return run
+
+
+def schedule_execute_group(*, schedule: RetrainSchedule, task_id: str = "", worker: str = "") -> TrainingRun | None:
+    """A schedule with more markets: fetch each (optional), launch one run group over all of them (refused whole,
+    as any group), train its runs here in turn and apply the promotion policy to each market's run."""
+    from training.services.run_groups import run_group_create
+    from training.services.runs import training_run_execute
+
+    markets = [Market(schedule.exchange, schedule.symbol, schedule.interval), *_more_markets(schedule)]
+    notes = {market: _fetch(schedule, market) for market in markets} if schedule.fetch else {}
+    try:
+        group = run_group_create(
+            profile=schedule.profile,
+            markets=markets,
+            preset=schedule.preset,
+            user=schedule.created_by,
+            enqueue=False,
+            trigger=TrainingRun.Trigger.SCHEDULE,
+        )
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+        RetrainSchedule.objects.filter(pk=schedule.pk).update(last_error=error, last_fired_at=timezone.now())
+        logger.warning("retrain schedule %s launched no group: %s", schedule.pk, error)
+        return None
+    runs = list(group.runs.order_by("id"))
+    RetrainSchedule.objects.filter(pk=schedule.pk).update(last_run=runs[0], last_fired_at=timezone.now(), last_error="")
+    for market, run in zip(markets, runs, strict=True):
+        _append_log(
+            run.pk,
+            f"retrain schedule #{schedule.pk} ('{schedule.crontab}', promote: {schedule.promote}), group #{group.pk}",
+        )
+        if notes.get(market):
+            _append_log(run.pk, notes[market])
+        training_run_execute(run_id=run.pk, task_id=f"{task_id}-{run.pk}" if task_id else "", worker=worker)
+        run.refresh_from_db()
+        schedule_apply_policy(schedule=schedule, run=run)
+    return runs[0]

@@ -9,6 +9,8 @@ from django.test import override_settings
 from tests.training.market_data_files import SAMPLE_ROWS, csv_text, small_datasets_allowed, zipped  # noqa: F401 (fixture)
 from training.models import Candle, MarketDataset
 
+SAMPLE_4H_ROWS = 4_395  # complete 4-hour buckets of the sample (tests/training/marketdata/test_sample.py)
+
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_datasets_allowed")]
 
 
@@ -91,5 +93,9 @@ def test_load_sample_data_is_idempotent():
     call_command("load_sample_data", stdout=out)
     call_command("load_sample_data", stdout=out)
     assert "Loaded the offline sample into BINANCE:BTCUSDT 1h." in out.getvalue()
-    assert "already loaded" in out.getvalue()
-    assert Candle.objects.count() == SAMPLE_ROWS
+    assert "Loaded the offline sample into BINANCE:BTCUSDT 4h." in out.getvalue()
+    assert out.getvalue().count("already loaded") == 2
+    hourly, four_hourly = MarketDataset.objects.order_by("interval")
+    assert Candle.objects.filter(dataset=hourly).count() == SAMPLE_ROWS == hourly.row_count
+    assert four_hourly.is_sample and four_hourly.row_count == SAMPLE_4H_ROWS and "Resampled to 4h" in four_hourly.source
+    assert four_hourly.first_open_time.hour % 4 == 0 and four_hourly.calendar == "24/7"

@@ -18,6 +18,8 @@ def test_a_series_without_holes_is_one_segment():
     candles = synthetic_candles(500)
     assert segment_bounds(candles["open_time"]) == [(0, 500)]
     assert find_gaps(candles["open_time"]) == {
+        "calendar": "24/7",
+        "closures": 0,
         "count": 0,
         "missing_bars": 0,
         "largest": None,

@@ -13,6 +13,7 @@ class DatasetSerializer(serializers.ModelSerializer):
             "exchange",
             "symbol",
             "interval",
+            "calendar",
             "source",
             "first_open_time",
             "last_open_time",
@@ -34,6 +35,13 @@ class DatasetImportSerializer(serializers.Serializer):
     exchange = serializers.CharField(max_length=32, default="BINANCE")
     interval = serializers.CharField(max_length=8, default="1h")
     source = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    calendar = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="24/7, forex or an exchange_calendars code (XNYS, …); empty: the dataset's or the exchange's default",
+    )
 
 
 class ImportReportSerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
             "exchange",
             "symbol",
             "interval",
+            "more_markets",
             "profile",
             "preset",
             "crontab",

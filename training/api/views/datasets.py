@@ -57,6 +57,7 @@ class DatasetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 exchange=form.validated_data["exchange"],
                 interval=form.validated_data["interval"],
                 source=form.validated_data["source"] or f"API upload {upload.name}",
+                calendar=form.validated_data["calendar"] or None,
             )
         except ValueError as exc:  # CandleFileError (every problem, by line) or a bad symbol/exchange/interval
             problems = getattr(exc, "messages", None)

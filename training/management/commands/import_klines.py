@@ -13,6 +13,12 @@ class Command(BaseCommand):
         parser.add_argument("--exchange", default="BINANCE")
         parser.add_argument("--interval", default="1h")
         parser.add_argument("--source", default="", help="Where the file comes from (stored on the dataset).")
+        parser.add_argument(
+            "--calendar",
+            default=None,
+            help="Market calendar: 24/7, forex or an exchange_calendars code (XNYS, XLON, CMES, ...); default: the "
+            "dataset's, or the exchange's (crypto 24/7, FX venues forex, exchange codes their sessions).",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -22,6 +28,7 @@ class Command(BaseCommand):
                 exchange=options["exchange"],
                 interval=options["interval"],
                 source=options["source"],
+                calendar=options["calendar"],
             )
         except CandleFileError as exc:
             raise CommandError(f"Import refused, nothing was stored:\n{exc}") from None

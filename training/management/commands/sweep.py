@@ -1,18 +1,24 @@
 """python manage.py sweep BTCUSDT --param l1_alpha=0.0001,0.01,1 [--param dropout_rate=0,0.2,0.5] [--profile NAME]
-[--preset smoke] [--mode grid|optuna --trials N] [--no-wait]"""
+[--preset smoke] [--mode grid|optuna --trials N] [--no-wait]
+
+Several markets (``sweep BTCUSDT ETHUSDT …`` or ``--markets FILE``): one sweep per market with the same axes,
+created together or not at all, followed in turn."""
 
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
+from training.marketdata.markets import parse_markets
 from training.models import RegularizationProfile, Sweep
 from training.models.sweeps import OBJECTIVE_DESCRIPTION
 from training.selectors.run_summary import verdict_lines
 from training.selectors.sweeps import SUCCEEDED, sweep_points, sweep_status
 from training.services.sweep_axes import format_values
+from training.services.sweep_markets import sweep_create_over_markets
 from training.services.sweeps import sweep_create, sweep_reconcile
 
 MSG_UNKNOWN_PROFILE = "Unknown profile '{name}'; profiles: {known}."
@@ -23,7 +29,8 @@ class Command(BaseCommand):
     help = "Launch a regularization sweep (every point an ordinary run), print its id and follow it to the end."
 
     def add_arguments(self, parser):
-        parser.add_argument("symbol")
+        parser.add_argument("symbol", nargs="*", help="one or more SYMBOL or EXCHANGE:SYMBOL (same axes on each)")
+        parser.add_argument("--markets", help="a file with one market per line ([EXCHANGE:]SYMBOL[ INTERVAL])")
         parser.add_argument(
             "--param",
             action="append",
@@ -50,13 +57,22 @@ class Command(BaseCommand):
             if profile_obj is None:
                 known = ", ".join(RegularizationProfile.objects.values_list("name", flat=True)) or "none"
                 raise CommandError(MSG_UNKNOWN_PROFILE.format(name=profile, known=known))
+        items = list(symbol)
+        try:
+            if options.get("markets"):
+                items += Path(options["markets"]).read_text().splitlines()
+            markets = parse_markets(items, exchange=options["exchange"], interval=options["interval"])
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
+        if len(markets) > 1:
+            return self._many(markets, profile_obj, param, no_wait=no_wait, poll=poll, options=options)
         try:
             sweep = sweep_create(
                 profile=profile_obj,
-                symbol=symbol,
+                symbol=markets[0].symbol,
                 axes=param,
-                exchange=options["exchange"],
-                interval=options["interval"],
+                exchange=markets[0].exchange,
+                interval=markets[0].interval,
                 preset=options["preset"],
                 mode=options["mode"],
                 n_trials=options["trials"],
@@ -88,6 +104,35 @@ class Command(BaseCommand):
         if status["status"] != SUCCEEDED:
             raise CommandError(MSG_SWEEP_NOT_SUCCEEDED.format(pk=sweep.pk, **status) + f" {sweep_url}")
         self.stdout.write(self.style.SUCCESS(f"sweep {sweep.pk} succeeded: {status['detail']}: {sweep_url}"))
+
+    def _many(self, markets, profile, param, *, no_wait: bool, poll: float, options: dict) -> None:
+        keys = ("preset", "mode", "parallel", "name", "seed")
+        try:
+            sweeps = sweep_create_over_markets(
+                markets=markets,
+                profile=profile,
+                axes=param,
+                n_trials=options["trials"],
+                **{key: options[key] for key in keys},
+            )
+        except ValidationError as exc:
+            raise CommandError("\n".join(exc.messages)) from None
+        for sweep in sweeps:
+            self.stdout.write(f"sweep {sweep.pk} {sweep.exchange}:{sweep.symbol} {sweep.interval}")
+        self.stdout.flush()
+        if no_wait:
+            return
+        failed = []
+        for sweep in sweeps:
+            status = self._follow(sweep, poll)
+            sweep.refresh_from_db()
+            best = sweep.best_point
+            summary = f"best {format_values(best.values)} objective {best.objective:.5f}" if best else "no best point"
+            self.stdout.write(f"sweep {sweep.pk} {sweep.symbol} {sweep.interval}: {status['status']}, {summary}")
+            if status["status"] != SUCCEEDED:
+                failed.append(str(sweep.pk))
+        if failed:
+            raise CommandError(f"sweep(s) {', '.join(failed)} did not succeed")
 
     def _follow(self, sweep: Sweep, poll: float) -> dict:
         last = None

@@ -160,7 +160,9 @@ class TabNetBackend(Backend):
             "patience": int(self.param("patience", 5)),
             "batch_size": int(self.param("batch_size", 256)),
             "virtual_batch_size": int(self.param("virtual_batch_size", 128)),
-            "drop_last": False,
+            # torch's batch norm cannot train on a last batch of one row: drop that one row (the sampler draws
+            # other rows each epoch) rather than fail the run on n_train % batch_size == 1.
+            "drop_last": len(X_train) % int(self.param("batch_size", 256)) == 1,
             "weights": 0 if sample_weight is None else np.asarray(sample_weight, dtype=np.float64),
         }
         model = TabNetClassifier(**init)

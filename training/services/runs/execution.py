@@ -141,8 +141,17 @@ def _train(run: TrainingRun, monitor: RunMonitor, artifacts_dir: Path) -> dict:
         trials=run_trials(run=run),
     )
     return manager.run_full_training(
-        run.symbol, exchange_name=run.exchange, interval=run.interval, candles=_candles_for(run)
+        run.symbol,
+        exchange_name=run.exchange,
+        interval=run.interval,
+        candles=_candles_for(run),
+        calendar=run_calendar(run),
     )
+
+
+def run_calendar(run: TrainingRun) -> str:
+    """The market calendar in the run's snapshot (24/7 for runs launched before calendars existed)."""
+    return (run.snapshot or {}).get("data", {}).get("calendar") or "24/7"
 
 
 def _store_success(run: TrainingRun, task_id: str, result: dict, artifacts_dir: Path) -> None:

@@ -2,8 +2,9 @@
 
 Redis unreachable at launch: the run is kept (never lost) but marked ``failed`` with ``MSG_BROKER_UNREACHABLE``
 and ``TrainingRunEnqueueFailed`` is raised so the caller shows the reason; "run again" relaunches it.
-What would only fail inside the run is refused here: a seed outside [0, 2³²−1] and a dataset shorter than the
-preset needs (``preset_minimum_rows``).
+What would only fail inside the run is refused here: a seed outside [0, 2³²−1], a dataset shorter than the
+preset needs (``preset_minimum_rows``), and one whose gap-free stretches of open-market bars (its calendar's
+trading bars, closures not counted as holes) hold too few labeled rows (``training.ml.stretches``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from training.ml import artifacts, features
+from training.ml import artifacts
+from training.ml.features import MIN_CANDLES
 from training.ml.presets import MSG_UNKNOWN_PRESET, PRESETS
 from training.ml.regularization import validate_and_report_regularization
+from training.ml.stretches import StretchCheck, stretch_check, stretch_need
 from training.ml.trading.rule import TradingSettings
 from training.models import MarketDataset, RegularizationProfile, TrainingRun
-from training.selectors.market_data import DatasetNotFound, dataset_get
+from training.selectors.market_data import DatasetNotFound, dataset_get, dataset_open_times
 from training.selectors.profiles import profile_get_default
 from training.services.runs.queue import training_run_publish
 
@@ -35,7 +38,6 @@ MSG_DATASET_TOO_SHORT = (
     "({warmup} warm-up + {min_rows} rows for a regime + {horizon} label horizon)."
 )
 SEED_MAX = 2**32 - 1
-REGIME_MIN_ROWS = 150  # the engine skips a regime with fewer labeled rows (ensembles' MIN_ROWS)
 
 
 class TrainingRunEnqueueFailed(Exception):
@@ -51,15 +53,24 @@ def library_versions() -> dict:
 
 
 def preset_minimum_rows(preset: str) -> dict:
-    """The fewest candles a run of ``preset`` can train on: the indicators' warm-up (the longest moving
-    average), plus the rows one regime needs (the preset's ``min_rows``, at least the engine's floor), plus the
-    label horizon; never fewer than the engine's ``MIN_CANDLES``."""
-    params = PRESETS[preset]
-    warmup = max(28, *features.MA_WINDOWS)
-    min_rows = max(REGIME_MIN_ROWS, int(params.get("min_rows") or 0))
-    horizon = int(params.get("horizon") or 0)
-    minimum = max(features.MIN_CANDLES, warmup + min_rows + horizon)
-    return {"minimum": minimum, "warmup": warmup, "min_rows": min_rows, "horizon": horizon}
+    """The fewest candles a run of ``preset`` can train on: the warm-up (features with a sequence window, and
+    the regimes' volatility percentile), plus the rows one regime needs (the preset's ``min_rows``, at least the
+    engine's floor), plus the label horizon (``training.ml.stretches``); never fewer than ``MIN_CANDLES``."""
+    need = stretch_need(preset, PRESETS[preset])
+    minimum = max(MIN_CANDLES, need.minimum)
+    return {"minimum": minimum, "warmup": need.warmup, "min_rows": need.min_rows, "horizon": need.horizon}
+
+
+@lru_cache(maxsize=256)
+def _stretches(dataset_id: int, fingerprint: str, calendar: str, preset: str) -> StretchCheck:
+    need = stretch_need(preset, PRESETS[preset])
+    return stretch_check(dataset_open_times(dataset_id, last=need.max_rows), need, calendar=calendar)
+
+
+def dataset_stretch_check(*, dataset: MarketDataset, preset: str) -> StretchCheck:
+    """The gap-free stretches of open-market bars a run of ``preset`` on ``dataset`` would train on (cached
+    per dataset content, calendar and preset)."""
+    return _stretches(dataset.pk, dataset.fingerprint, dataset.calendar, preset)
 
 
 def _dataset_section(dataset: MarketDataset) -> dict:
@@ -71,6 +82,7 @@ def _dataset_section(dataset: MarketDataset) -> dict:
         "exchange": dataset.exchange,
         "symbol": dataset.symbol,
         "interval": dataset.interval,
+        "calendar": dataset.calendar,
         "rows": dataset.row_count,
         "first_open_time": iso(dataset.first_open_time),
         "last_open_time": iso(dataset.last_open_time),
@@ -127,6 +139,8 @@ def training_run_validate(
                     exchange=exchange, symbol=symbol, interval=interval, rows=dataset.row_count, preset=preset, **need
                 )
             )
+        elif not (check := dataset_stretch_check(dataset=dataset, preset=preset)).ok:
+            errors.append(check.message(f"{exchange}:{symbol} {interval} ({dataset.calendar} calendar)"))
     if errors:
         raise ValidationError(errors)
     return profile, dataset, config, report
@@ -148,6 +162,7 @@ def training_run_create(
     sweep=None,
     sweep_values: dict | None = None,
     trading: dict | None = None,
+    group=None,
 ) -> TrainingRun:
     """Validate, store the run as ``queued`` with its immutable snapshot and publish it once committed.
 
@@ -156,6 +171,7 @@ def training_run_create(
     ``training_run_execute`` (``train_symbol --inline``). ``config`` overrides the profile's resolved config for
     this run only (a sweep point: ``sweep`` and its ``sweep_values`` are recorded on the run and its snapshot).
     ``trading`` (cost_bps, allow_short, hold, theta_grid; defaults of ``TradingSettings``) goes in the snapshot.
+    ``group`` (a ``RunGroup``, see ``run_groups``) is recorded on the run and its snapshot.
     """
     symbol, exchange = symbol.strip().upper(), exchange.strip().upper()
     profile, dataset, config, report = training_run_validate(
@@ -177,6 +193,8 @@ def training_run_create(
     }
     if sweep is not None:
         snapshot["sweep"] = {"id": sweep.pk, "values": dict(sweep_values or {})}
+    if group is not None:
+        snapshot["group"] = {"id": group.pk, "markets": len(group.markets)}
     task_id = str(uuid.uuid4())
     enqueue_error: list[str] = []
     with transaction.atomic():
@@ -191,6 +209,7 @@ def training_run_create(
             launched_by=user if user is not None and user.is_authenticated else None,
             rerun_of=rerun_of,
             sweep=sweep,
+            group=group,
             trigger=trigger,
             snapshot=snapshot,
             report=report,

@@ -129,7 +129,8 @@ def test_run_app_starts_everything_twice_and_stops_all_on_sigint(tmp_path):
         assert f"Redis is not answering at redis://127.0.0.1:{redis_port}/0; starting the embedded redis-server" in text
         with sqlite3.connect(tmp_path / "run.sqlite3") as db:  # what the bootstrap commands leave behind
             assert db.execute("SELECT count(*) FROM training_regularizationprofile WHERE is_default").fetchone() == (1,)
-            assert db.execute("SELECT count(*) FROM training_marketdataset WHERE is_sample").fetchone() == (1,)
+            samples = db.execute("SELECT interval FROM training_marketdataset WHERE is_sample ORDER BY interval")
+            assert samples.fetchall() == [("1h",), ("4h",)]  # the offline sample and its 4-hour market
         credentials = (state_dir / "admin-credentials.txt").read_text()
         password = credentials.split("password: ")[1].strip()
         assert f"Login: admin / {password}" in text

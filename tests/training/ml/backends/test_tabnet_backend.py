@@ -67,3 +67,10 @@ def test_should_stop_cancels_between_epochs():
     with pytest.raises(TrainingCancelled, match="after epoch 1"):
         backend.fit(X_train, y_train, X_val, y_val)
     assert backend.model is None
+
+
+def test_a_training_set_one_row_past_a_full_batch_trains():
+    X_train, y_train, X_val, y_val, _, _ = split("tabnet")
+    backend = build("tabnet", params={"batch_size": 128, "virtual_batch_size": 64})
+    backend.fit(X_train[:257], y_train[:257], X_val, y_val)  # 2 × 128 + 1: the last batch would hold one row
+    assert backend.predict_proba(X_val).shape == (len(y_val), 3)
