@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from tests.training.runs_helpers import make_dataset
 from training.marketdata.markets import Market, parse_markets
 from training.models import ActiveModel, RunGroup, TrainingRun
+from training.selectors.promotion_checks import promotion_checks_evaluate
 from training.selectors.run_groups import run_group_status
 from training.services.run_groups import run_group_create
 from training.services.schedules import schedule_create, schedule_execute
@@ -149,4 +150,8 @@ def test_a_schedule_with_more_markets_fires_one_group_and_applies_its_policy_to_
         ("ETHUSDT", "succeeded", "schedule"),
     ]
     assert all(f"group #{group.pk}" in r.log and "promotion policy 'always'" in r.log for r in runs)
-    assert ActiveModel.objects.filter(symbol__in=["BTCUSDT", "ETHUSDT"]).count() == 2
+    # 'always' still goes through the promotion guard and a schedule never overrides it: each market's run is
+    # active exactly when the guard lets it through.
+    for run in runs:
+        passes = not any(check.failed for check in promotion_checks_evaluate(run=run))
+        assert ActiveModel.objects.filter(symbol=run.symbol, run=run).exists() == passes
