@@ -254,6 +254,10 @@ MARKET_DATA_MAX_COMPRESSION_RATIO = env.float("MARKET_DATA_MAX_COMPRESSION_RATIO
 MARKET_DATA_MAX_PRICE = env.float("MARKET_DATA_MAX_PRICE", default=1e12)
 MARKET_DATA_MIN_CANDLES = env.int("MARKET_DATA_MIN_CANDLES", default=300)
 MARKET_DATA_INSERT_CHUNK_ROWS = env.int("MARKET_DATA_INSERT_CHUNK_ROWS", default=100_000)
+# A file whose first line has more than MARKET_DATA_MAX_COLUMNS fields is refused before it is read; reading and
+# checking one file may take MARKET_DATA_MAX_PARSE_SECONDS (then it is refused with a message, on every path).
+MARKET_DATA_MAX_COLUMNS = env.int("MARKET_DATA_MAX_COLUMNS", default=64)
+MARKET_DATA_MAX_PARSE_SECONDS = env.float("MARKET_DATA_MAX_PARSE_SECONDS", default=90.0)
 
 # --- Training runs ------------------------------------------------------------------------------
 # A running run writes a heartbeat every TRAINING_HEARTBEAT_SECONDS. The reconciler runs inside every worker
@@ -264,7 +268,7 @@ MARKET_DATA_INSERT_CHUNK_ROWS = env.int("MARKET_DATA_INSERT_CHUNK_ROWS", default
 TRAINING_HEARTBEAT_SECONDS = env.float("TRAINING_HEARTBEAT_SECONDS", default=10.0)
 TRAINING_STALE_AFTER_SECONDS = env.float("TRAINING_STALE_AFTER_SECONDS", default=120.0)
 TRAINING_RECONCILE_SECONDS = env.float("TRAINING_RECONCILE_SECONDS", default=30.0)
-TRAINING_REQUEUE_GRACE_SECONDS = env.float("TRAINING_REQUEUE_GRACE_SECONDS", default=60.0)
+TRAINING_REQUEUE_GRACE_SECONDS = env.float("TRAINING_REQUEUE_GRACE_SECONDS", default=90.0)
 TRAINING_MAX_ATTEMPTS = env.int("TRAINING_MAX_ATTEMPTS", default=3)
 TRAINING_DB_RETRY_SECONDS = env.float("TRAINING_DB_RETRY_SECONDS", default=120.0)
 TRAINING_PROGRESS_WRITE_SECONDS = env.float("TRAINING_PROGRESS_WRITE_SECONDS", default=1.0)

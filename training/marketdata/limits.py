@@ -20,6 +20,8 @@ class InputLimits:
     max_price: float = 1e12
     earliest_ms: int = EARLIEST_OPEN_TIME_MS
     now_ms: int | None = None  # None: the clock when the file is checked
+    max_columns: int = 64  # fields on the first line (a candle CSV has 6 to 12)
+    max_parse_seconds: float = 90.0  # wall-clock budget for reading and checking one file
 
     def latest_ms(self, step_ms: int) -> int:
         now = self.now_ms if self.now_ms is not None else int(time.time() * 1000)

@@ -73,6 +73,8 @@ def input_limits() -> InputLimits:
         max_bytes=int(settings.MARKET_DATA_MAX_INPUT_MB * MIB),
         max_ratio=settings.MARKET_DATA_MAX_COMPRESSION_RATIO,
         max_price=settings.MARKET_DATA_MAX_PRICE,
+        max_columns=settings.MARKET_DATA_MAX_COLUMNS,
+        max_parse_seconds=settings.MARKET_DATA_MAX_PARSE_SECONDS,
     )
 
 
