@@ -26,6 +26,15 @@ from ares_site.local_run import (
     worker_node_name,
     workers_count,
 )
+from ares_site.process_lifetime import (
+    ALREADY_RUNNING_MESSAGE,
+    PID_FILE_NAME,
+    PidFile,
+    die_with_parent,
+    leftovers_stop,
+    supervisor_running,
+    watchdog_start,
+)
 
 BOOTSTRAP_COMMANDS = ("load_default_profile", "load_sample_data")
 SUPERVISE_EVERY_SECONDS = 0.5
@@ -54,14 +63,26 @@ class Command(BaseCommand):
         )
 
     def say(self, message: str) -> None:
-        self.stdout.write(message)
-        self.stdout.flush()
+        try:
+            self.stdout.write(message)
+            self.stdout.flush()
+        except OSError:  # the terminal closed (SIGHUP): stopping must go on without it
+            pass
 
     def handle(self, *args, port: int, workers: int | None, state_dir: str, **options):
         var_dir = Path(state_dir)
-        supervisor = Supervisor(say=self.say)
-        signal.signal(signal.SIGTERM, _raise_stop)
-        signal.signal(signal.SIGINT, _raise_stop)
+        pid_path = var_dir / PID_FILE_NAME
+        if supervisor_running(PidFile.read(pid_path)):
+            raise CommandError(ALREADY_RUNNING_MESSAGE.format(pid=PidFile.read(pid_path).supervisor.pid, path=pid_path))
+        leftovers_stop(pid_path, say=self.say)
+        pid_file = PidFile(path=pid_path)
+        pid_file.record_supervisor()
+        watchdog_pipe = watchdog_start(pid_path)
+        supervisor = Supervisor(
+            say=self.say, on_start=lambda child: pid_file.record_child(child.name, child.process.pid)
+        )
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, _raise_stop)
         try:
             workers = workers if workers is not None else workers_count()
             if workers < 1:
@@ -82,7 +103,9 @@ class Command(BaseCommand):
                 call_command("collectstatic", interactive=False, verbosity=0)
             redis_server = redis_ensure(url=settings.CELERY_BROKER_URL, directory=var_dir / "redis", say=self.say)
             if redis_server is not None:
-                supervisor.add("redis-server", lambda: redis_server.start().process, stop_last=True)
+                supervisor.add(
+                    "redis-server", lambda: redis_server.start(preexec_fn=die_with_parent()).process, stop_last=True
+                )
 
             env = dict(os.environ)
             env["PYTHONUNBUFFERED"] = "1"
@@ -111,8 +134,10 @@ class Command(BaseCommand):
         except RunAppError as exc:
             raise CommandError(str(exc)) from exc
         finally:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                signal.signal(signum, signal.SIG_IGN)
             supervisor.stop()
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            pid_file.remove()
+            os.close(watchdog_pipe)
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                signal.signal(signum, signal.SIG_DFL)
