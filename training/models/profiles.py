@@ -77,6 +77,8 @@ class RegularizationProfile(models.Model):
     is_default = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Raised by one at every save of its values (profile_save); a save based on an older version is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     # Generated from the base declarations (their defaults are declared in ``training.ml.parameters`` only).
     for _param in BASE_PARAMS:
