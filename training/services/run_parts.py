@@ -24,7 +24,6 @@ import time
 import traceback as traceback_module
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
@@ -132,7 +131,7 @@ def _train_one(
                 config=run.snapshot["config"],
                 preset=run.preset,
                 seed=run.seed,
-                run_dir=run_artifacts_dir(run.pk),
+                run_dir=run_artifacts_dir(run),
                 candles=candles,
                 symbol=run.symbol,
                 exchange=run.exchange,
@@ -253,7 +252,7 @@ def training_run_train_in_parts(
     return merge_regime_parts(
         parts={p.regime: p.result for p in current},
         workers={p.regime: p.worker for p in current},
-        run_dir=Path(run_artifacts_dir(run.pk)),
+        run_dir=run_artifacts_dir(run),
         preset=run.preset,
         wall_started=wall_started,
     )

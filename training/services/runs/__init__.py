@@ -12,9 +12,12 @@
 from training.services.runs.cancel import MSG_CANCELLED_QUEUED, MSG_NOT_CANCELLABLE, training_run_cancel
 from training.services.runs.database import optuna_storage_url, retry_when_locked
 from training.services.runs.execution import (
+    MSG_ARTIFACTS_FOLDER_EXISTS,
     MSG_CANCELLED,
     MSG_NO_DATASET_ON_RUN,
+    ArtifactsFolderExists,
     model_result_rows,
+    run_artifacts_create,
     run_artifacts_dir,
     training_run_claim,
     training_run_execute,
@@ -66,6 +69,9 @@ __all__ = [
     "preset_minimum_rows",
     "retry_when_locked",
     "run_artifacts_dir",
+    "run_artifacts_create",
+    "ArtifactsFolderExists",
+    "MSG_ARTIFACTS_FOLDER_EXISTS",
     "training_run_cancel",
     "training_run_claim",
     "training_run_create",

@@ -10,6 +10,7 @@ monitor, store the outcome.
 from __future__ import annotations
 
 import logging
+import shutil
 import traceback as traceback_module
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +36,14 @@ logger = logging.getLogger(__name__)
 
 MSG_CANCELLED = "Cancelled at the user's request."
 MSG_NO_DATASET_ON_RUN = "Run #{pk} has no dataset."
+MSG_ARTIFACTS_FOLDER_EXISTS = (
+    "The artifacts folder of run #{pk} exists before its first attempt ({path}); it is not this run's, so it is "
+    "neither used nor deleted. Move it away and run again."
+)
+
+
+class ArtifactsFolderExists(RuntimeError):
+    pass
 
 
 def training_run_claim(*, run_id: int, task_id: str, worker: str = "") -> bool:
@@ -95,8 +104,21 @@ def _candles_for(run: TrainingRun):
     return dataset_candles_frame(run.dataset, start=bounds.get("first"), end=bounds.get("last"))
 
 
-def run_artifacts_dir(run_id: int) -> Path:
-    return Path(settings.ARTIFACTS_DIR) / "runs" / str(run_id)
+def run_artifacts_dir(run: TrainingRun) -> Path:
+    """The run's own folder, named by its number and its key: a number reused after a restore names another."""
+    return Path(settings.ARTIFACTS_DIR) / "runs" / f"{run.pk}-{run.artifacts_key}"
+
+
+def run_artifacts_create(*, run: TrainingRun) -> Path:
+    """Create the run's folder empty. A folder that exists before the first attempt is an error, never adopted;
+    one from this run's own earlier attempt (it runs again from the start) is emptied first."""
+    path = run_artifacts_dir(run)
+    if path.exists():
+        if run.attempts <= 1:
+            raise ArtifactsFolderExists(MSG_ARTIFACTS_FOLDER_EXISTS.format(pk=run.pk, path=path))
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
 
 
 def _finish(run_id: int, task_id: str, **fields) -> bool:
@@ -172,8 +194,8 @@ def training_run_execute(*, run_id: int, task_id: str = "", worker: str = "") ->
     task_id = run.celery_task_id
     monitor = RunMonitor(run_id, task_id)
     monitor.start()
-    artifacts_dir = run_artifacts_dir(run_id)
     try:
+        artifacts_dir = run_artifacts_create(run=run)
         result = _train(run, monitor, artifacts_dir)
     except TrainingCancelled as exc:
         monitor.log(f"cancelled: {exc}")

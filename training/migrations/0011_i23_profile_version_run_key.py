@@ -1,0 +1,42 @@
+# Profiles carry a version (a save over a newer one is refused); runs carry the key that names their artifacts
+# folder (runs/<id>-<key>), distinct per row, so a reused id never finds another run's files.
+
+import uuid
+
+from django.db import migrations, models
+
+
+def give_each_run_its_key(apps, schema_editor):
+    TrainingRun = apps.get_model("training", "TrainingRun")
+    for pk in TrainingRun.objects.values_list("pk", flat=True).iterator():
+        TrainingRun.objects.filter(pk=pk).update(artifacts_key=uuid.uuid4())
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("training", "0010_drop_run_index_covered_by_run_list_symbol_status"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="historicalregularizationprofile",
+            name="version",
+            field=models.PositiveIntegerField(default=1, editable=False),
+        ),
+        migrations.AddField(
+            model_name="regularizationprofile",
+            name="version",
+            field=models.PositiveIntegerField(default=1, editable=False),
+        ),
+        migrations.AddField(
+            model_name="trainingrun",
+            name="artifacts_key",
+            field=models.UUIDField(editable=False, null=True),
+        ),
+        migrations.RunPython(give_each_run_its_key, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="trainingrun",
+            name="artifacts_key",
+            field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True),
+        ),
+    ]
