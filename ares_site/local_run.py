@@ -168,7 +168,20 @@ def beat_command() -> list[str]:
     ]
 
 
-def web_command(*, port: int) -> list[str]:
+def web_concurrency(environ: dict | None = None) -> tuple[int, int]:
+    """WEB_WORKERS (default 2) gunicorn processes with WEB_THREADS (default 4) threads each: a slow page holds
+    one thread, not a whole process, so /healthz and other pages are answered beside it."""
+    environ = os.environ if environ is None else environ
+    values = []
+    for name, default in (("WEB_WORKERS", 2), ("WEB_THREADS", 4)):
+        raw = (environ.get(name) or "").strip()
+        if raw and (not raw.isdigit() or int(raw) < 1):
+            raise RunAppError(f"{name} must be a whole number of at least 1, not {raw!r}.")
+        values.append(int(raw) if raw else default)
+    return values[0], values[1]
+
+
+def web_command(*, port: int, workers: int = 2, threads: int = 4) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -177,7 +190,9 @@ def web_command(*, port: int) -> list[str]:
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
-        "2",
+        str(workers),
+        "--threads",
+        str(threads),
         "--timeout",
         "120",
         "--access-logfile",

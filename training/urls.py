@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from training.url_converters import IdConverter
-from training.views import health, registry, runs, sweeps
+from training.views import health, metrics, registry, runs, sweeps
 
 register_converter(IdConverter, "id")
 
@@ -9,6 +9,7 @@ app_name = "training"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", runs.home, name="home"),
     path("runs/", runs.run_list, name="run_list"),
     path("runs/new/", runs.run_new, name="run_new"),

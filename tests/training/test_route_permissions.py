@@ -18,6 +18,7 @@ PUBLIC = {
     "accounts/login/": "the login page",
     "accounts/logout/": "logging out",
     "healthz": "the readiness probe (no data)",
+    "metrics": "Prometheus metrics: loopback or METRICS_TOKEN, no login (tests/training/views/test_metrics.py)",
     "api/schema/": "the API's description, no data",
     "api/docs/": "the API's description, no data",
     "api/redoc/": "the API's description, no data",

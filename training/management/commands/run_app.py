@@ -4,6 +4,7 @@ gunicorn until Ctrl-C."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from ares_site.local_run import (
     redis_ensure,
     wait_for_health,
     web_command,
+    web_concurrency,
     worker_command,
     worker_node_name,
     workers_count,
@@ -109,13 +111,19 @@ class Command(BaseCommand):
 
             env = dict(os.environ)
             env["PYTHONUNBUFFERED"] = "1"
+            metrics_dir = var_dir / "prometheus"  # each web process's request samples, summed by /metrics
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
             if workers > 1:  # several local workers share each run's regimes unless the user said otherwise
                 env.setdefault("TRAINING_REGIME_TASKS", "1")
             for index in range(1, workers + 1):
                 command = worker_command(hostname=worker_node_name(index))
                 supervisor.add_command(f"celery worker {index}", command, env=env, cwd=settings.BASE_DIR)
             supervisor.add_command("celery beat", beat_command(), env=env, cwd=settings.BASE_DIR)
-            supervisor.add_command("web server", web_command(port=port), env=env, cwd=settings.BASE_DIR)
+            web_workers, web_threads = web_concurrency()
+            web = web_command(port=port, workers=web_workers, threads=web_threads)
+            supervisor.add_command("web server", web, env=env, cwd=settings.BASE_DIR)
             base_url = f"http://127.0.0.1:{port}"
             wait_for_health(f"{base_url}/healthz", supervisor=supervisor)
             self.say("")
