@@ -43,11 +43,12 @@ from training.services.runs.launch import (
     training_run_rerun,
     training_run_validate,
 )
-from training.services.runs.queue import MSG_BROKER_UNREACHABLE, training_run_publish
+from training.services.runs.queue import MSG_BROKER_REFUSED, MSG_BROKER_UNREACHABLE, training_run_publish
 from training.services.runs.reconcile import ReconcileTimer, training_runs_reconcile
 
 __all__ = [
     "MSG_BROKER_UNREACHABLE",
+    "MSG_BROKER_REFUSED",
     "MSG_CANCELLED",
     "MSG_CANCELLED_QUEUED",
     "MSG_DATASET_TOO_SHORT",
