@@ -1,8 +1,9 @@
-# Profiles carry a version (a save over a newer one is refused); runs carry the key that names their artifacts
+# Profile descriptions are bounded (5,000 characters); profiles carry a version (a save over a newer one is refused); runs carry the key that names their artifacts
 # folder (runs/<id>-<key>), distinct per row, so a reused id never finds another run's files.
 
 import uuid
 
+import django.core.validators
 from django.db import migrations, models
 
 
@@ -18,6 +19,20 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name="historicalregularizationprofile",
+            name="description",
+            field=models.TextField(
+                blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]
+            ),
+        ),
+        migrations.AlterField(
+            model_name="regularizationprofile",
+            name="description",
+            field=models.TextField(
+                blank=True, max_length=5000, validators=[django.core.validators.MaxLengthValidator(5000)]
+            ),
+        ),
         migrations.AddField(
             model_name="historicalregularizationprofile",
             name="version",

@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -14,6 +15,7 @@ from training.ml.regularization import (
     resolve_config,
 )
 
+DESCRIPTION_MAX_CHARS = 5000  # shown on every run form: a 9 MB one made /runs/new/ 14.8 MB for every user
 MSG_ONE_DEFAULT = "Another profile is already the default; use “Make default” to switch."
 MSG_NAME_TAKEN = "A profile named “{name}” already exists (names are compared ignoring case)."
 MSG_NAME_TAKEN_DB = "A profile with this name already exists (names are compared ignoring case)."
@@ -73,7 +75,9 @@ class RegularizationProfile(models.Model):
     a blank per-backend one derives from the base values."""
 
     name = models.CharField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(
+        blank=True, max_length=DESCRIPTION_MAX_CHARS, validators=[MaxLengthValidator(DESCRIPTION_MAX_CHARS)]
+    )
     is_default = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
