@@ -1,5 +1,6 @@
 # Profile descriptions are bounded (5,000 characters); profiles carry a version (a save over a newer one is refused); runs carry the key that names their artifacts
-# folder (runs/<id>-<key>), distinct per row, so a reused id never finds another run's files.
+# folder (runs/<id>-<key>), distinct per row, so a reused id never finds another run's files; a run part can be
+# cancelled with its run.
 
 import uuid
 
@@ -53,5 +54,20 @@ class Migration(migrations.Migration):
             model_name="trainingrun",
             name="artifacts_key",
             field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True),
+        ),
+        migrations.AlterField(
+            model_name="runpart",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("running", "Running"),
+                    ("succeeded", "Succeeded"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled"),
+                ],
+                default="queued",
+                max_length=16,
+            ),
         ),
     ]

@@ -38,6 +38,7 @@ from training.tasks import training_run_part_task
 logger = logging.getLogger(__name__)
 
 MSG_PART_FAILED = "Regime {regime} failed on worker {worker}: {error}"
+MSG_PART_ENDED_WITH_RUN = "ended with its run ({status}) before this part finished"
 MSG_PART_REQUEUED = "part {regime}: no heartbeat from worker {worker} for more than {seconds:g} s; queued again"
 WAIT_POLL_SECONDS = 0.5
 
@@ -281,3 +282,18 @@ def training_run_help(*, run_id: int, token: str, worker: str) -> int:
         return 0
     finally:
         monitor.stop()
+
+
+def run_parts_end_with_their_runs() -> int:
+    """Queued or running parts of failed or cancelled runs are cancelled (they stayed "queued" for ever).
+    Returns how many; a helper still training one finds its part gone and stores nothing."""
+    ended = 0
+    for status in (TrainingRun.Status.FAILED, TrainingRun.Status.CANCELLED):
+        ended += RunPart.objects.filter(
+            status__in=[RunPart.Status.QUEUED, RunPart.Status.RUNNING], run__status=status
+        ).update(
+            status=RunPart.Status.CANCELLED,
+            finished_at=timezone.now(),
+            error=MSG_PART_ENDED_WITH_RUN.format(status=status),
+        )
+    return ended

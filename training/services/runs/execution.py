@@ -185,6 +185,15 @@ def _store_success(run: TrainingRun, task_id: str, result: dict, artifacts_dir: 
     retry_when_locked(store, what=f"storing the result of run {run.pk}")
 
 
+def _end_parts() -> None:
+    from training.services.run_parts import run_parts_end_with_their_runs
+
+    try:
+        retry_when_locked(run_parts_end_with_their_runs, what="ending the parts of ended runs")
+    except Exception:  # bookkeeping only: the reconciler ends them on its next pass
+        logger.exception("could not end the parts of ended runs")
+
+
 def training_run_execute(*, run_id: int, task_id: str = "", worker: str = "") -> TrainingRun | None:
     """Claim the run (queued → running) and train it; returns None when there was nothing to claim."""
     if not training_run_claim(run_id=run_id, task_id=task_id, worker=worker):
@@ -207,6 +216,7 @@ def training_run_execute(*, run_id: int, task_id: str = "", worker: str = "") ->
                 ),
                 what=f"cancelling run {run_id}",
             )
+        _end_parts()
         return TrainingRun.objects.get(pk=run_id)
     except BaseException as exc:  # record every failure, then let Celery see a shutdown too
         reason = REASON_SHUTDOWN if not isinstance(exc, Exception) else REASON_DATABASE_BUSY
@@ -223,6 +233,7 @@ def training_run_execute(*, run_id: int, task_id: str = "", worker: str = "") ->
                 ),
                 what=f"failing run {run_id}",
             )
+        _end_parts()
         if isinstance(exc, Exception):
             return TrainingRun.objects.get(pk=run_id)
         raise
