@@ -46,6 +46,10 @@ MAX_STORED_GAPS = 1000
 SYMBOL_PATTERN = re.compile(r"^[A-Z0-9]{2,32}$")
 EXCHANGE_PATTERN = re.compile(r"^[A-Z0-9_.-]{2,32}$")
 MSG_BAD_SYMBOL = "Symbol {symbol!r} is not valid: use letters and digits only, like BTCUSDT."
+MSG_SYMBOL_NOT_ASCII = (
+    "Symbol {given!r} has letters outside A-Z (upper-cased it would silently become {upper!r}); exchange symbols "
+    "are ASCII letters and digits, like BTCUSDT. Nothing was stored."
+)
 MSG_BAD_EXCHANGE = "Exchange {exchange!r} is not valid: use letters, digits, '-', '_' or '.', like BINANCE."
 MSG_CONFLICT = (
     "differs from the candle already stored for {time} in {dataset} (stored {stored}, new {new}); nothing was imported"
@@ -79,6 +83,8 @@ def input_limits() -> InputLimits:
 
 
 def _normalise(symbol: str, exchange: str, interval: str) -> tuple[str, str, str]:
+    if not symbol.strip().isascii():
+        raise ValueError(MSG_SYMBOL_NOT_ASCII.format(given=symbol.strip(), upper=symbol.strip().upper()))
     symbol, exchange = symbol.strip().upper(), exchange.strip().upper()
     if not SYMBOL_PATTERN.match(symbol):
         raise ValueError(MSG_BAD_SYMBOL.format(symbol=symbol))
