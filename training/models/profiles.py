@@ -21,6 +21,17 @@ MSG_NAME_TAKEN = "A profile named “{name}” already exists (names are compare
 MSG_NAME_TAKEN_DB = "A profile with this name already exists (names are compared ignoring case)."
 
 
+def profile_named(name: str, *, exclude_pk: int | None = None) -> "RegularizationProfile | None":
+    """The profile whose name equals `name` ignoring case, compared in Python with Unicode case folding: SQLite's
+    LOWER() and LIKE fold ASCII only (Äpfel and äpfel were two profiles there, one on PostgreSQL), so both
+    databases give the same answer."""
+    folded = name.strip().casefold()
+    for pk, other in RegularizationProfile.objects.exclude(pk=exclude_pk).values_list("pk", "name").iterator():
+        if other.strip().casefold() == folded:
+            return RegularizationProfile.objects.get(pk=pk)
+    return None
+
+
 def _range_message(name: str, label: str, interval: Interval) -> str:
     return MSG_OUT_OF_RANGE.split(";")[0].format(name=name, label=label, interval=interval) + "."
 
@@ -120,7 +131,7 @@ class RegularizationProfile(models.Model):
 
     def clean(self) -> None:
         errors = field_errors(self.base_values(), self.overrides())
-        taken = RegularizationProfile.objects.filter(name__iexact=self.name).exclude(pk=self.pk).first()
+        taken = profile_named(self.name or "", exclude_pk=self.pk)
         if taken is not None:
             errors["name"] = [MSG_NAME_TAKEN.format(name=taken.name)]
         if errors:

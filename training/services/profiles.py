@@ -14,7 +14,7 @@ from django.db.models import F
 from training import located_json
 from training.ml.default_profile import DEFAULT_DESCRIPTION, default_override_fields
 from training.ml.regularization import BACKENDS, BASE_NAMES, BASE_PARAMS, iter_override_params, override_field_name
-from training.models import RegularizationProfile
+from training.models.profiles import RegularizationProfile, profile_named
 from training.services.profile_versions import StaleProfile, profile_stale_message
 
 EXPORT_FORMAT = "ares.regularization_profiles"
@@ -106,16 +106,14 @@ def profile_create(
 
 
 @transaction.atomic
-def profile_update(
-    *, profile: RegularizationProfile, data: Mapping, user=None, expected_version: int | None = None
-) -> RegularizationProfile:
+def profile_update(*, profile: RegularizationProfile, data: Mapping, user=None, expected_version=None):
     _set_fields(profile, data)
     return profile_save(profile=profile, user=user, expected_version=expected_version)
 
 
 def _copy_name(name: str) -> str:
     candidate, n = f"{name} (copy)", 2
-    while RegularizationProfile.objects.filter(name__iexact=candidate).exists():
+    while profile_named(candidate) is not None:
         candidate, n = f"{name} (copy {n})", n + 1
     return candidate
 
@@ -376,7 +374,7 @@ def profile_import(*, data: str, replace: bool = False, user=None) -> list[Regul
             if default_line is not None:
                 check.error(MSG_IMPORT_TWO_DEFAULTS, line=item.line_of("is_default"), where=where, first=default_line)
             default_line = item.line_of("is_default")
-        existing = RegularizationProfile.objects.filter(name__iexact=name).first()
+        existing = profile_named(name)
         if existing is not None and not replace:
             check.error(MSG_IMPORT_EXISTS, line=item.line_of("name"), where=where, existing=existing.name)
             continue
