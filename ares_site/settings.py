@@ -259,6 +259,12 @@ MARKET_DATA_INSERT_CHUNK_ROWS = env.int("MARKET_DATA_INSERT_CHUNK_ROWS", default
 # checking one file may take MARKET_DATA_MAX_PARSE_SECONDS (then it is refused with a message, on every path).
 MARKET_DATA_MAX_COLUMNS = env.int("MARKET_DATA_MAX_COLUMNS", default=64)
 MARKET_DATA_MAX_PARSE_SECONDS = env.float("MARKET_DATA_MAX_PARSE_SECONDS", default=90.0)
+# Outlier bars are refused with their lines: a price below MARKET_DATA_MIN_PRICE, a volume above
+# MARKET_DATA_MAX_VOLUME, a bar whose high is more than MARKET_DATA_MAX_PRICE_JUMP times its low, or whose open is
+# that factor away from the previous bar's close.
+MARKET_DATA_MIN_PRICE = env.float("MARKET_DATA_MIN_PRICE", default=1e-12)
+MARKET_DATA_MAX_VOLUME = env.float("MARKET_DATA_MAX_VOLUME", default=1e18)
+MARKET_DATA_MAX_PRICE_JUMP = env.float("MARKET_DATA_MAX_PRICE_JUMP", default=10.0)
 
 # --- Training runs ------------------------------------------------------------------------------
 # A running run writes a heartbeat every TRAINING_HEARTBEAT_SECONDS. The reconciler runs inside every worker

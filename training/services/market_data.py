@@ -77,6 +77,9 @@ def input_limits() -> InputLimits:
         max_bytes=int(settings.MARKET_DATA_MAX_INPUT_MB * MIB),
         max_ratio=settings.MARKET_DATA_MAX_COMPRESSION_RATIO,
         max_price=settings.MARKET_DATA_MAX_PRICE,
+        min_price=settings.MARKET_DATA_MIN_PRICE,
+        max_volume=settings.MARKET_DATA_MAX_VOLUME,
+        max_price_jump=settings.MARKET_DATA_MAX_PRICE_JUMP,
         max_columns=settings.MARKET_DATA_MAX_COLUMNS,
         max_parse_seconds=settings.MARKET_DATA_MAX_PARSE_SECONDS,
     )
@@ -351,7 +354,13 @@ def dataset_fetch_klines(
     if not rows:
         return report
     name = f"{client.url}?symbol={symbol}&interval={interval}"
-    limits = InputLimits(max_price=settings.MARKET_DATA_MAX_PRICE, now_ms=now_ms)
+    limits = InputLimits(
+        max_price=settings.MARKET_DATA_MAX_PRICE,
+        min_price=settings.MARKET_DATA_MIN_PRICE,
+        max_volume=settings.MARKET_DATA_MAX_VOLUME,
+        max_price_jump=settings.MARKET_DATA_MAX_PRICE_JUMP,
+        now_ms=now_ms,
+    )
     parsed = parse_candle_text(api_rows_to_text(rows), interval=interval, name=name, limits=limits)
     report.import_report = dataset_import_candles(
         parsed=parsed,
