@@ -4,6 +4,7 @@ scrape time (so every web process answers the same, with no shared state): a pro
 from __future__ import annotations
 
 import logging
+import time
 
 import redis
 from django.conf import settings
@@ -20,6 +21,7 @@ REASON_MAX_CHARS = 60
 REASON_OTHER = "other"
 REASON_UNKNOWN = "unknown"
 WORKER_PING_SECONDS = 1.0
+WORKER_COUNT_TTL_SECONDS = 5.0
 REDIS_TIMEOUT_SECONDS = 1.0
 
 
@@ -66,14 +68,23 @@ def _queue_depths() -> dict[str, int] | None:
         client.close()
 
 
+_worker_count: dict = {"value": None, "at": -1e9}
+
+
 def _workers() -> int | None:
+    """Workers answering a ping (a broadcast that waits its whole timeout), kept WORKER_COUNT_TTL_SECONDS per
+    process so frequent scrapes do not each wait for it."""
     from ares_site.celery import app
 
+    if time.monotonic() - _worker_count["at"] < WORKER_COUNT_TTL_SECONDS:
+        return _worker_count["value"]
     try:
-        return len(app.control.ping(timeout=WORKER_PING_SECONDS) or [])
+        value = len(app.control.ping(timeout=WORKER_PING_SECONDS) or [])
     except Exception as exc:  # the broker is down: the count is unknown, not zero
         logger.warning("metrics: could not ping the workers: %s", exc)
-        return None
+        value = None
+    _worker_count.update(value=value, at=time.monotonic())
+    return value
 
 
 class AresCollector:
