@@ -30,7 +30,7 @@ from django.db import connection
 from django.utils import timezone
 
 from training.ml.errors import TrainingCancelled, TrainingError
-from training.ml.regime_parts import merge_regime_parts, regimes_of_run, train_regime_part
+from training.ml.regime_parts import merge_regime_parts, part_dir, regimes_of_run, train_regime_part
 from training.models import RunPart, TrainingRun
 from training.services.runs.database import optuna_storage_url, retry_when_locked
 from training.tasks import training_run_part_task
@@ -80,11 +80,19 @@ class _PartBeat:
 
 
 def run_parts_create(*, run: TrainingRun) -> list[RunPart]:
-    """One queued part per regime for this attempt (parts of an earlier attempt are dropped)."""
-    RunPart.objects.filter(run=run).delete()
-    return RunPart.objects.bulk_create(
-        [RunPart(run=run, regime=regime, token=run.celery_task_id) for regime in regimes_of_run()]
+    """The parts of this attempt: those an earlier attempt finished (their files still in the run's folder) are
+    kept and handed to this attempt; every other regime gets a new queued part."""
+    from training.services.runs.execution import run_artifacts_dir
+
+    finished = RunPart.objects.filter(run=run, status=RunPart.Status.SUCCEEDED)
+    kept = [p.pk for p in finished if part_dir(run_artifacts_dir(run), p.regime).is_dir()]
+    RunPart.objects.filter(run=run).exclude(pk__in=kept).delete()
+    RunPart.objects.filter(pk__in=kept).update(token=run.celery_task_id)
+    done = set(RunPart.objects.filter(pk__in=kept).values_list("regime", flat=True))
+    RunPart.objects.bulk_create(
+        [RunPart(run=run, regime=r, token=run.celery_task_id) for r in regimes_of_run() if r not in done]
     )
+    return list(RunPart.objects.filter(run=run, token=run.celery_task_id))
 
 
 def run_parts_publish_helpers(*, run: TrainingRun, count: int) -> None:

@@ -116,9 +116,29 @@ def run_artifacts_create(*, run: TrainingRun) -> Path:
     if path.exists():
         if run.attempts <= 1:
             raise ArtifactsFolderExists(MSG_ARTIFACTS_FOLDER_EXISTS.format(pk=run.pk, path=path))
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
+        _empty_keeping_finished_parts(run, path)
+    else:
+        path.mkdir(parents=True)
     return path
+
+
+def _empty_keeping_finished_parts(run: TrainingRun, path: Path) -> None:
+    """Empty this run's folder from an earlier attempt, but keep the files of regime parts that attempt finished
+    (``run_parts_create`` keeps their rows): a lost owner does not train them again."""
+    from training.ml.regime_parts import PARTS_DIR, part_dir
+    from training.models import RunPart
+
+    finished = RunPart.objects.filter(run=run, status=RunPart.Status.SUCCEEDED).values_list("regime", flat=True)
+    kept = [regime for regime in finished if part_dir(path, regime).is_dir()]
+    stash = path.with_name(f"{path.name}.kept")
+    shutil.rmtree(stash, ignore_errors=True)
+    for regime in kept:
+        (stash / regime).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(part_dir(path, regime)), str(stash / regime))
+    shutil.rmtree(path)
+    path.mkdir(parents=True)
+    if kept:
+        shutil.move(str(stash), str(path / PARTS_DIR))
 
 
 def _finish(run_id: int, task_id: str, **fields) -> bool:
