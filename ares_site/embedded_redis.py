@@ -83,7 +83,7 @@ class EmbeddedRedis:
     def log_path(self) -> Path:
         return self.directory / f"redis-{self.port}.log"
 
-    def start(self, *, timeout: float = START_TIMEOUT_SECONDS) -> EmbeddedRedis:
+    def start(self, *, timeout: float = START_TIMEOUT_SECONDS, preexec_fn=None) -> EmbeddedRedis:
         self.directory.mkdir(parents=True, exist_ok=True)
         command = [
             redis_server_executable(),
@@ -106,7 +106,9 @@ class EmbeddedRedis:
             "--logfile",
             str(self.log_path),
         ]
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=preexec_fn
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ares_site.embedded_redis import EmbeddedRedis, is_local_url, redis_answers, redis_host_port
+from ares_site.process_lifetime import die_with_parent
 
 REDIS_PROBE_TIMEOUT_SECONDS = 1.5
 HEALTH_TIMEOUT_SECONDS = 180
@@ -167,7 +168,20 @@ def beat_command() -> list[str]:
     ]
 
 
-def web_command(*, port: int) -> list[str]:
+def web_concurrency(environ: dict | None = None) -> tuple[int, int]:
+    """WEB_WORKERS (default 2) gunicorn processes with WEB_THREADS (default 4) threads each: a slow page holds
+    one thread, not a whole process, so /healthz and other pages are answered beside it."""
+    environ = os.environ if environ is None else environ
+    values = []
+    for name, default in (("WEB_WORKERS", 2), ("WEB_THREADS", 4)):
+        raw = (environ.get(name) or "").strip()
+        if raw and (not raw.isdigit() or int(raw) < 1):
+            raise RunAppError(f"{name} must be a whole number of at least 1, not {raw!r}.")
+        values.append(int(raw) if raw else default)
+    return values[0], values[1]
+
+
+def web_command(*, port: int, workers: int = 2, threads: int = 4) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -176,7 +190,9 @@ def web_command(*, port: int) -> list[str]:
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
-        "2",
+        str(workers),
+        "--threads",
+        str(threads),
         "--timeout",
         "120",
         "--access-logfile",
@@ -203,7 +219,8 @@ class Child:
 
 @dataclass
 class Supervisor:
-    """Children started in their own process groups. One that dies is logged, its group killed (a worker's
+    """Children started in their own process groups, each told by the kernel to stop when the supervisor dies
+    (see `process_lifetime`). One that dies is logged, its group killed (a worker's
     pool process must not outlive it) and restarted with back-off (1 s, 2 s, 4 s … up to 30 s; reset once it
     stayed up a minute). `stop` ends them all (SIGTERM, then SIGKILL), in reverse order of start.
 
@@ -214,6 +231,7 @@ class Supervisor:
     backoff_max: float = 30.0
     stable_after: float = 60.0
     children: list[Child] = field(default_factory=list)
+    on_start: Callable[[Child], None] | None = None  # e.g. record the new pid in the pid file
 
     def add(self, name: str, start: Callable[[], subprocess.Popen], *, stop_last: bool = False) -> Child:
         child = Child(name=name, start=start, stop_last=stop_last)
@@ -223,7 +241,14 @@ class Supervisor:
 
     def add_command(self, name: str, command: list[str], *, env: dict, cwd: Path) -> Child:
         def start() -> subprocess.Popen:
-            return subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL, start_new_session=True)
+            return subprocess.Popen(
+                command,
+                env=env,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=die_with_parent(),
+            )
 
         return self.add(name, start)
 
@@ -231,6 +256,8 @@ class Supervisor:
         child.process = child.start()
         child.started_at = time.monotonic()
         child.restart_at = None
+        if self.on_start is not None:
+            self.on_start(child)
 
     def dead(self) -> list[tuple[str, int]]:
         return [

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ares_site.request_metrics.RequestLatencyMiddleware",  # first: times everything below it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -157,7 +158,7 @@ X_FRAME_OPTIONS = "SAMEORIGIN"
 # preloading is an irreversible opt-in for the domain's owner (SECURE_HSTS_PRELOAD=1 turns it on).
 SILENCED_SYSTEM_CHECKS = ["security.W019", "security.W021"]
 # /healthz is probed over plain HTTP by load balancers and by `make run`.
-SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^metrics/?$"]  # /metrics: scraped over plain HTTP on loopback too
 
 # The app's address in links printed outside a request (`train_symbol`'s last line).
 SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
@@ -254,6 +255,16 @@ MARKET_DATA_MAX_COMPRESSION_RATIO = env.float("MARKET_DATA_MAX_COMPRESSION_RATIO
 MARKET_DATA_MAX_PRICE = env.float("MARKET_DATA_MAX_PRICE", default=1e12)
 MARKET_DATA_MIN_CANDLES = env.int("MARKET_DATA_MIN_CANDLES", default=300)
 MARKET_DATA_INSERT_CHUNK_ROWS = env.int("MARKET_DATA_INSERT_CHUNK_ROWS", default=100_000)
+# A file whose first line has more than MARKET_DATA_MAX_COLUMNS fields is refused before it is read; reading and
+# checking one file may take MARKET_DATA_MAX_PARSE_SECONDS (then it is refused with a message, on every path).
+MARKET_DATA_MAX_COLUMNS = env.int("MARKET_DATA_MAX_COLUMNS", default=64)
+MARKET_DATA_MAX_PARSE_SECONDS = env.float("MARKET_DATA_MAX_PARSE_SECONDS", default=90.0)
+# Outlier bars are refused with their lines: a price below MARKET_DATA_MIN_PRICE, a volume above
+# MARKET_DATA_MAX_VOLUME, a bar whose high is more than MARKET_DATA_MAX_PRICE_JUMP times its low, or whose open is
+# that factor away from the previous bar's close.
+MARKET_DATA_MIN_PRICE = env.float("MARKET_DATA_MIN_PRICE", default=1e-12)
+MARKET_DATA_MAX_VOLUME = env.float("MARKET_DATA_MAX_VOLUME", default=1e18)
+MARKET_DATA_MAX_PRICE_JUMP = env.float("MARKET_DATA_MAX_PRICE_JUMP", default=10.0)
 
 # --- Training runs ------------------------------------------------------------------------------
 # A running run writes a heartbeat every TRAINING_HEARTBEAT_SECONDS. The reconciler runs inside every worker
@@ -264,7 +275,7 @@ MARKET_DATA_INSERT_CHUNK_ROWS = env.int("MARKET_DATA_INSERT_CHUNK_ROWS", default
 TRAINING_HEARTBEAT_SECONDS = env.float("TRAINING_HEARTBEAT_SECONDS", default=10.0)
 TRAINING_STALE_AFTER_SECONDS = env.float("TRAINING_STALE_AFTER_SECONDS", default=120.0)
 TRAINING_RECONCILE_SECONDS = env.float("TRAINING_RECONCILE_SECONDS", default=30.0)
-TRAINING_REQUEUE_GRACE_SECONDS = env.float("TRAINING_REQUEUE_GRACE_SECONDS", default=60.0)
+TRAINING_REQUEUE_GRACE_SECONDS = env.float("TRAINING_REQUEUE_GRACE_SECONDS", default=90.0)
 TRAINING_MAX_ATTEMPTS = env.int("TRAINING_MAX_ATTEMPTS", default=3)
 TRAINING_DB_RETRY_SECONDS = env.float("TRAINING_DB_RETRY_SECONDS", default=120.0)
 TRAINING_PROGRESS_WRITE_SECONDS = env.float("TRAINING_PROGRESS_WRITE_SECONDS", default=1.0)
@@ -293,18 +304,29 @@ HEALTH_WORKER_CACHE_SECONDS = env.float("HEALTH_WORKER_CACHE_SECONDS", default=5
 
 # --- Logging --------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# --- Metrics ------------------------------------------------------------------------------------------
+# /metrics (Prometheus text format) answers the loopback address when METRICS_ALLOW_LOOPBACK (set it to 0 behind
+# a proxy on the same machine), and any address that sends `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_ALLOW_LOOPBACK = env.bool("METRICS_ALLOW_LOOPBACK", default=True)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# LOG_FORMAT=json: one JSON object a line (time, level, logger, message, exception) for a log collector.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "readable": {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "datefmt": "%Y-%m-%d %H:%M:%S"}
+        "readable": {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "datefmt": "%Y-%m-%d %H:%M:%S"},
+        "json": {"()": "ares_site.log_format.JsonFormatter"},
     },
     "filters": {"readiness_probe": {"()": "ares_site.logging_filters.ReadinessProbeFilter"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "formatter": "readable",
+            "formatter": "json" if LOG_FORMAT == "json" else "readable",
             "filters": ["readiness_probe"],
         }
     },
@@ -340,7 +362,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["training.api.permissions.ModelPermissions"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "training.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from training.url_converters import IdConverter, MarketPartConverter
-from training.views import health, markets, registry, robustness, run_groups, runs, sweeps
+from training.views import health, markets, metrics, registry, robustness, run_groups, runs, sweeps
 
 register_converter(IdConverter, "id")
 register_converter(MarketPartConverter, "marketpart")
@@ -10,6 +10,7 @@ app_name = "training"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", runs.home, name="home"),
     path("runs/", runs.run_list, name="run_list"),
     path("runs/new/", runs.run_new, name="run_new"),

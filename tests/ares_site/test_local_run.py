@@ -16,6 +16,8 @@ from ares_site.local_run import (
     Supervisor,
     admin_login_ensure,
     redis_ensure,
+    web_command,
+    web_concurrency,
     worker_command,
     worker_node_name,
     workers_count,
@@ -172,3 +174,13 @@ def test_workers_count_defaults_to_the_cpu_cores_and_names_each_worker(monkeypat
     command = worker_command(hostname=worker_node_name(2))
     assert command[command.index("-n") + 1] == "ares-local-2@%h"
     assert command[command.index("--concurrency") + 1] == "1"
+
+
+def test_the_web_server_runs_threads_in_each_process_as_set():
+    assert web_concurrency({}) == (2, 4)
+    assert web_concurrency({"WEB_WORKERS": "3", "WEB_THREADS": "8"}) == (3, 8)
+    with pytest.raises(RunAppError) as refused:
+        web_concurrency({"WEB_THREADS": "0"})
+    assert str(refused.value) == "WEB_THREADS must be a whole number of at least 1, not '0'."
+    command = web_command(port=8000, workers=3, threads=8)
+    assert command[command.index("--workers") + 1] == "3" and command[command.index("--threads") + 1] == "8"

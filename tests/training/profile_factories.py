@@ -43,6 +43,10 @@ def blank_post(profile=None, **changes) -> dict:
         for _, _, field in iter_override_params():
             value = getattr(profile, field)
             data[field] = "" if value is None else value
+        if profile.pk is not None:  # the version the change page showed: the row's current one
+            from training.models import RegularizationProfile
+
+            data["seen_version"] = RegularizationProfile.objects.get(pk=profile.pk).version
     data.update(changes)
     return {k: ("" if v is None else str(v)) for k, v in data.items()}
 

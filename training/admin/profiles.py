@@ -16,6 +16,7 @@ from training.ml.regularization import BASE_NAMES, iter_override_params
 from training.models import RegularizationProfile
 from training.selectors.profile_preview import derived_placeholders, profile_preview
 from training.selectors.profiles import profile_report
+from training.services.profile_versions import StaleProfile
 from training.services.profiles import (
     profile_delete,
     profile_delete_check,
@@ -54,7 +55,7 @@ class RegularizationProfileAdmin(OutOfRangeLookupsAreIncorrect, SimpleHistoryAdm
     search_fields = ["name", "description"]
     readonly_fields = ["is_default", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["name", "description", "is_default"]}),
+        (None, {"fields": ["name", "description", "is_default", "seen_version"]}),
         (
             "Base values",
             {"fields": list(BASE_NAMES), "description": "Every blank per-backend value below derives from these."},
@@ -102,7 +103,14 @@ class RegularizationProfileAdmin(OutOfRangeLookupsAreIncorrect, SimpleHistoryAdm
         ]
 
     def save_model(self, request, obj, form, change):
-        profile_save(profile=obj, user=request.user)
+        profile_save(profile=obj, user=request.user, expected_version=form.cleaned_data.get("seen_version"))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except StaleProfile as exc:  # saved by someone else between the form's check and this save
+            self.message_user(request, exc.messages[0], messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def delete_model(self, request, obj):
         profile_delete(profile=obj, user=request.user)

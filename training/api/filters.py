@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 
 from training.models import MarketDataset, RetrainSchedule, TrainingRun
 
@@ -10,6 +11,20 @@ from training.models import MarketDataset, RetrainSchedule, TrainingRun
 class UpperCharFilter(django_filters.CharFilter):
     def filter(self, qs, value):
         return super().filter(qs, value.strip().upper() if value else value)
+
+
+ID_MAX = 2**63 - 1  # the largest id either database stores; a larger one is a 400, not an overflow
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A whole-number id between 1 and 2^63 - 1 (SQLite raised OverflowError beyond it: a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(*args, **kwargs)
 
 
 class RunFilter(django_filters.FilterSet):
@@ -22,7 +37,7 @@ class RunFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=TrainingRun.Status.choices, distinct=False)
     trigger = django_filters.MultipleChoiceFilter(choices=TrainingRun.Trigger.choices, distinct=False)
     preset = django_filters.CharFilter()
-    profile = django_filters.NumberFilter(field_name="profile_id")
+    profile = IdFilter(field_name="profile_id")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from training.ml.parameters import Default, FromBase, Inverse
 from training.ml.regularization import (
@@ -10,6 +11,7 @@ from training.ml.regularization import (
     resolve_config,
 )
 from training.models import RegularizationProfile
+from training.services.profile_versions import profile_stale_message
 
 HELP_FROM_BASE = "Blank → {value:g} from {source}."
 HELP_INVERSE = "Blank → {value:g} = 1/{source}."
@@ -55,7 +57,12 @@ def _base_ok(profile: RegularizationProfile) -> bool:
 class RegularizationProfileForm(forms.ModelForm):
     """Range and cross-field checks come from the declarations through ``RegularizationProfile.clean()``,
     which ModelForm runs after its own parsing, so every error lands on its field and services share the
-    same rules. Non-numbers get Django's per-field "Enter a number."."""
+    same rules. Non-numbers get Django's per-field "Enter a number.".
+
+    ``seen_version`` carries the version the editor opened; a save over a newer one is refused, naming who
+    changed it and when, with its current values (the service checks again as it saves)."""
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = RegularizationProfile
@@ -68,6 +75,10 @@ class RegularizationProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        current = self._current()
+        if current is not None:  # the row's own version, also when the form shows a history record to revert to
+            self.fields["seen_version"].initial = current.version
+            self.fields["seen_version"].required = True
         for field, text in derived_help(self.instance).items():
             if field in self.fields:
                 self.fields[field].help_text = text
@@ -75,6 +86,18 @@ class RegularizationProfileForm(forms.ModelForm):
             if p.name in self.fields:
                 ceiling = f" {HELP_CEILING.format(ceiling=p.ceiling)}" if p.ceiling is not None else ""
                 self.fields[p.name].help_text = f"{p.help} Range {p.interval}.{ceiling}"
+
+    def _current(self) -> RegularizationProfile | None:
+        if self.instance.pk is None:
+            return None
+        return RegularizationProfile.objects.filter(pk=self.instance.pk).first()
+
+    def clean(self):
+        cleaned = super().clean()
+        seen, current = cleaned.get("seen_version"), self._current()
+        if current is not None and seen is not None and seen != current.version:
+            raise ValidationError(profile_stale_message(current=current, seen=seen, submitted=cleaned), code="stale")
+        return cleaned
 
 
 BACKEND_FIELDSETS = [

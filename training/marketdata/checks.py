@@ -17,6 +17,15 @@ MSG_NOT_INTEGER = "trade count {value} is not a whole number"
 MSG_HIGH_BELOW_LOW = "high {high} is below low {low}"
 MSG_OUTSIDE_RANGE = "{value} is outside [low {low}, high {high}]"
 MSG_PRICE_CEILING = "price {value:g} is above the ceiling {ceiling:g} (MARKET_DATA_MAX_PRICE)"
+MSG_PRICE_FLOOR = "price {value:g} is below the floor {floor:g} (MARKET_DATA_MIN_PRICE)"
+MSG_VOLUME_CEILING = "{value:g} is above the ceiling {ceiling:g} (MARKET_DATA_MAX_VOLUME)"
+MSG_BAR_RANGE = (
+    "high {high:g} is {factor:,.1f} times low {low:g}, beyond the factor {limit:g} (MARKET_DATA_MAX_PRICE_JUMP)"
+)
+MSG_PRICE_JUMP = (
+    "open {open:g} is {factor:,.1f} times away from the previous bar's close {close:g} (line {line}), beyond the "
+    "factor {limit:g} (MARKET_DATA_MAX_PRICE_JUMP)"
+)
 MSG_IMPLAUSIBLE_TIME = (
     "open time {time} is not plausible: candles must open from {earliest} to one interval after now ({latest})"
 )
@@ -80,7 +89,8 @@ def check_plausible(
     limits: InputLimits,
     step_ms: int,
 ) -> None:
-    """Open times between 2000-01-01 and now + one interval; prices below the configured ceiling."""
+    """Open times between 2000-01-01 and now + one interval; prices between the floor and the ceiling; volumes
+    below their ceiling; no bar spanning, or jumping from the previous close by, more than the jump factor."""
     latest = limits.latest_ms(step_ms)
     for i in np.flatnonzero(((times < limits.earliest_ms) | (times > latest)) & ok):
         problem = MSG_IMPLAUSIBLE_TIME.format(
@@ -93,6 +103,40 @@ def check_plausible(
             problem = MSG_PRICE_CEILING.format(value=values[column][i], ceiling=limits.max_price)
             problems.add(int(line_numbers[i]), display[column], problem)
             ok[i] = False
+        for i in np.flatnonzero((values[column] > 0) & (values[column] < limits.min_price) & ok):
+            problem = MSG_PRICE_FLOOR.format(value=values[column][i], floor=limits.min_price)
+            problems.add(int(line_numbers[i]), display[column], problem)
+            ok[i] = False
+    for column in ("volume", "quote_volume"):
+        if column not in display:
+            continue
+        for i in np.flatnonzero((values[column] > limits.max_volume) & ok):
+            problem = MSG_VOLUME_CEILING.format(value=values[column][i], ceiling=limits.max_volume)
+            problems.add(int(line_numbers[i]), display[column], problem)
+            ok[i] = False
+    _check_jumps(times, values, ok, line_numbers, display, problems, limit=limits.max_price_jump, step_ms=step_ms)
+
+
+def _check_jumps(times, values, ok, line_numbers, display, problems: Problems, *, limit: float, step_ms: int) -> None:
+    """A bar's high against its low, and its open against the close of the bar one interval before it."""
+    high, low, open_, close = values["high"], values["low"], values["open"], values["close"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spans = high / low
+        for i in np.flatnonzero((spans > limit) & (low > 0) & ok):
+            problem = MSG_BAR_RANGE.format(high=high[i], low=low[i], factor=spans[i], limit=limit)
+            problems.add(int(line_numbers[i]), display["high"], problem)
+            ok[i] = False
+        if len(times) < 2:
+            return
+        after = np.flatnonzero((np.diff(times) == step_ms) & ok[:-1] & ok[1:]) + 1
+        jumps = np.maximum(open_[after] / close[after - 1], close[after - 1] / open_[after])
+    for k in np.flatnonzero(jumps > limit):
+        i = after[k]
+        problem = MSG_PRICE_JUMP.format(
+            open=open_[i], close=close[i - 1], factor=jumps[k], line=int(line_numbers[i - 1]), limit=limit
+        )
+        problems.add(int(line_numbers[i]), display["open"], problem)
+        ok[i] = False
 
 
 def _same(a, b) -> bool:

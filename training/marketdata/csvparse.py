@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,14 @@ MSG_NOT_A_NUMBER = "cannot read {value!r} as a number"
 MSG_NOT_A_TIME = "cannot read {value!r} as a time"
 MSG_NAN = "value is NaN"
 MSG_NOT_FINITE = "value {value!r} is not finite"
+MSG_TOO_MANY_COLUMNS = (
+    "the first line has {count:,} columns, more than the limit of {limit} (MARKET_DATA_MAX_COLUMNS): "
+    "not a candle CSV file"
+)
+MSG_PARSE_BUDGET = (
+    "reading the file took longer than the budget of {seconds:g} s (MARKET_DATA_MAX_PARSE_SECONDS); "
+    "refused after line {line:,}"
+)
 TIME_CLIP_MS = 1e15  # beyond year 33000: refused as implausible, kept inside int64
 
 
@@ -74,9 +83,12 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _layout(line_number: int, first_line: str, name: str) -> Layout:
+def _layout(line_number: int, first_line: str, name: str, max_columns: int) -> Layout:
     """The layout from the first non-blank line. Header files get pandas names equal to their own header, so
-    messages name the file's columns."""
+    messages name the file's columns. Linear in the line's length; refuses more than `max_columns` fields."""
+    count = first_line.count(",") + 1
+    if count > max_columns:
+        raise file_error(name, MSG_TOO_MANY_COLUMNS.format(count=count, limit=max_columns), line=line_number)
     fields = [f.strip().strip('"').strip() for f in first_line.split(",")]
     if fields and _is_number(fields[0]):
         return Layout(False, list(BINANCE_COLUMNS), dict(BINANCE_POSITIONS))
@@ -95,7 +107,10 @@ def _layout(line_number: int, first_line: str, name: str) -> Layout:
     if errors:
         raise CandleFileError(errors)
     names = [f or f"column {i + 1}" for i, f in enumerate(fields)]
-    names = [n if names.index(n) == i else f"{n} ({i + 1})" for i, n in enumerate(names)]
+    first_seen: dict[str, int] = {}
+    for i, n in enumerate(names):
+        first_seen.setdefault(n, i)
+    names = [n if first_seen[n] == i else f"{n} ({i + 1})" for i, n in enumerate(names)]
     return Layout(True, names, positions)
 
 
@@ -286,6 +301,7 @@ def parse_blocks(
     parts: list[Candles] = []
     line_parts: list[np.ndarray] = []
     rows_read = 0
+    deadline = time.monotonic() + limits.max_parse_seconds
     for block in blocks:
         lines_in_block = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
         first_line = consumed + 1
@@ -295,7 +311,8 @@ def parse_blocks(
             if start < 0:
                 continue
             first_line += skipped
-            layout = _layout(first_line, block[start:end].decode("utf-8", errors="replace"), name)
+            header = block[start:end].decode("utf-8", errors="replace")
+            layout = _layout(first_line, header, name, limits.max_columns)
             if layout.has_header:
                 block, first_line = block[end:], first_line + 1
             else:
@@ -311,6 +328,8 @@ def parse_blocks(
         if not problems:
             parts.append(_candles(times, values).take(ok))
             line_parts.append(line_numbers[ok])
+        if time.monotonic() > deadline:
+            raise file_error(name, MSG_PARSE_BUDGET.format(seconds=limits.max_parse_seconds, line=consumed))
     if layout is None:
         raise file_error(name, MSG_EMPTY_FILE)
     problems.raise_if_any()

@@ -18,8 +18,13 @@ class InputLimits:
     max_ratio: float = 100.0  # decompressed / compressed bytes read so far
     ratio_grace_bytes: int = 1 * MIB  # the ratio is judged once this much has been inflated
     max_price: float = 1e12
+    min_price: float = 1e-12  # below it a price is taken for garbage (1e-300 passed before)
+    max_volume: float = 1e18  # base or quote volume of one bar
+    max_price_jump: float = 10.0  # a bar whose high/low, or open against the previous close, is beyond this factor
     earliest_ms: int = EARLIEST_OPEN_TIME_MS
     now_ms: int | None = None  # None: the clock when the file is checked
+    max_columns: int = 64  # fields on the first line (a candle CSV has 6 to 12)
+    max_parse_seconds: float = 90.0  # wall-clock budget for reading and checking one file
 
     def latest_ms(self, step_ms: int) -> int:
         now = self.now_ms if self.now_ms is not None else int(time.time() * 1000)

@@ -10,6 +10,7 @@ class RunPart(models.Model):
         RUNNING = "running"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
+        CANCELLED = "cancelled"  # its run failed or was cancelled before the part ended
 
     run = models.ForeignKey("training.TrainingRun", on_delete=models.CASCADE, related_name="parts")
     regime = models.CharField(max_length=32)

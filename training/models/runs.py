@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -62,6 +64,8 @@ class TrainingRun(models.Model):
     result = models.JSONField(default=dict, blank=True)
     log = models.TextField(blank=True)
     artifacts_path = models.CharField(max_length=500, blank=True)
+    # Names the run's artifacts folder with its number (runs/<id>-<key>): ids come back after a restore, keys never.
+    artifacts_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     error = models.TextField(blank=True)
     traceback = models.TextField(blank=True)
 

@@ -31,6 +31,7 @@ def profile_preview(*, data, instance: RegularizationProfile | None) -> dict:
     """The report for the form's values as typed: form errors make it "error" even when the values that did
     parse are fine, so the report never says "ok" beside a form that will not save."""
     form = RegularizationProfileForm(data=data, instance=instance or RegularizationProfile())
+    form.fields["seen_version"].required = False  # a preview saves nothing; a stale version is still reported
     form.is_valid()
     profile = form.instance
     labels = {name: str(field.label) for name, field in form.fields.items()}

@@ -47,6 +47,10 @@ MAX_STORED_GAPS = 1000
 SYMBOL_PATTERN = re.compile(r"^[A-Z0-9]{2,32}$")
 EXCHANGE_PATTERN = re.compile(r"^[A-Z0-9_.-]{2,32}$")
 MSG_BAD_SYMBOL = "Symbol {symbol!r} is not valid: use letters and digits only, like BTCUSDT."
+MSG_SYMBOL_NOT_ASCII = (
+    "Symbol {given!r} has letters outside A-Z (upper-cased it would silently become {upper!r}); exchange symbols "
+    "are ASCII letters and digits, like BTCUSDT. Nothing was stored."
+)
 MSG_BAD_EXCHANGE = "Exchange {exchange!r} is not valid: use letters, digits, '-', '_' or '.', like BINANCE."
 MSG_CONFLICT = (
     "differs from the candle already stored for {time} in {dataset} (stored {stored}, new {new}); nothing was imported"
@@ -74,10 +78,17 @@ def input_limits() -> InputLimits:
         max_bytes=int(settings.MARKET_DATA_MAX_INPUT_MB * MIB),
         max_ratio=settings.MARKET_DATA_MAX_COMPRESSION_RATIO,
         max_price=settings.MARKET_DATA_MAX_PRICE,
+        min_price=settings.MARKET_DATA_MIN_PRICE,
+        max_volume=settings.MARKET_DATA_MAX_VOLUME,
+        max_price_jump=settings.MARKET_DATA_MAX_PRICE_JUMP,
+        max_columns=settings.MARKET_DATA_MAX_COLUMNS,
+        max_parse_seconds=settings.MARKET_DATA_MAX_PARSE_SECONDS,
     )
 
 
 def _normalise(symbol: str, exchange: str, interval: str) -> tuple[str, str, str]:
+    if not symbol.strip().isascii():
+        raise ValueError(MSG_SYMBOL_NOT_ASCII.format(given=symbol.strip(), upper=symbol.strip().upper()))
     symbol, exchange = symbol.strip().upper(), exchange.strip().upper()
     if not SYMBOL_PATTERN.match(symbol):
         raise ValueError(MSG_BAD_SYMBOL.format(symbol=symbol))
@@ -358,7 +369,13 @@ def dataset_fetch_klines(
     if not rows:
         return report
     name = f"{client.url}?symbol={symbol}&interval={interval}"
-    limits = InputLimits(max_price=settings.MARKET_DATA_MAX_PRICE, now_ms=now_ms)
+    limits = InputLimits(
+        max_price=settings.MARKET_DATA_MAX_PRICE,
+        min_price=settings.MARKET_DATA_MIN_PRICE,
+        max_volume=settings.MARKET_DATA_MAX_VOLUME,
+        max_price_jump=settings.MARKET_DATA_MAX_PRICE_JUMP,
+        now_ms=now_ms,
+    )
     parsed = parse_candle_text(api_rows_to_text(rows), interval=interval, name=name, limits=limits)
     report.import_report = dataset_import_candles(
         parsed=parsed,

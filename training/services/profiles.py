@@ -9,11 +9,13 @@ from collections.abc import Iterable, Mapping
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from training import located_json
 from training.ml.default_profile import DEFAULT_DESCRIPTION, default_override_fields
 from training.ml.regularization import BACKENDS, BASE_NAMES, BASE_PARAMS, iter_override_params, override_field_name
-from training.models import RegularizationProfile
+from training.models.profiles import RegularizationProfile, profile_named
+from training.services.profile_versions import StaleProfile, profile_stale_message
 
 EXPORT_FORMAT = "ares.regularization_profiles"
 EXPORT_VERSION = 1
@@ -60,9 +62,24 @@ def _history_user(profile: RegularizationProfile, user) -> None:
         profile._history_user = user
 
 
-def profile_save(*, profile: RegularizationProfile, user=None) -> RegularizationProfile:
-    """Validate and save a profile whose fields were already set (by a form or another service)."""
+@transaction.atomic
+def profile_save(
+    *, profile: RegularizationProfile, user=None, expected_version: int | None = None
+) -> RegularizationProfile:
+    """Validate and save a profile whose fields were already set. Every save raises an existing profile's version;
+    a save based on an older `expected_version` raises `StaleProfile` and changes nothing (one conditional
+    UPDATE takes the version, so two concurrent saves of one version cannot both pass)."""
     profile.full_clean()
+    if profile.pk is not None:
+        rows = RegularizationProfile.objects.filter(pk=profile.pk)
+        if expected_version is not None:
+            rows = rows.filter(version=expected_version)
+        if not rows.update(version=F("version") + 1):
+            current = RegularizationProfile.objects.get(pk=profile.pk)
+            submitted = {f: getattr(profile, f) for f in EDITABLE_FIELDS}
+            message = profile_stale_message(current=current, seen=expected_version, submitted=submitted)
+            raise StaleProfile(message, current=current)
+        profile.version = RegularizationProfile.objects.values_list("version", flat=True).get(pk=profile.pk)
     _history_user(profile, user)
     profile.save()
     return profile
@@ -89,14 +106,14 @@ def profile_create(
 
 
 @transaction.atomic
-def profile_update(*, profile: RegularizationProfile, data: Mapping, user=None) -> RegularizationProfile:
+def profile_update(*, profile: RegularizationProfile, data: Mapping, user=None, expected_version=None):
     _set_fields(profile, data)
-    return profile_save(profile=profile, user=user)
+    return profile_save(profile=profile, user=user, expected_version=expected_version)
 
 
 def _copy_name(name: str) -> str:
     candidate, n = f"{name} (copy)", 2
-    while RegularizationProfile.objects.filter(name__iexact=candidate).exists():
+    while profile_named(candidate) is not None:
         candidate, n = f"{name} (copy {n})", n + 1
     return candidate
 
@@ -357,7 +374,7 @@ def profile_import(*, data: str, replace: bool = False, user=None) -> list[Regul
             if default_line is not None:
                 check.error(MSG_IMPORT_TWO_DEFAULTS, line=item.line_of("is_default"), where=where, first=default_line)
             default_line = item.line_of("is_default")
-        existing = RegularizationProfile.objects.filter(name__iexact=name).first()
+        existing = profile_named(name)
         if existing is not None and not replace:
             check.error(MSG_IMPORT_EXISTS, line=item.line_of("name"), where=where, existing=existing.name)
             continue

@@ -24,14 +24,13 @@ import time
 import traceback as traceback_module
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from training.ml.errors import TrainingCancelled, TrainingError
-from training.ml.regime_parts import merge_regime_parts, regimes_of_run, train_regime_part
+from training.ml.regime_parts import merge_regime_parts, part_dir, regimes_of_run, train_regime_part
 from training.models import RunPart, TrainingRun
 from training.selectors.trading import run_trials
 from training.services.runs.database import optuna_storage_url, retry_when_locked
@@ -40,6 +39,7 @@ from training.tasks import training_run_part_task
 logger = logging.getLogger(__name__)
 
 MSG_PART_FAILED = "Regime {regime} failed on worker {worker}: {error}"
+MSG_PART_ENDED_WITH_RUN = "ended with its run ({status}) before this part finished"
 MSG_PART_REQUEUED = "part {regime}: no heartbeat from worker {worker} for more than {seconds:g} s; queued again"
 WAIT_POLL_SECONDS = 0.5
 
@@ -81,11 +81,19 @@ class _PartBeat:
 
 
 def run_parts_create(*, run: TrainingRun) -> list[RunPart]:
-    """One queued part per regime for this attempt (parts of an earlier attempt are dropped)."""
-    RunPart.objects.filter(run=run).delete()
-    return RunPart.objects.bulk_create(
-        [RunPart(run=run, regime=regime, token=run.celery_task_id) for regime in regimes_of_run()]
+    """The parts of this attempt: those an earlier attempt finished (their files still in the run's folder) are
+    kept and handed to this attempt; every other regime gets a new queued part."""
+    from training.services.runs.execution import run_artifacts_dir
+
+    finished = RunPart.objects.filter(run=run, status=RunPart.Status.SUCCEEDED)
+    kept = [p.pk for p in finished if part_dir(run_artifacts_dir(run), p.regime).is_dir()]
+    RunPart.objects.filter(run=run).exclude(pk__in=kept).delete()
+    RunPart.objects.filter(pk__in=kept).update(token=run.celery_task_id)
+    done = set(RunPart.objects.filter(pk__in=kept).values_list("regime", flat=True))
+    RunPart.objects.bulk_create(
+        [RunPart(run=run, regime=r, token=run.celery_task_id) for r in regimes_of_run() if r not in done]
     )
+    return list(RunPart.objects.filter(run=run, token=run.celery_task_id))
 
 
 def run_parts_publish_helpers(*, run: TrainingRun, count: int) -> None:
@@ -133,7 +141,7 @@ def _train_one(
                 config=run.snapshot["config"],
                 preset=run.preset,
                 seed=run.seed,
-                run_dir=run_artifacts_dir(run.pk),
+                run_dir=run_artifacts_dir(run),
                 candles=candles,
                 symbol=run.symbol,
                 exchange=run.exchange,
@@ -256,7 +264,7 @@ def training_run_train_in_parts(
     return merge_regime_parts(
         parts={p.regime: p.result for p in current},
         workers={p.regime: p.worker for p in current},
-        run_dir=Path(run_artifacts_dir(run.pk)),
+        run_dir=run_artifacts_dir(run),
         preset=run.preset,
         wall_started=wall_started,
         candles=candles,
@@ -288,3 +296,18 @@ def training_run_help(*, run_id: int, token: str, worker: str) -> int:
         return 0
     finally:
         monitor.stop()
+
+
+def run_parts_end_with_their_runs() -> int:
+    """Queued or running parts of failed or cancelled runs are cancelled (they stayed "queued" for ever).
+    Returns how many; a helper still training one finds its part gone and stores nothing."""
+    ended = 0
+    for status in (TrainingRun.Status.FAILED, TrainingRun.Status.CANCELLED):
+        ended += RunPart.objects.filter(
+            status__in=[RunPart.Status.QUEUED, RunPart.Status.RUNNING], run__status=status
+        ).update(
+            status=RunPart.Status.CANCELLED,
+            finished_at=timezone.now(),
+            error=MSG_PART_ENDED_WITH_RUN.format(status=status),
+        )
+    return ended

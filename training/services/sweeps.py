@@ -3,8 +3,9 @@ runs' objectives, tell optuna, ask the next trials, pick the best), cancel, and 
 
 ``sweep_reconcile`` is idempotent and safe to call from several processes: a point is recorded (and its trial
 told) by whoever flips ``recorded`` first; an optuna trial is asked by whoever advances ``asked`` first. It runs
-when a sweep's run task ends (a Celery signal in ``training.tasks``) and whenever the sweep is read (pages, API,
-the ``sweep`` command), which also covers runs failed by the stale-heartbeat sweep ("worker lost").
+when a sweep's run task ends (a Celery signal in ``training.tasks``), before a page or API POST acts on a sweep,
+from the ``sweep`` command, and in every pass of the runs reconciler (``sweeps_reconcile_pending``), which covers
+runs failed by the stale-heartbeat sweep ("worker lost") or cancelled before they started. A read writes nothing.
 """
 
 from __future__ import annotations
@@ -192,6 +193,20 @@ def sweep_reconcile(*, sweep: Sweep, user=None) -> Sweep:
         Sweep.objects.filter(pk=sweep.pk, finished_at__isnull=True).update(finished_at=timezone.now())
         sweep.refresh_from_db()
     return sweep
+
+
+def sweeps_reconcile_pending() -> list[int]:
+    """Reconcile every sweep holding an unrecorded point whose run has ended; returns their ids."""
+    pending = (
+        Sweep.objects.filter(points__recorded=False, points__run__status__in=TrainingRun.TERMINAL)
+        .distinct()
+        .order_by("pk")
+    )
+    done = []
+    for sweep in pending:
+        sweep_reconcile(sweep=sweep)
+        done.append(sweep.pk)
+    return done
 
 
 def sweep_run_finished(*, run_id: int) -> Sweep | None:

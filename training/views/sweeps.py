@@ -1,4 +1,6 @@
-"""Sweep pages; each view is one call into a selector or a service (reading a sweep reconciles it first)."""
+"""Sweep pages; each view is one call into a selector or a service. Sweeps are read like runs
+(`view_trainingrun`); a read writes nothing (the run-finish signal and the reconciler advance sweeps), a POST
+reconciles before it acts."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from training.services.sweeps import sweep_cancel, sweep_create, sweep_reconcile
 from training.views.pbo_charts import pbo_context
 from training.views.sweep_charts import sweep_chart_pairs
 
+VIEW_PERMISSION = "training.view_trainingrun"
 LAUNCH_PERMISSION = "training.add_trainingrun"
 SAVE_PROFILE_PERMISSION = "training.add_regularizationprofile"
 PAGE_SIZE = 25
@@ -29,7 +32,7 @@ MSG_PROFILE_SAVED = "Saved the best point of sweep #{pk} as profile “{name}”
 MSG_NAME_REQUIRED = "Give the new profile a name."
 
 
-def get_sweep(sweep_id: int, *, reconcile: bool = True) -> Sweep:
+def get_sweep(sweep_id: int, *, reconcile: bool = False) -> Sweep:
     try:
         sweep = selectors.sweep_get(sweep_id=sweep_id)
     except Sweep.DoesNotExist:
@@ -40,6 +43,7 @@ def get_sweep(sweep_id: int, *, reconcile: bool = True) -> Sweep:
 
 
 @login_required
+@permission_required(VIEW_PERMISSION, raise_exception=True)
 @require_GET
 def sweep_list(request):
     page = Paginator(selectors.sweep_list_with_points(), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -70,6 +74,7 @@ def sweep_new(request):
 
 
 @login_required
+@permission_required(VIEW_PERMISSION, raise_exception=True)
 @require_GET
 def sweep_detail(request, sweep_id: int):
     sweep = get_sweep(sweep_id)
@@ -97,7 +102,7 @@ def sweep_detail(request, sweep_id: int):
 @require_POST
 def sweep_cancel_view(request, sweep_id: int):
     try:
-        sweep_cancel(sweep=get_sweep(sweep_id), user=request.user)
+        sweep_cancel(sweep=get_sweep(sweep_id, reconcile=True), user=request.user)
         messages.success(request, MSG_CANCEL_REQUESTED.format(pk=sweep_id))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -108,7 +113,7 @@ def sweep_cancel_view(request, sweep_id: int):
 @permission_required(SAVE_PROFILE_PERMISSION, raise_exception=True)
 @require_POST
 def sweep_save_profile(request, sweep_id: int):
-    sweep = get_sweep(sweep_id)
+    sweep = get_sweep(sweep_id, reconcile=True)
     name = request.POST.get("name", "").strip()
     try:
         if not name:

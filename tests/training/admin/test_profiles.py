@@ -10,6 +10,7 @@ from training.admin.profiles import EXPORT_FILENAME, MSG_MAKE_DEFAULT_ONE
 from training.ml.regularization import MSG_NOT_DERIVABLE
 from training.models import RegularizationProfile, TrainingRun
 from training.models.profiles import MSG_NAME_TAKEN
+from training.services.profile_versions import profile_stale_message
 from training.services.profiles import MSG_IMPORT_TOO_DEEP, MSG_PROFILE_IN_USE, profile_create, profile_export_json
 
 pytestmark = pytest.mark.django_db
@@ -254,3 +255,23 @@ def test_import_view_accepts_a_bom_and_explains_deep_nesting(staff_client, data,
         assert response.status_code == 302 and RegularizationProfile.objects.get().name == "bom"
     else:
         assert response.status_code == 200 and expected in html.unescape(response.content.decode())
+
+
+def test_a_stale_admin_save_is_refused_naming_who_changed_it_and_changes_nothing(staff_client, default_profile):
+    opened = blank_post(default_profile)  # both editors opened the page at this version
+    first = staff_client.post(change_url(default_profile), {**opened, "l1_alpha": 0.4})
+    assert first.status_code == 302
+
+    stale = staff_client.post(change_url(default_profile), {**opened, "l1_alpha": 0.05, "dropout_rate": 0.3})
+
+    assert stale.status_code == 200
+    current = RegularizationProfile.objects.get(pk=default_profile.pk)
+    assert (current.l1_alpha, current.dropout_rate, current.version) == (0.4, 0.2, int(opened["seen_version"]) + 1)
+    assert current.history.count() == 2
+    errors = stale.context["adminform"].form.non_field_errors()
+    submitted = stale.context["adminform"].form.cleaned_data
+    assert errors == [profile_stale_message(current=current, seen=int(opened["seen_version"]), submitted=submitted)]
+    message = errors[0]
+    assert message.startswith("Profile “default” was changed by editor at ") and "since you opened it" in message
+    assert "l1_alpha=0.4" in message and "dropout_rate=0.2" in message and "l2_alpha" not in message
+    assert html.escape(message).replace("&#x27;", "'")[:60] in stale.content.decode().replace("&#x27;", "'")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from training.api.views.profiles import MSG_IF_MATCH_REQUIRED
 from training.ml.regularization import field_errors
 from training.models import RegularizationProfile
+from training.services.profile_versions import profile_stale_message
 
 pytestmark = pytest.mark.django_db
 
@@ -50,14 +52,48 @@ def test_create_reports_field_errors_like_the_admin(full_api, profile):
 
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 403), ("full", 200)])
 def test_update_needs_the_change_permission(clients, profile, who, expected):
-    response = clients[who].patch(reverse("api:profile-detail", args=[profile.pk]), {"l2_alpha": 0.02}, format="json")
+    url = reverse("api:profile-detail", args=[profile.pk])
+    response = clients[who].patch(url, {"l2_alpha": 0.02}, format="json", headers={"If-Match": etag(profile)})
     assert response.status_code == expected
     profile.refresh_from_db()
     assert profile.l2_alpha == (0.02 if expected == 200 else 0.001)
 
 
+def etag(profile) -> str:
+    return f'"profile-{profile.pk}-v{profile.version}"'
+
+
 def test_update_refuses_out_of_range_values(full_api, profile):
-    response = full_api.patch(reverse("api:profile-detail", args=[profile.pk]), {"dropout_rate": 1.5}, format="json")
+    url = reverse("api:profile-detail", args=[profile.pk])
+    response = full_api.patch(url, {"dropout_rate": 1.5}, format="json", headers={"If-Match": etag(profile)})
     assert response.status_code == 400 and list(response.json()) == ["dropout_rate"]
     profile.refresh_from_db()
     assert profile.dropout_rate == 0.2
+
+
+def test_put_and_patch_need_if_match_and_a_stale_one_is_refused_and_changes_nothing(full_api, full_user, profile):
+    url = reverse("api:profile-detail", args=[profile.pk])
+    read = full_api.get(url)
+    tag = read["ETag"]
+    assert tag == etag(profile) and read.json()["version"] == profile.version
+    for method in (full_api.put, full_api.patch):
+        response = method(url, {"name": "baseline", "l1_alpha": 0.3}, format="json")
+        assert response.status_code == 428
+        assert response.json() == {"detail": MSG_IF_MATCH_REQUIRED.format(pk=profile.pk)}
+
+    first = full_api.patch(url, {"l1_alpha": 0.3}, format="json", headers={"If-Match": tag})  # the first editor
+    assert first.status_code == 200 and first["ETag"] != tag and first.json()["version"] == profile.version + 1
+    stale = full_api.put(url, {"name": "baseline", "l1_alpha": 0.05}, format="json", headers={"If-Match": tag})
+
+    assert stale.status_code == 412
+    current = RegularizationProfile.objects.get(pk=profile.pk)
+    assert current.l1_alpha == 0.3 and current.version == profile.version + 1  # the stale PUT changed nothing
+    body = stale.json()
+    seen = profile.version
+    assert body["detail"] == profile_stale_message(current=current, seen=seen, submitted={"l1_alpha": 0.05})
+    assert "was changed by api-full at " in body["detail"] and "l1_alpha=0.3" in body["detail"]
+    assert body["current"]["l1_alpha"] == 0.3 and stale["ETag"] == first["ETag"]
+    again = full_api.put(
+        url, {"name": "baseline", "l1_alpha": 0.05}, format="json", headers={"If-Match": first["ETag"]}
+    )
+    assert again.status_code == 200 and RegularizationProfile.objects.get(pk=profile.pk).l1_alpha == 0.05

@@ -143,3 +143,13 @@ def test_broker_down_answers_503_with_the_stored_run(full_api, profile, dataset)
     run = TrainingRun.objects.get(pk=body["run"])
     assert run.status == "failed" and body["detail"] == run.error
     assert body["detail"].startswith(MSG_BROKER_UNREACHABLE.split("(")[0])
+
+
+@pytest.mark.parametrize("value", [str(2**63), str(2**63 - 1), "0", "-1", "1e3", "99999999999999999999999"])
+def test_an_id_filter_beyond_what_a_database_stores_is_a_400_on_both_databases(viewer_api, profile, value):
+    response = viewer_api.get(reverse("api:run-list"), {"profile": value})
+    if value == str(2**63 - 1):
+        assert response.status_code == 200 and response.json()["count"] == 0
+        return
+    assert response.status_code == 400, response.content
+    assert list(response.json()) == ["profile"]

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from training.api.views.sweeps import MSG_NO_SWEEP
 from training.models import RegularizationProfile, SweepPoint, TrainingRun
-from training.services.sweeps import MSG_NO_BEST, sweep_create
+from training.services.sweeps import MSG_NO_BEST, sweep_create, sweep_run_finished
 
 pytestmark = pytest.mark.django_db
 PAYLOAD_KEYS = {"status", "runs", "points", "best", "objective"}
@@ -22,9 +22,11 @@ def grid_sweep(profile, dataset, django_capture_on_commit_callbacks):
 
 
 def finish(point: SweepPoint, objective: float) -> None:
-    """The state a finished point leaves in the database (its run succeeded, its objective recorded)."""
+    """The state a finished point leaves in the database (its run succeeded, its objective recorded, then the
+    run-finish path reconciled the sweep: reads write nothing)."""
     TrainingRun.objects.filter(pk=point.run_id).update(status=TrainingRun.Status.SUCCEEDED)
     SweepPoint.objects.filter(pk=point.pk).update(recorded=True, objective=objective)
+    sweep_run_finished(run_id=point.run_id)
 
 
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 200), ("full", 200)])

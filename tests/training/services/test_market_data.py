@@ -122,6 +122,22 @@ def test_bad_symbol_is_refused():
         dataset_import_file(path_or_file=csv_text().encode(), symbol="BTC/USDT", interval="1h")
 
 
+def test_a_symbol_that_upper_casing_would_change_is_refused_not_renamed(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from training.models import MarketDataset
+    from training.services.market_data import MSG_SYMBOL_NOT_ASCII
+
+    with pytest.raises(ValueError) as refused:
+        dataset_import_file(path_or_file=csv_text().encode(), symbol="straße", interval="1h")
+    assert str(refused.value) == MSG_SYMBOL_NOT_ASCII.format(given="straße", upper="STRASSE")
+    path = tmp_path / "k.csv"
+    path.write_text(csv_text())
+    with pytest.raises(CommandError, match="would silently become 'STRASSE'"):
+        call_command("import_klines", str(path), "--symbol", "straße")
+    assert not MarketDataset.objects.exists()
+
+
 def test_offline_sample_loads_complete_and_idempotent():
     message, report = dataset_load_sample()
     dataset = MarketDataset.objects.get()

@@ -301,3 +301,30 @@ def test_duplicate_names_skip_case_variants():
     profile_create(name="p (copy)")
     original = profile_create(name="P")
     assert profile_duplicate(profile=original).name == "P (copy 2)"
+
+
+def test_a_description_longer_than_the_limit_is_refused_on_its_field():
+    from training.models.profiles import DESCRIPTION_MAX_CHARS
+    from training.services.profiles import profile_create
+
+    with pytest.raises(ValidationError) as refused:
+        profile_create(name="huge", description="x" * (9 * 2**20))
+    assert refused.value.message_dict["description"] == [
+        f"Ensure this value has at most {DESCRIPTION_MAX_CHARS} characters (it has {9 * 2**20})."
+    ]
+    assert not RegularizationProfile.objects.filter(name="huge").exists()
+    assert profile_create(name="fits", description="x" * DESCRIPTION_MAX_CHARS).description
+
+
+@pytest.mark.parametrize(("first", "second"), [("Äpfel", "äpfel"), ("ÉTÉ", "été"), ("straße", "STRASSE")])
+def test_names_differing_only_in_unicode_case_are_one_name_on_either_database(first, second):
+    profile_create(name=first)
+    with pytest.raises(ValidationError) as caught:
+        profile_create(name=second)
+    assert caught.value.message_dict == {"name": [MSG_NAME_TAKEN.format(name=first)]}
+    exported = svc.profile_export(profiles=RegularizationProfile.objects.all())
+    exported["profiles"][0]["name"] = second
+    replaced = profile_import(
+        data=json.dumps(exported), replace=True
+    )  # found again by its folded name, and overwritten
+    assert [p.name for p in replaced] == [second] and RegularizationProfile.objects.count() == 1

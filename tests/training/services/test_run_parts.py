@@ -99,3 +99,40 @@ def test_the_bar_moves_inside_each_part_and_never_goes_back(fast_monitor, tmp_pa
     inside = {round(f, 6) for f in fractions} - {round(0.1 + 0.8 * k / parts, 6) for k in range(parts + 1)}
     assert len(inside) >= parts  # not only the jumps from one finished part to the next
     assert events[-1][2] == f"{parts}/{parts} regime parts done"
+
+
+def test_a_lost_owner_keeps_the_parts_it_finished_and_the_next_attempt_trains_only_the_rest(fast_monitor, test_broker):
+    from django.utils import timezone
+
+    from training.services.run_parts import run_parts_create, training_run_help
+    from training.services.runs import run_artifacts_create, training_run_claim
+    from training.services.runs.interruptions import REASON_POOL_DIED, training_run_requeue_or_fail
+
+    fast_monitor.TRAINING_REGIME_TASKS = True
+    profile, _ = make_profile("baseline", is_default=True), make_dataset()
+    run = training_run_create(profile=profile, symbol="BTCUSDT", preset="tiny", enqueue=False)
+    assert training_run_claim(run_id=run.pk, task_id="t-1", worker=WORKER)  # attempt 1, as its task starts it
+    run.refresh_from_db()
+    run_artifacts_create(run=run)
+    parts = run_parts_create(run=run)
+    ghost = parts[-1]  # taken by a helper that is gone
+    now = timezone.now()
+    RunPart.objects.filter(pk=ghost.pk).update(status="running", worker="ghost@gone", started_at=now, heartbeat_at=now)
+    assert training_run_help(run_id=run.pk, token="t-1", worker=WORKER) == len(parts) - 1
+    finished = {p.pk: p.started_at for p in RunPart.objects.filter(run=run, status=RunPart.Status.SUCCEEDED)}
+    assert len(finished) == len(parts) - 1
+    assert training_run_requeue_or_fail(run_id=run.pk, task_id="t-1", reason=REASON_POOL_DIED) == "queued"
+
+    retried = training_run_execute(
+        run_id=run.pk, task_id=TrainingRun.objects.get(pk=run.pk).celery_task_id, worker=WORKER
+    )
+
+    assert retried.status == Status.SUCCEEDED and retried.attempts == 2, retried.traceback
+    after = {p.pk: p for p in RunPart.objects.filter(run=run)}
+    assert {pk: after[pk].started_at for pk in finished} == finished  # kept, not trained again
+    (new,) = [p for pk, p in after.items() if pk not in finished]
+    assert new.regime == ghost.regime and new.status == RunPart.Status.SUCCEEDED and new.pk != ghost.pk
+    assert sorted(retried.result["ensembles"]) == sorted(regimes_of_run())
+    root = Path(retried.artifacts_path)
+    on_disk = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    assert sorted(retried.result["artifacts"]["files"]) == on_disk and not (root / PARTS_DIR).exists()

@@ -135,3 +135,25 @@ def test_the_profile_admin_action_opens_the_sweep_form(admin_client, profile):
     assert (
         response.status_code == 302 and response["Location"] == reverse("training:sweep_new") + f"?profile={profile.pk}"
     )
+
+
+def test_reading_a_sweep_writes_nothing_and_the_reconciler_records_its_ended_points(
+    viewer_client, l1_sweep, test_broker
+):
+    from training.services.runs.reconcile import training_runs_reconcile
+
+    first = l1_sweep.points.order_by("index").first()
+    TrainingRun.objects.filter(pk=first.run_id).update(status=Status.FAILED, error="worker lost: test")
+    with CaptureQueriesContext(connection) as queries:
+        assert viewer_client.get(reverse("training:sweep_detail", args=[l1_sweep.pk])).status_code == 200
+        assert viewer_client.get(reverse("training:sweep_list")).status_code == 200
+        assert viewer_client.get(reverse("api:sweep-detail", args=[l1_sweep.pk])).status_code == 200
+    writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert [w for w in writes if "training_" in w] == []
+    first.refresh_from_db()
+    assert not first.recorded
+
+    assert training_runs_reconcile().sweeps == [l1_sweep.pk]
+    first.refresh_from_db()
+    assert first.recorded
+    assert training_runs_reconcile().sweeps == []  # nothing left to record

@@ -21,6 +21,8 @@ DESCRIPTIONS = {
     403: "Authenticated, but without the Django model permission this endpoint needs.",
     404: "Not found.",
     409: "The model cannot answer this request.",
+    412: "The If-Match ETag names an older version: `detail` says who changed it and when, `current` its values.",
+    428: "If-Match is required: send the ETag of the version you read (GET answers it).",
     503: "The task broker (Redis) is unreachable; the run was stored as failed.",
 }
 
@@ -29,7 +31,7 @@ def error_responses(*codes: int) -> dict:
     """OpenAPI responses for 401 and 403 (always) and the given extra codes."""
     out = {}
     for code in (401, 403, *codes):
-        if code == 400:
+        if code in (400, 412):
             out[code] = OpenApiResponse(OpenApiTypes.OBJECT, description=DESCRIPTIONS[400])
         elif code == 503:
             out[code] = OpenApiResponse(EnqueueFailedSerializer, description=DESCRIPTIONS[503])

@@ -16,15 +16,15 @@ class ProfileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RegularizationProfile
-        fields = ["id", *EDITABLE_FIELDS, "is_default", "created_at", "updated_at"]
-        read_only_fields = ["id", "is_default", "created_at", "updated_at"]
+        fields = ["id", *EDITABLE_FIELDS, "is_default", "version", "created_at", "updated_at"]
+        read_only_fields = ["id", "is_default", "version", "created_at", "updated_at"]
         extra_kwargs = {"name": {"validators": []}}
         validators: list = []
 
 
 class ProfileCreateSerializer(ProfileSerializer):
     class Meta(ProfileSerializer.Meta):
-        read_only_fields = ["id", "created_at", "updated_at"]
+        read_only_fields = ["id", "version", "created_at", "updated_at"]
 
 
 class ProfileDetailSerializer(ProfileSerializer):

@@ -27,12 +27,13 @@ class SweepViewSet(viewsets.GenericViewSet):
     permission_classes = [requires(VIEW_RUN)]
     lookup_value_regex = r"\d+"
 
-    def _sweep(self) -> Sweep:
+    def _sweep(self, *, reconcile: bool = False) -> Sweep:
+        """A GET writes nothing; a POST reconciles first."""
         try:
             sweep = sweep_get(sweep_id=int(self.kwargs["pk"]))
         except Sweep.DoesNotExist:
             raise NotFound(MSG_NO_SWEEP.format(pk=self.kwargs["pk"])) from None
-        return sweep_reconcile(sweep=sweep)
+        return sweep_reconcile(sweep=sweep) if reconcile else sweep
 
     @extend_schema(
         summary="One sweep: status, runs, points (values, run, objective, per-backend summary), best, objective",
@@ -52,5 +53,7 @@ class SweepViewSet(viewsets.GenericViewSet):
     def save_profile(self, request, pk=None):
         data = SaveProfileSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        profile = sweep_save_best_profile(sweep=self._sweep(), name=data.validated_data["name"], user=request.user)
+        profile = sweep_save_best_profile(
+            sweep=self._sweep(reconcile=True), name=data.validated_data["name"], user=request.user
+        )
         return Response(SavedProfileSerializer(profile).data, status=status.HTTP_201_CREATED)

@@ -4,6 +4,7 @@ gunicorn until Ctrl-C."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -22,9 +23,19 @@ from ares_site.local_run import (
     redis_ensure,
     wait_for_health,
     web_command,
+    web_concurrency,
     worker_command,
     worker_node_name,
     workers_count,
+)
+from ares_site.process_lifetime import (
+    ALREADY_RUNNING_MESSAGE,
+    PID_FILE_NAME,
+    PidFile,
+    die_with_parent,
+    leftovers_stop,
+    supervisor_running,
+    watchdog_start,
 )
 
 BOOTSTRAP_COMMANDS = ("load_default_profile", "load_sample_data")
@@ -54,14 +65,26 @@ class Command(BaseCommand):
         )
 
     def say(self, message: str) -> None:
-        self.stdout.write(message)
-        self.stdout.flush()
+        try:
+            self.stdout.write(message)
+            self.stdout.flush()
+        except OSError:  # the terminal closed (SIGHUP): stopping must go on without it
+            pass
 
     def handle(self, *args, port: int, workers: int | None, state_dir: str, **options):
         var_dir = Path(state_dir)
-        supervisor = Supervisor(say=self.say)
-        signal.signal(signal.SIGTERM, _raise_stop)
-        signal.signal(signal.SIGINT, _raise_stop)
+        pid_path = var_dir / PID_FILE_NAME
+        if supervisor_running(PidFile.read(pid_path)):
+            raise CommandError(ALREADY_RUNNING_MESSAGE.format(pid=PidFile.read(pid_path).supervisor.pid, path=pid_path))
+        leftovers_stop(pid_path, say=self.say)
+        pid_file = PidFile(path=pid_path)
+        pid_file.record_supervisor()
+        watchdog_pipe = watchdog_start(pid_path)
+        supervisor = Supervisor(
+            say=self.say, on_start=lambda child: pid_file.record_child(child.name, child.process.pid)
+        )
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, _raise_stop)
         try:
             workers = workers if workers is not None else workers_count()
             if workers < 1:
@@ -82,17 +105,25 @@ class Command(BaseCommand):
                 call_command("collectstatic", interactive=False, verbosity=0)
             redis_server = redis_ensure(url=settings.CELERY_BROKER_URL, directory=var_dir / "redis", say=self.say)
             if redis_server is not None:
-                supervisor.add("redis-server", lambda: redis_server.start().process, stop_last=True)
+                supervisor.add(
+                    "redis-server", lambda: redis_server.start(preexec_fn=die_with_parent()).process, stop_last=True
+                )
 
             env = dict(os.environ)
             env["PYTHONUNBUFFERED"] = "1"
+            metrics_dir = var_dir / "prometheus"  # each web process's request samples, summed by /metrics
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
             if workers > 1:  # several local workers share each run's regimes unless the user said otherwise
                 env.setdefault("TRAINING_REGIME_TASKS", "1")
             for index in range(1, workers + 1):
                 command = worker_command(hostname=worker_node_name(index))
                 supervisor.add_command(f"celery worker {index}", command, env=env, cwd=settings.BASE_DIR)
             supervisor.add_command("celery beat", beat_command(), env=env, cwd=settings.BASE_DIR)
-            supervisor.add_command("web server", web_command(port=port), env=env, cwd=settings.BASE_DIR)
+            web_workers, web_threads = web_concurrency()
+            web = web_command(port=port, workers=web_workers, threads=web_threads)
+            supervisor.add_command("web server", web, env=env, cwd=settings.BASE_DIR)
             base_url = f"http://127.0.0.1:{port}"
             wait_for_health(f"{base_url}/healthz", supervisor=supervisor)
             self.say("")
@@ -111,8 +142,10 @@ class Command(BaseCommand):
         except RunAppError as exc:
             raise CommandError(str(exc)) from exc
         finally:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                signal.signal(signum, signal.SIG_IGN)
             supervisor.stop()
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            pid_file.remove()
+            os.close(watchdog_pipe)
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                signal.signal(signum, signal.SIG_DFL)

@@ -12,9 +12,12 @@
 from training.services.runs.cancel import MSG_CANCELLED_QUEUED, MSG_NOT_CANCELLABLE, training_run_cancel
 from training.services.runs.database import optuna_storage_url, retry_when_locked
 from training.services.runs.execution import (
+    MSG_ARTIFACTS_FOLDER_EXISTS,
     MSG_CANCELLED,
     MSG_NO_DATASET_ON_RUN,
+    ArtifactsFolderExists,
     model_result_rows,
+    run_artifacts_create,
     run_artifacts_dir,
     training_run_claim,
     training_run_execute,
@@ -40,11 +43,12 @@ from training.services.runs.launch import (
     training_run_rerun,
     training_run_validate,
 )
-from training.services.runs.queue import MSG_BROKER_UNREACHABLE, training_run_publish
+from training.services.runs.queue import MSG_BROKER_REFUSED, MSG_BROKER_UNREACHABLE, training_run_publish
 from training.services.runs.reconcile import ReconcileTimer, training_runs_reconcile
 
 __all__ = [
     "MSG_BROKER_UNREACHABLE",
+    "MSG_BROKER_REFUSED",
     "MSG_CANCELLED",
     "MSG_CANCELLED_QUEUED",
     "MSG_DATASET_TOO_SHORT",
@@ -66,6 +70,9 @@ __all__ = [
     "preset_minimum_rows",
     "retry_when_locked",
     "run_artifacts_dir",
+    "run_artifacts_create",
+    "ArtifactsFolderExists",
+    "MSG_ARTIFACTS_FOLDER_EXISTS",
     "training_run_cancel",
     "training_run_claim",
     "training_run_create",

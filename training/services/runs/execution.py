@@ -10,6 +10,7 @@ monitor, store the outcome.
 from __future__ import annotations
 
 import logging
+import shutil
 import traceback as traceback_module
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,14 @@ logger = logging.getLogger(__name__)
 
 MSG_CANCELLED = "Cancelled at the user's request."
 MSG_NO_DATASET_ON_RUN = "Run #{pk} has no dataset."
+MSG_ARTIFACTS_FOLDER_EXISTS = (
+    "The artifacts folder of run #{pk} exists before its first attempt ({path}); it is not this run's, so it is "
+    "neither used nor deleted. Move it away and run again."
+)
+
+
+class ArtifactsFolderExists(RuntimeError):
+    pass
 
 
 def training_run_claim(*, run_id: int, task_id: str, worker: str = "") -> bool:
@@ -96,8 +105,41 @@ def _candles_for(run: TrainingRun):
     return dataset_candles_frame(run.dataset, start=bounds.get("first"), end=bounds.get("last"))
 
 
-def run_artifacts_dir(run_id: int) -> Path:
-    return Path(settings.ARTIFACTS_DIR) / "runs" / str(run_id)
+def run_artifacts_dir(run: TrainingRun) -> Path:
+    """The run's own folder, named by its number and its key: a number reused after a restore names another."""
+    return Path(settings.ARTIFACTS_DIR) / "runs" / f"{run.pk}-{run.artifacts_key}"
+
+
+def run_artifacts_create(*, run: TrainingRun) -> Path:
+    """Create the run's folder empty. A folder that exists before the first attempt is an error, never adopted;
+    one from this run's own earlier attempt (it runs again from the start) is emptied first."""
+    path = run_artifacts_dir(run)
+    if path.exists():
+        if run.attempts <= 1:
+            raise ArtifactsFolderExists(MSG_ARTIFACTS_FOLDER_EXISTS.format(pk=run.pk, path=path))
+        _empty_keeping_finished_parts(run, path)
+    else:
+        path.mkdir(parents=True)
+    return path
+
+
+def _empty_keeping_finished_parts(run: TrainingRun, path: Path) -> None:
+    """Empty this run's folder from an earlier attempt, but keep the files of regime parts that attempt finished
+    (``run_parts_create`` keeps their rows): a lost owner does not train them again."""
+    from training.ml.regime_parts import PARTS_DIR, part_dir
+    from training.models import RunPart
+
+    finished = RunPart.objects.filter(run=run, status=RunPart.Status.SUCCEEDED).values_list("regime", flat=True)
+    kept = [regime for regime in finished if part_dir(path, regime).is_dir()]
+    stash = path.with_name(f"{path.name}.kept")
+    shutil.rmtree(stash, ignore_errors=True)
+    for regime in kept:
+        (stash / regime).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(part_dir(path, regime)), str(stash / regime))
+    shutil.rmtree(path)
+    path.mkdir(parents=True)
+    if kept:
+        shutil.move(str(stash), str(path / PARTS_DIR))
 
 
 def _finish(run_id: int, task_id: str, **fields) -> bool:
@@ -176,6 +218,15 @@ def _store_success(run: TrainingRun, task_id: str, result: dict, artifacts_dir: 
     retry_when_locked(store, what=f"storing the result of run {run.pk}")
 
 
+def _end_parts() -> None:
+    from training.services.run_parts import run_parts_end_with_their_runs
+
+    try:
+        retry_when_locked(run_parts_end_with_their_runs, what="ending the parts of ended runs")
+    except Exception:  # bookkeeping only: the reconciler ends them on its next pass
+        logger.exception("could not end the parts of ended runs")
+
+
 def training_run_execute(*, run_id: int, task_id: str = "", worker: str = "") -> TrainingRun | None:
     """Claim the run (queued → running) and train it; returns None when there was nothing to claim."""
     if not training_run_claim(run_id=run_id, task_id=task_id, worker=worker):
@@ -185,8 +236,8 @@ def training_run_execute(*, run_id: int, task_id: str = "", worker: str = "") ->
     task_id = run.celery_task_id
     monitor = RunMonitor(run_id, task_id)
     monitor.start()
-    artifacts_dir = run_artifacts_dir(run_id)
     try:
+        artifacts_dir = run_artifacts_create(run=run)
         result = _train(run, monitor, artifacts_dir)
     except TrainingCancelled as exc:
         monitor.log(f"cancelled: {exc}")
@@ -198,6 +249,7 @@ def training_run_execute(*, run_id: int, task_id: str = "", worker: str = "") ->
                 ),
                 what=f"cancelling run {run_id}",
             )
+        _end_parts()
         return TrainingRun.objects.get(pk=run_id)
     except BaseException as exc:  # record every failure, then let Celery see a shutdown too
         reason = REASON_SHUTDOWN if not isinstance(exc, Exception) else REASON_DATABASE_BUSY
@@ -214,6 +266,7 @@ def training_run_execute(*, run_id: int, task_id: str = "", worker: str = "") ->
                 ),
                 what=f"failing run {run_id}",
             )
+        _end_parts()
         if isinstance(exc, Exception):
             return TrainingRun.objects.get(pk=run_id)
         raise

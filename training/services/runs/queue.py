@@ -17,6 +17,10 @@ MSG_BROKER_UNREACHABLE = (
     "Could not queue the run: the task broker (Redis) is unreachable ({error}). The run was not started; "
     "launch it again once Redis is back."
 )
+MSG_BROKER_REFUSED = (
+    "Could not queue the run: the task broker (Redis) is reachable but refused the message ({error}). The run was "
+    "not started; fix what Redis says, then launch it again."
+)
 BROKER_READ_TIMEOUT_SECONDS = 3.0
 INSPECT_TIMEOUT_SECONDS = 1.0
 
@@ -29,7 +33,21 @@ def training_run_publish(*, run_id: int, task_id: str) -> str | None:
             training_run_execute_task.apply_async(args=[run_id], task_id=task_id, connection=conn, retry=False)
     except Exception as exc:  # kombu/redis raise several types; every one means "not queued"
         logger.warning("could not enqueue run %s: %s", run_id, exc)
+        refused = _redis_refusal(exc)
+        if refused is not None:  # Redis answered with an error (MISCONF, OOM, READONLY, …): name it as it is
+            return MSG_BROKER_REFUSED.format(error=f"{type(refused).__name__}: {refused}")
         return MSG_BROKER_UNREACHABLE.format(error=f"{type(exc).__name__}: {exc}")
+    return None
+
+
+def _redis_refusal(exc: BaseException) -> BaseException | None:
+    """The Redis error reply in `exc` or its causes (a ResponseError is an answer, not a lost connection)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, redis.ResponseError):
+            return exc
+        exc = exc.__cause__ or exc.__context__
     return None
 
 

@@ -9,6 +9,8 @@ page reads.
   its last attempt) only once its worker is confirmed gone: the node does not answer, or answers without that
   task. When the workers cannot be asked (broker down), nothing is touched — a busy database or a slow broker
   never fails a run.
+- Parts of a failed or cancelled run that are still queued or running are cancelled with it.
+- A sweep holding a point whose run has ended but is not recorded yet is reconciled (the sweep pages only read).
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ class ReconcileReport:
     republished: list[int] = field(default_factory=list)
     requeued: list[int] = field(default_factory=list)
     alive: list[int] = field(default_factory=list)
+    sweeps: list[int] = field(default_factory=list)  # sweeps advanced because a point's run had ended
+    parts_ended: int = 0  # parts of failed or cancelled runs closed
 
     def __bool__(self) -> bool:
         return bool(self.republished or self.requeued)
@@ -143,6 +147,11 @@ def training_runs_reconcile(*, own_node: str = "", own_started_at: datetime | No
         _requeue_orphans(own_node=own_node, own_started_at=own_started_at, report=report)
     _requeue_lost(now=now, inspector=inspector, report=report)
     _republish_lost_messages(now=now, inspector=inspector, report=report)
+    from training.services.run_parts import run_parts_end_with_their_runs  # they build on runs, not the other way
+    from training.services.sweeps import sweeps_reconcile_pending
+
+    report.parts_ended = run_parts_end_with_their_runs()
+    report.sweeps = sweeps_reconcile_pending()
     return report
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from ares_site.embedded_redis import free_port, redis_answers
 
@@ -139,6 +140,16 @@ def test_run_app_starts_everything_twice_and_stops_all_on_sigint(tmp_path):
         assert '"celery_workers": {"ok": true' in body
         status, body = get(f"{base}/admin/login/")
         assert status == 200 and "csrfmiddlewaretoken" in body
+        status, body = get(f"{base}/metrics")  # loopback: open; request samples summed over the web processes
+        found = {
+            (sample.name, tuple(sorted(sample.labels.items())))
+            for family in text_string_to_metric_families(body)
+            for sample in family.samples
+        }
+        assert status == 200 and ("ares_runs", (("status", "queued"),)) in found, body[:2000]
+        healthz = (("method", "GET"), ("status", "2xx"), ("view", "training:healthz"))
+        assert ("ares_http_request_duration_seconds_count", healthz) in found, body[-3000:]
+        assert ("ares_workers", ()) in found
         assert get(f"{base}/static/admin/css/base.css")[0] == 200
         stop_with_sigint(process, lines, output)
         assert "1 worker process(es), one run at a time each. A part that stops is restarted." in "".join(output)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ares_site.embedded_redis import free_port
 from tests.conftest import celery_app_using
-from training.models import TrainingRun
+from training.models import RunPart, TrainingRun
 from training.services.runs import (
     MSG_GAVE_UP,
     MSG_REQUEUED,
@@ -128,3 +128,26 @@ def test_reconcile_asks_the_os_about_an_inline_process_on_this_host(profile, dat
     TrainingRun.objects.filter(pk=dead.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=300))
     report = training_runs_reconcile()
     assert report.requeued == [dead.pk] and report.alive == [alive.pk]
+
+
+def test_parts_of_a_cancelled_run_end_with_it_in_the_reconcilers_pass(
+    profile, dataset, test_broker, django_capture_on_commit_callbacks
+):
+    from training.services.run_parts import MSG_PART_ENDED_WITH_RUN, run_parts_create
+    from training.services.runs import training_run_cancel
+    from training.services.runs.reconcile import training_runs_reconcile
+
+    with django_capture_on_commit_callbacks(execute=False):
+        cancelled, kept = (training_run_create(profile=profile, symbol="BTCUSDT", preset="tiny") for _ in range(2))
+    run_parts_create(run=cancelled), run_parts_create(run=kept)
+    training_run_cancel(run=cancelled)
+
+    report = training_runs_reconcile()
+
+    ended = RunPart.objects.filter(run=cancelled)
+    assert report.parts_ended == ended.count() > 0
+    assert {(p.status, p.error) for p in ended} == {
+        (RunPart.Status.CANCELLED, MSG_PART_ENDED_WITH_RUN.format(status="cancelled"))
+    }
+    assert all(p.finished_at for p in ended)
+    assert {p.status for p in RunPart.objects.filter(run=kept)} == {RunPart.Status.QUEUED}  # its run still queued

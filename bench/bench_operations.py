@@ -1,0 +1,195 @@
+"""Operations figures of `make run`'s real process tree (run_app, WORKERS=1, embedded Redis, gunicorn with
+WEB_WORKERS x WEB_THREADS) on a temporary SQLite database, loopback only. Prints, with the load average:
+
+1. Load: BENCH_CLIENTS clients (threads, one shared login) for BENCH_SECONDS against BENCH_RUNS runs (one `tiny`
+   run trained by the worker on the offline sample, copied): requests/s, errors, p50/p95/p99 per page and
+   for /healthz.
+2. A 150,000-column (~1 MB) header: seconds to refusal over the API (the running app) and through
+   `import_klines` (a process of its own), with that process's peak RSS.
+3. SIGKILL of run_app: seconds until no process it started is left.
+
+`flock /work/heavy.lock .venv/bin/python bench/bench_operations.py` (BENCH_CLIENTS=50 BENCH_SECONDS=60 by default).
+"""
+
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+TMP = Path(tempfile.mkdtemp(prefix="ares-bench-operations-"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", 50))
+SECONDS = float(os.environ.get("BENCH_SECONDS", 60))
+RUNS = int(os.environ.get("BENCH_RUNS", 10_000))
+COLUMNS = 150_000
+MEASURED = (  # the child's own peak RSS (VmHWM) at exit, as tests/reliability/test_import_limits.py does
+    "import atexit, runpy, sys\n"
+    "def report():\n"
+    "    hwm = next(line for line in open('/proc/self/status') if line.startswith('VmHWM:'))\n"
+    "    sys.stderr.write(f'\\nPEAK_RSS_KB {hwm.split()[1]}\\n')\n"
+    "atexit.register(report)\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
+
+
+def main() -> None:
+    from ares_site.embedded_redis import free_port
+    from tests.reliability.supervised_app import SupervisedApp
+
+    app = SupervisedApp(state_dir=TMP / "app", redis_port=free_port(), port=free_port())
+    app.env.update(LOG_LEVEL="WARNING", TRAINING_RECONCILE_SECONDS="30", TRAINING_STALE_AFTER_SECONDS="120")
+    print(f"load average before: {load()}")
+    started = time.monotonic()
+    app.start()
+    base = f"http://127.0.0.1:{app.port}"
+    print(f"run_app up in {time.monotonic() - started:.1f} s")
+    os.environ.update({k: v for k, v in app.env.items() if k != "PATH"})
+    import django
+
+    django.setup()
+    import requests
+
+    from training.models import TrainingRun
+
+    try:
+        template_id = app.launch("BTCUSDT", "tiny")
+        run = app.wait_for(template_id, ("succeeded", "failed"), timeout=600)
+        assert run["status"] == "succeeded", run
+        template = TrainingRun.objects.get(pk=template_id)
+        fields = {
+            f.attname: getattr(template, f.attname)
+            for f in TrainingRun._meta.concrete_fields
+            if f.name not in ("id", "artifacts_key", "status")
+        }
+        copies = [TrainingRun(**fields, status="succeeded" if i % 7 else "failed") for i in range(RUNS - 1)]
+        TrainingRun.objects.bulk_create(copies, batch_size=500)
+        middle = TrainingRun.objects.order_by("-id").values_list("id", flat=True)[RUNS // 2]
+        print(f"{TrainingRun.objects.count():,} runs (copies of run {template.pk}, tiny)")
+
+        session = requests.Session()
+        session.get(f"{base}/accounts/login/", timeout=30)
+        session.post(
+            f"{base}/accounts/login/",
+            data={
+                "username": "admin",
+                "password": app.env["ADMIN_PASSWORD"],
+                "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            },
+            timeout=30,
+        )
+        cookies = session.cookies.get_dict()
+        assert "sessionid" in cookies, "login failed"
+
+        # 2. hostile header (before the load, on a quiet app)
+        header = ",".join(
+            ["timestamp", "open", "high", "low", "close", "volume", *(f"c{i:x}" for i in range(COLUMNS - 6))]
+        )
+        wide = (header + "\n" + "1704067200000,1,2,0.5,1.5,10\n").encode()
+        path = TMP / "wide.csv"
+        path.write_bytes(wide)
+        t = time.perf_counter()
+        answer = session.post(
+            f"{base}/api/datasets/import/",
+            files={"file": ("wide.csv", wide, "text/csv")},
+            data={"symbol": "WIDEUSDT"},
+            headers={"X-CSRFToken": session.cookies["csrftoken"]},
+            timeout=130,
+        )
+        api_seconds = time.perf_counter() - t
+        env = {**os.environ, "LOG_LEVEL": "WARNING"}
+        t = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", MEASURED, "manage.py", "import_klines", str(path), "--symbol", "WIDEUSDT"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        cli_seconds = time.perf_counter() - t
+        peak_mb = int(done.stderr.rpartition("PEAK_RSS_KB ")[2].split()[0]) / 1024
+        print(f"2. {len(wide) / 2**20:.2f} MB header, {COLUMNS:,} columns (load {load()}):")
+        print(f"   API: {answer.status_code} in {api_seconds:.2f} s: {answer.text[:140]}")
+        print(
+            f"   import_klines: exit {done.returncode} in {cli_seconds:.2f} s (whole process), peak RSS {peak_mb:.0f} MB"
+        )
+
+        # 1. load
+        pages = ["/runs/", f"/runs/{middle}/", "/api/runs/", "/healthz"]
+        times: dict[str, list[float]] = defaultdict(list)
+        errors: dict[str, int] = defaultdict(int)
+        lock = threading.Lock()
+        deadline = time.monotonic() + SECONDS
+
+        def client(index: int) -> None:
+            own = requests.Session()
+            own.cookies.update(cookies)
+            i = index
+            while time.monotonic() < deadline:
+                page = pages[i % len(pages)]
+                i += 1
+                t0 = time.perf_counter()
+                try:
+                    ok = own.get(base + page, timeout=60).status_code == 200
+                except requests.RequestException:
+                    ok = False
+                took = (time.perf_counter() - t0) * 1000
+                with lock:
+                    times[page].append(took)
+                    errors[page] += not ok
+
+        print(f"1. {CLIENTS} clients x {SECONDS:g} s, {RUNS:,} runs (load before {load()}):")
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+        t = time.monotonic()
+        [thread.start() for thread in threads]
+        [thread.join() for thread in threads]
+        wall = time.monotonic() - t
+        total = sum(len(v) for v in times.values())
+        print(f"   {total:,} requests in {wall:.1f} s = {total / wall:.1f} requests/s, errors {sum(errors.values())}")
+        for page in pages:
+            v = times[page]
+            print(
+                f"   {page:<14} n={len(v):>6}  p50 {statistics.median(v):7.1f} ms  p95 {percentile(v, 0.95):7.1f} ms"
+                f"  p99 {percentile(v, 0.99):7.1f} ms  errors {errors[page]}"
+            )
+        print(f"   load average after: {load()}")
+
+        # 3. SIGKILL of run_app
+        import psutil
+
+        children = app.children()
+        app.process.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        while True:
+            alive = [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+            if not alive or time.monotonic() - killed > 60:
+                break
+            time.sleep(0.05)
+        print(
+            f"3. SIGKILL of run_app: {len(children)} processes, none left after {time.monotonic() - killed:.2f} s"
+            if not alive
+            else f"3. SIGKILL of run_app: {len(alive)} of {len(children)} still alive after 60 s"
+        )
+    finally:
+        app.close()
+
+
+if __name__ == "__main__":
+    main()
