@@ -42,6 +42,7 @@ def url_for(pattern: Pattern, objects: dict) -> str:
     values = {
         "run_id": objects["run"],
         "sweep_id": objects["sweep"],
+        "group_id": 1,
         "pk": objects.get(pattern.name.split("-")[0], 1),
         "name": "report.json",
         "format": "json",
