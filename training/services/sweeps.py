@@ -25,6 +25,7 @@ from training.services import sweep_optuna
 from training.services.profiles import EDITABLE_FIELDS, profile_create
 from training.services.runs import training_run_cancel, training_run_create, training_run_validate
 from training.services.sweep_axes import format_values, grid_points, parse_axes, point_config, profile_field
+from training.services.sweep_reach import axes_reach
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,16 @@ def sweep_create(
         )
     except ValidationError as exc:
         errors += exc.messages
+    if not errors:
+        try:
+            reach = axes_reach(axes=axes, profile=profile, preset=preset)
+        except ValidationError as exc:
+            errors += exc.messages
+        else:
+            axes = [
+                {**axis, "reaches": r["reaches"], "misses": r["misses"], "shadows": r["shadows"]}
+                for axis, r in zip(axes, reach)
+            ]
     if mode not in Sweep.Mode.values:
         errors.append(f"Unknown mode {mode!r}; known: {', '.join(Sweep.Mode.values)}.")
     if mode == Sweep.Mode.OPTUNA and not (n_trials and 1 <= int(n_trials) <= MAX_TRIALS):

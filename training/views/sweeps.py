@@ -16,6 +16,7 @@ from training.models.sweeps import OBJECTIVE_DESCRIPTION
 from training.selectors import runs as run_selectors
 from training.selectors import sweeps as selectors
 from training.selectors.trading import sweep_trading
+from training.services.sweep_reach import sweep_reach_preview
 from training.services.sweeps import sweep_cancel, sweep_create, sweep_reconcile, sweep_save_best_profile
 from training.views.pbo_charts import pbo_context
 from training.views.sweep_charts import sweep_chart_pairs
@@ -57,7 +58,15 @@ def sweep_list(request):
 def sweep_new(request):
     initial = {"profile": request.GET.get("profile")} if request.GET.get("profile") else {}
     form = SweepLaunchForm(request.POST or None, presets=run_selectors.preset_names(), initial=initial)
-    if request.method == "POST" and form.is_valid():
+    reach = None
+    if request.method == "POST" and form.is_valid() and request.POST.get("check"):
+        data = form.cleaned_data
+        try:
+            reach = sweep_reach_preview(profile=data["profile"], preset=data["preset"], axes=data["axes"])
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+    elif request.method == "POST" and form.is_valid():
         try:
             sweep = sweep_create(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
@@ -66,7 +75,8 @@ def sweep_new(request):
         else:
             messages.success(request, MSG_LAUNCHED.format(pk=sweep.pk, points=sweep.points.count()))
             return redirect("training:sweep_detail", sweep_id=sweep.pk)
-    return render(request, "training/sweep_form.html", {"form": form}, status=400 if form.errors else 200)
+    context = {"form": form, "reach": reach}
+    return render(request, "training/sweep_form.html", context, status=400 if form.errors else 200)
 
 
 @login_required
