@@ -42,15 +42,7 @@ def sweep_points(*, sweep: Sweep) -> list[SweepPoint]:
 
 
 # --- objective --------------------------------------------------------------------------------------------
-def _band(validation) -> list[float] | None:
-    """A (low, high) 95 % interval of the validation log loss, where the run's result has one."""
-    raw = getattr(validation, "log_loss_ci95", None)
-    if isinstance(raw, (list, tuple)) and len(raw) == 2:
-        return [float(raw[0]), float(raw[1])]
-    return None
-
-
-def _entry(section) -> dict | None:
+def _entry(section, key: str = "") -> dict | None:
     """Validation and train log loss, their gap and band of a model or ensemble record."""
     metrics = section.metrics if section is not None else None
     if metrics is None or metrics.validation is None:
@@ -63,15 +55,29 @@ def _entry(section) -> dict | None:
         "validation_log_loss": float(metrics.validation.log_loss),
         "train_log_loss": None if train is None else float(train.log_loss),
         "gap": None if gap is None else float(gap),
-        "band": _band(metrics.validation),
+        "band": None,
+        "effect": _effect(key, getattr(section, "evidence", None) or {}),
     }
 
 
-def run_objective(result: dict) -> tuple[float | None, dict]:
+def _effect(key: str, evidence: dict) -> dict:
+    """The backend's declared measured-effect and mechanism evidence (zero-leaf share, best iteration, …)."""
+    from training.ml.backends import get_backend
+
+    try:
+        cls = get_backend(key)
+    except KeyError:
+        return {}
+    names = (*cls.effect_evidence, *cls.mechanism_evidence)
+    return {name: evidence[name] for name in names if isinstance(evidence.get(name), (int, float))}
+
+
+def run_objective(result: dict, *, model: str = "") -> tuple[float | None, dict]:
     """(objective, summary) of a finished run's result (read as the typed ``RunResult``). The objective is the
     mean over trained regimes of the ensemble's validation log loss; a regime whose ensemble has no validation
     score (one fold) contributes the mean of its base models' out-of-fold validation log loss. ``summary`` keeps
-    every model's numbers per regime (for the curves) and per backend (means over trained regimes)."""
+    every model's numbers per regime (for the curves) and per backend (means over trained regimes). With ``model``
+    the objective is that model's mean validation log loss over the regimes that trained it."""
     from training.ml.results import RunResult
 
     typed = RunResult.from_dict(result)
@@ -81,7 +87,7 @@ def run_objective(result: dict) -> tuple[float | None, dict]:
         if not section.trained:
             regimes[regime] = {"status": section.status, "reason": section.reason, "models": {}}
             continue
-        models = {key: _entry(model) for key, model in section.models.items()}
+        models = {key: _entry(model, key) for key, model in section.models.items()}
         models = {key: value for key, value in models.items() if value}
         ensemble = _entry(section.ensemble)
         if ensemble:
@@ -108,6 +114,8 @@ def run_objective(result: dict) -> tuple[float | None, dict]:
             for key, entries in backends.items()
         },
     }
+    if model:
+        return (summary["backends"].get(model) or {}).get("validation_log_loss"), summary
     return (fmean(per_regime_objective) if per_regime_objective else None), summary
 
 

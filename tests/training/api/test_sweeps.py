@@ -17,7 +17,7 @@ PAYLOAD_KEYS = {"status", "runs", "points", "best", "objective"}
 def grid_sweep(profile, dataset, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         return sweep_create(
-            profile=profile, symbol="BTCUSDT", preset="tiny", axes=["l1_alpha=0.001,0.1", "dropout_rate=0,0.5"]
+            profile=profile, symbol="BTCUSDT", preset="smoke", axes=["l1_alpha=0.001,0.1", "dropout_rate=0,0.5"]
         )
 
 

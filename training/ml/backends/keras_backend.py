@@ -120,6 +120,9 @@ class _KerasBackend(Backend):
     validation data loss is unweighted.
     """
 
+    effect_evidence = ("penalty_share_at_best_epoch", "kernel_near_zero_share")
+    mechanism_evidence = ("best_epoch",)
+
     section = SECTION
     framework = TENSORFLOW
     input_kind = "sequence"

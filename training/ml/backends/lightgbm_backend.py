@@ -77,6 +77,8 @@ class LightGBMBackend(Backend):
     """
 
     key = "lightgbm"
+    effect_evidence = ("zero_leaf_share", "mean_abs_leaf")
+    mechanism_evidence = ("best_iteration", "trees")
     section = SECTION
     framework = LIGHTGBM
     tuned_by_optuna = True

@@ -56,6 +56,7 @@ class ElasticNetLogRegBackend(Backend):
     """
 
     key = "logreg"
+    effect_evidence = ("zero_coefficient_share", "penalty_per_row")
     section = SECTION
     framework = SKLEARN
     library_constants = {"solver": "saga"}

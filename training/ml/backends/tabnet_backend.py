@@ -73,6 +73,8 @@ class TabNetBackend(Backend):
     """
 
     key = "tabnet"
+    effect_evidence = ("sparsity_share_of_loss",)
+    mechanism_evidence = ("best_epoch",)
     section = SECTION
     framework = TORCH
     preset_params = {
