@@ -192,3 +192,26 @@ def sweep_evidence(*, sweep: Sweep, points: list[SweepPoint]) -> dict:
             MSG_NO_EVIDENCE if out["no_evidence"] else MSG_EVIDENCE.format(better=better, others=len(others))
         )
     return out
+
+
+def _difference_text(name: str, c: dict | None) -> str:
+    if c is None:
+        return f"{name}: —"
+    return (
+        f"{name}: {c['difference']:+.5f} [{c['ci95_low']:+.5f}, {c['ci95_high']:+.5f}] on {c['rows']} rows "
+        f"({c['verdict']})"
+    )
+
+
+def evidence_lines(evidence: dict) -> list[str]:
+    """The evidence as text lines (the ``sweep`` command; the page shows the same numbers)."""
+    lines = [f"objective model: {evidence['model']}"]
+    if evidence["verdict"]:
+        lines.append(f"verdict: {evidence['verdict']}")
+    lines.append(_difference_text("best − runner-up (validation)", evidence["best_vs_runner_up"]))
+    lines.append(_difference_text("best − least regularized (validation)", evidence["best_vs_least_regularized"]))
+    test = evidence["test_best_vs_least_regularized"]
+    lines.append(_difference_text(f"best − least regularized ({MSG_TEST_LABEL})", test))
+    if evidence["note"]:
+        lines.append(evidence["note"])
+    return lines

@@ -8,7 +8,6 @@ from statistics import fmean
 from django.db.models import Prefetch, QuerySet
 
 from training.models import Sweep, SweepPoint, TrainingRun
-from training.models.sweeps import OBJECTIVE_DESCRIPTION
 
 ENSEMBLE = "ensemble"
 BASIS_ENSEMBLE = "ensemble"
@@ -184,11 +183,13 @@ def sweep_curves(*, sweep: Sweep, points: list[SweepPoint]) -> list[dict]:
 
 
 def sweep_api_payload(*, sweep: Sweep, points: list[SweepPoint] | None = None) -> dict:
+    from training.selectors.sweep_evidence import sweep_evidence
     from training.selectors.trading import sweep_trading
 
     points = sweep_points(sweep=sweep) if points is None else points
     status = sweep_status(sweep=sweep, points=points)
     trading = sweep_trading(sweep=sweep, points=points)
+    evidence = sweep_evidence(sweep=sweep, points=points)
     return {
         "id": sweep.pk,
         "name": sweep.name,
@@ -202,12 +203,18 @@ def sweep_api_payload(*, sweep: Sweep, points: list[SweepPoint] | None = None) -
         "axes": sweep.axes,
         "status": status["status"],
         "detail": status["detail"],
-        "objective": {"key": sweep.objective, "description": OBJECTIVE_DESCRIPTION, "lower_is_better": True},
+        "objective": {
+            "key": sweep.objective,
+            "model": sweep.objective_model or "ensemble",
+            "description": sweep.objective_text,
+            "lower_is_better": True,
+        },
         "runs": [p.run_id for p in points],
         "points": [
             {
                 "index": p.index,
                 "values": p.values,
+                "repeat": p.repeat,
                 "run": p.run_id,
                 "status": p.run.status,
                 "objective": p.objective,
@@ -218,6 +225,27 @@ def sweep_api_payload(*, sweep: Sweep, points: list[SweepPoint] | None = None) -
         "best": sweep.best_point.values if sweep.best_point else None,
         "best_objective": sweep.best_point.objective if sweep.best_point else None,
         "best_run": sweep.best_point.run_id if sweep.best_point else None,
+        "seeds": sweep.seeds,
+        "best_vs_runner_up": _plain(evidence["best_vs_runner_up"]),
+        "best_vs_least_regularized": _plain(evidence["best_vs_least_regularized"]),
+        "test_best_vs_least_regularized": _plain(evidence["test_best_vs_least_regularized"]),
+        "evidence_verdict": evidence["verdict"],
+        "left_out_points": evidence["left_out"],
+        "curves": [
+            {
+                "index": g["index"],
+                "values": g["values"],
+                "objective": g["objective"],
+                "objective_seed_sd": g["objective_seed_sd"],
+                "regimes": g.get("curves", {}),
+            }
+            for g in evidence["groups"]
+            if g["complete"]
+        ],
         "pbo": trading["pbo"],
         "trading": {"points": trading["points"], "degradation_verdict": trading["degradation_verdict"]},
     }
+
+
+def _plain(comparison: dict | None) -> dict | None:
+    return None if comparison is None else {k: v for k, v in comparison.items()}

@@ -121,8 +121,8 @@ def axis_reach(*, axis: Mapping, base: Mapping, overrides: Mapping, preset: str)
 
 
 def reach_text(reach: Mapping) -> str:
-    reached = ", ".join(reach["reaches"]) or "nothing"
-    if reach["misses"]:
+    reached = ", ".join(reach.get("reaches") or []) or "nothing"
+    if reach.get("misses"):
         return MSG_REACHES_SOME.format(reached=reached, missed=", ".join(reach["misses"]))
     return MSG_REACHES_ALL.format(reached=reached)
 
