@@ -32,7 +32,11 @@ class SweepLaunchForm(forms.Form):
     )
     parallel = forms.IntegerField(min_value=1, max_value=64, initial=2, help_text="optuna: trials running at once")
     seeds = forms.IntegerField(
-        min_value=1, max_value=MAX_SEEDS, initial=1, help_text="grid: train each point with this many seeds"
+        min_value=1,
+        max_value=MAX_SEEDS,
+        initial=1,
+        required=False,
+        help_text="grid: train each point with this many seeds",
     )
     objective_model = forms.ChoiceField(
         required=False,
@@ -60,6 +64,9 @@ class SweepLaunchForm(forms.Form):
             default = profile_get_default()
             if default:
                 self.fields["profile"].initial = default.pk
+
+    def clean_seeds(self) -> int:
+        return self.cleaned_data.get("seeds") or 1
 
     def clean_axes(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["axes"].splitlines() if line.strip()]

@@ -215,3 +215,51 @@ def evidence_lines(evidence: dict) -> list[str]:
     if evidence["note"]:
         lines.append(evidence["note"])
     return lines
+
+
+def sweep_curve_charts(*, sweep: Sweep, evidence: dict) -> list[dict]:
+    """Per swept parameter and regime: per model the seed-mean validation log loss of every complete point whose
+    other swept values equal the best point's, with its interval, seed spread and gap. ``x`` is the value's log10
+    position (0 one decade left of the smallest positive value, ``zero_at``) for a log axis that can show 0."""
+    best = evidence["best"]
+    groups = [g for g in evidence["groups"] if g["complete"] and g.get("curves")]
+    charts = []
+    for param in sweep.params:
+        others = [o for o in sweep.params if o != param]
+        chosen = [g for g in groups if best is None or all(g["values"].get(o) == best["values"].get(o) for o in others)]
+        values = [g["values"][param] for g in chosen]
+        positive = [v for v in values if v > 0]
+        zero_at = math.log10(min(positive)) - 1 if positive else 0.0
+
+        def position(value: float, zero_at: float = zero_at) -> float:
+            return math.log10(value) if value > 0 else zero_at
+
+        for regime in sorted({r for g in chosen for r in g["curves"]}):
+            series: dict = {}
+            for g in sorted(chosen, key=lambda g: g["values"][param]):
+                for model, c in (g["curves"].get(regime) or {}).items():
+                    series.setdefault(model, []).append(
+                        {
+                            "x": position(g["values"][param]),
+                            "value": g["values"][param],
+                            "point": g["index"],
+                            "y": c["validation_log_loss"],
+                            "low": c["band"][0],
+                            "high": c["band"][1],
+                            "seed_spread": c["seed_spread"],
+                            "seeds": c["seeds"],
+                            "gap": c["gap"],
+                        }
+                    )
+            charts.append(
+                {
+                    "param": param,
+                    "regime": regime,
+                    "objective_model": evidence["model"],
+                    "series": series,
+                    "best_x": position(best["values"][param]) if best else None,
+                    "zero_at": zero_at if 0 in values else None,
+                    "slice": {o: best["values"].get(o) for o in others} if best else {},
+                }
+            )
+    return charts

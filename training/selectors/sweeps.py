@@ -151,37 +151,6 @@ def sweep_status(*, sweep: Sweep, points: list[SweepPoint] | None = None) -> dic
 
 
 # --- curves and the API -----------------------------------------------------------------------------------
-def sweep_curves(*, sweep: Sweep, points: list[SweepPoint]) -> list[dict]:
-    """Per swept parameter and regime: per model the (value, validation log loss, band, gap) of every point whose
-    other swept values equal the best point's (a slice through the best point; all points with one axis)."""
-    best = sweep.best_point.values if sweep.best_point else None
-    charts = []
-    for param in sweep.params:
-        others = [p for p in sweep.params if p != param]
-        chosen = [
-            p
-            for p in points
-            if p.recorded and p.summary and (best is None or all(p.values.get(o) == best.get(o) for o in others))
-        ]
-        regimes = sorted({r for p in chosen for r, info in p.summary["regimes"].items() if info["status"] == "trained"})
-        for regime in regimes:
-            series: dict = {}
-            for point in sorted(chosen, key=lambda p: p.values[param]):
-                info = point.summary["regimes"].get(regime) or {}
-                for model, entry in (info.get("models") or {}).items():
-                    series.setdefault(model, []).append({"x": point.values[param], "point": point.index, **entry})
-            charts.append(
-                {
-                    "param": param,
-                    "regime": regime,
-                    "series": series,
-                    "best_x": best.get(param) if best else None,
-                    "slice": {o: best.get(o) for o in others} if best else {},
-                }
-            )
-    return charts
-
-
 def sweep_api_payload(*, sweep: Sweep, points: list[SweepPoint] | None = None) -> dict:
     from training.selectors.sweep_evidence import sweep_evidence
     from training.selectors.trading import sweep_trading

@@ -45,6 +45,9 @@ MSG_BEST_DESCRIPTION = (
     "(mean validation log loss of the regime ensembles, lower is better), run #{run}."
 )
 MSG_BEST_HISTORY = "Saved as the best point of sweep #{pk}"
+MSG_RERUN_NOT_FAILED = "Point {index} of sweep #{pk} is {status}; only a failed or cancelled point can be re-run."
+MSG_RERUN_OPTUNA = "Point {index} of sweep #{pk} is an optuna trial already told as failed; the study asks new ones."
+MSG_RERUN_CANCELLED_SWEEP = "Sweep #{pk} was cancelled; its points are not re-run."
 
 
 def _point_create(
@@ -293,3 +296,35 @@ def sweep_save_best_profile(*, sweep: Sweep, name: str, user=None) -> Regulariza
     profile = profile_create(name=name.strip(), description=description, values=values, user=user)
     update_change_reason(profile, MSG_BEST_HISTORY.format(pk=sweep.pk)[:100])
     return profile
+
+
+def sweep_point_rerun(*, point: SweepPoint, user=None) -> SweepPoint:
+    """Train a failed or cancelled grid point again: a new run with the failed run's own config and seed (the
+    profile may have changed since), linked to the point in its place; the point is recorded again when it ends."""
+    sweep, old = point.sweep, point.run
+    if old.status not in (TrainingRun.Status.FAILED, TrainingRun.Status.CANCELLED):
+        raise ValidationError(MSG_RERUN_NOT_FAILED.format(index=point.index, pk=sweep.pk, status=old.status))
+    if sweep.mode == Sweep.Mode.OPTUNA:
+        raise ValidationError(MSG_RERUN_OPTUNA.format(index=point.index, pk=sweep.pk))
+    if sweep.cancel_requested:
+        raise ValidationError(MSG_RERUN_CANCELLED_SWEEP.format(pk=sweep.pk))
+    with transaction.atomic():
+        run = training_run_create(
+            profile=sweep.profile,
+            symbol=sweep.symbol,
+            exchange=sweep.exchange,
+            interval=sweep.interval,
+            preset=sweep.preset,
+            user=user,
+            seed=old.seed,
+            config=(old.snapshot or {}).get("config"),
+            sweep=sweep,
+            sweep_values=point.values,
+            rerun_of=old,
+            trigger=TrainingRun.Trigger.SWEEP,
+            trading=(old.snapshot or {}).get("trading"),
+        )
+        SweepPoint.objects.filter(pk=point.pk).update(run=run, recorded=False, objective=None, summary={})
+        Sweep.objects.filter(pk=sweep.pk).update(finished_at=None)
+    point.refresh_from_db()
+    return point
