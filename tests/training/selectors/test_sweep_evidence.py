@@ -1,14 +1,20 @@
 """Sweep evidence from real tiny runs: per-backend curves with intervals and seed spread, the best with its
 paired differences, "no evidence" on identical points."""
 
+import json
+
 import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
 
 from tests.training.runs_helpers import make_dataset, make_profile
 from training.ml.bootstrap import NO_EVIDENCE
+from training.models import RegularizationProfile
 from training.selectors.sweep_evidence import MSG_NO_EVIDENCE, MSG_TEST_LABEL, sweep_evidence
 from training.selectors.sweeps import sweep_points
 from training.services.runs import training_run_execute
 from training.services.sweeps import sweep_create, sweep_reconcile
+from training.views.sweeps import MSG_CONFIRM_NO_EVIDENCE
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -56,8 +62,21 @@ def test_a_two_seed_two_point_sweep_stores_per_backend_curves_with_intervals_and
     assert test is None or test["label"] == MSG_TEST_LABEL
 
 
-def test_best_vs_runner_up_reports_no_evidence_on_a_sweep_of_identical_points(test_broker):
+def test_best_vs_runner_up_reports_no_evidence_on_a_sweep_of_identical_points(test_broker, client):
     sweep = trained_sweep(["sklearn.alpha=3000,10000"])  # both crush every coefficient: the same model twice
     evidence = sweep_evidence(sweep=sweep, points=sweep_points(sweep=sweep))
     assert evidence["best_vs_runner_up"]["verdict"] == NO_EVIDENCE
     assert evidence["no_evidence"] and evidence["verdict"] == MSG_NO_EVIDENCE
+
+    client.force_login(User.objects.create_superuser("admin", "a@example.com", "pw"))
+    page = client.get(reverse("training:sweep_detail", args=[sweep.pk])).content.decode()
+    assert MSG_NO_EVIDENCE.capitalize() in page and 'name="confirm_no_evidence"' in page
+    charts = json.loads(page.split('id="sweep-curve-data" type="application/json">')[1].split("</script>")[0])
+    drawn = [p for chart in charts for p in chart["series"]["logreg"]]
+    assert drawn and all(p["low"] <= p["y"] <= p["high"] for p in drawn)
+    url = reverse("training:sweep_save_profile", args=[sweep.pk])
+    response = client.post(url, {"name": "unproven"}, follow=True)
+    assert MSG_CONFIRM_NO_EVIDENCE in response.content.decode()
+    assert not RegularizationProfile.objects.filter(name="unproven").exists()
+    client.post(url, {"name": "unproven", "confirm_no_evidence": "1"})
+    assert RegularizationProfile.objects.filter(name="unproven").exists()
