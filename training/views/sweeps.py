@@ -29,6 +29,7 @@ from training.views.pbo_charts import pbo_context
 LAUNCH_PERMISSION = "training.add_trainingrun"
 SAVE_PROFILE_PERMISSION = "training.add_regularizationprofile"
 PAGE_SIZE = 25
+PREFILLED = ("profile", "preset", "symbol", "axes")  # "sweep around this" links pre-fill the form
 MSG_LAUNCHED = "Sweep #{pk} launched: {points} point(s) queued."
 MSG_CANCEL_REQUESTED = "Sweep #{pk}: cancellation requested."
 MSG_PROFILE_SAVED = "Saved the best point of sweep #{pk} as profile “{name}”."
@@ -65,7 +66,7 @@ def sweep_list(request):
 @permission_required(LAUNCH_PERMISSION, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def sweep_new(request):
-    initial = {"profile": request.GET.get("profile")} if request.GET.get("profile") else {}
+    initial = {name: request.GET[name] for name in PREFILLED if request.GET.get(name)}
     form = SweepLaunchForm(request.POST or None, presets=run_selectors.preset_names(), initial=initial)
     reach = None
     if request.method == "POST" and form.is_valid() and request.POST.get("check"):

@@ -80,3 +80,13 @@ def test_best_vs_runner_up_reports_no_evidence_on_a_sweep_of_identical_points(te
     assert not RegularizationProfile.objects.filter(name="unproven").exists()
     client.post(url, {"name": "unproven", "confirm_no_evidence": "1"})
     assert RegularizationProfile.objects.filter(name="unproven").exists()
+
+    # the advisor on a collapsed run: weaker, with a pre-filled sweep around alpha 3000 (run page and API)
+    run = sweep_points(sweep=sweep)[0].run
+    advice = client.get(reverse("api:run-detail", args=[run.pk])).json()["advice"]
+    weaker = [a for a in advice if a["model"] == "logreg" and a["rule"] == "weaker"]
+    assert weaker and {a["sweep_axis"] for a in weaker} == {"sklearn.alpha=300:30000:5"}
+    page = client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
+    assert 'data-rule="logreg:weaker"' in page and "sweep around this" in page
+    form = client.get(weaker[0]["sweep_url"]).content.decode()
+    assert "sklearn.alpha=300:30000:5</textarea>" in form

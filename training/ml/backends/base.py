@@ -54,6 +54,7 @@ class Backend:
     # that disclose another regularizing mechanism at work (early stopping's best iteration or epoch)
     effect_evidence: ClassVar[tuple[str, ...]] = ()
     mechanism_evidence: ClassVar[tuple[str, ...]] = ()
+    advice: ClassVar[tuple] = ()  # ``training.ml.advisor.AdviceRule``s read from the facts of a trained model
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
