@@ -263,3 +263,20 @@ def sweep_curve_charts(*, sweep: Sweep, evidence: dict) -> list[dict]:
                 }
             )
     return charts
+
+
+def sweep_history(*, sweep: Sweep, evidence: dict) -> dict:
+    """The optimization history (each finished point's objective in creation order, the best so far) and, for an
+    optuna sweep, Optuna's parameter importance."""
+    rows, best = [], None
+    for g in sorted(evidence["groups"], key=lambda g: g["index"]):
+        if g["objective"] is None:
+            continue
+        best = g["objective"] if best is None else min(best, g["objective"])
+        rows.append({"point": g["index"], "objective": g["objective"], "best_so_far": best, "values": g["values"]})
+    importance = None
+    if sweep.mode == Sweep.Mode.OPTUNA and sweep.optuna_study_name:
+        from training.services.sweep_optuna import study_importance
+
+        importance = study_importance(name=sweep.optuna_study_name, seed=sweep.seed)
+    return {"history": rows, "importance": importance, "params": sweep.params}

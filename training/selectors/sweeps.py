@@ -109,6 +109,7 @@ def run_objective(result: dict, *, model: str = "") -> tuple[float | None, dict]
                 "validation_log_loss": fmean(e["validation_log_loss"] for e in entries),
                 "gap": fmean(e["gap"] for e in entries) if all(e["gap"] is not None for e in entries) else None,
                 "regimes": len(entries),
+                "effect": _mean_effect(entries),
             }
             for key, entries in backends.items()
         },
@@ -218,3 +219,12 @@ def sweep_api_payload(*, sweep: Sweep, points: list[SweepPoint] | None = None) -
 
 def _plain(comparison: dict | None) -> dict | None:
     return None if comparison is None else {k: v for k, v in comparison.items()}
+
+
+def _mean_effect(entries: list[dict]) -> dict:
+    """Per declared effect or mechanism key (zero-leaf share, best iteration, …) its mean over the regimes."""
+    values: dict = {}
+    for entry in entries:
+        for name, value in (entry.get("effect") or {}).items():
+            values.setdefault(name, []).append(value)
+    return {name: fmean(v) for name, v in values.items()}

@@ -14,7 +14,7 @@ from training.forms.sweeps import SweepLaunchForm
 from training.models import Sweep
 from training.selectors import runs as run_selectors
 from training.selectors import sweeps as selectors
-from training.selectors.sweep_evidence import MSG_TEST_LABEL, sweep_curve_charts, sweep_evidence
+from training.selectors.sweep_evidence import MSG_TEST_LABEL, sweep_curve_charts, sweep_evidence, sweep_history
 from training.selectors.trading import sweep_trading
 from training.services.sweep_reach import sweep_reach_preview
 from training.services.sweeps import (
@@ -112,6 +112,7 @@ def sweep_detail(request, sweep_id: int):
                 (f"best − least regularized ({MSG_TEST_LABEL})", evidence["test_best_vs_least_regularized"]),
             ],
             "charts": sweep_curve_charts(sweep=sweep, evidence=evidence),
+            "history": sweep_history(sweep=sweep, evidence=evidence),
             "objective_description": sweep.objective_text,
             "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
             "can_save_profile": request.user.has_perm(SAVE_PROFILE_PERMISSION),

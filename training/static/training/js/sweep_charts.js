@@ -68,3 +68,40 @@
     if (chart) { draw(figure, chart, figure.getAttribute("data-metric")); }
   });
 })();
+(function () {
+  "use strict";
+  // Optimization history and, with two or more axes, parallel coordinates (each point a line over its swept values).
+  var source = document.getElementById("sweep-history-data");
+  if (!source || typeof Chart === "undefined") { return; }
+  var data = JSON.parse(source.textContent), rows = data.history;
+  window.aresSweepCharts = window.aresSweepCharts || [];
+  var history = document.querySelector("#chart-history canvas");
+  if (history) {
+    window.aresSweepCharts.push({ metric: "history", chart: new Chart(history, { type: "line", data: { datasets: [
+      { label: "objective", data: rows.map(function (r) { return { x: r.point, y: r.objective }; }), showLine: false, pointRadius: 4, borderColor: "#2563eb", backgroundColor: "#2563eb" },
+      { label: "best so far", data: rows.map(function (r) { return { x: r.point, y: r.best_so_far }; }), stepped: true, pointRadius: 0, borderColor: "#111827" }
+    ] }, options: { scales: { x: { type: "linear", title: { display: true, text: "point" } }, y: { title: { display: true, text: "objective" } } } } }) });
+  }
+  var parallel = document.querySelector("#chart-parallel canvas");
+  if (parallel && data.params.length > 1 && rows.length) {
+    var axes = data.params.concat(["objective"]);
+    function pos(v) { return v > 0 ? Math.log10(v) : null; }
+    var ranges = axes.map(function (axis) {
+      var vs = rows.map(function (r) { return axis === "objective" ? r.objective : pos(r.values[axis]); }).filter(function (v) { return v !== null; });
+      return [Math.min.apply(null, vs), Math.max.apply(null, vs)];
+    });
+    var objective = ranges[ranges.length - 1];
+    var datasets = rows.map(function (r) {
+      var shade = objective[1] > objective[0] ? (r.objective - objective[0]) / (objective[1] - objective[0]) : 0;
+      var values = axes.map(function (axis, i) {
+        var v = axis === "objective" ? r.objective : pos(r.values[axis]);
+        if (v === null) { return 0; }
+        return ranges[i][1] > ranges[i][0] ? (v - ranges[i][0]) / (ranges[i][1] - ranges[i][0]) : 0.5;
+      });
+      var grey = Math.round(40 + 180 * shade);
+      return { label: "point " + r.point, data: values, borderColor: "rgb(" + grey + "," + grey + "," + (grey + 30) + ")", pointRadius: 2 };
+    });
+    window.aresSweepCharts.push({ metric: "parallel", chart: new Chart(parallel, { type: "line", data: { labels: axes, datasets: datasets },
+      options: { plugins: { legend: { display: false } }, scales: { y: { min: 0, max: 1, title: { display: true, text: "scaled 0–1" } } } } }) });
+  }
+})();
