@@ -42,7 +42,7 @@ MSG_NOT_CANCELLABLE = "Sweep #{pk} is {status}; only a queued or running sweep c
 MSG_NO_BEST = "Sweep #{pk} has no finished point with an objective yet; nothing to save."
 MSG_BEST_DESCRIPTION = (
     "Best point of sweep #{pk}{name} ({values}) over profile “{profile}”, preset {preset}: objective {objective:.5f} "
-    "(mean validation log loss of the regime ensembles, lower is better), run #{run}."
+    "({objective_text}{seeds}), run #{run}."
 )
 MSG_BEST_HISTORY = "Saved as the best point of sweep #{pk}"
 MSG_RERUN_NOT_FAILED = "Point {index} of sweep #{pk} is {status}; only a failed or cancelled point can be re-run."
@@ -281,6 +281,7 @@ def sweep_save_best_profile(*, sweep: Sweep, name: str, user=None) -> Regulariza
     if best is None or best.objective is None:
         raise ValidationError(MSG_NO_BEST.format(pk=sweep.pk))
     base = sweep.profile
+    group = sweep_best_group(sweep=sweep, points=sweep_points(sweep=sweep))
     values = {field: getattr(base, field) for field in EDITABLE_FIELDS if field not in ("name", "description")}
     for param, value in best.values.items():
         values[profile_field(param)] = value
@@ -290,7 +291,9 @@ def sweep_save_best_profile(*, sweep: Sweep, name: str, user=None) -> Regulariza
         values=format_values(best.values),
         profile=base.name,
         preset=sweep.preset,
-        objective=best.objective,
+        objective=group["objective"] if group else best.objective,
+        objective_text=sweep.objective_text,
+        seeds=f"; mean of {sweep.seeds} seeds" if sweep.seeds > 1 else "",
         run=best.run_id,
     )
     profile = profile_create(name=name.strip(), description=description, values=values, user=user)
