@@ -155,7 +155,9 @@ def test_an_optuna_sweep_asks_as_runs_finish_and_tells_each_outcome(test_broker)
 @pytest.mark.django_db(transaction=True)
 def test_points_trained_inline_give_objectives_a_best_point_and_a_profile_from_it(test_broker, fast_monitor):
     profile, _ = make_profile("baseline", is_default=True, tabnet_lambda_l2=0.01), make_dataset()
-    sweep = create(profile, axes=["l1_alpha=0.0001,1"], name="l1", preset="tiny")
+    # the ensemble's objective chosen explicitly (by default it would be logreg's own: the one model l1 reaches)
+    sweep = create(profile, axes=["l1_alpha=0.0001,1"], name="l1", preset="tiny", objective_model="ensemble")
+    assert sweep.objective == Sweep.Objective.ENSEMBLE_VAL_LOG_LOSS and sweep.objective_model == ""
     for point in sweep_points(sweep=sweep):
         # A worker of this test session (the integration tests') may have taken a point that waited long enough
         # for its reconciler: then it finishes there.
