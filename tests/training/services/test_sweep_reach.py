@@ -68,3 +68,22 @@ def test_the_preview_states_the_reach_of_each_axis():
         ("sklearn.alpha", ["logreg"], "reaches logreg"),
     ]
     assert trained_models("tiny") == ["logreg"]
+
+
+def test_the_sweep_command_refuses_a_shadowed_axis_and_prints_the_reach_of_an_accepted_one(
+    django_capture_on_commit_callbacks,
+):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    profile, _ = default_like(), make_dataset()
+    args = ["sweep", "BTCUSDT", "--profile", profile.name, "--no-wait"]
+    with pytest.raises(CommandError) as exc:
+        call_command(*args, "--param", "l1_alpha=0.001,0.1", "--preset", "tiny")
+    assert "sklearn_alpha" in str(exc.value) and "Sweep sklearn.alpha instead." in str(exc.value)
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=False):
+        call_command(*args, "--param", "l1_alpha=0.001,0.1", "--preset", "smoke", "--seeds", "2", stdout=out)
+    assert "l1_alpha: reaches lightgbm, tabnet; not logreg, lstm, transformer" in out.getvalue()
+    assert Sweep.objects.get().points.count() == 4
