@@ -84,3 +84,32 @@ def test_lightgbm_stronger_fires_on_a_large_gap_with_few_zero_leaves():
     assert fired["stronger"]["sweep_axis"].startswith("lightgbm.reg_lambda=")
     fired, facts = fitted_rules("lightgbm", params=LGB, signal=0.0)
     assert "stronger" not in fired  # early stopping left no gap
+
+
+def sequences(rows=400, lookback=8, features=4, seed=1):
+    X, y, Xv, yv = data(rows + lookback, features, signal=1.0, seed=seed)
+    windows = lambda a: np.stack([a[i : i + lookback] for i in range(len(a) - lookback + 1)]).astype(np.float32)  # noqa: E731
+    return windows(X), y[lookback - 1 :], windows(Xv), yv[lookback - 1 :]
+
+
+def keras_rules(l1, *, epochs, patience):
+    cls = get_backend("lstm")
+    reg = resolve_config({"l1_alpha": l1, "l2_alpha": 0.0, "dropout_rate": 0.0})["tensorflow"]
+    X, y, Xv, yv = sequences()
+    params = {"epochs": epochs, "batch_size": 64, "patience": patience, "lstm_units": 8, "dense_units": 8}
+    backend = cls(reg, params=params, seed=3).fit(X, y, Xv, yv)
+    train, validation = backend.predict_proba(X), backend.predict_proba(Xv)
+    gap = train_val_gap(split_metrics(y, train).to_dict(), split_metrics(yv, validation).to_dict())["log_loss"]
+    collapsed, _ = spread_record(validation, validation)
+    facts = model_facts(gap=gap, collapsed=collapsed, evidence=backend.evidence(), reg=reg)
+    return {s["rule"]: s for s in advise(cls.advice, facts, section="tensorflow")}, facts
+
+
+def test_keras_weaker_fires_when_the_penalty_dominates_and_early_stopping_at_very_few_epochs():
+    fired, facts = keras_rules(1.0, epochs=2, patience=1)
+    assert facts["penalty_share_at_best_epoch"] > 0.5 and "weaker" in fired
+    assert fired["weaker"]["sweep_axis"] == f"tensorflow.l1_reg={sweep_range(1.0)}"
+    assert facts["best_epoch"] <= 2 and "early_stopping" in fired
+    fired, facts = keras_rules(1e-6, epochs=6, patience=6)
+    assert facts["penalty_share_at_best_epoch"] < 0.5 and not facts["collapsed"] and "weaker" not in fired
+    assert (facts["best_epoch"] > 2) == ("early_stopping" not in fired)
