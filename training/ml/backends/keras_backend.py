@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..advisor import GAP_LARGE, MECHANISM, STRONGER, WEAKER, AdviceRule, When
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, UNIT_RIGHT_OPEN, FromBase, RegParam, Section
 from .base import N_CLASSES, Backend, Framework
+from .keras_advice import ADVICE
 from .registry import register
 
 # Measured on the offline sample (quick): at L1 0.01 the LSTM collapsed to one class and the penalty was 74 % of
@@ -104,33 +104,6 @@ def _tensorflow(intra: int, inter: int, log):
     return keras, tf
 
 
-FEW_EPOCHS = 2
-ADVICE = (
-    AdviceRule(
-        "stronger",
-        STRONGER,
-        (When("gap", ">", GAP_LARGE), When("collapsed", "==", 0), When("penalty_share_at_best_epoch", "<", 0.02)),
-        "The validation log loss is {gap:.3f} above the fit rows' and the penalty is "
-        "{penalty_share_at_best_epoch:.1%} of the loss at the best epoch: a larger L2 may generalize better.",
-        param="l2_reg",
-    ),
-    AdviceRule(
-        "weaker",
-        WEAKER,
-        (),
-        "The penalty dominates or the model collapsed: try a smaller L1.",
-        param="l1_reg",
-        any_of=(When("collapsed", "==", 1), When("penalty_share_at_best_epoch", ">", 0.5)),
-    ),
-    AdviceRule(
-        "early_stopping",
-        MECHANISM,
-        (When("best_epoch", "<=", FEW_EPOCHS),),
-        "The best epoch was {best_epoch:g}: early stopping ends training before the penalties matter.",
-    ),
-)
-
-
 class _KerasBackend(Backend):
     """Shared fit/predict/save for the Keras sequence models (X is (n, lookback, features) float32).
 
@@ -151,7 +124,6 @@ class _KerasBackend(Backend):
     effect_evidence = ("penalty_share_at_best_epoch", "kernel_near_zero_share")
     mechanism_evidence = ("best_epoch",)
     advice = ADVICE
-
     section = SECTION
     framework = TENSORFLOW
     input_kind = "sequence"
