@@ -40,5 +40,6 @@ urlpatterns = [
     path("sweeps/<id:sweep_id>/", sweeps.sweep_detail, name="sweep_detail"),
     path("sweeps/<id:sweep_id>/cancel/", sweeps.sweep_cancel_view, name="sweep_cancel"),
     path("sweeps/<id:sweep_id>/save-profile/", sweeps.sweep_save_profile, name="sweep_save_profile"),
+    path("sweeps/<id:sweep_id>/points/<id:index>/rerun/", sweeps.sweep_point_rerun_view, name="sweep_point_rerun"),
     # The name other pages link a run's JSON by; the DRF endpoint itself (training.api) answers the URL.
 ]

@@ -1,10 +1,13 @@
 from django import forms
 
+from training.ml.backends.registry import registered_backends
 from training.models import RegularizationProfile, Sweep
 from training.selectors.profiles import profile_get_default
 from training.selectors.runs import launch_choices
 from training.services.sweep_axes import known_params
-from training.services.sweeps import MAX_TRIALS
+from training.services.sweeps import MAX_SEEDS, MAX_TRIALS, OBJECTIVE_ENSEMBLE
+
+OBJECTIVE_AUTO = "the swept model's own (when every axis reaches one model), else the ensemble's"
 
 AXES_HELP = (
     "One axis per line: PARAM=VALUES. PARAM is a base value (l1_alpha, l2_alpha, dropout_rate) or a backend's "
@@ -28,6 +31,18 @@ class SweepLaunchForm(forms.Form):
         min_value=1, max_value=MAX_TRIALS, required=False, label="Trials", help_text="optuna mode only"
     )
     parallel = forms.IntegerField(min_value=1, max_value=64, initial=2, help_text="optuna: trials running at once")
+    seeds = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_SEEDS,
+        initial=1,
+        required=False,
+        help_text="grid: train each point with this many seeds",
+    )
+    objective_model = forms.ChoiceField(
+        required=False,
+        label="Objective",
+        help_text="whose validation log loss picks the best point",
+    )
 
     def __init__(self, *args, presets=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,6 +52,11 @@ class SweepLaunchForm(forms.Form):
         self.fields["exchange"].choices = [(e, e) for e in choices["exchanges"]]
         self.fields["preset"].choices = [(p, p) for p in presets]
         self.known_params = known_params()
+        self.fields["objective_model"].choices = [
+            ("", OBJECTIVE_AUTO),
+            (OBJECTIVE_ENSEMBLE, "the ensemble's"),
+            *((key, f"{key}'s own") for key in registered_backends()),
+        ]
         for field, value in (("preset", "smoke"), ("interval", "1h"), ("exchange", "BINANCE")):
             if value in dict(self.fields[field].choices):
                 self.fields[field].initial = value
@@ -44,6 +64,9 @@ class SweepLaunchForm(forms.Form):
             default = profile_get_default()
             if default:
                 self.fields["profile"].initial = default.pk
+
+    def clean_seeds(self) -> int:
+        return self.cleaned_data.get("seeds") or 1
 
     def clean_axes(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["axes"].splitlines() if line.strip()]

@@ -163,6 +163,7 @@ class BaseEnsemble:
             "validation_positions": plan.positions[comparison.rows],
             "validation_y": plan.y[comparison.rows],
             "validation_ensemble": stacked.validation,
+            **{f"validation_base_{k}": p.oof[comparison.rows] for k, p in self.predictions.items()},
         }
         return RegimeResult(
             status=TRAINED,

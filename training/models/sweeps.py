@@ -5,6 +5,11 @@ from django.conf import settings
 from django.db import models
 
 OBJECTIVE_ENSEMBLE_VAL_LOG_LOSS = "ensemble_val_log_loss"
+OBJECTIVE_BACKEND_VAL_LOG_LOSS = "backend_val_log_loss"
+OBJECTIVE_BACKEND_DESCRIPTION = (
+    "mean over trained regimes of {model}'s own validation log loss (lower is better; the swept model, not the "
+    "ensemble, which may ignore it)"
+)
 OBJECTIVE_DESCRIPTION = (
     "mean over trained regimes of the ensemble's validation log loss (lower is better); a regime whose "
     "ensemble has no honest validation score (one fold) contributes the mean of its base models' "
@@ -19,6 +24,7 @@ class Sweep(models.Model):
 
     class Objective(models.TextChoices):
         ENSEMBLE_VAL_LOG_LOSS = OBJECTIVE_ENSEMBLE_VAL_LOG_LOSS, "ensemble validation log loss (lower is better)"
+        BACKEND_VAL_LOG_LOSS = OBJECTIVE_BACKEND_VAL_LOG_LOSS, "one model's validation log loss (lower is better)"
 
     name = models.CharField(max_length=200, blank=True)
     symbol = models.CharField(max_length=32, db_index=True)
@@ -32,6 +38,10 @@ class Sweep(models.Model):
     n_trials = models.PositiveIntegerField(null=True, blank=True)
     parallel = models.PositiveIntegerField(default=2, help_text="Optuna: trials asked ahead of the finished ones.")
     objective = models.CharField(max_length=32, choices=Objective.choices, default=Objective.ENSEMBLE_VAL_LOG_LOSS)
+    objective_model = models.CharField(
+        max_length=32, blank=True, help_text="backend_val_log_loss: the model whose validation log loss is minimized"
+    )
+    seeds = models.PositiveIntegerField(default=1, help_text="Each point is trained with this many seeds.")
     optuna_study_name = models.CharField(max_length=120, blank=True)
     asked = models.PositiveIntegerField(default=0, help_text="Points created so far (grid: all at launch).")
     best_point = models.ForeignKey(
@@ -59,6 +69,12 @@ class Sweep(models.Model):
             return 0
         return max(0, int(self.n_trials or 0) - self.asked)
 
+    @property
+    def objective_text(self) -> str:
+        if self.objective == OBJECTIVE_BACKEND_VAL_LOG_LOSS:
+            return OBJECTIVE_BACKEND_DESCRIPTION.format(model=self.objective_model)
+        return OBJECTIVE_DESCRIPTION
+
 
 class SweepPoint(models.Model):
     """One point of a sweep: the swept values and the run that trained them. ``objective`` and ``summary``
@@ -69,6 +85,9 @@ class SweepPoint(models.Model):
     index = models.PositiveIntegerField()
     values = models.JSONField(default=dict)
     trial_number = models.IntegerField(null=True, blank=True)
+    repeat = models.PositiveIntegerField(
+        default=0, help_text="Which of the sweep's seeds (run seed = sweep seed + it)."
+    )
     objective = models.FloatField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True)
     recorded = models.BooleanField(default=False, help_text="The run ended and its outcome was recorded (told).")

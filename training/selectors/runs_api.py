@@ -40,7 +40,14 @@ def training_run_api_detail(*, run: TrainingRun) -> dict:
         "rerun_of": run.rerun_of_id,
         "artifacts_url": reverse("api:run-artifacts", args=[run.pk]) if run.artifacts_path else None,
         "trading": _trading(run),
+        "advice": _advice(run),
     }
+
+
+def _advice(run: TrainingRun) -> list[dict]:
+    from training.selectors.run_advice import run_advice
+
+    return run_advice(run=run)
 
 
 def _trading(run: TrainingRun) -> dict | None:

@@ -8,7 +8,6 @@ from statistics import fmean
 from django.db.models import Prefetch, QuerySet
 
 from training.models import Sweep, SweepPoint, TrainingRun
-from training.models.sweeps import OBJECTIVE_DESCRIPTION
 
 ENSEMBLE = "ensemble"
 BASIS_ENSEMBLE = "ensemble"
@@ -42,15 +41,7 @@ def sweep_points(*, sweep: Sweep) -> list[SweepPoint]:
 
 
 # --- objective --------------------------------------------------------------------------------------------
-def _band(validation) -> list[float] | None:
-    """A (low, high) 95 % interval of the validation log loss, where the run's result has one."""
-    raw = getattr(validation, "log_loss_ci95", None)
-    if isinstance(raw, (list, tuple)) and len(raw) == 2:
-        return [float(raw[0]), float(raw[1])]
-    return None
-
-
-def _entry(section) -> dict | None:
+def _entry(section, key: str = "") -> dict | None:
     """Validation and train log loss, their gap and band of a model or ensemble record."""
     metrics = section.metrics if section is not None else None
     if metrics is None or metrics.validation is None:
@@ -63,15 +54,29 @@ def _entry(section) -> dict | None:
         "validation_log_loss": float(metrics.validation.log_loss),
         "train_log_loss": None if train is None else float(train.log_loss),
         "gap": None if gap is None else float(gap),
-        "band": _band(metrics.validation),
+        "band": None,
+        "effect": _effect(key, getattr(section, "evidence", None) or {}),
     }
 
 
-def run_objective(result: dict) -> tuple[float | None, dict]:
+def _effect(key: str, evidence: dict) -> dict:
+    """The backend's declared measured-effect and mechanism evidence (zero-leaf share, best iteration, …)."""
+    from training.ml.backends import get_backend
+
+    try:
+        cls = get_backend(key)
+    except KeyError:
+        return {}
+    names = (*cls.effect_evidence, *cls.mechanism_evidence)
+    return {name: evidence[name] for name in names if isinstance(evidence.get(name), (int, float))}
+
+
+def run_objective(result: dict, *, model: str = "") -> tuple[float | None, dict]:
     """(objective, summary) of a finished run's result (read as the typed ``RunResult``). The objective is the
     mean over trained regimes of the ensemble's validation log loss; a regime whose ensemble has no validation
     score (one fold) contributes the mean of its base models' out-of-fold validation log loss. ``summary`` keeps
-    every model's numbers per regime (for the curves) and per backend (means over trained regimes)."""
+    every model's numbers per regime (for the curves) and per backend (means over trained regimes). With ``model``
+    the objective is that model's mean validation log loss over the regimes that trained it."""
     from training.ml.results import RunResult
 
     typed = RunResult.from_dict(result)
@@ -81,7 +86,7 @@ def run_objective(result: dict) -> tuple[float | None, dict]:
         if not section.trained:
             regimes[regime] = {"status": section.status, "reason": section.reason, "models": {}}
             continue
-        models = {key: _entry(model) for key, model in section.models.items()}
+        models = {key: _entry(model, key) for key, model in section.models.items()}
         models = {key: value for key, value in models.items() if value}
         ensemble = _entry(section.ensemble)
         if ensemble:
@@ -104,10 +109,13 @@ def run_objective(result: dict) -> tuple[float | None, dict]:
                 "validation_log_loss": fmean(e["validation_log_loss"] for e in entries),
                 "gap": fmean(e["gap"] for e in entries) if all(e["gap"] is not None for e in entries) else None,
                 "regimes": len(entries),
+                "effect": _mean_effect(entries),
             }
             for key, entries in backends.items()
         },
     }
+    if model:
+        return (summary["backends"].get(model) or {}).get("validation_log_loss"), summary
     return (fmean(per_regime_objective) if per_regime_objective else None), summary
 
 
@@ -144,43 +152,14 @@ def sweep_status(*, sweep: Sweep, points: list[SweepPoint] | None = None) -> dic
 
 
 # --- curves and the API -----------------------------------------------------------------------------------
-def sweep_curves(*, sweep: Sweep, points: list[SweepPoint]) -> list[dict]:
-    """Per swept parameter and regime: per model the (value, validation log loss, band, gap) of every point whose
-    other swept values equal the best point's (a slice through the best point; all points with one axis)."""
-    best = sweep.best_point.values if sweep.best_point else None
-    charts = []
-    for param in sweep.params:
-        others = [p for p in sweep.params if p != param]
-        chosen = [
-            p
-            for p in points
-            if p.recorded and p.summary and (best is None or all(p.values.get(o) == best.get(o) for o in others))
-        ]
-        regimes = sorted({r for p in chosen for r, info in p.summary["regimes"].items() if info["status"] == "trained"})
-        for regime in regimes:
-            series: dict = {}
-            for point in sorted(chosen, key=lambda p: p.values[param]):
-                info = point.summary["regimes"].get(regime) or {}
-                for model, entry in (info.get("models") or {}).items():
-                    series.setdefault(model, []).append({"x": point.values[param], "point": point.index, **entry})
-            charts.append(
-                {
-                    "param": param,
-                    "regime": regime,
-                    "series": series,
-                    "best_x": best.get(param) if best else None,
-                    "slice": {o: best.get(o) for o in others} if best else {},
-                }
-            )
-    return charts
-
-
 def sweep_api_payload(*, sweep: Sweep, points: list[SweepPoint] | None = None) -> dict:
+    from training.selectors.sweep_evidence import sweep_evidence
     from training.selectors.trading import sweep_trading
 
     points = sweep_points(sweep=sweep) if points is None else points
     status = sweep_status(sweep=sweep, points=points)
     trading = sweep_trading(sweep=sweep, points=points)
+    evidence = sweep_evidence(sweep=sweep, points=points)
     return {
         "id": sweep.pk,
         "name": sweep.name,
@@ -194,12 +173,18 @@ def sweep_api_payload(*, sweep: Sweep, points: list[SweepPoint] | None = None) -
         "axes": sweep.axes,
         "status": status["status"],
         "detail": status["detail"],
-        "objective": {"key": sweep.objective, "description": OBJECTIVE_DESCRIPTION, "lower_is_better": True},
+        "objective": {
+            "key": sweep.objective,
+            "model": sweep.objective_model or "ensemble",
+            "description": sweep.objective_text,
+            "lower_is_better": True,
+        },
         "runs": [p.run_id for p in points],
         "points": [
             {
                 "index": p.index,
                 "values": p.values,
+                "repeat": p.repeat,
                 "run": p.run_id,
                 "status": p.run.status,
                 "objective": p.objective,
@@ -210,6 +195,36 @@ def sweep_api_payload(*, sweep: Sweep, points: list[SweepPoint] | None = None) -
         "best": sweep.best_point.values if sweep.best_point else None,
         "best_objective": sweep.best_point.objective if sweep.best_point else None,
         "best_run": sweep.best_point.run_id if sweep.best_point else None,
+        "seeds": sweep.seeds,
+        "best_vs_runner_up": _plain(evidence["best_vs_runner_up"]),
+        "best_vs_least_regularized": _plain(evidence["best_vs_least_regularized"]),
+        "test_best_vs_least_regularized": _plain(evidence["test_best_vs_least_regularized"]),
+        "evidence_verdict": evidence["verdict"],
+        "left_out_points": evidence["left_out"],
+        "curves": [
+            {
+                "index": g["index"],
+                "values": g["values"],
+                "objective": g["objective"],
+                "objective_seed_sd": g["objective_seed_sd"],
+                "regimes": g.get("curves", {}),
+            }
+            for g in evidence["groups"]
+            if g["complete"]
+        ],
         "pbo": trading["pbo"],
         "trading": {"points": trading["points"], "degradation_verdict": trading["degradation_verdict"]},
     }
+
+
+def _plain(comparison: dict | None) -> dict | None:
+    return None if comparison is None else {k: v for k, v in comparison.items()}
+
+
+def _mean_effect(entries: list[dict]) -> dict:
+    """Per declared effect or mechanism key (zero-leaf share, best iteration, …) its mean over the regimes."""
+    values: dict = {}
+    for entry in entries:
+        for name, value in (entry.get("effect") or {}).items():
+            values.setdefault(name, []).append(value)
+    return {name: fmean(v) for name, v in values.items()}

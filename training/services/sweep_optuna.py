@@ -79,3 +79,21 @@ def study_trials(*, name: str, seed: int) -> list[dict]:
         {"number": t.number, "state": t.state.name, "value": t.value, "params": t.params}
         for t in _study(name, seed).trials
     ]
+
+
+MSG_IMPORTANCE_NEEDS_TRIALS = "Parameter importance needs at least two finished trials and two swept parameters."
+
+
+def study_importance(*, name: str, seed: int) -> dict:
+    """Optuna's own importance evaluator (fANOVA by default) over the study's finished trials:
+    ``{"importance": {param: share}}`` or ``{"error": why}``."""
+    import optuna
+
+    study = _study(name, seed)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if len(complete) < 2 or len({p for t in complete for p in t.params}) < 2:
+        return {"error": MSG_IMPORTANCE_NEEDS_TRIALS}
+    try:
+        return {"importance": dict(optuna.importance.get_param_importances(study, seed=seed))}
+    except (RuntimeError, ValueError) as exc:
+        return {"error": str(exc)}

@@ -1,6 +1,6 @@
 """Server-side SVG of a PBO record (``selectors.trading.runs_pbo``): the performance degradation (each CSCV split's
 in-sample best, its in-sample against its out-of-sample Sharpe) and the logit histogram. Plain markup, no script,
-like the sweep curves (``sweep_charts``)."""
+like the sweep pages once drew their curves."""
 
 from __future__ import annotations
 

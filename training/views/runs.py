@@ -23,6 +23,7 @@ from training.selectors.optuna_studies import run_optuna_studies
 from training.selectors.profiles import profile_launch_panels
 from training.selectors.promotion_checks import promotion_checks_evaluate
 from training.selectors.registry import active_run_ids
+from training.selectors.run_advice import run_advice
 from training.selectors.run_compare import compare
 from training.selectors.run_summary import preset_durations, run_page, run_progress_payload
 from training.services.runs import (
@@ -138,6 +139,7 @@ def run_detail(request, run_id: int):
         {
             "run": run,
             **run_page(run),
+            "advice": run_advice(run=run),
             "settings_rows": selectors.settings_by_backend(used=run.snapshot.get("config") or {}, current=current),
             "plots": plots,
             "can_launch": request.user.has_perm(LAUNCH_PERMISSION),

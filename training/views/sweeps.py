@@ -14,22 +14,33 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from training.forms.sweeps import SweepLaunchForm
 from training.models import Sweep
-from training.models.sweeps import OBJECTIVE_DESCRIPTION
 from training.selectors import runs as run_selectors
 from training.selectors import sweeps as selectors
+from training.selectors.sweep_evidence import MSG_TEST_LABEL, sweep_curve_charts, sweep_evidence, sweep_history
 from training.selectors.trading import sweep_trading
-from training.services.sweeps import sweep_cancel, sweep_create, sweep_reconcile, sweep_save_best_profile
+from training.services.sweep_reach import sweep_reach_preview
+from training.services.sweeps import (
+    sweep_cancel,
+    sweep_create,
+    sweep_point_rerun,
+    sweep_reconcile,
+    sweep_save_best_profile,
+)
 from training.views.pbo_charts import pbo_context
-from training.views.sweep_charts import sweep_chart_pairs
 
 VIEW_PERMISSION = "training.view_trainingrun"
 LAUNCH_PERMISSION = "training.add_trainingrun"
 SAVE_PROFILE_PERMISSION = "training.add_regularizationprofile"
 PAGE_SIZE = 25
+PREFILLED = ("profile", "preset", "symbol", "axes")  # "sweep around this" links pre-fill the form
 MSG_LAUNCHED = "Sweep #{pk} launched: {points} point(s) queued."
 MSG_CANCEL_REQUESTED = "Sweep #{pk}: cancellation requested."
 MSG_PROFILE_SAVED = "Saved the best point of sweep #{pk} as profile “{name}”."
 MSG_NAME_REQUIRED = "Give the new profile a name."
+MSG_POINT_RERUN = "Point {index} of sweep #{pk} re-run as run #{run}."
+MSG_CONFIRM_NO_EVIDENCE = (
+    "There is no evidence that the best point differs from the others; tick the confirmation to save it anyway."
+)
 
 
 def get_sweep(sweep_id: int, *, reconcile: bool = False) -> Sweep:
@@ -59,9 +70,17 @@ def sweep_list(request):
 @permission_required(LAUNCH_PERMISSION, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def sweep_new(request):
-    initial = {"profile": request.GET.get("profile")} if request.GET.get("profile") else {}
+    initial = {name: request.GET[name] for name in PREFILLED if request.GET.get(name)}
     form = SweepLaunchForm(request.POST or None, presets=run_selectors.preset_names(), initial=initial)
-    if request.method == "POST" and form.is_valid():
+    reach = None
+    if request.method == "POST" and form.is_valid() and request.POST.get("check"):
+        data = form.cleaned_data
+        try:
+            reach = sweep_reach_preview(profile=data["profile"], preset=data["preset"], axes=data["axes"])
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+    elif request.method == "POST" and form.is_valid():
         try:
             sweep = sweep_create(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
@@ -70,7 +89,8 @@ def sweep_new(request):
         else:
             messages.success(request, MSG_LAUNCHED.format(pk=sweep.pk, points=sweep.points.count()))
             return redirect("training:sweep_detail", sweep_id=sweep.pk)
-    return render(request, "training/sweep_form.html", {"form": form}, status=400 if form.errors else 200)
+    context = {"form": form, "reach": reach}
+    return render(request, "training/sweep_form.html", context, status=400 if form.errors else 200)
 
 
 @login_required
@@ -80,6 +100,7 @@ def sweep_detail(request, sweep_id: int):
     sweep = get_sweep(sweep_id)
     points = selectors.sweep_points(sweep=sweep)
     trading = sweep_trading(sweep=sweep, points=points)
+    evidence = sweep_evidence(sweep=sweep, points=points)
     return render(
         request,
         "training/sweep_detail.html",
@@ -89,8 +110,15 @@ def sweep_detail(request, sweep_id: int):
             "sweep": sweep,
             "points": points,
             "status": selectors.sweep_status(sweep=sweep, points=points),
-            "charts": sweep_chart_pairs(selectors.sweep_curves(sweep=sweep, points=points)),
-            "objective_description": OBJECTIVE_DESCRIPTION,
+            "evidence": evidence,
+            "evidence_rows": [
+                ("best − runner-up (validation)", evidence["best_vs_runner_up"]),
+                ("best − least regularized (validation)", evidence["best_vs_least_regularized"]),
+                (f"best − least regularized ({MSG_TEST_LABEL})", evidence["test_best_vs_least_regularized"]),
+            ],
+            "charts": sweep_curve_charts(sweep=sweep, evidence=evidence),
+            "history": sweep_history(sweep=sweep, evidence=evidence),
+            "objective_description": sweep.objective_text,
             "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
             "can_save_profile": request.user.has_perm(SAVE_PROFILE_PERMISSION),
         },
@@ -118,9 +146,29 @@ def sweep_save_profile(request, sweep_id: int):
     try:
         if not name:
             raise ValidationError(MSG_NAME_REQUIRED)
+        evidence = sweep_evidence(sweep=sweep, points=selectors.sweep_points(sweep=sweep))
+        if evidence["best"] and evidence["no_evidence"] is not False and not request.POST.get("confirm_no_evidence"):
+            raise ValidationError(MSG_CONFIRM_NO_EVIDENCE)
         profile = sweep_save_best_profile(sweep=sweep, name=name, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, MSG_PROFILE_SAVED.format(pk=sweep.pk, name=profile.name))
+    return redirect("training:sweep_detail", sweep_id=sweep_id)
+
+
+@login_required
+@permission_required(LAUNCH_PERMISSION, raise_exception=True)
+@require_POST
+def sweep_point_rerun_view(request, sweep_id: int, index: int):
+    sweep = get_sweep(sweep_id)
+    point = sweep.points.select_related("run", "sweep").filter(index=index).first()
+    if point is None:
+        raise Http404(f"No point {index} in sweep #{sweep_id}")
+    try:
+        point = sweep_point_rerun(point=point, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, MSG_POINT_RERUN.format(index=index, pk=sweep_id, run=point.run_id))
     return redirect("training:sweep_detail", sweep_id=sweep_id)

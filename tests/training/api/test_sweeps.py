@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from training.api.views.sweeps import MSG_NO_SWEEP
-from training.models import RegularizationProfile, SweepPoint, TrainingRun
+from training.models import RegularizationProfile, Sweep, SweepPoint, TrainingRun
 from training.services.sweeps import MSG_NO_BEST, sweep_create, sweep_run_finished
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ PAYLOAD_KEYS = {"status", "runs", "points", "best", "objective"}
 def grid_sweep(profile, dataset, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         return sweep_create(
-            profile=profile, symbol="BTCUSDT", preset="tiny", axes=["l1_alpha=0.001,0.1", "dropout_rate=0,0.5"]
+            profile=profile, symbol="BTCUSDT", preset="smoke", axes=["l1_alpha=0.001,0.1", "dropout_rate=0,0.5"]
         )
 
 
@@ -45,6 +45,7 @@ def test_the_detail_gives_status_runs_points_best_and_the_objective(full_api, gr
     assert body["points"][0] == {
         "index": 0,
         "values": {"l1_alpha": 0.001, "dropout_rate": 0.0},
+        "repeat": 0,
         "run": points[0].run_id,
         "status": "queued",
         "objective": None,
@@ -88,3 +89,30 @@ def test_save_profile_refuses_without_a_best_point_or_a_name(full_api, grid_swee
     assert full_api.post(url, {}, format="json").status_code == 400
     response = full_api.post(url, {"name": grid_sweep.profile.name}, format="json")
     assert response.status_code == 400 and "name" in response.json()
+
+
+def test_the_api_launch_refuses_a_shadowed_axis_naming_the_overrides_and_takes_seeds(
+    clients, dataset, django_capture_on_commit_callbacks
+):
+    from tests.training.runs_helpers import make_profile
+    from training.ml.default_profile import default_override_fields
+    from training.services.sweep_reach import MSG_AXIS_REACHES_NOTHING
+
+    shadowing = make_profile("default-like", **default_override_fields())
+    body = {"symbol": "BTCUSDT", "preset": "tiny", "profile": shadowing.pk, "axes": ["l1_alpha=0.001,0.1"]}
+    assert clients["viewer"].post(reverse("api:sweep-list"), body, format="json").status_code == 403
+    response = clients["full"].post(reverse("api:sweep-list"), body, format="json")
+    assert response.status_code == 400
+    (message,) = response.json()["non_field_errors"]
+    assert message.startswith(MSG_AXIS_REACHES_NOTHING.split(":")[0].format(param="l1_alpha"))
+    assert "sklearn_alpha" in message and "Sweep sklearn.alpha instead." in message
+    with django_capture_on_commit_callbacks(execute=False):
+        response = clients["full"].post(
+            reverse("api:sweep-list"), {**body, "axes": ["sklearn.alpha=1,10"], "seeds": 2}, format="json"
+        )
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["seeds"] == 2 and [p["repeat"] for p in created["points"]] == [0, 1, 0, 1]
+    assert created["objective"]["model"] == "logreg" and created["axes"][0]["reaches"] == ["logreg"]
+    assert created["best_vs_runner_up"] is None and created["best_vs_least_regularized"] is None
+    assert Sweep.objects.get().points.count() == 4

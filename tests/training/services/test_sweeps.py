@@ -155,7 +155,9 @@ def test_an_optuna_sweep_asks_as_runs_finish_and_tells_each_outcome(test_broker)
 @pytest.mark.django_db(transaction=True)
 def test_points_trained_inline_give_objectives_a_best_point_and_a_profile_from_it(test_broker, fast_monitor):
     profile, _ = make_profile("baseline", is_default=True, tabnet_lambda_l2=0.01), make_dataset()
-    sweep = create(profile, axes=["l1_alpha=0.0001,1"], name="l1", preset="tiny")
+    # the ensemble's objective chosen explicitly (by default it would be logreg's own: the one model l1 reaches)
+    sweep = create(profile, axes=["l1_alpha=0.0001,1"], name="l1", preset="tiny", objective_model="ensemble")
+    assert sweep.objective == Sweep.Objective.ENSEMBLE_VAL_LOG_LOSS and sweep.objective_model == ""
     for point in sweep_points(sweep=sweep):
         # A worker of this test session (the integration tests') may have taken a point that waited long enough
         # for its reconciler: then it finishes there.
@@ -180,3 +182,35 @@ def test_points_trained_inline_give_objectives_a_best_point_and_a_profile_from_i
     assert f"sweep #{sweep.pk} “l1”" in saved.description and not saved.is_default
     history = get_history_model_for_model(RegularizationProfile).objects.filter(id=saved.pk).get()
     assert history.history_change_reason == MSG_BEST_HISTORY.format(pk=sweep.pk)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_re_running_failed_points_completes_the_sweep_and_the_best_ignores_failed_ones_meanwhile(test_broker):
+    from training.selectors.sweep_evidence import MSG_FAILED_IGNORED, sweep_evidence
+    from training.services.sweeps import MSG_RERUN_NOT_FAILED, sweep_point_rerun
+
+    profile, _ = make_profile("baseline", is_default=True), make_dataset()
+    with celery_app_using(f"redis://127.0.0.1:{free_port()}/0"):  # nothing answers there: every point fails
+        sweep = create(profile, preset="tiny", axes=["sklearn.alpha=0.1,10"])
+    first, second = sweep_points(sweep=sweep)
+    assert {first.run.status, second.run.status} == {Status.FAILED}
+    failed_run = first.run_id
+    first = sweep_point_rerun(point=first)
+    assert first.run_id != failed_run and first.run.rerun_of_id == failed_run and not first.recorded
+    assert first.run.snapshot["config"] == TrainingRun.objects.get(pk=failed_run).snapshot["config"]
+    assert training_run_execute(run_id=first.run_id).status == Status.SUCCEEDED
+    sweep = sweep_reconcile(sweep=sweep)
+    assert sweep_status(sweep=sweep)["status"] == "failed" and sweep.best_point == first
+    evidence = sweep_evidence(sweep=sweep, points=sweep_points(sweep=sweep))
+    assert evidence["left_out"] == 1 and evidence["note"] == MSG_FAILED_IGNORED.format(count=1)
+    with pytest.raises(ValidationError) as exc:
+        sweep_point_rerun(point=sweep_points(sweep=sweep)[0])
+    assert exc.value.messages == [MSG_RERUN_NOT_FAILED.format(index=0, pk=sweep.pk, status="succeeded")]
+
+    second = sweep_point_rerun(point=second)
+    assert training_run_execute(run_id=second.run_id).status == Status.SUCCEEDED
+    sweep = sweep_reconcile(sweep=sweep)
+    assert sweep_status(sweep=sweep)["status"] == "succeeded" and sweep.finished_at is not None
+    assert all(p.recorded and p.objective is not None for p in sweep_points(sweep=sweep))
+    assert sweep.best_point == min(sweep_points(sweep=sweep), key=lambda p: p.objective)

@@ -157,3 +157,25 @@ def test_reading_a_sweep_writes_nothing_and_the_reconciler_records_its_ended_poi
     first.refresh_from_db()
     assert first.recorded
     assert training_runs_reconcile().sweeps == []  # nothing left to record
+
+
+def test_the_form_checks_reach_without_launching_and_the_page_lists_it(
+    launcher_client, launcher, dataset, django_capture_on_commit_callbacks
+):
+    from training.ml.default_profile import default_override_fields
+
+    shadowing = make_profile("default-like", **default_override_fields())
+    data = sweep_data(shadowing, axes="l1_alpha=0.001,0.1\ndropout_rate=0,0.3")
+    response = launcher_client.post(reverse("training:sweep_new"), {**data, "check": "1"})
+    assert response.status_code == 200 and not Sweep.objects.exists()
+    reach = response.content.decode().split('id="sweep-reach"')[1].split("</ul>")[0]
+    assert "reaches lightgbm, tabnet; not logreg, lstm, transformer" in reach and "sklearn_alpha" in reach
+    assert "reaches lstm, transformer" in reach
+    response = launcher_client.post(reverse("training:sweep_new"), {**data, "preset": "tiny", "check": "1"})
+    assert response.status_code == 400 and "Sweep sklearn.alpha instead." in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=False):
+        response = launcher_client.post(reverse("training:sweep_new"), data)
+    sweep = Sweep.objects.get()
+    page = launcher_client.get(reverse("training:sweep_detail", args=[sweep.pk])).content.decode()
+    line = page.split('class="small axis-reach" data-param="l1_alpha">')[1].split("</span>")[0]
+    assert "reaches lightgbm, tabnet; not logreg, lstm, transformer" in line and "sklearn_alpha" in line

@@ -62,6 +62,17 @@ class MetricsRowSerializer(serializers.Serializer):
     best_params = serializers.JSONField()
 
 
+class AdviceSerializer(serializers.Serializer):
+    regime = serializers.CharField()
+    model = serializers.CharField()
+    rule = serializers.CharField()
+    direction = serializers.CharField(help_text="stronger, weaker, no effect or mechanism")
+    text = serializers.CharField()
+    evidence = serializers.ListField(child=serializers.CharField())
+    sweep_axis = serializers.CharField(allow_blank=True, help_text="PARAM=LOW:HIGH:COUNT around the current value")
+    sweep_url = serializers.CharField(allow_blank=True)
+
+
 class RunDetailSerializer(serializers.Serializer):
     """The run endpoint's answer (the keys the run page polls, plus the run's identity and trigger)."""
 
@@ -83,6 +94,11 @@ class RunDetailSerializer(serializers.Serializer):
     log_tail = serializers.CharField(allow_blank=True)
     rerun_of = serializers.IntegerField(allow_null=True)
     artifacts_url = serializers.CharField(allow_null=True)
+    advice = AdviceSerializer(
+        many=True,
+        help_text="The regularization advisor: per regime and model, suggestions from the measured gap, collapse and "
+        "penalty effect (rules declared beside each backend), each with its evidence and a pre-filled sweep",
+    )
     trading = TradingResultSerializer(
         allow_null=True,
         help_text="The system's trading evidence on the common test window (after costs and at 0 bps, PSR, DSR "

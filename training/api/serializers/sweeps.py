@@ -2,9 +2,50 @@
 
 from rest_framework import serializers
 
+from training.models import RegularizationProfile
+
+
+class SweepLaunchSerializer(serializers.Serializer):
+    symbol = serializers.CharField(max_length=32)
+    exchange = serializers.CharField(max_length=32, default="BINANCE")
+    interval = serializers.CharField(max_length=8, default="1h")
+    preset = serializers.CharField(max_length=16, default="quick")
+    profile = serializers.PrimaryKeyRelatedField(
+        queryset=RegularizationProfile.objects.all(), required=False, allow_null=True, default=None
+    )
+    axes = serializers.ListField(
+        child=serializers.CharField(), help_text='["PARAM=VALUES", …], e.g. ["sklearn.alpha=0.1:100:5"]'
+    )
+    mode = serializers.CharField(default="grid")
+    n_trials = serializers.IntegerField(required=False, allow_null=True, default=None)
+    parallel = serializers.IntegerField(default=2)
+    seeds = serializers.IntegerField(default=1, help_text="grid: train each point with this many seeds")
+    objective_model = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, default=None, help_text="a model key or 'ensemble'"
+    )
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    seed = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class PairedDifferenceSerializer(serializers.Serializer):
+    """Best − other on the same rows: mean log-loss difference with its 95 % moving-block interval (seed spread
+    added), the verdict ("better" = the best point's loss is lower)."""
+
+    difference = serializers.FloatField()
+    ci95_low = serializers.FloatField()
+    ci95_high = serializers.FloatField()
+    verdict = serializers.CharField()
+    rows = serializers.IntegerField()
+    block = serializers.IntegerField()
+    regimes = serializers.ListField(child=serializers.CharField())
+    other_index = serializers.IntegerField()
+    other_values = serializers.DictField()
+    label = serializers.CharField(required=False)
+
 
 class SweepObjectiveSerializer(serializers.Serializer):
     key = serializers.CharField()
+    model = serializers.CharField(help_text="the model whose validation log loss is the objective, or 'ensemble'")
     description = serializers.CharField()
     lower_is_better = serializers.BooleanField()
 
@@ -12,6 +53,7 @@ class SweepObjectiveSerializer(serializers.Serializer):
 class SweepPointSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     values = serializers.DictField(child=serializers.FloatField(), help_text="{param: value}")
+    repeat = serializers.IntegerField(help_text="which of the sweep's seeds (run seed = sweep seed + repeat)")
     run = serializers.IntegerField()
     status = serializers.CharField()
     objective = serializers.FloatField(allow_null=True)
@@ -81,6 +123,19 @@ class SweepDetailSerializer(serializers.Serializer):
     best = serializers.DictField(child=serializers.FloatField(), allow_null=True)
     best_objective = serializers.FloatField(allow_null=True)
     best_run = serializers.IntegerField(allow_null=True)
+    seeds = serializers.IntegerField()
+    best_vs_runner_up = PairedDifferenceSerializer(allow_null=True)
+    best_vs_least_regularized = PairedDifferenceSerializer(allow_null=True)
+    test_best_vs_least_regularized = PairedDifferenceSerializer(
+        allow_null=True, help_text="on the held-out test block, after the choice (not used to choose)"
+    )
+    evidence_verdict = serializers.CharField(allow_blank=True)
+    left_out_points = serializers.IntegerField(help_text="points left out of the choice (a run failed or cancelled)")
+    curves = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="per point: values, objective, seed spread and per regime and model the seed-mean validation "
+        "log loss, its interval (band), seed spread, gap and measured effect",
+    )
     pbo = PboSerializer()
     trading = SweepTradingSerializer()
 

@@ -10,13 +10,19 @@ from rest_framework.response import Response
 
 from training.api.permissions import VIEW_RUN, requires
 from training.api.serializers.common import error_responses
-from training.api.serializers.sweeps import SavedProfileSerializer, SaveProfileSerializer, SweepDetailSerializer
+from training.api.serializers.sweeps import (
+    SavedProfileSerializer,
+    SaveProfileSerializer,
+    SweepDetailSerializer,
+    SweepLaunchSerializer,
+)
 from training.models import Sweep
 from training.selectors.sweeps import sweep_api_payload, sweep_get
-from training.services.sweeps import sweep_reconcile, sweep_save_best_profile
+from training.services.sweeps import sweep_create, sweep_reconcile, sweep_save_best_profile
 
 MSG_NO_SWEEP = "No sweep #{pk}."
 ADD_PROFILE = "training.add_regularizationprofile"
+LAUNCH = "training.add_trainingrun"
 
 
 class SweepViewSet(viewsets.GenericViewSet):
@@ -26,6 +32,11 @@ class SweepViewSet(viewsets.GenericViewSet):
     serializer_class = SweepDetailSerializer
     permission_classes = [requires(VIEW_RUN)]
     lookup_value_regex = r"\d+"
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [requires(VIEW_RUN, LAUNCH)()]
+        return super().get_permissions()
 
     def _sweep(self, *, reconcile: bool = False) -> Sweep:
         """A GET writes nothing; a POST reconciles first."""
@@ -41,6 +52,17 @@ class SweepViewSet(viewsets.GenericViewSet):
     )
     def retrieve(self, request, pk=None):
         return Response(SweepDetailSerializer(sweep_api_payload(sweep=self._sweep())).data)
+
+    @extend_schema(
+        summary="Launch a sweep (every axis checked for what it reaches, as on the form and the command line)",
+        request=SweepLaunchSerializer,
+        responses={201: SweepDetailSerializer, **error_responses(400)},
+    )
+    def create(self, request):
+        data = SweepLaunchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sweep = sweep_create(user=request.user, **data.validated_data)
+        return Response(SweepDetailSerializer(sweep_api_payload(sweep=sweep)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Save the best point as a new profile",

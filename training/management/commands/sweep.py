@@ -14,11 +14,12 @@ from django.urls import reverse
 
 from training.marketdata.markets import parse_markets
 from training.models import RegularizationProfile, Sweep
-from training.models.sweeps import OBJECTIVE_DESCRIPTION
 from training.selectors.run_summary import verdict_lines
+from training.selectors.sweep_evidence import evidence_lines, sweep_evidence
 from training.selectors.sweeps import SUCCEEDED, sweep_points, sweep_status
 from training.services.sweep_axes import format_values
 from training.services.sweep_markets import sweep_create_over_markets
+from training.services.sweep_reach import reach_text
 from training.services.sweeps import sweep_create, sweep_reconcile
 
 MSG_UNKNOWN_PROFILE = "Unknown profile '{name}'; profiles: {known}."
@@ -47,6 +48,13 @@ class Command(BaseCommand):
         parser.add_argument("--parallel", type=int, default=2, help="optuna: trials running at once")
         parser.add_argument("--name", default="")
         parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument("--seeds", type=int, default=1, help="grid: train each point with K seeds")
+        parser.add_argument(
+            "--objective",
+            default=None,
+            help="the model whose validation log loss is minimized (a model key, or 'ensemble'); default: the swept "
+            "model when every axis reaches one",
+        )
         parser.add_argument("--no-wait", action="store_true", help="only launch and print the sweep id")
         parser.add_argument("--poll", type=float, default=2.0, help="seconds between progress updates")
 
@@ -79,11 +87,15 @@ class Command(BaseCommand):
                 parallel=options["parallel"],
                 name=options["name"],
                 seed=options["seed"],
+                seeds=options["seeds"],
+                objective_model=options["objective"],
             )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         self.stdout.write(f"sweep {sweep.pk}")
-        self.stdout.write(f"objective: {OBJECTIVE_DESCRIPTION}")
+        self.stdout.write(f"objective: {sweep.objective_text}")
+        for axis in sweep.axes:
+            self.stdout.write(f"{axis['param']}: {reach_text(axis)}")
         self.stdout.flush()
         if no_wait:
             return
@@ -99,6 +111,9 @@ class Command(BaseCommand):
             best = sweep.best_point
             self.stdout.write(f"best: {format_values(best.values)} objective {best.objective:.5f} (run {best.run_id})")
             for line in verdict_lines(best.run):  # the best point's run: each regime's verdict
+                self.stdout.write(line)
+            evidence = sweep_evidence(sweep=sweep, points=sweep_points(sweep=sweep))
+            for line in evidence_lines(evidence):
                 self.stdout.write(line)
         sweep_url = settings.SITE_URL.rstrip("/") + reverse("training:sweep_detail", args=[sweep.pk])
         if status["status"] != SUCCEEDED:

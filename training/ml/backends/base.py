@@ -53,6 +53,11 @@ class Backend:
     tuned_by_optuna: ClassVar[bool] = False  # gets an Optuna storage and a study name per regime and fold
     library_constants: ClassVar[dict] = {}  # fixed library kwargs beside the regularization (e.g. solver)
     preset_params: ClassVar[dict[str, dict]] = {}  # preset name -> constructor params
+    # evidence keys that measure what the penalties did (zero-leaf / zero-coefficient / penalty share), and those
+    # that disclose another regularizing mechanism at work (early stopping's best iteration or epoch)
+    effect_evidence: ClassVar[tuple[str, ...]] = ()
+    mechanism_evidence: ClassVar[tuple[str, ...]] = ()
+    advice: ClassVar[tuple] = ()  # ``training.ml.advisor.AdviceRule``s read from the facts of a trained model
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)

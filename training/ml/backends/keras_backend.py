@@ -8,6 +8,7 @@ import numpy as np
 
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, UNIT_RIGHT_OPEN, FromBase, RegParam, Section
 from .base import N_CLASSES, Backend, Framework
+from .keras_advice import ADVICE
 from .registry import register
 
 # Measured on the offline sample (quick): at L1 0.01 the LSTM collapsed to one class and the penalty was 74 % of
@@ -132,6 +133,9 @@ class _KerasBackend(Backend):
     validation data loss is unweighted.
     """
 
+    effect_evidence = ("penalty_share_at_best_epoch", "kernel_near_zero_share")
+    mechanism_evidence = ("best_epoch",)
+    advice = ADVICE
     section = SECTION
     framework = TENSORFLOW
     input_kind = "sequence"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..advisor import GAP_LARGE, MECHANISM, NO_EFFECT, STRONGER, WEAKER, AdviceRule, When
 from ..optuna_storage import study_persist
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, FromBase, RegParam, Section
 from .base import N_CLASSES, Backend, Framework
@@ -44,6 +45,41 @@ SEARCH_SPACE = {
 MODEL_FILE = "lightgbm_model.txt"
 
 
+FEW_TREES = 30  # early stopping at this many trees or fewer regularizes more than the leaf penalties
+ADVICE = (
+    AdviceRule(
+        "stronger",
+        STRONGER,
+        (When("gap", ">", GAP_LARGE), When("collapsed", "==", 0), When("zero_leaf_share", "<", 0.01)),
+        "The validation log loss is {gap:.3f} above the fit rows' and the leaf penalties zero almost no leaf: a "
+        "larger reg_lambda may generalize better.",
+        param="reg_lambda",
+    ),
+    AdviceRule(
+        "weaker",
+        WEAKER,
+        (When("collapsed", "==", 1),),
+        "The model collapsed to the class prior: the leaf penalties (or the regime's lack of signal) leave no "
+        "split worth making; try a smaller reg_alpha.",
+        param="reg_alpha",
+    ),
+    AdviceRule(
+        "l1_no_effect",
+        NO_EFFECT,
+        (When("reg.reg_alpha", ">", 0), When("zero_leaf_share", "==", 0)),
+        "reg_alpha is {reg_reg_alpha:g} but no leaf is zero: L1 has no effect at this scale.",
+        param="reg_alpha",
+    ),
+    AdviceRule(
+        "early_stopping",
+        MECHANISM,
+        (When("best_iteration", "<=", FEW_TREES),),
+        "Early stopping kept {best_iteration:g} boosting rounds: it does most of the regularizing here, so L1/L2 "
+        "change little; sweep them with early stopping held off to see their own effect.",
+    ),
+)
+
+
 @register
 class LightGBMBackend(Backend):
     """Gradient boosting tuned by Optuna; ``reg_alpha``/``reg_lambda`` are fixed from the profile.
@@ -79,6 +115,9 @@ class LightGBMBackend(Backend):
     """
 
     key = "lightgbm"
+    effect_evidence = ("zero_leaf_share", "mean_abs_leaf")
+    mechanism_evidence = ("best_iteration", "trees")
+    advice = ADVICE
     section = SECTION
     framework = LIGHTGBM
     tuned_by_optuna = True

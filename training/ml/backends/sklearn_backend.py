@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..advisor import GAP_LARGE, NO_EFFECT, STRONGER, WEAKER, AdviceRule, When
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, POSITIVE, UNIT, Default, FromBase, Inverse, RegParam, Section
 from .base import Backend, Framework, expand_proba
 from .registry import register
@@ -35,6 +36,31 @@ SECTION = Section(
     ),
     "LogisticRegression(solver='saga', l1_ratio=…, C=…); C = 1/alpha unless set explicitly.",
 )
+ADVICE = (
+    AdviceRule(
+        "stronger",
+        STRONGER,
+        (When("gap", ">", GAP_LARGE), When("collapsed", "==", 0), When("penalty_per_row", "<", 1e-3)),
+        "The validation log loss is {gap:.3f} above the fit rows' while the penalty weighs {penalty_per_row:.2g} "
+        "per row: a stronger penalty (larger alpha, smaller C) may generalize better.",
+        param="alpha",
+    ),
+    AdviceRule(
+        "weaker",
+        WEAKER,
+        (When("collapsed", "==", 1),),
+        "The model collapsed (one class on nearly every row): the penalty may be crushing it; try a smaller alpha.",
+        param="alpha",
+    ),
+    AdviceRule(
+        "l1_no_effect",
+        NO_EFFECT,
+        (When("reg.l1_ratio", ">", 0), When("reg.alpha", ">", 0), When("zero_coefficient_share", "==", 0)),
+        "L1 is set (l1_ratio {reg_l1_ratio:g}) but no coefficient is zero: at this strength and row count L1 has "
+        "no effect.",
+        param="alpha",
+    ),
+)
 SKLEARN = Framework("scikit-learn", ("scikit-learn",), modules=("sklearn.linear_model",))
 MODEL_FILE = "logreg.joblib"
 
@@ -56,6 +82,8 @@ class ElasticNetLogRegBackend(Backend):
     """
 
     key = "logreg"
+    effect_evidence = ("zero_coefficient_share", "penalty_per_row")
+    advice = ADVICE
     section = SECTION
     framework = SKLEARN
     library_constants = {"solver": "saga"}

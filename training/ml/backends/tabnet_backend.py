@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..advisor import GAP_LARGE, STRONGER, WEAKER, AdviceRule, When
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, FromBase, RegParam, Section
 from .base import Backend, Framework, expand_proba
 from .registry import register
@@ -47,6 +48,26 @@ TORCH = Framework("torch", ("torch", "pytorch-tabnet"), seed=seed_torch, modules
 MODEL_STEM = "tabnet_model"
 
 
+ADVICE = (
+    AdviceRule(
+        "weaker",
+        WEAKER,
+        (),
+        "The sparsity term dominates the objective or the model collapsed: try a smaller lambda_sparse.",
+        param="lambda_sparse",
+        any_of=(When("collapsed", "==", 1), When("sparsity_share_of_loss", ">", 0.5)),
+    ),
+    AdviceRule(
+        "stronger",
+        STRONGER,
+        (When("gap", ">", GAP_LARGE), When("collapsed", "==", 0), When("sparsity_share_of_loss", "<", 0.01)),
+        "The validation log loss is {gap:.3f} above the fit rows' and the sparsity term is "
+        "{sparsity_share_of_loss:.1%} of the objective: a larger lambda_sparse may generalize better.",
+        param="lambda_sparse",
+    ),
+)
+
+
 @register
 class TabNetBackend(Backend):
     """pytorch-tabnet's TabNetClassifier with the sparsity penalty and L2 as the optimizer's weight decay.
@@ -73,6 +94,9 @@ class TabNetBackend(Backend):
     """
 
     key = "tabnet"
+    effect_evidence = ("sparsity_share_of_loss",)
+    mechanism_evidence = ("best_epoch",)
+    advice = ADVICE
     section = SECTION
     framework = TORCH
     preset_params = {

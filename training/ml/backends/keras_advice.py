@@ -1,0 +1,31 @@
+"""The advisor's rules for the Keras models (LSTM, Transformer), beside their backend (``keras_backend``)."""
+
+from __future__ import annotations
+
+from ..advisor import GAP_LARGE, MECHANISM, STRONGER, WEAKER, AdviceRule, When
+
+FEW_EPOCHS = 2
+ADVICE = (
+    AdviceRule(
+        "stronger",
+        STRONGER,
+        (When("gap", ">", GAP_LARGE), When("collapsed", "==", 0), When("penalty_share_at_best_epoch", "<", 0.02)),
+        "The validation log loss is {gap:.3f} above the fit rows' and the penalty is "
+        "{penalty_share_at_best_epoch:.1%} of the loss at the best epoch: a larger L2 may generalize better.",
+        param="l2_reg",
+    ),
+    AdviceRule(
+        "weaker",
+        WEAKER,
+        (),
+        "The penalty dominates or the model collapsed: try a smaller L1.",
+        param="l1_reg",
+        any_of=(When("collapsed", "==", 1), When("penalty_share_at_best_epoch", ">", 0.5)),
+    ),
+    AdviceRule(
+        "early_stopping",
+        MECHANISM,
+        (When("best_epoch", "<=", FEW_EPOCHS),),
+        "The best epoch was {best_epoch:g}: early stopping ends training before the penalties matter.",
+    ),
+)

@@ -1,0 +1,49 @@
+"""The regularization advisor's suggestions for a finished run: per regime and model, each rule its backend declares
+(``Backend.advice``) read against that model's measured facts (``training.ml.advisor``), with a pre-filled sweep
+around the current value."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from training.models import TrainingRun
+
+
+def run_advice(*, run: TrainingRun) -> list[dict]:
+    from training.ml.advisor import advise, model_facts
+    from training.ml.backends import get_backend
+    from training.ml.results import RunResult
+
+    if run.status != TrainingRun.Status.SUCCEEDED or not run.result:
+        return []
+    result = RunResult.from_dict(run.result)
+    config = (run.snapshot or {}).get("config") or {}
+    out = []
+    for regime, section in result.ensembles.items():
+        if not section.trained:
+            continue
+        for key, model in section.models.items():
+            try:
+                cls = get_backend(key)
+            except KeyError:
+                continue
+            facts = model_facts(
+                gap=model.train_val_gap.log_loss if model.train_val_gap else None,
+                collapsed=model.collapsed,
+                evidence=model.evidence or {},
+                reg=config.get(cls.config_section) or {},
+            )
+            for suggestion in advise(cls.advice, facts, section=cls.config_section):
+                url = ""
+                if suggestion["sweep_axis"]:
+                    query = {
+                        "profile": run.profile_id,
+                        "preset": run.preset,
+                        "symbol": run.symbol,
+                        "axes": suggestion["sweep_axis"],
+                    }
+                    url = f"{reverse('training:sweep_new')}?{urlencode(query)}"
+                out.append({"regime": regime, "model": key, **suggestion, "sweep_url": url})
+    return out
