@@ -7,11 +7,10 @@ import pytest
 from django.contrib.auth.models import User
 
 from tests.browser.browser_helpers import chromium_page, log_in, problems, shot
-from tests.training.runs_helpers import make_dataset, make_profile
+from tests.training.runs_helpers import execute_inline, make_dataset, make_profile
 from tests.training.views.real_runs import make_real_run
 from training.selectors.sweeps import sweep_points
 from training.services.registry import model_promote
-from training.services.runs import training_run_execute
 from training.services.schedules import schedule_create
 from training.services.sweeps import sweep_create, sweep_reconcile
 
@@ -120,7 +119,7 @@ def more_site(site, test_broker):
         profile=site["profile"], symbol="BTCUSDT", preset="tiny", axes=["l1_alpha=0.001,0.1"], name="l1 scan"
     )
     for point in sweep_points(sweep=sweep):
-        assert training_run_execute(run_id=point.run_id).status == "succeeded"
+        assert execute_inline(point.run_id).status == "succeeded"
     sweep = sweep_reconcile(sweep=sweep)
     model_promote(run=first, force=True, reason="page test: any verdict will do")
     schedule_create(symbol="BTCUSDT", crontab="0 3 * * *", preset="tiny", profile=site["profile"])

@@ -7,12 +7,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from tests.training.runs_helpers import make_dataset, make_profile
+from tests.training.runs_helpers import execute_inline, make_dataset, make_profile
 from training.ml.bootstrap import NO_EVIDENCE
 from training.models import RegularizationProfile
 from training.selectors.sweep_evidence import MSG_NO_EVIDENCE, MSG_TEST_LABEL, sweep_evidence
 from training.selectors.sweeps import sweep_points
-from training.services.runs import training_run_execute
 from training.services.sweeps import sweep_create, sweep_reconcile
 from training.views.sweeps import MSG_CONFIRM_NO_EVIDENCE
 
@@ -23,7 +22,7 @@ def trained_sweep(axes, **kwargs):
     profile, _ = make_profile("baseline", is_default=True), make_dataset()
     sweep = sweep_create(profile=profile, symbol="BTCUSDT", preset="tiny", axes=axes, **kwargs)
     for point in sweep_points(sweep=sweep):
-        assert training_run_execute(run_id=point.run_id).status == "succeeded"
+        assert execute_inline(point.run_id).status == "succeeded"
     return sweep_reconcile(sweep=sweep)
 
 
