@@ -1,5 +1,6 @@
 from django import forms
 
+from training.ml.trading.rule import DEFAULT_COST_BPS, HOLD_BAR, HOLD_HORIZON
 from training.models import RegularizationProfile, TrainingRun
 from training.selectors.profiles import profile_get_default
 from training.selectors.runs import launch_choices
@@ -44,6 +45,21 @@ class TrainingRunLaunchForm(forms.Form):
         queryset=RegularizationProfile.objects.order_by("-is_default", "name"), empty_label=None
     )
     preset = forms.ChoiceField()
+    cost_bps = forms.FloatField(
+        required=False,
+        label="Trading costs (bps per side)",
+        min_value=0,
+        max_value=1000,
+        initial=DEFAULT_COST_BPS,
+        help_text="Charged on every position change of the trading rule the run is judged by.",
+    )
+    long_only = forms.BooleanField(required=False, label="Long/flat only (no shorting)")
+    hold = forms.ChoiceField(
+        choices=[(HOLD_HORIZON, "hold for the label horizon"), (HOLD_BAR, "re-decide every bar")],
+        initial=HOLD_HORIZON,
+        required=False,
+        label="Trading rule holding",
+    )
     # Where the launch came from: the admin's "Train a symbol with this profile" opens this form with it.
     trigger = forms.ChoiceField(
         required=False,
@@ -95,4 +111,10 @@ class TrainingRunLaunchForm(forms.Form):
         data["exchange"] = data.get("exchange") or "BINANCE"
         data["interval"] = data.get("interval") or "1h"
         data["trigger"] = data.get("trigger") or TrainingRun.Trigger.WEB
+        cost, long_only, hold = data.pop("cost_bps", None), data.pop("long_only", False), data.pop("hold", None)
+        data["trading"] = {
+            "cost_bps": DEFAULT_COST_BPS if cost is None else cost,
+            "allow_short": not long_only,
+            "hold": hold or HOLD_HORIZON,
+        }
         return data

@@ -81,3 +81,17 @@ def test_the_panel_beside_the_picker_shows_the_chosen_profiles_resolved_values(l
     assert report["warnings"] and all(escape(message) in hidden[0] for message in report["warnings"])
     assert f'href="{reverse("training:run_list")}?profile={strong.pk}"' in hidden[0]
     assert "training/js/launch_form.js" in page
+
+
+def test_the_form_sets_the_trading_rule_and_refuses_a_bad_cost(
+    launcher_client, profile, dataset, django_capture_on_commit_callbacks
+):
+    data = {"dataset": "BINANCE:BTCUSDT:1h", "profile": profile.pk, "preset": "tiny", "hold": "bar"}
+    refused = launcher_client.post(reverse("training:run_new"), {**data, "cost_bps": "-1", "long_only": "on"})
+    assert refused.status_code == 400 and not TrainingRun.objects.exists()
+    assert refused.context["form"].errors["cost_bps"] and refused.context["form"]["long_only"].value()
+    with django_capture_on_commit_callbacks(execute=False):
+        response = launcher_client.post(reverse("training:run_new"), {**data, "cost_bps": "5", "long_only": "on"})
+    trading = TrainingRun.objects.get().snapshot["trading"]
+    assert response.status_code == 302
+    assert (trading["cost_bps"], trading["allow_short"], trading["hold"]) == (5.0, False, "bar")
