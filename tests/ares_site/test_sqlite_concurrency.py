@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -15,12 +14,14 @@ import django
 django.setup()
 from django.conf import settings
 from django.db import connection, transaction
-mode, start_at, name = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+mode, barrier, name = sys.argv[1], sys.argv[2], sys.argv[3]
 if mode != "settings":
     settings.DATABASES["default"]["OPTIONS"].update({"transaction_mode": mode, "timeout": 0.2})
 with connection.cursor() as cursor:
     cursor.execute("CREATE TABLE IF NOT EXISTS progress (id INTEGER PRIMARY KEY, writer TEXT, seen INTEGER)")
-while time.time() < start_at:
+# Both writers start together once both are set up (however long django.setup() takes on a loaded machine).
+open(os.path.join(barrier, name), "w").close()
+while len(os.listdir(barrier)) < 2:
     time.sleep(0.001)
 for _ in range(%d):
     with transaction.atomic():
@@ -46,10 +47,11 @@ def run_writers(tmp_path: Path, mode: str) -> tuple[list[subprocess.CompletedPro
         "DEBUG": "1",
         "DATABASE_URL": f"sqlite:///{database}",
     }
-    start_at = time.time() + 3
+    barrier = tmp_path / "ready"
+    barrier.mkdir()
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, mode, str(start_at), name],
+            [sys.executable, "-c", WRITER, mode, str(barrier), name],
             cwd=REPO_ROOT,
             env=env,
             stdout=subprocess.PIPE,

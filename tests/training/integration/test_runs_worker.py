@@ -15,6 +15,7 @@ from django.urls import reverse
 from tests.conftest import FAST_SUBPROCESS_ENV
 from tests.training.runs_helpers import make_dataset, make_profile
 from training.models import ModelResult, TrainingRun
+from training.selectors.run_summary import system_line
 from training.services.runs import training_run_create
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -149,7 +150,9 @@ def test_train_symbol_end_to_end_through_the_worker(celery_worker_process, celer
     lines = done.stdout.splitlines()
     assert lines[0] == f"run {run.pk}" and run.status == Status.SUCCEEDED
     assert any("queued" in line or "running" in line for line in lines[1:])
-    assert "100.0% succeeded" in done.stdout and lines[-1].startswith(f"run {run.pk} succeeded")
+    assert "100.0% succeeded" in done.stdout and lines[-2].startswith(f"run {run.pk} succeeded")
+    run.refresh_from_db()
+    assert lines[-1] == system_line(run) and lines[-1].startswith("system: Sharpe after")
 
     bad = subprocess.run(
         [sys.executable, "manage.py", "train_symbol", "NOPEUSDT", "--preset", "tiny"],
