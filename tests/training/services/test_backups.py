@@ -14,7 +14,7 @@ from django.core.management import call_command
 from tests.training.runs_helpers import make_dataset, make_profile
 from training.ml.artifacts import sha256
 from training.models import RegularizationProfile, TrainingRun
-from training.services.backups import MSG_DIGEST_MISMATCH, BackupError, backup_create, backup_restore
+from training.services.backups import DATABASE_MEMBERS, MSG_DIGEST_MISMATCH, BackupError, backup_create, backup_restore
 from training.services.runs import training_run_create, training_run_execute
 
 Status = TrainingRun.Status
@@ -103,7 +103,9 @@ def test_a_digest_mismatch_is_refused_and_restores_nothing(artifacts, tmp_path):
     make_profile("made later")
     (artifacts / "runs" / "1-x" / "model.txt").write_text("changed later")
 
-    for member in ("artifacts/runs/1-x/model.txt", "database.sqlite3"):
+    from django.db import connection
+
+    for member in ("artifacts/runs/1-x/model.txt", DATABASE_MEMBERS[connection.vendor]):  # SQLite file or pg_dump
         bad = tampered(archive, tmp_path / f"bad-{member.replace('/', '_')}.tar.gz", member)
         with pytest.raises(BackupError) as refused:
             backup_restore(archive=bad)
