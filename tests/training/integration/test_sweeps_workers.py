@@ -45,7 +45,9 @@ def wait_sweep(sweep: Sweep, workers, *, until, timeout: float = SWEEP_TIMEOUT_S
 
 
 def finished(status, sweep) -> bool:
-    return status["active"] == 0 and status["pending"] == 0
+    """No run active or to ask, and every point's outcome recorded (a run can end between a reconcile's recording
+    and its status read; its point, alone or grouped with equal values, then joins the best on the next pass)."""
+    return status["active"] == 0 and status["pending"] == 0 and not sweep.points.filter(recorded=False).exists()
 
 
 def env_for(worker: CeleryWorker) -> dict:
