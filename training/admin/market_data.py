@@ -190,7 +190,7 @@ class CandleAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
 
 
 @admin.register(RunGroup)
-class RunGroupAdmin(admin.ModelAdmin):
+class RunGroupAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
     list_display = ("__str__", "profile", "preset", "trigger", "launched_by", "created_at", "page")
     list_filter = ("preset", "trigger")
     readonly_fields = ("profile", "preset", "markets", "launched_by", "trigger", "created_at", "page")
