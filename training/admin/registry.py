@@ -10,23 +10,11 @@ from training.ml.presets import PRESETS
 from training.models import ActiveModel, Promotion, RetrainSchedule, TrainingRun
 from training.selectors.promotion_checks import promotion_checks_evaluate
 from training.services.registry import MSG_REASON_REQUIRED, model_promote, model_rollback, rollback_message
-from training.services.schedules import schedule_create, schedule_delete, schedule_update
+from training.services.schedules import EDITABLE_FIELDS, schedule_create, schedule_delete, schedule_update
 
 MSG_PROMOTED = "Run #{run} is now the active model of {market}."
 MSG_OVERRIDDEN = "Overrode failed checks: {checks}."
-SCHEDULE_FIELDS = (
-    "exchange",
-    "symbol",
-    "interval",
-    "more_markets",
-    "profile",
-    "preset",
-    "crontab",
-    "fetch",
-    "fetch_only",
-    "promote",
-    "enabled",
-)
+SCHEDULE_FIELDS = EDITABLE_FIELDS
 
 
 @admin.action(description="Promote to the active model of its market", permissions=["promote"])

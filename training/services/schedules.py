@@ -37,7 +37,7 @@ MSG_POLICY_PROMOTED = "promotion policy '{policy}': run #{run} promoted ({why}).
 MSG_POLICY_KEPT = "promotion policy '{policy}': run #{run} not promoted ({why})."
 MSG_POLICY_GUARD = "promotion policy '{policy}': run #{run} not promoted (promotion checks failed: {failed})."
 MSG_POLICY_FAILED = "promotion policy '{policy}': run #{run} ended {status}; nothing promoted."
-EDITABLE = (
+EDITABLE_FIELDS = (
     "exchange",
     "symbol",
     "interval",
@@ -150,8 +150,8 @@ def schedule_create(
 @transaction.atomic
 def schedule_update(*, schedule: RetrainSchedule, data: dict) -> RetrainSchedule:
     for field, value in data.items():
-        if field not in EDITABLE:
-            raise ValidationError({field: [f"Unknown field; editable: {', '.join(EDITABLE)}."]})
+        if field not in EDITABLE_FIELDS:
+            raise ValidationError({field: [f"Unknown field; editable: {', '.join(EDITABLE_FIELDS)}."]})
         setattr(schedule, field, value)
     _check(schedule)
     schedule.save()

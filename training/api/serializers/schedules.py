@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from training.models import RegularizationProfile, RetrainSchedule
+from training.services.schedules import EDITABLE_FIELDS
 
 
 class ScheduleSerializer(serializers.ModelSerializer):
@@ -17,17 +18,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
         model = RetrainSchedule
         fields = [
             "id",
-            "exchange",
-            "symbol",
-            "interval",
-            "more_markets",
-            "profile",
-            "preset",
-            "crontab",
-            "fetch",
-            "fetch_only",
-            "promote",
-            "enabled",
+            *EDITABLE_FIELDS,
             "created_by",
             "created_at",
             "last_run",
