@@ -137,6 +137,38 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 ARTIFACTS_DIR = Path(env.str("ARTIFACTS_DIR", default=str(BASE_DIR / "var" / "artifacts")))
+# The artifact store (issue 27): runs keep keys relative to its root (runs/<id>-<key>/...), never host paths.
+# ARTIFACTS_URL unset: the local ARTIFACTS_DIR itself. s3://<bucket>/<prefix>: an S3-compatible store through
+# django-storages (AWS_S3_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); ARTIFACTS_DIR is then this
+# host's working folder (a run trains there, then uploads) and ARTIFACTS_CACHE_DIR holds downloaded runs, one
+# folder per manifest digest, for pages, the zip and predict.
+ARTIFACTS_URL = env.str("ARTIFACTS_URL", default="")
+ARTIFACTS_CACHE_DIR = Path(env.str("ARTIFACTS_CACHE_DIR", default=str(ARTIFACTS_DIR / "cache")))
+if ARTIFACTS_URL:
+    from urllib.parse import urlsplit
+
+    _store = urlsplit(ARTIFACTS_URL)
+    if _store.scheme != "s3" or not _store.netloc:
+        raise ImproperlyConfigured(f"ARTIFACTS_URL must be s3://<bucket>/<prefix>, not {ARTIFACTS_URL!r}")
+    STORAGES["artifacts"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _store.netloc,
+            "location": _store.path.strip("/"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "file_overwrite": True,
+            "default_acl": None,
+            "querystring_auth": False,
+        },
+    }
+else:
+    STORAGES["artifacts"] = {
+        "BACKEND": "training.artifact_store.LocalArtifactStorage",
+        "OPTIONS": {"allow_overwrite": True},
+    }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -283,7 +315,9 @@ TRAINING_PROGRESS_WRITE_SECONDS = env.float("TRAINING_PROGRESS_WRITE_SECONDS", d
 TRAINING_BROKER_CONNECT_TIMEOUT = env.float("TRAINING_BROKER_CONNECT_TIMEOUT", default=3.0)
 TRAINING_SEED = env.int("TRAINING_SEED", default=42)
 # A run's regimes as parts that free workers share (the run's own task trains parts too and finishes the run).
-TRAINING_REGIME_TASKS = env.bool("TRAINING_REGIME_TASKS", default=False)
+TRAINING_REGIME_TASKS = env.bool("TRAINING_REGIME_TASKS", default=True)
+# A worker refuses to start when its clock differs from the database's by more than this (issue 27).
+WORKER_MAX_CLOCK_DRIFT_SECONDS = env.float("WORKER_MAX_CLOCK_DRIFT_SECONDS", default=5.0)
 
 # --- Tuning studies and warm workers (issue 26) -------------------------------------------------------------
 # LightGBM tunes on in-memory Optuna studies; each finished study is stored once in the project database

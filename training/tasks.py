@@ -2,11 +2,19 @@
 
 import logging
 import os
+import sys
 import time
 
 from celery import shared_task
 from celery.exceptions import WorkerLostError
-from celery.signals import task_failure, task_postrun, worker_process_init, worker_ready, worker_shutting_down
+from celery.signals import (
+    task_failure,
+    task_postrun,
+    worker_init,
+    worker_process_init,
+    worker_ready,
+    worker_shutting_down,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,15 +57,39 @@ def monitor_markets() -> dict:
     return monitor_run()
 
 
+@worker_init.connect
+def refuse_to_start_unless_ready(sender=None, **kwargs) -> None:
+    """The worker checks the store, the migrations and its clock before it consumes anything
+    (``services.worker_checks``); any problem stops it with the reasons and exit status 78."""
+    from training.services.worker_checks import EXIT_REFUSED, MSG_REFUSED, worker_start_problems
+
+    worker = getattr(sender, "hostname", "") or ""
+    problems = worker_start_problems(worker=worker)
+    if problems:
+        message = MSG_REFUSED.format(worker=worker, reasons="; ".join(problems))
+        logger.critical(message)
+        print(message, file=sys.stderr, flush=True)
+        raise SystemExit(EXIT_REFUSED)
+    logger.info("worker %s: start checks passed (artifact store, migrations, clock)", worker)
+
+
 @worker_ready.connect
 def start_reconciler_on_worker_start(sender=None, **kwargs) -> None:
     """The reconciler runs inside each worker: a first pass now, then on a timer (no Celery beat needed)."""
+    from training.selectors.workers import WorkerBeat
     from training.services.runs import ReconcileTimer
 
     node = getattr(sender, "hostname", "") or ""
     timer = ReconcileTimer(node=node)
     timer.start()
     _reconcilers.append(timer)
+    try:
+        queues = sorted(sender.app.amqp.queues.consume_from)
+    except AttributeError:
+        queues = []
+    beat = WorkerBeat(name=node, queues=queues)
+    beat.start()
+    _reconcilers.append(beat)
 
 
 @worker_process_init.connect

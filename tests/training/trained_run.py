@@ -21,6 +21,7 @@ def trained_artifacts(django_db_setup, django_db_blocker, tmp_path_factory):
     the rows are deleted again so each test starts from an empty database."""
     import shutil
 
+    from training.artifact_store import run_dir
     from training.models import MarketDataset, RegularizationProfile, TrainingRun
     from training.services.market_data import dataset_load_sample
     from training.services.runs import training_run_create, training_run_execute
@@ -33,7 +34,7 @@ def trained_artifacts(django_db_setup, django_db_blocker, tmp_path_factory):
         run.refresh_from_db()
         assert run.status == TrainingRun.Status.SUCCEEDED, (run.error, run.traceback)
         target = tmp_path_factory.mktemp("trained") / "run"
-        shutil.move(run.artifacts_path, target)
+        shutil.move(str(run_dir(run)), target)
         result = {**run.result, "artifacts": {**run.result["artifacts"], "path": str(target)}}
         saved = {"result": result, "report": run.report, "log": run.log, "artifacts_path": str(target)}
         TrainingRun.objects.filter(pk=run.pk).delete()
@@ -77,8 +78,10 @@ def trained_run(db, trained_artifacts):
 
 def worse_copy(run, tmp_path: Path):
     """The same run with artifacts whose stored test predictions put 0.98 on a wrong class for every bar."""
+    from training.artifact_store import run_dir
+
     target = tmp_path / f"worse-{run.pk}"
-    shutil.copytree(run.artifacts_path, target)
+    shutil.copytree(run_dir(run), target)
     for npz in target.glob("*/test_predictions.npz"):
         data = dict(np.load(npz))
         wrong = (data["y"].astype(int) + 1) % 3

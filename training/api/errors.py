@@ -50,7 +50,8 @@ def exception_handler(exc, context):
     elif isinstance(exc, (ActiveModelNotFound, NoCandles, NoArtifacts)):
         return Response({"detail": str(exc.args[0])}, status=status.HTTP_404_NOT_FOUND)
     elif isinstance(exc, ModelUnavailable):
-        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        named = {k: v for k, v in (("regime", exc.regime), ("worker", exc.worker)) if v}
+        return Response({"detail": str(exc), **named}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, PredictionError):
         return Response({"candles": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)

@@ -33,6 +33,7 @@ MSG_TOO_FEW_BARS = "{given} candles given; a prediction needs at least {needed} 
 MSG_NO_REGIME = "The last bar has no regime yet; at least {needed} bars are needed."
 MSG_REGIME_NOT_TRAINED = "Run #{run} has no trained ensemble for the regime '{regime}' of the bar at {open_time}."
 MSG_NO_ARTIFACTS = "Run #{run} has no saved models at {path}."
+MSG_MODEL_FILES_MISSING = "Run #{run} cannot load the model of regime '{regime}' (written by worker {worker}): {error}"
 MSG_BAD_CANDLES = "candles must be rows of [open_time, open, high, low, close, volume]: {error}"
 WARMUP_PROBE_BARS = 1500
 COLUMNS = ("open_time", "open", "high", "low", "close", "volume")
@@ -43,7 +44,12 @@ class PredictionError(ValueError):
 
 
 class ModelUnavailable(LookupError):
-    """The run has no ensemble (or no files) for what was asked."""
+    """The run has no ensemble (or no files) for what was asked; ``regime`` and ``worker`` name what is missing."""
+
+    def __init__(self, message: str, *, regime: str = "", worker: str = "") -> None:
+        super().__init__(message)
+        self.regime = regime
+        self.worker = worker
 
 
 @dataclass
@@ -140,7 +146,14 @@ class Predictor:
     def ensemble(self, regime: str) -> LoadedEnsemble:
         with self._lock:
             if regime not in self._ensembles:
-                self._ensembles[regime] = load_ensemble(self.directory / regime)
+                try:
+                    self._ensembles[regime] = load_ensemble(self.directory / regime)
+                except (OSError, ValueError, KeyError) as exc:
+                    worker = str((self.manifest.get("workers") or {}).get(regime) or "unknown")
+                    message = MSG_MODEL_FILES_MISSING.format(
+                        run=self.run_id, regime=regime, worker=worker, error=f"{type(exc).__name__}: {exc}"
+                    )
+                    raise ModelUnavailable(message, regime=regime, worker=worker) from exc
             return self._ensembles[regime]
 
     def load_all(self) -> None:

@@ -21,6 +21,7 @@ class RunPart(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(default=dict, blank=True)
+    files = models.JSONField(default=dict, blank=True, help_text="{name: sha256} of the part's files in the store")
     error = models.TextField(blank=True)
 
     class Meta:

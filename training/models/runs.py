@@ -63,7 +63,9 @@ class TrainingRun(models.Model):
     report = models.JSONField(default=dict, blank=True)
     result = models.JSONField(default=dict, blank=True)
     log = models.TextField(blank=True)
-    artifacts_path = models.CharField(max_length=500, blank=True)
+    artifacts_path = models.CharField(
+        max_length=500, blank=True, help_text="key of the run's folder in the artifact store (runs/<id>-<key>)"
+    )
     # Names the run's artifacts folder with its number (runs/<id>-<key>): ids come back after a restore, keys never.
     artifacts_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     error = models.TextField(blank=True)

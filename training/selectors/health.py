@@ -48,20 +48,29 @@ def _check_redis() -> tuple[bool, str]:
         return False, f"Redis at {settings.CELERY_BROKER_URL} did not answer: {exc}"
 
 
-def _ping_workers(*, first_reply_only: bool) -> tuple[bool, str]:
-    from ares_site.celery import app
+def _ping_workers(*, first_reply_only: bool = False) -> tuple[bool, str]:
+    """Every worker of the cluster (``selectors.workers``): ok when one answers and none registered is lost.
+    The full broadcast every time, so any web process gives the same list."""
+    from training.selectors.workers import cluster_workers
 
     try:
-        if first_reply_only:
-            replies = app.control.ping(timeout=WORKER_PING_TIMEOUT_SECONDS, limit=1) or []
-        else:
-            replies = app.control.ping(timeout=WORKER_LIST_TIMEOUT_SECONDS) or []
+        workers = cluster_workers(
+            timeout=WORKER_PING_TIMEOUT_SECONDS if first_reply_only else WORKER_LIST_TIMEOUT_SECONDS
+        )
     except Exception as exc:
         return False, f"could not ask workers: {exc}"
-    if not replies:
-        return False, "no Celery worker answered"
-    names = sorted(name for reply in replies for name in reply)
-    return True, f"{len(names)} worker(s): {', '.join(names)}"
+    up = [w["name"] for w in workers if w["state"] == "up"]
+    lost = [w for w in workers if w["state"] != "up"]
+    if not up:
+        return False, "no Celery worker answered" + (f"; {_lost(lost)}" if lost else "")
+    detail = f"{len(up)} worker(s): {', '.join(up)}"
+    return (False, f"{detail}; {_lost(lost)}") if lost else (True, detail)
+
+
+def _lost(lost: list[dict]) -> str:
+    return "lost (registered, not answering): " + ", ".join(
+        f"{w['name']} (last heartbeat {w['heartbeat_age_seconds']:g} s ago)" for w in lost
+    )
 
 
 class WorkerCheckCache:

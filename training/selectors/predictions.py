@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 from django.conf import settings
 
-from training.ml.predict import candles_frame, predictor_for
+from training.artifact_store import run_predictor
+from training.ml.predict import candles_frame
 from training.models import ActiveModel, Candle, MarketDataset, TrainingRun
 
 MSG_NO_STORED_CANDLES = "No stored candles for {market}; send them in the request ('candles')."
@@ -37,7 +38,7 @@ def stored_candles_tail(*, exchange: str, symbol: str, interval: str, bars: int)
 
 def run_predict(*, run: TrainingRun, candles: list | None = None) -> dict:
     """The run's prediction for the last given bar, or (``candles`` None) for the latest stored bar."""
-    predictor = predictor_for(run.pk, run.artifacts_path)
+    predictor = run_predictor(run)
     if candles is None:
         frame = stored_candles_tail(
             exchange=run.exchange,

@@ -197,10 +197,11 @@ def runs_compare_test_window(*, new, active) -> dict:
     """``compare_on_overlap`` of two runs' stored test predictions (see training.ml.predict)."""
     import pandas as pd
 
+    from training.artifact_store import run_dir
     from training.ml.predict import compare_on_overlap, stored_test_predictions
 
     frames = [
-        stored_test_predictions(run.artifacts_path, pd.to_datetime(run_candle_times(run=run), utc=True).to_numpy())
+        stored_test_predictions(run_dir(run), pd.to_datetime(run_candle_times(run=run), utc=True).to_numpy())
         for run in (new, active)
     ]
     horizon = int(((new.result or {}).get("labels") or {}).get("horizon") or 1)

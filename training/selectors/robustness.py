@@ -26,7 +26,9 @@ def _predictions(run: TrainingRun):
     from training.selectors.registry import run_candle_times
 
     times = pd.to_datetime(run_candle_times(run=run), utc=True).to_numpy()
-    return stored_test_predictions(run.artifacts_path, times)
+    from training.artifact_store import run_dir
+
+    return stored_test_predictions(run_dir(run), times)
 
 
 def profile_robustness(

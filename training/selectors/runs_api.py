@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import zipfile
-from pathlib import Path
 
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from training.artifact_store import COMPLETE_MARK, run_dir
 from training.models import TrainingRun
 from training.selectors.runs import LIST_FIELDS, training_run_api_payload, training_run_model_results
 
@@ -62,12 +62,12 @@ def _trading(run: TrainingRun) -> dict | None:
 
 def training_run_artifacts_zip(*, run: TrainingRun) -> bytes:
     """Every file under the run's artifacts directory, zipped (paths relative to it)."""
-    root = Path(run.artifacts_path) if run.artifacts_path else None
+    root = run_dir(run)
     if root is None or not root.is_dir():
         raise NoArtifacts(MSG_NO_ARTIFACTS.format(pk=run.pk))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(root.rglob("*")):
-            if path.is_file():
+            if path.is_file() and path.name != COMPLETE_MARK:
                 archive.write(path, path.relative_to(root).as_posix())
     return buffer.getvalue()

@@ -83,14 +83,16 @@ def _horizon(sweep: Sweep, run: TrainingRun) -> int:
 
 
 def _rows(group: dict, split: str):
+    from training.artifact_store import run_dir
     from training.ml.sweep_evidence import RowLosses, seed_mean
 
     parts = []
     for point in group["points"]:
         regimes = [r for r, info in (point.summary or {}).get("regimes", {}).items() if info.get("status") == "trained"]
-        if not point.run.artifacts_path:
+        directory = run_dir(point.run) if point.run.artifacts_path else None
+        if directory is None:
             return None
-        rows = RowLosses.load(point.run.artifacts_path, regimes, split=split)
+        rows = RowLosses.load(directory, regimes, split=split)
         if not rows.losses:
             return None
         parts.append(rows)

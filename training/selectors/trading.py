@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from training.artifact_store import run_dir
 from training.ml.trading.pbo import DEFAULT_BLOCKS, cscv
 from training.ml.trading.system import TRIALS_ARE, Trials
 from training.ml.trading.window import VALIDATION_FILE, read_validation_returns
@@ -35,8 +36,9 @@ def run_trials(*, run: TrainingRun) -> Trials:
 
 
 def validation_returns(run: TrainingRun) -> pd.Series | None:
-    path = Path(run.artifacts_path or "") / VALIDATION_FILE
-    if not run.artifacts_path or not path.is_file():
+    directory = run_dir(run)
+    path = (directory or Path()) / VALIDATION_FILE
+    if directory is None or not path.is_file():
         return None
     return read_validation_returns(path)
 
@@ -96,8 +98,9 @@ DEGRADATION_DEFINITION = (
 def _test_returns(run: TrainingRun) -> pd.Series | None:
     from training.ml.trading.window import WINDOW_FILE
 
-    path = Path(run.artifacts_path or "") / WINDOW_FILE
-    if not run.artifacts_path or not path.is_file():
+    directory = run_dir(run)
+    path = (directory or Path()) / WINDOW_FILE
+    if directory is None or not path.is_file():
         return None
     frame = pd.read_csv(path, usecols=["open_time", "net_return"])
     return pd.Series(frame["net_return"].to_numpy(dtype=float), index=frame["open_time"].to_numpy())

@@ -12,7 +12,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from training.ml.predict import candles_frame, predictor_for
+from training.artifact_store import run_predictor
+from training.ml.predict import candles_frame
 from training.ml.trading.rule import signal
 from training.models import Candle, MarketDataset, PredictionLog, TrainingRun
 from training.selectors.predictions import MSG_NO_STORED_CANDLES, NoCandles, stored_candles_tail
@@ -72,14 +73,14 @@ def prediction_serve(*, run: TrainingRun, candles: list | None = None, source: s
     market = _market(run)
     frame = candles_frame(candles) if candles is not None else None
     if frame is not None:  # given candles are checked (too few bars: 400) before the log answers
-        predictor_for(run.pk, run.artifacts_path).check_bars(len(frame))
+        run_predictor(run).check_bars(len(frame))
     open_time = (
         pd.Timestamp(frame["open_time"].iloc[-1]).to_pydatetime() if frame is not None else _last_stored_time(run)
     )
     stored = PredictionLog.objects.filter(**market, run=run, open_time=open_time).first()
     if stored is not None:
         return prediction_payload(stored)
-    predictor = predictor_for(run.pk, run.artifacts_path)
+    predictor = run_predictor(run)
     if frame is None:
         extra = int(getattr(settings, "PREDICT_EXTRA_BARS", 16))
         frame = stored_candles_tail(**market, bars=predictor.needed_bars + extra)

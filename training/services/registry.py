@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from training.artifact_store import run_predictor
+from training.ml.predict import ModelUnavailable
 from training.models import ActiveModel, Promotion, TrainingRun
 from training.selectors.promotion_checks import CheckOutcome, promotion_checks_evaluate
 
@@ -75,6 +77,10 @@ def model_promote(
     current = ActiveModel.objects.select_for_update().filter(**market).first()
     if current is not None and current.run_id == run.pk:
         raise ValidationError(MSG_ALREADY_ACTIVE.format(pk=run.pk, market=market_label(**market)))
+    try:  # the models load here before the promotion answers (every regime, read through the store)
+        run_predictor(run).load_all()
+    except ModelUnavailable as exc:
+        raise ValidationError(str(exc), code="models_unavailable") from exc
     checks = promotion_checks_evaluate(run=run)
     failed = [check for check in checks if check.failed]
     if failed and not force:

@@ -29,11 +29,22 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from training.artifact_store import (
+    MANIFEST,
+    local_files,
+    missing_message,
+    run_key,
+    store_delete,
+    store_download,
+    store_is_local,
+    store_missing,
+    store_upload,
+)
 from training.ml.errors import TrainingCancelled, TrainingError
-from training.ml.regime_parts import merge_regime_parts, part_dir, regimes_of_run, train_regime_part
+from training.ml.regime_parts import PARTS_DIR, merge_regime_parts, part_dir, regimes_of_run, train_regime_part
 from training.models import RunPart, TrainingRun
 from training.selectors.trading import run_trials
-from training.services.runs.database import optuna_storage_url, retry_when_locked
+from training.services.runs.database import db_now, optuna_storage_url, retry_when_locked
 from training.tasks import training_run_part_task
 
 logger = logging.getLogger(__name__)
@@ -44,8 +55,44 @@ MSG_PART_REQUEUED = "part {regime}: no heartbeat from worker {worker} for more t
 WAIT_POLL_SECONDS = 0.5
 
 
-def regime_tasks_enabled() -> bool:
-    return bool(getattr(settings, "TRAINING_REGIME_TASKS", False))
+def regime_tasks_enabled(run: TrainingRun | None = None) -> bool:
+    """The run's own setting (``regime_tasks`` in its snapshot, recorded at launch), else ``TRAINING_REGIME_TASKS``."""
+    recorded = (run.snapshot or {}).get("regime_tasks") if run is not None else None
+    return bool(getattr(settings, "TRAINING_REGIME_TASKS", True) if recorded is None else recorded)
+
+
+def part_key(run: TrainingRun, regime: str) -> str:
+    return f"{run_key(run)}/{PARTS_DIR}/{regime}"
+
+
+def _part_missing(run: TrainingRun, part: RunPart) -> list[tuple[str, str]]:
+    """The part's files that do not read back from the store with their digest, each with the part's worker."""
+    if not part.files:
+        return [(f"{PARTS_DIR}/{part.regime}/{MANIFEST}", part.worker)]
+    return [
+        (f"{PARTS_DIR}/{part.regime}/{name}", part.worker)
+        for name in store_missing(key=part_key(run, part.regime), files=part.files)
+    ]
+
+
+def run_parts_collect(*, run: TrainingRun, parts: list[RunPart], run_dir) -> None:
+    """Before the merge: every part's files read back from the store with their digests (else the run fails naming
+    the missing files and the worker that wrote them) and are brought into this worker's working folder."""
+    missing = [pair for part in parts for pair in _part_missing(run, part)]
+    if missing:
+        raise TrainingError(missing_message(missing))
+    for part in parts:
+        lost = store_download(key=part_key(run, part.regime), files=part.files, target=part_dir(run_dir, part.regime))
+        if lost:
+            raise TrainingError(missing_message([(f"{PARTS_DIR}/{part.regime}/{n}", part.worker) for n in lost]))
+
+
+def run_parts_forget_files(*, run: TrainingRun, parts: list[RunPart]) -> None:
+    """The parts' copies in an object store, once the run's own files are stored (the local store moved them)."""
+    if store_is_local():
+        return
+    for part in parts:
+        store_delete(key=part_key(run, part.regime), names=part.files)
 
 
 class _PartBeat:
@@ -70,7 +117,7 @@ class _PartBeat:
                 try:
                     retry_when_locked(
                         lambda: RunPart.objects.filter(pk=self.part_id, status=RunPart.Status.RUNNING).update(
-                            heartbeat_at=timezone.now()
+                            heartbeat_at=db_now()
                         ),
                         what=f"heartbeat of part {self.part_id}",
                     )
@@ -83,10 +130,9 @@ class _PartBeat:
 def run_parts_create(*, run: TrainingRun) -> list[RunPart]:
     """The parts of this attempt: those an earlier attempt finished (their files still in the run's folder) are
     kept and handed to this attempt; every other regime gets a new queued part."""
-    from training.services.runs.execution import run_artifacts_dir
 
     finished = RunPart.objects.filter(run=run, status=RunPart.Status.SUCCEEDED)
-    kept = [p.pk for p in finished if part_dir(run_artifacts_dir(run), p.regime).is_dir()]
+    kept = [p.pk for p in finished if not _part_missing(run, p)]
     RunPart.objects.filter(run=run).exclude(pk__in=kept).delete()
     RunPart.objects.filter(pk__in=kept).update(token=run.celery_task_id)
     done = set(RunPart.objects.filter(pk__in=kept).values_list("regime", flat=True))
@@ -108,7 +154,7 @@ def run_parts_publish_helpers(*, run: TrainingRun, count: int) -> None:
 
 def _claim(run_id: int, token: str, worker: str) -> RunPart | None:
     for part in RunPart.objects.filter(run_id=run_id, token=token, status=RunPart.Status.QUEUED).order_by("id"):
-        now = timezone.now()
+        now = db_now()
         claimed = retry_when_locked(
             lambda part=part, now=now: RunPart.objects.filter(pk=part.pk, status=RunPart.Status.QUEUED).update(
                 status=RunPart.Status.RUNNING, worker=worker[:200], started_at=now, heartbeat_at=now
@@ -167,8 +213,22 @@ def _train_one(
             what="failing a part",
         )
         raise
+    try:
+        local = part_dir(run_artifacts_dir(run), part.regime)
+        store_upload(local_dir=local, key=part_key(run, part.regime))
+        files = local_files(local)
+        lost = store_missing(key=part_key(run, part.regime), files=files)
+        if lost:
+            raise TrainingError(missing_message([(f"{PARTS_DIR}/{part.regime}/{n}", part.worker) for n in lost]))
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:5000]
+        retry_when_locked(
+            lambda: mine.update(status=RunPart.Status.FAILED, error=error, finished_at=timezone.now()),
+            what="failing a part",
+        )
+        raise
     retry_when_locked(
-        lambda: mine.update(status=RunPart.Status.SUCCEEDED, result=result, finished_at=timezone.now()),
+        lambda: mine.update(status=RunPart.Status.SUCCEEDED, result=result, files=files, finished_at=timezone.now()),
         what="storing a part",
     )
     log(f"part {part.regime}: done on {part.worker}")
@@ -197,7 +257,7 @@ def run_parts_work(
 
 def _requeue_stale_parts(run: TrainingRun, log: Callable[[str], None]) -> None:
     seconds = settings.TRAINING_STALE_AFTER_SECONDS
-    cutoff = timezone.now() - timedelta(seconds=seconds)
+    cutoff = db_now() - timedelta(seconds=seconds)
     for part in RunPart.objects.filter(run=run, token=run.celery_task_id, status=RunPart.Status.RUNNING):
         if part.heartbeat_at and part.heartbeat_at < cutoff:
             if RunPart.objects.filter(pk=part.pk, status=RunPart.Status.RUNNING, heartbeat_at=part.heartbeat_at).update(
@@ -260,6 +320,7 @@ def training_run_train_in_parts(
             raise TrainingCancelled("cancelled while waiting for regime parts")
         _requeue_stale_parts(run, log)
         time.sleep(WAIT_POLL_SECONDS)
+    run_parts_collect(run=run, parts=current, run_dir=run_artifacts_dir(run))
     log("merging the regime parts: plots, manifest, summary")
     return merge_regime_parts(
         parts={p.regime: p.result for p in current},

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from training.artifact_store import COMPLETE_MARK, run_dir, run_local_dir, store_label
 from training.forms.runs import TrainingRunLaunchForm
 from training.models import TrainingRun
 from training.pagination import BoundedCountPaginator
@@ -132,7 +133,9 @@ def run_detail(request, run_id: int):
     run = _get_run(run_id)
     result = run.result or {}
     current = run.profile.resolved_config()
-    plots = [name for name in result.get("plots") or [] if (Path(run.artifacts_path) / name).is_file()]
+    files = run_local_dir(run)
+    plots = [name for name in result.get("plots") or [] if files.directory and (files.directory / name).is_file()]
+    unreadable = [{"name": name, "worker": files.writer_of(name)} for name in files.unreadable]
     return render(
         request,
         "training/run_detail.html",
@@ -142,6 +145,8 @@ def run_detail(request, run_id: int):
             "advice": run_advice(run=run),
             "settings_rows": selectors.settings_by_backend(used=run.snapshot.get("config") or {}, current=current),
             "plots": plots,
+            "unreadable_files": unreadable if run.artifacts_path else [],
+            "artifact_store": store_label(),
             "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
             "can_cancel": request.user.has_perm(CHANGE_PERMISSION),
             "snapshot_json": json.dumps({k: v for k, v in run.snapshot.items() if k != "config"}, indent=2),
@@ -171,9 +176,10 @@ def run_export(request, run_id: int):
 
 
 def _artifact_root(run: TrainingRun) -> Path:
-    if not run.artifacts_path or not Path(run.artifacts_path).is_dir():
+    directory = run_dir(run)
+    if directory is None or not directory.is_dir():
         raise Http404(MSG_NO_ARTIFACTS.format(pk=run.pk))
-    return Path(run.artifacts_path).resolve()
+    return directory.resolve()
 
 
 @run_reader
@@ -196,7 +202,7 @@ def run_artifacts_zip(request, run_id: int):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(root.rglob("*")):
-            if path.is_file():
+            if path.is_file() and path.name != COMPLETE_MARK:
                 archive.write(path, path.relative_to(root).as_posix())
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-artifacts.zip"'

@@ -3,13 +3,12 @@ the project's loader gives in-process for the same bar."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from django.urls import reverse
 
 from tests.training.trained_run import make_trained_run
+from training.artifact_store import run_dir
 from training.ml.artifacts import load_ensemble
 from training.ml.labels import CLASS_NAMES
 from training.ml.predict import MSG_TOO_FEW_BARS, predictor_for
@@ -130,7 +129,7 @@ def test_active_model_describes_the_run(viewer_api, trained_run):
 def in_process(run, candles) -> tuple[str, np.ndarray, dict]:
     """What the project's loader gives for the last bar of ``candles``, without the API."""
     regime = classify_regimes(candles.reset_index(drop=True)).iloc[-1]
-    ensemble = load_ensemble(Path(run.artifacts_path) / regime)
+    ensemble = load_ensemble(run_dir(run) / regime)
     position = [len(candles) - 1]
     from training.ml.dataset import FeatureMatrix
     from training.ml.features import compute_features
@@ -149,7 +148,7 @@ def test_prediction_equals_the_loaded_ensemble_in_process(viewer_api, trained_ru
     response = viewer_api.post(market_url("predict"), {}, format="json")
     assert response.status_code == 200, response.content
     body = response.json()
-    needed = predictor_for(trained_run.pk, trained_run.artifacts_path).needed_bars
+    needed = predictor_for(trained_run.pk, run_dir(trained_run)).needed_bars
     candles = stored_candles_tail(
         exchange="BINANCE", symbol="BTCUSDT", interval="1h", bars=needed + settings.PREDICT_EXTRA_BARS
     )
@@ -165,7 +164,7 @@ def test_prediction_equals_the_loaded_ensemble_in_process(viewer_api, trained_ru
 
 def test_prediction_of_given_candles(viewer_api, trained_run):
     model_promote(run=trained_run, **FORCE)
-    needed = predictor_for(trained_run.pk, trained_run.artifacts_path).needed_bars
+    needed = predictor_for(trained_run.pk, run_dir(trained_run)).needed_bars
     candles = stored_candles_tail(exchange="BINANCE", symbol="BTCUSDT", interval="1h", bars=needed + 50).iloc[:-30]
     rows = [
         [int(t.timestamp() * 1000), o, h, lo, c, v]

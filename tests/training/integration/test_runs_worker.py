@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from tests.conftest import FAST_SUBPROCESS_ENV
 from tests.training.runs_helpers import make_dataset, make_profile
+from training.artifact_store import run_dir
 from training.models import ModelResult, TrainingRun
 from training.selectors.run_summary import system_line
 from training.services.runs import training_run_create
@@ -54,7 +55,7 @@ def test_smoke_run_launched_from_the_web_form_succeeds_with_its_launch_snapshot(
     assert run.result["regularization"]["config"] == launch_config
     assert run.celery_task_id and run.heartbeat_at and run.finished_at >= run.started_at
     assert ModelResult.objects.filter(run=run).exists()
-    assert all((Path(run.artifacts_path) / name).is_file() for name in run.result["plots"])
+    assert all((run_dir(run) / name).is_file() for name in run.result["plots"])
     page = launcher_client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
     assert "profile changed since" in page and "succeeded" in page
     body = launcher_client.get(reverse("api:run-detail", args=[run.pk])).json()

@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.training.runs_helpers import make_dataset, make_profile
+from training.artifact_store import run_dir
 from training.ml.artifacts import sha256
 from training.models import RegularizationProfile, TrainingRun
 from training.services.backups import DATABASE_MEMBERS, MSG_DIGEST_MISMATCH, BackupError, backup_create, backup_restore
@@ -67,7 +68,7 @@ def test_a_restore_whose_run_ids_are_reused_never_adopts_the_lost_runs_files(art
     profile, _ = make_profile("baseline", is_default=True), make_dataset()
     backup = backup_create(output=tmp_path / "before.tar.gz")
     lost = trained_run(profile)  # trained after the backup: the restore loses it
-    lost_dir = Path(lost.artifacts_path)
+    lost_dir = run_dir(lost)
     (lost_dir / "learning_curve_lstm_bull.png").write_bytes(b"a plot only the lost run drew")
     restored = backup_restore(archive=backup.path)
     shutil.copytree(restored.previous_artifacts / "runs", artifacts / "runs", dirs_exist_ok=True)  # left behind
@@ -75,7 +76,7 @@ def test_a_restore_whose_run_ids_are_reused_never_adopts_the_lost_runs_files(art
     new = trained_run(RegularizationProfile.objects.get())
 
     assert new.pk == lost.pk and new.artifacts_key != lost.artifacts_key  # the id came back, the key did not
-    new_dir = Path(new.artifacts_path)
+    new_dir = run_dir(new)
     assert new_dir != lost_dir and lost_dir.is_dir()
     written = sorted(new.result["artifacts"]["files"])
     assert written == sorted(digests(new_dir))  # the manifest lists exactly what this run wrote

@@ -1,10 +1,9 @@
 """A run trained as regime parts (TRAINING_REGIME_TASKS) in one process: the same result as the plain run."""
 
-from pathlib import Path
-
 import pytest
 
 from tests.training.runs_helpers import make_dataset, make_profile, metrics_by_model
+from training.artifact_store import run_dir
 from training.ml.regime_parts import PARTS_DIR, regimes_of_run
 from training.models import RunPart, TrainingRun
 from training.services.runs import training_run_create, training_run_execute
@@ -42,7 +41,7 @@ def test_a_run_in_regime_parts_equals_the_plain_run_and_records_each_part(fast_m
         assert parted_trading[key] == plain_trading[key], key
     assert (plain_trading["deflation"]["n_trials"], parted_trading["deflation"]["n_trials"]) == (1, 2)
 
-    root = Path(parted.artifacts_path)
+    root = run_dir(parted)
     assert not (root / PARTS_DIR).exists() and (root / "manifest.json").is_file()
     for regime, section in parted.result["ensembles"].items():
         assert (root / regime).is_dir() == (section["status"] == "trained")
@@ -133,6 +132,6 @@ def test_a_lost_owner_keeps_the_parts_it_finished_and_the_next_attempt_trains_on
     (new,) = [p for pk, p in after.items() if pk not in finished]
     assert new.regime == ghost.regime and new.status == RunPart.Status.SUCCEEDED and new.pk != ghost.pk
     assert sorted(retried.result["ensembles"]) == sorted(regimes_of_run())
-    root = Path(retried.artifacts_path)
+    root = run_dir(retried)
     on_disk = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     assert sorted(retried.result["artifacts"]["files"]) == on_disk and not (root / PARTS_DIR).exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
@@ -70,3 +71,17 @@ def retry_when_locked(write: Callable[[], T], *, what: str) -> T:
             logger.warning("%s: the database is locked; retrying in %.1f s", what, delay)
             time.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_DELAY_SECONDS)
+
+
+def db_now():
+    """The database's clock (aware, UTC): heartbeats and staleness are judged by it, so workers whose clocks
+    differ still agree on which heartbeat is old."""
+    from datetime import datetime
+
+    with connections["default"].cursor() as cursor:
+        if connections["default"].vendor == "sqlite":
+            cursor.execute("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")
+            return datetime.fromisoformat(cursor.fetchone()[0]).replace(tzinfo=UTC)
+        cursor.execute("SELECT CURRENT_TIMESTAMP")
+        value = cursor.fetchone()[0]
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

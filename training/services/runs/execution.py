@@ -9,6 +9,7 @@ monitor, store the outcome.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import traceback as traceback_module
@@ -16,16 +17,28 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from training.ml.errors import TrainingCancelled
+from training.artifact_store import (
+    MANIFEST,
+    file_digest,
+    local_files,
+    missing_message,
+    run_key,
+    store_has_files,
+    store_is_local,
+    store_missing,
+    store_upload,
+    working_dir,
+    writer_of,
+)
+from training.ml.errors import TrainingCancelled, TrainingError
 from training.ml.results import RunResult
 from training.models import ModelResult, TrainingRun
 from training.selectors.market_data import dataset_candles_frame
 from training.selectors.trading import run_trials
-from training.services.runs.database import is_locked_error, optuna_storage_url, retry_when_locked
+from training.services.runs.database import db_now, is_locked_error, optuna_storage_url, retry_when_locked
 from training.services.runs.interruptions import (
     REASON_DATABASE_BUSY,
     REASON_SHUTDOWN,
@@ -48,8 +61,8 @@ class ArtifactsFolderExists(RuntimeError):
 
 
 def training_run_claim(*, run_id: int, task_id: str, worker: str = "") -> bool:
-    """queued → running, at most once; records the task id and the worker's node name."""
-    now = timezone.now()
+    """queued → running, at most once; records the task id and the worker's node name (times: the database's)."""
+    now = db_now()
     updates: dict[str, Any] = {
         "status": TrainingRun.Status.RUNNING,
         "started_at": now,
@@ -106,14 +119,42 @@ def _candles_for(run: TrainingRun):
 
 
 def run_artifacts_dir(run: TrainingRun) -> Path:
-    """The run's own folder, named by its number and its key: a number reused after a restore names another."""
-    return Path(settings.ARTIFACTS_DIR) / "runs" / f"{run.pk}-{run.artifacts_key}"
+    """The run's local working folder, named by its number and its key (a number reused after a restore names
+    another); with the local store it is the stored folder itself."""
+    return working_dir(run_key(run))
+
+
+def run_artifacts_publish(*, run: TrainingRun, result: dict, artifacts_dir: Path) -> dict:
+    """Upload the run's files into the store and read every file of its manifest back with its digest; a file
+    that does not read back fails the run naming it and the worker that wrote it. Returns ``result`` with the
+    run's key as its artifacts path."""
+    key = run_key(run)
+    store_upload(local_dir=artifacts_dir, key=key)
+    manifest_path = artifacts_dir / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    if manifest:
+        expected = {**manifest["files"], MANIFEST: file_digest(manifest_path)}
+    else:
+        expected = local_files(artifacts_dir)
+    writers = dict(manifest.get("workers") or {})
+    missing = store_missing(key=key, files=expected)
+    if missing:
+        raise TrainingError(missing_message([(name, writer_of(name, writers, run.worker)) for name in missing]))
+    if not store_is_local():
+        from training.models import RunPart
+        from training.services.run_parts import run_parts_forget_files
+
+        run_parts_forget_files(run=run, parts=list(RunPart.objects.filter(run=run, token=run.celery_task_id)))
+        shutil.rmtree(artifacts_dir, ignore_errors=True)
+    return {**result, "artifacts": {**(result.get("artifacts") or {}), "path": key}}
 
 
 def run_artifacts_create(*, run: TrainingRun) -> Path:
     """Create the run's folder empty. A folder that exists before the first attempt is an error, never adopted;
     one from this run's own earlier attempt (it runs again from the start) is emptied first."""
     path = run_artifacts_dir(run)
+    if run.attempts <= 1 and not store_is_local() and store_has_files(run_key(run)):
+        raise ArtifactsFolderExists(MSG_ARTIFACTS_FOLDER_EXISTS.format(pk=run.pk, path=run_key(run)))
     if path.exists():
         if run.attempts <= 1:
             raise ArtifactsFolderExists(MSG_ARTIFACTS_FOLDER_EXISTS.format(pk=run.pk, path=path))
@@ -160,7 +201,7 @@ def _train(run: TrainingRun, monitor: RunMonitor, artifacts_dir: Path) -> dict:
         f"profile '{run.snapshot.get('profile', {}).get('name')}', seed {run.seed}, attempt {run.attempts}"
         + (f", worker {run.worker}" if run.worker else "")
     )
-    if regime_tasks_enabled():
+    if regime_tasks_enabled(run):
         return training_run_train_in_parts(
             run=run,
             candles=_candles_for(run),
@@ -209,7 +250,7 @@ def _store_success(run: TrainingRun, task_id: str, result: dict, artifacts_dir: 
                 stage="done",
                 result=result,
                 report=regularization.get("report") or run.report,
-                artifacts_path=str((result.get("artifacts") or {}).get("path") or artifacts_dir),
+                artifacts_path=(result.get("artifacts") or {}).get("path") or run_key(run),
             )
             if done:
                 ModelResult.objects.filter(run_id=run.pk).delete()
@@ -239,6 +280,7 @@ def training_run_execute(*, run_id: int, task_id: str = "", worker: str = "") ->
     try:
         artifacts_dir = run_artifacts_create(run=run)
         result = _train(run, monitor, artifacts_dir)
+        result = run_artifacts_publish(run=run, result=result, artifacts_dir=artifacts_dir)
     except TrainingCancelled as exc:
         monitor.log(f"cancelled: {exc}")
         monitor.stop()

@@ -190,6 +190,7 @@ def training_run_create(
         "seed": seed,
         "library_versions": library_versions(),
         "trading": trading_settings,
+        "regime_tasks": bool(getattr(settings, "TRAINING_REGIME_TASKS", True)),
     }
     if sweep is not None:
         snapshot["sweep"] = {"id": sweep.pk, "values": dict(sweep_values or {})}

@@ -14,7 +14,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from training.models import TrainingRun
-from training.services.runs.database import retry_when_locked
+from training.services.runs.database import db_now, retry_when_locked
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class RunMonitor:
 
     def _beat(self) -> None:
         if not retry_when_locked(
-            lambda: self._mine().update(heartbeat_at=timezone.now()), what=f"heartbeat of run {self.run_id}"
+            lambda: self._mine().update(heartbeat_at=db_now()), what=f"heartbeat of run {self.run_id}"
         ):
             self.lost_event.set()
             self.stop_event.set()
@@ -118,7 +118,7 @@ class RunMonitor:
         if text:
             fields["log"] = Concat(F("log"), Value(text))
         if fields:
-            fields["heartbeat_at"] = timezone.now()
+            fields["heartbeat_at"] = db_now()
             retry_when_locked(
                 lambda: self._mine().update(**fields),
                 what=f"progress of run {self.run_id}",

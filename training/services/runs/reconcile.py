@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from training.models import TrainingRun
+from training.services.runs.database import db_now
 from training.services.runs.interruptions import (
     REASON_WORKER_GONE,
     REASON_WORKER_RESTARTED,
@@ -139,8 +140,9 @@ def _republish_lost_messages(*, now: datetime, inspector: WorkerInspector, repor
 
 
 def training_runs_reconcile(*, own_node: str = "", own_started_at: datetime | None = None) -> ReconcileReport:
-    """One pass of the reconciler (see the module docstring). Returns what it changed."""
-    now = timezone.now()
+    """One pass of the reconciler (see the module docstring). Returns what it changed. Staleness is judged by
+    the database's clock (every worker's heartbeat is written with it)."""
+    now = db_now()
     report = ReconcileReport()
     inspector = WorkerInspector()
     if own_node and own_started_at:
