@@ -7,6 +7,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from ares_site.artifact_storage import artifact_storage_setting
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -144,31 +146,16 @@ ARTIFACTS_DIR = Path(env.str("ARTIFACTS_DIR", default=str(BASE_DIR / "var" / "ar
 # folder per manifest digest, for pages, the zip and predict.
 ARTIFACTS_URL = env.str("ARTIFACTS_URL", default="")
 ARTIFACTS_CACHE_DIR = Path(env.str("ARTIFACTS_CACHE_DIR", default=str(ARTIFACTS_DIR / "cache")))
-if ARTIFACTS_URL:
-    from urllib.parse import urlsplit
-
-    _store = urlsplit(ARTIFACTS_URL)
-    if _store.scheme != "s3" or not _store.netloc:
-        raise ImproperlyConfigured(f"ARTIFACTS_URL must be s3://<bucket>/<prefix>, not {ARTIFACTS_URL!r}")
-    STORAGES["artifacts"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": _store.netloc,
-            "location": _store.path.strip("/"),
-            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
-            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
-            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
-            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
-            "file_overwrite": True,
-            "default_acl": None,
-            "querystring_auth": False,
-        },
-    }
-else:
-    STORAGES["artifacts"] = {
-        "BACKEND": "training.artifact_store.LocalArtifactStorage",
-        "OPTIONS": {"allow_overwrite": True},
-    }
+try:
+    STORAGES["artifacts"] = artifact_storage_setting(
+        ARTIFACTS_URL,
+        endpoint_url=env.str("AWS_S3_ENDPOINT_URL", default=""),
+        access_key=env.str("AWS_ACCESS_KEY_ID", default=""),
+        secret_key=env.str("AWS_SECRET_ACCESS_KEY", default=""),
+        region=env.str("AWS_S3_REGION_NAME", default=""),
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

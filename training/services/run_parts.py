@@ -19,6 +19,7 @@ can train every part alone.
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 import traceback as traceback_module
@@ -220,6 +221,8 @@ def _train_one(
         lost = store_missing(key=part_key(run, part.regime), files=files)
         if lost:
             raise TrainingError(missing_message([(f"{PARTS_DIR}/{part.regime}/{n}", part.worker) for n in lost]))
+        if not store_is_local() and part.worker != run.worker:  # another worker's part: the store holds it now
+            shutil.rmtree(local, ignore_errors=True)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:5000]
         retry_when_locked(

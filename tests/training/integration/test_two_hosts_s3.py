@@ -1,0 +1,210 @@
+"""Past one machine (issue 27): two workers in process trees of their own, each with its own local folders, share one
+real S3-compatible store (SeaweedFS) and one run; the first host's web side reads every plot, the zip and a
+prediction through the store. A part file lost before the finish fails the run naming it; a missing model makes
+predict answer JSON 409 naming the regime and its worker; a worker with unapplied migrations or a clock 10
+minutes off refuses to start."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import textwrap
+import time
+import uuid
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from ares_site.artifact_storage import artifact_storage_setting
+from tests.conftest import CeleryWorker, own_broker
+from tests.training.api.conftest import api_user, client_for
+from tests.training.integration.s3_server import ACCESS_KEY, SECRET_KEY, seaweed_s3, store_env, stored_keys
+from tests.training.runs_helpers import make_dataset, make_profile, make_user
+from training.ml.predict import clear_cache
+from training.models import PredictionLog, RunPart, TrainingRun
+from training.services import run_parts
+from training.services.registry import model_promote
+from training.services.runs import training_run_create, training_run_execute
+from training.services.worker_checks import EXIT_REFUSED
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+Status = TrainingRun.Status
+PRESET = "tiny"
+RUN_TIMEOUT_SECONDS = 600
+MARKET = ("BINANCE", "BTCUSDT", "1h")
+FORCE = {"force": True, "reason": "a tiny run, promoted to read a prediction through the store"}
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory):
+    with seaweed_s3(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
+
+
+@pytest.fixture
+def store(s3, settings, tmp_path):
+    """This (web) process on the S3 store under a prefix of its own, with its own working folder and cache."""
+    prefix = f"i27-{uuid.uuid4().hex[:8]}"
+    env = store_env(s3, prefix)
+    settings.ARTIFACTS_URL = env["ARTIFACTS_URL"]
+    settings.ARTIFACTS_DIR = tmp_path / "host-a"
+    settings.ARTIFACTS_CACHE_DIR = tmp_path / "host-a" / "cache"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "artifacts": artifact_storage_setting(
+            env["ARTIFACTS_URL"], endpoint_url=s3["endpoint"], access_key=ACCESS_KEY, secret_key=SECRET_KEY
+        ),
+    }
+    clear_cache()
+    yield {**s3, "prefix": prefix, "env": env}
+    clear_cache()
+
+
+def stored_bytes(store: dict, key: str) -> bytes:
+    return store["client"].get_object(Bucket=store["bucket"], Key=f"{store['prefix']}/{key}")["Body"].read()
+
+
+def wait_for(run_id: int, workers, timeout: float = RUN_TIMEOUT_SECONDS) -> TrainingRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = TrainingRun.objects.get(pk=run_id)
+        if run.status in TrainingRun.TERMINAL:
+            return run
+        time.sleep(0.3)
+    raise AssertionError(f"run {run_id} still {run.status} ({run.stage})\n" + "\n".join(w.log_tail() for w in workers))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_spread_over_two_hosts_is_read_whole_through_the_first_hosts_web(
+    store, celery_worker_settings, tmp_path, settings
+):
+    env = {**store["env"], "TRAINING_REGIME_TASKS": "1"}
+    folders = {"a": settings.ARTIFACTS_DIR, "b": tmp_path / "host-b"}
+    with own_broker(tmp_path / "broker") as url:
+        workers = []
+        try:
+            for host, folder in folders.items():
+                worker = CeleryWorker(
+                    **{**celery_worker_settings, "redis_url": url, "artifacts_dir": str(folder)},
+                    log_path=tmp_path / f"worker-{host}.log",
+                    queues="default,training",
+                    extra_env=env,
+                )
+                workers.append(worker.start())
+            profile, _ = make_profile("baseline", is_default=True), make_dataset()
+            run = wait_for(training_run_create(profile=profile, symbol="BTCUSDT", preset=PRESET).pk, workers)
+        finally:
+            for worker in workers:
+                worker.stop()
+    assert run.status == Status.SUCCEEDED, (run.error, run.log[-3000:])
+    assert run.snapshot["regime_tasks"] is True
+    writers = {regime: section["worker"] for regime, section in run.result["ensembles"].items()}
+    assert set(writers.values()) == {w.node_name for w in workers}, run.log[-3000:]  # both hosts trained parts
+
+    key = f"runs/{run.pk}-{run.artifacts_key}"
+    assert run.artifacts_path == key == run.result["artifacts"]["path"]  # a key, never a host path
+    manifest = json.loads(stored_bytes(store, f"{key}/manifest.json"))
+    assert manifest["workers"] == writers
+    assert stored_keys(store, f"{store['prefix']}/{key}") == sorted([*manifest["files"], "manifest.json"])  # no parts/
+    for folder in folders.values():  # each host's working copy went into the store and was removed
+        assert not [p for p in (folder / "runs").rglob("*") if p.is_file()], folder
+
+    viewer = make_user("viewer", can_launch=False)
+    from django.test import Client
+
+    web = Client()
+    web.force_login(viewer)
+    page = web.get(reverse("training:run_detail", args=[run.pk]))
+    assert page.status_code == 200 and b"Files that cannot be read" not in page.content
+    plots = run.result["plots"]
+    assert plots and all(name.encode() in page.content for name in plots)
+    for name in plots:
+        response = web.get(reverse("training:run_file", args=[run.pk, name]))
+        assert response.status_code == 200, name
+        assert b"".join(response.streaming_content) == stored_bytes(store, f"{key}/{name}"), name
+    archive = web.get(reverse("training:run_artifacts_zip", args=[run.pk]))
+    assert archive.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as zipped:
+        assert sorted(zipped.namelist()) == sorted([*manifest["files"], "manifest.json"])
+        assert zipped.read("manifest.json") == stored_bytes(store, f"{key}/manifest.json")
+
+    model_promote(run=run, **FORCE)  # loads every regime's models through the store first
+    api = client_for(api_user("api-viewer-27", "view"))
+    predict_url = reverse("api:model-predict", args=list(MARKET))
+    answer = api.post(predict_url, {}, format="json")
+    assert answer.status_code == 200, answer.content
+    regime = answer.json()["regime"]
+    assert answer.json()["run_id"] == run.pk and regime in writers
+
+    # a new host (empty cache, fresh process state) while that regime's ensemble is gone from the store
+    store["client"].delete_object(Bucket=store["bucket"], Key=f"{store['prefix']}/{key}/{regime}/ensemble.json")
+    shutil.rmtree(settings.ARTIFACTS_CACHE_DIR)
+    clear_cache()
+    PredictionLog.objects.all().delete()
+    missing = api.post(predict_url, {}, format="json")
+    assert missing.status_code == 409 and missing["Content-Type"] == "application/json", missing.content
+    body = missing.json()
+    assert (body["regime"], body["worker"]) == (regime, writers[regime])
+    assert f"regime '{regime}'" in body["detail"] and writers[regime] in body["detail"]
+    page = web.get(reverse("training:run_detail", args=[run.pk]))
+    assert b"Files that cannot be read" in page.content and f"{regime}/ensemble.json".encode() in page.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_part_file_deleted_from_the_store_before_the_finish_fails_the_run_naming_it(store, fast_monitor, monkeypatch):
+    fast_monitor.TRAINING_REGIME_TASKS = True
+    profile, _ = make_profile("baseline", is_default=True), make_dataset()
+    run = training_run_create(profile=profile, symbol="BTCUSDT", preset=PRESET, enqueue=False)
+    real_work, lost = run_parts.run_parts_work, {}
+
+    def work_then_lose_a_file(**kwargs):
+        done = real_work(**kwargs)
+        part = RunPart.objects.filter(run=kwargs["run"], status=RunPart.Status.SUCCEEDED).order_by("regime").first()
+        name = next(n for n in sorted(part.files) if n.endswith("ensemble.json"))
+        lost.update(regime=part.regime, name=name)
+        key = f"{store['prefix']}/runs/{run.pk}-{run.artifacts_key}/parts/{part.regime}/{name}"
+        store["client"].delete_object(Bucket=store["bucket"], Key=key)
+        return done
+
+    monkeypatch.setattr(run_parts, "run_parts_work", work_then_lose_a_file)
+    run = training_run_execute(run_id=run.pk, worker="inline-host-b")
+    assert run.status == Status.FAILED, run.error
+    assert f"parts/{lost['regime']}/{lost['name']} (written by worker inline-host-b)" in run.error
+    assert "Files missing from the artifact store" in run.error and store["env"]["ARTIFACTS_URL"] in run.error
+
+
+CLOCK_OFF = textwrap.dedent(
+    """
+    import time as _time
+    _real_time = _time.time
+    _time.time = lambda: _real_time() + 600.0  # this host's clock runs 10 minutes ahead
+    """
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_with_unapplied_migrations_or_a_clock_10_minutes_off_refuses_to_start(
+    celery_worker_settings, tmp_path
+):
+    empty = tmp_path / "never-migrated.sqlite3"
+    clock = tmp_path / "clock"
+    clock.mkdir()
+    (clock / "sitecustomize.py").write_text(CLOCK_OFF)
+    cases = {
+        "migrations": ({"database_url": f"sqlite:///{empty}"}, {}, "the database lacks migrations this code needs"),
+        "clock": ({}, {"PYTHONPATH": str(clock)}, "this host's clock differs from the database's by +600"),
+    }
+    with own_broker(tmp_path / "broker") as url:
+        for name, (settings_override, env, reason) in cases.items():
+            worker = CeleryWorker(
+                **{**celery_worker_settings, "redis_url": url, **settings_override},
+                log_path=tmp_path / f"worker-{name}.log",
+                queues="default,training",
+                extra_env=env,
+            )
+            with pytest.raises(RuntimeError) as refused:
+                worker.start()
+            assert f"exited with code {EXIT_REFUSED}" in str(refused.value), (name, str(refused.value)[-2000:])
+            assert "refuses to start" in str(refused.value) and reason in str(refused.value), name
