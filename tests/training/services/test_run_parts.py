@@ -34,7 +34,7 @@ def test_a_run_in_regime_parts_equals_the_plain_run_and_records_each_part(fast_m
     assert {p.status for p in parts} == {RunPart.Status.SUCCEEDED} and {p.worker for p in parts} == {WORKER}
     timings = parted.result["timings"]
     assert timings["wall_seconds"] > 0 and timings["fit_seconds_total"] > 0
-    assert set(timings["stages"]) == {f"part:{r}" for r in regimes_of_run()} | {"finish", "trading"}
+    assert set(timings["stages"]) == {f"part:{r}" for r in regimes_of_run()} | {"finish", "trading", "store"}
     # the same trading record through the same function; N counts the plain run as an earlier trial
     plain_trading, parted_trading = plain.result["trading"], parted.result["trading"]
     for key in ("window", "theta", "after_costs", "before_costs", "verdicts"):

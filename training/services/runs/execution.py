@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
 import traceback as traceback_module
 from datetime import datetime
 from pathlib import Path
@@ -128,6 +129,7 @@ def run_artifacts_publish(*, run: TrainingRun, result: dict, artifacts_dir: Path
     """Upload the run's files into the store and read every file of its manifest back with its digest; a file
     that does not read back fails the run naming it and the worker that wrote it. Returns ``result`` with the
     run's key as its artifacts path."""
+    started = time.perf_counter()
     key = run_key(run)
     store_upload(local_dir=artifacts_dir, key=key)
     manifest_path = artifacts_dir / MANIFEST
@@ -146,7 +148,9 @@ def run_artifacts_publish(*, run: TrainingRun, result: dict, artifacts_dir: Path
 
         run_parts_forget_files(run=run, parts=list(RunPart.objects.filter(run=run, token=run.celery_task_id)))
         shutil.rmtree(artifacts_dir, ignore_errors=True)
-    return {**result, "artifacts": {**(result.get("artifacts") or {}), "path": key}}
+    timings = dict(result.get("timings") or {})
+    timings["stages"] = {**(timings.get("stages") or {}), "store": time.perf_counter() - started}
+    return {**result, "timings": timings, "artifacts": {**(result.get("artifacts") or {}), "path": key}}
 
 
 def run_artifacts_create(*, run: TrainingRun) -> Path:
