@@ -37,7 +37,7 @@ settings.STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-from bench_support import analyze, interleaved, load, report  # noqa: E402
+from bench_support import analyze, copy_rows, interleaved, load, report  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -50,6 +50,8 @@ STATUSES = ("succeeded", "succeeded", "succeeded", "failed", "cancelled", "queue
 
 
 def populate():
+    """The bench's runs: one real ``tiny`` run, then RUNS synthetic finished runs copied by the database from one
+    template row (``copy_rows``: symbol, profile, status and trigger varying; a second apart, newest last)."""
     from django.contrib.auth.models import User
 
     from tests.training.runs_helpers import make_dataset, make_profile
@@ -59,26 +61,34 @@ def populate():
     user = User.objects.create_superuser("bench", "bench@example.com", "bench-pw")
     profiles = [make_profile(f"profile-{i}", is_default=(i == 0), l1_alpha=0.01 * (i + 1)) for i in range(10)]
     dataset = make_dataset(rows=3000)
-    real = make_real_run(profiles[0], dataset, user=user)
-    batch = []
-    for i in range(RUNS):
-        batch.append(
-            TrainingRun(
-                symbol=SYMBOLS[i % len(SYMBOLS)],
-                profile=profiles[(i // 7) % len(profiles)],
-                dataset=dataset,
-                preset="quick",
-                status=STATUSES[(i * 7) % len(STATUSES)],
-                progress=1.0,
-                stage="done",
-                launched_by=user,
-                snapshot={},
-            )
+    template = TrainingRun.objects.create(
+        symbol=SYMBOLS[0],
+        profile=profiles[0],
+        dataset=dataset,
+        preset="quick",
+        status="succeeded",
+        progress=1.0,
+        stage="done",
+        launched_by=user,
+        snapshot={},
+    )
+    if RUNS:
+        seconds = copy_rows(
+            connection,
+            TrainingRun,
+            template.pk,
+            RUNS - 1,
+            {
+                "symbol": list(SYMBOLS),
+                "profile_id": (7, [p.pk for p in profiles]),
+                "status": [STATUSES[(i * 7) % len(STATUSES)] for i in range(len(STATUSES))],
+                "trigger": ["web", "api", "schedule"],
+            },
         )
-        if len(batch) == 5000:
-            TrainingRun.objects.bulk_create(batch)
-            batch = []
-    TrainingRun.objects.bulk_create(batch)
+        print(f"copied {RUNS - 1:,} runs in {seconds:.1f} s")
+    else:
+        template.delete()
+    real = make_real_run(profiles[0], dataset, user=user)
     return user, profiles, real
 
 
