@@ -95,7 +95,9 @@ class RunPage:
         return [] if outcomes is None else promotion_checks_evaluate(run=self.run, outcomes=outcomes)
 
     def context(self) -> dict:
-        """The template's names; each value computed when the template first reads it."""
+        """The template's names: what the page always shows read now, what only the cached fragments show
+        (``{% run_fragment %}``) as callables the template calls on first read, so a cached page never computes
+        them."""
         page = self
         memo: dict = {}
 
@@ -107,28 +109,23 @@ class RunPage:
 
             return value
 
+        run = self.run
         return {
             "page_cache_key": self.cache_key,
-            "result_problem": lazy("problem", lambda: page.facts["problem"]),
-            "data_trained": lazy("data_trained", page.data_trained),
+            "result_problem": self.facts["problem"],
+            "data_trained": self.data_trained(),
+            "plots": self.plots(),
+            "promotion_checks": self.promotion_checks(),
+            "snapshot_json": json.dumps({k: v for k, v in run.snapshot.items() if k != "config"}, indent=2),
+            "settings_rows": selectors.settings_by_backend(
+                used=run.snapshot.get("config") or {}, current=run.profile.resolved_config()
+            ),
             "regimes": lazy("regimes", lambda: page.summary["regimes"]),
             "definitions": lazy("definitions", lambda: page.summary.get("definitions")),
             "charts": lazy("charts", lambda: page.summary["charts"]),
             "trading": lazy("trading", lambda: page.summary.get("trading")),
             "advice": lazy("advice", lambda: run_advice(run=page.run, parsed=page.parsed)),
-            "plots": lazy("plots", page.plots),
-            "promotion_checks": lazy("promotion_checks", page.promotion_checks),
             "optuna_studies": lazy("optuna_studies", lambda: run_optuna_studies(run=page.run)),
-            "snapshot_json": lazy(
-                "snapshot_json",
-                lambda: json.dumps({k: v for k, v in page.run.snapshot.items() if k != "config"}, indent=2),
-            ),
-            "settings_rows": lazy(
-                "settings_rows",
-                lambda: selectors.settings_by_backend(
-                    used=page.run.snapshot.get("config") or {}, current=page.run.profile.resolved_config()
-                ),
-            ),
         }
 
 
