@@ -86,6 +86,9 @@ class TrainingRun(models.Model):
             # of each page's ties), and the API's status + trigger filter counted and paged from one index.
             models.Index(fields=["profile", "-created_at", "-id"], name="run_list_profile"),
             models.Index(fields=["status", "trigger", "-created_at", "-id"], name="run_list_status_trigger"),
+            models.Index(
+                fields=["symbol", "status", "trigger", "-created_at", "-id"], name="run_list_symbol_status_trigger"
+            ),
         ]
 
     def __str__(self) -> str:
