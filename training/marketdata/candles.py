@@ -45,6 +45,19 @@ class Candles:
             return cls.empty()
         return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in cls.FIELDS))
 
+    @classmethod
+    def concat_consuming(cls, parts: list[Candles]) -> Candles:
+        """``concat`` that joins one column at a time and drops each part's copy of it once joined, so joining
+        1,000,000 candles needs one column more than the parts, not twice them; ``parts`` are unusable after."""
+        if not parts:
+            return cls.empty()
+        columns = []
+        for name in cls.FIELDS:
+            columns.append(np.concatenate([getattr(part, name) for part in parts]))
+            for part in parts:
+                setattr(part, name, None)
+        return cls(*columns)
+
     def sorted(self) -> Candles:
         return self.take(np.argsort(self.open_time, kind="stable"))
 

@@ -87,14 +87,7 @@ def dataset_candle_arrays(dataset_id: int, *, start: datetime | None = None, end
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(FETCH_ROWS):
             parts.append(_rows_to_candles(rows))
-    if not parts:
-        return Candles.empty()
-    columns = []
-    for name in Candles.FIELDS:  # one column at a time, each part's copy dropped once joined
-        columns.append(np.concatenate([getattr(part, name) for part in parts]))
-        for part in parts:
-            setattr(part, name, None)
-    return Candles(*columns)
+    return Candles.concat_consuming(parts)
 
 
 def dataset_open_times(dataset_id: int, *, last: int | None = None) -> pd.DatetimeIndex:
