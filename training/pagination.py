@@ -61,7 +61,7 @@ class BoundedCountPaginator(Paginator):
 
     def _rows(self, bottom: int, top: int) -> list:
         rows = self.object_list
-        if not isinstance(rows, QuerySet) or not rows.ordered or top <= bottom:
+        if not isinstance(rows, QuerySet) or not rows.ordered or rows.query.combinator or top <= bottom:
             return list(rows[bottom:top])
         ids = list(rows.values_list("pk", flat=True)[bottom:top])
         found = {row.pk: row for row in rows.filter(pk__in=ids)} if ids else {}
