@@ -18,7 +18,7 @@ DATASET_NOT_FOUND = (
     "or load the offline sample with `manage.py load_sample_data`."
 )
 NO_DATASETS = "none"
-FETCH_ROWS = 50_000  # rows per round trip: memory stays bounded by the numpy columns
+FETCH_ROWS = 20_000  # rows per round trip: memory stays bounded by the numpy columns (a batch of Python rows is ~6 MB)
 # open_time as integer milliseconds, computed by the database
 TIME_MS_SQL = {
     "postgresql": "(EXTRACT(EPOCH FROM open_time) * 1000)::bigint",

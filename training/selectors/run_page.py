@@ -13,6 +13,7 @@ every request.
 from __future__ import annotations
 
 import json
+import zlib
 from functools import cached_property
 from pathlib import Path
 
@@ -41,7 +42,9 @@ def run_page_cache_key(run: TrainingRun) -> str | None:
     off (``RUN_PAGE_CACHE_SECONDS = 0``)."""
     if not run.is_terminal or run.finished_at is None or not getattr(settings, "RUN_PAGE_CACHE_SECONDS", 0):
         return None
-    return f"{run.pk}:{run.artifacts_key.hex}:{run.status}:{run.attempts}:{run.finished_at.timestamp():.6f}"
+    dashboard = getattr(settings, "OPTUNA_DASHBOARD_URL", "") or ""  # the studies' links in a cached fragment
+    changed = f"{run.status}:{run.attempts}:{run.finished_at.timestamp():.6f}"
+    return f"{run.pk}:{run.artifacts_key.hex}:{changed}:{zlib.crc32(dashboard.encode()):x}"
 
 
 class RunPage:
