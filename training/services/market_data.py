@@ -261,6 +261,9 @@ def _undo_chunks(dataset: MarketDataset, open_time: np.ndarray, *, created: bool
         dataset_load_sample(interval=dataset.interval)
 
 
+COMPARE_ROWS = 65_536
+
+
 def _differs(column: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Where a new candle's value differs from the stored one (an unknown quote volume or trade count matches)."""
     if column == "quote_volume":
@@ -283,8 +286,11 @@ def _without_stored(new: Candles, existing: Candles, parsed: ParsedFile, label: 
     new_idx, old_idx = np.flatnonzero(overlap), position[overlap]
     del position, overlap
     bad_rows = np.zeros(len(new_idx), dtype=bool)
-    for column in Candles.FIELDS[1:]:
-        bad_rows |= _differs(column, getattr(new, column)[new_idx], getattr(existing, column)[old_idx])
+    for start in range(0, len(new_idx), COMPARE_ROWS):  # the compared values of COMPARE_ROWS rows at a time
+        rows = slice(start, start + COMPARE_ROWS)
+        for column in Candles.FIELDS[1:]:
+            a, b = getattr(new, column)[new_idx[rows]], getattr(existing, column)[old_idx[rows]]
+            bad_rows[rows] |= _differs(column, a, b)
     if not bad_rows.any():
         return fresh
     new_idx, old_idx = new_idx[bad_rows], old_idx[bad_rows]
