@@ -323,6 +323,20 @@ CELERY_WORKER_PROC_ALIVE_TIMEOUT = env.float("WORKER_PROC_ALIVE_TIMEOUT", defaul
 # refreshed in the background.
 HEALTH_WORKER_CACHE_SECONDS = env.float("HEALTH_WORKER_CACHE_SECONDS", default=5.0)
 
+# --- Run page cache -------------------------------------------------------------------------------
+# A finished run's result never changes: the sections of its page drawn from it are rendered once and kept per
+# web process (a local-memory cache, so a restart with new templates starts empty), keyed by the run and its last
+# change (training.selectors.run_page). 0 turns it off. About 150 KB per run; RUN_PAGE_CACHE_ENTRIES bounds it.
+RUN_PAGE_CACHE_SECONDS = env.int("RUN_PAGE_CACHE_SECONDS", default=86400)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "run_pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "run-pages",
+        "OPTIONS": {"MAX_ENTRIES": env.int("RUN_PAGE_CACHE_ENTRIES", default=600)},
+    },
+}
+
 # --- Logging --------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # --- Metrics ------------------------------------------------------------------------------------------

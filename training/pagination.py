@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 COUNT_CAP = 10_000
 
 
 class BoundedCountPaginator(Paginator):
-    """Counts at most `cap` + 1 rows (`SELECT COUNT(*) FROM (… LIMIT cap+1)`), so the count costs the same with
-    100,000 rows as with 10,000; beyond the cap any page number is served (an empty one past the end)."""
+    """Counts at most `cap` + 1 rows (`SELECT COUNT(*) FROM (… LIMIT cap+1)`, in no particular order, so the
+    database counts from whichever index holds the filter's columns), so the count costs the same with 1,000,000
+    rows as with 10,000; beyond the cap any page number is served (an empty one past the end).
+
+    A page of a query set is read in two steps: the ids of its rows, from the list's own query without its joins
+    (the database walks the index of the filter and order and skips the offset there, instead of joining every
+    skipped row — and SQLite cannot reorder the join to drive from a small joined table and sort the whole
+    filtered list, which took 11 s for two statuses at 1,000,000 runs), then those rows with their joins."""
 
     def __init__(self, *args, cap: int = COUNT_CAP, **kwargs):
         self.cap = cap
@@ -18,7 +25,10 @@ class BoundedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        rows = self.object_list
+        if isinstance(rows, QuerySet):
+            rows = rows.order_by()
+        return rows[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:
@@ -37,11 +47,22 @@ class BoundedCountPaginator(Paginator):
 
     def page(self, number):
         number = self.validate_number(number)
-        if not self.capped:
-            return super().page(number)
         bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not self.capped:
+            top = bottom + self.per_page
+            if top + self.orphans >= self.count:
+                top = self.count
+            return self._get_page(self._rows(bottom, top), number, self)
+        rows = self._rows(bottom, bottom + self.per_page + 1)
         page = self._get_page(rows[: self.per_page], number, self)
         more = len(rows) > self.per_page
         page.has_next = lambda: more  # past the cap "older" is known from one extra row, not from a count
         return page
+
+    def _rows(self, bottom: int, top: int) -> list:
+        rows = self.object_list
+        if not isinstance(rows, QuerySet) or not rows.ordered or rows.query.combinator or top <= bottom:
+            return list(rows[bottom:top])
+        ids = list(rows.values_list("pk", flat=True)[bottom:top])
+        found = {row.pk: row for row in rows.filter(pk__in=ids)} if ids else {}
+        return [found[pk] for pk in ids if pk in found]

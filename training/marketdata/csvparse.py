@@ -333,7 +333,7 @@ def parse_blocks(
     if layout is None:
         raise file_error(name, MSG_EMPTY_FILE)
     problems.raise_if_any()
-    candles, line_numbers = Candles.concat(parts), np.concatenate(line_parts or [np.empty(0, "int64")])
+    candles, line_numbers = Candles.concat_consuming(parts), np.concatenate(line_parts or [np.empty(0, "int64")])
     del parts, line_parts
     if not len(candles):
         raise file_error(name, MSG_EMPTY_FILE, line=body_line)

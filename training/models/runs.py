@@ -77,7 +77,6 @@ class TrainingRun(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat"),
-            models.Index(fields=["profile", "-created_at"], name="run_profile_created"),
             # The run list's filters (the page's and the API's), each in the list's order (newest first), so a
             # filtered deep page is an index range scan (0009_run_list_indexes).
             models.Index(fields=["-created_at", "-id"], name="run_list_created"),
@@ -85,6 +84,13 @@ class TrainingRun(models.Model):
             models.Index(fields=["symbol", "-created_at", "-id"], name="run_list_symbol"),
             models.Index(fields=["symbol", "status", "-created_at", "-id"], name="run_list_symbol_status"),
             models.Index(fields=["profile", "status", "-created_at", "-id"], name="run_list_profile_status"),
+            # 1,000,000 runs (0015_i26): a profile's runs in the list's order (was profile, -created_at: a sort
+            # of each page's ties), and the API's status + trigger filter counted and paged from one index.
+            models.Index(fields=["profile", "-created_at", "-id"], name="run_list_profile"),
+            models.Index(fields=["status", "trigger", "-created_at", "-id"], name="run_list_status_trigger"),
+            models.Index(
+                fields=["symbol", "status", "trigger", "-created_at", "-id"], name="run_list_symbol_status_trigger"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -145,18 +145,33 @@ def enforced_keys() -> frozenset[str]:
     return keys
 
 
-def promotion_checks_evaluate(*, run) -> list[CheckOutcome]:
+def result_check_outcomes(*, run, parsed=None) -> dict[str, tuple[str, str]]:
+    """``{key: (status, detail)}`` of every check that reads only the run's stored result (all but PBO, which is
+    its sweep's; all of them when the result cannot be read), with the thresholds set now. ``parsed`` is
+    ``run_result(run)`` when the caller has it."""
+    result, problem = parsed or run_result(run)
+    outcomes = {}
+    for check in CHECKS:
+        if result is None:
+            outcomes[check.key] = (FAILED, problem or MSG_NO_RESULT)
+        elif check.evaluate is not _max_pbo:
+            outcomes[check.key] = check.evaluate(result, run.result or {}, check.threshold())
+    return outcomes
+
+
+def promotion_checks_evaluate(*, run, outcomes: dict[str, tuple[str, str]] | None = None) -> list[CheckOutcome]:
     """Every declared check on ``run``'s stored result, in declaration order; a check left out of
-    ``PROMOTION_ENFORCED_CHECKS`` is still evaluated and recorded but does not block."""
+    ``PROMOTION_ENFORCED_CHECKS`` is still evaluated and recorded but does not block. ``outcomes`` is
+    ``result_check_outcomes(run=run)`` when the caller has it (the run page caches it with the page)."""
     enforced = enforced_keys()
-    result, problem = run_result(run)
-    outcomes = []
+    if outcomes is None:
+        outcomes = result_check_outcomes(run=run)
+    checks = []
     for check in CHECKS:
         threshold = check.threshold()
-        if result is None:
-            status, detail = FAILED, problem or MSG_NO_RESULT
+        if check.key in outcomes:
+            status, detail = outcomes[check.key]
         else:
-            extra = {"run": run} if check.evaluate is _max_pbo else {}
-            status, detail = check.evaluate(result, run.result or {}, threshold, **extra)
-        outcomes.append(CheckOutcome(check.key, check.label, status, detail, threshold, check.key in enforced))
-    return outcomes
+            status, detail = _max_pbo(None, {}, threshold, run=run)
+        checks.append(CheckOutcome(check.key, check.label, status, detail, threshold, check.key in enforced))
+    return checks

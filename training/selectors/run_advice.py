@@ -11,14 +11,15 @@ from django.urls import reverse
 from training.models import TrainingRun
 
 
-def run_advice(*, run: TrainingRun) -> list[dict]:
+def run_advice(*, run: TrainingRun, parsed=None) -> list[dict]:
+    """``parsed`` is ``run_result(run)`` when the caller has it (the run page parses the result once)."""
     from training.ml.advisor import advise, model_facts
     from training.ml.backends import get_backend
     from training.ml.results import RunResult
 
     if run.status != TrainingRun.Status.SUCCEEDED or not run.result:
         return []
-    result = RunResult.from_dict(run.result)
+    result = parsed[0] if parsed is not None and parsed[0] is not None else RunResult.from_dict(run.result)
     config = (run.snapshot or {}).get("config") or {}
     out = []
     for regime, section in result.ensembles.items():

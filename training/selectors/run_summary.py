@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from training.ml.labels import CLASS_NAMES
-from training.ml.results import ResultInvalid, RunResult, SplitMetrics
+from training.ml.results import DataSummary, ResultInvalid, RunResult, SplitMetrics
 from training.models import TrainingRun
 from training.selectors.runs import combination_summary
 
@@ -53,9 +53,10 @@ def _parse_time(value) -> datetime | None:
         return None
 
 
-def data_trained(run: TrainingRun, result: RunResult) -> dict:
-    """The rows and range the run actually trained on, beside the whole dataset, and the gaps inside that range."""
-    first, last = _parse_time(result.data.first_open_time), _parse_time(result.data.last_open_time)
+def data_trained(run: TrainingRun, data: DataSummary) -> dict:
+    """The rows and range the run actually trained on (its result's ``data``), beside the whole dataset, and the
+    gaps inside that range."""
+    first, last = _parse_time(data.first_open_time), _parse_time(data.last_open_time)
     dataset = run.dataset
     gaps = []
     if dataset is not None and first and last:
@@ -66,8 +67,8 @@ def data_trained(run: TrainingRun, result: RunResult) -> dict:
             if after and first <= after <= last:
                 gaps.append(gap)
     return {
-        "rows": result.data.rows,
-        "labeled_rows": result.data.labeled_rows,
+        "rows": data.rows,
+        "labeled_rows": data.labeled_rows,
         "first": first,
         "last": last,
         "dataset_rows": dataset.row_count if dataset else None,
@@ -75,7 +76,7 @@ def data_trained(run: TrainingRun, result: RunResult) -> dict:
         "source": dataset.source if dataset else "",
         "gaps": len(gaps),
         "missing": sum(int(g.get("missing") or 0) for g in gaps),
-        "label_distribution": result.data.label_distribution,
+        "label_distribution": data.label_distribution,
     }
 
 
@@ -240,17 +241,18 @@ def run_progress_payload(run: TrainingRun) -> dict:
     }
 
 
-def run_page(run: TrainingRun) -> dict:
-    """Everything the run page shows from the result: summary, verdicts, tables, confusion matrices, chart data."""
+def run_page(run: TrainingRun, *, parsed: tuple[RunResult | None, str] | None = None) -> dict:
+    """Everything the run page shows from the result: summary, verdicts, tables, confusion matrices, chart data.
+    ``parsed`` is ``run_result(run)`` when the caller has it already."""
     from training.selectors.run_charts import chart_data
 
-    result, problem = run_result(run)
+    result, problem = parsed or run_result(run)
     if result is None:
         return {"result": None, "result_problem": problem, "regimes": [], "charts": None}
     return {
         "result": result,
         "result_problem": "",
-        "data_trained": data_trained(run, result),
+        "data_trained": data_trained(run, result.data),
         "regimes": regime_tables(result),
         "definitions": baseline_definitions(result),
         "charts": chart_data(result),

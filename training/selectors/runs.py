@@ -48,8 +48,12 @@ def training_run_filter_choices() -> dict:
     }
 
 
+def training_run_get_queryset() -> QuerySet:
+    return TrainingRun.objects.select_related("profile", "launched_by", "dataset", "rerun_of")
+
+
 def training_run_get(*, run_id: int) -> TrainingRun:
-    return TrainingRun.objects.select_related("profile", "launched_by", "dataset", "rerun_of").get(pk=run_id)
+    return training_run_get_queryset().get(pk=run_id)
 
 
 def training_run_model_results(*, runs) -> list[ModelResult]:
@@ -78,19 +82,26 @@ def training_run_metrics(results: list[ModelResult]) -> list[dict]:
     ]
 
 
+def training_run_live_keys(run: TrainingRun) -> dict:
+    """The keys of a run's answer that change after it finished: the log (a schedule appends its promotion
+    decision) and the attempts allowed (a setting)."""
+    return {"attempts": {"current": run.attempts, "max": run.max_attempts}, "log_tail": run.log[-4000:]}
+
+
 def training_run_api_payload(*, run: TrainingRun, results: list[ModelResult] | None) -> dict:
+    live = training_run_live_keys(run)
     return {
         "id": run.pk,
         "status": run.status,
         "terminal": run.is_terminal,
-        "attempts": {"current": run.attempts, "max": run.max_attempts},
+        "attempts": live["attempts"],
         "worker": run.worker or None,
         "progress": training_run_progress(run),
         "snapshot": run.snapshot,
         "report": run.report,
         "metrics": training_run_metrics(results or []),
         "error": run.error or None,
-        "log_tail": run.log[-4000:],
+        "log_tail": live["log_tail"],
     }
 
 

@@ -1,10 +1,13 @@
-"""Small template helpers of the app's pages: navigation links, rounded numbers."""
+"""Small template helpers of the app's pages: navigation links, rounded numbers, a finished run's cached
+fragments."""
 
 from __future__ import annotations
 
 import math
 
 from django import template
+from django.conf import settings
+from django.core.cache import caches
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
@@ -58,3 +61,35 @@ def delta(value, digits: int = 3):
         return "±0" if math.isfinite(number) else ""
     sign = "+" if number > 0 else "−"
     return f"{sign}{abs(number):.{int(digits)}f}"
+
+
+RUN_PAGE_CACHE = "run_pages"
+
+
+class RunFragmentNode(template.Node):
+    def __init__(self, name: str, nodelist):
+        self.name, self.nodelist = name, nodelist
+
+    def render(self, context) -> str:
+        key = context.get("page_cache_key")
+        if not key:
+            return self.nodelist.render(context)
+        cache, full_key = caches[RUN_PAGE_CACHE], f"run-page:{key}:{self.name}"
+        html = cache.get(full_key)
+        if html is None:
+            html = self.nodelist.render(context)
+            cache.set(full_key, html, settings.RUN_PAGE_CACHE_SECONDS)
+        return html
+
+
+@register.tag
+def run_fragment(parser, token):
+    """``{% run_fragment "name" %}…{% endrun_fragment %}``: the body rendered once per finished run and kept in the
+    ``run_pages`` cache under the context's ``page_cache_key`` (``training.selectors.run_page``); rendered every
+    time when that key is None (a run still changing). The body must read only what that key fixes."""
+    bits = token.split_contents()
+    if len(bits) != 2 or bits[1][0] not in "\"'" or bits[1][-1] != bits[1][0]:
+        raise template.TemplateSyntaxError("run_fragment takes one quoted name")
+    nodelist = parser.parse(("endrun_fragment",))
+    parser.delete_first_token()
+    return RunFragmentNode(bits[1][1:-1], nodelist)

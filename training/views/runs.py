@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from pathlib import Path
 
@@ -15,18 +14,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from training.artifact_store import COMPLETE_MARK, run_dir, run_local_dir, store_label
+from training.artifact_store import COMPLETE_MARK, run_dir
 from training.forms.runs import TrainingRunLaunchForm
 from training.models import TrainingRun
 from training.pagination import BoundedCountPaginator
 from training.selectors import runs as selectors
-from training.selectors.optuna_studies import run_optuna_studies
 from training.selectors.profiles import profile_launch_panels
-from training.selectors.promotion_checks import promotion_checks_evaluate
 from training.selectors.registry import active_run_ids
-from training.selectors.run_advice import run_advice
 from training.selectors.run_compare import compare
-from training.selectors.run_summary import preset_durations, run_page, run_progress_payload
+from training.selectors.run_page import RunPage, training_run_get_for_page
+from training.selectors.run_summary import preset_durations, run_progress_payload
 from training.services.runs import (
     TrainingRunEnqueueFailed,
     training_run_cancel,
@@ -130,31 +127,19 @@ def run_new(request):
 @run_reader
 @require_GET
 def run_detail(request, run_id: int):
-    run = _get_run(run_id)
-    result = run.result or {}
-    current = run.profile.resolved_config()
-    files = run_local_dir(run)
-    plots = [name for name in result.get("plots") or [] if files.directory and (files.directory / name).is_file()]
-    unreadable = [{"name": name, "worker": files.writer_of(name)} for name in files.unreadable]
+    try:
+        run = training_run_get_for_page(run_id=run_id)
+    except TrainingRun.DoesNotExist:
+        raise Http404(f"No run #{run_id}") from None
     return render(
         request,
         "training/run_detail.html",
         {
             "run": run,
-            **run_page(run),
-            "advice": run_advice(run=run),
-            "settings_rows": selectors.settings_by_backend(used=run.snapshot.get("config") or {}, current=current),
-            "plots": plots,
-            "unreadable_files": unreadable if run.artifacts_path else [],
-            "artifact_store": store_label(),
+            **RunPage(run).context(),
             "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
             "can_cancel": request.user.has_perm(CHANGE_PERMISSION),
-            "snapshot_json": json.dumps({k: v for k, v in run.snapshot.items() if k != "config"}, indent=2),
             "active_run_ids": active_run_ids(),
-            "promotion_checks": promotion_checks_evaluate(run=run)
-            if run.status == TrainingRun.Status.SUCCEEDED
-            else [],
-            "optuna_studies": run_optuna_studies(run=run),
         },
     )
 

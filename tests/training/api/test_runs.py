@@ -104,6 +104,25 @@ def test_list_filters_and_pages(viewer_api, profile, dataset):
     assert response.status_code == 400 and "status" in response.json()
 
 
+def test_a_list_longer_than_the_count_cap_pages_without_a_count(viewer_api, profile, dataset, monkeypatch):
+    from training.api.pagination import Pagination
+
+    runs = [queued_run(profile, dataset) for _ in range(5)]
+    TrainingRun.objects.filter(pk=runs[1].pk).update(status="failed")
+    url = reverse("api:run-list")
+    monkeypatch.setattr(Pagination, "count_cap", 3)
+    first = viewer_api.get(url, {"page_size": 2}).json()
+    assert first["count"] is None and first["count_more_than"] == 3 and first["next"] and first["previous"] is None
+    third = viewer_api.get(url, {"page_size": 2, "page": 3}).json()
+    assert [r["id"] for r in first["results"] + viewer_api.get(first["next"]).json()["results"]] == [
+        r.pk for r in reversed(runs[1:])
+    ]
+    assert [r["id"] for r in third["results"]] == [runs[0].pk] and third["next"] is None and third["previous"]
+    assert viewer_api.get(url, {"page_size": 2, "page": 9}).json()["results"] == []  # past the end: empty
+    failed = viewer_api.get(url, {"status": "failed"}).json()
+    assert failed["count"] == 1 and failed["count_more_than"] is None  # under the cap: exact
+
+
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("noperm", 403), ("viewer", 403), ("full", 200)])
 def test_cancel(clients, profile, dataset, who, expected):
     run = queued_run(profile, dataset)

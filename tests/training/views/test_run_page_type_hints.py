@@ -19,7 +19,10 @@ def page_html(client, run) -> str:
     return CSRF.sub('name="csrfmiddlewaretoken" value=""', response.content.decode())
 
 
-def test_the_run_page_is_identical_with_and_without_the_type_hint_cache(launcher_client, real_run, monkeypatch):
+def test_the_run_page_is_identical_with_and_without_the_type_hint_cache(
+    launcher_client, real_run, monkeypatch, settings
+):
+    settings.RUN_PAGE_CACHE_SECONDS = 0  # every page parses the result (no cached page: test_run_page_cache.py)
     base.record_schema.cache_clear()
     cold = page_html(launcher_client, real_run)
     classes = base.record_schema.cache_info().currsize

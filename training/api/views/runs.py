@@ -22,7 +22,13 @@ from training.api.serializers.runs import (
 )
 from training.models import TrainingRun
 from training.selectors.runs import training_run_get
-from training.selectors.runs_api import training_run_api_detail, training_run_api_list, training_run_artifacts_zip
+from training.selectors.runs_api import (
+    training_run_api_detail,
+    training_run_api_detail_cached,
+    training_run_api_list,
+    training_run_artifacts_zip,
+    training_run_get_for_api,
+)
 from training.services.registry import model_promote
 from training.services.runs import (
     training_run_cancel,
@@ -63,7 +69,12 @@ class RunViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return run
 
     def retrieve(self, request, pk=None):
-        return _detail(self._run())
+        try:
+            run = training_run_get_for_api(run_id=int(self.kwargs["pk"]))
+        except TrainingRun.DoesNotExist:
+            raise NotFound(MSG_NO_RUN.format(pk=self.kwargs["pk"])) from None
+        self.check_object_permissions(self.request, run)
+        return Response(training_run_api_detail_cached(run=run, serialize=lambda p: RunDetailSerializer(p).data))
 
     @extend_schema(
         summary="Launch a run",
