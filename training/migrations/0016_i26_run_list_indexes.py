@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("training", "0014_i20_sweep_seeds_objective"),
+        ("training", "0015_i27_artifact_keys"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
