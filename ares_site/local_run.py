@@ -181,7 +181,20 @@ def web_concurrency(environ: dict | None = None) -> tuple[int, int]:
     return values[0], values[1]
 
 
-def web_command(*, port: int, workers: int = 2, threads: int = 4) -> list[str]:
+HEALTH_LANE_WORKER = "ares_site.gunicorn_worker.HealthLaneThreadWorker"
+
+
+def web_health_lane(environ: dict | None = None) -> bool:
+    """WEB_HEALTH_LANE (default on): /healthz answered by threads of its own in each gunicorn process, not
+    queued behind pages (ares_site.gunicorn_worker); 0 runs gunicorn's stock threaded worker."""
+    environ = os.environ if environ is None else environ
+    raw = (environ.get("WEB_HEALTH_LANE") or "1").strip().lower()
+    if raw not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+        raise RunAppError(f"WEB_HEALTH_LANE must be 1 or 0, not {raw!r}.")
+    return raw in ("1", "true", "yes", "on")
+
+
+def web_command(*, port: int, workers: int = 2, threads: int = 4, health_lane: bool = True) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -191,6 +204,8 @@ def web_command(*, port: int, workers: int = 2, threads: int = 4) -> list[str]:
         f"127.0.0.1:{port}",
         "--workers",
         str(workers),
+        "--worker-class",
+        HEALTH_LANE_WORKER if health_lane else "gthread",
         "--threads",
         str(threads),
         "--timeout",

@@ -55,6 +55,11 @@ def main() -> None:
 
     app = SupervisedApp(state_dir=TMP / "app", redis_port=free_port(), port=free_port())
     app.env.update(LOG_LEVEL="WARNING", TRAINING_RECONCILE_SECONDS="30", TRAINING_STALE_AFTER_SECONDS="120")
+    web = {
+        k: os.environ[k] for k in ("WEB_WORKERS", "WEB_THREADS", "WEB_HEALTH_LANE", "CONN_MAX_AGE") if k in os.environ
+    }
+    app.env.update(web)  # the web settings under test (README: Web concurrency)
+    print(f"web settings: {web or 'defaults'}")
     print(f"load average before: {load()}")
     started = time.monotonic()
     app.start()

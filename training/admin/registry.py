@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
 from training.admin.lookups import OutOfRangeLookupsAreIncorrect
+from training.forms.symbols import ShowNormalisedSymbolsMixin
 from training.ml.presets import PRESETS
 from training.models import ActiveModel, Promotion, RetrainSchedule, TrainingRun
 from training.selectors.promotion_checks import promotion_checks_evaluate
@@ -122,7 +123,7 @@ class PromotionAdmin(ReadOnlyAdmin):
     list_select_related = ("run", "replaced", "promoted_by")
 
 
-class RetrainScheduleForm(forms.ModelForm):
+class RetrainScheduleForm(ShowNormalisedSymbolsMixin, forms.ModelForm):
     preset = forms.ChoiceField(choices=[(name, name) for name in PRESETS])
 
     class Meta:

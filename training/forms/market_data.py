@@ -1,9 +1,12 @@
 from django import forms
 
+from training.forms.symbols import ShowNormalisedSymbolsMixin
 from training.marketdata.times import INTERVAL_MS
 
 
-class CandleImportForm(forms.Form):
+class CandleImportForm(ShowNormalisedSymbolsMixin, forms.Form):
+    resubmit_hint = "Choose the file again."
+
     file = forms.FileField(
         help_text="Binance kline CSV (header or not, ms or µs open times; plain, .gz, or a .zip holding one CSV) or "
         "a CSV with the header timestamp,open,high,low,close,volume. Checked whole before anything is stored."

@@ -1,10 +1,11 @@
 from django import forms
 
+from training.forms.symbols import ShowNormalisedSymbolsMixin
 from training.ml.presets import PRESETS
 from training.models import RegularizationProfile, RetrainSchedule
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(ShowNormalisedSymbolsMixin, forms.Form):
     symbol = forms.CharField(max_length=32, initial="BTCUSDT")
     exchange = forms.CharField(max_length=32, initial="BINANCE")
     interval = forms.CharField(max_length=8, initial="1h")

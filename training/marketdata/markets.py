@@ -8,6 +8,11 @@ from dataclasses import dataclass
 MSG_BAD_MARKET = (
     "Market {text!r} is not valid: write SYMBOL, EXCHANGE:SYMBOL or EXCHANGE:SYMBOL INTERVAL (e.g. BINANCE:ETHUSDT 4h)."
 )
+# A symbol or exchange with letters outside A-Z: upper-casing would change it (straße → STRASSE), so it is refused.
+MSG_NOT_ASCII = (
+    "{label} {given!r} has letters outside A-Z (upper-cased it would become {upper!r}); exchange symbols are ASCII "
+    "letters and digits, like BTCUSDT. Nothing was saved."
+)
 MSG_DUPLICATE_MARKET = "Market {market} is listed more than once."
 MSG_NO_MARKETS = "No market given."
 PATTERN = re.compile(r"^(?:(?P<exchange>[A-Za-z0-9_.-]+):)?(?P<symbol>[A-Za-z0-9]+)(?:[ :]+(?P<interval>\w+))?$")

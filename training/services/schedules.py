@@ -21,7 +21,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from training.marketdata.markets import Market, parse_markets
+from training.marketdata.markets import MSG_NOT_ASCII, Market, parse_markets
 from training.ml.presets import MSG_UNKNOWN_PRESET, PRESETS
 from training.models import RegularizationProfile, RetrainSchedule, TrainingRun
 from training.services.registry import PromotionRefused, model_promote
@@ -83,9 +83,13 @@ def _sync_periodic_task(schedule: RetrainSchedule) -> None:
 
 
 def _check(schedule: RetrainSchedule) -> None:
+    errors = {}
+    for field in ("symbol", "exchange"):  # upper-casing letters outside A-Z changes them (straße → STRASSE)
+        given = getattr(schedule, field).strip()
+        if not given.isascii():
+            errors[field] = [MSG_NOT_ASCII.format(label=field.capitalize(), given=given, upper=given.upper())]
     schedule.symbol, schedule.exchange = schedule.symbol.strip().upper(), schedule.exchange.strip().upper()
     schedule.crontab = " ".join(schedule.crontab.split())
-    errors = {}
     if schedule.preset not in PRESETS:
         errors["preset"] = [MSG_UNKNOWN_PRESET.format(name=schedule.preset, known=", ".join(PRESETS))]
     try:

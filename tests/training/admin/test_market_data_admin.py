@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.training.market_data_files import SAMPLE_ROWS, csv_text, small_datasets_allowed, with_field, zipped  # noqa: F401 (fixture)
+from training.forms.symbols import MSG_WILL_BECOME
+from training.marketdata.markets import MSG_NOT_ASCII
 from training.models import Candle, MarketDataset
 from training.services.market_data import dataset_load_sample
 
@@ -32,6 +34,35 @@ def test_upload_form_imports_and_shows_the_report(superuser_client):
     assert response.status_code == 200
     assert "Imported BTCUSDT-1h-2024-01-01.zip into BINANCE:BTCUSDT 1h" in page and "rows read: 6" in page
     assert MarketDataset.objects.get().source == "admin upload BTCUSDT-1h-2024-01-01.zip"
+
+
+def test_upload_form_shows_a_changed_symbol_before_storing_anything(superuser_client):
+    url = reverse("admin:training_marketdataset_import")
+    form = {"symbol": " btcusdt", "exchange": "binance", "interval": "1h"}
+    shown = superuser_client.post(url, {**form, "file": SimpleUploadedFile("a.csv", csv_text().encode())})
+    page = shown.content.decode()
+    assert html.escape(MSG_WILL_BECOME.format(label="Symbol", given=" btcusdt", saved="BTCUSDT")) in page
+    assert html.escape(MSG_WILL_BECOME.format(label="Exchange", given="binance", saved="BINANCE")) in page
+    assert "Choose the file again." in page and 'name="symbol" value="BTCUSDT"' in page
+    assert not MarketDataset.objects.exists() and not Candle.objects.exists()
+    refused = superuser_client.post(
+        url, {**form, "symbol": "straße", "file": SimpleUploadedFile("a.csv", csv_text().encode())}
+    )
+    assert (
+        html.escape(MSG_NOT_ASCII.format(label="Symbol", given="straße", upper="STRASSE")) in refused.content.decode()
+    )
+    assert not MarketDataset.objects.exists()
+    saved = superuser_client.post(
+        url,
+        {
+            "symbol": "BTCUSDT",
+            "exchange": "BINANCE",
+            "interval": "1h",
+            "file": SimpleUploadedFile("a.csv", csv_text().encode()),
+        },
+    )
+    assert "Imported a.csv into BINANCE:BTCUSDT 1h" in saved.content.decode()
+    assert MarketDataset.objects.get().symbol == "BTCUSDT"
 
 
 def test_upload_form_shows_errors_and_stores_nothing(superuser_client):

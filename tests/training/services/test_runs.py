@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tests.training.runs_helpers import make_dataset, make_profile
+from training.marketdata.markets import MSG_NOT_ASCII
 from training.ml.regularization import validate_and_report_regularization
 from training.models import Candle, ModelResult, TrainingRun
 from training.services.runs import (
@@ -86,6 +87,14 @@ def test_create_refuses_unknown_symbol_listing_the_datasets(profile, dataset):
         launch(profile, dataset, symbol="DOGEUSDT")
     text = " ".join(exc.value.messages)
     assert "DOGEUSDT" in text and "BTCUSDT" in text and "ETHUSDT" in text
+    assert not TrainingRun.objects.exists()
+
+
+def test_create_refuses_a_symbol_that_upper_casing_would_change(profile, dataset):
+    make_dataset("STRASSE", rows=10)  # a dataset the upper-cased 'straße' would silently have picked
+    with pytest.raises(ValidationError) as exc:
+        launch(profile, dataset, symbol="straße")
+    assert exc.value.messages == [MSG_NOT_ASCII.format(label="Symbol", given="straße", upper="STRASSE")]
     assert not TrainingRun.objects.exists()
 
 

@@ -8,6 +8,7 @@ from django_celery_beat.models import PeriodicTask
 
 from tests.training.market_data_server import closed_port_url  # noqa: F401
 from tests.training.trained_run import make_trained_run, trained_artifacts, worse_copy  # noqa: F401
+from training.marketdata.markets import MSG_NOT_ASCII
 from training.ml.presets import PRESETS
 from training.models import ActiveModel, RetrainSchedule, TrainingRun
 from training.services.registry import model_promote
@@ -45,6 +46,14 @@ def test_invalid_schedules_are_refused_with_field_errors(db):
         schedule_create(symbol="BTCUSDT", crontab="* * *", preset="huge")
     assert set(error.value.message_dict) == {"crontab", "preset"}
     assert error.value.message_dict["preset"] == [MSG_UNKNOWN_PRESET.format(name="huge", known=", ".join(PRESETS))]
+    assert not RetrainSchedule.objects.exists() and not PeriodicTask.objects.exists()
+
+
+def test_a_schedule_symbol_that_upper_casing_would_change_is_refused(db):
+    with pytest.raises(ValidationError) as error:
+        schedule_create(symbol="straße", crontab="0 * * * *", preset="tiny")
+    message = MSG_NOT_ASCII.format(label="Symbol", given="straße", upper="STRASSE")
+    assert error.value.message_dict["symbol"] == [message]
     assert not RetrainSchedule.objects.exists() and not PeriodicTask.objects.exists()
 
 

@@ -73,3 +73,20 @@ def test_healthz_is_served_over_plain_http_even_with_the_https_redirect_on(clien
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/healthz").status_code in (200, 503)
     assert client.get("/admin/login/").status_code == 301
+
+
+def test_the_redis_check_follows_a_redis_that_stops_and_comes_back_on_its_cached_client(tmp_path):
+    from training.selectors.health import _check_redis
+
+    server = start_embedded_redis(directory=tmp_path / "first")
+    port = server.port
+    try:
+        with override_settings(CELERY_BROKER_URL=server.url):
+            assert _check_redis() == (True, "ok")
+            server.stop()
+            down = _check_redis()
+            assert down[0] is False and "Connection refused" in down[1], down
+            server = start_embedded_redis(port=port, directory=tmp_path / "second")
+            assert _check_redis() == (True, "ok")
+    finally:
+        server.stop()

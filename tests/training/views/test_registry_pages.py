@@ -9,6 +9,8 @@ from django.utils.html import escape
 
 from tests.training.runs_helpers import make_finished_run, make_user
 from training.admin.api_tokens import MSG_NO_TOKEN
+from training.forms.symbols import MSG_WILL_BECOME
+from training.marketdata.markets import MSG_NOT_ASCII
 from training.models import ActiveModel, Promotion, RetrainSchedule
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +61,12 @@ def test_schedule_page_creates_schedules(client, profile):
     grant(user, "add_retrainschedule")
     bad = client.post(reverse("training:schedule_list"), {**form, "crontab": "0 99 * * *", "promote": "always"})
     assert bad.status_code == 400 and not RetrainSchedule.objects.exists()
+    # 'btcusdt' is stored as BTCUSDT: the form shows that first and saves nothing until it is submitted again
+    shown = client.post(reverse("training:schedule_list"), {**form, "promote": "not_worse"})
+    assert shown.status_code == 400 and not RetrainSchedule.objects.exists()
+    assert escape(MSG_WILL_BECOME.format(label="Symbol", given="btcusdt", saved="BTCUSDT")) in shown.content.decode()
+    assert 'name="symbol" value="BTCUSDT"' in shown.content.decode()
+    form["symbol"] = "BTCUSDT"
     response = client.post(reverse("training:schedule_list"), {**form, "promote": "not_worse"}, follow=True)
     schedule = RetrainSchedule.objects.get()
     assert (schedule.symbol, schedule.crontab, schedule.promote, schedule.created_by) == (
@@ -97,9 +105,15 @@ def test_admin_promote_action_and_api_token(admin_client, admin_user, profile, d
 
 def test_admin_schedule_is_saved_through_the_service(admin_client):
     data = {"exchange": "BINANCE", "symbol": "ethusdt", "interval": "1h", "preset": "tiny", "crontab": "*/10 * * * *"}
-    response = admin_client.post(
-        reverse("admin:training_retrainschedule_add"), {**data, "promote": "never", "enabled": "on"}
-    )
+    url = reverse("admin:training_retrainschedule_add")
+    shown = admin_client.post(url, {**data, "promote": "never", "enabled": "on"})
+    assert shown.status_code == 200 and not RetrainSchedule.objects.exists()  # shown, not saved
+    assert escape(MSG_WILL_BECOME.format(label="Symbol", given="ethusdt", saved="ETHUSDT")) in shown.content.decode()
+    assert 'name="symbol" value="ETHUSDT"' in shown.content.decode()
+    refused = admin_client.post(url, {**data, "symbol": "straße", "promote": "never", "enabled": "on"})
+    message = MSG_NOT_ASCII.format(label="Symbol", given="straße", upper="STRASSE")
+    assert escape(message) in refused.content.decode() and not RetrainSchedule.objects.exists()
+    response = admin_client.post(url, {**data, "symbol": "ETHUSDT", "promote": "never", "enabled": "on"})
     assert response.status_code == 302, response.content.decode()[-2000:]
     schedule = RetrainSchedule.objects.get()
     assert schedule.symbol == "ETHUSDT" and schedule.periodic_task.crontab.minute == "*/10"

@@ -24,6 +24,7 @@ from ares_site.local_run import (
     wait_for_health,
     web_command,
     web_concurrency,
+    web_health_lane,
     worker_command,
     worker_node_name,
     workers_count,
@@ -122,7 +123,7 @@ class Command(BaseCommand):
                 supervisor.add_command(f"celery worker {index}", command, env=env, cwd=settings.BASE_DIR)
             supervisor.add_command("celery beat", beat_command(), env=env, cwd=settings.BASE_DIR)
             web_workers, web_threads = web_concurrency()
-            web = web_command(port=port, workers=web_workers, threads=web_threads)
+            web = web_command(port=port, workers=web_workers, threads=web_threads, health_lane=web_health_lane())
             supervisor.add_command("web server", web, env=env, cwd=settings.BASE_DIR)
             base_url = f"http://127.0.0.1:{port}"
             wait_for_health(f"{base_url}/healthz", supervisor=supervisor)

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from training.marketdata.markets import MSG_NOT_ASCII
 from training.ml import artifacts
 from training.ml.features import MIN_CANDLES
 from training.ml.presets import MSG_UNKNOWN_PRESET, PRESETS
@@ -173,6 +174,9 @@ def training_run_create(
     ``trading`` (cost_bps, allow_short, hold, theta_grid; defaults of ``TradingSettings``) goes in the snapshot.
     ``group`` (a ``RunGroup``, see ``run_groups``) is recorded on the run and its snapshot.
     """
+    for label, given in (("Symbol", symbol.strip()), ("Exchange", exchange.strip())):
+        if not given.isascii():  # upper-casing would change the letters (straße → STRASSE): never silently
+            raise ValidationError([MSG_NOT_ASCII.format(label=label, given=given, upper=given.upper())])
     symbol, exchange = symbol.strip().upper(), exchange.strip().upper()
     profile, dataset, config, report = training_run_validate(
         profile=profile, symbol=symbol, exchange=exchange, interval=interval, preset=preset, seed=seed, config=config

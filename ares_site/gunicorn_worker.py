@@ -1,0 +1,73 @@
+"""gunicorn's threaded worker (gthread) with a lane of its own for `/healthz`.
+
+Stock gthread hands every readable connection to one thread pool in arrival order, so under load a health probe
+waits behind every page queued before it (measured: `/healthz` p95 2.2 s at 50 clients). This worker peeks at
+the first bytes a connection sent (MSG_PEEK: nothing is consumed, the stock parser reads the request as usual)
+and hands `GET /healthz` / `HEAD /healthz` to a small pool of its own (HEALTH_THREADS threads), everything else
+to the stock pool of `--threads`. A brand-new connection that has sent nothing yet waits in the worker's poller
+(gthread's own pending list, not a thread) until its first bytes arrive, so a load balancer's probe on a fresh
+connection gets the lane too. The same port answers both: nothing for an operator to configure.
+
+Used by `make run` (`--worker-class ares_site.gunicorn_worker.HealthLaneThreadWorker`, see local_run.web_command).
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+import time
+from concurrent import futures
+from functools import partial
+
+from gunicorn.workers.gthread import DEFAULT_WORKER_DATA_TIMEOUT, ThreadWorker
+
+HEALTH_REQUEST_STARTS = (b"GET /healthz ", b"GET /healthz?", b"HEAD /healthz ", b"HEAD /healthz?")
+PEEK_BYTES = max(len(start) for start in HEALTH_REQUEST_STARTS)
+
+
+def health_threads() -> int:
+    raw = (os.environ.get("WEB_HEALTH_THREADS") or "").strip()
+    return int(raw) if raw.isdigit() and int(raw) >= 1 else 2
+
+
+def is_health_request(head: bytes | None) -> bool:
+    return bool(head) and head.startswith(HEALTH_REQUEST_STARTS)
+
+
+class HealthLaneThreadWorker(ThreadWorker):
+    def init_process(self):
+        self.health_pool = futures.ThreadPoolExecutor(max_workers=health_threads(), thread_name_prefix="healthz")
+        super().init_process()
+
+    def handle_quit(self, sig, frame):
+        self.health_pool.shutdown(wait=False)
+        super().handle_quit(sig, frame)
+
+    @staticmethod
+    def _peek(conn) -> bytes | None:
+        """The connection's first unread bytes, None when it has sent nothing yet (never blocks)."""
+        try:
+            return conn.sock.recv(PEEK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError:
+            return b""  # reset or closed: the stock path reads it and closes the connection
+
+    def enqueue_req(self, conn):
+        buffered = conn.parser is not None and conn.parser.unreader.buf.getvalue()
+        head = None if buffered else self._peek(conn)
+        if head is None and not buffered and not conn.initialized and not conn.data_ready:
+            self._wait_for_first_bytes(conn)
+            return
+        pool = self.health_pool if is_health_request(head) else self.tpool
+        future = pool.submit(self.handle, conn)
+        future.add_done_callback(lambda done: self.method_queue.defer(self.finish_request, conn, done))
+
+    def _wait_for_first_bytes(self, conn):
+        """In the poller like gthread's deferred connections; dropped after the stock budget (the data wait of
+        a pool thread plus the keep-alive timeout) when nothing arrives."""
+        conn.sock.setblocking(False)
+        conn.timeout = time.monotonic() + DEFAULT_WORKER_DATA_TIMEOUT + self.cfg.keepalive
+        self.pending_conns.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn))

@@ -1,0 +1,101 @@
+"""The health-lane gunicorn worker: /healthz is answered while every page thread is busy, on a fresh connection
+and on a kept-alive one, and a connection that sends nothing is dropped after gthread's own budget. The same test
+on gunicorn's stock gthread shows /healthz queued behind the page (so it can fail)."""
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from ares_site.embedded_redis import free_port
+from ares_site.local_run import RunAppError, web_command, web_health_lane
+
+SLOW = 3.0
+
+
+def serve(*, health_lane: bool):
+    port = free_port()
+    command = web_command(port=port, workers=1, threads=1, health_lane=health_lane)
+    command[command.index("ares_site.wsgi:application")] = "tests.ares_site.slow_pages_wsgi:application"
+    process = subprocess.Popen(
+        command,
+        cwd=Path(__file__).resolve().parents[2],
+        env={"PATH": "/usr/bin:/bin", "SLOW_SECONDS": str(SLOW)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            return process, f"http://127.0.0.1:{port}"
+        except requests.RequestException:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError("gunicorn did not answer within 60 s")
+
+
+def health_seconds_beside_a_slow_page(base: str) -> tuple[float, float]:
+    """Seconds to /healthz on a fresh and on a kept-alive connection while /slow holds the only page thread."""
+    kept = requests.Session()
+    assert kept.get(f"{base}/healthz", timeout=10).text == "/healthz"
+    slow = threading.Thread(target=requests.get, args=(f"{base}/slow",), kwargs={"timeout": 30})
+    slow.start()
+    time.sleep(0.5)  # /slow is being served
+    t = time.perf_counter()
+    assert requests.get(f"{base}/healthz", timeout=30).text == "/healthz"
+    fresh = time.perf_counter() - t
+    t = time.perf_counter()
+    assert kept.get(f"{base}/healthz", timeout=30).text == "/healthz"
+    again = time.perf_counter() - t
+    slow.join()
+    return fresh, again
+
+
+@pytest.mark.parametrize("health_lane", [True, False])
+def test_healthz_is_answered_while_the_page_threads_are_busy(health_lane):
+    process, base = serve(health_lane=health_lane)
+    try:
+        fresh, kept = health_seconds_beside_a_slow_page(base)
+        if health_lane:
+            assert fresh < 1.0 and kept < 1.0, (fresh, kept)
+        else:  # the stock worker queues it behind the page
+            assert fresh > 1.5, (fresh, kept)
+        assert requests.get(f"{base}/page", timeout=10).text == "/page"  # pages still go to the page threads
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_a_connection_that_sends_nothing_is_dropped_and_a_late_request_still_served():
+    process, base = serve(health_lane=True)
+    port = int(base.rsplit(":", 1)[1])
+    try:
+        idle = socket.create_connection(("127.0.0.1", port), timeout=30)
+        late = socket.create_connection(("127.0.0.1", port), timeout=30)
+        time.sleep(1.0)  # nothing sent yet: it waits in the poller, not in a thread
+        late.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert late.recv(100).startswith(b"HTTP/1.1 200")
+        t = time.perf_counter()
+        assert idle.recv(100) == b""  # closed by the worker: gthread's data wait (5 s) plus keep-alive (2 s)
+        assert time.perf_counter() - t < 15
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_the_health_lane_is_a_setting():
+    assert web_health_lane({}) is True and web_health_lane({"WEB_HEALTH_LANE": "0"}) is False
+    with pytest.raises(RunAppError):
+        web_health_lane({"WEB_HEALTH_LANE": "maybe"})
+    assert "ares_site.gunicorn_worker.HealthLaneThreadWorker" in web_command(port=1)
+    assert (
+        web_command(port=1, health_lane=False)[web_command(port=1, health_lane=False).index("--worker-class") + 1]
+        == "gthread"
+    )
+    assert sys.executable == web_command(port=1)[0]
