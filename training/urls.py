@@ -18,6 +18,7 @@ urlpatterns = [
     path("runs/<id:run_id>/", runs.run_detail, name="run_detail"),
     path("runs/<id:run_id>/cancel/", runs.run_cancel, name="run_cancel"),
     path("runs/<id:run_id>/rerun/", runs.run_rerun, name="run_rerun"),
+    path("runs/<id:run_id>/notes/", runs.run_notes, name="run_notes"),
     path("runs/<id:run_id>/promote/", registry.run_promote, name="run_promote"),
     path("groups/new/", run_groups.run_group_new, name="run_group_new"),
     path("groups/<id:group_id>/", run_groups.run_group_detail, name="run_group_detail"),

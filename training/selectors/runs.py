@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from training.ml.presets import PRESETS
-from training.models import MarketDataset, ModelResult, RegularizationProfile, TrainingRun
+from training.models import MarketDataset, ModelResult, RegularizationProfile, RunTag, TrainingRun
 from training.selectors.market_data import datasets_available
 
 LIST_FIELDS = (
@@ -21,6 +21,7 @@ LIST_FIELDS = (
     "started_at",
     "finished_at",
     "error",
+    "notes",
     "profile__id",
     "profile__name",
     "profile__is_default",
@@ -29,14 +30,16 @@ LIST_FIELDS = (
 )
 
 
-def training_run_list(*, symbol: str = "", status: str = "", profile_id: int | None = None) -> QuerySet:
-    runs = TrainingRun.objects.select_related("profile", "launched_by").only(*LIST_FIELDS)
+def training_run_list(*, symbol: str = "", status: str = "", profile_id: int | None = None, tag: str = "") -> QuerySet:
+    runs = TrainingRun.objects.select_related("profile", "launched_by").only(*LIST_FIELDS).prefetch_related("tags")
     if symbol:
         runs = runs.filter(symbol=symbol.strip().upper())
     if status:
         runs = runs.filter(status=status)
     if profile_id:
         runs = runs.filter(profile_id=profile_id)
+    if tag:
+        runs = runs.filter(tags__name=tag.strip().lower())  # tag names are unique: one row per run
     return runs.order_by("-created_at", "-id")
 
 
@@ -45,6 +48,9 @@ def training_run_filter_choices() -> dict:
         "symbols": list(MarketDataset.objects.order_by("symbol").values_list("symbol", flat=True).distinct()),
         "statuses": [value for value, _ in TrainingRun.Status.choices],
         "profiles": list(RegularizationProfile.objects.order_by("name").values_list("id", "name")),
+        "tags": list(
+            RunTag.objects.filter(runs__isnull=False).distinct().order_by("name").values_list("name", flat=True)
+        ),
     }
 
 
