@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -36,6 +36,7 @@ from training.services.runs import (
 )
 from training.url_converters import parse_id, parse_ids
 from training.views.pbo_charts import pbo_context
+from training.views.permissions import needs_permission
 
 VIEW_PERMISSION = "training.view_trainingrun"
 LAUNCH_PERMISSION = "training.add_trainingrun"
@@ -55,7 +56,7 @@ def _requires(permission: str):
     """Anonymous users go to the login page; a logged-in user without `permission` gets a 403."""
 
     def decorate(view):
-        return login_required(permission_required(permission, raise_exception=True)(view))
+        return needs_permission(permission)(view)
 
     return decorate
 
