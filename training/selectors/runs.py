@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import DurationField, ExpressionWrapper, F, QuerySet
 
 from training.ml.presets import PRESETS
 from training.models import MarketDataset, ModelResult, RegularizationProfile, RunTag, TrainingRun
@@ -30,8 +30,34 @@ LIST_FIELDS = (
 )
 
 
-def training_run_list(*, symbol: str = "", status: str = "", profile_id: int | None = None, tag: str = "") -> QuerySet:
-    runs = TrainingRun.objects.select_related("profile", "launched_by").only(*LIST_FIELDS).prefetch_related("tags")
+# The run list's server-side orders (?sort=KEY): each ends with a unique key so pages never overlap.
+RUN_LIST_SORTS = {
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "symbol": ("symbol", "-created_at", "-id"),
+    "status": ("status", "-created_at", "-id"),
+    "longest": (F("run_duration").desc(nulls_last=True), "-id"),
+    "shortest": (F("run_duration").asc(nulls_last=True), "-id"),
+}
+RUN_LIST_DEFAULT_SORT = "newest"
+
+
+def training_run_list(
+    *,
+    symbol: str = "",
+    status: str = "",
+    profile_id: int | None = None,
+    tag: str = "",
+    trigger: str = "",
+    preset: str = "",
+    sort: str = RUN_LIST_DEFAULT_SORT,
+) -> QuerySet:
+    """The run list, filtered and ordered server-side (``sort`` a key of RUN_LIST_SORTS; unknown: newest)."""
+    runs = (
+        TrainingRun.objects.select_related("profile", "launched_by")
+        .only(*LIST_FIELDS, "trigger")
+        .prefetch_related("tags")
+    )
     if symbol:
         runs = runs.filter(symbol=symbol.strip().upper())
     if status:
@@ -40,7 +66,16 @@ def training_run_list(*, symbol: str = "", status: str = "", profile_id: int | N
         runs = runs.filter(profile_id=profile_id)
     if tag:
         runs = runs.filter(tags__name=tag.strip().lower())  # tag names are unique: one row per run
-    return runs.order_by("-created_at", "-id")
+    if trigger:
+        runs = runs.filter(trigger=trigger)
+    if preset:
+        runs = runs.filter(preset=preset)
+    order = RUN_LIST_SORTS.get(sort, RUN_LIST_SORTS[RUN_LIST_DEFAULT_SORT])
+    if sort in ("longest", "shortest"):
+        runs = runs.annotate(
+            run_duration=ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
+        )
+    return runs.order_by(*order)
 
 
 def training_run_filter_choices() -> dict:
@@ -48,6 +83,9 @@ def training_run_filter_choices() -> dict:
         "symbols": list(MarketDataset.objects.order_by("symbol").values_list("symbol", flat=True).distinct()),
         "statuses": [value for value, _ in TrainingRun.Status.choices],
         "profiles": list(RegularizationProfile.objects.order_by("name").values_list("id", "name")),
+        "triggers": [value for value, _ in TrainingRun.Trigger.choices],
+        "presets": list(PRESETS),
+        "sorts": list(RUN_LIST_SORTS),
         "tags": list(
             RunTag.objects.filter(runs__isnull=False).distinct().order_by("name").values_list("name", flat=True)
         ),

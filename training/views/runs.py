@@ -86,6 +86,9 @@ def run_list(request):
         "status": request.GET.get("status", "")[:16],
         "profile_id": parse_id(request.GET.get("profile")),
         "tag": request.GET.get("tag", "")[:40],
+        "trigger": request.GET.get("trigger", "")[:16],
+        "preset": request.GET.get("preset", "")[:16],
+        "sort": request.GET.get("sort", "")[:16] or selectors.RUN_LIST_DEFAULT_SORT,
     }
     page = BoundedCountPaginator(selectors.training_run_list(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -123,3 +123,30 @@ def test_the_admin_shows_notes_and_tags_filters_by_tag_and_links_the_edit_page(a
     tag = RunTag.objects.get(name="desk")
     listing = admin_client.get(reverse("admin:training_trainingrun_changelist") + f"?tags__id__exact={tag.pk}")
     assert listing.status_code == 200 and "desk" in listing.content.decode()
+
+
+def test_the_run_list_sorts_and_filters_server_side_with_the_choice_in_the_url(launcher_client, profile, dataset):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    short, long_, queued = launch(profile, dataset), launch(profile, dataset), launch(profile, dataset)
+    now = timezone.now()
+    TrainingRun.objects.filter(pk=short.pk).update(started_at=now, finished_at=now + timedelta(seconds=5))
+    TrainingRun.objects.filter(pk=long_.pk).update(started_at=now, finished_at=now + timedelta(seconds=500))
+    TrainingRun.objects.filter(pk=queued.pk).update(trigger=TrainingRun.Trigger.CLI)
+
+    def order(query: str) -> list[int]:
+        page = launcher_client.get(reverse("training:run_list") + query).content.decode()
+        return [int(pk) for pk in re.findall(r'name="ids" value="(\d+)"', page)]
+
+    assert order("?sort=longest") == [long_.pk, short.pk, queued.pk]  # no duration last
+    assert order("?sort=shortest") == [short.pk, long_.pk, queued.pk]
+    assert order("?sort=oldest") == [short.pk, long_.pk, queued.pk]
+    assert order("") == [queued.pk, long_.pk, short.pk] == order("?sort=bogus")
+    assert order("?trigger=cli") == [queued.pk] and order("?preset=smoke&trigger=web&sort=oldest") == [
+        short.pk,
+        long_.pk,
+    ]
+    page = launcher_client.get(reverse("training:run_list") + "?sort=longest").content.decode()
+    assert '<option value="longest" selected>' in page and "500 s" in page
