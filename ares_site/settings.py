@@ -1,6 +1,7 @@
 """Settings read from the environment (django-environ); `.env` is optional, `.env.example` lists every variable."""
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from ares_site.artifact_storage import artifact_storage_setting
+from ares_site.local_app import APP_FILE_NAME, app_defaults
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -77,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ares_site.context_processors.app_footer",
             ],
         },
     },
@@ -179,8 +182,16 @@ SILENCED_SYSTEM_CHECKS = ["security.W019", "security.W021"]
 # /healthz is probed over plain HTTP by load balancers and by `make run`.
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^metrics/?$"]  # /metrics: scraped over plain HTTP on loopback too
 
+# A plain shell (`manage.py train_symbol …`) follows a running `make run`: the URL and broker it serves are in
+# var/app.json (LOCAL_APP_FILE; empty: ignore it) and fill in whatever the environment does not name.
+LOCAL_APP_FILE = env.str("LOCAL_APP_FILE", default=str(BASE_DIR / "var" / APP_FILE_NAME))
+# run_app itself serves what its own environment says, never what an earlier (or another) app recorded.
+LOCAL_APP_DEFAULTS = {} if sys.argv[1:2] == ["run_app"] else app_defaults(LOCAL_APP_FILE, os.environ)
+
 # The app's address in links printed outside a request (`train_symbol`'s last line).
-SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
+SITE_URL = env.str(
+    "SITE_URL", default=LOCAL_APP_DEFAULTS.get("SITE_URL") or f"http://127.0.0.1:{env.int('PORT', default=8000)}"
+)
 
 # Content-Security-Policy (django-csp): scripts and styles only from our own static files, no inline
 # script or event handler anywhere (the admin's own pages included); images also as data: URLs (charts).
@@ -216,9 +227,11 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
 # --- Redis and Celery -----------------------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+REDIS_URL = env.str("REDIS_URL", default=LOCAL_APP_DEFAULTS.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=LOCAL_APP_DEFAULTS.get("CELERY_BROKER_URL", REDIS_URL))
+CELERY_RESULT_BACKEND = env.str(
+    "CELERY_RESULT_BACKEND", default=LOCAL_APP_DEFAULTS.get("CELERY_RESULT_BACKEND", REDIS_URL)
+)
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

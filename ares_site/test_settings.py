@@ -8,6 +8,8 @@ import os
 import tempfile
 from pathlib import Path
 
+# A developer's running `make run` (var/app.json) must not point the tests at its broker.
+os.environ.setdefault("LOCAL_APP_FILE", "")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 # Under pytest-xdist every worker gets temp directories of its own (each has its own test database, so run ids
 # and artifact folders repeat across workers); the processes a worker starts inherit them unchanged.

@@ -18,3 +18,5 @@ urlpatterns = [
     path("api/", include("training.api.urls")),
     path("", include("training.urls")),
 ]
+
+handler403 = "ares_site.errors.permission_denied"

@@ -117,6 +117,8 @@ def main() -> None:
     cases = {
         "unfiltered, page 1": "/runs/",
         "unfiltered, page 50": "/runs/?page=50",
+        "sort=symbol, page 50": "/runs/?sort=symbol&page=50",
+        "trigger=web+preset=quick, page 50": "/runs/?trigger=web&preset=quick&page=50",
         "status=succeeded, page 50": "/runs/?status=succeeded&page=50",
         "symbol=ETHUSDT, page 50": "/runs/?symbol=ETHUSDT&page=50",
         "symbol+status, page 50": "/runs/?symbol=ETHUSDT&status=failed&page=50",

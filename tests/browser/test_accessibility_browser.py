@@ -26,7 +26,7 @@ def test_main_pages_have_no_wcag_aa_violation(live_server):
     first, second = make_real_run(profile, dataset), make_real_run(profile, dataset)
     url = live_server.url
     pages = ["/runs/", f"/runs/{first.pk}/", f"/runs/compare/?ids={first.pk},{second.pk}", "/runs/new/", "/nope/"]
-    pages += ["/sweeps/", "/sweeps/new/", "/models/", "/schedules/"]
+    pages += ["/sweeps/", "/sweeps/new/", "/models/", "/schedules/", f"/runs/{first.pk}/notes/"]
     report = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -43,6 +43,7 @@ def url_for(pattern: Pattern, objects: dict) -> str:
         "run_id": objects["run"],
         "sweep_id": objects["sweep"],
         "group_id": 1,
+        "schedule_id": 1,
         "index": 0,
         "pk": objects.get(pattern.name.split("-")[0], 1),
         "name": "report.json",

@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from training.admin.lookups import OutOfRangeLookupsAreIncorrect
 from training.admin.sweeps import sweep_with_profile
@@ -44,6 +45,26 @@ class ImportProfilesForm(forms.Form):
         label="Replace existing profiles",
         help_text="Overwrite a profile whose name exists already (ignoring case); otherwise the import is refused.",
     )
+
+
+OVERRIDE_FIELDS = frozenset(field for _, _, field in iter_override_params())
+HISTORY_DERIVED = "derived"
+
+
+class ProfileHistoryContextHelper(HistoricalRecordContextHelper):
+    """History's "Changes" column: a blank per-backend value reads "derived" (from the base values), not None."""
+
+    def prepare_delta_change_value(self, change, value):
+        if change.field in OVERRIDE_FIELDS and value is None:
+            return HISTORY_DERIVED
+        return super().prepare_delta_change_value(change, value)
+
+
+def report_with_form_errors(report: dict, preview: dict) -> dict:
+    """The saved profile's report, its status and errors replaced by the refused form's (each error once)."""
+    if not preview["errors"]:
+        return report
+    return {**report, "status": preview["status"], "errors": preview["errors"], "warnings": preview["warnings"]}
 
 
 @admin.register(RegularizationProfile)
@@ -138,6 +159,10 @@ class RegularizationProfileAdmin(OutOfRangeLookupsAreIncorrect, SimpleHistoryAdm
         extra_context = extra_context or {}
         if obj is not None:
             extra_context["report"] = profile_report(profile=obj)
+            if request.method == "POST":  # a save the form refuses: the badge says so, not the saved "ok"
+                extra_context["report"] = report_with_form_errors(
+                    extra_context["report"], profile_preview(data=request.POST, instance=obj)
+                )
             extra_context["report_json_url"] = reverse("admin:training_regularizationprofile_report", args=[obj.pk])
             extra_context["runs_url"] = f"{reverse('training:run_list')}?profile={obj.pk}"
             extra_context["latest_run"] = obj.runs.order_by("-created_at", "-id").first()
@@ -177,6 +202,9 @@ class RegularizationProfileAdmin(OutOfRangeLookupsAreIncorrect, SimpleHistoryAdm
                 form.base_fields[field].label = p.name
                 form.base_fields[field].widget.attrs["placeholder"] = placeholders.get(field, "")
         return form
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ProfileHistoryContextHelper(self.model, historical_record)
 
     def report_json_view(self, request, object_id):
         obj = self.get_object(request, unquote(object_id))

@@ -15,7 +15,7 @@ JSON_FIELDS = ("snapshot", "report", "result")
 SUMMARY_FIELDS = (
     "id", "symbol", "exchange", "interval", "profile", "dataset", "preset", "seed", "launched_by", "rerun_of",
     "status", "progress", "stage", "heartbeat_at", "cancel_requested", "celery_task_id", "created_at",
-    "started_at", "finished_at", "artifacts_path", "error",
+    "started_at", "finished_at", "artifacts_path", "error", "notes_and_tags",
 )  # fmt: skip
 
 
@@ -67,8 +67,9 @@ class TrainingRunAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
         "progress_percent",
         "created_at",
         "launched_by",
+        "tag_names",
     )
-    list_filter = ("status", "preset", "symbol")
+    list_filter = ("status", "preset", "symbol", "tags")
     list_select_related = ("profile", "launched_by")
     search_fields = ("symbol", "profile__name")
     inlines = [ModelResultInline]
@@ -77,6 +78,23 @@ class TrainingRunAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
 
     def view_on_site(self, obj):
         return reverse("training:run_detail", args=[obj.pk])
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("tags")
+
+    @admin.display(description="tags")
+    def tag_names(self, obj):
+        return ", ".join(tag.name for tag in obj.tags.all()) or "—"
+
+    @admin.display(description="notes and tags")
+    def notes_and_tags(self, obj):
+        """Runs stay read-only records here; their notes and tags are edited on the run's notes page."""
+        edit = reverse("training:run_notes", args=[obj.pk])
+        return format_html(
+            '<p>Tags: {}</p><pre class="admin-pre">{}</pre><a href="{}?next={}" id="run-notes-edit">Edit notes and '
+            "tags</a>",
+            self.tag_names(obj), obj.notes or "—", edit, reverse("admin:training_trainingrun_change", args=[obj.pk]),
+        )  # fmt: skip
 
     @admin.display(description="progress", ordering="progress")
     def progress_percent(self, obj):

@@ -38,12 +38,16 @@ class RunFilter(django_filters.FilterSet):
     trigger = django_filters.MultipleChoiceFilter(choices=TrainingRun.Trigger.choices, distinct=False)
     preset = django_filters.CharFilter()
     profile = IdFilter(field_name="profile_id")
+    tag = django_filters.CharFilter(method="filter_tag", help_text="runs carrying this tag")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = TrainingRun
         fields = ["symbol", "exchange", "interval", "status", "trigger", "preset", "profile"]
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.filter(tags__name=value.strip().lower()) if value else queryset  # unique names: no repeats
 
 
 class DatasetFilter(django_filters.FilterSet):

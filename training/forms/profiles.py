@@ -54,6 +54,16 @@ def _base_ok(profile: RegularizationProfile) -> bool:
     )
 
 
+NUMBER_FIELDS = [*(p.name for p in BASE_PARAMS), *(field for _, _, field in iter_override_params())]
+
+
+def number_text_input() -> forms.TextInput:
+    """A text box for a number: a browser's <input type="number"> turns what it cannot parse ("1e", "abc") into
+    an empty value before submitting, so a typo was saved as blank ("derived"); as text the server sees what was
+    typed and answers "Enter a number." on the field, saving nothing."""
+    return forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"})
+
+
 class RegularizationProfileForm(forms.ModelForm):
     """Range and cross-field checks come from the declarations through ``RegularizationProfile.clean()``,
     which ModelForm runs after its own parsing, so every error lands on its field and services share the
@@ -72,6 +82,7 @@ class RegularizationProfileForm(forms.ModelForm):
             *(p.name for p in BASE_PARAMS),
             *(field for _, _, field in iter_override_params()),
         ]
+        widgets = {name: number_text_input() for name in NUMBER_FIELDS}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

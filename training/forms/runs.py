@@ -118,3 +118,14 @@ class TrainingRunLaunchForm(forms.Form):
             "hold": hold or HOLD_HORIZON,
         }
         return data
+
+
+class RunNotesForm(forms.Form):
+    """A run's notes and tags (the run page, the admin and the API edit the same two things)."""
+
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False)
+    tags = forms.CharField(
+        required=False,
+        max_length=1000,
+        help_text="Comma- or space-separated, e.g. “baseline, paper-2”. Lowercase letters, digits and _ . : -",
+    )

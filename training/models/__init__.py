@@ -4,7 +4,7 @@ from .profiles import RegularizationProfile
 from .registry import ActiveModel, Promotion
 from .run_groups import RunGroup
 from .run_parts import RunPart
-from .runs import ModelResult, TrainingRun
+from .runs import ModelResult, RunTag, TrainingRun
 from .schedules import RetrainSchedule
 from .sweeps import Sweep, SweepPoint
 
@@ -20,6 +20,7 @@ __all__ = [
     "RetrainSchedule",
     "RunGroup",
     "RunPart",
+    "RunTag",
     "Sweep",
     "SweepPoint",
     "TrainingRun",

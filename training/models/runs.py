@@ -14,6 +14,18 @@ class TrainingRunQuerySet(models.QuerySet):
         return super().update(**kwargs)
 
 
+class RunTag(models.Model):
+    """A short label runs carry (``baseline``, ``paper-2``); the run list and the API filter by it."""
+
+    name = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class TrainingRun(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -70,6 +82,9 @@ class TrainingRun(models.Model):
     artifacts_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     error = models.TextField(blank=True)
     traceback = models.TextField(blank=True)
+    # What the people working with the run say about it (editable after the run, unlike its snapshot).
+    notes = models.TextField(blank=True, default="")
+    tags = models.ManyToManyField("training.RunTag", blank=True, related_name="runs")
 
     objects = TrainingRunQuerySet.as_manager()
 

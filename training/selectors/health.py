@@ -82,6 +82,28 @@ def _lost(lost: list[dict]) -> str:
     )
 
 
+MSG_NO_WORKER = (
+    "No Celery worker answers on {broker} ({detail}): the {what} waits in the queue until one starts there "
+    "(`make run`, or `make worker` with REDIS_URL={broker})."
+)
+
+
+def broker_display() -> str:
+    """The broker URL without its password, for messages."""
+    from kombu.utils.url import maybe_sanitize_url
+
+    return maybe_sanitize_url(settings.CELERY_BROKER_URL)
+
+
+def worker_absent_message(*, what: str) -> str | None:
+    """None when a worker answers a ping on the broker this process uses; otherwise the sentence a command prints
+    before it waits for a worker (one ping, up to WORKER_PING_TIMEOUT_SECONDS)."""
+    answered, detail = _ping_workers(first_reply_only=True)
+    if answered:
+        return None
+    return MSG_NO_WORKER.format(broker=broker_display(), detail=detail, what=what)
+
+
 class WorkerCheckCache:
     """The last worker-ping answer of this process, with its broker URL and age."""
 

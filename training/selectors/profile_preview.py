@@ -35,11 +35,13 @@ def profile_preview(*, data, instance: RegularizationProfile | None) -> dict:
     form.is_valid()
     profile = form.instance
     labels = {name: str(field.label) for name, field in form.fields.items()}
-    errors = [
-        f"{labels.get(name, 'Profile')}: {message}" if name != "__all__" else message
-        for name, messages in form.errors.items()
-        for message in messages
-    ]
+    short = {field: p.name for _, p, field in iter_override_params()} | {p.name: p.name for p in BASE_PARAMS}
+    errors, said = [], set()
+    for name, messages in form.errors.items():
+        for message in messages:
+            said.add(message)
+            names_its_field = name == "__all__" or f"'{short.get(name, name)}'" in message
+            errors.append(message if names_its_field else f"{labels.get(name, 'Profile')}: {message}")
     base_ok = all(isinstance(getattr(profile, p.name), (int, float)) for p in BASE_PARAMS)
     report = (
         validate_and_report_regularization(profile.resolved_config()) if base_ok else {"errors": [], "warnings": []}
@@ -47,7 +49,7 @@ def profile_preview(*, data, instance: RegularizationProfile | None) -> dict:
     status = ERROR if errors or report.get("errors") else report.get("status", ERROR)
     return {
         "status": status,
-        "errors": errors + [e for e in report.get("errors", []) if e not in errors],
+        "errors": errors + [e for e in report.get("errors", []) if e not in said and e not in errors],
         "warnings": report.get("warnings", []),
         "placeholders": derived_placeholders(profile.resolved_config()) if base_ok else {},
         "field_errors": {name: list(messages) for name, messages in form.errors.items()},

@@ -32,6 +32,7 @@ def training_run_api_list() -> QuerySet[TrainingRun]:
     return (
         TrainingRun.objects.select_related("profile", "launched_by")
         .only(*LIST_FIELDS, "trigger")
+        .prefetch_related("tags")
         .order_by("-created_at", "-id")
     )
 
@@ -51,6 +52,8 @@ def training_run_api_detail(*, run: TrainingRun) -> dict:
         "preset": run.preset,
         "trigger": run.trigger,
         "rerun_of": run.rerun_of_id,
+        "notes": run.notes,
+        "tags": [tag.name for tag in run.tags.all()],
         "artifacts_url": reverse("api:run-artifacts", args=[run.pk]) if run.artifacts_path else None,
         "trading": _trading(parsed),
         "advice": _advice(run, parsed),

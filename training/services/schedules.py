@@ -24,6 +24,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from training.marketdata.markets import MSG_NOT_ASCII, Market, parse_markets
 from training.ml.presets import MSG_UNKNOWN_PRESET, PRESETS
 from training.models import RegularizationProfile, RetrainSchedule, TrainingRun
+from training.services.crontabs import crontab_check
 from training.services.registry import PromotionRefused, model_promote
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,12 @@ def _check(schedule: RetrainSchedule) -> None:
             errors[field] = [MSG_NOT_ASCII.format(label=field.capitalize(), given=given, upper=given.upper())]
     schedule.symbol, schedule.exchange = schedule.symbol.strip().upper(), schedule.exchange.strip().upper()
     schedule.crontab = " ".join(schedule.crontab.split())
+    exclude = ["periodic_task", "last_run", "created_by"]
+    try:  # field-by-field messages instead of the validator's raw parser error
+        crontab_check(schedule.crontab)
+    except ValidationError as exc:
+        errors["crontab"] = exc.messages
+        exclude.append("crontab")
     if schedule.preset not in PRESETS:
         errors["preset"] = [MSG_UNKNOWN_PRESET.format(name=schedule.preset, known=", ".join(PRESETS))]
     try:
@@ -97,7 +104,7 @@ def _check(schedule: RetrainSchedule) -> None:
     except ValueError as exc:
         errors["more_markets"] = [str(exc)]
     try:
-        schedule.full_clean(exclude=["periodic_task", "last_run", "created_by"])
+        schedule.full_clean(exclude=exclude)
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -14,16 +13,21 @@ from training.models import RetrainSchedule, TrainingRun
 from training.selectors.promotion_checks import promotion_checks_evaluate
 from training.selectors.registry import registry_markets
 from training.selectors.runs import training_run_get
+from training.selectors.schedules import schedule_rows
+from training.services.crontabs import crontab_preview
 from training.services.registry import PromotionRefused, market_label, model_promote, model_rollback, rollback_message
-from training.services.schedules import schedule_create
+from training.services.schedules import schedule_create, schedule_update
+from training.views.permissions import MissingPermission, needs_permission
 
 MSG_PROMOTED = "Run #{run} is now the active model of {market}."
 MSG_OVERRIDDEN = "Run #{run} is now the active model of {market}, overriding: {checks}."
 MSG_SCHEDULE_CREATED = "Schedule #{pk} created: {market} every '{crontab}'."
+MSG_SCHEDULE_SAVED = "Schedule #{pk} saved."
+MSG_SCHEDULE_ENABLED = "Schedule #{pk} is on."
+MSG_SCHEDULE_DISABLED = "Schedule #{pk} is off: it is kept but does not fire."
 
 
-@login_required
-@permission_required("training.view_activemodel", raise_exception=True)
+@needs_permission("training.view_activemodel")
 @require_GET
 def model_list(request):
     return render(
@@ -33,8 +37,7 @@ def model_list(request):
     )
 
 
-@login_required
-@permission_required("training.add_promotion", raise_exception=True)
+@needs_permission("training.add_promotion")
 @require_POST
 def run_promote(request, run_id: int):
     """Promote; a run that fails a check gets the confirmation page (failed checks, a reason to override)."""
@@ -71,8 +74,7 @@ def run_promote(request, run_id: int):
     return redirect("training:run_detail", run_id=run_id)
 
 
-@login_required
-@permission_required("training.add_promotion", raise_exception=True)
+@needs_permission("training.add_promotion")
 @require_POST
 def model_rollback_view(request, exchange: str, symbol: str, interval: str):
     try:
@@ -90,31 +92,87 @@ def model_rollback_view(request, exchange: str, symbol: str, interval: str):
     return redirect("training:model_list")
 
 
-@login_required
-@permission_required("training.view_retrainschedule", raise_exception=True)
+@needs_permission("training.view_retrainschedule")
 @require_http_methods(["GET", "POST"])
 def schedule_list(request):
     can_add = request.user.has_perm("training.add_retrainschedule")
     form = ScheduleForm(request.POST or None)
     if request.method == "POST":
         if not can_add:
-            raise PermissionDenied
+            raise MissingPermission("training.add_retrainschedule")
         if form.is_valid():
             try:
-                schedule = schedule_create(**form.cleaned_data, user=request.user)
+                schedule = schedule_create(**form.schedule_data(), user=request.user)
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                _form_errors(form, exc)
             else:
                 market = market_label(schedule.exchange, schedule.symbol, schedule.interval)
                 messages.success(
                     request, MSG_SCHEDULE_CREATED.format(pk=schedule.pk, market=market, crontab=schedule.crontab)
                 )
                 return redirect("training:schedule_list")
-    schedules = RetrainSchedule.objects.select_related("profile", "last_run").order_by("id")
     return render(
         request,
         "training/schedule_list.html",
-        {"schedules": schedules, "form": form, "can_add": can_add},
+        {
+            "schedules": schedule_rows(),
+            "form": form,
+            "can_add": can_add,
+            "can_change": request.user.has_perm("training.change_retrainschedule"),
+        },
         status=400 if form.errors else 200,
     )
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        if field in ("exchange", "symbol", "interval"):
+            field = "market"
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _schedule(schedule_id: int) -> RetrainSchedule:
+    schedule = RetrainSchedule.objects.select_related("profile").filter(pk=schedule_id).first()
+    if schedule is None:
+        raise Http404(f"No schedule #{schedule_id}")
+    return schedule
+
+
+@needs_permission("training.change_retrainschedule")
+@require_http_methods(["GET", "POST"])
+def schedule_edit(request, schedule_id: int):
+    schedule = _schedule(schedule_id)
+    form = ScheduleForm(request.POST or None, schedule=schedule)
+    if request.method == "POST" and form.is_valid():
+        try:
+            schedule_update(schedule=schedule, data=form.schedule_data())
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, MSG_SCHEDULE_SAVED.format(pk=schedule.pk))
+            return redirect("training:schedule_list")
+    return render(
+        request,
+        "training/schedule_edit.html",
+        {"schedule": schedule, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@needs_permission("training.change_retrainschedule")
+@require_POST
+def schedule_enable(request, schedule_id: int):
+    """POST enabled=1 turns the schedule on, anything else off (it is kept either way)."""
+    schedule = schedule_update(schedule=_schedule(schedule_id), data={"enabled": request.POST.get("enabled") == "1"})
+    messages.success(
+        request, (MSG_SCHEDULE_ENABLED if schedule.enabled else MSG_SCHEDULE_DISABLED).format(pk=schedule.pk)
+    )
+    return redirect("training:schedule_list")
+
+
+@needs_permission("training.view_retrainschedule")
+@require_GET
+def schedule_preview(request):
+    """The crontab in words and its next five fire times (UTC), or its field-by-field errors; the form asks as
+    the user types."""
+    return JsonResponse(crontab_preview(request.GET.get("crontab", "")[:100]))

@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from training.artifact_store import COMPLETE_MARK, run_dir
-from training.forms.runs import TrainingRunLaunchForm
+from training.forms.runs import RunNotesForm, TrainingRunLaunchForm
 from training.models import TrainingRun
 from training.pagination import BoundedCountPaginator
 from training.selectors import runs as selectors
@@ -24,7 +24,9 @@ from training.selectors.registry import active_run_ids
 from training.selectors.run_compare import compare
 from training.selectors.run_page import RunPage, training_run_get_for_page
 from training.selectors.run_summary import preset_durations, run_progress_payload
+from training.services.run_notes import run_tags_text, training_run_annotate
 from training.services.runs import (
+    RERUN_FROM_PROFILE,
     TrainingRunEnqueueFailed,
     training_run_cancel,
     training_run_create,
@@ -32,6 +34,7 @@ from training.services.runs import (
 )
 from training.url_converters import parse_id, parse_ids
 from training.views.pbo_charts import pbo_context
+from training.views.permissions import needs_permission
 
 VIEW_PERMISSION = "training.view_trainingrun"
 LAUNCH_PERMISSION = "training.add_trainingrun"
@@ -39,6 +42,7 @@ CHANGE_PERMISSION = "training.change_trainingrun"
 PAGE_SIZE = 25
 COMPARE_MAX_RUNS = 8
 MSG_LAUNCHED = "Run #{pk} queued: {symbol} {interval} with profile '{profile}', preset {preset}."
+MSG_NOTES_SAVED = "Notes and tags of run #{pk} saved."
 MSG_CANCEL_REQUESTED = "Cancellation of run #{pk} requested."
 MSG_COMPARE_NEEDS_TWO = "Pick at least two runs to compare."
 MSG_NO_ARTIFACTS = "Run #{pk} has no artifacts yet."
@@ -50,7 +54,7 @@ def _requires(permission: str):
     """Anonymous users go to the login page; a logged-in user without `permission` gets a 403."""
 
     def decorate(view):
-        return login_required(permission_required(permission, raise_exception=True)(view))
+        return needs_permission(permission)(view)
 
     return decorate
 
@@ -79,6 +83,10 @@ def run_list(request):
         "symbol": request.GET.get("symbol", "")[:32],
         "status": request.GET.get("status", "")[:16],
         "profile_id": parse_id(request.GET.get("profile")),
+        "tag": request.GET.get("tag", "")[:40],
+        "trigger": request.GET.get("trigger", "")[:16],
+        "preset": request.GET.get("preset", "")[:16],
+        "sort": request.GET.get("sort", "")[:16] or selectors.RUN_LIST_DEFAULT_SORT,
     }
     page = BoundedCountPaginator(selectors.training_run_list(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -92,9 +100,35 @@ def run_list(request):
             "choices": selectors.training_run_filter_choices(),
             "query": query.urlencode(),
             "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
+            "can_change": request.user.has_perm(CHANGE_PERMISSION),
             "active_run_ids": active_run_ids(),
         },
     )
+
+
+@run_changer
+@require_http_methods(["GET", "POST"])
+def run_notes(request, run_id: int):
+    """Edit a run's notes and tags (a page of its own, linked from the run list)."""
+    run = _get_run(run_id)
+    initial = {"notes": run.notes, "tags": run_tags_text(run)}
+    form = RunNotesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            training_run_annotate(run=run, notes=form.cleaned_data["notes"], tags=form.cleaned_data["tags"])
+        except ValidationError as exc:
+            form.add_error(None, exc)  # keyed by field
+        else:
+            messages.success(request, MSG_NOTES_SAVED.format(pk=run.pk))
+            return redirect(request.POST.get("next") if _safe_next(request) else "training:run_list")
+    return render(request, "training/run_notes.html", {"run": run, "form": form, "next": request.GET.get("next", "")})
+
+
+def _safe_next(request) -> bool:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    return bool(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
 
 
 @run_launcher
@@ -208,8 +242,11 @@ def run_cancel(request, run_id: int):
 @run_launcher
 @require_POST
 def run_rerun(request, run_id: int):
+    """POST from=snapshot (this run's settings) or from=profile (the profile now; the default)."""
     try:
-        run = training_run_rerun(run=_get_run(run_id), user=request.user)
+        run = training_run_rerun(
+            run=_get_run(run_id), user=request.user, source=request.POST.get("from") or RERUN_FROM_PROFILE
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("training:run_detail", run_id=run_id)

@@ -5,7 +5,6 @@ reconciles before it acts."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -27,6 +26,7 @@ from training.services.sweeps import (
     sweep_save_best_profile,
 )
 from training.views.pbo_charts import pbo_context
+from training.views.permissions import needs_permission
 
 VIEW_PERMISSION = "training.view_trainingrun"
 LAUNCH_PERMISSION = "training.add_trainingrun"
@@ -53,8 +53,7 @@ def get_sweep(sweep_id: int, *, reconcile: bool = False) -> Sweep:
     return sweep
 
 
-@login_required
-@permission_required(VIEW_PERMISSION, raise_exception=True)
+@needs_permission(VIEW_PERMISSION)
 @require_GET
 def sweep_list(request):
     page = Paginator(selectors.sweep_list_with_points(), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -66,8 +65,7 @@ def sweep_list(request):
     )
 
 
-@login_required
-@permission_required(LAUNCH_PERMISSION, raise_exception=True)
+@needs_permission(LAUNCH_PERMISSION)
 @require_http_methods(["GET", "POST"])
 def sweep_new(request):
     initial = {name: request.GET[name] for name in PREFILLED if request.GET.get(name)}
@@ -93,8 +91,7 @@ def sweep_new(request):
     return render(request, "training/sweep_form.html", context, status=400 if form.errors else 200)
 
 
-@login_required
-@permission_required(VIEW_PERMISSION, raise_exception=True)
+@needs_permission(VIEW_PERMISSION)
 @require_GET
 def sweep_detail(request, sweep_id: int):
     sweep = get_sweep(sweep_id)
@@ -125,8 +122,7 @@ def sweep_detail(request, sweep_id: int):
     )
 
 
-@login_required
-@permission_required(LAUNCH_PERMISSION, raise_exception=True)
+@needs_permission(LAUNCH_PERMISSION)
 @require_POST
 def sweep_cancel_view(request, sweep_id: int):
     try:
@@ -137,8 +133,7 @@ def sweep_cancel_view(request, sweep_id: int):
     return redirect("training:sweep_detail", sweep_id=sweep_id)
 
 
-@login_required
-@permission_required(SAVE_PROFILE_PERMISSION, raise_exception=True)
+@needs_permission(SAVE_PROFILE_PERMISSION)
 @require_POST
 def sweep_save_profile(request, sweep_id: int):
     sweep = get_sweep(sweep_id, reconcile=True)
@@ -157,8 +152,7 @@ def sweep_save_profile(request, sweep_id: int):
     return redirect("training:sweep_detail", sweep_id=sweep_id)
 
 
-@login_required
-@permission_required(LAUNCH_PERMISSION, raise_exception=True)
+@needs_permission(LAUNCH_PERMISSION)
 @require_POST
 def sweep_point_rerun_view(request, sweep_id: int, index: int):
     sweep = get_sweep(sweep_id)

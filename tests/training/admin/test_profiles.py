@@ -275,3 +275,47 @@ def test_a_stale_admin_save_is_refused_naming_who_changed_it_and_changes_nothing
     assert message.startswith("Profile “default” was changed by editor at ") and "since you opened it" in message
     assert "l1_alpha=0.4" in message and "dropout_rate=0.2" in message and "l2_alpha" not in message
     assert html.escape(message).replace("&#x27;", "'")[:60] in stale.content.decode().replace("&#x27;", "'")
+
+
+@pytest.mark.parametrize("value", ["1e", "abc"])
+def test_a_value_that_does_not_parse_is_a_field_error_and_loses_nothing(staff_client, default_profile, value):
+    RegularizationProfile.objects.filter(pk=default_profile.pk).update(tensorflow_dropout_rate=0.3)
+    default_profile.refresh_from_db()
+    before = default_profile.history.count()
+    response = staff_client.post(
+        change_url(default_profile), blank_post(default_profile, tensorflow_dropout_rate=value, l1_alpha=0.05)
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"tensorflow_dropout_rate": ["Enter a number."]}
+    page = response.content.decode()
+    # typed as text (a number box would have sent "" for it), shown back as typed, and the badge agrees
+    assert f'type="text" name="tensorflow_dropout_rate" value="{value}"' in page
+    assert 'id="report-status">error<' in page
+    assert page.count("dropout_rate: Enter a number.") == 1
+    stored = RegularizationProfile.objects.get(pk=default_profile.pk)
+    assert (stored.tensorflow_dropout_rate, stored.l1_alpha, stored.history.count()) == (0.3, 0.01, before)
+
+
+def test_an_out_of_range_value_is_listed_once_and_the_badge_says_error_after_the_refused_save(
+    staff_client, default_profile
+):
+    response = staff_client.post(change_url(default_profile), blank_post(default_profile, tensorflow_dropout_rate=-1))
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    message = response.context["adminform"].form.errors["tensorflow_dropout_rate"][0]
+    report_errors = page.split('id="report-errors">', 1)[1].split("</ul>", 1)[0]
+    assert report_errors.count(message) == 1 and 'id="report-status">error<' in page
+
+
+def test_history_says_derived_for_a_blank_per_backend_value(staff_client, default_profile):
+    staff_client.post(change_url(default_profile), blank_post(default_profile, tensorflow_dropout_rate=0.3))
+    default_profile.refresh_from_db()
+    staff_client.post(change_url(default_profile), blank_post(default_profile, tensorflow_dropout_rate=""))
+    history = staff_client.get(reverse("admin:training_regularizationprofile_history", args=[default_profile.pk]))
+    changes = [
+        " ".join(html.unescape(item.split("</li>", 1)[0]).split())
+        for item in history.content.decode().split("<li>")[1:]
+        if "dropout_rate" in item
+    ]
+    assert any("derived → 0.3" in c for c in changes) and any("0.3 → derived" in c for c in changes), changes
+    assert not any("None" in c for c in changes), changes

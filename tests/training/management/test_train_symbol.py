@@ -72,3 +72,18 @@ def test_no_wait_prints_the_id_of_the_queued_run(db, django_capture_on_commit_ca
     run = TrainingRun.objects.get()
     assert out.strip() == f"run {run.pk}" and run.status == Status.QUEUED and run.symbol == "BTCUSDT"
     assert len(callbacks) == 1
+
+
+def test_a_launch_with_no_worker_on_the_broker_says_so_before_it_waits(db, test_broker):
+    from io import StringIO
+
+    from training.selectors.health import broker_display
+
+    make_profile("baseline", is_default=True)
+    make_dataset()
+    out, err = StringIO(), StringIO()
+    call_command("train_symbol", "BTCUSDT", "--preset", "tiny", "--no-wait", stdout=out, stderr=err)
+    run = TrainingRun.objects.get()
+    assert out.getvalue().splitlines() == [f"run {run.pk}"]
+    assert f"No Celery worker answers on {broker_display()}" in err.getvalue()
+    assert f"run {run.pk} (http://" in err.getvalue() and "waits in the queue" in err.getvalue()

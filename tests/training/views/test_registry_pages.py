@@ -52,10 +52,10 @@ def test_models_page_needs_the_view_permission(client):
     assert client.get(reverse("training:model_list")).status_code == 403
 
 
-def test_schedule_page_creates_schedules(client, profile):
+def test_schedule_page_creates_schedules(client, profile, dataset):
     user = grant(make_user("planner", can_launch=False), "view_retrainschedule")
     client.force_login(user)
-    form = {"symbol": "btcusdt", "exchange": "BINANCE", "interval": "1h", "preset": "tiny", "crontab": "0 3 * * *"}
+    form = {"market": "BINANCE:BTCUSDT:1h", "preset": "tiny", "crontab": "0 3 * * *", "enabled": "on"}
     assert "schedule-form" not in client.get(reverse("training:schedule_list")).content.decode()
     assert client.post(reverse("training:schedule_list"), {**form, "promote": "always"}).status_code == 403
     grant(user, "add_retrainschedule")

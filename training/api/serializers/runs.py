@@ -7,6 +7,7 @@ from rest_framework import serializers
 from training.api.serializers.records import record_serializer
 from training.ml.results.trading import TradingResult
 from training.models import RegularizationProfile, TrainingRun
+from training.services.runs import RERUN_FROM_PROFILE, RERUN_SOURCES
 
 TradingResultSerializer = record_serializer(TradingResult)
 
@@ -18,6 +19,7 @@ class ProfileRefSerializer(serializers.Serializer):
 
 class RunListSerializer(serializers.ModelSerializer):
     profile = ProfileRefSerializer(read_only=True)
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     launched_by = serializers.CharField(source="launched_by.username", read_only=True, allow_null=True, default=None)
 
     class Meta:
@@ -38,6 +40,8 @@ class RunListSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "error",
+            "notes",
+            "tags",
         ]
         read_only_fields = fields
 
@@ -93,6 +97,8 @@ class RunDetailSerializer(serializers.Serializer):
     error = serializers.CharField(allow_null=True)
     log_tail = serializers.CharField(allow_blank=True)
     rerun_of = serializers.IntegerField(allow_null=True)
+    notes = serializers.CharField(allow_blank=True)
+    tags = serializers.ListField(child=serializers.CharField())
     artifacts_url = serializers.CharField(allow_null=True)
     advice = AdviceSerializer(
         many=True,
@@ -122,6 +128,29 @@ class RunLaunchSerializer(serializers.Serializer):
         help_text='The trading rule of the run\'s evidence: {"cost_bps": 10, "allow_short": true, "hold": "horizon" '
         'or "bar", "theta_grid": [0, 0.05, 0.1, 0.15, 0.2, 0.3]} (any key left out takes its default).',
     )
+
+
+class RunNotesSerializer(serializers.Serializer):
+    """PATCH /api/runs/N/: the run's notes and/or tags (a key left out stays as it is); nothing else changes."""
+
+    notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    tags = serializers.ListField(
+        child=serializers.CharField(allow_blank=False), required=False, help_text='e.g. ["baseline", "paper-2"]'
+    )
+
+
+RunRerunSerializer = type(
+    "RunRerunSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "POST /api/runs/N/rerun/: which settings the new run trains with.",
+        "from": serializers.ChoiceField(
+            choices=list(RERUN_SOURCES.items()),
+            default=RERUN_FROM_PROFILE,
+            help_text="snapshot: this run's settings (its snapshot); profile: the profile as it is now",
+        ),
+    },
+)
 
 
 class PromotionSerializer(serializers.Serializer):

@@ -19,6 +19,8 @@ from training.api.serializers.runs import (
     RunDetailSerializer,
     RunLaunchSerializer,
     RunListSerializer,
+    RunNotesSerializer,
+    RunRerunSerializer,
 )
 from training.models import TrainingRun
 from training.selectors.runs import training_run_get
@@ -30,6 +32,7 @@ from training.selectors.runs_api import (
     training_run_get_for_api,
 )
 from training.services.registry import model_promote
+from training.services.run_notes import training_run_annotate
 from training.services.runs import (
     training_run_cancel,
     training_run_create,
@@ -97,13 +100,30 @@ class RunViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return _detail(training_run_cancel(run=self._run(), user=request.user))
 
     @extend_schema(
-        summary="Run again (same market, profile, preset and seed)",
-        request=None,
+        summary="Edit the run's notes and tags (its settings snapshot never changes)",
+        request=RunNotesSerializer,
+        responses={200: RunDetailSerializer, **error_responses(400, 404)},
+    )
+    def partial_update(self, request, pk=None):
+        body = RunNotesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        run = self._run()
+        training_run_annotate(run=run, **body.validated_data)
+        return _detail(run)
+
+    @extend_schema(
+        summary="Run again (same market, profile, preset and seed): from=snapshot with this run's settings, "
+        "from=profile (default) with the profile now",
+        request=RunRerunSerializer,
         responses={201: RunDetailSerializer, **error_responses(400, 404, 503)},
     )
     @action(detail=True, methods=["post"])
     def rerun(self, request, pk=None):
-        run = training_run_rerun(run=self._run(), user=request.user, trigger=TrainingRun.Trigger.API)
+        body = RunRerunSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        run = training_run_rerun(
+            run=self._run(), user=request.user, trigger=TrainingRun.Trigger.API, source=body.validated_data["from"]
+        )
         return _detail(run, status.HTTP_201_CREATED)
 
     @extend_schema(

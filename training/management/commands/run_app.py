@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from ares_site.local_app import APP_FILE_NAME, app_record_remove, app_record_write
 from ares_site.local_run import (
     CREDENTIALS_FILE_NAME,
     RunAppError,
@@ -110,8 +111,17 @@ class Command(BaseCommand):
                     "redis-server", lambda: redis_server.start(preexec_fn=die_with_parent()).process, stop_last=True
                 )
 
+            base_url = f"http://127.0.0.1:{port}"
             env = dict(os.environ)
             env["PYTHONUNBUFFERED"] = "1"
+            # Every part serves this app's broker and address, whatever a recorded app.json says.
+            env.update(
+                LOCAL_APP_FILE="",
+                REDIS_URL=settings.REDIS_URL,
+                CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+                CELERY_RESULT_BACKEND=settings.CELERY_RESULT_BACKEND,
+                SITE_URL=env.get("SITE_URL") or base_url,
+            )
             metrics_dir = var_dir / "prometheus"  # each web process's request samples, summed by /metrics
             shutil.rmtree(metrics_dir, ignore_errors=True)
             metrics_dir.mkdir(parents=True)
@@ -125,8 +135,14 @@ class Command(BaseCommand):
             web_workers, web_threads = web_concurrency()
             web = web_command(port=port, workers=web_workers, threads=web_threads, health_lane=web_health_lane())
             supervisor.add_command("web server", web, env=env, cwd=settings.BASE_DIR)
-            base_url = f"http://127.0.0.1:{port}"
             wait_for_health(f"{base_url}/healthz", supervisor=supervisor)
+            app_record_write(
+                path=var_dir / APP_FILE_NAME,
+                url=env["SITE_URL"],
+                port=port,
+                broker=settings.CELERY_BROKER_URL,
+                result_backend=settings.CELERY_RESULT_BACKEND,
+            )
             self.say("")
             self.say(f"Ares Training Manager is up: {base_url}/  (admin: {base_url}/admin/)")
             self.say(login.message)
@@ -135,6 +151,10 @@ class Command(BaseCommand):
                 "Press Ctrl-C to stop the web server, the workers" + (" and Redis." if redis_server else ".")
             )
             self.say("Celery beat runs the retrain schedules (/schedules/) and stops with them.")
+            self.say(
+                f"A new shell's manage.py commands (train_symbol, sweep, …) use this app's broker and address "
+                f"(recorded in {var_dir / APP_FILE_NAME}) unless REDIS_URL / PORT say otherwise."
+            )
             while True:
                 supervisor.check()
                 time.sleep(SUPERVISE_EVERY_SECONDS)
@@ -145,6 +165,7 @@ class Command(BaseCommand):
         finally:
             for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 signal.signal(signum, signal.SIG_IGN)
+            app_record_remove(var_dir / APP_FILE_NAME)
             supervisor.stop()
             pid_file.remove()
             os.close(watchdog_pipe)

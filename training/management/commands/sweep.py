@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from training.marketdata.markets import parse_markets
 from training.models import RegularizationProfile, Sweep
+from training.selectors.health import worker_absent_message
 from training.selectors.run_summary import verdict_lines
 from training.selectors.sweep_evidence import evidence_lines, sweep_evidence
 from training.selectors.sweeps import SUCCEEDED, sweep_points, sweep_status
@@ -97,6 +98,7 @@ class Command(BaseCommand):
         for axis in sweep.axes:
             self.stdout.write(f"{axis['param']}: {reach_text(axis)}")
         self.stdout.flush()
+        self._say_if_no_worker(what=f"sweep {sweep.pk}")
         if no_wait:
             return
         status = self._follow(sweep, poll)
@@ -135,6 +137,7 @@ class Command(BaseCommand):
         for sweep in sweeps:
             self.stdout.write(f"sweep {sweep.pk} {sweep.exchange}:{sweep.symbol} {sweep.interval}")
         self.stdout.flush()
+        self._say_if_no_worker(what=f"sweep(s) {', '.join(str(sweep.pk) for sweep in sweeps)}")
         if no_wait:
             return
         failed = []
@@ -148,6 +151,12 @@ class Command(BaseCommand):
                 failed.append(str(sweep.pk))
         if failed:
             raise CommandError(f"sweep(s) {', '.join(failed)} did not succeed")
+
+    def _say_if_no_worker(self, *, what: str) -> None:
+        message = worker_absent_message(what=what)
+        if message:
+            self.stderr.write(self.style.WARNING(message))
+            self.stderr.flush()
 
     def _follow(self, sweep: Sweep, poll: float) -> dict:
         last = None

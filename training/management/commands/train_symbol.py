@@ -16,6 +16,7 @@ from django.urls import reverse
 from training.marketdata.markets import parse_markets
 from training.ml.trading.rule import DEFAULT_COST_BPS, HOLD_HORIZON, HOLD_MODES
 from training.models import RegularizationProfile, TrainingRun
+from training.selectors.health import worker_absent_message
 from training.selectors.run_groups import run_group_status
 from training.selectors.run_summary import system_line, verdict_lines
 from training.services.run_groups import RunGroupEnqueueFailed, run_group_create
@@ -90,6 +91,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         self.stdout.write(f"run {run.pk}")
         self.stdout.flush()
+        if not inline:
+            self._say_if_no_worker(what=f"run {run.pk} ({run_url(run.pk)})")
         if no_wait:
             return
         if inline:
@@ -127,6 +130,8 @@ class Command(BaseCommand):
         for run in runs:
             self.stdout.write(f"run {run.pk} {run.exchange}:{run.symbol} {run.interval}")
         self.stdout.flush()
+        if not inline:
+            self._say_if_no_worker(what=f"group {group.pk}")
         if no_wait:
             return
         if inline:
@@ -152,6 +157,12 @@ class Command(BaseCommand):
         if status != "succeeded":
             raise CommandError(f"group {group.pk} {status} ({url})")
         self.stdout.write(self.style.SUCCESS(f"group {group.pk} succeeded: {url}"))
+
+    def _say_if_no_worker(self, *, what: str) -> None:
+        message = worker_absent_message(what=what)
+        if message:
+            self.stderr.write(self.style.WARNING(message))
+            self.stderr.flush()
 
     def _follow(self, run_id: int, poll: float) -> TrainingRun:
         last = None

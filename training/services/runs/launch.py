@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ares_site.app_version import app_code_version
 from training.marketdata.markets import MSG_NOT_ASCII
 from training.ml import artifacts
 from training.ml.features import MIN_CANDLES
@@ -157,6 +158,7 @@ def training_run_create(
     user=None,
     seed: int | None = None,
     rerun_of: TrainingRun | None = None,
+    rerun_from: str | None = None,
     enqueue: bool = True,
     trigger: str = TrainingRun.Trigger.WEB,
     config: dict | None = None,
@@ -193,9 +195,12 @@ def training_run_create(
         "data": _dataset_section(dataset),
         "seed": seed,
         "library_versions": library_versions(),
+        "app": app_code_version(),
         "trading": trading_settings,
         "regime_tasks": bool(getattr(settings, "TRAINING_REGIME_TASKS", True)),
     }
+    if rerun_of is not None:
+        snapshot["rerun"] = {"of": rerun_of.pk, "from": rerun_from}
     if sweep is not None:
         snapshot["sweep"] = {"id": sweep.pk, "values": dict(sweep_values or {})}
     if group is not None:
@@ -241,8 +246,30 @@ def training_run_create(
     return run
 
 
-def training_run_rerun(*, run: TrainingRun, user=None, trigger: str = TrainingRun.Trigger.WEB) -> TrainingRun:
-    """A new run of the same symbol, exchange, interval, profile (its current settings), preset and seed."""
+RERUN_FROM_SNAPSHOT = "snapshot"
+RERUN_FROM_PROFILE = "profile"
+RERUN_SOURCES = {
+    RERUN_FROM_SNAPSHOT: "with this run's settings",
+    RERUN_FROM_PROFILE: "with the profile now",
+}
+MSG_RERUN_SOURCE = "Run again from 'snapshot' (this run's settings) or 'profile' (the profile now), not {value!r}."
+MSG_RERUN_NO_SNAPSHOT = "Run #{pk} has no stored settings to run again with; run it again with the profile now."
+
+
+def training_run_rerun(
+    *, run: TrainingRun, user=None, trigger: str = TrainingRun.Trigger.WEB, source: str = RERUN_FROM_PROFILE
+) -> TrainingRun:
+    """A new run of the same market, profile, preset, seed and trading rule. ``source`` "snapshot": with the
+    regularization this run trained with (its snapshot's config), whatever the profile says now; "profile": with
+    the profile's current values. The new run's snapshot records which (``rerun``)."""
+    if source not in RERUN_SOURCES:
+        raise ValidationError(MSG_RERUN_SOURCE.format(value=source))
+    snapshot = run.snapshot or {}
+    config = None
+    if source == RERUN_FROM_SNAPSHOT:
+        config = snapshot.get("config")
+        if not isinstance(config, dict) or not config:
+            raise ValidationError(MSG_RERUN_NO_SNAPSHOT.format(pk=run.pk))
     return training_run_create(
         profile=run.profile,
         symbol=run.symbol,
@@ -252,6 +279,8 @@ def training_run_rerun(*, run: TrainingRun, user=None, trigger: str = TrainingRu
         user=user,
         seed=run.seed,
         rerun_of=run,
+        rerun_from=source,
         trigger=trigger,
-        trading=(run.snapshot or {}).get("trading"),
+        config=config,
+        trading=snapshot.get("trading"),
     )

@@ -8,6 +8,7 @@
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
   Chart.defaults.color = "#1d2330";
+  Chart.defaults.font.size = 13;  // chart text at least 12 px (axes, ticks, legends)
   window.aresCharts = [];
   Object.keys(curves).forEach(function (title) {
     var runs = Object.keys(curves[title]), longest = 0;

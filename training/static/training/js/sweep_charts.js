@@ -11,6 +11,7 @@
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
   Chart.defaults.color = "#1d2330";
+  Chart.defaults.font.size = 13;  // chart text at least 12 px (axes, ticks, legends)
   window.aresSweepCharts = [];
 
   function color(model, i) { return colors[model] || fallback[i % fallback.length]; }
