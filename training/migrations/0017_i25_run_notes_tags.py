@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('training', '0014_i20_sweep_seeds_objective'),
+        ('training', '0016_i26_run_list_indexes'),
     ]
 
     operations = [
