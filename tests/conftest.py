@@ -209,12 +209,6 @@ def database_url_from_settings(settings_dict: dict) -> str:
     raise RuntimeError(f"no worker support for database engine {engine}")
 
 
-def _children(pid: int) -> list[int]:
-    import psutil
-
-    return [child.pid for child in psutil.Process(pid).children(recursive=True)]
-
-
 class CeleryWorker:
     """A real `celery worker` subprocess. `kill()` SIGKILLs the pool process running the task, which the
     worker reports as WorkerLostError ("worker lost")."""
@@ -309,7 +303,20 @@ class CeleryWorker:
         )
 
     def pool_pids(self) -> list[int]:
-        return _children(self.pid)
+        """The pool processes: the worker's children started from its own command line (not the reconciler
+        process beside it, ``manage.py reconcile_runs``)."""
+        import psutil
+
+        main = psutil.Process(self.pid)
+        command = main.cmdline()
+        pids = []
+        for child in main.children():
+            try:
+                if child.cmdline() == command:
+                    pids.append(child.pid)
+            except psutil.NoSuchProcess:
+                continue
+        return pids
 
     def kill(self) -> list[int]:
         """SIGKILL the pool process(es): a task running there ends with WorkerLostError. The pool restarts."""

@@ -44,7 +44,7 @@ from training.services.runs.launch import (
     training_run_validate,
 )
 from training.services.runs.queue import MSG_BROKER_REFUSED, MSG_BROKER_UNREACHABLE, training_run_publish
-from training.services.runs.reconcile import ReconcileTimer, training_runs_reconcile
+from training.services.runs.reconcile import training_runs_reconcile, training_runs_reconcile_loop
 
 __all__ = [
     "MSG_BROKER_UNREACHABLE",
@@ -62,7 +62,6 @@ __all__ = [
     "MSG_UNKNOWN_PRESET",
     "REASON_POOL_DIED",
     "REASON_SHUTDOWN",
-    "ReconcileTimer",
     "TrainingRunEnqueueFailed",
     "library_versions",
     "model_result_rows",
@@ -83,4 +82,5 @@ __all__ = [
     "training_run_rerun",
     "training_run_validate",
     "training_runs_reconcile",
+    "training_runs_reconcile_loop",
 ]
