@@ -39,13 +39,13 @@ run: install
 	SECRET_KEY_FILE="$${SECRET_KEY_FILE:-$(LOCAL_KEY)}" HTTPS="$${HTTPS:-0}" $(if $(WORKERS),WORKERS=$(WORKERS)) \
 		WORKER_WARM_IMPORTS="$${WORKER_WARM_IMPORTS:-1}" $(PY) manage.py run_app
 
-# One Celery worker for both queues. More workers on other machines: `make worker` there with the same
+# One Celery worker for both queues (its command line: ares_site/worker_command.py, as for `make run`, the tests
+# and the benches). More workers on other machines: `make worker` there with the same
 # REDIS_URL and DATABASE_URL (see the README); WORKER_NAME names the node (default ares-<pid>@<host>).
 worker: install
 	$(ensure_local_key)
 	SECRET_KEY_FILE="$${SECRET_KEY_FILE:-$(LOCAL_KEY)}" WORKER_WARM_IMPORTS="$${WORKER_WARM_IMPORTS:-1}" \
-		$(PY) -m celery -A ares_site worker -Q default,training \
-		--loglevel=INFO --concurrency=1 -n "$${WORKER_NAME:-ares-$$$$}@%h"
+		$(PY) -m ares_site.worker_command -n "$${WORKER_NAME:-ares-$$$$}@%h"
 
 # Lint (ruff, configured in pyproject.toml) and migration drift, then the whole suite; pytest's exit 5
 # ("no tests collected") fails like any other non-zero exit.

@@ -15,7 +15,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,6 +28,7 @@ import redis
 from kombu import pools as kombu_pools
 
 from ares_site.embedded_redis import redis_answers, redis_url_with_db, start_embedded_redis
+from ares_site.worker_command import worker_command
 
 pytest_plugins = [
     "tests.fixtures.candles",
@@ -254,26 +254,7 @@ class CeleryWorker:
     def start(self) -> CeleryWorker:
         from ares_site.celery import app
 
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ares_site",
-            "worker",
-            "-Q",
-            self.queues,
-            "--concurrency",
-            "1",
-            "--pool",
-            "prefork",
-            "-n",
-            self.hostname,
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ]
+        command = worker_command(hostname=self.hostname, queues=self.queues)
         self.log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             command,
