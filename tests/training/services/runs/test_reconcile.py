@@ -151,3 +151,18 @@ def test_parts_of_a_cancelled_run_end_with_it_in_the_reconcilers_pass(
     }
     assert all(p.finished_at for p in ended)
     assert {p.status for p in RunPart.objects.filter(run=kept)} == {RunPart.Status.QUEUED}  # its run still queued
+
+
+def test_the_reconcile_runs_command_makes_one_pass_and_refuses_a_date_without_offset(profile, dataset, test_broker):
+    from io import StringIO
+
+    import pytest
+    from django.core.management import CommandError, call_command
+
+    mine = running_run(profile, dataset, worker="ares-local-1@host")
+    out = StringIO()
+    call_command("reconcile_runs", node="ares-local-1@host", started_at=timezone.now().isoformat(), stdout=out)
+    assert f"requeued=[{mine.pk}]" in out.getvalue()
+    assert TrainingRun.objects.get(pk=mine.pk).status == Status.QUEUED
+    with pytest.raises(CommandError, match="--started-at must be an ISO date and time with its offset"):
+        call_command("reconcile_runs", node="ares-local-1@host", started_at="2026-01-01 10:00")
