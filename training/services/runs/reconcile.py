@@ -2,8 +2,10 @@
 Every worker starts one beside it (``manage.py reconcile_runs``, a process of its own: at start, then every
 ``TRAINING_RECONCILE_SECONDS``), never on page reads.
 
-- A ``queued`` run queued longer than ``TRAINING_REQUEUE_GRACE_SECONDS`` ago whose message is neither in the
-  training queue nor reserved/active on a live worker is published again (claim-once makes a duplicate harmless).
+- A ``queued`` run queued longer than ``TRAINING_REQUEUE_GRACE_SECONDS`` ago that no live worker holds (active or
+  reserved) while some worker is idle is published again: an idle worker (every worker takes both queues, one task
+  at a time) would have taken its message had it been in the queue. Decided from the database and the workers'
+  replies, never from the broker's own key layout; claim-once makes a duplicate harmless.
 - A ``running`` run claimed by this node before the node started was orphaned by a restart: re-queued at once.
 - A ``running`` run whose heartbeat is older than ``TRAINING_STALE_AFTER_SECONDS`` is re-queued (or failed after
   its last attempt) only once its worker is confirmed gone: the node does not answer, or answers without that
@@ -34,7 +36,7 @@ from training.services.runs.interruptions import (
     REASON_WORKER_RESTARTED,
     training_run_requeue_or_fail,
 )
-from training.services.runs.queue import WorkerInspector, broker_queued_task_ids, training_run_publish
+from training.services.runs.queue import WorkerInspector, training_run_publish
 
 logger = logging.getLogger(__name__)
 
@@ -124,12 +126,11 @@ def _republish_lost_messages(*, now: datetime, inspector: WorkerInspector, repor
     )
     if not waiting:
         return
-    in_queue = broker_queued_task_ids()
-    held = inspector.all_task_ids() if in_queue is not None else None
-    if in_queue is None or held is None:
+    held, idle = inspector.all_task_ids(), inspector.idle_nodes()
+    if held is None or not idle:  # nobody free to have taken it: it may just be waiting in the queue
         return
     for run_id, task_id in waiting:
-        if task_id in in_queue or task_id in held:
+        if task_id in held:
             continue
         if not TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED, celery_task_id=task_id).update(
             queued_at=timezone.now()
