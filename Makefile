@@ -39,13 +39,13 @@ run: install
 	SECRET_KEY_FILE="$${SECRET_KEY_FILE:-$(LOCAL_KEY)}" HTTPS="$${HTTPS:-0}" $(if $(WORKERS),WORKERS=$(WORKERS)) \
 		WORKER_WARM_IMPORTS="$${WORKER_WARM_IMPORTS:-1}" $(PY) manage.py run_app
 
-# One Celery worker for both queues. More workers on other machines: `make worker` there with the same
+# One Celery worker for both queues (its command line: ares_site/worker_command.py, as for `make run`, the tests
+# and the benches). More workers on other machines: `make worker` there with the same
 # REDIS_URL and DATABASE_URL (see the README); WORKER_NAME names the node (default ares-<pid>@<host>).
 worker: install
 	$(ensure_local_key)
 	SECRET_KEY_FILE="$${SECRET_KEY_FILE:-$(LOCAL_KEY)}" WORKER_WARM_IMPORTS="$${WORKER_WARM_IMPORTS:-1}" \
-		$(PY) -m celery -A ares_site worker -Q default,training \
-		--loglevel=INFO --concurrency=1 -n "$${WORKER_NAME:-ares-$$$$}@%h"
+		$(PY) -m ares_site.worker_command -n "$${WORKER_NAME:-ares-$$$$}@%h"
 
 # Lint (ruff, configured in pyproject.toml) and migration drift, then the whole suite; pytest's exit 5
 # ("no tests collected") fails like any other non-zero exit.
@@ -54,10 +54,11 @@ lint: install-test
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=ares_site.test_settings $(PY) manage.py makemigrations --check --dry-run
 
-# TEST_WORKERS pytest-xdist processes share the suite (0, the default: one process). Each has its own test
-# database, Redis database index, Celery worker and temp folders. TEST_WORKERS=2 took about 40 % off on 2 cores,
-# but 2 of 9 such runs failed one pool-kill test (a replacement pool process never reported UP), so it is opt-in.
-TEST_WORKERS ?= 0
+# TEST_WORKERS pytest-xdist processes share the suite (default 2, one per core here; TEST_WORKERS=0: one process).
+# Each has its own test database, Redis database index, Celery worker and temp folders. Every real-process test
+# runs in both modes; the ones that kill or stop real processes carry the `fault` marker (PYTEST_ARGS='-m "not
+# fault"' leaves them out of a quick local loop, never out of `make test`).
+TEST_WORKERS ?= 2
 test: install-test lint
 	@bash scripts/ensure_chromium.sh
 	@$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \

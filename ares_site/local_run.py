@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ares_site.embedded_redis import EmbeddedRedis, is_local_url, redis_answers, redis_host_port
 from ares_site.process_lifetime import die_with_parent
+from ares_site.worker_command import worker_command  # noqa: F401  (run_app starts its workers with it)
 
 REDIS_PROBE_TIMEOUT_SECONDS = 1.5
 HEALTH_TIMEOUT_SECONDS = 180
@@ -128,28 +129,6 @@ def workers_count(value: str | None = None) -> int:
 def worker_node_name(index: int) -> str:
     """Stable node names (`ares-local-1@host`, …): a restarted worker recognises the runs it held."""
     return f"ares-local-{index}@%h"
-
-
-def worker_command(*, hostname: str = "ares-local-1@%h") -> list[str]:
-    """One Celery worker process for both queues, training one run at a time."""
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "ares_site",
-        "worker",
-        "-Q",
-        "default,training",
-        "--concurrency",
-        "1",
-        "--loglevel",
-        "INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "-n",
-        hostname,
-    ]
 
 
 def beat_command() -> list[str]:

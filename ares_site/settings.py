@@ -299,7 +299,7 @@ MARKET_DATA_MAX_VOLUME = env.float("MARKET_DATA_MAX_VOLUME", default=1e18)
 MARKET_DATA_MAX_PRICE_JUMP = env.float("MARKET_DATA_MAX_PRICE_JUMP", default=10.0)
 
 # --- Training runs ------------------------------------------------------------------------------
-# A running run writes a heartbeat every TRAINING_HEARTBEAT_SECONDS. The reconciler runs inside every worker
+# A running run writes a heartbeat every TRAINING_HEARTBEAT_SECONDS. The reconciler runs beside every worker
 # (at start, then every TRAINING_RECONCILE_SECONDS): a queued run whose message is gone for longer than
 # TRAINING_REQUEUE_GRACE_SECONDS is published again; a running run silent for TRAINING_STALE_AFTER_SECONDS is
 # re-queued once its worker is confirmed gone. A run whose worker shut down or was lost runs again, up to

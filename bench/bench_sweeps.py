@@ -30,6 +30,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "ares_site.settings"
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from ares_site.embedded_redis import start_embedded_redis  # noqa: E402
+from ares_site.worker_command import worker_command  # noqa: E402
 
 REDIS = start_embedded_redis(directory=TMP / "redis")
 os.environ["REDIS_URL"] = os.environ["CELERY_BROKER_URL"] = os.environ["CELERY_RESULT_BACKEND"] = REDIS.url
@@ -50,26 +51,7 @@ class Worker:
         env = {**os.environ, "TRAINING_REGIME_TASKS": "1" if regime_tasks else "0"}
         self.log = open(TMP / f"{name}.log", "ab")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "ares_site",
-                "worker",
-                "-Q",
-                "default,training",
-                "--concurrency",
-                "1",
-                "--pool",
-                "prefork",
-                "-n",
-                self.name,
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "WARNING",
-            ],
+            worker_command(hostname=self.name, loglevel="WARNING"),
             cwd=ROOT,
             env=env,
             stdout=self.log,

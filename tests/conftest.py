@@ -15,7 +15,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,6 +28,7 @@ import redis
 from kombu import pools as kombu_pools
 
 from ares_site.embedded_redis import redis_answers, redis_url_with_db, start_embedded_redis
+from ares_site.worker_command import worker_command
 
 pytest_plugins = [
     "tests.fixtures.candles",
@@ -209,12 +209,6 @@ def database_url_from_settings(settings_dict: dict) -> str:
     raise RuntimeError(f"no worker support for database engine {engine}")
 
 
-def _children(pid: int) -> list[int]:
-    import psutil
-
-    return [child.pid for child in psutil.Process(pid).children(recursive=True)]
-
-
 class CeleryWorker:
     """A real `celery worker` subprocess. `kill()` SIGKILLs the pool process running the task, which the
     worker reports as WorkerLostError ("worker lost")."""
@@ -260,26 +254,7 @@ class CeleryWorker:
     def start(self) -> CeleryWorker:
         from ares_site.celery import app
 
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ares_site",
-            "worker",
-            "-Q",
-            self.queues,
-            "--concurrency",
-            "1",
-            "--pool",
-            "prefork",
-            "-n",
-            self.hostname,
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ]
+        command = worker_command(hostname=self.hostname, queues=self.queues)
         self.log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             command,
@@ -309,7 +284,20 @@ class CeleryWorker:
         )
 
     def pool_pids(self) -> list[int]:
-        return _children(self.pid)
+        """The pool processes: the worker's children started from its own command line (not the reconciler
+        process beside it, ``manage.py reconcile_runs``)."""
+        import psutil
+
+        main = psutil.Process(self.pid)
+        command = main.cmdline()
+        pids = []
+        for child in main.children():
+            try:
+                if child.cmdline() == command:
+                    pids.append(child.pid)
+            except psutil.NoSuchProcess:
+                continue
+        return pids
 
     def kill(self) -> list[int]:
         """SIGKILL the pool process(es): a task running there ends with WorkerLostError. The pool restarts."""

@@ -7,12 +7,9 @@ class TrainingConfig(AppConfig):
     verbose_name = "Training"
 
     def ready(self) -> None:
-        # Admin autodiscovery ran in django.contrib.admin's ready() (listed first): every area's admin exists.
         from django.db.models.signals import post_delete
 
-        from training.admin.runs import attach_profile_action
         from training.models import TrainingRun
         from training.services.optuna_studies import run_deleted
 
-        attach_profile_action()
         post_delete.connect(run_deleted, sender=TrainingRun, dispatch_uid="training-run-optuna-studies")

@@ -1,7 +1,8 @@
-"""Thin Celery tasks: load by id, call a service. The worker's reconciler starts with the worker."""
+"""Thin Celery tasks: load by id, call a service. The worker's reconciler (a process beside it) starts with it."""
 
 import logging
 import os
+import subprocess
 import sys
 import time
 
@@ -20,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 PING_MAX_SLEEP_SECONDS = 60.0
 MSG_WARM_IMPORTS = "warm worker: training libraries imported in {seconds:.1f} s ({each}) in pool process {pid}"
-_reconcilers: list = []
+RECONCILER_STOP_SECONDS = 10.0
+_reconcilers: list[subprocess.Popen] = []
 
 
 @shared_task(name="training.ping")
@@ -65,6 +67,9 @@ def refuse_to_start_unless_ready(sender=None, **kwargs) -> None:
 
     worker = getattr(sender, "hostname", "") or ""
     problems = worker_start_problems(worker=worker)
+    from django.db import connections
+
+    connections.close_all()  # no connection of the main process is inherited by the pool processes it forks
     if problems:
         message = MSG_REFUSED.format(worker=worker, reasons="; ".join(problems))
         logger.critical(message)
@@ -75,21 +80,20 @@ def refuse_to_start_unless_ready(sender=None, **kwargs) -> None:
 
 @worker_ready.connect
 def start_reconciler_on_worker_start(sender=None, **kwargs) -> None:
-    """The reconciler runs inside each worker: a first pass now, then on a timer (no Celery beat needed)."""
-    from training.selectors.workers import WorkerBeat
-    from training.services.runs import ReconcileTimer
+    """The reconciler runs beside each worker (no Celery beat needed): a process of its own, a first pass now, then
+    on a timer. Never a thread in this process: it forks the pool processes (see ``training_runs_reconcile_loop``)."""
+    from django.conf import settings
+    from django.utils import timezone
 
     node = getattr(sender, "hostname", "") or ""
-    timer = ReconcileTimer(node=node)
-    timer.start()
-    _reconcilers.append(timer)
+    command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "reconcile_runs", "--node", node]
+    command += ["--started-at", timezone.now().isoformat(), "--parent-pid", str(os.getpid())]
     try:
         queues = sorted(sender.app.amqp.queues.consume_from)
     except AttributeError:
         queues = []
-    beat = WorkerBeat(name=node, queues=queues)
-    beat.start()
-    _reconcilers.append(beat)
+    command += ["--queues", ",".join(queues)]  # it also beats into the workers' registry for this worker
+    _reconcilers.append(subprocess.Popen(command, cwd=settings.BASE_DIR, stdin=subprocess.DEVNULL))
 
 
 @worker_process_init.connect
@@ -115,8 +119,13 @@ def import_training_libraries_in_the_pool_process(**kwargs) -> None:
 
 @worker_shutting_down.connect
 def stop_reconciler_on_shutdown(**kwargs) -> None:
-    for timer in _reconcilers:
-        timer.stop()
+    for process in _reconcilers:
+        process.terminate()
+    for process in _reconcilers:
+        try:
+            process.wait(timeout=RECONCILER_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 @task_failure.connect(sender=training_run_execute_task)

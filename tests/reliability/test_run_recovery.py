@@ -16,7 +16,7 @@ import pytest
 from ares_site.embedded_redis import free_port
 from tests.reliability.supervised_app import SupervisedApp
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.fault]
 TERMINAL = ("succeeded", "failed", "cancelled")
 ACTIVE_OR_DONE = ("running", *TERMINAL)
 LOCK_SECONDS = 8

@@ -12,7 +12,7 @@ from ares_site.embedded_redis import free_port
 from ares_site.process_lifetime import PID_FILE_NAME
 from tests.reliability.supervised_app import SupervisedApp
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.fault]
 GONE_WITHIN_SECONDS = 10
 
 

@@ -22,22 +22,19 @@ def create_api_token(modeladmin, request, queryset):
     )
 
 
-def _api_token(self, obj) -> str:
-    token = getattr(obj, "auth_token", None) if obj is not None and obj.pk else None
-    return token.key if token else MSG_NO_TOKEN
+# django.contrib.auth registered its UserAdmin when its admin module was imported (above): replace it with the
+# same admin plus the token field and action.
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
 
 
-def attach_token_to_user_admin(site: admin.AdminSite = admin.site) -> None:
-    """Add the token field and action to whichever admin registered the user model."""
-    if User not in site._registry:
-        site.register(User, UserAdmin)
-    user_admin = site._registry[User]
-    cls = type(user_admin)
-    if not hasattr(cls, "api_token"):
-        cls.api_token = admin.display(description="API token")(_api_token)
-        user_admin.readonly_fields = (*user_admin.readonly_fields, "api_token")
-        user_admin.fieldsets = (*(user_admin.fieldsets or ()), ("API", {"fields": ("api_token",)}))
-        user_admin.actions = [*(user_admin.actions or []), create_api_token]
+@admin.register(User)
+class AresUserAdmin(UserAdmin):
+    readonly_fields = (*UserAdmin.readonly_fields, "api_token")
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("API", {"fields": ("api_token",)}))
+    actions = [*(UserAdmin.actions or []), create_api_token]
 
-
-attach_token_to_user_admin()
+    @admin.display(description="API token")
+    def api_token(self, obj) -> str:
+        token = getattr(obj, "auth_token", None) if obj is not None and obj.pk else None
+        return token.key if token else MSG_NO_TOKEN

@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from training.admin.lookups import OutOfRangeLookupsAreIncorrect
+from training.admin.runs import train_symbol_with_profile
 from training.admin.sweeps import sweep_with_profile
 from training.forms.profiles import BACKEND_FIELDSETS, RegularizationProfileForm
 from training.ml.regularization import BASE_NAMES, iter_override_params
@@ -89,8 +90,10 @@ class RegularizationProfileAdmin(OutOfRangeLookupsAreIncorrect, SimpleHistoryAdm
     class Media:
         js = ["training/js/profile_editor.js"]
 
-    # A list so other areas can add theirs (the runs area adds "Train a symbol with this profile").
-    actions = ["duplicate_profiles", "make_default", "export_json", sweep_with_profile]
+    actions = ["duplicate_profiles", "make_default", "export_json", sweep_with_profile, train_symbol_with_profile]
+
+    def has_train_permission(self, request) -> bool:
+        return request.user.has_perm("training.add_trainingrun")
 
     @admin.display(description="scikit-learn C")
     def sklearn_c_value(self, obj):

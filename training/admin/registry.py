@@ -1,4 +1,5 @@
-"""Model registry and schedules in the admin: promote action on runs, active models, promotions, schedules."""
+"""Model registry and schedules in the admin: the promote action (declared on the runs admin), active models,
+promotions, schedules."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -70,21 +71,6 @@ def rollback_models(modeladmin, request, queryset):
             modeladmin.message_user(request, rollback_message(promotion), messages.SUCCESS)
 
 
-def _has_promote_permission(request) -> bool:
-    return request.user.has_perm("training.add_promotion")
-
-
-def attach_promote_action(site: admin.AdminSite = admin.site) -> None:
-    if TrainingRun not in site._registry:
-        site.register(TrainingRun)
-    run_admin = site._registry[TrainingRun]
-    if promote_runs not in (run_admin.actions or []):
-        run_admin.actions = [*(run_admin.actions or []), promote_runs]
-    run_admin.has_promote_permission = _has_promote_permission
-    if "trigger" not in run_admin.list_filter:
-        run_admin.list_filter = (*run_admin.list_filter, "trigger")
-
-
 class ReadOnlyAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
@@ -103,7 +89,7 @@ class ActiveModelAdmin(ReadOnlyAdmin):
     actions = [rollback_models]
 
     def has_promote_permission(self, request) -> bool:
-        return _has_promote_permission(request)
+        return request.user.has_perm("training.add_promotion")
 
 
 @admin.register(Promotion)
@@ -164,6 +150,3 @@ class RetrainScheduleAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for schedule in queryset:
             schedule_delete(schedule=schedule)
-
-
-attach_promote_action()

@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from training.admin.lookups import OutOfRangeLookupsAreIncorrect
-from training.models import ModelResult, RegularizationProfile, TrainingRun
+from training.admin.registry import promote_runs
+from training.models import ModelResult, TrainingRun
 
 MSG_PICK_ONE_PROFILE = "Select exactly one profile to train with."
 
@@ -69,8 +70,9 @@ class TrainingRunAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
         "launched_by",
         "tag_names",
     )
-    list_filter = ("status", "preset", "symbol", "tags")
+    list_filter = ("status", "preset", "symbol", "trigger", "tags")
     list_select_related = ("profile", "launched_by")
+    actions = [promote_runs]
     search_fields = ("symbol", "profile__name")
     inlines = [ModelResultInline]
     fields = (*SUMMARY_FIELDS, "log_tail", *(f"{name}_json" for name in JSON_FIELDS), "traceback")
@@ -135,6 +137,9 @@ class TrainingRunAdmin(OutOfRangeLookupsAreIncorrect, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_promote_permission(self, request) -> bool:
+        return request.user.has_perm("training.add_promotion")
+
 
 @admin.action(description="Train a symbol with this profile", permissions=["train"])
 def train_symbol_with_profile(modeladmin, request, queryset):
@@ -142,17 +147,3 @@ def train_symbol_with_profile(modeladmin, request, queryset):
         modeladmin.message_user(request, MSG_PICK_ONE_PROFILE, messages.ERROR)
         return None
     return redirect(f"{reverse('training:run_new')}?profile={queryset.get().pk}&trigger=admin")
-
-
-def _has_train_permission(request) -> bool:
-    return request.user.has_perm("training.add_trainingrun")
-
-
-def attach_profile_action(site: admin.AdminSite = admin.site) -> None:
-    """Add the action to whichever admin the profiles area registered (registering a plain one if none)."""
-    if RegularizationProfile not in site._registry:
-        site.register(RegularizationProfile)
-    profile_admin = site._registry[RegularizationProfile]
-    if train_symbol_with_profile not in (profile_admin.actions or []):
-        profile_admin.actions = [*(profile_admin.actions or []), train_symbol_with_profile]
-    profile_admin.has_train_permission = _has_train_permission

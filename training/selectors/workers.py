@@ -65,7 +65,7 @@ def worker_forget(*, name: str) -> None:
 
 
 class WorkerBeat:
-    """The worker's own beat into the registry, in a thread of the worker's main process."""
+    """A worker's beat into the registry, in a thread of the reconciler process beside it (``reconcile_runs``)."""
 
     def __init__(self, *, name: str, queues: list[str]) -> None:
         self.name, self.queues = name, queues

@@ -2,6 +2,7 @@
 fuzz: `?profile=99…9` on SQLite raised OverflowError, a 500) gets the admin's own answer to a bad filter."""
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.db import connection
@@ -10,7 +11,7 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 HUGE = str(10**40)
-APP_ADMINS = [model for model in admin.site._registry if model._meta.app_label == "training"]
+APP_ADMINS = [model for model in apps.get_app_config("training").get_models() if admin.site.is_registered(model)]
 RELATED = [(model, field.name) for model in APP_ADMINS for field in model._meta.fields if field.many_to_one]
 
 

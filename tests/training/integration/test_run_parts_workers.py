@@ -69,6 +69,7 @@ def test_cancelling_a_spread_run_stops_every_part(part_workers):
         time.sleep(0.3)
 
 
+@pytest.mark.fault
 def test_a_part_whose_worker_dies_is_queued_again_and_the_run_still_succeeds(part_workers):
     profile, _ = make_profile("baseline", is_default=True), make_dataset()
     run = training_run_create(profile=profile, symbol="BTCUSDT", preset="smoke")

@@ -72,6 +72,7 @@ def test_cancelling_a_running_run_ends_it_cancelled(celery_worker_process, launc
     assert run.status == Status.CANCELLED and run.cancel_requested, (run.status, run.error)
 
 
+@pytest.mark.fault
 def test_killing_the_pool_process_requeues_the_run_which_then_succeeds(celery_worker_process):
     profile = make_profile("baseline", is_default=True)
     make_dataset()
@@ -96,6 +97,7 @@ def _command(*args, env=None) -> subprocess.Popen:
     )
 
 
+@pytest.mark.fault
 def test_a_killed_inline_process_is_found_by_the_reconciler_and_its_run_retried(
     celery_worker_process, celery_worker_settings
 ):

@@ -146,6 +146,7 @@ def test_cancelling_a_running_sweep_cancels_its_runs(two_workers):
     assert Status.CANCELLED in {p.run.status for p in sweep_points(sweep=sweep)}
 
 
+@pytest.mark.fault
 def test_killing_a_worker_during_a_sweep_retries_its_run_and_the_sweep_says_so(two_workers):
     profile = make_profile("baseline", is_default=True)
     make_dataset()

@@ -47,7 +47,7 @@ from training.services.runs.launch import (
     training_run_validate,
 )
 from training.services.runs.queue import MSG_BROKER_REFUSED, MSG_BROKER_UNREACHABLE, training_run_publish
-from training.services.runs.reconcile import ReconcileTimer, training_runs_reconcile
+from training.services.runs.reconcile import training_runs_reconcile, training_runs_reconcile_loop
 
 __all__ = [
     "MSG_BROKER_UNREACHABLE",
@@ -68,7 +68,6 @@ __all__ = [
     "RERUN_FROM_SNAPSHOT",
     "RERUN_SOURCES",
     "REASON_SHUTDOWN",
-    "ReconcileTimer",
     "TrainingRunEnqueueFailed",
     "library_versions",
     "model_result_rows",
@@ -89,4 +88,5 @@ __all__ = [
     "training_run_rerun",
     "training_run_validate",
     "training_runs_reconcile",
+    "training_runs_reconcile_loop",
 ]

@@ -1,8 +1,7 @@
-"""Publishing a run's task to the broker, and reading what the broker and the workers hold (for the reconciler)."""
+"""Publishing a run's task to the broker, and asking the workers what they hold (for the reconciler)."""
 
 from __future__ import annotations
 
-import json
 import logging
 
 import redis
@@ -21,7 +20,6 @@ MSG_BROKER_REFUSED = (
     "Could not queue the run: the task broker (Redis) is reachable but refused the message ({error}). The run was "
     "not started; fix what Redis says, then launch it again."
 )
-BROKER_READ_TIMEOUT_SECONDS = 3.0
 INSPECT_TIMEOUT_SECONDS = 1.0
 
 
@@ -51,36 +49,6 @@ def _redis_refusal(exc: BaseException) -> BaseException | None:
     return None
 
 
-def training_queue_name() -> str:
-    return getattr(settings, "CELERY_TRAINING_QUEUE", "training")
-
-
-def broker_queued_task_ids() -> set[str] | None:
-    """Ids of the task messages waiting in the training queue (every priority list); None when Redis cannot
-    be read."""
-    queue = training_queue_name()
-    client = redis.Redis.from_url(
-        settings.CELERY_BROKER_URL,
-        socket_connect_timeout=BROKER_READ_TIMEOUT_SECONDS,
-        socket_timeout=BROKER_READ_TIMEOUT_SECONDS,
-    )
-    ids: set[str] = set()
-    try:
-        keys = [queue.encode(), *client.scan_iter(match=f"{queue}\x06\x16*".encode())]
-        for key in keys:
-            for raw in client.lrange(key, 0, -1):
-                try:
-                    ids.add(json.loads(raw)["headers"]["id"])
-                except (ValueError, KeyError, TypeError):
-                    continue
-    except (redis.RedisError, OSError) as exc:
-        logger.warning("could not read the training queue: %s", exc)
-        return None
-    finally:
-        client.close()
-    return ids
-
-
 class WorkerInspector:
     """What the live workers hold (active and reserved task ids, per node), asked once per reconcile pass."""
 
@@ -104,6 +72,11 @@ class WorkerInspector:
                 logger.warning("could not ask the workers what they hold: %s", exc)
                 self._held = None
         return self._held
+
+    def idle_nodes(self) -> set[str]:
+        """The nodes that answered holding no task (none when the workers could not be asked)."""
+        held = self.held()
+        return {node for node, tasks in (held or {}).items() if not tasks}
 
     def all_task_ids(self) -> set[str] | None:
         held = self.held()

@@ -1,9 +1,11 @@
 """The reconciler: makes the database's queued and running runs agree with what the broker and the workers hold.
-It runs inside every worker (``ReconcileTimer``: at start, then every ``TRAINING_RECONCILE_SECONDS``), never on
-page reads.
+Every worker starts one beside it (``manage.py reconcile_runs``, a process of its own: at start, then every
+``TRAINING_RECONCILE_SECONDS``), never on page reads.
 
-- A ``queued`` run queued longer than ``TRAINING_REQUEUE_GRACE_SECONDS`` ago whose message is neither in the
-  training queue nor reserved/active on a live worker is published again (claim-once makes a duplicate harmless).
+- A ``queued`` run queued longer than ``TRAINING_REQUEUE_GRACE_SECONDS`` ago that no live worker holds (active or
+  reserved) while some worker is idle is published again: an idle worker (every worker takes both queues, one task
+  at a time) would have taken its message had it been in the queue. Decided from the database and the workers'
+  replies, never from the broker's own key layout; claim-once makes a duplicate harmless.
 - A ``running`` run claimed by this node before the node started was orphaned by a restart: re-queued at once.
 - A ``running`` run whose heartbeat is older than ``TRAINING_STALE_AFTER_SECONDS`` is re-queued (or failed after
   its last attempt) only once its worker is confirmed gone: the node does not answer, or answers without that
@@ -19,6 +21,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,11 +37,12 @@ from training.services.runs.interruptions import (
     REASON_WORKER_RESTARTED,
     training_run_requeue_or_fail,
 )
-from training.services.runs.queue import WorkerInspector, broker_queued_task_ids, training_run_publish
+from training.services.runs.queue import WorkerInspector, training_run_publish
 
 logger = logging.getLogger(__name__)
 
 INLINE_WORKER_PREFIX = "inline-"
+PARENT_CHECK_SECONDS = 1.0
 
 
 def inline_worker_name() -> str:
@@ -123,12 +127,11 @@ def _republish_lost_messages(*, now: datetime, inspector: WorkerInspector, repor
     )
     if not waiting:
         return
-    in_queue = broker_queued_task_ids()
-    held = inspector.all_task_ids() if in_queue is not None else None
-    if in_queue is None or held is None:
+    held, idle = inspector.all_task_ids(), inspector.idle_nodes()
+    if held is None or not idle:  # nobody free to have taken it: it may just be waiting in the queue
         return
     for run_id, task_id in waiting:
-        if task_id in in_queue or task_id in held:
+        if task_id in held:
             continue
         if not TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED, celery_task_id=task_id).update(
             queued_at=timezone.now()
@@ -157,34 +160,34 @@ def training_runs_reconcile(*, own_node: str = "", own_started_at: datetime | No
     return report
 
 
-class ReconcileTimer(threading.Thread):
-    """The worker's reconciler thread: a first pass at once (orphans of this node included), then one every
-    ``TRAINING_RECONCILE_SECONDS``. Runs in the worker's main process, beside its event loop, so the worker
-    still answers the inspect broadcasts the pass sends."""
+def training_runs_reconcile_loop(
+    *, node: str, started_at: datetime, interval: float, parent_pid: int | None = None, stopped=None
+) -> None:
+    """The worker's reconciler (``manage.py reconcile_runs --node ...``): a first pass at once (orphans of this node
+    included), then one every ``interval`` seconds, until ``stopped`` is set or the worker ``parent_pid`` is gone.
 
-    def __init__(self, *, node: str) -> None:
-        super().__init__(name="ares-reconciler", daemon=True)
-        self.node = node
-        self.started_at = timezone.now()
-        self.interval = settings.TRAINING_RECONCILE_SECONDS
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        first = True
-        while not self.stopped.is_set():
-            try:
-                close_old_connections()
-                report = training_runs_reconcile(
-                    own_node=self.node if first else "", own_started_at=self.started_at if first else None
-                )
-                if report:
-                    logger.warning("reconciler: %s", report)
-                first = False
-            except Exception:
-                logger.exception("reconciler pass failed; trying again in %.0f s", self.interval)
-            finally:
-                connection.close()
-            self.stopped.wait(self.interval)
-
-    def stop(self) -> None:
-        self.stopped.set()
+    It runs in a process of its own beside the worker, never in the worker's main process: that process forks the
+    pool processes, and whatever a thread there holds at a fork is inherited. The broadcast a pass sends (inspect
+    active/reserved) leaves its pooled broker connection waiting on a reply; every pool process forked after it
+    blocked reading that shared socket while closing the pool it inherited, missed its UP message and was killed,
+    and so was the next one (a death spiral that ended only when the socket timed out)."""
+    stopped = stopped or threading.Event()
+    first = True
+    while not stopped.is_set() and (parent_pid is None or os.getppid() == parent_pid):
+        try:
+            close_old_connections()
+            report = training_runs_reconcile(
+                own_node=node if first else "", own_started_at=started_at if first else None
+            )
+            if report:
+                logger.warning("reconciler: %s", report)
+            first = False
+        except Exception:
+            logger.exception("reconciler pass failed; trying again in %.0f s", interval)
+        finally:
+            connection.close()
+        deadline = time.monotonic() + interval
+        while not stopped.is_set() and time.monotonic() < deadline:  # notice a dead worker within a second
+            if parent_pid is not None and os.getppid() != parent_pid:
+                return
+            stopped.wait(min(PARENT_CHECK_SECONDS, max(deadline - time.monotonic(), 0.0)))

@@ -1,16 +1,17 @@
-"""Re-queueing interrupted runs and the reconciler, against a real Redis of the test's own with no worker (so
-published messages stay in the queue) and the real database."""
+"""Re-queueing interrupted runs and the reconciler, against a real Redis of the test's own (with no worker, so
+published messages stay in the queue, or with one idle worker on the default queue) and the real database."""
 
 import json
 import os
 import subprocess
 from datetime import timedelta
 
+import redis
 from billiard.exceptions import WorkerLostError
 from django.utils import timezone
 
 from ares_site.embedded_redis import free_port
-from tests.conftest import celery_app_using
+from tests.conftest import CeleryWorker, celery_app_using, own_broker
 from training.models import RunPart, TrainingRun
 from training.services.runs import (
     MSG_GAVE_UP,
@@ -75,18 +76,41 @@ def test_a_lost_pool_process_requeues_and_an_escaped_error_fails(profile, datase
     assert (broken.status, broken.attempts, broken.error) == (Status.FAILED, 1, "ValueError: bad")
 
 
-def test_reconcile_republishes_a_queued_run_whose_message_is_gone(profile, dataset, test_broker, settings):
+def test_reconcile_republishes_a_queued_run_that_no_worker_holds_while_one_is_idle(
+    profile, dataset, transactional_db, celery_worker_settings, tmp_path, settings
+):
+    """Decided from the database and the workers' replies: an idle worker (this one takes only the default queue, so
+    it stays idle and the training message stays where the test can read it) holds neither run's message."""
     settings.TRAINING_REQUEUE_GRACE_SECONDS = 60
     lost = training_run_create(profile=profile, symbol="BTCUSDT", preset="smoke", enqueue=False)
     recent = training_run_create(profile=profile, symbol="BTCUSDT", preset="smoke", enqueue=False)
     TrainingRun.objects.filter(pk=lost.pk).update(queued_at=timezone.now() - timedelta(seconds=61))
-    report = training_runs_reconcile()
-    assert report.republished == [lost.pk]
-    assert queued_ids(test_broker) == [lost.celery_task_id]
-    TrainingRun.objects.filter(pk=lost.pk).update(queued_at=timezone.now() - timedelta(seconds=61))
-    assert training_runs_reconcile().republished == []  # its message is in the queue now
-    assert queued_ids(test_broker) == [lost.celery_task_id]
+    with own_broker(tmp_path) as url:
+        worker = CeleryWorker(
+            **{**celery_worker_settings, "redis_url": url},
+            log_path=tmp_path / "idle.log",
+            queues="default",
+            extra_env={"TRAINING_REQUEUE_GRACE_SECONDS": "3600"},  # its own reconciler leaves the run to this test
+        ).start()
+        try:
+            report = training_runs_reconcile()
+            assert report.republished == [lost.pk], worker.log_tail()
+            client = redis.Redis.from_url(url)
+            assert queued_ids(client) == [lost.celery_task_id]
+            assert training_runs_reconcile().republished == []  # published again just now: within its grace
+            assert queued_ids(client) == [lost.celery_task_id]
+        finally:
+            worker.stop()
     assert TrainingRun.objects.get(pk=recent.pk).status == Status.QUEUED
+
+
+def test_reconcile_republishes_nothing_while_no_worker_is_idle(profile, dataset, test_broker, settings):
+    """No worker answers (none idle): a run queued long ago may just be waiting in the queue; it is left alone."""
+    settings.TRAINING_REQUEUE_GRACE_SECONDS = 60
+    waiting = training_run_create(profile=profile, symbol="BTCUSDT", preset="smoke", enqueue=False)
+    TrainingRun.objects.filter(pk=waiting.pk).update(queued_at=timezone.now() - timedelta(seconds=61))
+    assert training_runs_reconcile().republished == []
+    assert queued_ids(test_broker) == []
 
 
 def test_reconcile_requeues_a_silent_run_only_when_its_worker_is_gone(profile, dataset, test_broker, settings):
@@ -151,3 +175,18 @@ def test_parts_of_a_cancelled_run_end_with_it_in_the_reconcilers_pass(
     }
     assert all(p.finished_at for p in ended)
     assert {p.status for p in RunPart.objects.filter(run=kept)} == {RunPart.Status.QUEUED}  # its run still queued
+
+
+def test_the_reconcile_runs_command_makes_one_pass_and_refuses_a_date_without_offset(profile, dataset, test_broker):
+    from io import StringIO
+
+    import pytest
+    from django.core.management import CommandError, call_command
+
+    mine = running_run(profile, dataset, worker="ares-local-1@host")
+    out = StringIO()
+    call_command("reconcile_runs", node="ares-local-1@host", started_at=timezone.now().isoformat(), stdout=out)
+    assert f"requeued=[{mine.pk}]" in out.getvalue()
+    assert TrainingRun.objects.get(pk=mine.pk).status == Status.QUEUED
+    with pytest.raises(CommandError, match="--started-at must be an ISO date and time with its offset"):
+        call_command("reconcile_runs", node="ares-local-1@host", started_at="2026-01-01 10:00")
