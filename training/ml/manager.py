@@ -32,7 +32,7 @@ from .presets import get_preset
 from .records import RunBasis, TrainedRegime, record_run
 from .regimes import RULE, regime_distribution
 from .regularization import validate_and_report_regularization
-from .results import DataSummary
+from .results import DataSummary, RegularizationReport
 from .trading.rule import TradingSettings
 from .trading.system import Trials
 from .warm import frameworks_import, frameworks_loaded
@@ -292,7 +292,7 @@ class TrainingManager:
                 gaps=segments.summary(),
             ),
             config=self.config,
-            report=self.report,
+            report=RegularizationReport.from_dict(self.report),
             features=feature_names,
             feature_descriptions=feature_descriptions(),
             labels=label_definition(horizon=int(p["horizon"]), k=float(p["label_k"])),

@@ -26,7 +26,7 @@ from . import artifacts, plots
 from .evidence_report import measured_warnings
 from .jsonable import jsonable
 from .regimes import REGIMES, RULE
-from .results import DataSummary, Record, RegimeResult, RunResult, Timings
+from .results import DataSummary, Record, RegimeResult, RegularizationReport, RunResult, Timings
 from .trading.rule import TradingSettings
 from .trading.system import Trials, trading_record
 
@@ -40,7 +40,7 @@ class RunBasis(Record):
     seed: int
     data: DataSummary
     config: dict[str, Any]
-    report: dict[str, Any]  # the regularization report before training (measured warnings are added at the end)
+    report: RegularizationReport  # before training (``record_run`` adds the warnings measured after it)
     features: list[str]
     feature_descriptions: dict[str, str]
     labels: dict[str, Any]
@@ -68,21 +68,11 @@ def regularization_record(basis: RunBasis, regimes: dict[str, TrainedRegime]) ->
             applied.setdefault(key, params)
     return {
         "config": basis.config,
-        "report": basis.report,
+        "report": basis.report.to_dict(),
         "applied": applied,
         "applied_by_regime": {r: t.applied for r, t in regimes.items() if t.section.trained},
         "per_regime": {r: t.per_regime for r, t in regimes.items()},
     }
-
-
-def with_measured_warnings(report: dict, warnings: list[str]) -> dict:
-    """The validation report with the warnings measured after training added (``measured_warnings`` names them)."""
-    report = dict(report or {})
-    report["measured_warnings"] = list(warnings)
-    report["warnings"] = [*(report.get("warnings") or []), *warnings]
-    if warnings and report.get("status") == "ok":
-        report["status"] = "warning"
-    return report
 
 
 def record_run(
@@ -191,7 +181,7 @@ def record_run(
     )
     result.validate()
     warnings = measured_warnings(jsonable(result.to_dict()))
-    result.regularization["report"] = with_measured_warnings(basis.report, warnings)
+    result.regularization["report"] = basis.report.with_measured(warnings).to_dict()
     for warning in warnings:
         log(f"Measured: {warning}")
     return result

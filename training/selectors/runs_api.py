@@ -9,6 +9,7 @@ from pathlib import Path
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from training.ml.results import RegularizationReport, ResultInvalid, RunResult
 from training.models import TrainingRun
 from training.selectors.runs import LIST_FIELDS, training_run_api_payload, training_run_model_results
 
@@ -39,9 +40,27 @@ def training_run_api_detail(*, run: TrainingRun) -> dict:
         "trigger": run.trigger,
         "rerun_of": run.rerun_of_id,
         "artifacts_url": reverse("api:run-artifacts", args=[run.pk]) if run.artifacts_path else None,
+        "report": _report(run),
+        "result": _result(run),
         "trading": _trading(run),
         "advice": _advice(run),
     }
+
+
+def _report(run: TrainingRun) -> RegularizationReport | None:
+    """The run's stored regularization report, read through its type (None when absent or unreadable)."""
+    try:
+        return RegularizationReport.from_dict(run.report) if run.report else None
+    except (ResultInvalid, TypeError, KeyError, ValueError):
+        return None
+
+
+def _result(run: TrainingRun) -> RunResult | None:
+    from training.selectors.run_summary import run_result
+
+    if run.status != TrainingRun.Status.SUCCEEDED:
+        return None
+    return run_result(run)[0]
 
 
 def _advice(run: TrainingRun) -> list[dict]:
