@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, UNIT_RIGHT_OPEN, FromBase, RegParam, Section
-from .base import N_CLASSES, Backend, Framework
+from .base import N_CLASSES, Backend
 from .evidence import BEST_ITERATION, PENALTY_SHARE, ZERO_SHARE
 from .keras_advice import ADVICE, WARNINGS
+from .keras_runtime import TENSORFLOW, _tensorflow
 from .registry import register
 
 # Measured on the offline sample (quick): at L1 0.01 the LSTM collapsed to one class and the penalty was 74 % of
@@ -51,7 +50,6 @@ SECTION = Section(
     "L1L2(l1_reg, l2_reg) as kernel_regularizer and recurrent_regularizer (LSTM) and on Dense kernels; "
     "Dropout(dropout_rate) after each block.",
 )
-_THREADS_SET: tuple[int, int] | None = None
 DATA_LOSS = "data_loss"
 NEAR_ZERO = 1e-3
 PREDICT_CHUNK_ROWS = 8192  # rows per predict_on_batch call
@@ -64,55 +62,6 @@ def _penalty(keras, model) -> float:
 
 def _share(penalty: float, data_loss: float) -> float:
     return penalty / (penalty + data_loss) if penalty + data_loss > 0 else 0.0
-
-
-def _import_keras():
-    """The one place the app imports Keras (hence TensorFlow): its environment is set here, before the import."""
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter off in every entry point
-    import keras
-
-    return keras
-
-
-def seed_tensorflow(seed: int) -> None:
-    _import_keras().utils.set_random_seed(seed)
-
-
-def _load_tensorflow() -> None:
-    _import_keras()
-    import tensorflow  # noqa: F401
-
-
-TENSORFLOW = Framework(
-    "tensorflow",
-    ("tensorflow-cpu", "keras"),
-    seed=seed_tensorflow,
-    modules=("keras", "tensorflow"),
-    load=_load_tensorflow,
-)
-
-
-def _tensorflow(intra: int, inter: int, log):
-    """Import TensorFlow and Keras, limiting TF's thread pools the first time (later calls cannot change them)."""
-    global _THREADS_SET
-    keras = _import_keras()
-    import tensorflow as tf
-
-    if _THREADS_SET is None:
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(intra)
-            tf.config.threading.set_inter_op_parallelism_threads(inter)
-            _THREADS_SET = (intra, inter)
-        except RuntimeError as exc:  # TF already initialized by someone else in this process
-            _THREADS_SET = (
-                tf.config.threading.get_intra_op_parallelism_threads(),
-                tf.config.threading.get_inter_op_parallelism_threads(),
-            )
-            log(f"TensorFlow threads already fixed at intra={_THREADS_SET[0]}, inter={_THREADS_SET[1]}: {exc}")
-    elif _THREADS_SET != (intra, inter):
-        log(f"TensorFlow threads stay at intra={_THREADS_SET[0]}, inter={_THREADS_SET[1]} (set once per process)")
-    return keras, tf
 
 
 class _KerasBackend(Backend):
