@@ -90,8 +90,12 @@ class TrainingManager:
         trading: dict | None = None,
         trials: Trials | None = None,
         run_id: int | None = None,
+        validated_report: dict | None = None,
     ) -> None:
         self.config = config
+        # the report the launch made of this exact config: given (and from before any training), the config is not
+        # validated a second time here
+        self.validated_report = validated_report
         self.preset_name = preset
         self.preset = merge_preset(get_preset(preset), preset_overrides)
         self.seed = seed
@@ -174,7 +178,9 @@ class TrainingManager:
         return self.applied
 
     def validate_regularization(self) -> dict:
-        self.report = validate_and_report_regularization(self.config)
+        given = self.validated_report
+        fresh = not given or given.get("measured_warnings") is not None
+        self.report = validate_and_report_regularization(self.config) if fresh else dict(given)
         for warning in self.report["warnings"]:
             self.log(f"Regularization warning: {warning}")
         if not self.report["ok"]:

@@ -56,6 +56,7 @@ def train_regime_part(
     progress: Callable[[str, float, str], None] | None = None,
     preset_overrides: dict | None = None,
     run_id: int | None = None,
+    validated_report: dict | None = None,
 ) -> dict:
     """Train and save one regime; returns the part's record ``{"basis": RunBasis, "regime": TrainedRegime}`` as
     JSON. ``progress`` gets the part's own (stage, fraction, message) callbacks."""
@@ -74,6 +75,7 @@ def train_regime_part(
         ensembles={regime: ENSEMBLES[regime]},
         preset_overrides=preset_overrides,
         run_id=run_id,
+        validated_report=validated_report,
     )
     basis, data, _ = manager.prepare(symbol, exchange, interval, candles, calendar)
     trained = manager.train_regimes(data)[regime]

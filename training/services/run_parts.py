@@ -149,6 +149,7 @@ def _train_one(
                 should_stop=should_stop,
                 log=log,
                 progress=progress,
+                validated_report=run.report,  # validated once, at launch
             )
     except TrainingCancelled:
         retry_when_locked(lambda: mine.update(status=RunPart.Status.QUEUED, worker=""), what="releasing a part")

@@ -150,6 +150,7 @@ def _train_in_one_process(run: TrainingRun, monitor: RunMonitor, artifacts_dir: 
         log=monitor.log,
         trading=run.snapshot.get("trading"),
         trials=run_trials(run=run),
+        validated_report=run.report,  # validated once, at launch
     )
     return manager.run_full_training(
         run.symbol,

@@ -34,7 +34,10 @@ def toy():
 
 
 def _subprocess(args: list[str], timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ares_site.test_settings", "PYTHONPATH": str(ROOT)}
+    # its own test database and artifacts folders: a child pytest removes the ones it was given when it ends
+    own = ("ARES_TEST_SQLITE_NAME", "ARTIFACTS_DIR", "ARES_TEST_DIRS_FOR")
+    env = {k: v for k, v in os.environ.items() if k not in own}
+    env.update(DJANGO_SETTINGS_MODULE="ares_site.test_settings", PYTHONPATH=str(ROOT))
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
