@@ -37,8 +37,8 @@ def main() -> None:
     import optuna
 
     from training.marketdata.sample import read_sample_frame
+    from training.ml.backends import base as module  # the tuning hooks (create_study, persist_study)
     from training.ml.backends import get_backend
-    from training.ml.backends import lightgbm_backend as module
     from training.ml.features import compute_features
     from training.ml.optuna_storage import rdb_storage
     from training.ml.parameters import BASE_DEFAULTS

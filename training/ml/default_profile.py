@@ -26,19 +26,38 @@ from __future__ import annotations
 from .parameters import BASE_DEFAULTS
 
 DEFAULT_BASE = dict(BASE_DEFAULTS)  # the seed's base values (the one place they are declared: parameters.py)
-DEFAULT_OVERRIDES = {
-    "tensorflow": {"l1_reg": 1e-4, "l2_reg": 1e-4},
-    "sklearn": {"alpha": 10.0},
-}
-DEFAULT_DESCRIPTION = (
+DESCRIPTION_BASE = (
     "Base values from settings (L1 0.01, L2 0.001, dropout 0.2) with per-backend overrides from a sweep on the "
-    "offline sample (quick preset): Keras L1 = L2 = 1e-4 (at 0.01 the LSTM collapsed to one class and the "
-    "penalty was 74 % of the Transformer's validation loss; at 1e-4 ~5 %, no collapse); logistic alpha 10, "
-    "C = 0.1 (44 % zero coefficients, log loss 1.1167 vs 1.1257 at C = 100, which zeroed none). LightGBM and "
-    "TabNet keep the base values: LightGBM from reg_alpha 0.5 up collapsed the bear-trend model to the class "
-    "prior (which finds no signal there and is flagged as collapsed in the quick run even at the base values); "
-    "TabNet's sparsity term was 0.8 % of its objective."
+    "offline sample (quick preset)"
 )
+
+
+def default_overrides() -> dict[str, dict[str, float]]:
+    """Per profile section, the values each backend declares for the default profile (``default_overrides``)."""
+    from .backends.registry import backend_classes
+
+    out: dict[str, dict[str, float]] = {}
+    for cls in backend_classes():
+        if cls.default_overrides:
+            out.setdefault(cls.config_section, dict(cls.default_overrides))
+    return out
+
+
+def default_description() -> str:
+    """The default profile's description: the base sentence, then each backend's declared reason, once."""
+    from .backends.registry import backend_classes
+
+    reasons = list(dict.fromkeys(cls.default_reason for cls in backend_classes() if cls.default_reason))
+    return DESCRIPTION_BASE + (": " + "; ".join(reasons) if reasons else "") + "."
+
+
+def __getattr__(name: str):
+    """``DEFAULT_OVERRIDES`` and ``DEFAULT_DESCRIPTION`` are read from the registry when asked for."""
+    if name == "DEFAULT_OVERRIDES":
+        return default_overrides()
+    if name == "DEFAULT_DESCRIPTION":
+        return default_description()
+    raise AttributeError(name)
 
 
 def default_override_fields() -> dict[str, float]:
@@ -47,6 +66,6 @@ def default_override_fields() -> dict[str, float]:
 
     return {
         override_field_name(backend, name): float(value)
-        for backend, params in DEFAULT_OVERRIDES.items()
+        for backend, params in default_overrides().items()
         for name, value in params.items()
     }

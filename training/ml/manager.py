@@ -2,8 +2,9 @@
 
 Sequence: initialize components → apply_regularization_to_components() → validate_and_report_regularization()
 (errors raise ``RegularizationInvalid`` before anything is trained; warnings are kept) → features → labels →
-regimes → train each regime's ensemble → evaluate → save artifacts → the trading evidence on the common test window
-(``trading.system.trading_record``, from the saved predictions) → plots and the manifest.
+regimes (``prepare`` → a ``RunBasis``) → ``train_regime`` for each regime (trains and saves its ensemble; a
+``TrainedRegime``) → ``records.record_run``: the trading evidence on the common test window (from the saved
+predictions), plots, the manifest and the run's record.
 """
 
 from __future__ import annotations
@@ -19,22 +20,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import artifacts, plots
 from .backends import frameworks
-from .dataset import SeriesSegments, assemble_dataset
+from .dataset import Dataset, SeriesSegments, assemble_dataset
 from .ensembles import ENSEMBLES
 from .errors import DataError, RegularizationInvalid, TrainingCancelled
-from .evidence_report import measured_warnings
 from .features import feature_descriptions
 from .jsonable import jsonable
 from .labels import distribution as label_distribution
 from .labels import label_definition
 from .presets import get_preset
-from .regimes import REGIMES, RULE, regime_distribution
+from .records import RunBasis, TrainedRegime, record_run
+from .regimes import RULE, regime_distribution
 from .regularization import validate_and_report_regularization
-from .results import DataSummary, RunResult, Timings
+from .results import DataSummary, RegularizationReport
 from .trading.rule import TradingSettings
-from .trading.system import Trials, trading_record
+from .trading.system import Trials
 from .warm import frameworks_import, frameworks_loaded
 
 MAX_SERIES_POINTS = 2000
@@ -90,8 +90,12 @@ class TrainingManager:
         trading: dict | None = None,
         trials: Trials | None = None,
         run_id: int | None = None,
+        validated_report: dict | None = None,
     ) -> None:
         self.config = config
+        # the report the launch made of this exact config: given (and from before any training), the config is not
+        # validated a second time here
+        self.validated_report = validated_report
         self.preset_name = preset
         self.preset = merge_preset(get_preset(preset), preset_overrides)
         self.seed = seed
@@ -174,7 +178,9 @@ class TrainingManager:
         return self.applied
 
     def validate_regularization(self) -> dict:
-        self.report = validate_and_report_regularization(self.config)
+        given = self.validated_report
+        fresh = not given or given.get("measured_warnings") is not None
+        self.report = validate_and_report_regularization(self.config) if fresh else dict(given)
         for warning in self.report["warnings"]:
             self.log(f"Regularization warning: {warning}")
         if not self.report["ok"]:
@@ -190,7 +196,37 @@ class TrainingManager:
         candles: pd.DataFrame | None = None,
         calendar: str | None = None,
     ) -> dict:
+        """Prepare, train every regime, then ``record_run``; returns the run's result as stored (JSON)."""
         wall_started = time.perf_counter()
+        basis, data, candles = self.prepare(symbol, exchange_name, interval, candles, calendar)
+        regimes = self.train_regimes(data)
+        result = record_run(
+            regimes,
+            basis=basis,
+            run_dir=self.artifacts_dir,
+            preset_settings=self.preset,
+            candles=candles,
+            stages=self.timings,
+            wall_started=wall_started,
+            stride=series_stride(len(candles)),
+            trading=self.trading,
+            trials=self.trials,
+            stage=self._stage,
+            log=self.log,
+        )
+        self.progress("done", 1.0, "Training finished")
+        return jsonable(result.to_dict())
+
+    def prepare(
+        self,
+        symbol: str,
+        exchange_name: str = "BINANCE",
+        interval: str = "1h",
+        candles: pd.DataFrame | None = None,
+        calendar: str | None = None,
+    ) -> tuple[RunBasis, Dataset, pd.DataFrame]:
+        """Components, regularization (validated: errors raise before anything trains), features, labels, regimes
+        and the frameworks' imports: the run's ``RunBasis``, the dataset every regime trains on and the run's rows."""
         preloaded = frameworks_loaded()
         if candles is None:
             raise DataError("run_full_training needs a candles DataFrame.")
@@ -247,35 +283,7 @@ class TrainingManager:
         t = time.perf_counter()
         imported = frameworks_import(keys)
         self._done("imports", t)
-        t = self._stage("training", "Training regime ensembles")
-        seed_everything(self.seed, keys)
-        self._steps_total = sum(e.planned_steps() for e in self.components.values())
-        sections = {}
-        for regime, ensemble in self.components.items():
-            self.check_stop("training")
-            self.log(f"[{regime}] training {', '.join(ensemble.model_keys)}")
-            sections[regime] = ensemble.train(data)
-        self._done("training", t)
-
-        t = self._stage("evaluate", "Collecting metrics")
-        applied, applied_by_regime = {}, {}
-        for regime, ensemble in self.components.items():
-            if sections[regime].trained:
-                applied_by_regime[regime] = {key: b.library_params for key, b in ensemble.models.items()}
-                for key, backend in ensemble.models.items():
-                    applied.setdefault(key, backend.library_params)
-        self._done("evaluate", t)
-
-        t = self._stage("save", f"Saving models to {self.artifacts_dir}")
-        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
-        files = []
-        for regime, ensemble in self.components.items():
-            if sections[regime].trained:
-                files += [f"{regime}/{f}" for f in ensemble.save(self.artifacts_dir / regime)]
-        self._done("save", t)
-
-        stride = series_stride(len(candles))
-        result = RunResult(
+        basis = RunBasis(
             symbol=symbol,
             exchange=exchange_name,
             interval=interval,
@@ -289,85 +297,49 @@ class TrainingManager:
                 label_distribution=label_distribution(labels.iloc[positions]),
                 gaps=segments.summary(),
             ),
-            regularization={
-                "config": self.config,
-                "report": self.report,
-                "applied": applied,
-                "applied_by_regime": applied_by_regime,
-                "per_regime": self.applied,
-            },
+            config=self.config,
+            report=RegularizationReport.from_dict(self.report),
             features=feature_names,
             feature_descriptions=feature_descriptions(),
             labels=label_definition(horizon=int(p["horizon"]), k=float(p["label_k"])),
             regimes={"distribution": distribution, "rule": RULE},
-            regime_series=_regime_series(candles, regimes, stride),
-            ensembles=sections,
-        )
-
-        if p.get("trading", True):
-            t = self._stage("trading", "Trading evidence on the common test window")
-            result.trading = trading_record(
-                run_dir=self.artifacts_dir,
-                candles=candles,
-                regimes=list(self.components),
-                ensembles=sections,
-                horizon=int(p["horizon"]),
-                interval=interval,
-                settings=self.trading,
-                trials=self.trials,
-                seed=self.seed,
-            )
-            if result.trading:
-                self.log(result.trading.summary_line())
-            self._done("trading", t)
-
-        t = self._stage("report", "Drawing plots and writing the manifest")
-        if p.get("plots", True):
-            times = candles["open_time"].iloc[::stride].dt.tz_localize(None).to_numpy()
-            result.plots = plots.write_plots(self.artifacts_dir, result, times=times)
-        versions = artifacts.library_versions()
-        manifest = artifacts.write_manifest(
-            self.artifacts_dir,
-            {
-                "symbol": symbol,
-                "exchange": exchange_name,
-                "interval": interval,
-                "preset": self.preset_name,
-                "preset_settings": p,
-                "seed": self.seed,
-                "library_versions": versions,
-                "features": feature_names,
-                "labels": result.labels,
-                "regimes": {"names": list(REGIMES), "rule": RULE},
-                "config": self.config,
-                "data": result.data.to_dict(),
-                "trained_regimes": result.trained_regimes(),
-                "trading": self.trading.to_dict(),
-            },
-        )
-        self._done("report", t)
-
-        fit_total = sum(e.fit_seconds for e in self.components.values())
-        result.artifacts = {
-            "path": str(self.artifacts_dir),
-            "manifest": artifacts.MANIFEST,
-            "files": sorted(manifest["files"]) + [artifacts.MANIFEST],
-        }
-        result.library_versions = versions
-        result.timings = Timings(
-            stages=dict(self.timings),
-            fit_seconds_total=fit_total,
-            wall_seconds=time.perf_counter() - wall_started,
+            regime_series=_regime_series(candles, regimes, series_stride(len(candles))),
             imports=imported,
             preloaded=preloaded,
         )
-        result.validate()
-        output = jsonable(result.to_dict())
-        output["regularization"]["report"] = with_measured_warnings(self.report, measured_warnings(output))
-        for warning in output["regularization"]["report"]["measured_warnings"]:
-            self.log(f"Measured: {warning}")
-        self.progress("done", 1.0, "Training finished")
-        return output
+        return basis, data, candles
+
+    def train_regimes(self, data: Dataset) -> dict[str, TrainedRegime]:
+        """Every component's regime, in order (seeded once for the frameworks they use)."""
+        t = self._stage("training", "Training regime ensembles")
+        seed_everything(self.seed, {k for e in self.components.values() for k in e.model_keys})
+        self._steps_total = sum(e.planned_steps() for e in self.components.values())
+        trained = {regime: self.train_regime(regime, data) for regime in self.components}
+        self._done("training", t)
+        return trained
+
+    def train_regime(self, regime: str, data: Dataset) -> TrainedRegime:
+        """Train one regime's ensemble and save it (models and predictions) under ``artifacts_dir/regime``."""
+        started = time.perf_counter()
+        ensemble = self.components[regime]
+        self.check_stop("training")
+        self.log(f"[{regime}] training {', '.join(ensemble.model_keys)}")
+        section = ensemble.train(data)
+        files = []
+        if section.trained:
+            t = time.perf_counter()
+            self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+            files = [f"{regime}/{f}" for f in ensemble.save(self.artifacts_dir / regime)]
+            self._done("save", t)
+        return TrainedRegime(
+            regime=regime,
+            section=section,
+            applied={key: b.library_params for key, b in ensemble.models.items()} if section.trained else {},
+            per_regime=self.applied.get(regime, {}),
+            files=files,
+            fit_seconds=float(ensemble.fit_seconds),
+            wall_seconds=time.perf_counter() - started,
+        )
 
 
 def run_candles(candles: pd.DataFrame, preset: dict) -> pd.DataFrame:
@@ -376,25 +348,6 @@ def run_candles(candles: pd.DataFrame, preset: dict) -> pd.DataFrame:
     if preset.get("max_rows"):
         candles = candles.iloc[-int(preset["max_rows"]) :].reset_index(drop=True)
     return candles
-
-
-def without_measured_warnings(report: dict) -> dict:
-    """The validation report as it was before training (undoes ``with_measured_warnings``)."""
-    report = dict(report or {})
-    measured = set(report.pop("measured_warnings", None) or [])
-    report["warnings"] = [w for w in report.get("warnings") or [] if w not in measured]
-    report["status"] = "error" if report.get("errors") else "warning" if report["warnings"] else "ok"
-    return report
-
-
-def with_measured_warnings(report: dict, warnings: list[str]) -> dict:
-    """The validation report with the warnings measured after training added (``measured_warnings`` names them)."""
-    report = dict(report or {})
-    report["measured_warnings"] = list(warnings)
-    report["warnings"] = [*(report.get("warnings") or []), *warnings]
-    if warnings and report.get("status") == "ok":
-        report["status"] = "warning"
-    return report
 
 
 def series_stride(rows: int) -> int:

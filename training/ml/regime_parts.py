@@ -1,7 +1,8 @@
-"""One run as independent regime parts, so several workers share it: each part is an ordinary
-``TrainingManager`` run restricted to one regime (its ``ensembles`` argument) without plots, seeded on its own;
-``merge_regime_parts`` then joins the parts' results into the run's result, moves each regime's saved models into
-the run's directory, draws the plots and writes the manifest. Plain Python (no Django).
+"""One run as independent regime parts, so several workers share it: each part prepares the run's data and trains
+one regime (``TrainingManager.prepare`` + ``train_regime``, restricted to that regime), and returns a part record
+(the run's ``RunBasis`` and the regime's ``TrainedRegime``, as JSON for the part's row); ``merge_regime_parts``
+moves each regime's saved models into the run's directory and finishes the run with ``records.record_run`` — the
+same function that finishes a single-process run. Plain Python (no Django).
 
 A part prepares the data itself (features, labels and regimes are deterministic functions of the candles and the
 preset), so a part can run on any worker that reads the same database.
@@ -16,16 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import artifacts, plots
 from .ensembles import ENSEMBLES
-from .evidence_report import measured_warnings
 from .jsonable import jsonable
-from .manager import TrainingManager, merge_preset, run_candles, with_measured_warnings, without_measured_warnings
+from .manager import TrainingManager, merge_preset, run_candles, series_stride
 from .presets import get_preset
-from .regimes import REGIMES, RULE
-from .results import RunResult, Timings
+from .records import RunBasis, TrainedRegime, record_run
 from .trading.rule import TradingSettings
-from .trading.system import Trials, trading_record
+from .trading.system import Trials
 
 PARTS_DIR = "parts"
 MSG_UNKNOWN_REGIME = "Unknown regime {regime!r}; known: {known}."
@@ -58,11 +56,13 @@ def train_regime_part(
     progress: Callable[[str, float, str], None] | None = None,
     preset_overrides: dict | None = None,
     run_id: int | None = None,
+    validated_report: dict | None = None,
 ) -> dict:
-    """Train and save one regime; returns that part's result (a ``RunResult`` dict holding one regime).
-    ``progress`` gets the part's own (stage, fraction, message) callbacks."""
+    """Train and save one regime; returns the part's record ``{"basis": RunBasis, "regime": TrainedRegime}`` as
+    JSON. ``progress`` gets the part's own (stage, fraction, message) callbacks."""
     if regime not in ENSEMBLES:
         raise KeyError(MSG_UNKNOWN_REGIME.format(regime=regime, known=", ".join(ENSEMBLES)))
+    started = time.perf_counter()
     manager = TrainingManager(
         config=config,
         preset=preset,
@@ -73,12 +73,15 @@ def train_regime_part(
         log=(lambda message: log(f"[{regime}] {message}")) if log else None,
         progress=progress,
         ensembles={regime: ENSEMBLES[regime]},
-        preset_overrides={**(preset_overrides or {}), "plots": False, "trading": False},
+        preset_overrides=preset_overrides,
         run_id=run_id,
+        validated_report=validated_report,
     )
-    return manager.run_full_training(
-        symbol, exchange_name=exchange, interval=interval, candles=candles, calendar=calendar
-    )
+    basis, data, _ = manager.prepare(symbol, exchange, interval, candles, calendar)
+    trained = manager.train_regimes(data)[regime]
+    trained.wall_seconds = time.perf_counter() - started
+    manager.progress("done", 1.0, f"Regime {regime} trained")
+    return jsonable({"basis": basis.to_dict(), "regime": trained.to_dict()})
 
 
 def merge_regime_parts(
@@ -93,33 +96,25 @@ def merge_regime_parts(
     trials: Trials | None = None,
     preset_overrides: dict | None = None,
 ) -> dict:
-    """The run's result from its parts (``{regime: part result}``), in the registry's regime order; each regime
-    records the ``worker`` that trained it. ``wall_started`` is the run's ``time.perf_counter()`` start. With
-    ``candles`` (the run's, as given to the parts) the trading evidence is computed as in a single-process run."""
+    """The run's result from its part records (``{regime: train_regime_part(...)}``), in the registry's regime
+    order; each regime records the ``worker`` that trained it. ``wall_started`` is the run's
+    ``time.perf_counter()`` start. With ``candles`` (the run's, as given to the parts) the trading evidence is
+    computed as in a single-process run."""
     missing = [regime for regime in ENSEMBLES if regime not in parts]
     if missing:
         raise ValueError(MSG_MISSING_PARTS.format(regimes=", ".join(missing)))
     run_dir = Path(run_dir)
-    typed = {regime: RunResult.from_dict(parts[regime]) for regime in ENSEMBLES}
-    first = typed[next(iter(ENSEMBLES))]
-    ensembles, applied, applied_by_regime, per_regime, stages = {}, {}, {}, {}, {}
-    fit_total = 0.0
+    trained = {regime: TrainedRegime.from_dict(parts[regime]["regime"]) for regime in ENSEMBLES}
+    bases = [RunBasis.from_dict(parts[regime]["basis"]) for regime in ENSEMBLES]
+    basis = bases[0]
     imports: dict[str, float] = {}
     preloaded: list[str] | None = None  # what every part's process had imported before it
-    for regime, part in typed.items():
-        section = part.ensembles[regime]
-        section.worker = workers.get(regime, "")
-        ensembles[regime] = section
-        for key, params in (part.regularization.get("applied") or {}).items():
-            applied.setdefault(key, params)
-        per_regime.update(part.regularization.get("per_regime") or {})
-        applied_by_regime.update(part.regularization.get("applied_by_regime") or {})
-        stages[f"part:{regime}"] = part.timings.wall_seconds if part.timings else 0.0
-        fit_total += part.timings.fit_seconds_total if part.timings else 0.0
-        if part.timings:
-            for name, seconds in part.timings.imports.items():
-                imports[name] = imports.get(name, 0.0) + seconds
-            preloaded = [f for f in part.timings.preloaded if preloaded is None or f in preloaded]
+    for part in bases:
+        for name, seconds in part.imports.items():
+            imports[name] = imports.get(name, 0.0) + seconds
+        preloaded = [f for f in part.preloaded if preloaded is None or f in preloaded]
+    basis.imports, basis.preloaded = imports, preloaded or []
+    for regime in ENSEMBLES:
         source = part_dir(run_dir, regime) / regime
         if source.is_dir():
             target = run_dir / regime
@@ -127,82 +122,20 @@ def merge_regime_parts(
                 shutil.rmtree(target)
             shutil.move(str(source), str(target))
     shutil.rmtree(run_dir / PARTS_DIR, ignore_errors=True)
-    finish_started = time.perf_counter()
-    result = RunResult(
-        symbol=first.symbol,
-        exchange=first.exchange,
-        interval=first.interval,
-        preset=first.preset,
-        seed=first.seed,
-        data=first.data,
-        regularization={
-            **first.regularization,
-            "applied": applied,
-            "applied_by_regime": applied_by_regime,
-            "per_regime": per_regime,
-        },
-        features=first.features,
-        feature_descriptions=first.feature_descriptions,
-        labels=first.labels,
-        regimes=first.regimes,
-        regime_series=first.regime_series,
-        ensembles=ensembles,
-    )
     preset_settings = merge_preset(get_preset(preset), preset_overrides)
-    settings = TradingSettings.from_dict(trading)
-    if candles is not None and preset_settings.get("trading", True):
-        started = time.perf_counter()
-        result.trading = trading_record(
-            run_dir=run_dir,
-            candles=run_candles(candles, preset_settings),
-            regimes=list(ENSEMBLES),
-            ensembles=result.ensembles,
-            horizon=int(preset_settings["horizon"]),
-            interval=result.interval,
-            settings=settings,
-            trials=trials,
-            seed=result.seed,
-        )
-        stages["trading"] = time.perf_counter() - started
-    if preset_settings.get("plots", True):
-        result.plots = plots.write_plots(run_dir, result)
-    versions = artifacts.library_versions()
-    manifest = artifacts.write_manifest(
-        run_dir,
-        {
-            "symbol": result.symbol,
-            "exchange": result.exchange,
-            "interval": result.interval,
-            "preset": preset,
-            "preset_settings": preset_settings,
-            "seed": result.seed,
-            "library_versions": versions,
-            "features": result.features,
-            "labels": result.labels,
-            "regimes": {"names": list(REGIMES), "rule": RULE},
-            "config": result.regularization.get("config"),
-            "data": result.data.to_dict(),
-            "trained_regimes": result.trained_regimes(),
-            "workers": workers,
-            "trading": settings.to_dict(),
-        },
+    rows = None if candles is None else run_candles(candles, preset_settings)
+    result = record_run(
+        trained,
+        basis=basis,
+        run_dir=run_dir,
+        preset_settings=preset_settings,
+        candles=rows,
+        stages={f"part:{regime}": t.wall_seconds for regime, t in trained.items()},
+        wall_started=wall_started,
+        stride=series_stride(len(rows)) if rows is not None else 1,
+        trading=TradingSettings.from_dict(trading),
+        trials=trials,
+        workers={regime: workers.get(regime, "") for regime in ENSEMBLES},
+        report_stage="finish",
     )
-    stages["finish"] = time.perf_counter() - finish_started
-    result.artifacts = {
-        "path": str(run_dir),
-        "manifest": artifacts.MANIFEST,
-        "files": sorted(manifest["files"]) + [artifacts.MANIFEST],
-    }
-    result.library_versions = versions
-    result.timings = Timings(
-        stages=stages,
-        fit_seconds_total=fit_total,
-        wall_seconds=time.perf_counter() - wall_started,
-        imports=imports,
-        preloaded=preloaded or [],
-    )
-    result.validate()
-    output = jsonable(result.to_dict())
-    report = without_measured_warnings(output["regularization"].get("report"))  # the first part's, before training
-    output["regularization"]["report"] = with_measured_warnings(report, measured_warnings(output))
-    return output
+    return jsonable(result.to_dict())

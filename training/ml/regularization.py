@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 
 from .backends.registry import sections
 from .parameters import BASE_NAMES, BASE_PARAMS, FromBase, Interval, Inverse, RegParam, Section
+from .results.report import BackendReport, BaseRow, ParamRow, RegularizationReport
 
 __all__ = ["BACKENDS", "BASE_NAMES", "BASE_PARAMS", "Interval", "RegParam", "Section"]
 
@@ -118,12 +119,10 @@ def _source(p: RegParam, value, derived) -> str:
     return "override"
 
 
-def validate_and_report_regularization(config: dict) -> dict:
-    """A structured report on a resolved config: per backend and parameter the value, where it came from
-    (``base`` when it equals what a blank override derives from the base values, ``default`` for a
-    declared default, else ``override``), a status with its message, and how the library applies it.
-    Pure: no I/O, and the result is JSON-serializable.
-    """
+def regularization_report(config: dict) -> RegularizationReport:
+    """A typed report on a resolved config: per backend and parameter the value, where it came from (``base``
+    when it equals what a blank override derives from the base values, ``default`` for a declared default, else
+    ``override``), a status with its message, and how the library applies it. Pure: no I/O."""
     errors: list[str] = []
     warnings: list[str] = []
 
@@ -137,15 +136,7 @@ def validate_and_report_regularization(config: dict) -> dict:
     for p in BASE_PARAMS:
         status, message = _check(p, BASE_LABEL, config.get(p.name))
         record(status, message)
-        base_rows.append(
-            {
-                "name": p.name,
-                "value": config.get(p.name),
-                "range": str(p.interval),
-                "status": status,
-                "message": message,
-            }
-        )
+        base_rows.append(BaseRow(p.name, config.get(p.name), str(p.interval), status, message))
 
     backends = {}
     for spec in sections().values():
@@ -165,38 +156,27 @@ def validate_and_report_regularization(config: dict) -> dict:
                 elif status == OK and sibling and source == "override":
                     status, message = WARNING, MSG_C_DISAGREES.format(c=value, inv=1.0 / sibling)
             record(status, message if spec.label in message else f"{spec.label}: {message}")
-            rows.append(
-                {
-                    "name": p.name,
-                    "value": value,
-                    "source": source,
-                    "derived_from": p.source,
-                    "range": str(p.interval),
-                    "status": status,
-                    "message": message,
-                    "applied": applied,
-                }
-            )
+            rows.append(ParamRow(p.name, value, source, p.source, str(p.interval), status, message, applied))
         penalties = [section.get(p.name) for p in spec.params if isinstance(p.derivation, FromBase)]
         message = ""
         if penalties and all(v == 0 for v in penalties):
             message = MSG_NO_REGULARIZATION.format(label=spec.label)
             warnings.append(message)
-        backends[spec.key] = {
-            "label": spec.label,
-            "applied": spec.applied,
-            "status": _worst([r["status"] for r in rows] + ([WARNING] if message else [])),
-            "message": message,
-            "params": rows,
-        }
-    return {
-        "ok": not errors,
-        "status": ERROR if errors else WARNING if warnings else OK,
-        "errors": errors,
-        "warnings": warnings,
-        "base": base_rows,
-        "backends": backends,
-    }
+        status = _worst([r.status for r in rows] + ([WARNING] if message else []))
+        backends[spec.key] = BackendReport(spec.label, spec.applied, status, message, rows)
+    return RegularizationReport(
+        ok=not errors,
+        status=ERROR if errors else WARNING if warnings else OK,
+        errors=errors,
+        warnings=warnings,
+        base=base_rows,
+        backends=backends,
+    )
+
+
+def validate_and_report_regularization(config: dict) -> dict:
+    """``regularization_report`` as the JSON a run and a profile store."""
+    return regularization_report(config).to_dict()
 
 
 def field_errors(base: dict, overrides: dict | None = None) -> dict[str, list[str]]:

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from training.ml.backends import generic_evidence
+from training.ml.backends.evidence import PENALTY_SHARE, PENALTY_SHARE_WARN
 from training.ml.labels import CLASS_NAMES
 from training.ml.results import DataSummary, ResultInvalid, RunResult, SplitMetrics
 from training.models import TrainingRun
 from training.selectors.runs import combination_summary
 
-# A train−validation accuracy gap above this flags overfitting; a model whose penalty zeroes at least this
-# share of its coefficients / leaves is flagged as penalty-dominated.
+# A train−validation accuracy gap above this flags overfitting; a model whose penalty is more than this share of
+# its loss (the generic ``penalty_share`` its backend maps its evidence to) is flagged as penalty-dominated.
 OVERFIT_GAP = 0.15
-PENALTY_SHARE_KEYS = ("penalty_share_at_best_epoch", "penalty_share_of_loss", "sparsity_loss_share")
-PENALTY_DOMINATED_WARN = 0.5  # the evidence report warns from a penalty above half the loss
+PENALTY_DOMINATED_WARN = PENALTY_SHARE_WARN  # the evidence report warns from the same share
 VERDICT_METRIC = "balanced_accuracy"
 MSG_OLD_RESULT = "This run's result was stored in an older format; the summary cannot read it ({problem})."
 MSG_NO_INTERVAL = "no interval yet: point estimates only"
@@ -80,9 +81,10 @@ def data_trained(run: TrainingRun, data: DataSummary) -> dict:
     }
 
 
-def _model_flags(metrics, gap, evidence: dict, best_baseline: float | None, record=None) -> list[dict]:
+def _model_flags(metrics, gap, evidence: dict, best_baseline: float | None, record=None, key: str = "") -> list[dict]:
     """Flags of a model or ensemble line; ``record`` (the model/ensemble result) carries the evidence's
-    ``collapsed`` and ``vs_baseline`` verdict, which win over the point comparison when present."""
+    ``collapsed`` and ``vs_baseline`` verdict, which win over the point comparison when present; ``key`` (the
+    backend) says what its evidence means."""
     flags = []
     validation = metrics.validation
     value = _metric(validation)
@@ -103,9 +105,7 @@ def _model_flags(metrics, gap, evidence: dict, best_baseline: float | None, reco
         flags.append({"kind": "collapsed", "text": f"predicts only “{classes[0]}”"})
     if gap is not None and gap.accuracy > OVERFIT_GAP:
         flags.append({"kind": "overfit", "text": f"overfits (gap {gap.accuracy:.2f})"})
-    share = max(
-        (float(evidence[k]) for k in PENALTY_SHARE_KEYS if isinstance(evidence.get(k), (int, float))), default=0
-    )
+    share = generic_evidence(key, evidence).get(PENALTY_SHARE, 0.0) if key else 0.0
     if share > PENALTY_DOMINATED_WARN:
         flags.append({"kind": "penalty", "text": f"penalty-dominated ({share:.0%} of the loss)"})
     return flags
@@ -172,7 +172,7 @@ def regime_tables(result: RunResult) -> list[dict]:
                 gap=m.train_val_gap,
                 fit_seconds=m.fit_seconds,
                 best_params=m.best_params,
-                flags=_model_flags(m.metrics, m.train_val_gap, m.evidence, best_baseline, record=m),
+                flags=_model_flags(m.metrics, m.train_val_gap, m.evidence, best_baseline, record=m, key=key),
             )
             for key, m in section.models.items()
         ]

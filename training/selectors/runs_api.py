@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from training.artifact_store import COMPLETE_MARK, run_dir
+from training.ml.results import RegularizationReport, ResultInvalid
 from training.models import TrainingRun
 from training.selectors.runs import (
     LIST_FIELDS,
@@ -55,6 +56,8 @@ def training_run_api_detail(*, run: TrainingRun) -> dict:
         "notes": run.notes,
         "tags": [tag.name for tag in run.tags.all()],
         "artifacts_url": reverse("api:run-artifacts", args=[run.pk]) if run.artifacts_path else None,
+        "report": _report(run),
+        "result": parsed[0],
         "trading": _trading(parsed),
         "advice": _advice(run, parsed),
     }
@@ -84,6 +87,14 @@ def training_run_api_detail_cached(*, run: TrainingRun, serialize: Callable[[dic
         cache.set(f"run-api:{key}", data, settings.RUN_PAGE_CACHE_SECONDS)
         return data
     return {**data, **training_run_live_keys(run)}
+
+
+def _report(run: TrainingRun) -> RegularizationReport | None:
+    """The run's stored regularization report, read through its type (None when absent or unreadable)."""
+    try:
+        return RegularizationReport.from_dict(run.report) if run.report else None
+    except (ResultInvalid, TypeError, KeyError, ValueError):
+        return None
 
 
 def _advice(run: TrainingRun, parsed) -> list[dict]:

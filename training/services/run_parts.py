@@ -44,6 +44,7 @@ from training.artifact_store import (
 from training.ml.errors import TrainingCancelled, TrainingError
 from training.ml.regime_parts import PARTS_DIR, merge_regime_parts, part_dir, regimes_of_run, train_regime_part
 from training.models import RunPart, TrainingRun
+from training.selectors.run_inputs import run_artifacts_dir, run_calendar, run_candles
 from training.selectors.trading import run_trials
 from training.services.runs.database import db_now, optuna_storage_url, retry_when_locked
 from training.tasks import training_run_part_task
@@ -131,7 +132,6 @@ class _PartBeat:
 def run_parts_create(*, run: TrainingRun) -> list[RunPart]:
     """The parts of this attempt: those an earlier attempt finished (their files still in the run's folder) are
     kept and handed to this attempt; every other regime gets a new queued part."""
-
     finished = RunPart.objects.filter(run=run, status=RunPart.Status.SUCCEEDED)
     kept = [p.pk for p in finished if not _part_missing(run, p)]
     RunPart.objects.filter(run=run).exclude(pk__in=kept).delete()
@@ -177,8 +177,6 @@ def _train_one(
     log: Callable[[str], None],
     progress: Callable[[str, float, str], None] | None = None,
 ) -> None:
-    from training.services.runs.execution import run_artifacts_dir, run_calendar
-
     mine = RunPart.objects.filter(pk=part.pk, status=RunPart.Status.RUNNING, token=part.token)
     log(f"part {part.regime}: training on {part.worker}")
     try:
@@ -199,6 +197,7 @@ def _train_one(
                 should_stop=should_stop,
                 log=log,
                 progress=progress,
+                validated_report=run.report,  # validated once, at launch
             )
     except TrainingCancelled:
         retry_when_locked(lambda: mine.update(status=RunPart.Status.QUEUED, worker=""), what="releasing a part")
@@ -279,8 +278,6 @@ def training_run_train_in_parts(
     progress: Callable[[str, float, str], None] | None = None,
 ) -> dict:
     """The run's task: create the parts, publish helpers, train parts, wait for the others, merge."""
-    from training.services.runs.execution import run_artifacts_dir
-
     wall_started = time.perf_counter()
     parts = run_parts_create(run=run)
     if worker and not worker.startswith("inline-"):
@@ -339,7 +336,6 @@ def training_run_train_in_parts(
 
 def training_run_help(*, run_id: int, token: str, worker: str) -> int:
     """A helper task: train queued parts of the run while it is running under this attempt."""
-    from training.services.runs.execution import _candles_for
     from training.services.runs.monitor import RunMonitor
 
     run = TrainingRun.objects.select_related("dataset").filter(pk=run_id).first()
@@ -351,7 +347,7 @@ def training_run_help(*, run_id: int, token: str, worker: str) -> int:
     monitor.start()
     try:
         return run_parts_work(
-            run=run, candles=_candles_for(run), worker=worker, should_stop=monitor.should_stop, log=monitor.log
+            run=run, candles=run_candles(run), worker=worker, should_stop=monitor.should_stop, log=monitor.log
         )
     except TrainingCancelled:
         return 0

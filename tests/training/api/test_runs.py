@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import pytest
@@ -73,6 +74,14 @@ def test_detail_keeps_todays_keys_and_adds_trigger(viewer_api, finished_tiny):
     expected = {(regime, model) for regime, section in stored.items() for model in section["models"]}
     assert expected and {(m["regime"], m["model"]) for m in body["metrics"]} == expected
     assert body["artifacts_url"] == reverse("api:run-artifacts", args=[finished_tiny.pk])
+
+
+def test_detail_gives_the_typed_result_and_report_as_stored(viewer_api, finished_tiny):
+    """The answer's ``result`` and ``report`` are the stored records read through their types and written back."""
+    body = viewer_api.get(reverse("api:run-detail", args=[finished_tiny.pk])).json()
+    assert body["result"] == json.loads(json.dumps(finished_tiny.result))
+    assert body["report"] == {"measured_warnings": None, **finished_tiny.report}  # null: not stored with the run
+    assert set(body["report"]) == {"ok", "status", "errors", "warnings", "base", "backends", "measured_warnings"}
 
 
 def test_the_run_page_name_resolves_to_the_drf_endpoint(viewer_api, finished_tiny):

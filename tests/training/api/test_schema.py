@@ -72,3 +72,41 @@ def test_docs_page_serves_its_assets_locally(anonymous_api, client):
     for asset in assets:
         if asset.startswith("/static/"):
             assert client.get(asset).status_code == 200, asset
+
+
+def _ref(prop: dict) -> str:
+    """The component a property points at (directly, through allOf, as list items or as dict values)."""
+    for candidate in (
+        prop,
+        *(prop.get("allOf") or []),
+        prop.get("items") or {},
+        prop.get("additionalProperties") or {},
+    ):
+        if isinstance(candidate, dict) and "$ref" in candidate:
+            return candidate["$ref"].rsplit("/", 1)[-1]
+    return ""
+
+
+def test_the_run_detail_names_the_fields_of_the_result_and_the_report(schema):
+    """The output serializers are built from the typed records: each record's component has exactly its fields."""
+    from dataclasses import fields
+
+    from training.ml.results import (
+        BackendReport,
+        EnsembleResult,
+        ModelResult,
+        ParamRow,
+        RegimeResult,
+        RegularizationReport,
+        RunResult,
+    )
+
+    components = schema["components"]["schemas"]
+    detail = components["RunDetail"]["properties"]
+    assert _ref(detail["result"]) == "RunResult" and _ref(detail["report"]) == "RegularizationReport"
+    for record in (RunResult, RegimeResult, ModelResult, EnsembleResult, RegularizationReport, BackendReport, ParamRow):
+        assert set(components[record.__name__]["properties"]) == {f.name for f in fields(record)}, record
+    assert _ref(components["RunResult"]["properties"]["ensembles"]) == "RegimeResult"
+    assert _ref(components["RegimeResult"]["properties"]["models"]) == "ModelResult"
+    assert _ref(components["RegularizationReport"]["properties"]["backends"]) == "BackendReport"
+    assert _ref(components["BackendReport"]["properties"]["params"]) == "ParamRow"

@@ -2,14 +2,10 @@ import copy
 
 import pytest
 
+from training.ml.backends.keras_advice import MSG_PENALTY_SHARE
+from training.ml.backends.lightgbm_backend import MSG_NO_EFFECT as MSG_LIGHTGBM_NO_EFFECT
 from training.ml.collapse import MSG_COLLAPSED
-from training.ml.evidence_report import (
-    MSG_ENSEMBLE_WORSE,
-    MSG_GAPS,
-    MSG_LIGHTGBM_NO_EFFECT,
-    MSG_PENALTY_SHARE,
-    measured_warnings,
-)
+from training.ml.evidence_report import MSG_ENSEMBLE_WORSE, MSG_GAPS, measured_warnings
 
 WORSE = {"baseline": "majority", "metric": "log_loss", "difference": 0.02, "ci95_low": 0.01, "ci95_high": 0.03}
 
@@ -31,9 +27,9 @@ def test_measured_warnings_name_penalty_share_collapse_no_effect_worse_ensemble_
 
     assert measured_warnings(result) == [
         MSG_GAPS.format(count=1, missing=72, largest=72, after="T"),
-        MSG_PENALTY_SHARE.format(where="bull_trend/lstm", share=0.62, epoch=3),
+        MSG_PENALTY_SHARE.format(where="bull_trend/lstm", penalty_share=0.62, best_iteration=3),
         MSG_COLLAPSED.format(name="bull_trend/lstm", cls="up", share=1.0, std=0.0),
-        MSG_LIGHTGBM_NO_EFFECT.format(where="bull_trend/lightgbm", alpha=0.01, share=0.001),
+        MSG_LIGHTGBM_NO_EFFECT.format(where="bull_trend/lightgbm", reg_alpha=0.01, zero_share=0.001),
         MSG_ENSEMBLE_WORSE.format(regime="bull_trend", baseline="majority", difference=0.02, low=0.01, high=0.03),
     ]
     assert "62%" in measured_warnings(result)[1]

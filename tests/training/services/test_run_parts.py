@@ -49,8 +49,8 @@ def test_a_run_in_regime_parts_equals_the_plain_run_and_records_each_part(fast_m
 
 
 def test_the_runs_own_task_names_the_step_its_part_is_training(fast_monitor):
+    from training.selectors.run_inputs import run_candles
     from training.services.run_parts import run_parts_create, run_parts_work
-    from training.services.runs.execution import _candles_for
 
     profile, _ = make_profile("baseline", is_default=True), make_dataset()
     run = training_run_create(profile=profile, symbol="BTCUSDT", preset="tiny", enqueue=False)
@@ -60,7 +60,7 @@ def test_the_runs_own_task_names_the_step_its_part_is_training(fast_monitor):
     events = []
     trained = run_parts_work(
         run=run,
-        candles=_candles_for(run),
+        candles=run_candles(run),
         worker=WORKER,
         should_stop=lambda: False,
         log=lambda message: None,
@@ -69,14 +69,14 @@ def test_the_runs_own_task_names_the_step_its_part_is_training(fast_monitor):
     assert trained == len(regimes_of_run())
     fitting = {message.split(":")[0] for stage, _, message in events if stage == "training" and "fitting" in message}
     trained_regimes = {
-        p.regime for p in RunPart.objects.filter(run=run) if p.result["ensembles"][p.regime]["status"] == "trained"
+        p.regime for p in RunPart.objects.filter(run=run) if p.result["regime"]["section"]["status"] == "trained"
     }
     assert trained_regimes and fitting == trained_regimes
 
 
 def test_the_bar_moves_inside_each_part_and_never_goes_back(fast_monitor, tmp_path, settings):
+    from training.selectors.run_inputs import run_candles
     from training.services.run_parts import training_run_train_in_parts
-    from training.services.runs.execution import _candles_for
 
     settings.ARTIFACTS_DIR = tmp_path
     profile, _ = make_profile("baseline", is_default=True), make_dataset()
@@ -86,7 +86,7 @@ def test_the_bar_moves_inside_each_part_and_never_goes_back(fast_monitor, tmp_pa
     events = []
     training_run_train_in_parts(
         run=run,
-        candles=_candles_for(run),
+        candles=run_candles(run),
         worker="inline-parts-test",
         should_stop=lambda: False,
         log=lambda message: None,

@@ -27,13 +27,14 @@ def _field(tp, **kwargs) -> serializers.Field:
     if tp in _SCALARS:
         extra = {"allow_blank": True} if tp is str else {}
         return _SCALARS[tp](**kwargs, **extra)
-    if origin is list:
-        (item,) = typing.get_args(tp)
+    if origin is list or tp is list:
+        (item,) = typing.get_args(tp) or (typing.Any,)
         if isinstance(item, type) and issubclass(item, Record):
             return record_serializer(item)(many=True, **kwargs)
         return serializers.ListField(child=_field(item), **kwargs)
-    if origin is dict:
-        return serializers.DictField(**kwargs)
+    if origin is dict or tp is dict:
+        _, value = typing.get_args(tp) or (str, typing.Any)
+        return serializers.DictField(child=_field(value), **kwargs)  # a record's values are named in the schema
     return serializers.JSONField(**kwargs)
 
 

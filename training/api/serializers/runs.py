@@ -5,11 +5,14 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from training.api.serializers.records import record_serializer
+from training.ml.results import RegularizationReport, RunResult
 from training.ml.results.trading import TradingResult
 from training.models import RegularizationProfile, TrainingRun
 from training.services.runs import RERUN_FROM_PROFILE, RERUN_SOURCES
 
 TradingResultSerializer = record_serializer(TradingResult)
+RegularizationReportSerializer = record_serializer(RegularizationReport)
+RunResultSerializer = record_serializer(RunResult)
 
 
 class ProfileRefSerializer(serializers.Serializer):
@@ -92,7 +95,11 @@ class RunDetailSerializer(serializers.Serializer):
     worker = serializers.CharField(allow_null=True, help_text="The worker running it, if any.")
     progress = ProgressSerializer()
     snapshot = serializers.JSONField()
-    report = serializers.JSONField()
+    report = RegularizationReportSerializer(
+        allow_null=True,
+        help_text="The regularization report: checked at launch, with the warnings measured after training once the "
+        "run succeeded (null when the stored report cannot be read as one).",
+    )
     metrics = MetricsRowSerializer(many=True)
     error = serializers.CharField(allow_null=True)
     log_tail = serializers.CharField(allow_blank=True)
@@ -104,6 +111,11 @@ class RunDetailSerializer(serializers.Serializer):
         many=True,
         help_text="The regularization advisor: per regime and model, suggestions from the measured gap, collapse and "
         "penalty effect (rules declared beside each backend), each with its evidence and a pre-filled sweep",
+    )
+    result = RunResultSerializer(
+        allow_null=True,
+        help_text="The run's typed record (data, regularization, per-regime models, ensemble and baselines, timings, "
+        "trading); null before the run succeeded or when the stored result cannot be read.",
     )
     trading = TradingResultSerializer(
         allow_null=True,

@@ -1,7 +1,17 @@
 """Model backends: one module per library (``*_backend.py``), each declaring and registering its classes."""
 
 from .base import Backend, BackendNotFitted, Framework
-from .registry import backend_classes, frameworks, get_backend, register, registered_backends, sections, unregister
+from .registry import (
+    backend_classes,
+    frameworks,
+    generic_evidence,
+    get_backend,
+    model_warnings,
+    register,
+    registered_backends,
+    sections,
+    unregister,
+)
 
 __all__ = [
     "Backend",
@@ -9,7 +19,9 @@ __all__ = [
     "Framework",
     "backend_classes",
     "frameworks",
+    "generic_evidence",
     "get_backend",
+    "model_warnings",
     "register",
     "registered_backends",
     "sections",

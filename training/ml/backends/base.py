@@ -3,7 +3,15 @@
 A backend class declares ``key``, its profile ``section`` (``training.ml.parameters.Section``), its
 ``framework`` (seeding and the library versions recorded with a run), ``input_kind``, ``tuned_by_optuna`` and
 ``preset_params`` (its constructor params per preset), and registers with ``@register``
-(``training.ml.backends.registry``).
+(``training.ml.backends.registry``). It also owns what its numbers mean: ``evidence_fields`` maps its evidence
+keys to the generic fields (``training.ml.backends.evidence``), ``measured_warnings`` are the warnings its
+measurements give, ``test_params`` train it in seconds for the tests, ``default_overrides`` (with
+``default_reason``) are the default profile's values for its section.
+
+The base class owns what every backend does alike: fit timing (``start_fit`` and ``timing``), the saved
+metadata beside the model (``save`` / ``load`` write and read it; a leaf writes its library's own file in
+``save_model`` / ``load_model`` and names the attributes to keep in ``saved_state``) and the Optuna hooks of a
+tuned backend (``create_study``, ``persist_study``). A leaf backend is its library mapping and ``fit``.
 
 A backend is constructed with its section of the resolved regularization config (e.g.
 ``config["lightgbm"]``) plus preset parameters, a seed and two callables; ``__init__`` only stores.
@@ -15,7 +23,9 @@ after the training part) and ``predict_proba`` returns an ``(n, 3)`` array for t
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -23,7 +33,9 @@ from typing import ClassVar
 import numpy as np
 
 from ..jsonable import jsonable
+from ..optuna_storage import study_persist
 from ..parameters import Section
+from .evidence import GENERIC_FIELDS, MSG_UNKNOWN_FIELD, MeasuredWarning, generic_fields
 
 N_CLASSES = 3
 
@@ -58,11 +70,22 @@ class Backend:
     effect_evidence: ClassVar[tuple[str, ...]] = ()
     mechanism_evidence: ClassVar[tuple[str, ...]] = ()
     advice: ClassVar[tuple] = ()  # ``training.ml.advisor.AdviceRule``s read from the facts of a trained model
+    evidence_fields: ClassVar[dict[str, str]] = {}  # generic field (evidence.GENERIC_FIELDS) -> own evidence key
+    measured_warnings: ClassVar[tuple[MeasuredWarning, ...]] = ()  # the evidence report's warnings for this model
+    test_params: ClassVar[dict] = {}  # constructor params that train it on a few hundred rows in seconds (tests)
+    default_overrides: ClassVar[dict[str, float]] = {}  # the default profile's values for its section
+    default_reason: ClassVar[str] = ""  # why (one sentence, measured), for the default profile's description
+    saved_state: ClassVar[dict[str, str]] = {}  # saved-metadata key -> attribute, written by save, set by load
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         if "section" in cls.__dict__:
             cls.config_section = cls.section.key
+        unknown = set(cls.evidence_fields) - set(GENERIC_FIELDS)
+        if unknown:
+            raise ValueError(
+                MSG_UNKNOWN_FIELD.format(backend=cls.__qualname__, field=min(unknown), known=", ".join(GENERIC_FIELDS))
+            )
 
     def __init__(
         self,
@@ -105,13 +128,90 @@ class Backend:
     def feature_importance(self) -> list[float] | None:
         return None
 
-    def save(self, directory) -> list[str]:
-        """Write the fitted model in the library's native format under ``directory``; return file names."""
+    def save_model(self, directory: Path) -> list[str]:
+        """Write the fitted library model in its native format under ``directory``; return the file names."""
         raise NotImplementedError
+
+    def load_model(self, directory: Path):
+        """The library model read back from what ``save_model`` wrote (the metadata is already restored)."""
+        raise NotImplementedError
+
+    # --- what the evidence means ----------------------------------------------------------------------
+    @classmethod
+    def generic_evidence(cls, evidence: dict) -> dict[str, float]:
+        """The generic fields of this backend's evidence (``penalty_share``, ``zero_share``, ``best_iteration``)."""
+        return generic_fields(cls.evidence_fields, evidence or {})
+
+    @classmethod
+    def warnings_for(cls, where: str, evidence: dict) -> list[str]:
+        """The declared measured warnings that this model's evidence gives, in words."""
+        facts = {**(evidence or {}), **cls.generic_evidence(evidence)}
+        return [message for rule in cls.measured_warnings if (message := rule.check(where, facts))]
+
+    # --- shared: fit timing ---------------------------------------------------------------------------
+    def start_fit(self, where: str = "before training") -> None:
+        """The first line of every ``fit``: a cancelled run stops here, and the timing starts from zero."""
+        self.check_stop(where)
+        self.fit_seconds = 0.0
+
+    @contextmanager
+    def timing(self):
+        """Add the wall time of the block (the library's own fit call) to ``fit_seconds``, also when it raises
+        (a pruned Optuna trial leaves ``lightgbm.train`` by exception; its time still counts)."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.fit_seconds += time.perf_counter() - started
+
+    # --- shared: saving and loading ---------------------------------------------------------------------
+    def save(self, directory) -> list[str]:
+        """The library's model files and this backend's metadata (``<key>.json``); returns the file names."""
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        files = self.save_model(Path(directory))
+        state = {name: getattr(self, attr, None) for name, attr in self.saved_state.items()}
+        return [*files, self._write_meta(directory, state)]
 
     @classmethod
     def load(cls, directory, reg: dict, params: dict | None = None) -> Backend:
-        raise NotImplementedError
+        backend, meta = cls._from_meta(directory, reg, params)
+        for name, attr in cls.saved_state.items():
+            if name in meta:
+                setattr(backend, attr, meta[name])
+        backend.model = backend.load_model(Path(directory))
+        return backend
+
+    # --- shared: tuning hooks (backends with ``tuned_by_optuna``) ---------------------------------------
+    def startup_trials(self) -> int:
+        """TPE's random start-up trials: ``startup_trials`` capped at a third of ``n_trials`` (at least 1)."""
+        n_trials = int(self.param("n_trials", 20))
+        cap = max(1, n_trials // 3)
+        return max(1, min(int(self.param("startup_trials", cap)), cap))
+
+    def create_study(self):
+        """An in-memory minimizing study, its TPE sampler seeded with the backend's seed, a median pruner."""
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        return optuna.create_study(
+            direction="minimize",
+            study_name=self.params.get("study_name"),
+            sampler=optuna.samplers.TPESampler(seed=int(self.seed), n_startup_trials=self.startup_trials()),
+            pruner=optuna.pruners.MedianPruner(
+                n_startup_trials=int(self.param("pruner_startup_trials", 2)),
+                n_warmup_steps=int(self.param("pruner_warmup_steps", 10)),
+            ),
+        )
+
+    def persist_study(self, study) -> None:
+        """Write the tuned study once to ``optuna_storage`` (when given); ``stored_study`` names it."""
+        url = self.params.get("optuna_storage")
+        self.stored_study = None
+        if not url:
+            return
+        attrs = dict(self.params.get("study_user_attrs") or {})
+        study_id = study_persist(study, url=url, name=study.study_name, user_attrs=attrs)
+        self.stored_study = {"name": study.study_name, "id": int(study_id)}
 
     # --- shared -------------------------------------------------------------------------------------
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

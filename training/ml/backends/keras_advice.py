@@ -1,8 +1,16 @@
-"""The advisor's rules for the Keras models (LSTM, Transformer), beside their backend (``keras_backend``)."""
+"""The advisor's rules and the measured warnings of the Keras models (LSTM, Transformer), beside their backend
+(``keras_backend``)."""
 
 from __future__ import annotations
 
 from ..advisor import GAP_LARGE, MECHANISM, STRONGER, WEAKER, AdviceRule, When
+from .evidence import PENALTY_SHARE, PENALTY_SHARE_WARN, MeasuredWarning
+
+MSG_PENALTY_SHARE = (
+    "{where}: the L1/L2 penalty is {penalty_share:.0%} of the validation loss at the best epoch "
+    "({best_iteration}); the penalty, not the data, drives training. Lower l1_reg / l2_reg."
+)
+WARNINGS = (MeasuredWarning(MSG_PENALTY_SHARE, (When(PENALTY_SHARE, ">", PENALTY_SHARE_WARN),)),)
 
 FEW_EPOCHS = 2
 ADVICE = (

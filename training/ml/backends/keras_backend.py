@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import os
-import time
-from pathlib import Path
-
 import numpy as np
 
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, UNIT_RIGHT_OPEN, FromBase, RegParam, Section
-from .base import N_CLASSES, Backend, Framework
-from .keras_advice import ADVICE
+from .base import N_CLASSES, Backend
+from .evidence import BEST_ITERATION, PENALTY_SHARE, ZERO_SHARE
+from .keras_advice import ADVICE, WARNINGS
+from .keras_runtime import TENSORFLOW, _tensorflow
 from .registry import register
 
 # Measured on the offline sample (quick): at L1 0.01 the LSTM collapsed to one class and the penalty was 74 % of
@@ -52,7 +50,6 @@ SECTION = Section(
     "L1L2(l1_reg, l2_reg) as kernel_regularizer and recurrent_regularizer (LSTM) and on Dense kernels; "
     "Dropout(dropout_rate) after each block.",
 )
-_THREADS_SET: tuple[int, int] | None = None
 DATA_LOSS = "data_loss"
 NEAR_ZERO = 1e-3
 PREDICT_CHUNK_ROWS = 8192  # rows per predict_on_batch call
@@ -65,55 +62,6 @@ def _penalty(keras, model) -> float:
 
 def _share(penalty: float, data_loss: float) -> float:
     return penalty / (penalty + data_loss) if penalty + data_loss > 0 else 0.0
-
-
-def _import_keras():
-    """The one place the app imports Keras (hence TensorFlow): its environment is set here, before the import."""
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter off in every entry point
-    import keras
-
-    return keras
-
-
-def seed_tensorflow(seed: int) -> None:
-    _import_keras().utils.set_random_seed(seed)
-
-
-def _load_tensorflow() -> None:
-    _import_keras()
-    import tensorflow  # noqa: F401
-
-
-TENSORFLOW = Framework(
-    "tensorflow",
-    ("tensorflow-cpu", "keras"),
-    seed=seed_tensorflow,
-    modules=("keras", "tensorflow"),
-    load=_load_tensorflow,
-)
-
-
-def _tensorflow(intra: int, inter: int, log):
-    """Import TensorFlow and Keras, limiting TF's thread pools the first time (later calls cannot change them)."""
-    global _THREADS_SET
-    keras = _import_keras()
-    import tensorflow as tf
-
-    if _THREADS_SET is None:
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(intra)
-            tf.config.threading.set_inter_op_parallelism_threads(inter)
-            _THREADS_SET = (intra, inter)
-        except RuntimeError as exc:  # TF already initialized by someone else in this process
-            _THREADS_SET = (
-                tf.config.threading.get_intra_op_parallelism_threads(),
-                tf.config.threading.get_inter_op_parallelism_threads(),
-            )
-            log(f"TensorFlow threads already fixed at intra={_THREADS_SET[0]}, inter={_THREADS_SET[1]}: {exc}")
-    elif _THREADS_SET != (intra, inter):
-        log(f"TensorFlow threads stay at intra={_THREADS_SET[0]}, inter={_THREADS_SET[1]} (set once per process)")
-    return keras, tf
 
 
 class _KerasBackend(Backend):
@@ -135,6 +83,19 @@ class _KerasBackend(Backend):
 
     effect_evidence = ("penalty_share_at_best_epoch", "kernel_near_zero_share")
     mechanism_evidence = ("best_epoch",)
+    evidence_fields = {
+        PENALTY_SHARE: "penalty_share_at_best_epoch",
+        ZERO_SHARE: "kernel_near_zero_share",
+        BEST_ITERATION: "best_epoch",
+    }
+    measured_warnings = WARNINGS
+    default_overrides = {"l1_reg": 1e-4, "l2_reg": 1e-4}
+    default_reason = (
+        "Keras L1 = L2 = 1e-4 (at 0.01 the LSTM collapsed to one class and the penalty was 74 % of the "
+        "Transformer's validation loss; at 1e-4 ~5 %, no collapse)"
+    )
+    saved_state = {"evidence": "measured"}
+    measured: dict = {}
     advice = ADVICE
     section = SECTION
     framework = TENSORFLOW
@@ -155,7 +116,7 @@ class _KerasBackend(Backend):
 
     def fit(self, X_train, y_train, X_val, y_val, sample_weight=None) -> _KerasBackend:
         keras, _ = self._keras()
-        self.check_stop("before training")
+        self.start_fit()
         X_train, X_val = np.asarray(X_train, dtype=np.float32), np.asarray(X_val, dtype=np.float32)
         y_train, y_val = np.asarray(y_train, dtype=np.int64), np.asarray(y_val, dtype=np.int64)
         keras.utils.set_random_seed(int(self.seed))
@@ -191,19 +152,18 @@ class _KerasBackend(Backend):
         early = keras.callbacks.EarlyStopping(
             monitor=f"val_{DATA_LOSS}", mode="min", patience=patience, restore_best_weights=True
         )
-        started = time.perf_counter()
-        fitted = model.fit(
-            X_train,
-            y_train,
-            sample_weight=None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32),
-            validation_data=(X_val, y_val),
-            epochs=epochs,
-            batch_size=batch_size,
-            shuffle=True,
-            verbose=0,
-            callbacks=[PenaltyTrack(), early, StopCheck()],
-        )
-        self.fit_seconds = time.perf_counter() - started
+        with self.timing():
+            fitted = model.fit(
+                X_train,
+                y_train,
+                sample_weight=None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32),
+                validation_data=(X_val, y_val),
+                epochs=epochs,
+                batch_size=batch_size,
+                shuffle=True,
+                verbose=0,
+                callbacks=[PenaltyTrack(), early, StopCheck()],
+            )
         self.history = {
             "train_loss": [float(v) for v in fitted.history[DATA_LOSS]],
             "val_loss": [float(v) for v in fitted.history[f"val_{DATA_LOSS}"]],
@@ -229,7 +189,7 @@ class _KerasBackend(Backend):
             "seed": int(self.seed),
             "sample_weight": sample_weight is not None,
         }
-        self._evidence = self._measure(keras, X_train, y_train, best_epoch)
+        self.measured = self._measure(keras, X_train, y_train, best_epoch)
         return self
 
     def _measure(self, keras, X_train, y_train, best_epoch: int) -> dict:
@@ -291,7 +251,7 @@ class _KerasBackend(Backend):
         return rates
 
     def evidence(self) -> dict:
-        return dict(getattr(self, "_evidence", {}))
+        return dict(self.measured)
 
     def _predict_proba(self, X):
         """``predict_on_batch`` over chunks of PREDICT_CHUNK_ROWS: the same probabilities as ``model.predict``
@@ -303,19 +263,14 @@ class _KerasBackend(Backend):
         ]
         return np.concatenate(parts) if parts else np.zeros((0, N_CLASSES))
 
-    def save(self, directory) -> list[str]:
-        Path(directory).mkdir(parents=True, exist_ok=True)
+    def save_model(self, directory) -> list[str]:
         name = f"{self.key}.keras"
-        self.model.save(str(Path(directory) / name))
-        return [name, self._write_meta(directory, {"evidence": self.evidence()})]
+        self.model.save(str(directory / name))
+        return [name]
 
-    @classmethod
-    def load(cls, directory, reg, params=None) -> _KerasBackend:
-        backend, meta = cls._from_meta(directory, reg, params)
-        keras, _ = backend._keras()
-        backend.model = keras.saving.load_model(str(Path(directory) / f"{cls.key}.keras"))
-        backend._evidence = meta.get("evidence", {})
-        return backend
+    def load_model(self, directory):
+        keras, _ = self._keras()
+        return keras.saving.load_model(str(directory / f"{self.key}.keras"))
 
 
 @register
@@ -329,6 +284,7 @@ class LSTMBackend(_KerasBackend):
     """
 
     key = "lstm"
+    test_params = {"epochs": 2, "lstm_units": 8, "dense_units": 8, "batch_size": 64}
     preset_params = {
         "smoke": {"epochs": 2, "batch_size": 128, "patience": 1, "lstm_units": 8, "dense_units": 8},
         "quick": {"epochs": 30, "batch_size": 64, "patience": 5, "lstm_units": 32, "dense_units": 16},
@@ -372,6 +328,7 @@ class TransformerBackend(_KerasBackend):
     """
 
     key = "transformer"
+    test_params = {"epochs": 2, "d_model": 8, "num_heads": 2, "ff_dim": 16, "batch_size": 64}
     preset_params = {
         "smoke": {"epochs": 2, "batch_size": 128, "patience": 1, "d_model": 8, "num_heads": 1, "ff_dim": 16},
         "quick": {"epochs": 25, "batch_size": 64, "patience": 5, "d_model": 16, "num_heads": 2, "ff_dim": 32},

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import numpy as np
 
 from ..advisor import GAP_LARGE, MECHANISM, NO_EFFECT, STRONGER, WEAKER, AdviceRule, When
-from ..optuna_storage import study_persist
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, FromBase, RegParam, Section
 from .base import N_CLASSES, Backend, Framework
+from .evidence import BEST_ITERATION, ZERO_SHARE, MeasuredWarning
 from .registry import register
 
 SECTION = Section(
@@ -45,6 +42,12 @@ SEARCH_SPACE = {
 MODEL_FILE = "lightgbm_model.txt"
 
 
+NO_EFFECT_SHARE = 0.01  # fewer zero leaves than this: the L1 penalty changed nothing measurable
+MSG_NO_EFFECT = (
+    "{where}: reg_alpha = {reg_alpha:g} set {zero_share:.1%} of the leaves to zero; the L1 penalty has no measurable "
+    "effect."
+)
+WARNINGS = (MeasuredWarning(MSG_NO_EFFECT, (When("reg_alpha", ">", 0), When(ZERO_SHARE, "<", NO_EFFECT_SHARE))),)
 FEW_TREES = 30  # early stopping at this many trees or fewer regularizes more than the leaf penalties
 ADVICE = (
     AdviceRule(
@@ -117,6 +120,14 @@ class LightGBMBackend(Backend):
     key = "lightgbm"
     effect_evidence = ("zero_leaf_share", "mean_abs_leaf")
     mechanism_evidence = ("best_iteration", "trees")
+    evidence_fields = {ZERO_SHARE: "zero_leaf_share", BEST_ITERATION: "best_iteration"}
+    measured_warnings = WARNINGS
+    test_params = {"n_trials": 3, "early_stopping_rounds": 10}
+    default_reason = (
+        "LightGBM keeps the base values (from reg_alpha 0.5 up the bear-trend model collapsed to the class prior, "
+        "which finds no signal there and is flagged as collapsed in the quick run even at the base values)"
+    )
+    saved_state = {"best_params": "best_params", "trials": "trial_summary", "best_iteration": "best_iteration"}
     advice = ADVICE
     section = SECTION
     framework = LIGHTGBM
@@ -155,9 +166,8 @@ class LightGBMBackend(Backend):
         stopper = lgb.early_stopping(
             int(self.param("early_stopping_rounds", 20)), first_metric_only=True, verbose=False
         )
-        started = time.perf_counter()
         valid_sets, valid_names = ([train_set, val_set], ["train", "val"]) if with_train_curve else ([val_set], ["val"])
-        try:  # a pruned trial leaves lgb.train by exception; its boosting time still counts
+        with self.timing():
             booster = lgb.train(
                 params,
                 train_set,
@@ -166,21 +176,13 @@ class LightGBMBackend(Backend):
                 valid_names=valid_names,
                 callbacks=[stopper, *extra_callbacks],
             )
-        finally:
-            self.fit_seconds += time.perf_counter() - started
         return booster, params
-
-    def startup_trials(self) -> int:
-        n_trials = int(self.param("n_trials", 20))
-        cap = max(1, n_trials // 3)
-        return max(1, min(int(self.param("startup_trials", cap)), cap))
 
     def fit(self, X_train, y_train, X_val, y_val, sample_weight=None) -> LightGBMBackend:
         import lightgbm as lgb
         import optuna
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        self.check_stop("before tuning")
+        self.start_fit("before tuning")
         weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         train_set = lgb.Dataset(
             np.asarray(X_train, dtype=np.float32), label=np.asarray(y_train), weight=weight, free_raw_data=False
@@ -188,8 +190,6 @@ class LightGBMBackend(Backend):
         val_set = lgb.Dataset(
             np.asarray(X_val, dtype=np.float32), label=np.asarray(y_val), reference=train_set, free_raw_data=False
         )
-        self.fit_seconds = 0.0
-
         space = self.search_space()
         report_every = max(1, int(self.param("report_every", 10)))
 
@@ -218,15 +218,7 @@ class LightGBMBackend(Backend):
             if self.should_stop():
                 study.stop()
 
-        study = optuna.create_study(
-            direction="minimize",
-            study_name=self.params.get("study_name"),
-            sampler=optuna.samplers.TPESampler(seed=int(self.seed), n_startup_trials=self.startup_trials()),
-            pruner=optuna.pruners.MedianPruner(
-                n_startup_trials=int(self.param("pruner_startup_trials", 2)),
-                n_warmup_steps=int(self.param("pruner_warmup_steps", 10)),
-            ),
-        )
+        study = self.create_study()
         try:
             study.optimize(
                 objective,
@@ -236,7 +228,7 @@ class LightGBMBackend(Backend):
                 gc_after_trial=False,
             )
         finally:
-            self._persist(study)
+            self.persist_study(study)
         self.check_stop("between Optuna trials")
         self.study = study
         trials = study.trials
@@ -265,16 +257,6 @@ class LightGBMBackend(Backend):
             "val_loss": [float(v) for v in record["val"]["multi_logloss"]],
         }
         return self
-
-    def _persist(self, study) -> None:
-        """Write the tuned study once to ``optuna_storage`` (when given); ``stored_study`` names it."""
-        url = self.params.get("optuna_storage")
-        self.stored_study = None
-        if not url:
-            return
-        attrs = dict(self.params.get("study_user_attrs") or {})
-        study_id = study_persist(study, url=url, name=study.study_name, user_attrs=attrs)
-        self.stored_study = {"name": study.study_name, "id": int(study_id)}
 
     def _predict_proba(self, X):
         return np.asarray(
@@ -323,22 +305,11 @@ class LightGBMBackend(Backend):
     def feature_importance(self) -> list[float]:
         return [float(v) for v in self.model.feature_importance(importance_type="gain", iteration=self.best_iteration)]
 
-    def save(self, directory) -> list[str]:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        self.model.save_model(str(Path(directory) / MODEL_FILE), num_iteration=self.best_iteration)
-        meta = self._write_meta(
-            directory,
-            {"best_params": self.best_params, "trials": self.trial_summary, "best_iteration": self.best_iteration},
-        )
-        return [MODEL_FILE, meta]
+    def save_model(self, directory) -> list[str]:
+        self.model.save_model(str(directory / MODEL_FILE), num_iteration=self.best_iteration)
+        return [MODEL_FILE]
 
-    @classmethod
-    def load(cls, directory, reg, params=None) -> LightGBMBackend:
+    def load_model(self, directory):
         import lightgbm as lgb
 
-        backend, meta = cls._from_meta(directory, reg, params)
-        backend.model = lgb.Booster(model_file=str(Path(directory) / MODEL_FILE))
-        backend.best_params = meta["best_params"]
-        backend.trial_summary = meta["trials"]
-        backend.best_iteration = meta["best_iteration"]
-        return backend
+        return lgb.Booster(model_file=str(directory / MODEL_FILE))

@@ -84,3 +84,22 @@ def frameworks(keys=None) -> list:
         if (keys is None or cls.key in keys) and cls.framework not in out:
             out.append(cls.framework)
     return out
+
+
+def generic_evidence(key: str, evidence: dict) -> dict:
+    """The generic fields (``penalty_share``, ``zero_share``, ``best_iteration``) of a model's evidence, as its
+    backend maps them; {} for a key no backend registers (a result stored by a backend since removed)."""
+    try:
+        cls = get_backend(key)
+    except KeyError:
+        return {}
+    return cls.generic_evidence(evidence or {})
+
+
+def model_warnings(key: str, where: str, evidence: dict) -> list[str]:
+    """The measured warnings the backend ``key`` declares that a model's evidence gives ([] for an unknown key)."""
+    try:
+        cls = get_backend(key)
+    except KeyError:
+        return []
+    return cls.warnings_for(where, evidence or {})

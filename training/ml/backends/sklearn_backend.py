@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
 from ..advisor import GAP_LARGE, NO_EFFECT, STRONGER, WEAKER, AdviceRule, When
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, POSITIVE, UNIT, Default, FromBase, Inverse, RegParam, Section
 from .base import Backend, Framework, expand_proba
+from .evidence import ZERO_SHARE, MeasuredWarning
 from .registry import register
 
 SECTION = Section(
@@ -61,6 +60,17 @@ ADVICE = (
         param="alpha",
     ),
 )
+MSG_NO_EFFECT = (
+    "{where}: no coefficient is zero (C = {C:g}, penalty {penalty_per_row:.2g} per row); the L1 part of the elastic "
+    "net has no measurable effect. Lower C (raise alpha) to regularize."
+)
+WARNINGS = (
+    MeasuredWarning(
+        MSG_NO_EFFECT,
+        (When("zero_coefficients", "==", 0), When("l1_ratio", ">", 0), When("C", ">", 0)),
+        defaults={"penalty_per_row": 0.0},
+    ),
+)
 SKLEARN = Framework("scikit-learn", ("scikit-learn",), modules=("sklearn.linear_model",))
 MODEL_FILE = "logreg.joblib"
 
@@ -83,6 +93,16 @@ class ElasticNetLogRegBackend(Backend):
 
     key = "logreg"
     effect_evidence = ("zero_coefficient_share", "penalty_per_row")
+    evidence_fields = {ZERO_SHARE: "zero_coefficient_share"}
+    measured_warnings = WARNINGS
+    test_params = {"max_iter": 300}
+    default_overrides = {"alpha": 10.0}
+    default_reason = (
+        "logistic alpha 10, C = 0.1 (44 % zero coefficients, log loss 1.1167 vs 1.1257 at C = 100, which zeroed none)"
+    )
+    saved_state = {"convergence_warnings": "convergence_warnings", "weighted_rows": "weighted_rows"}
+    convergence_warnings: list[str] = []
+    weighted_rows = 0.0
     advice = ADVICE
     section = SECTION
     framework = SKLEARN
@@ -100,7 +120,7 @@ class ElasticNetLogRegBackend(Backend):
         from sklearn.pipeline import Pipeline
         from sklearn.preprocessing import StandardScaler
 
-        self.check_stop("before training")
+        self.start_fit()
         kwargs = {
             **self.library_kwargs(),
             "max_iter": int(self.param("max_iter", 1000)),
@@ -108,12 +128,10 @@ class ElasticNetLogRegBackend(Backend):
             "random_state": int(self.seed),
         }
         model = Pipeline([("scale", StandardScaler()), ("logreg", LogisticRegression(**kwargs))])
-        started = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, self.timing():
             warnings.simplefilter("always", ConvergenceWarning)
             fit_kwargs = {} if sample_weight is None else {"logreg__sample_weight": np.asarray(sample_weight, float)}
             model.fit(np.asarray(X_train, dtype=np.float64), np.asarray(y_train), **fit_kwargs)
-        self.fit_seconds = time.perf_counter() - started
         self.convergence_warnings = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
         for message in self.convergence_warnings:
             self.log(f"logreg: {message}")
@@ -135,7 +153,7 @@ class ElasticNetLogRegBackend(Backend):
 
     def evidence(self) -> dict:
         coef = self.logreg.coef_
-        rows = float(getattr(self, "weighted_rows", 0.0))
+        rows = float(self.weighted_rows)
         C = float(self.logreg.C)
         per_row = 1.0 / (C * rows) if rows else None
         return {
@@ -154,27 +172,20 @@ class ElasticNetLogRegBackend(Backend):
             "C": float(self.logreg.C),
             "n_iter": int(np.max(self.logreg.n_iter_)),
             "max_iter": int(self.logreg.max_iter),
-            "converged": not getattr(self, "convergence_warnings", []),
-            "convergence_warnings": list(getattr(self, "convergence_warnings", [])),
+            "converged": not self.convergence_warnings,
+            "convergence_warnings": list(self.convergence_warnings),
         }
 
     def feature_importance(self) -> list[float]:
         return [float(v) for v in np.mean(np.abs(self.logreg.coef_), axis=0)]
 
-    def save(self, directory) -> list[str]:
+    def save_model(self, directory) -> list[str]:
         import joblib
 
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        joblib.dump(self.model, Path(directory) / MODEL_FILE)
-        meta = {"convergence_warnings": self.convergence_warnings, "weighted_rows": self.weighted_rows}
-        return [MODEL_FILE, self._write_meta(directory, meta)]
+        joblib.dump(self.model, directory / MODEL_FILE)
+        return [MODEL_FILE]
 
-    @classmethod
-    def load(cls, directory, reg, params=None) -> ElasticNetLogRegBackend:
+    def load_model(self, directory):
         import joblib
 
-        backend, meta = cls._from_meta(directory, reg, params)
-        backend.model = joblib.load(Path(directory) / MODEL_FILE)
-        backend.convergence_warnings = meta["convergence_warnings"]
-        backend.weighted_rows = float(meta.get("weighted_rows", 0.0))
-        return backend
+        return joblib.load(directory / MODEL_FILE)

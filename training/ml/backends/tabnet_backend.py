@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +7,7 @@ import numpy as np
 from ..advisor import GAP_LARGE, STRONGER, WEAKER, AdviceRule, When
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, FromBase, RegParam, Section
 from .base import Backend, Framework, expand_proba
+from .evidence import BEST_ITERATION, PENALTY_SHARE, PENALTY_SHARE_WARN, MeasuredWarning
 from .registry import register
 
 SECTION = Section(
@@ -48,6 +48,11 @@ TORCH = Framework("torch", ("torch", "pytorch-tabnet"), seed=seed_torch, modules
 MODEL_STEM = "tabnet_model"
 
 
+MSG_SPARSITY_SHARE = (
+    "{where}: TabNet's sparsity term is {penalty_share:.0%} of its objective on the validation rows; lower "
+    "lambda_sparse."
+)
+WARNINGS = (MeasuredWarning(MSG_SPARSITY_SHARE, (When(PENALTY_SHARE, ">", PENALTY_SHARE_WARN),)),)
 ADVICE = (
     AdviceRule(
         "weaker",
@@ -96,6 +101,13 @@ class TabNetBackend(Backend):
     key = "tabnet"
     effect_evidence = ("sparsity_share_of_loss",)
     mechanism_evidence = ("best_epoch",)
+    evidence_fields = {PENALTY_SHARE: "sparsity_share_of_loss", BEST_ITERATION: "best_epoch"}
+    measured_warnings = WARNINGS
+    test_params = {"max_epochs": 2, "n_d": 4, "n_a": 4, "n_steps": 2}
+    default_reason = "TabNet keeps the base values (its sparsity term was 0.8 % of its objective)"
+    saved_state = {"evidence": "measured", "feature_importance": "importance"}
+    measured: dict = {}
+    importance: list[float] | None = None
     advice = ADVICE
     section = SECTION
     framework = TORCH
@@ -158,7 +170,7 @@ class TabNetBackend(Backend):
         from pytorch_tabnet.tab_model import TabNetClassifier
 
         torch.set_num_threads(int(self.param("torch_threads", 1)))
-        self.check_stop("before training")
+        self.start_fit()
         X_train, X_val = np.asarray(X_train, dtype=np.float32), np.asarray(X_val, dtype=np.float32)
         y_train, y_val = np.asarray(y_train, dtype=np.int64), np.asarray(y_val, dtype=np.int64)
         seen = np.isin(y_val, np.unique(y_train))
@@ -190,17 +202,16 @@ class TabNetBackend(Backend):
             "weights": 0 if sample_weight is None else np.asarray(sample_weight, dtype=np.float64),
         }
         model = TabNetClassifier(**init)
-        started = time.perf_counter()
-        model.fit(
-            X_train,
-            y_train,
-            eval_set=[(X_train, y_train), (X_val[seen], y_val[seen])],
-            eval_name=["train", "val"],
-            eval_metric=["logloss"],
-            callbacks=[StopCheck()],
-            **fit_kwargs,
-        )
-        self.fit_seconds = time.perf_counter() - started
+        with self.timing():
+            model.fit(
+                X_train,
+                y_train,
+                eval_set=[(X_train, y_train), (X_val[seen], y_val[seen])],
+                eval_name=["train", "val"],
+                eval_metric=["logloss"],
+                callbacks=[StopCheck()],
+                **fit_kwargs,
+            )
         self.history = {
             "train_loss": [float(v) for v in model.history["train_logloss"]],
             "val_loss": [float(v) for v in model.history["val_logloss"]],
@@ -216,7 +227,8 @@ class TabNetBackend(Backend):
             "sample_weight": "WeightedRandomSampler" if sample_weight is not None else None,
             "best_epoch": int(model.best_epoch),
         }
-        self._evidence = self._measure(X_val[seen], y_val[seen])
+        self.measured = self._measure(X_val[seen], y_val[seen])
+        self.importance = [float(v) for v in model.feature_importances_]
         return self
 
     def _measure(self, X_val, y_val) -> dict:
@@ -252,34 +264,22 @@ class TabNetBackend(Backend):
         }
 
     def evidence(self) -> dict:
-        return dict(getattr(self, "_evidence", {}))
+        return dict(self.measured)
 
     def feature_importance(self) -> list[float]:
-        if getattr(self, "_importance", None) is not None:
-            return list(self._importance)
-        return [float(v) for v in self.model.feature_importances_]
+        return list(self.importance)
 
     def _predict_proba(self, X):
         mapper = self.model.preds_mapper  # output column (as str) → class label; survives save/load
         classes = [mapper[str(column)] for column in range(len(mapper))]
         return expand_proba(self.model.predict_proba(np.asarray(X, dtype=np.float32)), classes)
 
-    def save(self, directory) -> list[str]:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        path = self.model.save_model(str(Path(directory) / MODEL_STEM))
-        return [
-            Path(path).name,
-            self._write_meta(directory, {"evidence": self.evidence(), "feature_importance": self.feature_importance()}),
-        ]
+    def save_model(self, directory) -> list[str]:
+        return [Path(self.model.save_model(str(directory / MODEL_STEM))).name]
 
-    @classmethod
-    def load(cls, directory, reg, params=None) -> TabNetBackend:
+    def load_model(self, directory):
         from pytorch_tabnet.tab_model import TabNetClassifier
 
-        backend, meta = cls._from_meta(directory, reg, params)
-        model = TabNetClassifier(device_name=backend.init_kwargs()["device_name"])
-        model.load_model(str(Path(directory) / f"{MODEL_STEM}.zip"))
-        backend.model = model
-        backend._evidence = meta["evidence"]
-        backend._importance = meta["feature_importance"]
-        return backend
+        model = TabNetClassifier(device_name=self.init_kwargs()["device_name"])
+        model.load_model(str(directory / f"{MODEL_STEM}.zip"))
+        return model

@@ -28,6 +28,7 @@ from .base import (
 )
 from .combination import CalibrationPart, CalibrationResult, CombinerCandidate, ReliabilityBin, VsBestMember
 from .metrics import MetricsBySplit, SplitMetrics, TrainValGap
+from .report import BackendReport, BaseRow, ParamRow, RegularizationReport
 from .run import (
     BaselineResult,
     Baselines,
@@ -51,6 +52,10 @@ from .trading import (
 )
 
 __all__ = [
+    "BackendReport",
+    "BaseRow",
+    "ParamRow",
+    "RegularizationReport",
     "GAP_TOLERANCE",
     "MSG_GAP_MISMATCH",
     "MSG_MISSING_KEYS",

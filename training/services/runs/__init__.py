@@ -9,16 +9,17 @@
 - ``queue``: publishing and reading the broker; ``database``: Optuna's storage URL, retries on a locked SQLite.
 """
 
+from training.selectors.run_inputs import MSG_NO_DATASET_ON_RUN, run_artifacts_dir
 from training.services.runs.cancel import MSG_CANCELLED_QUEUED, MSG_NOT_CANCELLABLE, training_run_cancel
 from training.services.runs.database import optuna_storage_url, retry_when_locked
 from training.services.runs.execution import (
+    IN_PARTS,
     MSG_ARTIFACTS_FOLDER_EXISTS,
     MSG_CANCELLED,
-    MSG_NO_DATASET_ON_RUN,
+    SINGLE_PROCESS,
     ArtifactsFolderExists,
     model_result_rows,
     run_artifacts_create,
-    run_artifacts_dir,
     training_run_claim,
     training_run_execute,
 )
@@ -57,6 +58,8 @@ __all__ = [
     "MSG_DATASET_TOO_SHORT",
     "MSG_GAVE_UP",
     "MSG_NO_DATASET_ON_RUN",
+    "IN_PARTS",
+    "SINGLE_PROCESS",
     "MSG_NO_PROFILE",
     "MSG_NOT_CANCELLABLE",
     "MSG_PROFILE_INVALID",

@@ -14,7 +14,6 @@ import logging
 import shutil
 import time
 import traceback as traceback_module
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +30,14 @@ from training.artifact_store import (
     store_is_local,
     store_missing,
     store_upload,
-    working_dir,
     writer_of,
 )
 from training.ml.errors import TrainingCancelled, TrainingError
 from training.ml.results import RunResult
 from training.models import ModelResult, TrainingRun
-from training.selectors.market_data import dataset_candles_frame
+from training.selectors.run_inputs import run_artifacts_dir, run_calendar, run_candles
 from training.selectors.trading import run_trials
+from training.services import run_parts
 from training.services.runs.database import db_now, is_locked_error, optuna_storage_url, retry_when_locked
 from training.services.runs.interruptions import (
     REASON_DATABASE_BUSY,
@@ -50,7 +49,7 @@ from training.services.runs.monitor import RunMonitor
 logger = logging.getLogger(__name__)
 
 MSG_CANCELLED = "Cancelled at the user's request."
-MSG_NO_DATASET_ON_RUN = "Run #{pk} has no dataset."
+MSG_UNKNOWN_STRATEGY = "Unknown training strategy {strategy!r}; known: {known}."
 MSG_ARTIFACTS_FOLDER_EXISTS = (
     "The artifacts folder of run #{pk} exists before its first attempt ({path}); it is not this run's, so it is "
     "neither used nor deleted. Move it away and run again."
@@ -104,25 +103,6 @@ def model_result_rows(run: TrainingRun, result: dict) -> list[ModelResult]:
                 )
             )
     return rows
-
-
-def _candles_for(run: TrainingRun):
-    """The dataset's candles within the range recorded in the snapshot at launch."""
-    if run.dataset is None:
-        raise ValueError(MSG_NO_DATASET_ON_RUN.format(pk=run.pk))
-    data = run.snapshot.get("data") or {}
-    bounds = {
-        key: datetime.fromisoformat(data[f"{key}_open_time"])
-        for key in ("first", "last")
-        if data.get(f"{key}_open_time")
-    }
-    return dataset_candles_frame(run.dataset, start=bounds.get("first"), end=bounds.get("last"))
-
-
-def run_artifacts_dir(run: TrainingRun) -> Path:
-    """The run's local working folder, named by its number and its key (a number reused after a restore names
-    another); with the local store it is the stored folder itself."""
-    return working_dir(run_key(run))
 
 
 def run_artifacts_publish(*, run: TrainingRun, result: dict, artifacts_dir: Path) -> dict:
@@ -196,24 +176,12 @@ def _finish(run_id: int, task_id: str, **fields) -> bool:
     )
 
 
-def _train(run: TrainingRun, monitor: RunMonitor, artifacts_dir: Path) -> dict:
-    from training.ml.manager import TrainingManager
-    from training.services.run_parts import regime_tasks_enabled, training_run_train_in_parts
+SINGLE_PROCESS, IN_PARTS = "single-process", "regime parts"
 
-    monitor.log(
-        f"run #{run.pk}: {run.exchange}:{run.symbol} {run.interval}, preset {run.preset}, "
-        f"profile '{run.snapshot.get('profile', {}).get('name')}', seed {run.seed}, attempt {run.attempts}"
-        + (f", worker {run.worker}" if run.worker else "")
-    )
-    if regime_tasks_enabled(run):
-        return training_run_train_in_parts(
-            run=run,
-            candles=_candles_for(run),
-            worker=run.worker,
-            should_stop=monitor.should_stop,
-            log=monitor.log,
-            progress=monitor.progress,
-        )
+
+def _train_in_one_process(run: TrainingRun, monitor: RunMonitor, artifacts_dir: Path) -> dict:
+    from training.ml.manager import TrainingManager
+
     manager = TrainingManager(
         config=run.snapshot["config"],
         preset=run.preset,
@@ -226,19 +194,44 @@ def _train(run: TrainingRun, monitor: RunMonitor, artifacts_dir: Path) -> dict:
         log=monitor.log,
         trading=run.snapshot.get("trading"),
         trials=run_trials(run=run),
+        validated_report=run.report,  # validated once, at launch
     )
     return manager.run_full_training(
         run.symbol,
         exchange_name=run.exchange,
         interval=run.interval,
-        candles=_candles_for(run),
+        candles=run_candles(run),
         calendar=run_calendar(run),
     )
 
 
-def run_calendar(run: TrainingRun) -> str:
-    """The market calendar in the run's snapshot (24/7 for runs launched before calendars existed)."""
-    return (run.snapshot or {}).get("data", {}).get("calendar") or "24/7"
+def _train_in_parts(run: TrainingRun, monitor: RunMonitor, artifacts_dir: Path) -> dict:
+    return run_parts.training_run_train_in_parts(
+        run=run,
+        candles=run_candles(run),
+        worker=run.worker,
+        should_stop=monitor.should_stop,
+        log=monitor.log,
+        progress=monitor.progress,
+    )
+
+
+STRATEGIES = {SINGLE_PROCESS: _train_in_one_process, IN_PARTS: _train_in_parts}
+
+
+def default_strategy(run: TrainingRun | None = None) -> str:
+    """Regime parts when the run's snapshot says so (``regime_tasks``, recorded at launch from
+    ``TRAINING_REGIME_TASKS``), else the whole run in this process."""
+    return IN_PARTS if run_parts.regime_tasks_enabled(run) else SINGLE_PROCESS
+
+
+def _train(run: TrainingRun, monitor: RunMonitor, artifacts_dir: Path, strategy: str) -> dict:
+    monitor.log(
+        f"run #{run.pk}: {run.exchange}:{run.symbol} {run.interval}, preset {run.preset}, "
+        f"profile '{run.snapshot.get('profile', {}).get('name')}', seed {run.seed}, attempt {run.attempts}"
+        + (f", worker {run.worker}" if run.worker else "")
+    )
+    return STRATEGIES[strategy](run, monitor, artifacts_dir)
 
 
 def _store_success(run: TrainingRun, task_id: str, result: dict, artifacts_dir: Path) -> None:
@@ -264,26 +257,30 @@ def _store_success(run: TrainingRun, task_id: str, result: dict, artifacts_dir: 
 
 
 def _end_parts() -> None:
-    from training.services.run_parts import run_parts_end_with_their_runs
-
     try:
-        retry_when_locked(run_parts_end_with_their_runs, what="ending the parts of ended runs")
+        retry_when_locked(run_parts.run_parts_end_with_their_runs, what="ending the parts of ended runs")
     except Exception:  # bookkeeping only: the reconciler ends them on its next pass
         logger.exception("could not end the parts of ended runs")
 
 
-def training_run_execute(*, run_id: int, task_id: str = "", worker: str = "") -> TrainingRun | None:
-    """Claim the run (queued → running) and train it; returns None when there was nothing to claim."""
+def training_run_execute(
+    *, run_id: int, task_id: str = "", worker: str = "", strategy: str | None = None
+) -> TrainingRun | None:
+    """Claim the run (queued → running) and train it; returns None when there was nothing to claim. ``strategy``
+    (``SINGLE_PROCESS`` or ``IN_PARTS``; ``default_strategy(run)`` when None) says how the run is trained."""
+    if strategy is not None and strategy not in STRATEGIES:
+        raise ValueError(MSG_UNKNOWN_STRATEGY.format(strategy=strategy, known=", ".join(STRATEGIES)))
     if not training_run_claim(run_id=run_id, task_id=task_id, worker=worker):
         logger.info("run %s was not queued (already claimed, cancelled or gone); nothing to do", run_id)
         return None
     run = TrainingRun.objects.select_related("dataset").get(pk=run_id)
+    strategy = strategy or default_strategy(run)
     task_id = run.celery_task_id
     monitor = RunMonitor(run_id, task_id)
     monitor.start()
     try:
         artifacts_dir = run_artifacts_create(run=run)
-        result = _train(run, monitor, artifacts_dir)
+        result = _train(run, monitor, artifacts_dir, strategy)
         result = run_artifacts_publish(run=run, result=result, artifacts_dir=artifacts_dir)
     except TrainingCancelled as exc:
         monitor.log(f"cancelled: {exc}")

@@ -1,22 +1,19 @@
 import numpy as np
 import pytest
 
-from training.ml.backends import get_backend
+from training.ml.backends import get_backend, registered_backends
 from training.ml.regularization import resolve_config
 
 ROWS, FEATURES, LOOKBACK = 600, 8, 8
 TRAIN_END, VAL_END = 400, 500
 
-# Tiny settings per backend so the whole folder trains in seconds.
-SMALL_PARAMS = {
-    "lightgbm": {"n_trials": 3, "early_stopping_rounds": 10},
-    "lstm": {"epochs": 2, "lstm_units": 8, "dense_units": 8, "batch_size": 64},
-    "transformer": {"epochs": 2, "d_model": 8, "num_heads": 2, "ff_dim": 16, "batch_size": 64},
-    "logreg": {"max_iter": 300},
-    "tabnet": {"max_epochs": 2, "n_d": 4, "n_a": 4, "n_steps": 2},
-}
 # Distinct, non-default numbers so a test can tell that these exact values reached the library.
 PROFILE = resolve_config({"l1_alpha": 0.003, "l2_alpha": 0.0007, "dropout_rate": 0.25}, {"sklearn": {"l1_ratio": 0.6}})
+
+
+def backend_keys() -> list[str]:
+    """Every registered backend: the parametrized tests run over these, so a new backend joins them unedited."""
+    return registered_backends()
 
 
 def make_tabular(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +41,7 @@ def build(key: str, *, reg=None, params=None, seed=42, should_stop=None):
     cls = get_backend(key)
     return cls(
         PROFILE[cls.config_section] if reg is None else reg,
-        params={**SMALL_PARAMS[key], **(params or {})},
+        params={**cls.test_params, **(params or {})},
         seed=seed,
         should_stop=should_stop,
     )
@@ -55,7 +52,7 @@ _FITTED: dict = {}
 
 @pytest.fixture
 def fitted():
-    """A backend fitted once per test session with PROFILE and SMALL_PARAMS, plus its test inputs."""
+    """A backend fitted once per test session with PROFILE and its declared ``test_params``, plus its test inputs."""
 
     def get(key: str):
         if key not in _FITTED:

@@ -1,21 +1,30 @@
 import numpy as np
 import pytest
 
-from training.ml.backends import BackendNotFitted, get_backend, registered_backends
+from training.ml.backends import Backend, BackendNotFitted, get_backend
 from training.ml.backends.base import expand_proba
+from training.ml.backends.evidence import BEST_ITERATION
 
-from .conftest import PROFILE, SMALL_PARAMS, split
+from .conftest import PROFILE, backend_keys, split
 
-KEYS = ["lightgbm", "lstm", "transformer", "logreg", "tabnet"]
-# Backends whose library trains in epochs/iterations and so record train/val loss curves (logreg has none).
-WITH_HISTORY = {"lightgbm", "lstm", "transformer", "tabnet"}
-# Backends that override feature_importance(); the Keras ones keep the base class's None.
-WITH_IMPORTANCE = {"lightgbm", "logreg", "tabnet"}
+KEYS = backend_keys()
+SHIPPED = {"lightgbm", "lstm", "transformer", "logreg", "tabnet"}
 
 
-def test_registry_holds_every_backend():
-    assert sorted(registered_backends()) == sorted(KEYS)
-    assert sorted(SMALL_PARAMS) == sorted(KEYS)
+def trains_in_iterations(key: str) -> bool:
+    """A backend that declares where early stopping kept it (``best_iteration``) trains in epochs or rounds and so
+    records train/val loss curves (logreg has none)."""
+    return BEST_ITERATION in get_backend(key).evidence_fields
+
+
+def ranks_features(key: str) -> bool:
+    """Backends that override ``feature_importance()``; the Keras ones keep the base class's None."""
+    return get_backend(key).feature_importance is not Backend.feature_importance
+
+
+def test_registry_holds_every_shipped_backend_each_with_test_params():
+    assert SHIPPED <= set(KEYS)
+    assert all(get_backend(key).test_params for key in SHIPPED)
 
 
 def test_unknown_key_lists_known_backends():
@@ -28,7 +37,7 @@ def test_unknown_key_lists_known_backends():
 @pytest.mark.parametrize("key", KEYS)
 def test_predict_before_fit_raises(key):
     cls = get_backend(key)
-    backend = cls(PROFILE[cls.config_section], params=SMALL_PARAMS[key])
+    backend = cls(PROFILE[cls.config_section], params=cls.test_params)
     X = split(key)[4]
     with pytest.raises(BackendNotFitted, match=key):
         backend.predict_proba(X)
@@ -50,12 +59,12 @@ def test_fit_predict_save_load_round_trip(key, fitted, tmp_path):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
     assert np.all(proba >= 0)
     assert backend.fit_seconds > 0
-    if key in WITH_HISTORY:
+    if trains_in_iterations(key):
         assert len(backend.history["train_loss"]) == len(backend.history["val_loss"]) > 0
     else:
         assert backend.history == {}
     importance = backend.feature_importance()
-    if key in WITH_IMPORTANCE:
+    if ranks_features(key):
         assert len(importance) == X_test.shape[-1]
     else:
         assert importance is None
