@@ -31,7 +31,6 @@ from django.db import connection
 from django.utils import timezone
 
 from training.artifact_store import (
-    MANIFEST,
     local_files,
     missing_message,
     run_key,
@@ -68,9 +67,8 @@ def part_key(run: TrainingRun, regime: str) -> str:
 
 
 def _part_missing(run: TrainingRun, part: RunPart) -> list[tuple[str, str]]:
-    """The part's files that do not read back from the store with their digest, each with the part's worker."""
-    if not part.files:
-        return [(f"{PARTS_DIR}/{part.regime}/{MANIFEST}", part.worker)]
+    """The part's files that do not read back from the store with their digest, each with the part's worker (a
+    part whose regime was skipped wrote none)."""
     return [
         (f"{PARTS_DIR}/{part.regime}/{name}", part.worker)
         for name in store_missing(key=part_key(run, part.regime), files=part.files)

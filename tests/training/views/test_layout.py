@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
-NAV = ["Runs", "Launch", "Markets", "Sweeps", "Robustness", "Profiles", "Datasets", "Models", "API docs"]
+NAV = ["Runs", "Launch", "Markets", "Sweeps", "Robustness", "Profiles", "Datasets", "Models", "Workers", "API docs"]
 
 
 def nav_labels(html: str) -> list[str]:
