@@ -28,15 +28,16 @@ class When:
     fact: str
     op: str
     value: float
+    default: float | None = None  # the fact's value when a result does not record it (one from before it existed)
 
     def holds(self, facts: dict) -> bool | None:
-        have = facts.get(self.fact)
+        have = facts.get(self.fact, self.default)
         if have is None or not isinstance(have, (int, float)) or not math.isfinite(have):
             return None
         return OPS[self.op](float(have), self.value)
 
     def text(self, facts: dict) -> str:
-        have = facts[self.fact]
+        have = facts.get(self.fact, self.default)
         shown = f"{have:.4g}" if isinstance(have, float) else str(have)
         return f"{self.fact} = {shown} ({self.op} {self.value:g})"
 

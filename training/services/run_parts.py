@@ -152,6 +152,7 @@ def _train_one(
                 should_stop=should_stop,
                 log=log,
                 progress=progress,
+                preset_overrides=run.snapshot.get("preset_overrides"),
             )
     except TrainingCancelled:
         retry_when_locked(lambda: mine.update(status=RunPart.Status.QUEUED, worker=""), what="releasing a part")
@@ -270,6 +271,7 @@ def training_run_train_in_parts(
         candles=candles,
         trading=run.snapshot.get("trading"),
         trials=run_trials(run=run),
+        preset_overrides=run.snapshot.get("preset_overrides"),
     )
 
 

@@ -115,6 +115,15 @@ class SweepDetailSerializer(serializers.Serializer):
     mode = serializers.CharField()
     n_trials = serializers.IntegerField(allow_null=True)
     axes = serializers.ListField(child=serializers.DictField())
+    holds = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="settings held at every point, e.g. lightgbm.early_stopping=off: text, section, setting, value, "
+        "models, params",
+    )
+    mechanism = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="where early stopping does the regularizing (best iteration / epoch), or was held off",
+    )
     status = serializers.CharField()
     detail = serializers.CharField()
     objective = SweepObjectiveSerializer()

@@ -58,6 +58,9 @@ class Backend:
     effect_evidence: ClassVar[tuple[str, ...]] = ()
     mechanism_evidence: ClassVar[tuple[str, ...]] = ()
     advice: ClassVar[tuple] = ()  # ``training.ml.advisor.AdviceRule``s read from the facts of a trained model
+    # settings a sweep can hold for this backend (``lightgbm.early_stopping=off``): setting -> word -> the params
+    # the backend then receives (``training.services.sweep_holds``)
+    holds: ClassVar[dict[str, dict[str, dict]]] = {}
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)

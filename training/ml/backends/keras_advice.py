@@ -25,7 +25,7 @@ ADVICE = (
     AdviceRule(
         "early_stopping",
         MECHANISM,
-        (When("best_epoch", "<=", FEW_EPOCHS),),
+        (When("early_stopping", "==", 1, default=1), When("best_epoch", "<=", FEW_EPOCHS)),
         "The best epoch was {best_epoch:g}: early stopping ends training before the penalties matter.",
     ),
 )

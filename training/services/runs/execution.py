@@ -181,6 +181,7 @@ def _train(run: TrainingRun, monitor: RunMonitor, artifacts_dir: Path) -> dict:
         log=monitor.log,
         trading=run.snapshot.get("trading"),
         trials=run_trials(run=run),
+        preset_overrides=run.snapshot.get("preset_overrides"),
     )
     return manager.run_full_training(
         run.symbol,
