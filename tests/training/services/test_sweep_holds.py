@@ -126,3 +126,24 @@ def test_a_point_held_off_trains_lightgbm_for_the_fixed_rounds_and_the_sweep_say
     TrainingRun.objects.filter(pk=point.run_id).update(status=Status.FAILED)
     again = sweep_point_rerun(point=sweep_points(sweep=sweep)[0])
     assert again.run.snapshot["preset_overrides"] == LGB_OFF
+
+
+@pytest.mark.django_db
+def test_the_sweep_command_takes_hold_and_prints_what_it_holds(django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    profile, _ = make_profile("baseline", is_default=True), make_dataset()
+    args = ["sweep", "BTCUSDT", "--profile", profile.name, "--no-wait", "--param", "lightgbm.reg_lambda=0.1,1"]
+    with pytest.raises(CommandError) as exc:
+        call_command(*args, "--hold", "lightgbm.early_stopping=off", "--preset", "tiny")
+    assert "preset tiny trains no LightGBM model" in str(exc.value)
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=False):
+        call_command(*args, "--hold", "lightgbm.early_stopping=off", "--preset", "smoke", stdout=out)
+    assert "lightgbm.early_stopping=off: held at every point for lightgbm" in out.getvalue()
+    sweep = Sweep.objects.get()
+    assert sweep.params == ["lightgbm.reg_lambda"] and [h["text"] for h in sweep.holds] == [
+        "lightgbm.early_stopping=off"
+    ]
