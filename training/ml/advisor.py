@@ -50,6 +50,7 @@ class AdviceRule:
     message: str  # formatted with the facts and ``param``
     param: str = ""  # the section parameter to sweep around ("" = none)
     any_of: tuple[When, ...] = field(default_factory=tuple)  # at least one must hold (besides every ``when``)
+    hold: str = ""  # a setting the pre-filled sweep holds at every point, e.g. "early_stopping=off"
 
     def fires(self, facts: dict) -> bool:
         checks = [c.holds(facts) for c in self.when]
@@ -94,6 +95,7 @@ def advise(rules, facts: dict, *, section: str) -> list[dict]:
                 "text": rule.message.format(**{k.replace(".", "_"): v for k, v in facts.items()}, param=rule.param),
                 "evidence": rule.evidence(facts),
                 "sweep_axis": axis,
+                "sweep_holds": [f"{section}.{rule.hold}"] if axis and rule.hold else [],
             }
         )
     return out

@@ -69,6 +69,10 @@ def test_lightgbm_early_stopping_and_l1_rules_fire_on_what_the_fit_measured():
     assert facts["best_iteration"] <= 30 and "early_stopping" in fired
     assert facts["zero_leaf_share"] == 0 and "l1_no_effect" in fired
     assert fired["l1_no_effect"]["sweep_axis"] == f"lightgbm.reg_alpha={sweep_range(0.01)}"
+    # "sweep around this" for the mechanism: L2 around its value with early stopping held off
+    assert fired["early_stopping"]["sweep_axis"] == f"lightgbm.reg_lambda={sweep_range(0.001)}"
+    assert fired["early_stopping"]["sweep_holds"] == ["lightgbm.early_stopping=off"]
+    assert fired["l1_no_effect"]["sweep_holds"] == []
     fired, facts = fitted_rules(
         "lightgbm",
         params={**LGB, "early_stopping_rounds": 500},
@@ -110,6 +114,7 @@ def test_keras_weaker_fires_when_the_penalty_dominates_and_early_stopping_at_ver
     assert facts["penalty_share_at_best_epoch"] > 0.5 and "weaker" in fired
     assert fired["weaker"]["sweep_axis"] == f"tensorflow.l1_reg={sweep_range(1.0)}"
     assert facts["best_epoch"] <= 2 and "early_stopping" in fired
+    assert fired["early_stopping"]["sweep_holds"] == ["tensorflow.early_stopping=off"]
     fired, facts = keras_rules(1e-6, epochs=6, patience=6)
     assert facts["penalty_share_at_best_epoch"] < 0.5 and not facts["collapsed"] and "weaker" not in fired
     assert (facts["best_epoch"] > 2) == ("early_stopping" not in fired)

@@ -76,6 +76,8 @@ ADVICE = (
         (When("early_stopping", "==", 1, default=1), When("best_iteration", "<=", FEW_TREES)),
         "Early stopping kept {best_iteration:g} boosting rounds: it does most of the regularizing here, so L1/L2 "
         "change little; sweep them with early stopping held off to see their own effect.",
+        param="reg_lambda",
+        hold="early_stopping=off",
     ),
 )
 
