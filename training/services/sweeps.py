@@ -115,8 +115,10 @@ def sweep_create(
         errors += exc.messages
     try:
         holds = parse_holds(hold_texts, preset=preset)
-    except (ValidationError, KeyError) as exc:
-        errors += exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+    except ValidationError as exc:
+        errors += exc.messages
+    except KeyError:  # an unknown preset: training_run_validate below says so
+        pass
     try:
         profile, *_ = training_run_validate(
             profile=profile, symbol=symbol, exchange=exchange, interval=interval, preset=preset
