@@ -16,6 +16,10 @@ Each figure is printed with the load average beside it, as soon as it is measure
 
     .venv/bin/python bench/bench_sweep_measure.py                          # the issue's measurement (long)
     .venv/bin/python bench/bench_sweep_measure.py --preset tiny --points 2 --seeds 1 --stages alpha   # smoke
+    .venv/bin/python bench/bench_sweep_measure.py --report-db /tmp/ares-bench-…/bench.sqlite3 --report-sweep 1
+
+``--report-db``/``--report-sweep`` print the figures of a sweep of a (still running) bench's database from the
+points finished so far (complete value groups only; reads, writes nothing).
 """
 
 import argparse
@@ -31,7 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 TMP = Path(tempfile.mkdtemp(prefix="ares-bench-sweep-measure-"))
-os.environ["DATABASE_URL"] = f"sqlite:///{TMP}/bench.sqlite3"
+REPORT_DB = sys.argv[sys.argv.index("--report-db") + 1] if "--report-db" in sys.argv else None
+os.environ["DATABASE_URL"] = f"sqlite:///{REPORT_DB or f'{TMP}/bench.sqlite3'}"
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ["HTTPS"] = "0"
 os.environ["ARTIFACTS_DIR"] = str(TMP / "artifacts")
@@ -141,7 +146,12 @@ def report_sweep(label: str, sweep) -> dict:
     print(f"  {label}: per-backend curves (validation log loss mean [95 % interval] seed sd; gap):", flush=True)
     for group in sorted(evidence["groups"], key=lambda g: g["index"]):
         if not group["complete"]:
-            print(f"    {group['values']}: incomplete (failed or cancelled)", flush=True)
+            done = sum(1 for p in group["points"] if p.recorded)
+            state = "left out: a run failed or was cancelled" if group["failed"] else "not finished"
+            print(
+                f"    {group['values']}: incomplete, {done} of {len(group['points'])} run(s) recorded ({state})",
+                flush=True,
+            )
             continue
         print(
             f"    {group['values']}: objective {group['objective']:.5f} (seed sd {group['objective_seed_sd']:.5f})",
@@ -205,7 +215,15 @@ def main() -> None:
     parser.add_argument("--stages", default="advisor,alpha,lambda,around", help="comma list; also es_off")
     parser.add_argument("--alpha", default="1:100", help="LOW:HIGH of the sklearn.alpha sweep (default's 10 mid)")
     parser.add_argument("--reg-lambda", default="0.001:10", help="LOW:HIGH of the lightgbm.reg_lambda sweep")
+    parser.add_argument("--report-db", default=None)
+    parser.add_argument("--report-sweep", type=int, default=None)
     args = parser.parse_args()
+    if args.report_db:
+        from training.models import Sweep
+
+        sweep = Sweep.objects.get(pk=args.report_sweep)
+        report_sweep(f"sweep #{sweep.pk} {[a['param'] for a in sweep.axes]}", sweep)
+        return
     stages = args.stages.split(",")
     from training.models import RegularizationProfile, TrainingRun
     from training.selectors.run_advice import run_advice

@@ -296,18 +296,20 @@ MSG_HOLD_INSTEAD = "; add the axis line {section}.early_stopping=off to see L1/L
 def sweep_mechanism(*, sweep: Sweep, points: list[SweepPoint]) -> list[str]:
     """What else regularizes the swept models, from each finished point's recorded mechanism evidence (LightGBM's
     best iteration, Keras' best epoch) read with the backend's own mechanism rules (``Backend.advice``): a line per
-    model where early stopping stopped early in some regime fit, or where the sweep held it off."""
+    swept model (one an axis reaches) where early stopping stopped early in some regime fit, or where the sweep
+    held it off."""
     from training.ml.advisor import MECHANISM
     from training.ml.backends import get_backend
 
     held = {key: h for h in sweep.holds or [] if h.get("setting") == "early_stopping" for key in h.get("models", [])}
+    reached = {key for axis in sweep.axes or [] for key in axis.get("reaches") or []} | set(held)
     effects: dict[str, list[dict]] = {}
     for point in points:
         if not point.recorded or point.run.status != TrainingRun.Status.SUCCEEDED:
             continue
         for info in (point.summary or {}).get("regimes", {}).values():
             for key, entry in (info.get("models") or {}).items():
-                if key != ENSEMBLE:
+                if key != ENSEMBLE and (not reached or key in reached):
                     effects.setdefault(key, []).append(entry.get("effect") or {})
     lines = []
     for key, fits in effects.items():

@@ -94,8 +94,8 @@ def test_best_vs_runner_up_reports_no_evidence_on_a_sweep_of_identical_points(te
 def test_the_sweep_says_where_early_stopping_does_the_regularizing_from_the_points_recorded_best_iteration(
     smoke_result, django_capture_on_commit_callbacks
 ):
-    """Points whose runs carry a real smoke result (all five backends): a mechanism line for each model whose own
-    mechanism rule fires in some regime fit (LightGBM's best iteration, the Keras models' best epoch), with the
+    """Points whose runs carry a real smoke result (all five backends): a mechanism line for each swept model (the
+    ones the axis reaches) whose own mechanism rule fires in some regime fit (LightGBM's best iteration, the Keras models' best epoch), with the
     range and count read from what the points recorded, and the hold that would show the penalties alone."""
     from training.ml.backends import get_backend
     from training.models import SweepPoint, TrainingRun
@@ -103,14 +103,15 @@ def test_the_sweep_says_where_early_stopping_does_the_regularizing_from_the_poin
 
     profile, _ = make_profile("baseline", is_default=True), make_dataset()
     with django_capture_on_commit_callbacks(execute=False):
-        sweep = sweep_create(profile=profile, symbol="BTCUSDT", preset="smoke", axes=["lightgbm.reg_lambda=0.1,1"])
+        sweep = sweep_create(profile=profile, symbol="BTCUSDT", preset="smoke", axes=["l2_alpha=0.1,1"])
+    assert set(sweep.axes[0]["reaches"]) == {"lightgbm", "lstm", "transformer", "tabnet"}
     TrainingRun.objects.filter(sweep=sweep).update(status=TrainingRun.Status.SUCCEEDED, result=smoke_result)
     sweep = sweep_reconcile(sweep=sweep)
     points = sweep_points(sweep=sweep)
     assert all(p.recorded for p in points)
     lines = sweep_mechanism(sweep=sweep, points=points)
     expected = []
-    for key in ("lightgbm", "lstm", "transformer", "tabnet", "logreg"):
+    for key in sweep.axes[0]["reaches"]:  # logreg (not reached by l2_alpha) is not described
         fits = [
             info["models"][key]["effect"]
             for p in points
