@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('training', '0014_i20_sweep_seeds_objective'),
+        ("training", "0014_i20_sweep_seeds_objective"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='sweep',
-            name='holds',
-            field=models.JSONField(blank=True, default=list, help_text='Settings held at every point: [{"text": "lightgbm.early_stopping=off", "models": [...], ...}]'),
+            model_name="sweep",
+            name="holds",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text='Settings held at every point: [{"text": "lightgbm.early_stopping=off", "models": [...], ...}]',
+            ),
         ),
     ]
