@@ -5,6 +5,7 @@ from training.models import RegularizationProfile, Sweep
 from training.selectors.profiles import profile_get_default
 from training.selectors.runs import launch_choices
 from training.services.sweep_axes import known_params
+from training.services.sweep_holds import holdable_names
 from training.services.sweeps import MAX_SEEDS, MAX_TRIALS, OBJECTIVE_ENSEMBLE
 
 OBJECTIVE_AUTO = "the swept model's own (when every axis reaches one model), else the ensemble's"
@@ -12,7 +13,8 @@ OBJECTIVE_AUTO = "the swept model's own (when every axis reaches one model), els
 AXES_HELP = (
     "One axis per line: PARAM=VALUES. PARAM is a base value (l1_alpha, l2_alpha, dropout_rate) or a backend's "
     "(lightgbm.reg_alpha, tensorflow.l1_reg, sklearn.alpha, …); VALUES a list 0.0001,0.01,1 or a log range "
-    "LOW:HIGH:COUNT such as 1e-4:1:5."
+    "LOW:HIGH:COUNT such as 1e-4:1:5. A line lightgbm.early_stopping=off (or tensorflow.early_stopping=off) holds "
+    "early stopping off at every point instead of sweeping: the swept penalties are then the only regularizer."
 )
 
 
@@ -52,6 +54,7 @@ class SweepLaunchForm(forms.Form):
         self.fields["exchange"].choices = [(e, e) for e in choices["exchanges"]]
         self.fields["preset"].choices = [(p, p) for p in presets]
         self.known_params = known_params()
+        self.holdable = holdable_names()
         self.fields["objective_model"].choices = [
             ("", OBJECTIVE_AUTO),
             (OBJECTIVE_ENSEMBLE, "the ensemble's"),

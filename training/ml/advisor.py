@@ -28,15 +28,16 @@ class When:
     fact: str
     op: str
     value: float
+    default: float | None = None  # the fact's value when a result does not record it (one from before it existed)
 
     def holds(self, facts: dict) -> bool | None:
-        have = facts.get(self.fact)
+        have = facts.get(self.fact, self.default)
         if have is None or not isinstance(have, (int, float)) or not math.isfinite(have):
             return None
         return OPS[self.op](float(have), self.value)
 
     def text(self, facts: dict) -> str:
-        have = facts[self.fact]
+        have = facts.get(self.fact, self.default)
         shown = f"{have:.4g}" if isinstance(have, float) else str(have)
         return f"{self.fact} = {shown} ({self.op} {self.value:g})"
 
@@ -49,6 +50,7 @@ class AdviceRule:
     message: str  # formatted with the facts and ``param``
     param: str = ""  # the section parameter to sweep around ("" = none)
     any_of: tuple[When, ...] = field(default_factory=tuple)  # at least one must hold (besides every ``when``)
+    hold: str = ""  # a setting the pre-filled sweep holds at every point, e.g. "early_stopping=off"
 
     def fires(self, facts: dict) -> bool:
         checks = [c.holds(facts) for c in self.when]
@@ -93,6 +95,7 @@ def advise(rules, facts: dict, *, section: str) -> list[dict]:
                 "text": rule.message.format(**{k.replace(".", "_"): v for k, v in facts.items()}, param=rule.param),
                 "evidence": rule.evidence(facts),
                 "sweep_axis": axis,
+                "sweep_holds": [f"{section}.{rule.hold}"] if axis and rule.hold else [],
             }
         )
     return out

@@ -34,6 +34,11 @@ class Sweep(models.Model):
     preset = models.CharField(max_length=16, default="quick")
     seed = models.IntegerField(default=42)
     axes = models.JSONField(default=list, help_text='[{"param": "l1_alpha", "values": [...], "log_range": ...}]')
+    holds = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Settings held at every point: [{"text": "lightgbm.early_stopping=off", "models": [...], ...}]',
+    )
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.GRID)
     n_trials = models.PositiveIntegerField(null=True, blank=True)
     parallel = models.PositiveIntegerField(default=2, help_text="Optuna: trials asked ahead of the finished ones.")

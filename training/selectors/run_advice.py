@@ -43,7 +43,7 @@ def run_advice(*, run: TrainingRun, parsed=None) -> list[dict]:
                         "profile": run.profile_id,
                         "preset": run.preset,
                         "symbol": run.symbol,
-                        "axes": suggestion["sweep_axis"],
+                        "axes": "\n".join([suggestion["sweep_axis"], *suggestion["sweep_holds"]]),
                     }
                     url = f"{reverse('training:sweep_new')}?{urlencode(query)}"
                 out.append({"regime": regime, "model": key, **suggestion, "sweep_url": url})

@@ -282,3 +282,68 @@ def sweep_history(*, sweep: Sweep, evidence: dict) -> dict:
 
         importance = study_importance(name=sweep.optuna_study_name, seed=sweep.seed)
     return {"history": rows, "importance": importance, "params": sweep.params}
+
+
+MSG_HELD_OFF = (
+    "{text}: {model} trained without early stopping at every point ({fact} {low:g}–{high:g}, the preset's maximum): "
+    "the swept penalties are the only regularizer this curve shows"
+)
+MSG_EARLY_STOPPING_AT_WORK = (
+    "{model}: early stopping kept {fact} {low:g}–{high:g} in {fired} of {fits} regime fit(s) ({rule}): it does most "
+    "of the regularizing there, so the swept penalty changes little{instead}"
+)
+MSG_HOLD_INSTEAD = "; add the axis line {section}.early_stopping=off to see L1/L2 alone"
+
+
+def sweep_mechanism(*, sweep: Sweep, points: list[SweepPoint]) -> list[str]:
+    """What else regularizes the swept models, from each finished point's recorded mechanism evidence (LightGBM's
+    best iteration, Keras' best epoch) read with the backend's own mechanism rules (``Backend.advice``): a line per
+    swept model (one an axis reaches) where early stopping stopped early in some regime fit, or where the sweep
+    held it off."""
+    from training.ml.advisor import MECHANISM
+    from training.ml.backends import get_backend
+
+    held = {key: h for h in sweep.holds or [] if h.get("setting") == "early_stopping" for key in h.get("models", [])}
+    reached = {key for axis in sweep.axes or [] for key in axis.get("reaches") or []} | set(held)
+    effects: dict[str, list[dict]] = {}
+    for point in points:
+        if not point.recorded or point.run.status != TrainingRun.Status.SUCCEEDED:
+            continue
+        for info in (point.summary or {}).get("regimes", {}).values():
+            for key, entry in (info.get("models") or {}).items():
+                if key != ENSEMBLE and (not reached or key in reached):
+                    effects.setdefault(key, []).append(entry.get("effect") or {})
+    lines = []
+    for key, fits in effects.items():
+        try:
+            cls = get_backend(key)
+        except KeyError:
+            continue
+        if key in held:
+            fact = cls.mechanism_evidence[0] if cls.mechanism_evidence else ""
+            values = [e[fact] for e in fits if isinstance(e.get(fact), (int, float))]
+            if values:
+                lines.append(
+                    MSG_HELD_OFF.format(text=held[key]["text"], model=key, fact=fact, low=min(values), high=max(values))
+                )
+            continue
+        for rule in (r for r in cls.advice if r.direction == MECHANISM):
+            fired = [e for e in fits if rule.fires(e)]
+            if not fired:
+                continue
+            fact = rule.when[-1].fact
+            values = [e[fact] for e in fired]
+            instead = MSG_HOLD_INSTEAD.format(section=cls.config_section) if "early_stopping" in cls.holds else ""
+            lines.append(
+                MSG_EARLY_STOPPING_AT_WORK.format(
+                    model=key,
+                    fact=fact,
+                    low=min(values),
+                    high=max(values),
+                    fired=len(fired),
+                    fits=len(fits),
+                    rule=f"{fact} {rule.when[-1].op} {rule.when[-1].value:g}",
+                    instead=instead,
+                )
+            )
+    return lines

@@ -153,7 +153,7 @@ def sweep_status(*, sweep: Sweep, points: list[SweepPoint] | None = None) -> dic
 
 # --- curves and the API -----------------------------------------------------------------------------------
 def sweep_api_payload(*, sweep: Sweep, points: list[SweepPoint] | None = None) -> dict:
-    from training.selectors.sweep_evidence import sweep_evidence
+    from training.selectors.sweep_evidence import sweep_evidence, sweep_mechanism
     from training.selectors.trading import sweep_trading
 
     points = sweep_points(sweep=sweep) if points is None else points
@@ -171,6 +171,8 @@ def sweep_api_payload(*, sweep: Sweep, points: list[SweepPoint] | None = None) -
         "mode": sweep.mode,
         "n_trials": sweep.n_trials,
         "axes": sweep.axes,
+        "holds": sweep.holds,
+        "mechanism": sweep_mechanism(sweep=sweep, points=points),
         "status": status["status"],
         "detail": status["detail"],
         "objective": {

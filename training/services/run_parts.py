@@ -196,6 +196,7 @@ def _train_one(
                 log=log,
                 progress=progress,
                 validated_report=run.report,  # validated once, at launch
+                preset_overrides=run.snapshot.get("preset_overrides"),
             )
     except TrainingCancelled:
         retry_when_locked(lambda: mine.update(status=RunPart.Status.QUEUED, worker=""), what="releasing a part")
@@ -329,6 +330,7 @@ def training_run_train_in_parts(
         candles=candles,
         trading=run.snapshot.get("trading"),
         trials=run_trials(run=run),
+        preset_overrides=run.snapshot.get("preset_overrides"),
     )
 
 

@@ -148,7 +148,13 @@ def axes_reach(*, axes: list[dict], profile, preset: str) -> list[dict]:
 
 
 def sweep_reach_preview(*, profile, preset: str, axes: list) -> list[dict]:
-    """The reach of axes not yet launched (the form's check): each with its text; ValidationError as at creation."""
+    """The reach of axes not yet launched (the form's check): each with its text, then each held setting
+    (``lightgbm.early_stopping=off``) with the models it holds; ValidationError as at creation."""
     from training.services.sweep_axes import parse_axes
+    from training.services.sweep_holds import hold_text, parse_holds, split_holds
 
-    return [{**r, "text": reach_text(r)} for r in axes_reach(axes=parse_axes(axes), profile=profile, preset=preset)]
+    axes, hold_texts = split_holds(axes)
+    holds = parse_holds(hold_texts, preset=preset)
+    reach = [{**r, "text": reach_text(r)} for r in axes_reach(axes=parse_axes(axes), profile=profile, preset=preset)]
+    held = [{"param": h["text"], "reaches": h["models"], "shadows": [], "text": hold_text(h)} for h in holds]
+    return reach + held

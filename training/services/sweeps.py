@@ -27,6 +27,7 @@ from training.services import sweep_optuna
 from training.services.profiles import EDITABLE_FIELDS, profile_create
 from training.services.runs import training_run_cancel, training_run_create, training_run_validate
 from training.services.sweep_axes import format_values, grid_points, parse_axes, point_config, profile_field
+from training.services.sweep_holds import holds_preset_overrides, parse_holds, split_holds
 from training.services.sweep_reach import axes_reach, trained_models
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ def _point_create(
                 sweep=sweep,
                 sweep_values=values,
                 trigger=TrainingRun.Trigger.SWEEP,
+                preset_overrides=holds_preset_overrides(sweep.holds),
             )
         except ValidationError as exc:
             raise ValidationError(
@@ -101,13 +103,22 @@ def sweep_create(
     trials), each an ordinary queued run (``seeds`` runs per grid point, seeds ``seed`` … ``seed + seeds − 1``).
     The objective is ``objective_model``'s own validation log loss (a model key), the ensemble's
     (``"ensemble"``), or by default the swept model's when every axis reaches one and the same model.
-    Raises ValidationError with every message."""
+    An axis line naming a holdable setting (``lightgbm.early_stopping=off``, ``training.services.sweep_holds``)
+    is held at every point instead of swept. Raises ValidationError with every message."""
     symbol, exchange = symbol.strip().upper(), exchange.strip().upper()
     errors: list[str] = []
+    axes, hold_texts = split_holds(axes)
+    holds: list[dict] = []
     try:
         axes = parse_axes(axes)
     except ValidationError as exc:
         errors += exc.messages
+    try:
+        holds = parse_holds(hold_texts, preset=preset)
+    except ValidationError as exc:
+        errors += exc.messages
+    except KeyError:  # an unknown preset: training_run_validate below says so
+        pass
     try:
         profile, *_ = training_run_validate(
             profile=profile, symbol=symbol, exchange=exchange, interval=interval, preset=preset
@@ -155,6 +166,7 @@ def sweep_create(
         preset=preset,
         seed=int(getattr(settings, "TRAINING_SEED", 42) if seed is None else seed),
         axes=axes,
+        holds=holds,
         mode=mode,
         n_trials=int(n_trials) if mode == Sweep.Mode.OPTUNA else None,
         parallel=max(1, int(parallel)),
@@ -341,6 +353,7 @@ def sweep_point_rerun(*, point: SweepPoint, user=None) -> SweepPoint:
             rerun_of=old,
             trigger=TrainingRun.Trigger.SWEEP,
             trading=(old.snapshot or {}).get("trading"),
+            preset_overrides=(old.snapshot or {}).get("preset_overrides"),
         )
         SweepPoint.objects.filter(pk=point.pk).update(run=run, recorded=False, objective=None, summary={})
         Sweep.objects.filter(pk=sweep.pk).update(finished_at=None)

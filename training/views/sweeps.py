@@ -15,7 +15,13 @@ from training.forms.sweeps import SweepLaunchForm
 from training.models import Sweep
 from training.selectors import runs as run_selectors
 from training.selectors import sweeps as selectors
-from training.selectors.sweep_evidence import MSG_TEST_LABEL, sweep_curve_charts, sweep_evidence, sweep_history
+from training.selectors.sweep_evidence import (
+    MSG_TEST_LABEL,
+    sweep_curve_charts,
+    sweep_evidence,
+    sweep_history,
+    sweep_mechanism,
+)
 from training.selectors.trading import sweep_trading
 from training.services.sweep_reach import sweep_reach_preview
 from training.services.sweeps import (
@@ -108,6 +114,7 @@ def sweep_detail(request, sweep_id: int):
             "points": points,
             "status": selectors.sweep_status(sweep=sweep, points=points),
             "evidence": evidence,
+            "mechanism": sweep_mechanism(sweep=sweep, points=points),
             "evidence_rows": [
                 ("best − runner-up (validation)", evidence["best_vs_runner_up"]),
                 ("best − least regularized (validation)", evidence["best_vs_least_regularized"]),

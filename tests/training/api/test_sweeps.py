@@ -116,3 +116,34 @@ def test_the_api_launch_refuses_a_shadowed_axis_naming_the_overrides_and_takes_s
     assert created["objective"]["model"] == "logreg" and created["axes"][0]["reaches"] == ["logreg"]
     assert created["best_vs_runner_up"] is None and created["best_vs_least_regularized"] is None
     assert Sweep.objects.get().points.count() == 4
+
+
+def test_the_api_launch_takes_a_held_setting_and_the_detail_carries_it(
+    clients, dataset, django_capture_on_commit_callbacks
+):
+    from tests.training.runs_helpers import make_profile
+    from training.services.sweep_holds import MSG_HOLD_VALUE
+
+    profile = make_profile("plain")
+    body = {"symbol": "BTCUSDT", "preset": "smoke", "profile": profile.pk}
+    bad = {**body, "axes": ["lightgbm.reg_lambda=0.1,1", "lightgbm.early_stopping=no"]}
+    response = clients["full"].post(reverse("api:sweep-list"), bad, format="json")
+    assert response.status_code == 400 and response.json()["non_field_errors"] == [
+        MSG_HOLD_VALUE.format(
+            text="lightgbm.early_stopping=no", setting="lightgbm.early_stopping", words="off", value="no"
+        )
+    ]
+    with django_capture_on_commit_callbacks(execute=False):
+        response = clients["full"].post(
+            reverse("api:sweep-list"),
+            {**body, "axes": ["lightgbm.reg_lambda=0.1,1", "lightgbm.early_stopping=off"]},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert [h["text"] for h in created["holds"]] == ["lightgbm.early_stopping=off"] and created["mechanism"] == []
+    assert [a["param"] for a in created["axes"]] == ["lightgbm.reg_lambda"] and len(created["points"]) == 2
+    detail = clients["viewer"].get(reverse("api:sweep-detail", args=[created["id"]])).json()
+    assert detail["holds"] == created["holds"]
+    runs = TrainingRun.objects.filter(sweep_id=created["id"])
+    assert all(r.snapshot["preset_overrides"] == {"models": {"lightgbm": {"early_stopping": False}}} for r in runs)

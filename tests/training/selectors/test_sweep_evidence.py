@@ -89,3 +89,54 @@ def test_best_vs_runner_up_reports_no_evidence_on_a_sweep_of_identical_points(te
     assert 'data-rule="logreg:weaker"' in page and "sweep around this" in page
     form = client.get(weaker[0]["sweep_url"]).content.decode()
     assert "sklearn.alpha=300:30000:5</textarea>" in form
+
+
+def test_the_sweep_says_where_early_stopping_does_the_regularizing_from_the_points_recorded_best_iteration(
+    smoke_result, django_capture_on_commit_callbacks
+):
+    """Points whose runs carry a real smoke result (all five backends): a mechanism line for each swept model (the
+    ones the axis reaches) whose own mechanism rule fires in some regime fit (LightGBM's best iteration, the Keras models' best epoch), with the
+    range and count read from what the points recorded, and the hold that would show the penalties alone."""
+    from training.ml.backends import get_backend
+    from training.models import SweepPoint, TrainingRun
+    from training.selectors.sweep_evidence import MSG_EARLY_STOPPING_AT_WORK, MSG_HOLD_INSTEAD, sweep_mechanism
+
+    profile, _ = make_profile("baseline", is_default=True), make_dataset()
+    with django_capture_on_commit_callbacks(execute=False):
+        sweep = sweep_create(profile=profile, symbol="BTCUSDT", preset="smoke", axes=["l2_alpha=0.1,1"])
+    assert set(sweep.axes[0]["reaches"]) == {"lightgbm", "lstm", "transformer", "tabnet"}
+    TrainingRun.objects.filter(sweep=sweep).update(status=TrainingRun.Status.SUCCEEDED, result=smoke_result)
+    sweep = sweep_reconcile(sweep=sweep)
+    points = sweep_points(sweep=sweep)
+    assert all(p.recorded for p in points)
+    lines = sweep_mechanism(sweep=sweep, points=points)
+    expected = []
+    for key in sweep.axes[0]["reaches"]:  # logreg (not reached by l2_alpha) is not described
+        fits = [
+            info["models"][key]["effect"]
+            for p in points
+            for info in p.summary["regimes"].values()
+            if key in info.get("models", {})
+        ]
+        cls = get_backend(key)
+        for rule in (r for r in cls.advice if r.direction == "mechanism"):
+            fired = [e for e in fits if rule.fires(e)]
+            if fired:
+                fact = rule.when[-1].fact
+                expected.append(
+                    MSG_EARLY_STOPPING_AT_WORK.format(
+                        model=key,
+                        fact=fact,
+                        low=min(e[fact] for e in fired),
+                        high=max(e[fact] for e in fired),
+                        fired=len(fired),
+                        fits=len(fits),
+                        rule=f"{fact} {rule.when[-1].op} {rule.when[-1].value:g}",
+                        instead=MSG_HOLD_INSTEAD.format(section=cls.config_section),
+                    )
+                )
+    assert sorted(lines) == sorted(expected)
+    lightgbm = [e["best_iteration"] for p in points for e in [p.summary["backends"]["lightgbm"]["effect"]]]
+    assert all(isinstance(v, float) for v in lightgbm)  # every point recorded the best iteration
+    SweepPoint.objects.filter(sweep=sweep).update(recorded=False)
+    assert sweep_mechanism(sweep=sweep, points=sweep_points(sweep=sweep)) == []  # nothing recorded: nothing said

@@ -179,3 +179,23 @@ def test_the_form_checks_reach_without_launching_and_the_page_lists_it(
     page = launcher_client.get(reverse("training:sweep_detail", args=[sweep.pk])).content.decode()
     line = page.split('class="small axis-reach" data-param="l1_alpha">')[1].split("</span>")[0]
     assert "reaches lightgbm, tabnet; not logreg, lstm, transformer" in line and "sklearn_alpha" in line
+
+
+def test_the_form_takes_a_held_setting_lists_it_in_the_check_and_on_the_page(
+    launcher_client, profile, dataset, django_capture_on_commit_callbacks
+):
+    data = sweep_data(profile, axes="lightgbm.reg_lambda=0.1,1\nlightgbm.early_stopping=off\n")
+    form = launcher_client.get(reverse("training:sweep_new")).content.decode()
+    assert "lightgbm.early_stopping=off" in form and "tensorflow.early_stopping=off" in form
+    response = launcher_client.post(reverse("training:sweep_new"), {**data, "check": "1"})
+    reach = response.content.decode().split('id="sweep-reach"')[1].split("</ul>")[0]
+    assert "lightgbm.early_stopping=off: held at every point for lightgbm" in reach and not Sweep.objects.exists()
+    bad = launcher_client.post(reverse("training:sweep_new"), {**data, "preset": "tiny"})
+    assert bad.status_code == 400 and "preset tiny trains no LightGBM model" in bad.content.decode()
+    with django_capture_on_commit_callbacks(execute=False):
+        response = launcher_client.post(reverse("training:sweep_new"), data)
+    sweep = Sweep.objects.get()
+    assert response.status_code == 302 and sweep.holds[0]["models"] == ["lightgbm"] and sweep.points.count() == 2
+    page = launcher_client.get(reverse("training:sweep_detail", args=[sweep.pk])).content.decode()
+    held = page.split('id="sweep-holds"')[1].split("</dd>")[0]
+    assert "lightgbm.early_stopping=off" in held and "at every point, for lightgbm" in held

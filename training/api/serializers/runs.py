@@ -77,6 +77,9 @@ class AdviceSerializer(serializers.Serializer):
     text = serializers.CharField()
     evidence = serializers.ListField(child=serializers.CharField())
     sweep_axis = serializers.CharField(allow_blank=True, help_text="PARAM=LOW:HIGH:COUNT around the current value")
+    sweep_holds = serializers.ListField(
+        child=serializers.CharField(), help_text="settings the pre-filled sweep holds, e.g. lightgbm.early_stopping=off"
+    )
     sweep_url = serializers.CharField(allow_blank=True)
 
 

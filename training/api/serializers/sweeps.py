@@ -14,7 +14,9 @@ class SweepLaunchSerializer(serializers.Serializer):
         queryset=RegularizationProfile.objects.all(), required=False, allow_null=True, default=None
     )
     axes = serializers.ListField(
-        child=serializers.CharField(), help_text='["PARAM=VALUES", …], e.g. ["sklearn.alpha=0.1:100:5"]'
+        child=serializers.CharField(),
+        help_text='["PARAM=VALUES", …], e.g. ["sklearn.alpha=0.1:100:5"]; a line "lightgbm.early_stopping=off" '
+        "(or tensorflow.early_stopping=off) is held at every point instead of swept",
     )
     mode = serializers.CharField(default="grid")
     n_trials = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -115,6 +117,15 @@ class SweepDetailSerializer(serializers.Serializer):
     mode = serializers.CharField()
     n_trials = serializers.IntegerField(allow_null=True)
     axes = serializers.ListField(child=serializers.DictField())
+    holds = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="settings held at every point, e.g. lightgbm.early_stopping=off: text, section, setting, value, "
+        "models, params",
+    )
+    mechanism = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="where early stopping does the regularizing (best iteration / epoch), or was held off",
+    )
     status = serializers.CharField()
     detail = serializers.CharField()
     objective = SweepObjectiveSerializer()

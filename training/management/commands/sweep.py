@@ -16,9 +16,10 @@ from training.marketdata.markets import parse_markets
 from training.models import RegularizationProfile, Sweep
 from training.selectors.health import worker_absent_message
 from training.selectors.run_summary import verdict_lines
-from training.selectors.sweep_evidence import evidence_lines, sweep_evidence
+from training.selectors.sweep_evidence import evidence_lines, sweep_evidence, sweep_mechanism
 from training.selectors.sweeps import SUCCEEDED, sweep_points, sweep_status
 from training.services.sweep_axes import format_values
+from training.services.sweep_holds import hold_text
 from training.services.sweep_markets import sweep_create_over_markets
 from training.services.sweep_reach import reach_text
 from training.services.sweeps import sweep_create, sweep_reconcile
@@ -40,6 +41,13 @@ class Command(BaseCommand):
             help="PARAM=VALUES: a base value (l1_alpha) or a backend's (lightgbm.reg_alpha); VALUES a list "
             "0.0001,0.01,1 or a log range LOW:HIGH:COUNT (1e-4:1:5). Repeat for more axes.",
         )
+        parser.add_argument(
+            "--hold",
+            action="append",
+            default=[],
+            help="a setting held at every point instead of swept, e.g. lightgbm.early_stopping=off (L1/L2 alone, "
+            "fixed boosting rounds) or tensorflow.early_stopping=off. Repeat for more.",
+        )
         parser.add_argument("--profile", help="base profile name (default: the default profile)")
         parser.add_argument("--exchange", default="BINANCE")
         parser.add_argument("--interval", default="1h")
@@ -59,7 +67,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-wait", action="store_true", help="only launch and print the sweep id")
         parser.add_argument("--poll", type=float, default=2.0, help="seconds between progress updates")
 
-    def handle(self, *args, symbol, param, profile, no_wait, poll, **options):
+    def handle(self, *args, symbol, param, profile, no_wait, poll, hold, **options):
+        param = [*param, *hold]
         profile_obj = None
         if profile:
             profile_obj = RegularizationProfile.objects.filter(name=profile).first()
@@ -97,6 +106,8 @@ class Command(BaseCommand):
         self.stdout.write(f"objective: {sweep.objective_text}")
         for axis in sweep.axes:
             self.stdout.write(f"{axis['param']}: {reach_text(axis)}")
+        for held in sweep.holds:
+            self.stdout.write(hold_text(held))
         self.stdout.flush()
         self._say_if_no_worker(what=f"sweep {sweep.pk}")
         if no_wait:
@@ -117,6 +128,8 @@ class Command(BaseCommand):
             evidence = sweep_evidence(sweep=sweep, points=sweep_points(sweep=sweep))
             for line in evidence_lines(evidence):
                 self.stdout.write(line)
+            for line in sweep_mechanism(sweep=sweep, points=sweep_points(sweep=sweep)):
+                self.stdout.write(f"mechanism: {line}")
         sweep_url = settings.SITE_URL.rstrip("/") + reverse("training:sweep_detail", args=[sweep.pk])
         if status["status"] != SUCCEEDED:
             raise CommandError(MSG_SWEEP_NOT_SUCCEEDED.format(pk=sweep.pk, **status) + f" {sweep_url}")

@@ -76,6 +76,9 @@ class Backend:
     default_overrides: ClassVar[dict[str, float]] = {}  # the default profile's values for its section
     default_reason: ClassVar[str] = ""  # why (one sentence, measured), for the default profile's description
     saved_state: ClassVar[dict[str, str]] = {}  # saved-metadata key -> attribute, written by save, set by load
+    # settings a sweep can hold for this backend (``lightgbm.early_stopping=off``): setting -> word -> the params
+    # the backend then receives (``training.services.sweep_holds``)
+    holds: ClassVar[dict[str, dict[str, dict]]] = {}
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)

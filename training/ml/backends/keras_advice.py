@@ -33,7 +33,10 @@ ADVICE = (
     AdviceRule(
         "early_stopping",
         MECHANISM,
-        (When("best_epoch", "<=", FEW_EPOCHS),),
-        "The best epoch was {best_epoch:g}: early stopping ends training before the penalties matter.",
+        (When("early_stopping", "==", 1, default=1), When("best_epoch", "<=", FEW_EPOCHS)),
+        "The best epoch was {best_epoch:g}: early stopping ends training before the penalties matter; sweep L2 with "
+        "early stopping held off to see its own effect.",
+        param="l2_reg",
+        hold="early_stopping=off",
     ),
 )

@@ -69,6 +69,8 @@ class _KerasBackend(Backend):
 
     params keys read by both (default):
       epochs (30), batch_size (64), patience (5)      early stopping on val_loss, best weights restored
+      early_stopping (True)                            False (a sweep's ``tensorflow.early_stopping=off``): all
+                                                       ``epochs``, the last epoch's weights kept
       learning_rate (1e-3)                             Adam
       intra_op_threads (2), inter_op_threads (1)       TensorFlow thread pools, fixed once per process
       lookback                                         accepted but not read: the window length is X.shape[1]
@@ -82,7 +84,7 @@ class _KerasBackend(Backend):
     """
 
     effect_evidence = ("penalty_share_at_best_epoch", "kernel_near_zero_share")
-    mechanism_evidence = ("best_epoch",)
+    mechanism_evidence = ("best_epoch", "early_stopping")
     evidence_fields = {
         PENALTY_SHARE: "penalty_share_at_best_epoch",
         ZERO_SHARE: "kernel_near_zero_share",
@@ -97,6 +99,7 @@ class _KerasBackend(Backend):
     saved_state = {"evidence": "measured"}
     measured: dict = {}
     advice = ADVICE
+    holds = {"early_stopping": {"off": {"early_stopping": False}}}
     section = SECTION
     framework = TENSORFLOW
     input_kind = "sequence"
@@ -149,8 +152,15 @@ class _KerasBackend(Backend):
             int(self.param("batch_size", 64)),
             int(self.param("patience", 5)),
         )
-        early = keras.callbacks.EarlyStopping(
-            monitor=f"val_{DATA_LOSS}", mode="min", patience=patience, restore_best_weights=True
+        stopping = bool(self.param("early_stopping", True))  # False: all ``epochs``, the last epoch's weights
+        early = (
+            [
+                keras.callbacks.EarlyStopping(
+                    monitor=f"val_{DATA_LOSS}", mode="min", patience=patience, restore_best_weights=True
+                )
+            ]
+            if stopping
+            else []
         )
         with self.timing():
             fitted = model.fit(
@@ -162,7 +172,7 @@ class _KerasBackend(Backend):
                 batch_size=batch_size,
                 shuffle=True,
                 verbose=0,
-                callbacks=[PenaltyTrack(), early, StopCheck()],
+                callbacks=[PenaltyTrack(), *early, StopCheck()],
             )
         self.history = {
             "train_loss": [float(v) for v in fitted.history[DATA_LOSS]],
@@ -173,7 +183,8 @@ class _KerasBackend(Backend):
         if StopCheck.cancelled:
             self.check_stop(f"between epochs (after epoch {len(self.history['train_loss'])})")
         self.model = model
-        best_epoch = int(np.argmin(self.history["val_loss"])) + 1
+        # the epoch whose weights are kept: the restored best one, or the last without early stopping
+        best_epoch = int(np.argmin(self.history["val_loss"])) + 1 if stopping else len(self.history["val_loss"])
         self.library_params = {
             **self.library_kwargs(),
             "kernel_regularizer": "L1L2",
@@ -182,7 +193,8 @@ class _KerasBackend(Backend):
             "epochs": epochs,
             "epochs_run": len(self.history["train_loss"]),
             "best_epoch": best_epoch,
-            "early_stopping_monitor": "validation cross-entropy without the penalty",
+            "early_stopping": stopping,
+            "early_stopping_monitor": "validation cross-entropy without the penalty" if stopping else "off",
             "batch_size": batch_size,
             "patience": patience,
             "learning_rate": learning_rate,
@@ -200,6 +212,7 @@ class _KerasBackend(Backend):
         best_val = self.history["val_loss"][best_epoch - 1]
         return {
             "best_epoch": best_epoch,
+            "early_stopping": int(bool(self.library_params.get("early_stopping", True))),
             "val_data_loss_at_best_epoch": best_val,
             "penalty_at_best_epoch": best_penalty,
             "penalty_share_at_best_epoch": _share(best_penalty, best_val),

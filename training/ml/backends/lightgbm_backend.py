@@ -76,9 +76,11 @@ ADVICE = (
     AdviceRule(
         "early_stopping",
         MECHANISM,
-        (When("best_iteration", "<=", FEW_TREES),),
+        (When("early_stopping", "==", 1, default=1), When("best_iteration", "<=", FEW_TREES)),
         "Early stopping kept {best_iteration:g} boosting rounds: it does most of the regularizing here, so L1/L2 "
         "change little; sweep them with early stopping held off to see their own effect.",
+        param="reg_lambda",
+        hold="early_stopping=off",
     ),
 )
 
@@ -100,6 +102,10 @@ class LightGBMBackend(Backend):
       n_jobs (1)                    LightGBM ``num_threads``; 1 by default: with the CPUs shared, OpenMP
                                     threads spin and 2 threads ran up to 7x slower than 1 (bench/)
       early_stopping_rounds (20)    patience in boosting rounds, in trials and in the refit
+      early_stopping (True)         False (a sweep's ``lightgbm.early_stopping=off``): no early stopping anywhere;
+                                    every trial and the refit boost the search space's largest ``n_estimators``
+                                    (the preset's max, fixed) and Optuna tunes learning_rate and num_leaves only,
+                                    so the leaf penalties are the regularizer a sweep of them sees
       optuna_storage (None)         SQLAlchemy URL of Optuna's RDB storage. The tuning always runs on an in-memory
                                     study; when the tuning ends (finished, stopped or failed) its trials are written
                                     there once, so optuna-dashboard shows them. None: nothing is written
@@ -119,7 +125,7 @@ class LightGBMBackend(Backend):
 
     key = "lightgbm"
     effect_evidence = ("zero_leaf_share", "mean_abs_leaf")
-    mechanism_evidence = ("best_iteration", "trees")
+    mechanism_evidence = ("best_iteration", "trees", "early_stopping")
     evidence_fields = {ZERO_SHARE: "zero_leaf_share", BEST_ITERATION: "best_iteration"}
     measured_warnings = WARNINGS
     test_params = {"n_trials": 3, "early_stopping_rounds": 10}
@@ -129,6 +135,7 @@ class LightGBMBackend(Backend):
     )
     saved_state = {"best_params": "best_params", "trials": "trial_summary", "best_iteration": "best_iteration"}
     advice = ADVICE
+    holds = {"early_stopping": {"off": {"early_stopping": False}}}
     section = SECTION
     framework = LIGHTGBM
     tuned_by_optuna = True
@@ -161,10 +168,15 @@ class LightGBMBackend(Backend):
     def train_params(self, hyper: dict) -> dict:
         return {**self.base_params(), "learning_rate": hyper["learning_rate"], "num_leaves": hyper["num_leaves"]}
 
+    def early_stopping(self) -> bool:
+        return bool(self.param("early_stopping", True))
+
     def _train(self, lgb, hyper: dict, train_set, val_set, extra_callbacks=(), with_train_curve=False):
         params = self.train_params(hyper)
-        stopper = lgb.early_stopping(
-            int(self.param("early_stopping_rounds", 20)), first_metric_only=True, verbose=False
+        stopper = (
+            [lgb.early_stopping(int(self.param("early_stopping_rounds", 20)), first_metric_only=True, verbose=False)]
+            if self.early_stopping()
+            else []
         )
         valid_sets, valid_names = ([train_set, val_set], ["train", "val"]) if with_train_curve else ([val_set], ["val"])
         with self.timing():
@@ -174,7 +186,7 @@ class LightGBMBackend(Backend):
                 num_boost_round=int(hyper["n_estimators"]),
                 valid_sets=valid_sets,
                 valid_names=valid_names,
-                callbacks=[stopper, *extra_callbacks],
+                callbacks=[*stopper, *extra_callbacks],
             )
         return booster, params
 
@@ -192,10 +204,11 @@ class LightGBMBackend(Backend):
         )
         space = self.search_space()
         report_every = max(1, int(self.param("report_every", 10)))
+        fixed_rounds = None if self.early_stopping() else int(space["n_estimators"][1])
 
         def objective(trial):
             hyper = {
-                "n_estimators": trial.suggest_int("n_estimators", *space["n_estimators"]),
+                "n_estimators": fixed_rounds or trial.suggest_int("n_estimators", *space["n_estimators"]),
                 "learning_rate": trial.suggest_float("learning_rate", *space["learning_rate"], log=True),
                 "num_leaves": trial.suggest_int("num_leaves", *space["num_leaves"]),
             }
@@ -211,7 +224,7 @@ class LightGBMBackend(Backend):
             trial.set_user_attr("reg_alpha", passed["reg_alpha"])
             trial.set_user_attr("reg_lambda", passed["reg_lambda"])
             booster, _ = self._train(lgb, hyper, train_set, val_set, [report])
-            trial.set_user_attr("best_iteration", booster.best_iteration)
+            trial.set_user_attr("best_iteration", booster.best_iteration or booster.current_iteration())
             return booster.best_score["val"]["multi_logloss"]
 
         def stop_between_trials(study, trial):
@@ -236,6 +249,8 @@ class LightGBMBackend(Backend):
             state: sum(t.state.name == state for t in trials) for state in ("COMPLETE", "PRUNED", "FAIL")
         }
         self.best_params = dict(study.best_params)
+        if fixed_rounds:
+            self.best_params["n_estimators"] = fixed_rounds
 
         record: dict = {}
         booster, params = self._train(
@@ -247,6 +262,8 @@ class LightGBMBackend(Backend):
             **params,
             "n_estimators": self.best_params["n_estimators"],
             "best_iteration": self.best_iteration,
+            "early_stopping": self.early_stopping(),
+            "fixed_rounds": fixed_rounds,
             "search_space": {k: list(v) for k, v in space.items()},
             "sampler": {"name": "TPESampler", "seed": int(self.seed), "n_startup_trials": self.startup_trials()},
             "pruner": "MedianPruner",
@@ -270,6 +287,7 @@ class LightGBMBackend(Backend):
             "best_params": getattr(self, "best_params", self.library_params.get("best_params")),
             "n_trials": getattr(self, "trial_summary", self.library_params.get("trials")),
             "best_iteration": self.library_params.get("best_iteration"),
+            "early_stopping": int(bool(self.library_params.get("early_stopping", True))),
             "sampler": self.library_params.get("sampler"),
             **self.leaf_statistics(),
         }

@@ -195,6 +195,7 @@ def _train_in_one_process(run: TrainingRun, monitor: RunMonitor, artifacts_dir: 
         trading=run.snapshot.get("trading"),
         trials=run_trials(run=run),
         validated_report=run.report,  # validated once, at launch
+        preset_overrides=run.snapshot.get("preset_overrides"),
     )
     return manager.run_full_training(
         run.symbol,

@@ -166,6 +166,7 @@ def training_run_create(
     sweep_values: dict | None = None,
     trading: dict | None = None,
     group=None,
+    preset_overrides: dict | None = None,
 ) -> TrainingRun:
     """Validate, store the run as ``queued`` with its immutable snapshot and publish it once committed.
 
@@ -175,6 +176,8 @@ def training_run_create(
     this run only (a sweep point: ``sweep`` and its ``sweep_values`` are recorded on the run and its snapshot).
     ``trading`` (cost_bps, allow_short, hold, theta_grid; defaults of ``TradingSettings``) goes in the snapshot.
     ``group`` (a ``RunGroup``, see ``run_groups``) is recorded on the run and its snapshot.
+    ``preset_overrides`` (a sweep's holds: ``{"models": {key: params}}``) go in the snapshot and update the preset's
+    settings the run trains with (``training.ml.manager.merge_preset``).
     """
     for label, given in (("Symbol", symbol.strip()), ("Exchange", exchange.strip())):
         if not given.isascii():  # upper-casing would change the letters (straße → STRASSE): never silently
@@ -203,6 +206,8 @@ def training_run_create(
         snapshot["rerun"] = {"of": rerun_of.pk, "from": rerun_from}
     if sweep is not None:
         snapshot["sweep"] = {"id": sweep.pk, "values": dict(sweep_values or {})}
+    if preset_overrides:
+        snapshot["preset_overrides"] = preset_overrides
     if group is not None:
         snapshot["group"] = {"id": group.pk, "markets": len(group.markets)}
     task_id = str(uuid.uuid4())
