@@ -46,6 +46,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from ares_site.embedded_redis import start_embedded_redis  # noqa: E402
+from ares_site.worker_command import worker_command  # noqa: E402
 
 REDIS = start_embedded_redis(directory=TMP / "redis")
 os.environ["REDIS_URL"] = os.environ["CELERY_BROKER_URL"] = os.environ["CELERY_RESULT_BACKEND"] = REDIS.url
@@ -70,9 +71,7 @@ class Worker:
         self.name = f"bench-{name}-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
         self.log = open(TMP / f"worker-{name}.log", "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ares_site", "worker", "-Q", "default,training"]
-            + ["--concurrency", "1", "--pool", "prefork", "-n", self.name, "--without-gossip", "--without-mingle"]
-            + ["--loglevel", "WARNING"],
+            worker_command(hostname=self.name, loglevel="WARNING"),
             cwd=ROOT,
             env={**os.environ, "TRAINING_REGIME_TASKS": "0"},
             stdout=self.log,
