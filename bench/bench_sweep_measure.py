@@ -39,6 +39,8 @@ REPORT_DB = sys.argv[sys.argv.index("--report-db") + 1] if "--report-db" in sys.
 os.environ["DATABASE_URL"] = f"sqlite:///{REPORT_DB or f'{TMP}/bench.sqlite3'}"
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ["HTTPS"] = "0"
+# Whole runs per worker: since runs record the split at launch (snapshot "regime_tasks"), this process decides it.
+os.environ.setdefault("TRAINING_REGIME_TASKS", "0")
 os.environ["ARTIFACTS_DIR"] = str(TMP / "artifacts")
 os.environ["STATIC_ROOT"] = str(TMP / "static")
 os.environ["DJANGO_SETTINGS_MODULE"] = "ares_site.settings"
@@ -73,7 +75,7 @@ class Worker:
         self.process = subprocess.Popen(
             worker_command(hostname=self.name, loglevel="WARNING"),
             cwd=ROOT,
-            env={**os.environ, "TRAINING_REGIME_TASKS": "0"},
+            env=os.environ.copy(),
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

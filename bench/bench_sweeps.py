@@ -94,6 +94,9 @@ def wait_ready(workers) -> None:
 
 
 def with_workers(count: int, regime_tasks: bool, job):
+    from django.conf import settings
+
+    settings.TRAINING_REGIME_TASKS = regime_tasks  # runs record the split at launch, in this process
     workers = [Worker(chr(ord("a") + i), regime_tasks) for i in range(count)]
     try:
         wait_ready(workers)
