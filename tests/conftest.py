@@ -209,6 +209,10 @@ def database_url_from_settings(settings_dict: dict) -> str:
     raise RuntimeError(f"no worker support for database engine {engine}")
 
 
+LIVE_WORKERS: list[CeleryWorker] = []  # the workers this test process started and has not stopped yet
+RECONCILER_PAUSE_TIMEOUT_SECONDS = 60
+
+
 class CeleryWorker:
     """A real `celery worker` subprocess. `kill()` SIGKILLs the pool process running the task, which the
     worker reports as WorkerLostError ("worker lost")."""
@@ -274,6 +278,7 @@ class CeleryWorker:
                 replies = app.control.ping(destination=[expected], timeout=1.0) or []
                 if any(expected in reply for reply in replies):
                     self.node_name = expected
+                    LIVE_WORKERS.append(self)
                     return self
         except BaseException:
             self.stop()  # never leave a worker behind that would take later tests' tasks
@@ -308,7 +313,22 @@ class CeleryWorker:
             os.kill(pid, signal.SIGKILL)
         return pids
 
+    def reconciler_pids(self) -> list[int]:
+        """The reconciler process the worker started beside itself (``manage.py reconcile_runs``)."""
+        import psutil
+
+        pids = []
+        for child in psutil.Process(self.pid).children():
+            try:
+                if "reconcile_runs" in child.cmdline():
+                    pids.append(child.pid)
+            except psutil.NoSuchProcess:
+                continue
+        return pids
+
     def stop(self) -> None:
+        if self in LIVE_WORKERS:
+            LIVE_WORKERS.remove(self)
         if self.process is None:
             return
         if self.process.poll() is None:
@@ -330,6 +350,56 @@ class CeleryWorker:
             return self.log_path.read_text(errors="replace")[-chars:]
         except OSError:
             return "(no log)"
+
+
+def _holds_the_database(process, database: dict) -> bool:
+    """Does `process` have the test database open (a SQLite file, or a socket to the PostgreSQL port)?"""
+    if database["ENGINE"].endswith("sqlite3"):
+        name = str(Path(database["NAME"]).resolve())
+        return any(f.path.startswith(name) for f in process.open_files())
+    port = int(database.get("PORT") or 5432)
+    return any(c.raddr and c.raddr.port == port for c in process.net_connections(kind="inet"))
+
+
+@contextmanager
+def reconcilers_paused(workers: list[CeleryWorker]):
+    """Stop (SIGSTOP) the reconcilers of `workers` between two passes, when one holds no database connection (a pass
+    closes its connection when it ends), so a paused reconciler holds no lock; continue them on exit."""
+    import psutil
+    from django.db import connection
+
+    paused: list[psutil.Process] = []
+    try:
+        for worker in workers:
+            for pid in worker.reconciler_pids():
+                process = psutil.Process(pid)
+                deadline = time.monotonic() + RECONCILER_PAUSE_TIMEOUT_SECONDS
+                while True:
+                    process.suspend()
+                    if not _holds_the_database(process, connection.settings_dict):
+                        paused.append(process)
+                        break
+                    process.resume()
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"the reconciler {pid} of {worker.node_name} never left its pass")
+                    time.sleep(0.05)
+        yield
+    finally:
+        for process in paused:
+            try:
+                process.resume()
+            except psutil.NoSuchProcess:
+                pass
+
+
+@pytest.fixture
+def sole_reconciler():
+    """This test's own reconcile passes are the only ones: the reconciler of a worker this process started earlier
+    (the session's ``celery_worker_process``), which shares the test database, is paused meanwhile. Left running it
+    republishes or re-queues the runs the test set up (its grace is 5 s, its pass every second) before the test's
+    own pass can."""
+    with reconcilers_paused(list(LIVE_WORKERS)):
+        yield
 
 
 def _hostname() -> str:

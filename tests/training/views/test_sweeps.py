@@ -138,7 +138,7 @@ def test_the_profile_admin_action_opens_the_sweep_form(admin_client, profile):
 
 
 def test_reading_a_sweep_writes_nothing_and_the_reconciler_records_its_ended_points(
-    viewer_client, l1_sweep, test_broker
+    viewer_client, l1_sweep, test_broker, sole_reconciler
 ):
     from training.services.runs.reconcile import training_runs_reconcile
 
