@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument("--no-storage", action="store_true", help="keep Optuna's studies in memory only")
     parser.add_argument("--no-profile", action="store_true", help="time the run without cProfile's overhead")
     parser.add_argument("--warm", action="store_true", help="import the frameworks first, as a warm worker does")
+    parser.add_argument("--dump", type=Path, default=None, help="also write the profile here (pstats format)")
     args = parser.parse_args()
     sys.path.insert(0, str(args.root.resolve()))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -95,6 +96,8 @@ def main() -> None:
     if args.no_profile:
         return
     stats = pstats.Stats(profile)
+    if args.dump:
+        stats.dump_stats(args.dump)
     print("time spent inside the named steps (s; calls entering them from outside, nested calls counted once):")
     for label, needles in STEPS.items():
         print(f"  {label:<30} {step_seconds(stats, needles):8.2f}")

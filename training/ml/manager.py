@@ -28,6 +28,7 @@ from .features import feature_descriptions
 from .jsonable import jsonable
 from .labels import distribution as label_distribution
 from .labels import label_definition
+from .optuna_storage import study_writes
 from .presets import get_preset
 from .records import RunBasis, TrainedRegime, record_run
 from .regimes import RULE, regime_distribution
@@ -324,7 +325,8 @@ class TrainingManager:
         ensemble = self.components[regime]
         self.check_stop("training")
         self.log(f"[{regime}] training {', '.join(ensemble.model_keys)}")
-        section = ensemble.train(data)
+        with study_writes():  # the tuned studies are written while the next models fit; stored before it returns
+            section = ensemble.train(data)
         files = []
         if section.trained:
             t = time.perf_counter()

@@ -61,3 +61,54 @@ def empty_postgres_database():
 
 def test_processes_opening_a_fresh_postgres_storage_at_once_all_succeed(empty_postgres_database):
     assert _open_all_at_once(empty_postgres_database) == [("ok", 2)] * PROCESSES
+
+
+def _finished_study(trials: int = 4):
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=3))
+    study.optimize(lambda trial: trial.suggest_float("x", 0, 1) ** 2, n_trials=trials)
+    return study
+
+
+def test_inside_study_writes_the_study_is_written_by_the_writer_thread_and_stored_when_the_block_ends(tmp_path):
+    import threading
+
+    import optuna
+
+    from training.ml.optuna_storage import study_persist_soon, study_writes
+
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    study = _finished_study()
+    with study_writes():
+        future = study_persist_soon(study, url=url, name="later", user_attrs={"run_id": 3})
+    writers = [t for t in threading.enumerate() if t.name.startswith("optuna-study-writer")]
+    assert future.done() and writers and threading.current_thread() not in writers
+    stored = optuna.load_study(study_name="later", storage=url)
+    assert [t.params for t in stored.trials] == [t.params for t in study.trials]
+    assert stored.user_attrs == {"run_id": 3} and future.result() == stored._study_id
+
+
+def test_a_study_that_cannot_be_written_fails_the_block_naming_it(tmp_path):
+    from training.ml.optuna_storage import StudyWriteFailed, study_persist_soon, study_writes
+
+    url = f"sqlite:///{tmp_path / 'missing-folder' / 'optuna.db'}"
+    with pytest.raises(StudyWriteFailed, match="the Optuna study 'lost' could not be written"):
+        with study_writes():
+            study_persist_soon(_finished_study(), url=url, name="lost")
+
+
+def test_outside_study_writes_the_study_is_written_before_the_call_returns(tmp_path):
+    import optuna
+
+    from training.ml.optuna_storage import study_persist_soon
+
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    future = study_persist_soon(_finished_study(2), url=url, name="now")
+    assert future.done() and len(optuna.load_study(study_name="now", storage=url).trials) == 2
+
+
+def test_one_storage_is_kept_per_url_in_a_process(tmp_path):
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    assert rdb_storage(url) is rdb_storage(url)

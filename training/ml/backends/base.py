@@ -33,7 +33,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..jsonable import jsonable
-from ..optuna_storage import study_persist
+from ..optuna_storage import study_persist_soon
 from ..parameters import Section
 from .evidence import GENERIC_FIELDS, MSG_UNKNOWN_FIELD, MeasuredWarning, generic_fields
 
@@ -207,14 +207,26 @@ class Backend:
         )
 
     def persist_study(self, study) -> None:
-        """Write the tuned study once to ``optuna_storage`` (when given); ``stored_study`` names it."""
+        """Write the tuned study once to ``optuna_storage`` (when given): in the background inside a run's regime
+        (``optuna_storage.study_writes``), else now; ``stored_study`` names it once written."""
         url = self.params.get("optuna_storage")
-        self.stored_study = None
+        self._study_write = None
         if not url:
             return
         attrs = dict(self.params.get("study_user_attrs") or {})
-        study_id = study_persist(study, url=url, name=study.study_name, user_attrs=attrs)
-        self.stored_study = {"name": study.study_name, "id": int(study_id)}
+        self._study_write = (
+            study.study_name,
+            study_persist_soon(study, url=url, name=study.study_name, user_attrs=attrs),
+        )
+
+    @property
+    def stored_study(self) -> dict | None:
+        """{"name", "id"} of the stored study (waits for its write); None without a storage."""
+        write = getattr(self, "_study_write", None)
+        if write is None:
+            return None
+        name, future = write
+        return {"name": name, "id": int(future.result())}
 
     # --- shared -------------------------------------------------------------------------------------
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
