@@ -6,8 +6,8 @@ ensemble's and every base model's probabilities) and the system's common test wi
 run's own candles, so bars are matched across runs by **open time** (the window's rows map a run's positions to
 open times; a regime's test bars before the window's first bar have none and are left out).
 
-A pair of runs is compared on the bars both predicted with the same label (runs whose label rule differs label
-some bars differently: those are not comparable and no difference is given). The per-bar difference
+A pair of runs is compared on the bars both predicted with the same label (runs on other prices, or with another
+label rule, label some bars differently: those are not comparable and no difference is given). The per-bar difference
 ``log loss(run) − log loss(reference)`` gets the moving-block bootstrap of the per-run intervals
 (``training.ml.bootstrap.moving_block_bootstrap``, block ``block_length(horizon)``): "better" only when the whole
 95 % interval is below 0.
@@ -30,7 +30,9 @@ COMPARE_SEED = 42
 SYSTEM = "system"  # the line of the whole common test window (each bar from its own regime's ensemble)
 MSG_NO_PREDICTIONS = "no stored test predictions"
 MSG_NO_SHARED = "no shared test bars"
-MSG_LABELS_DIFFER = "the runs label {n} of {shared} shared bars differently (another label rule): not comparable"
+MSG_LABELS_DIFFER = (
+    "the runs label {n} of {shared} shared bars differently (other prices or another label rule): not comparable"
+)
 PAIRED_ON = (
     "test bars both runs predicted (matched by open time, same label); per bar log loss(run) − log loss(reference), "
     "mean with a 95 % circular moving-block bootstrap interval ({resamples} resamples, block = max(label horizon, "

@@ -14,7 +14,7 @@ from training.artifact_store import run_dir
 from training.ml.bootstrap import BETTER, NO_EVIDENCE, WORSE
 from training.ml.trading.window import WINDOW_FILE
 from training.selectors.run_compare import compare
-from training.selectors.run_compare_stats import MSG_NO_SHARED
+from training.selectors.run_compare_stats import MSG_LABELS_DIFFER, MSG_NO_SHARED
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -97,3 +97,16 @@ def test_runs_without_common_bars_say_so(profile, dataset, launcher, planted):
     assert data["system"][1]["paired"] == {"bars": 0, "error": MSG_NO_SHARED}
     assert all(c["paired"]["error"] == MSG_NO_SHARED for r in data["rows"] for c in r["cells"] if "paired" in c)
     assert not any(c["winner"] for r in data["rows"] for c in r["cells"])
+
+
+def test_runs_on_other_prices_at_the_same_times_are_not_compared(planted, martingale):
+    data = compare(run_ids=[planted[0].pk, martingale[0].pk])
+    paired = data["system"][1]["paired"]
+    a, b = _window(planted[0]), _window(martingale[0])
+    shared = a.index.intersection(b.index)
+    differ = int((a.loc[shared, "label"] != b.loc[shared, "label"]).sum())
+    assert differ > 0 and paired == {
+        "bars": len(shared),
+        "error": MSG_LABELS_DIFFER.format(n=differ, shared=len(shared)),
+    }
+    assert "verdict" not in paired and not any(c["winner"] for r in data["rows"] for c in r["cells"])
