@@ -73,3 +73,28 @@ def test_compare_of_three_runs_stacks_on_a_phone(live_server, three_runs):
         assert heads.count() == 5 and heads.nth(2).is_visible()
         assert fits_the_width(page) and problems(page) == []
         shot(page, "desktop-compare_three_runs")
+
+
+def test_train_and_validation_curves_sit_side_by_side_on_their_own_steps(live_server, profile, dataset, smoke_result):
+    User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
+    runs = [make_finished_run(profile, dataset, result=smoke_result) for _ in range(2)]
+    url = live_server.url
+    with chromium_page("desktop") as page:
+        log_in(page, url, "admin", PASSWORD)
+        page.goto(f"{url}/runs/compare/?ids={runs[0].pk}&ids={runs[1].pk}")
+        page.wait_for_function("() => window.aresCharts && window.aresCharts.length >= 4")
+        captions = page.locator("#compare-curve-grid figcaption").all_inner_texts()
+        assert any("lightgbm: train loss per boosting round" in c for c in captions)
+        assert any("lstm: validation loss per epoch" in c for c in captions)
+        assert not any("lightgbm" in c and "epoch" in c for c in captions)
+        pair = page.locator("#compare-curve-grid .curve-pair").first.locator("figure")
+        left, right = pair.nth(0).bounding_box(), pair.nth(1).bounding_box()
+        assert pair.count() == 2 and abs(left["y"] - right["y"]) < 2 and left["x"] + left["width"] <= right["x"]
+        assert problems(page) == []
+        shot(page, "desktop-compare_curves")
+    with chromium_page("phone") as page:
+        log_in(page, url, "admin", PASSWORD)
+        page.goto(f"{url}/runs/compare/?ids={runs[0].pk}&ids={runs[1].pk}")
+        page.wait_for_function("() => window.aresCharts && window.aresCharts.length >= 4")
+        assert fits_the_width(page) and problems(page) == []
+        shot(page, "phone-compare_curves")

@@ -118,6 +118,8 @@ def test_each_run_shows_the_run_pages_verdicts(launcher_client, two_runs):
         assert [v["verdict"] for v in column["verdicts"]["regimes"]] == [t["verdict"] for t in regime_tables(result)]
     section = response.content.decode().split('id="compare-verdicts"', 1)[1].split("</section>", 1)[0]
     assert section.count('class="verdict-card"') == 2 and "Δ test log loss vs" in section
+    pbo = response.content.decode().split('id="pbo"', 1)[1].split("</section>", 1)[0]
+    assert 'id="pbo-note"' in pbo and "Each selected finished run is one configuration" in pbo
 
 
 def test_learning_curves_are_split_into_train_and_validation_with_the_backends_step(two_runs):
