@@ -102,7 +102,11 @@ def compare_rows(results: list, predictions: list | None = None, *, reference: i
                     cell["paired"] = paired_difference(
                         losses[i], losses[reference], horizon=max(horizons[i], horizons[reference])
                     )
-            winner = row_winner(losses, horizon=max(horizons))
+            # a run with this line but no stored predictions cannot be beaten with an interval: then no winner
+            unpaired = any(
+                loss is None and (regime, name) in lines for loss, lines in zip(losses, per_run, strict=True)
+            )
+            winner = None if unpaired else row_winner(losses, horizon=max(horizons))
             if winner is not None:
                 cells[winner]["winner"] = True
         rows.append({"regime": regime, "line": name, "kind": name.split(":")[0], "cells": cells})

@@ -110,3 +110,21 @@ def test_runs_on_other_prices_at_the_same_times_are_not_compared(planted, martin
         "error": MSG_LABELS_DIFFER.format(n=differ, shared=len(shared)),
     }
     assert "verdict" not in paired and not any(c["winner"] for r in data["rows"] for c in r["cells"])
+
+
+def test_a_run_whose_predictions_are_gone_is_not_paired_and_no_row_has_a_winner(planted, tmp_path):
+    import shutil
+
+    from training.models import TrainingRun
+    from training.selectors.run_compare_stats import MSG_NO_PREDICTIONS
+
+    weak, strong = planted
+    moved = tmp_path / "moved"
+    shutil.copytree(run_dir(weak), moved)
+    (moved / WINDOW_FILE).unlink()  # the run's stored test window is gone
+    TrainingRun.objects.filter(pk=weak.pk).update(artifacts_path=str(moved))
+    data = compare(run_ids=[strong.pk, weak.pk])
+    assert data["system"][1]["paired"] == {"bars": 0, "error": MSG_NO_PREDICTIONS}
+    logreg = [r for r in data["rows"] if r["line"] == "logreg"]
+    assert logreg and all(r["cells"][1]["paired"]["error"] == MSG_NO_PREDICTIONS for r in logreg)
+    assert not any(c["winner"] for r in data["rows"] for c in r["cells"])  # the planted winner is not crowned
