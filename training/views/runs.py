@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from training.artifact_store import COMPLETE_MARK, run_dir
@@ -262,6 +263,14 @@ def run_rerun(request, run_id: int):
     return redirect("training:run_detail", run_id=run.pk)
 
 
+MSG_COMPARE_REF_UNKNOWN = "The reference run “{ref}” is not one of the compared runs; the first run (#{pk}) is used."
+COMPARE_SETTINGS_MODES = ("differ", "all")
+
+
+def _compare_query(ids: list[int], *, ref: int, settings: str) -> str:
+    return "?" + urlencode({"ids": ids, "ref": ref, "settings": settings}, doseq=True)
+
+
 @run_reader
 @require_GET
 def run_compare(request):
@@ -269,8 +278,18 @@ def run_compare(request):
     if len(ids) < 2:
         messages.error(request, MSG_COMPARE_NEEDS_TWO)
         return redirect(reverse("training:run_list"))
-    data = compare(run_ids=ids)
+    raw_ref = request.GET.get("ref")
+    settings_mode = request.GET.get("settings")
+    settings_mode = settings_mode if settings_mode in COMPARE_SETTINGS_MODES else COMPARE_SETTINGS_MODES[0]
+    data = compare(run_ids=ids, reference_id=parse_id(raw_ref), settings=settings_mode)
     if len(data["runs"]) < 2:
         raise Http404(MSG_COMPARE_NEEDS_TWO)
+    shown = [run.pk for run in data["runs"]]
+    ref = data["reference"].pk
+    if raw_ref not in (None, "") and parse_id(raw_ref) != ref:
+        messages.warning(request, MSG_COMPARE_REF_UNKNOWN.format(ref=raw_ref[:40], pk=ref))
     data["pbo"] = pbo_context(data["pbo"])
+    for column in data["columns"]:
+        column["reference_link"] = _compare_query(shown, ref=column["run"].pk, settings=data["settings_mode"])
+    data["settings_links"] = {mode: _compare_query(shown, ref=ref, settings=mode) for mode in COMPARE_SETTINGS_MODES}
     return render(request, "training/run_compare.html", {**data, "active_run_ids": active_run_ids()})

@@ -62,6 +62,7 @@ class Backend:
     config_section: ClassVar[str]  # = section.key, set for every subclass that declares a section
     framework: ClassVar[Framework]
     input_kind: ClassVar[str] = "tabular"  # "tabular": X is (n, f); "sequence": X is (n, lookback, f)
+    curve_step: ClassVar[str] = "epoch"  # what one point of its learning curves (``history``) is
     tuned_by_optuna: ClassVar[bool] = False  # gets an Optuna storage and a study name per regime and fold
     library_constants: ClassVar[dict] = {}  # fixed library kwargs beside the regularization (e.g. solver)
     preset_params: ClassVar[dict[str, dict]] = {}  # preset name -> constructor params

@@ -138,6 +138,7 @@ class LightGBMBackend(Backend):
     holds = {"early_stopping": {"off": {"early_stopping": False}}}
     section = SECTION
     framework = LIGHTGBM
+    curve_step = "boosting round"
     tuned_by_optuna = True
     preset_params = {
         "smoke": {"n_trials": 3, "early_stopping_rounds": 10},
