@@ -4,8 +4,8 @@ measurements, declared as fields of its ``Evidence`` subclass beside its code (`
 
 The stored shape is the backend's flat dict (``{"zero_leaf_share": 0.4, "best_iteration": 12, …}``): ``to_dict``
 writes it, ``from_dict`` reads it back (a key the class does not declare, from a result stored by an older
-version, is kept in ``extra`` and written back); ``measured`` builds it from what a backend just measured and
-refuses an undeclared key, so a renamed measurement cannot slip past the generic fields. The generic fields are
+version, is kept in ``extra`` and written back; a declared key it lacked is left out again); ``measured``
+builds it from what a backend just measured and refuses an undeclared key, so a renamed measurement cannot slip past the generic fields. The generic fields are
 read through the backend's ``evidence_fields`` (``generic``)."""
 
 from __future__ import annotations
@@ -62,9 +62,10 @@ class Evidence(Record):
 
     @classmethod
     def from_dict(cls, data: dict, *, where: str | None = None):
+        data = data or {}
         names = set(cls.declared())
-        extra = {k: v for k, v in (data or {}).items() if k not in names}
-        return super().from_dict({**{k: v for k, v in (data or {}).items() if k in names}, "extra": extra}, where=where)
+        extra = {k: v for k, v in data.items() if k not in names}
+        return super().from_dict({**{k: v for k, v in data.items() if k in names}, "extra": extra}, where=where)
 
     @classmethod
     def measured(cls, data: dict) -> Evidence:
