@@ -258,7 +258,8 @@ class TabNetBackend(Backend):
             "optimizer_weight_decay": float(group["weight_decay"]),
             "optimizer": type(self.model._optimizer).__name__,
             "val_rows_unscored": self.val_rows_unscored,
-            "best_epoch": int(self.model.best_epoch) + 1,  # 1-based, as the Keras backends' (pytorch-tabnet counts from 0)
+            "best_epoch": int(self.model.best_epoch)
+            + 1,  # 1-based, as the Keras backends' (pytorch-tabnet counts from 0)
         }
 
     def sparsity_term(self, X, y) -> dict:
