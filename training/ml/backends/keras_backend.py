@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, UNIT_RIGHT_OPEN, FromBase, RegParam, Section
 from .base import N_CLASSES, Backend
-from .evidence import BEST_ITERATION, PENALTY_SHARE, ZERO_SHARE, Evidence
-from .keras_advice import ADVICE, WARNINGS
+from .evidence import BEST_ITERATION, PENALTY_SHARE, ZERO_SHARE
+from .keras_advice import ADVICE, WARNINGS, KerasEvidence
 from .keras_runtime import TENSORFLOW, _tensorflow
 from .registry import register
 
@@ -64,28 +62,6 @@ def _penalty(keras, model) -> float:
 
 def _share(penalty: float, data_loss: float) -> float:
     return penalty / (penalty + data_loss) if penalty + data_loss > 0 else 0.0
-
-
-@dataclass
-class KerasEvidence(Evidence):
-    """The L1/L2 penalty's share of the loss at the kept epoch and at the end, the kernels it acts on, and the
-    regularizers and dropout rates read back from the built model."""
-
-    best_epoch: int | None = None
-    early_stopping: int | None = None
-    val_data_loss_at_best_epoch: float | None = None
-    penalty_at_best_epoch: float | None = None
-    penalty_share_at_best_epoch: float | None = None
-    regularization_penalty: float | None = None
-    train_data_loss: float | None = None
-    penalty_share_of_loss: float | None = None
-    kernel_weights: int | None = None
-    kernel_l1_norm: float | None = None
-    kernel_l2_norm: float | None = None
-    kernel_mean_abs: float | None = None
-    kernel_near_zero_share: float | None = None
-    regularizers: dict[str, dict[str, float]] | None = None
-    dropout_rates: dict[str, float] | None = None
 
 
 class _KerasBackend(Backend):
