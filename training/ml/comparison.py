@@ -22,10 +22,10 @@ import numpy as np
 from .bootstrap import baseline_comparison
 from .collapse import COLLAPSE_CLASS_SHARE, COLLAPSE_STD, prediction_spread
 from .metrics import classification_metrics, row_log_loss
-from .results import TrainValGap
+from .results import TrainValGap, Verdict
+from .results.verdict import NO_SKILL
 
 BASELINE_NAMES = ("majority", "persistence", "uniform")
-NO_SKILL = "no skill"
 ROWS_ENSEMBLE = "the rows the ensemble has a held-out validation prediction for (the validation blocks of folds 2..k)"
 ROWS_ONE_FOLD = "the one fold's validation block (with one fold the combiners are scored on the rows they pick on)"
 
@@ -78,7 +78,7 @@ def best_baseline(validation_log_losses: dict[str, float]) -> str:
 
 def vs_baseline_record(
     y_test, test_proba, baseline: str, baseline_test_proba, *, horizon: int, seed: int, no_skill: bool = False
-) -> dict:
+) -> Verdict:
     """The bootstrap comparison; a model collapsed on the test block (``no_skill``) gets the verdict
     ``no skill`` instead of better/worse (``interval_verdict`` keeps what the interval alone says)."""
     record = baseline_comparison(
@@ -92,4 +92,4 @@ def vs_baseline_record(
     record["no_skill"] = bool(no_skill)
     if no_skill:
         record["verdict"] = NO_SKILL
-    return record
+    return Verdict.from_dict(record)

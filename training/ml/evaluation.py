@@ -31,6 +31,7 @@ from .results import (
     ModelResult,
     SplitInfo,
     SplitMetrics,
+    Verdict,
 )
 from .stacking import StackedPredictions, stacking_records
 from .walkforward import ModelPredictions, RegimePlan
@@ -69,7 +70,7 @@ class Comparison:
     horizon: int
     seed: int
 
-    def vs_baseline(self, plan: RegimePlan, test_proba, *, no_skill: bool = False) -> dict:
+    def vs_baseline(self, plan: RegimePlan, test_proba, *, no_skill: bool = False) -> Verdict:
         return vs_baseline_record(
             plan.y[plan.test],
             test_proba,
@@ -140,7 +141,7 @@ def model_record(
         train_val_gap=model_gap(plan, predictions),
         fit_seconds=predictions.fit_seconds,
         input_kind=input_kind,
-        evidence=backend.evidence(),
+        evidence=backend.evidence_record(),
         history={k: [float(v) for v in values] for k, values in backend.history.items()},
         best_params=dict(getattr(backend, "best_params", None) or {}),
         feature_importance=importance_by_name(backend.feature_importance(), feature_names),

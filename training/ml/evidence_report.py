@@ -13,6 +13,8 @@ from __future__ import annotations
 from .backends.registry import model_warnings as backend_warnings
 from .bootstrap import WORSE
 from .collapse import collapse_message
+from .jsonable import jsonable
+from .results import ModelResult, RunResult
 
 MSG_ENSEMBLE_WORSE = (
     "{regime}: the ensemble's test log loss is worse than the {baseline} baseline by {difference:.4f} "
@@ -25,17 +27,19 @@ MSG_GAPS = (
 MSG_SEGMENTS_SKIPPED = "{count} gap-free segment(s) were too short to use."
 
 
-def model_warnings(regime: str, key: str, model: dict) -> list[str]:
+def model_warnings(regime: str, key: str, model: ModelResult) -> list[str]:
     where = f"{regime}/{key}"
-    found = backend_warnings(key, where, model.get("evidence") or {})
-    message = collapse_message(where, {"collapsed": model.get("collapsed"), **(model.get("spread") or {})})
+    found = backend_warnings(key, where, jsonable(model.evidence.to_dict()))
+    message = collapse_message(where, {"collapsed": model.collapsed, **(model.spread or {})})
     return found + ([message] if message else [])
 
 
-def measured_warnings(result: dict) -> list[str]:
-    """Every warning the run's measurements give, in words (a plain run-result dict)."""
+def measured_warnings(result: RunResult | dict) -> list[str]:
+    """Every warning the run's measurements give, in words (the typed run result; a stored dict is read as one)."""
+    if not isinstance(result, RunResult):
+        result = RunResult.from_dict(result)
     found = []
-    gaps = (result.get("data") or {}).get("gaps") or {}
+    gaps = result.data.gaps or {}
     if gaps.get("count"):
         largest = gaps.get("largest") or {}
         found.append(
@@ -48,24 +52,24 @@ def measured_warnings(result: dict) -> list[str]:
         )
     if gaps.get("skipped_segments"):
         found.append(MSG_SEGMENTS_SKIPPED.format(count=len(gaps["skipped_segments"])))
-    for regime, section in (result.get("ensembles") or {}).items():
-        for key, model in (section.get("models") or {}).items():
+    for regime, section in result.ensembles.items():
+        for key, model in section.models.items():
             found += model_warnings(regime, key, model)
-        ensemble = section.get("ensemble") or {}
-        message = collapse_message(
-            f"{regime}/ensemble", {"collapsed": ensemble.get("collapsed"), **(ensemble.get("spread") or {})}
-        )
+        ensemble = section.ensemble
+        if ensemble is None:
+            continue
+        message = collapse_message(f"{regime}/ensemble", {"collapsed": ensemble.collapsed, **(ensemble.spread or {})})
         if message:
             found.append(message)
-        verdict = ensemble.get("vs_baseline") or {}
-        if verdict.get("verdict") == WORSE:
+        verdict = ensemble.vs_baseline
+        if verdict is not None and verdict.verdict == WORSE:
             found.append(
                 MSG_ENSEMBLE_WORSE.format(
                     regime=regime,
-                    baseline=verdict["baseline"],
-                    difference=verdict["difference"],
-                    low=verdict["ci95_low"],
-                    high=verdict["ci95_high"],
+                    baseline=verdict.baseline,
+                    difference=verdict.difference,
+                    low=verdict.ci95_low,
+                    high=verdict.ci95_high,
                 )
             )
     return found

@@ -24,7 +24,6 @@ import pandas as pd
 
 from . import artifacts, plots
 from .evidence_report import measured_warnings
-from .jsonable import jsonable
 from .regimes import REGIMES, RULE
 from .results import DataSummary, Record, RegimeResult, RegularizationReport, RunResult, Timings
 from .trading.rule import TradingSettings
@@ -180,7 +179,7 @@ def record_run(
         preloaded=list(basis.preloaded),
     )
     result.validate()
-    warnings = measured_warnings(jsonable(result.to_dict()))
+    warnings = measured_warnings(result)
     result.regularization["report"] = basis.report.with_measured(warnings).to_dict()
     for warning in warnings:
         log(f"Measured: {warning}")

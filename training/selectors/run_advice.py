@@ -33,7 +33,7 @@ def run_advice(*, run: TrainingRun, parsed=None) -> list[dict]:
             facts = model_facts(
                 gap=model.train_val_gap.log_loss if model.train_val_gap else None,
                 collapsed=model.collapsed,
-                evidence=model.evidence or {},
+                evidence=model.evidence.to_dict(),
                 reg=config.get(cls.config_section) or {},
             )
             for suggestion in advise(cls.advice, facts, section=cls.config_section):

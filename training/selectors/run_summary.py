@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from training.ml.backends import generic_evidence
-from training.ml.backends.evidence import PENALTY_SHARE, PENALTY_SHARE_WARN
+from training.ml.backends.evidence import PENALTY_SHARE_WARN
 from training.ml.labels import CLASS_NAMES
-from training.ml.results import DataSummary, ResultInvalid, RunResult, SplitMetrics
+from training.ml.results import DataSummary, Evidence, ResultInvalid, RunResult, SplitMetrics
 from training.models import TrainingRun
 from training.selectors.runs import combination_summary
 
@@ -81,18 +80,18 @@ def data_trained(run: TrainingRun, data: DataSummary) -> dict:
     }
 
 
-def _model_flags(metrics, gap, evidence: dict, best_baseline: float | None, record=None, key: str = "") -> list[dict]:
+def _model_flags(metrics, gap, evidence: Evidence | None, best_baseline: float | None, record=None) -> list[dict]:
     """Flags of a model or ensemble line; ``record`` (the model/ensemble result) carries the evidence's
-    ``collapsed`` and ``vs_baseline`` verdict, which win over the point comparison when present; ``key`` (the
-    backend) says what its evidence means."""
+    ``collapsed`` and ``vs_baseline`` verdict, which win over the point comparison when present; ``evidence``
+    (a model's, typed by its backend) gives the generic ``penalty_share``."""
     flags = []
     validation = metrics.validation
     value = _metric(validation)
     vs_baseline = getattr(record, "vs_baseline", None)
     if vs_baseline:
-        if vs_baseline.get("verdict") == "worse":
-            flags.append({"kind": "loses", "text": f"worse than the {vs_baseline.get('baseline')} baseline (95% CI)"})
-        elif vs_baseline.get("verdict") == "no skill":
+        if vs_baseline.verdict == "worse":
+            flags.append({"kind": "loses", "text": f"worse than the {vs_baseline.baseline} baseline (95% CI)"})
+        elif vs_baseline.verdict == "no skill":
             flags.append({"kind": "collapsed", "text": "no skill: collapsed on the test block"})
     elif value is not None and best_baseline is not None and value <= best_baseline:
         flags.append({"kind": "loses", "text": "loses to a baseline"})
@@ -105,7 +104,7 @@ def _model_flags(metrics, gap, evidence: dict, best_baseline: float | None, reco
         flags.append({"kind": "collapsed", "text": f"predicts only “{classes[0]}”"})
     if gap is not None and gap.accuracy > OVERFIT_GAP:
         flags.append({"kind": "overfit", "text": f"overfits (gap {gap.accuracy:.2f})"})
-    share = generic_evidence(key, evidence).get(PENALTY_SHARE, 0.0) if key else 0.0
+    share = (evidence.penalty_share if evidence is not None else None) or 0.0
     if share > PENALTY_DOMINATED_WARN:
         flags.append({"kind": "penalty", "text": f"penalty-dominated ({share:.0%} of the loss)"})
     return flags
@@ -131,7 +130,7 @@ def regime_verdict(section, ensemble_line: dict | None, baseline_lines: list[dic
     point difference of validation (or test, when the ensemble has no validation score) balanced accuracy."""
     evidence = section.ensemble.vs_baseline if section.ensemble else None
     if evidence:
-        return {"source": "evidence", **(evidence if isinstance(evidence, dict) else evidence.to_dict())}
+        return {"source": "evidence", **evidence.to_dict()}
     if ensemble_line is None or not baseline_lines:
         return {"source": "none"}
     split = "validation" if ensemble_line["validation"] is not None else "test"
@@ -172,7 +171,7 @@ def regime_tables(result: RunResult) -> list[dict]:
                 gap=m.train_val_gap,
                 fit_seconds=m.fit_seconds,
                 best_params=m.best_params,
-                flags=_model_flags(m.metrics, m.train_val_gap, m.evidence, best_baseline, record=m, key=key),
+                flags=_model_flags(m.metrics, m.train_val_gap, m.evidence, best_baseline, record=m),
             )
             for key, m in section.models.items()
         ]
@@ -182,7 +181,7 @@ def regime_tables(result: RunResult) -> list[dict]:
         ensemble = None
         if section.ensemble:
             e = section.ensemble
-            ensemble_flags = _model_flags(e.metrics, e.train_val_gap, {}, best_baseline, record=e)
+            ensemble_flags = _model_flags(e.metrics, e.train_val_gap, None, best_baseline, record=e)
             classes = predicted_classes(e.metrics.test)
             if not e.collapsed and e.metrics.validation is None and len(classes) == 1:
                 ensemble_flags.append({"kind": "collapsed", "text": f"predicts only “{classes[0]}” on test"})

@@ -55,20 +55,23 @@ def _entry(section, key: str = "") -> dict | None:
         "train_log_loss": None if train is None else float(train.log_loss),
         "gap": None if gap is None else float(gap),
         "band": None,
-        "effect": _effect(key, getattr(section, "evidence", None) or {}),
+        "effect": _effect(key, getattr(section, "evidence", None)),
     }
 
 
-def _effect(key: str, evidence: dict) -> dict:
-    """The backend's declared measured-effect and mechanism evidence (zero-leaf share, best iteration, …)."""
+def _effect(key: str, evidence) -> dict:
+    """The backend's declared measured-effect and mechanism evidence (zero-leaf share, best iteration, …) of a
+    model's typed ``Evidence`` (None for the ensemble)."""
     from training.ml.backends import get_backend
 
+    if evidence is None:
+        return {}
     try:
         cls = get_backend(key)
     except KeyError:
         return {}
     names = (*cls.effect_evidence, *cls.mechanism_evidence)
-    return {name: evidence[name] for name in names if isinstance(evidence.get(name), (int, float))}
+    return {name: value for name in names if isinstance(value := evidence.value(name), (int, float))}
 
 
 def run_objective(result: dict, *, model: str = "") -> tuple[float | None, dict]:

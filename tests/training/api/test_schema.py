@@ -110,3 +110,23 @@ def test_the_run_detail_names_the_fields_of_the_result_and_the_report(schema):
     assert _ref(components["RegimeResult"]["properties"]["models"]) == "ModelResult"
     assert _ref(components["RegularizationReport"]["properties"]["backends"]) == "BackendReport"
     assert _ref(components["BackendReport"]["properties"]["params"]) == "ParamRow"
+
+
+def test_the_result_names_the_verdict_and_each_backends_evidence(schema):
+    """``vs_baseline`` is the ``Verdict`` record; a model's ``evidence`` is one of the registered backends'
+    evidence records, each with exactly its declared keys (what a run stores)."""
+    from dataclasses import fields
+
+    from training.ml.backends import backend_classes
+    from training.ml.results import Verdict
+
+    components = schema["components"]["schemas"]
+    for record in ("ModelResult", "EnsembleResult"):
+        assert _ref(components[record]["properties"]["vs_baseline"]) == "Verdict"
+    assert set(components["Verdict"]["properties"]) == {f.name for f in fields(Verdict)}
+    assert _ref(components["ModelResult"]["properties"]["evidence"]) == "Evidence"
+    options = {option["$ref"].rsplit("/", 1)[-1] for option in components["Evidence"]["oneOf"]}
+    declared = {cls.evidence_type.__name__: cls.evidence_type for cls in backend_classes()}
+    assert options == set(declared)
+    for name, evidence in declared.items():
+        assert set(components[name]["properties"]) == set(evidence.declared()), name

@@ -40,8 +40,8 @@ def test_inline_run_ends_with_verdict_lines_the_run_url_and_the_system_line(fast
     for line, part in zip(verdicts, result.ensembles.values(), strict=True):
         if part.trained:
             record = part.ensemble.vs_baseline
-            assert f"ensemble vs the best baseline ({record['baseline']}): {record['verdict']}, test log loss" in line
-            assert f"{record['difference']:+.3f} (95% interval {record['ci95_low']:+.3f}" in line
+            assert f"ensemble vs the best baseline ({record.baseline}): {record.verdict}, test log loss" in line
+            assert f"{record.difference:+.3f} (95% interval {record.ci95_low:+.3f}" in line
         else:
             assert "skipped — " in line
 

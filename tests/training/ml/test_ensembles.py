@@ -173,13 +173,13 @@ def test_every_model_and_the_ensemble_carry_a_verdict_against_the_best_baseline_
     assert result.comparison["best_baseline"] == best
     for line in [*result.models.values(), result.ensemble]:
         record = line.vs_baseline
-        assert record["baseline"] == best and record["metric"] == "log_loss"
+        assert record.baseline == best and record.metric == "log_loss"
         expected = line.metrics.test.log_loss - getattr(baselines, best).test.log_loss
-        assert record["difference"] == pytest.approx(expected, abs=1e-9)
-        assert record["ci95_low"] <= record["difference"] <= record["ci95_high"]
-        assert record["interval_verdict"] in ("better", "worse", "no evidence")
+        assert record.difference == pytest.approx(expected, abs=1e-9)
+        assert record.ci95_low <= record.difference <= record.ci95_high
+        assert record.interval_verdict in ("better", "worse", "no evidence")
         collapsed_on_test = line.test_spread["collapsed"]
-        assert record["verdict"] == ("no skill" if collapsed_on_test else record["interval_verdict"])
+        assert record.verdict == ("no skill" if collapsed_on_test else record.interval_verdict)
         shares = line.spread["class_shares"]
         assert line.collapsed is (max(shares.values()) >= 0.99 or line.spread["proba_std"] < 1e-3)
         assert sum(shares.values()) == pytest.approx(1.0) and line.spread["split"] == "validation"

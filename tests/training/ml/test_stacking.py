@@ -153,4 +153,4 @@ def test_the_ensemble_is_compared_on_its_held_out_rows_with_a_forward_chained_sa
     record = ensemble_record(plan, stacked, comparison).validate()
     assert record.metrics.validation.n == len(comparison.rows) == record.combiner_rule["validation_rows"]
     assert len(record.train_val_gap.folds) == len(plan.folds) - 1
-    assert record.vs_baseline["baseline"] == comparison.best
+    assert record.vs_baseline.baseline == comparison.best

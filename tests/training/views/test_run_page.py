@@ -33,8 +33,8 @@ def test_summary_comes_first_with_data_trained_and_a_verdict_per_regime(launcher
             assert f"skipped — {part.reason}" in verdicts
             continue
         record = part.ensemble.vs_baseline
-        assert f"vs the best baseline ({record['baseline']}): test log loss {num(record['difference'])}" in verdicts
-        assert f"95% interval {num(record['ci95_low'])} … {num(record['ci95_high'])}" in verdicts
+        assert f"vs the best baseline ({record.baseline}): test log loss {num(record.difference)}" in verdicts
+        assert f"95% interval {num(record.ci95_low)} … {num(record.ci95_high)}" in verdicts
 
 
 def test_the_regime_verdict_is_the_ensembles_bootstrap_record_against_the_best_baseline(real_run):
@@ -44,8 +44,8 @@ def test_the_regime_verdict_is_the_ensembles_bootstrap_record_against_the_best_b
     for table in trained:
         record = result.ensembles[table["regime"]].ensemble.vs_baseline
         verdict = table["verdict"]
-        assert verdict["source"] == "evidence" and verdict["difference"] == record["difference"]
-        low, high = record["ci95_low"], record["ci95_high"]
+        assert verdict["source"] == "evidence" and verdict["difference"] == record.difference
+        low, high = record.ci95_low, record.ci95_high
         assert verdict["verdict"] == ("better" if high < 0 else "worse" if low > 0 else "no evidence")
 
 
@@ -72,9 +72,9 @@ def test_a_model_predicting_one_class_or_losing_to_a_baseline_is_flagged(real_ru
         kinds = {f["kind"] for f in line["flags"]}
         one_class = len(predicted_classes(model.metrics.validation)) == 1
         assert ("collapsed" in kinds) == (bool(model.collapsed) or one_class)
-        assert ("loses" in kinds) == (model.vs_baseline["verdict"] == "worse")
+        assert ("loses" in kinds) == (model.vs_baseline.verdict == "worse")
         assert ("overfit" in kinds) == (model.train_val_gap.accuracy > 0.15)
-        share = max((v for k, v in model.evidence.items() if k.endswith("_share_of_loss")), default=0)
+        share = max((v for k, v in model.evidence.to_dict().items() if k.endswith("_share_of_loss")), default=0)
         assert ("penalty" in kinds) >= (share > PENALTY_DOMINATED_WARN)
 
 

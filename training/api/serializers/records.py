@@ -7,9 +7,10 @@ import types
 import typing
 from dataclasses import fields
 
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from training.ml.results import Record
+from training.ml.results import Evidence, Record
 
 _SCALARS = {int: serializers.IntegerField, float: serializers.FloatField, str: serializers.CharField}
 _built: dict[type, type[serializers.Serializer]] = {}
@@ -20,6 +21,8 @@ def _field(tp, **kwargs) -> serializers.Field:
     if origin in (typing.Union, types.UnionType):
         inner = next(arg for arg in typing.get_args(tp) if arg is not type(None))
         return _field(inner, allow_null=True, **kwargs)
+    if isinstance(tp, type) and issubclass(tp, Evidence):
+        return EvidenceField(**kwargs)
     if isinstance(tp, type) and issubclass(tp, Record):
         return record_serializer(tp)(**kwargs)
     if tp is bool:
@@ -46,3 +49,34 @@ def record_serializer(cls: type[Record]) -> type[serializers.Serializer]:
         attrs["__doc__"] = (cls.__doc__ or cls.__name__).strip().splitlines()[0]
         _built[cls] = type(f"{cls.__name__}Serializer", (serializers.Serializer,), attrs)
     return _built[cls]
+
+
+def evidence_serializers() -> list[type[serializers.Serializer]]:
+    """One serializer per registered backend's evidence record: its declared fields (the stored keys)."""
+    from training.ml.backends import backend_classes
+
+    out = []
+    for cls in dict.fromkeys(backend.evidence_type for backend in backend_classes()):
+        if cls not in _built:
+            hints = typing.get_type_hints(cls)
+            attrs = {name: _field(hints[name], required=False) for name in cls.declared()}
+            attrs["__doc__"] = (cls.__doc__ or cls.__name__).strip().splitlines()[0]
+            _built[cls] = type(f"{cls.__name__}Serializer", (serializers.Serializer,), attrs)
+        out.append(_built[cls])
+    return out
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="Evidence", serializers=evidence_serializers, resource_type_field_name=None, many=False
+    )
+)
+class EvidenceField(serializers.Field):
+    """A model's evidence as stored: its backend's keys (``Evidence.to_dict``); the schema lists each backend's
+    evidence record."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return value.to_dict()

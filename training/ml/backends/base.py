@@ -35,7 +35,7 @@ import numpy as np
 from ..jsonable import jsonable
 from ..optuna_storage import study_persist_soon
 from ..parameters import Section
-from .evidence import GENERIC_FIELDS, MSG_UNKNOWN_FIELD, MeasuredWarning, generic_fields
+from .evidence import GENERIC_FIELDS, MSG_UNDECLARED_KEY, MSG_UNKNOWN_FIELD, Evidence, MeasuredWarning, generic_fields
 
 N_CLASSES = 3
 
@@ -72,6 +72,7 @@ class Backend:
     mechanism_evidence: ClassVar[tuple[str, ...]] = ()
     advice: ClassVar[tuple] = ()  # ``training.ml.advisor.AdviceRule``s read from the facts of a trained model
     evidence_fields: ClassVar[dict[str, str]] = {}  # generic field (evidence.GENERIC_FIELDS) -> own evidence key
+    evidence_type: ClassVar[type[Evidence]] = Evidence  # the record of its evidence (its keys as fields)
     measured_warnings: ClassVar[tuple[MeasuredWarning, ...]] = ()  # the evidence report's warnings for this model
     test_params: ClassVar[dict] = {}  # constructor params that train it on a few hundred rows in seconds (tests)
     default_overrides: ClassVar[dict[str, float]] = {}  # the default profile's values for its section
@@ -90,6 +91,23 @@ class Backend:
             raise ValueError(
                 MSG_UNKNOWN_FIELD.format(backend=cls.__qualname__, field=min(unknown), known=", ".join(GENERIC_FIELDS))
             )
+        cls._declare_evidence()
+
+    @classmethod
+    def _declare_evidence(cls) -> None:
+        """Give the evidence record this backend's generic mapping; every key the mapping names must be a field."""
+        if "evidence_type" in cls.__dict__:
+            cls.evidence_type.generic = dict(cls.evidence_fields)
+        elif "evidence_fields" in cls.__dict__ and cls.evidence_type.generic != cls.evidence_fields:
+            name = f"{cls.__name__}Evidence"
+            cls.evidence_type = type(name, (cls.evidence_type,), {"generic": dict(cls.evidence_fields)})
+        declared = cls.evidence_type.declared()
+        for generic, key in cls.evidence_fields.items():
+            if declared and key not in declared:
+                evidence = cls.evidence_type.__name__
+                raise ValueError(
+                    MSG_UNDECLARED_KEY.format(backend=cls.__qualname__, field=generic, key=key, evidence=evidence)
+                )
 
     def __init__(
         self,
@@ -126,7 +144,8 @@ class Backend:
         raise NotImplementedError
 
     def evidence(self) -> dict:
-        """Regularization evidence measured on the fitted model (zero-coefficient share, penalty share…)."""
+        """Regularization evidence measured on the fitted model (zero-coefficient share, penalty share…), at the
+        keys its ``evidence_type`` declares."""
         return {}
 
     def feature_importance(self) -> list[float] | None:
@@ -141,15 +160,22 @@ class Backend:
         raise NotImplementedError
 
     # --- what the evidence means ----------------------------------------------------------------------
+    def evidence_record(self) -> Evidence:
+        """The evidence measured on the fitted model as its typed record (an undeclared key raises)."""
+        return self.evidence_type.measured(self.evidence())
+
     @classmethod
-    def generic_evidence(cls, evidence: dict) -> dict[str, float]:
+    def generic_evidence(cls, evidence: Evidence | dict) -> dict[str, float]:
         """The generic fields of this backend's evidence (``penalty_share``, ``zero_share``, ``best_iteration``)."""
+        if isinstance(evidence, Evidence):
+            return evidence.generic_fields()
         return generic_fields(cls.evidence_fields, evidence or {})
 
     @classmethod
-    def warnings_for(cls, where: str, evidence: dict) -> list[str]:
+    def warnings_for(cls, where: str, evidence: Evidence | dict) -> list[str]:
         """The declared measured warnings that this model's evidence gives, in words."""
-        facts = {**(evidence or {}), **cls.generic_evidence(evidence)}
+        own = evidence.to_dict() if isinstance(evidence, Evidence) else (evidence or {})
+        facts = {**own, **cls.generic_evidence(evidence)}
         return [message for rule in cls.measured_warnings if (message := rule.check(where, facts))]
 
     # --- shared: fit timing ---------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """What a backend's evidence means, in terms every generic reader shares.
 
 A backend measures regularization in its own words (TabNet's ``sparsity_share_of_loss``, LightGBM's
-``zero_leaf_share``, the Keras models' ``penalty_share_at_best_epoch``) and declares, beside its code, which of
+``zero_leaf_share``, the Keras models' ``penalty_share_at_best_epoch``), the fields of its ``Evidence`` record
+(``Backend.evidence_type``, ``training.ml.results.evidence``), and declares, beside its code, which of
 its keys is which **generic field** (``Backend.evidence_fields``) and the warnings its measurements give
 (``Backend.measured_warnings``). The run summary's flags, the evidence report and the sweep read the generic
 fields and run the declared warnings through the registry; none of them names a backend.
@@ -18,11 +19,12 @@ import math
 from dataclasses import dataclass, field
 
 from ..advisor import When
+from ..results.evidence import BEST_ITERATION, GENERIC_FIELDS, PENALTY_SHARE, ZERO_SHARE, Evidence
 
-PENALTY_SHARE, ZERO_SHARE, BEST_ITERATION = "penalty_share", "zero_share", "best_iteration"
-GENERIC_FIELDS = (PENALTY_SHARE, ZERO_SHARE, BEST_ITERATION)
+__all__ = ["BEST_ITERATION", "GENERIC_FIELDS", "PENALTY_SHARE", "ZERO_SHARE", "Evidence", "MeasuredWarning"]
 PENALTY_SHARE_WARN = 0.5  # a penalty above half the loss drives training (the report warns, the run page flags)
 MSG_UNKNOWN_FIELD = "{backend}: evidence_fields names {field!r}, which is not a generic field ({known})."
+MSG_UNDECLARED_KEY = "{backend}: evidence_fields maps {field!r} to {key!r}, which {evidence} does not declare."
 
 
 def _number(value) -> bool:

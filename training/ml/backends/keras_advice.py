@@ -1,10 +1,12 @@
-"""The advisor's rules and the measured warnings of the Keras models (LSTM, Transformer), beside their backend
-(``keras_backend``)."""
+"""What the Keras models' (LSTM, Transformer) evidence means: its record (``KerasEvidence``), the advisor's rules
+and the measured warnings, beside their backend (``keras_backend``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..advisor import GAP_LARGE, MECHANISM, STRONGER, WEAKER, AdviceRule, When
-from .evidence import PENALTY_SHARE, PENALTY_SHARE_WARN, MeasuredWarning
+from .evidence import PENALTY_SHARE, PENALTY_SHARE_WARN, Evidence, MeasuredWarning
 
 MSG_PENALTY_SHARE = (
     "{where}: the L1/L2 penalty is {penalty_share:.0%} of the validation loss at the best epoch "
@@ -40,3 +42,25 @@ ADVICE = (
         hold="early_stopping=off",
     ),
 )
+
+
+@dataclass
+class KerasEvidence(Evidence):
+    """The L1/L2 penalty's share of the loss at the kept epoch and at the end, the kernels it acts on, and the
+    regularizers and dropout rates read back from the built model."""
+
+    best_epoch: int | None = None
+    early_stopping: int | None = None
+    val_data_loss_at_best_epoch: float | None = None
+    penalty_at_best_epoch: float | None = None
+    penalty_share_at_best_epoch: float | None = None
+    regularization_penalty: float | None = None
+    train_data_loss: float | None = None
+    penalty_share_of_loss: float | None = None
+    kernel_weights: int | None = None
+    kernel_l1_norm: float | None = None
+    kernel_l2_norm: float | None = None
+    kernel_mean_abs: float | None = None
+    kernel_near_zero_share: float | None = None
+    regularizers: dict[str, dict[str, float]] | None = None
+    dropout_rates: dict[str, float] | None = None

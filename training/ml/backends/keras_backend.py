@@ -5,7 +5,7 @@ import numpy as np
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, UNIT_RIGHT_OPEN, FromBase, RegParam, Section
 from .base import N_CLASSES, Backend
 from .evidence import BEST_ITERATION, PENALTY_SHARE, ZERO_SHARE
-from .keras_advice import ADVICE, WARNINGS
+from .keras_advice import ADVICE, WARNINGS, KerasEvidence
 from .keras_runtime import TENSORFLOW, _tensorflow
 from .registry import register
 
@@ -90,6 +90,7 @@ class _KerasBackend(Backend):
         ZERO_SHARE: "kernel_near_zero_share",
         BEST_ITERATION: "best_epoch",
     }
+    evidence_type = KerasEvidence
     measured_warnings = WARNINGS
     default_overrides = {"l1_reg": 1e-4, "l2_reg": 1e-4}
     default_reason = (

@@ -1,12 +1,34 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 from ..advisor import GAP_LARGE, MECHANISM, NO_EFFECT, STRONGER, WEAKER, AdviceRule, When
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, FromBase, RegParam, Section
 from .base import N_CLASSES, Backend, Framework
-from .evidence import BEST_ITERATION, ZERO_SHARE, MeasuredWarning
+from .evidence import BEST_ITERATION, ZERO_SHARE, Evidence, MeasuredWarning
 from .registry import register
+
+
+@dataclass
+class LightGBMEvidence(Evidence):
+    """The booster's penalties and early stopping, and what the L1/L2 leaf penalties did to its trees."""
+
+    reg_alpha: float | None = None
+    reg_lambda: float | None = None
+    best_params: dict[str, Any] | None = None
+    n_trials: dict[str, Any] | None = None
+    best_iteration: int | None = None
+    early_stopping: int | None = None
+    sampler: dict[str, Any] | None = None
+    trees: int | None = None
+    leaves: int | None = None
+    splits: int | None = None
+    zero_leaf_share: float | None = None
+    mean_abs_leaf: float | None = None
+
 
 SECTION = Section(
     "lightgbm",
@@ -127,6 +149,7 @@ class LightGBMBackend(Backend):
     effect_evidence = ("zero_leaf_share", "mean_abs_leaf")
     mechanism_evidence = ("best_iteration", "trees", "early_stopping")
     evidence_fields = {ZERO_SHARE: "zero_leaf_share", BEST_ITERATION: "best_iteration"}
+    evidence_type = LightGBMEvidence
     measured_warnings = WARNINGS
     test_params = {"n_trials": 3, "early_stopping_rounds": 10}
     default_reason = (

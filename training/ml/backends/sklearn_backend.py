@@ -1,14 +1,35 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..advisor import GAP_LARGE, NO_EFFECT, STRONGER, WEAKER, AdviceRule, When
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, POSITIVE, UNIT, Default, FromBase, Inverse, RegParam, Section
 from .base import Backend, Framework, expand_proba
-from .evidence import ZERO_SHARE, MeasuredWarning
+from .evidence import ZERO_SHARE, Evidence, MeasuredWarning
 from .registry import register
+
+
+@dataclass
+class ElasticNetEvidence(Evidence):
+    """The coefficients the elastic net zeroed, its per-row penalty strength and whether saga converged."""
+
+    zero_coefficient_share: float | None = None
+    coefficient_l1_norm: float | None = None
+    fit_rows: float | None = None
+    penalty_per_row: float | None = None
+    C_meaning: str | None = None
+    zero_coefficients: int | None = None
+    coefficients: int | None = None
+    l1_ratio: float | None = None
+    C: float | None = None
+    n_iter: int | None = None
+    max_iter: int | None = None
+    converged: bool | None = None
+    convergence_warnings: list[str] | None = None
+
 
 SECTION = Section(
     "sklearn",
@@ -94,6 +115,7 @@ class ElasticNetLogRegBackend(Backend):
     key = "logreg"
     effect_evidence = ("zero_coefficient_share", "penalty_per_row")
     evidence_fields = {ZERO_SHARE: "zero_coefficient_share"}
+    evidence_type = ElasticNetEvidence
     measured_warnings = WARNINGS
     test_params = {"max_iter": 300}
     default_overrides = {"alpha": 10.0}

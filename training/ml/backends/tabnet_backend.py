@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -7,8 +8,25 @@ import numpy as np
 from ..advisor import GAP_LARGE, STRONGER, WEAKER, AdviceRule, When
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, FromBase, RegParam, Section
 from .base import Backend, Framework, expand_proba
-from .evidence import BEST_ITERATION, PENALTY_SHARE, PENALTY_SHARE_WARN, MeasuredWarning
+from .evidence import BEST_ITERATION, PENALTY_SHARE, PENALTY_SHARE_WARN, Evidence, MeasuredWarning
 from .registry import register
+
+
+@dataclass
+class TabNetEvidence(Evidence):
+    """The sparsity penalty's term and share of the validation objective (absent without scored validation rows),
+    the optimizer's weight decay (TabNet's L2) and where early stopping kept the network."""
+
+    mask_entropy: float | None = None
+    sparsity_loss_term: float | None = None
+    val_data_loss: float | None = None
+    sparsity_share_of_loss: float | None = None
+    lambda_sparse: float | None = None
+    optimizer_weight_decay: float | None = None
+    optimizer: str | None = None
+    val_rows_unscored: int | None = None
+    best_epoch: int | None = None
+
 
 SECTION = Section(
     "tabnet",
@@ -102,6 +120,7 @@ class TabNetBackend(Backend):
     effect_evidence = ("sparsity_share_of_loss",)
     mechanism_evidence = ("best_epoch",)
     evidence_fields = {PENALTY_SHARE: "sparsity_share_of_loss", BEST_ITERATION: "best_epoch"}
+    evidence_type = TabNetEvidence
     measured_warnings = WARNINGS
     test_params = {"max_epochs": 2, "n_d": 4, "n_a": 4, "n_steps": 2}
     default_reason = "TabNet keeps the base values (its sparsity term was 0.8 % of its objective)"
@@ -239,6 +258,8 @@ class TabNetBackend(Backend):
             "optimizer_weight_decay": float(group["weight_decay"]),
             "optimizer": type(self.model._optimizer).__name__,
             "val_rows_unscored": self.val_rows_unscored,
+            "best_epoch": int(self.model.best_epoch)
+            + 1,  # 1-based, as the Keras backends' (pytorch-tabnet counts from 0)
         }
 
     def sparsity_term(self, X, y) -> dict:

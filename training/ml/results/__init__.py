@@ -2,6 +2,7 @@
 
 ``RunResult`` → per regime a ``RegimeResult`` → per base model a ``ModelResult`` and the stacked
 ``EnsembleResult`` (with the combiner choice: ``CombinerCandidate``, ``CalibrationResult``, ``VsBestMember``),
+``Verdict`` (``vs_baseline``: the decision against the best baseline) and the backend's ``Evidence`` per model,
 ``TradingResult`` for the system's trading evidence (``trading``); each with ``MetricsBySplit`` (``SplitMetrics`` for train / validation / test) and a ``TrainValGap``; ``Baselines``
 per regime; ``Timings`` for the run. ``to_dict()`` gives the JSON the run page, ``run.json`` and compare read (the
 keys are the field names); ``from_dict()`` reads it back and ``validate()`` raises ``ResultInvalid`` listing every
@@ -27,6 +28,7 @@ from .base import (
     ResultInvalid,
 )
 from .combination import CalibrationPart, CalibrationResult, CombinerCandidate, ReliabilityBin, VsBestMember
+from .evidence import GENERIC_FIELDS, Evidence
 from .metrics import MetricsBySplit, SplitMetrics, TrainValGap
 from .report import BackendReport, BaseRow, ParamRow, RegularizationReport
 from .run import (
@@ -50,8 +52,12 @@ from .trading import (
     TradingResult,
     TradingStats,
 )
+from .verdict import Verdict
 
 __all__ = [
+    "Evidence",
+    "GENERIC_FIELDS",
+    "Verdict",
     "BackendReport",
     "BaseRow",
     "ParamRow",

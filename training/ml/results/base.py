@@ -89,7 +89,14 @@ class Record:
     """A dataclass of the result: to_dict / from_dict over its fields, and validate() collecting problems."""
 
     def to_dict(self) -> dict:
-        return {f.name: _dump(getattr(self, f.name)) for f in fields(self)}
+        """The stored dict; an optional key a stored (older) dict did not have and that is still None is left out
+        again, so reading a stored result and writing it back loses and adds nothing."""
+        absent = getattr(self, "_absent", ())
+        return {
+            f.name: _dump(value)
+            for f in fields(self)
+            if not ((value := getattr(self, f.name)) is None and f.name in absent)
+        }
 
     @classmethod
     def from_dict(cls, data: dict, *, where: str | None = None):
@@ -101,7 +108,10 @@ class Record:
         missing = required - set(data)
         if missing:
             raise ResultInvalid([MSG_MISSING_KEYS.format(where=where, keys=sorted(missing))])
-        return cls(**{k: _load(hints[k], v, f"{where}.{k}") for k, v in data.items()})
+        record = cls(**{k: _load(hints[k], v, f"{where}.{k}") for k, v in data.items()})
+        if len(data) < len(names):
+            record._absent = names - set(data)
+        return record
 
     def problems(self, where: str) -> list[str]:
         """This record's own problems; ``validate`` adds those of every nested record."""

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..metrics import GAP_DEFINITION, train_val_gap
-from .base import GAP_TOLERANCE, MSG_GAP_MISMATCH, MSG_VERDICT_MISMATCH, Record, _finite
+from .base import GAP_TOLERANCE, MSG_GAP_MISMATCH, Record, _finite
 
 
 @dataclass
@@ -86,18 +86,4 @@ def _gap_problems(where: str, metrics: MetricsBySplit, gap: TrainValGap | None) 
         and math.isclose(gap.accuracy, expected.accuracy, abs_tol=GAP_TOLERANCE)
     ):
         return [MSG_GAP_MISMATCH.format(where=where)]
-    return []
-
-
-def _vs_baseline_problems(where: str, record: dict | None) -> list[str]:
-    if record is None:
-        return []
-    from ..bootstrap import verdict_of
-
-    missing = {"baseline", "metric", "difference", "ci95_low", "ci95_high", "verdict"} - set(record)
-    if missing:
-        return [f"{where}.vs_baseline: missing keys {sorted(missing)}"]
-    expected = "no skill" if record.get("no_skill") else verdict_of(record["ci95_low"], record["ci95_high"])
-    if record["verdict"] != expected:
-        return [MSG_VERDICT_MISMATCH.format(where=where, verdict=record["verdict"])]
     return []

@@ -67,6 +67,6 @@ class RegularizationReport(Record):
 
     def to_dict(self) -> dict:
         out = super().to_dict()
-        if out["measured_warnings"] is None:  # a report before training has none (the key is left out)
-            del out["measured_warnings"]
+        if out.get("measured_warnings") is None:  # a report before training has none (the key is left out)
+            out.pop("measured_warnings", None)
         return out

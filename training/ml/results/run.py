@@ -8,8 +8,21 @@ from typing import Any
 
 from .base import GAP_TOLERANCE, SKIPPED, SPLIT_NAMES, TRAINED, Record, _finite
 from .combination import CalibrationResult, CombinerCandidate, VsBestMember
-from .metrics import MetricsBySplit, SplitMetrics, TrainValGap, _gap_problems, _vs_baseline_problems
+from .evidence import Evidence
+from .metrics import MetricsBySplit, SplitMetrics, TrainValGap, _gap_problems
 from .trading import TradingResult
+from .verdict import Verdict
+
+
+def evidence_type(key: str) -> type[Evidence]:
+    """The evidence record of the backend ``key`` (``Backend.evidence_type``); the plain ``Evidence`` for a key no
+    backend registers (a result stored by a backend since removed)."""
+    from ..backends.registry import get_backend
+
+    try:
+        return get_backend(key).evidence_type
+    except KeyError:
+        return Evidence
 
 
 @dataclass
@@ -18,14 +31,22 @@ class ModelResult(Record):
     train_val_gap: TrainValGap
     fit_seconds: float
     input_kind: str
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: Evidence = field(default_factory=Evidence)
     history: dict[str, list[float]] = field(default_factory=dict)
     best_params: dict[str, Any] = field(default_factory=dict)
     feature_importance: dict[str, float] = field(default_factory=dict)
     collapsed: bool | None = None
     spread: dict[str, Any] = field(default_factory=dict)
-    vs_baseline: dict[str, Any] | None = None
+    vs_baseline: Verdict | None = None
     test_spread: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict, *, where: str | None = None, evidence: type[Evidence] = Evidence):
+        """``evidence``: the record the model's backend declares for its evidence (``evidence_type``)."""
+        where = where or cls.__name__
+        model = super().from_dict({k: v for k, v in data.items() if k != "evidence"}, where=where)
+        model.evidence = evidence.from_dict(data.get("evidence") or {}, where=f"{where}.evidence")
+        return model
 
     def problems(self, where: str) -> list[str]:
         found = [f"{where}.metrics.{s} is missing" for s in SPLIT_NAMES if self.metrics.get(s) is None]
@@ -34,7 +55,7 @@ class ModelResult(Record):
         return (
             found
             + _gap_problems(where, self.metrics, self.train_val_gap)
-            + _vs_baseline_problems(where, self.vs_baseline)
+            + (self.vs_baseline.mismatch(where) if self.vs_baseline else [])
         )
 
 
@@ -47,7 +68,7 @@ class EnsembleResult(Record):
     notes: list[str] = field(default_factory=list)
     collapsed: bool | None = None
     spread: dict[str, Any] = field(default_factory=dict)
-    vs_baseline: dict[str, Any] | None = None
+    vs_baseline: Verdict | None = None
     combiner: str | None = None
     combiner_label: str | None = None
     combiner_params: dict[str, Any] = field(default_factory=dict)
@@ -67,7 +88,7 @@ class EnsembleResult(Record):
         return (
             found
             + _gap_problems(where, self.metrics, self.train_val_gap)
-            + _vs_baseline_problems(where, self.vs_baseline)
+            + (self.vs_baseline.mismatch(where) if self.vs_baseline else [])
         )
 
 
@@ -125,6 +146,17 @@ class RegimeResult(Record):
     @classmethod
     def skipped(cls, reason: str, rows: int, notes: list[str] | None = None) -> RegimeResult:
         return cls(status=SKIPPED, reason=reason, rows=int(rows), notes=list(notes or []))
+
+    @classmethod
+    def from_dict(cls, data: dict, *, where: str | None = None):
+        """Each model's evidence is read as the record its backend declares (the models are keyed by backend)."""
+        where = where or cls.__name__
+        section = super().from_dict({k: v for k, v in data.items() if k != "models"}, where=where)
+        section.models = {
+            key: ModelResult.from_dict(model, where=f"{where}.models.{key}", evidence=evidence_type(key))
+            for key, model in (data.get("models") or {}).items()
+        }
+        return section
 
     @property
     def trained(self) -> bool:

@@ -127,20 +127,20 @@ def run_verdicts(ensembles: dict) -> list[AdjustedVerdict]:
             continue
         records = [(key, m.vs_baseline) for key, m in section.models.items()]
         records.append(("ensemble", section.ensemble.vs_baseline if section.ensemble else None))
-        raw += [(regime, key, v) for key, v in records if v and v.get("p_value") is not None]
-    adjusted = holm_adjust([v["p_value"] for _, _, v in raw])
+        raw += [(regime, key, v) for key, v in records if v is not None and v.p_value is not None]
+    adjusted = holm_adjust([v.p_value for _, _, v in raw])
     return [
         AdjustedVerdict(
             regime=regime,
             model=key,
-            baseline=v["baseline"],
-            difference=float(v["difference"]),
-            ci95_low=float(v["ci95_low"]),
-            ci95_high=float(v["ci95_high"]),
-            p_value=float(v["p_value"]),
-            verdict=v["verdict"],
+            baseline=v.baseline,
+            difference=float(v.difference),
+            ci95_low=float(v.ci95_low),
+            ci95_high=float(v.ci95_high),
+            p_value=float(v.p_value),
+            verdict=v.verdict,
             holm_p=p,
-            holm_verdict=adjusted_verdict(float(v["difference"]), p, v["verdict"]),
+            holm_verdict=adjusted_verdict(float(v.difference), p, v.verdict),
         )
         for (regime, key, v), p in zip(raw, adjusted, strict=True)
     ]

@@ -4,7 +4,7 @@ import numpy as np
 
 from training.ml.comparison import NO_SKILL, spread_on_test, vs_baseline_record
 from training.ml.metrics import majority_predict, uniform_predict
-from training.ml.results.metrics import _vs_baseline_problems
+from training.ml.results import Verdict
 
 
 def test_a_constant_forecaster_gets_no_skill():
@@ -17,10 +17,12 @@ def test_a_constant_forecaster_gets_no_skill():
     assert spread["collapsed"] is True and spread["split"] == "test"
     assert spread["thresholds"] == {"class_share_at_least": 0.99, "proba_std_below": 1e-3}
     record = vs_baseline_record(y_test, constant, "majority", majority, horizon=4, seed=0, no_skill=spread["collapsed"])
-    assert record["interval_verdict"] == "better"  # the interval alone would certify it
-    assert record["verdict"] == NO_SKILL
-    assert _vs_baseline_problems("m", record) == []
-    assert _vs_baseline_problems("m", {**record, "verdict": "better"})  # a stored "better" for it is invalid
+    assert isinstance(record, Verdict) and record.no_skill is True
+    assert record.interval_verdict == "better"  # the interval alone would certify it
+    assert record.verdict == NO_SKILL
+    assert record.mismatch("m") == []
+    stored_better = Verdict.from_dict({**record.to_dict(), "verdict": "better"})
+    assert stored_better.mismatch("m")  # a stored "better" for it is invalid
 
 
 def test_the_uniform_baseline_is_one_third_each():

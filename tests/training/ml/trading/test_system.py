@@ -34,7 +34,7 @@ def no_skill_is_never_better(result: RunResult) -> None:
     for section in result.ensembles.values():
         for record in [*section.models.values(), section.ensemble]:
             if record is not None and (record.test_spread or {}).get("collapsed"):
-                assert record.vs_baseline["verdict"] == "no skill"
+                assert record.vs_baseline.verdict == "no skill"
 
 
 def test_a_planted_effect_is_found(tmp_path):
