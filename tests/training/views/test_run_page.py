@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from training.ml.results import RunResult
 from training.selectors.run_summary import PENALTY_DOMINATED_WARN, predicted_classes, regime_tables
-from training.templatetags.ares_ui import num
+from training.templatetags.ares_ui import delta, num
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +33,10 @@ def test_summary_comes_first_with_data_trained_and_a_verdict_per_regime(launcher
             assert f"skipped — {part.reason}" in verdicts
             continue
         record = part.ensemble.vs_baseline
-        assert f"vs the best baseline ({record['baseline']}): test log loss {num(record['difference'])}" in verdicts
-        assert f"95% interval {num(record['ci95_low'])} … {num(record['ci95_high'])}" in verdicts
+        line = verdicts.split(f'data-regime="{regime}"', 1)[1].split("</li>", 1)[0]
+        assert f"Δ test log loss vs {record['baseline']} {delta(record['difference'])}" in line
+        assert f"[{delta(record['ci95_low'])} … {delta(record['ci95_high'])}]" in line
+        assert "test log loss 0." not in line  # the difference is never written as if it were the loss
 
 
 def test_the_regime_verdict_is_the_ensembles_bootstrap_record_against_the_best_baseline(real_run):

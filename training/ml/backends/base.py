@@ -70,6 +70,7 @@ class Backend:
     effect_evidence: ClassVar[tuple[str, ...]] = ()
     mechanism_evidence: ClassVar[tuple[str, ...]] = ()
     advice: ClassVar[tuple] = ()  # ``training.ml.advisor.AdviceRule``s read from the facts of a trained model
+    history_unit: ClassVar[str] = "epoch"  # what one step of ``history`` is (the learning-curve chart's x axis)
     evidence_fields: ClassVar[dict[str, str]] = {}  # generic field (evidence.GENERIC_FIELDS) -> own evidence key
     measured_warnings: ClassVar[tuple[MeasuredWarning, ...]] = ()  # the evidence report's warnings for this model
     test_params: ClassVar[dict] = {}  # constructor params that train it on a few hundred rows in seconds (tests)

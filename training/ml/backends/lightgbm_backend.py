@@ -126,6 +126,7 @@ class LightGBMBackend(Backend):
     key = "lightgbm"
     effect_evidence = ("zero_leaf_share", "mean_abs_leaf")
     mechanism_evidence = ("best_iteration", "trees", "early_stopping")
+    history_unit = "boosting round"
     evidence_fields = {ZERO_SHARE: "zero_leaf_share", BEST_ITERATION: "best_iteration"}
     measured_warnings = WARNINGS
     test_params = {"n_trials": 3, "early_stopping_rounds": 10}

@@ -1,0 +1,76 @@
+"""The run page of a real finished run in chromium: the three answers (baselines, regularization, problems) above
+the fold at 1280 px, no sideways scrolling at 390 px, the sections collapsible from the contents list; the page's
+height at each width is written to test-artifacts/run_page_height.json (the closing note's figure), screenshots
+kept as artifacts."""
+
+import json
+
+import pytest
+from django.contrib.auth.models import User
+
+from tests.browser.browser_helpers import ARTIFACTS, WIDTHS, chromium_page, log_in, problems, shot
+from tests.training.runs_helpers import make_dataset, make_profile
+from tests.training.views.real_runs import make_real_run
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PASSWORD = "browser-pw-123"
+ANSWERS = ("#answer-baselines", "#answer-regularization", "#answer-problems")
+HEIGHTS = ARTIFACTS / "run_page_height.json"
+
+
+@pytest.fixture
+def finished_run():
+    User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
+    return make_real_run(make_profile("baseline", is_default=True), make_dataset(rows=3000))
+
+
+def record_height(page, width: str) -> int:
+    """The page's full height once its charts are drawn, kept beside the screenshots."""
+    height = page.evaluate("document.documentElement.scrollHeight")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    heights = json.loads(HEIGHTS.read_text()) if HEIGHTS.exists() else {}
+    heights[f"{WIDTHS[width][0]}px"] = height
+    HEIGHTS.write_text(json.dumps(heights, indent=2))
+    return height
+
+
+def open_run(page, base_url: str, run) -> None:
+    log_in(page, base_url, "admin", PASSWORD)
+    page.goto(f"{base_url}/runs/{run.pk}/")
+    page.wait_for_load_state("networkidle")
+
+
+def test_the_three_answers_are_above_the_fold_at_1280(live_server, finished_run):
+    with chromium_page("desktop") as page:
+        open_run(page, live_server.url, finished_run)
+        record_height(page, "desktop")
+        fold = WIDTHS["desktop"][1]
+        tops = []
+        for selector in ANSWERS:
+            box = page.locator(selector).bounding_box()
+            assert box is not None and page.locator(selector).is_visible(), selector
+            assert box["y"] + box["height"] <= fold, (selector, box)
+            tops.append(box["y"])
+        assert tops == sorted(tops)  # baselines, then regularization, then what is wrong
+        assert "Δ test log loss vs" in page.inner_text("#answer-baselines")
+        assert "predicted" in page.inner_text("#answer-rules")
+        shot(page, "desktop-run_page_answers")
+        # the contents list opens a closed section and goes to it
+        page.click("#run-contents a[href='#settings']")
+        assert page.locator("#settings details.section").get_attribute("open") is not None
+        assert page.locator("#settings table.settings").first.is_visible()
+        assert problems(page) == []
+
+
+def test_the_run_page_fits_a_phone(live_server, finished_run):
+    with chromium_page("phone") as page:
+        open_run(page, live_server.url, finished_run)
+        record_height(page, "phone")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        for selector in ANSWERS:
+            assert page.locator(selector).is_visible(), selector
+        page.click("#run-contents a[href='#plots']")
+        page.wait_for_function("() => window.aresCharts && window.aresCharts.length >= 2")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        shot(page, "phone-run_page")
+        assert problems(page) == []
