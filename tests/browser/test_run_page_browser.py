@@ -8,7 +8,7 @@ import json
 import pytest
 from django.contrib.auth.models import User
 
-from tests.browser.browser_helpers import ARTIFACTS, WIDTHS, chromium_page, log_in, problems, shot
+from tests.browser.browser_helpers import ARTIFACTS, SCREENSHOTS, WIDTHS, chromium_page, log_in, problems, shot
 from tests.training.runs_helpers import make_dataset, make_profile
 from tests.training.views.real_runs import make_real_run
 
@@ -44,6 +44,8 @@ def test_the_three_answers_are_above_the_fold_at_1280(live_server, finished_run)
     with chromium_page("desktop") as page:
         open_run(page, live_server.url, finished_run)
         record_height(page, "desktop")
+        shot(page, "desktop-run_page")
+        page.screenshot(path=str(SCREENSHOTS / "desktop-run_page_fold.png"))  # the first viewport only
         fold = WIDTHS["desktop"][1]
         tops = []
         for selector in ANSWERS:
@@ -53,8 +55,7 @@ def test_the_three_answers_are_above_the_fold_at_1280(live_server, finished_run)
             tops.append(box["y"])
         assert tops == sorted(tops)  # baselines, then regularization, then what is wrong
         assert "Δ test log loss vs" in page.inner_text("#answer-baselines")
-        assert "predicted" in page.inner_text("#answer-rules")
-        shot(page, "desktop-run_page_answers")
+        assert "Predicted" in page.inner_text("#answer-rules")
         # the contents list opens a closed section and goes to it
         page.click("#run-contents a[href='#settings']")
         assert page.locator("#settings details.section").get_attribute("open") is not None

@@ -24,13 +24,13 @@ from training.ml.results import RunResult
 CAP_TOLERANCE = 1e-3  # a fitted temperature within 0.1 % of a bound of its search is at that bound
 MSG_AT_CAP = (
     "{regime}: calibration temperature {temperature:.3f} is at the {side} of its search range [{low:g}, {high:g}]: "
-    "the ensemble's probabilities {meaning}; read its log loss with care"
+    "the ensemble's probabilities {meaning}"
 )
 MSG_SKIPPED = "{regime}: not trained — {reason}"
 MSG_NOTHING_WRONG = "Nothing found: no collapse, no missing skill, calibration inside its range, every regime trained."
 CAP_MEANING = {
-    "upper bound": "are flattened as far as the fit allows (the members are far over-confident)",
-    "lower bound": "are sharpened as far as the fit allows (the members are far under-confident)",
+    "upper bound": "are flattened as far as the fit allows (far over-confident members)",
+    "lower bound": "are sharpened as far as the fit allows (far under-confident members)",
 }
 
 
@@ -118,9 +118,42 @@ def regularization_answer(result: RunResult, advice: list[dict]) -> list[dict]:
     return rows
 
 
+def label_rule_short(labels: dict) -> str:
+    """What is predicted, in one line from the label fields: the classes, the horizon and the threshold."""
+    classes = " / ".join(str(v) for _, v in sorted((labels.get("classes") or {}).items(), key=lambda kv: int(kv[0])))
+    horizon = labels.get("horizon")
+    text = f"{classes} over the next {horizon} bars"
+    if labels.get("k") is not None and labels.get("vol_window"):
+        text += (
+            f": up if the {horizon}-bar log return is above {labels['k']:g} × the {labels['vol_window']}-bar "
+            f"volatility × √{horizon}, down if below minus that, else flat"
+        )
+    return text
+
+
+def _grouped(found: list[dict]) -> list[dict]:
+    """Problems that read the same in several regimes, once with the regimes listed (``regime: text`` → one)."""
+    out: dict[tuple, dict] = {}
+    for problem in found:
+        where, _, rest = problem["text"].partition(": ")
+        regime, slash, model = where.partition("/")
+        key = (problem["kind"], model, rest)
+        if key in out:
+            out[key]["regimes"].append(regime)
+        else:
+            out[key] = {**problem, "regimes": [regime], "rest": rest, "model": model if slash else ""}
+    grouped = []
+    for entry in out.values():
+        regimes = ", ".join(entry["regimes"])
+        where = f"{regimes}/{entry['model']}" if entry["model"] else regimes
+        grouped.append({"kind": entry["kind"], "text": f"{where}: {entry['rest']}", "regimes": entry["regimes"]})
+    return grouped
+
+
 def problems_answer(result: RunResult, regimes: list[dict]) -> list[dict]:
     """What is wrong, from the result: collapsed or skill-less models and ensembles (their flags), a calibration
-    temperature at its bound, the backends' declared measured warnings, regimes not trained."""
+    temperature at its bound, the backends' declared measured warnings, regimes not trained; a problem that reads
+    the same in several regimes is listed once with them."""
     found = []
     for table in regimes:
         regime = table["regime"]
@@ -143,7 +176,7 @@ def problems_answer(result: RunResult, regimes: list[dict]) -> list[dict]:
             except KeyError:
                 continue
             found += [{"kind": "warning", "text": text} for text in cls.warnings_for(f"{regime}/{key}", model.evidence)]
-    return found
+    return _grouped(found)
 
 
 def latest_sweeps(*, profile_id: int, sections: list[str]) -> list[dict]:

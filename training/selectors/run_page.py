@@ -25,7 +25,13 @@ from training.selectors import runs as selectors
 from training.selectors.optuna_studies import run_optuna_studies
 from training.selectors.promotion_checks import promotion_checks_evaluate, result_check_outcomes
 from training.selectors.run_advice import run_advice
-from training.selectors.run_answers import baselines_answer, latest_sweeps, problems_answer, regularization_answer
+from training.selectors.run_answers import (
+    baselines_answer,
+    label_rule_short,
+    latest_sweeps,
+    problems_answer,
+    regularization_answer,
+)
 from training.selectors.run_summary import BEST_RULE, data_trained, run_page, run_result
 
 PAGE_CACHE = "run_pages"
@@ -124,6 +130,7 @@ class RunPage:
             "regularization": regularization_answer(result, self.advice()),
             "problems": problems_answer(result, regimes),
             "labels": result.labels,
+            "label_rule_short": label_rule_short(result.labels or {}),
             "regime_rule": (result.regimes or {}).get("rule"),
         }
 
