@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from tests.browser.browser_helpers import ARTIFACTS, SCREENSHOTS, WIDTHS, chromium_page, log_in, problems, shot
-from tests.training.runs_helpers import make_dataset, make_profile
+from tests.training.runs_helpers import make_dataset, make_finished_run, make_profile
 from tests.training.views.real_runs import make_real_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -74,4 +74,33 @@ def test_the_run_page_fits_a_phone(live_server, finished_run):
         page.wait_for_function("() => window.aresCharts && window.aresCharts.length >= 2")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         shot(page, "phone-run_page")
+        assert problems(page) == []
+
+
+def test_learning_curves_get_one_axis_per_unit_and_importance_every_label(live_server, smoke_result):
+    """The smoke result (boosting rounds beside network epochs): one curves chart per unit, each with its own x
+    axis named after it, and every feature named on the importance charts."""
+    from training.ml.backends import get_backend
+    from training.ml.results import RunResult
+
+    User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
+    run = make_finished_run(make_profile("baseline", is_default=True), make_dataset(rows=3000), result=smoke_result)
+    result = RunResult.from_dict(smoke_result)
+    regime = next(r for r, s in result.ensembles.items() if s.trained)
+    units = sorted({get_backend(k).history_unit for k, m in result.ensembles[regime].models.items() if m.history})
+    assert len(units) >= 2, units  # the smoke preset has both kinds
+    with chromium_page("desktop") as page:
+        open_run(page, live_server.url, run)
+        page.wait_for_function("() => window.aresCharts && window.aresCharts.length >= 3")
+        drawn = page.evaluate(
+            """regime => window.aresCharts.filter(c => c.canvas.closest(`figure[data-regime='${regime}']`))
+                 .map(c => ({kind: c.canvas.closest('figure').dataset.chart, x: c.options.scales.x.title.text,
+                             labels: c.data.labels.length, ticks: c.config.type === 'bar' ? c.scales.y.ticks.length : null}))""",
+            regime,
+        )
+        assert sorted(c["x"] for c in drawn if c["kind"] == "curves") == units
+        bars = [c for c in drawn if c["kind"] == "importance"]
+        assert bars and all(c["ticks"] == c["labels"] > 1 for c in bars)
+        page.locator(f"figure[data-chart='curves'][data-regime='{regime}']").first.scroll_into_view_if_needed()
+        shot(page, "desktop-run_page_smoke")
         assert problems(page) == []
