@@ -4,6 +4,7 @@ height at each width is written to test-artifacts/run_page_height.json (the clos
 kept as artifacts."""
 
 import json
+import os
 
 import pytest
 from django.contrib.auth.models import User
@@ -30,6 +31,7 @@ def record_height(page, width: str) -> int:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     heights = json.loads(HEIGHTS.read_text()) if HEIGHTS.exists() else {}
     heights[f"{WIDTHS[width][0]}px"] = height
+    heights[f"{WIDTHS[width][0]}px load"] = "{:.2f}/{:.2f}/{:.2f}".format(*os.getloadavg())
     HEIGHTS.write_text(json.dumps(heights, indent=2))
     return height
 

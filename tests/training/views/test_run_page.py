@@ -111,3 +111,23 @@ def test_a_cancelled_run_is_not_shown_as_an_error(launcher_client, profile, data
     )
     page = launcher_client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
     assert "<strong>Cancelled:</strong>" in page and "<strong>Error:</strong>" not in page
+
+
+def test_an_active_runs_progress_is_announced_politely(launcher_client, profile, dataset):
+    """The live region (role=status, aria-live=polite) that run_detail.js fills with the step, each tenth of
+    progress and the status; it starts with what the server knows, and a finished run's page says nothing."""
+    from training.services.runs import training_run_create
+
+    run = training_run_create(
+        profile=profile, symbol=dataset.symbol, exchange=dataset.exchange, interval=dataset.interval, enqueue=False
+    )
+    page = launcher_client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
+    region = page.split('id="run-announce"', 1)[1].split("</p>", 1)[0]
+    assert 'role="status" aria-live="polite"' in region and f"Run {run.status}." in region
+    assert 'id="run-elapsed"' not in region  # the seconds ticking are not announced
+
+
+def test_a_finished_runs_region_is_silent(launcher_client, real_run):
+    page = launcher_client.get(reverse("training:run_detail", args=[real_run.pk])).content.decode()
+    region = page.split('id="run-announce"', 1)[1].split("</p>", 1)[0]
+    assert region.rstrip().endswith(">")  # empty: nothing to announce
