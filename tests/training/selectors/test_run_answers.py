@@ -129,3 +129,19 @@ def test_the_page_shows_the_cap_flag_and_the_delta_wording(launcher_client, prof
         and escape(tiny_result["labels"]["rule"]) in rules
     )
     assert escape(tiny_result["regimes"]["rule"]) in rules
+
+
+@pytest.mark.django_db
+def test_the_latest_sweep_of_the_profile_is_linked_per_section(launcher_client, profile, dataset, tiny_result):
+    from training.services.sweeps import sweep_create
+
+    run = make_finished_run(profile, dataset, result=tiny_result)
+    url = reverse("training:run_detail", args=[run.pk])
+    assert "No sweep of this profile yet" in launcher_client.get(url).content.decode()
+    older = sweep_create(profile=profile, symbol=dataset.symbol, preset="tiny", axes=["l1_alpha=0.001,0.1"])
+    newer = sweep_create(profile=profile, symbol=dataset.symbol, preset="tiny", axes=["sklearn.alpha=1,10"], name="C")
+    page = launcher_client.get(url).content.decode()
+    sweeps = page.split('id="answer-sweeps"', 1)[1].split("</p>", 1)[0]
+    # the newer sweep is the latest for its section; the older one (a base parameter) is the latest for the others
+    assert reverse("training:sweep_detail", args=[newer.pk]) in sweeps and "sklearn.alpha" in sweeps
+    assert reverse("training:sweep_detail", args=[older.pk]) in sweeps and "l1_alpha" in sweeps
