@@ -25,13 +25,13 @@ def finished_run():
     return make_real_run(make_profile("baseline", is_default=True), make_dataset(rows=3000))
 
 
-def record_height(page, width: str) -> int:
+def record_height(page, width: str, run: str = "tiny") -> int:
     """The page's full height once its charts are drawn, kept beside the screenshots."""
     height = page.evaluate("document.documentElement.scrollHeight")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     heights = json.loads(HEIGHTS.read_text()) if HEIGHTS.exists() else {}
-    heights[f"{WIDTHS[width][0]}px"] = height
-    heights[f"{WIDTHS[width][0]}px load"] = "{:.2f}/{:.2f}/{:.2f}".format(*os.getloadavg())
+    heights[f"{run} {WIDTHS[width][0]}px"] = height
+    heights[f"{run} {WIDTHS[width][0]}px load"] = "{:.2f}/{:.2f}/{:.2f}".format(*os.getloadavg())
     HEIGHTS.write_text(json.dumps(heights, indent=2))
     return height
 
@@ -87,12 +87,16 @@ def test_learning_curves_get_one_axis_per_unit_and_importance_every_label(live_s
 
     User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
     run = make_finished_run(make_profile("baseline", is_default=True), make_dataset(rows=3000), result=smoke_result)
-    result = RunResult.from_dict(smoke_result)
-    regime = next(r for r, s in result.ensembles.items() if s.trained)
-    units = sorted({get_backend(k).history_unit for k, m in result.ensembles[regime].models.items() if m.history})
-    assert len(units) >= 2, units  # the smoke preset has both kinds
+    with chromium_page("phone") as page:
+        open_run(page, live_server.url, run)
+        record_height(page, "phone", "smoke")
     with chromium_page("desktop") as page:
         open_run(page, live_server.url, run)
+        record_height(page, "desktop", "smoke")
+        result = RunResult.from_dict(smoke_result)
+        regime = next(r for r, s in result.ensembles.items() if s.trained)
+        units = sorted({get_backend(k).history_unit for k, m in result.ensembles[regime].models.items() if m.history})
+        assert len(units) >= 2, units  # the smoke preset has both kinds
         page.wait_for_function("() => window.aresCharts && window.aresCharts.length >= 3")
         drawn = page.evaluate(
             """regime => window.aresCharts.filter(c => c.canvas.closest(`figure[data-regime='${regime}']`))
