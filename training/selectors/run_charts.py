@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from training.ml.backends import get_backend
 from training.ml.results import RunResult
 
 TOP_FEATURES = 12
@@ -15,18 +16,29 @@ def _importance(values: dict[str, float]) -> dict:
     return {"features": [n for n, _ in top], "shares": [round(v / total, 4) for _, v in top]}
 
 
+def history_unit(key: str) -> str:
+    """What one step of a model's history is, as its backend declares (``Backend.history_unit``)."""
+    try:
+        return get_backend(key).history_unit
+    except KeyError:
+        return "step"
+
+
 def chart_data(result: RunResult) -> dict:
-    """Per trained regime: each model's learning curves (data loss per epoch / boosting round) and its top
-    feature importances as shares of the total; the price with each bar's regime for the regimes chart."""
+    """Per trained regime: each model's learning curves (data loss per step) grouped by what a step is (boosting
+    round, epoch: one chart and axis each), its top feature importances as shares of the total; the price with
+    each bar's regime for the regimes chart."""
     regimes = {}
     for regime, section in result.ensembles.items():
         if not section.trained:
             continue
-        curves = {
-            key: {"train": m.history.get("train_loss") or [], "validation": m.history.get("val_loss") or []}
-            for key, m in section.models.items()
-            if m.history.get("train_loss") or m.history.get("val_loss")
-        }
+        curves: dict[str, dict] = {}
+        for key, m in section.models.items():
+            if m.history.get("train_loss") or m.history.get("val_loss"):
+                curves.setdefault(history_unit(key), {})[key] = {
+                    "train": m.history.get("train_loss") or [],
+                    "validation": m.history.get("val_loss") or [],
+                }
         importance = {
             key: _importance(m.feature_importance) for key, m in section.models.items() if m.feature_importance
         }

@@ -6,8 +6,8 @@ those that differ); train and validation curves side by side per model; PBO over
 
 from __future__ import annotations
 
-from training.ml.backends import get_backend
 from training.models import TrainingRun
+from training.selectors.run_charts import history_unit
 from training.selectors.run_compare_stats import PAIRED_ON, SYSTEM, RunPredictions, paired_difference, row_winner
 from training.selectors.run_summary import regime_tables, run_result
 from training.selectors.runs import flatten
@@ -142,13 +142,6 @@ def run_verdicts(result) -> dict | None:
     }
 
 
-def _curve_step(key: str) -> str:
-    try:
-        return get_backend(key).curve_step
-    except KeyError:
-        return "step"
-
-
 def compare_curves(results: list, runs: list[TrainingRun]) -> dict:
     """Per "regime · model": the x-axis unit (its backend's epoch or boosting round) and each run's train and
     validation loss curves (runs without a curve left out)."""
@@ -162,7 +155,7 @@ def compare_curves(results: list, runs: list[TrainingRun]) -> dict:
                 if not (train or validation):
                     continue
                 entry = curves.setdefault(
-                    f"{regime} · {key}", {"step": _curve_step(key), "train": {}, "validation": {}}
+                    f"{regime} · {key}", {"step": history_unit(key), "train": {}, "validation": {}}
                 )
                 if train:
                     entry["train"][f"#{run.pk}"] = train

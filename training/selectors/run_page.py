@@ -25,7 +25,14 @@ from training.selectors import runs as selectors
 from training.selectors.optuna_studies import run_optuna_studies
 from training.selectors.promotion_checks import promotion_checks_evaluate, result_check_outcomes
 from training.selectors.run_advice import run_advice
-from training.selectors.run_summary import data_trained, run_page, run_result
+from training.selectors.run_answers import (
+    baselines_answer,
+    label_rule_short,
+    latest_sweeps,
+    problems_answer,
+    regularization_answer,
+)
+from training.selectors.run_summary import BEST_RULE, data_trained, run_page, run_result
 
 PAGE_CACHE = "run_pages"
 DEFERRED_FIELDS = ("result", "report", *(f"rerun_of__{name}" for name in ("result", "report", "log", "snapshot")))
@@ -106,6 +113,34 @@ class RunPage:
         outcomes = self.facts["checks"]
         return [] if outcomes is None else promotion_checks_evaluate(run=self.run, outcomes=outcomes)
 
+    def advice(self) -> list[dict]:
+        if "advice" not in self.__dict__:
+            self.__dict__["advice"] = run_advice(run=self.run, parsed=self.parsed)
+        return self.__dict__["advice"]
+
+    def answers(self) -> dict:
+        """The three answers at the top of the page (``run_answers``), from the result: cached with the fragments."""
+        result = self.parsed[0]
+        if result is None:
+            return {}
+        summary = self.summary
+        regimes = summary["regimes"]
+        return {
+            "baselines": baselines_answer(regimes, summary.get("trading")),
+            "regularization": regularization_answer(result, self.advice()),
+            "problems": problems_answer(result, regimes),
+            "labels": result.labels,
+            "label_rule_short": label_rule_short(result.labels or {}),
+            "regime_rule": (result.regimes or {}).get("rule"),
+        }
+
+    def sweeps(self) -> list[dict]:
+        """The latest sweep of this profile per section the run's settings have (live: sweeps come later)."""
+        from training.ml.backends import sections
+
+        used = set((self.run.snapshot or {}).get("config") or {})
+        return latest_sweeps(profile_id=self.run.profile_id, sections=[k for k in sections() if k in used])
+
     def context(self) -> dict:
         """The template's names: what the page always shows read now, what only the cached fragments show
         (``{% run_fragment %}``) as callables the template calls on first read, so a cached page never computes
@@ -124,6 +159,7 @@ class RunPage:
         run = self.run
         return {
             "page_cache_key": self.cache_key,
+            "best_rule": BEST_RULE,
             "result_problem": self.facts["problem"],
             "data_trained": self.data_trained(),
             "plots": self.plots(),
@@ -138,7 +174,9 @@ class RunPage:
             "definitions": lazy("definitions", lambda: page.summary.get("definitions")),
             "charts": lazy("charts", lambda: page.summary["charts"]),
             "trading": lazy("trading", lambda: page.summary.get("trading")),
-            "advice": lazy("advice", lambda: run_advice(run=page.run, parsed=page.parsed)),
+            "advice": lazy("advice", page.advice),
+            "answers": lazy("answers", page.answers),
+            "answer_sweeps": self.sweeps() if run.status == TrainingRun.Status.SUCCEEDED else [],
             "optuna_studies": lazy("optuna_studies", lambda: run_optuna_studies(run=page.run)),
         }
 

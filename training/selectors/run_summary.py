@@ -19,7 +19,10 @@ from training.selectors.runs import combination_summary
 # its loss (the generic ``penalty_share`` its backend maps its evidence to) is flagged as penalty-dominated.
 OVERFIT_GAP = 0.15
 PENALTY_DOMINATED_WARN = PENALTY_SHARE_WARN  # the evidence report warns from the same share
-VERDICT_METRIC = "balanced_accuracy"
+# The one "best" rule of the run page: the lowest validation log loss — the metric the combiner chooses its member
+# and combination on and the sweeps minimize (``best_line``); the point verdicts and flags use it too.
+BEST_METRIC = "log_loss"
+BEST_RULE = "lowest validation log loss (the metric the combiner and the sweeps use)"
 MSG_OLD_RESULT = "This run's result was stored in an older format; the summary cannot read it ({problem})."
 MSG_NO_INTERVAL = "no interval yet: point estimates only"
 
@@ -34,8 +37,15 @@ def run_result(run: TrainingRun) -> tuple[RunResult | None, str]:
         return None, MSG_OLD_RESULT.format(problem=str(exc)[:200])
 
 
-def _metric(split: SplitMetrics | None, key: str = VERDICT_METRIC) -> float | None:
+def _metric(split: SplitMetrics | None, key: str = BEST_METRIC) -> float | None:
     return None if split is None else getattr(split, key)
+
+
+def best_line(lines: list[dict], split: str = "validation") -> dict | None:
+    """The best of ``lines`` (model, baseline or ensemble lines) by the page's one rule: the lowest log loss on
+    ``split`` (validation; name breaks a tie); None when no line has a score there."""
+    scored = [line for line in lines if _metric(line[split]) is not None]
+    return min(scored, key=lambda line: (_metric(line[split]), line["name"])) if scored else None
 
 
 def predicted_classes(split: SplitMetrics | None) -> list[str]:
@@ -93,8 +103,8 @@ def _model_flags(metrics, gap, evidence: Evidence | None, best_baseline: float |
             flags.append({"kind": "loses", "text": f"worse than the {vs_baseline.baseline} baseline (95% CI)"})
         elif vs_baseline.verdict == "no skill":
             flags.append({"kind": "collapsed", "text": "no skill: collapsed on the test block"})
-    elif value is not None and best_baseline is not None and value <= best_baseline:
-        flags.append({"kind": "loses", "text": "loses to a baseline"})
+    elif value is not None and best_baseline is not None and value >= best_baseline:
+        flags.append({"kind": "loses", "text": "loses to a baseline (validation log loss)"})
     classes = predicted_classes(validation)
     if getattr(record, "collapsed", None):
         shares = (getattr(record, "spread", None) or {}).get("class_shares") or {}
@@ -127,15 +137,16 @@ def _line(name: str, kind: str, metrics, gap=None, fit_seconds=None, best_params
 
 def regime_verdict(section, ensemble_line: dict | None, baseline_lines: list[dict]) -> dict:
     """The ensemble against the best baseline: the evidence area's verdict when the result has one, else the
-    point difference of validation (or test, when the ensemble has no validation score) balanced accuracy."""
+    point difference of validation (or test, when the ensemble has no validation score) log loss (below 0 is
+    better)."""
     evidence = section.ensemble.vs_baseline if section.ensemble else None
     if evidence:
         return {"source": "evidence", **evidence.to_dict()}
     if ensemble_line is None or not baseline_lines:
         return {"source": "none"}
     split = "validation" if ensemble_line["validation"] is not None else "test"
-    best = max(baseline_lines, key=lambda b: _metric(b[split]) or 0)
-    ours, theirs = _metric(ensemble_line[split]), _metric(best[split])
+    best = best_line(baseline_lines, split)
+    ours, theirs = _metric(ensemble_line[split]), _metric(best[split]) if best else None
     if ours is None or theirs is None:
         return {"source": "none"}
     difference = ours - theirs
@@ -146,9 +157,38 @@ def regime_verdict(section, ensemble_line: dict | None, baseline_lines: list[dic
         "ensemble": ours,
         "baseline_value": theirs,
         "difference": difference,
-        "verdict": "better" if difference > 0 else "worse" if difference < 0 else "equal",
+        "verdict": "better" if difference < 0 else "worse" if difference > 0 else "equal",
         "note": MSG_NO_INTERVAL,
     }
+
+
+def ensemble_choice(ensemble, best_model: dict | None) -> dict | None:
+    """What the ensemble row is — which member or combination — and why: the combiner chosen on validation log
+    loss (the page's one rule) and, where they differ, the member the page marks best beside the one the combiner
+    took as its best single member (it scores members on its own out-of-fold rows)."""
+    if ensemble is None or not ensemble.combiner:
+        return None
+    weights = {m: w for m, w in ensemble.combiner_weights.items() if w}
+    members = ", ".join(f"{m} {w:.2f}" for m, w in sorted(weights.items(), key=lambda item: -item[1]))
+    is_text = f"{next(iter(weights))} alone" if len(weights) == 1 else f"{ensemble.combiner_label} of {members}"
+    chosen = ensemble.candidates.get(ensemble.combiner)
+    lowest = (ensemble.combiner_rule or {}).get("lowest_validation_log_loss")
+    why = f"chosen on validation log loss ({chosen.validation_log_loss:.3f})" if chosen else "chosen on validation"
+    if lowest and lowest != ensemble.combiner and lowest in ensemble.candidates:
+        why += (
+            f": the simplest candidate with no interval evidence of being worse than the lowest, "
+            f"{lowest} ({ensemble.candidates[lowest].validation_log_loss:.3f})"
+        )
+    elif lowest == ensemble.combiner:
+        why += ": the lowest of the candidates"
+    member = ensemble.vs_best_member.member if ensemble.vs_best_member else None
+    note = ""
+    if member and best_model and member != best_model["name"]:
+        note = (
+            f"The combiner's best single member is {member} (on its out-of-fold rows); the best model here is "
+            f"{best_model['name']} on the comparison rows."
+        )
+    return {"combiner": ensemble.combiner, "is": is_text, "why": why, "note": note}
 
 
 def regime_tables(result: RunResult) -> list[dict]:
@@ -162,7 +202,8 @@ def regime_tables(result: RunResult) -> list[dict]:
             continue
         baselines = section.baselines.scores() if section.baselines else {}
         baseline_lines = [_line(f"baseline: {name}", "baseline", scores) for name, scores in baselines.items()]
-        best_baseline = max((_metric(b["validation"]) or 0 for b in baseline_lines), default=None)
+        best = best_line(baseline_lines)
+        best_baseline = _metric(best["validation"]) if best else None
         models = [
             _line(
                 key,
@@ -175,9 +216,9 @@ def regime_tables(result: RunResult) -> list[dict]:
             )
             for key, m in section.models.items()
         ]
-        scored = [m for m in models if _metric(m["validation"]) is not None]
-        if scored:
-            max(scored, key=lambda m: _metric(m["validation"]))["best"] = True
+        best_model = best_line(models)
+        if best_model is not None:
+            best_model["best"] = True
         ensemble = None
         if section.ensemble:
             e = section.ensemble
@@ -186,6 +227,7 @@ def regime_tables(result: RunResult) -> list[dict]:
             if not e.collapsed and e.metrics.validation is None and len(classes) == 1:
                 ensemble_flags.append({"kind": "collapsed", "text": f"predicts only “{classes[0]}” on test"})
             ensemble = _line("ensemble", "ensemble", e.metrics, e.train_val_gap, e.fit_seconds, flags=ensemble_flags)
+            ensemble["choice"] = ensemble_choice(e, best_model)
             entry["notes"] = [*section.notes, *e.notes]
         entry["lines"] = models + ([ensemble] if ensemble else []) + baseline_lines
         entry["verdict"] = regime_verdict(section, ensemble, baseline_lines)
@@ -314,8 +356,9 @@ def verdict_lines(run: TrainingRun) -> list[str]:
             )
         elif verdict["source"] == "point":
             text = (
-                f"ensemble {verdict['verdict']} than {verdict['baseline']}: {verdict['ensemble']:.3f} vs "
-                f"{verdict['baseline_value']:.3f} {verdict['split']} balanced accuracy ({MSG_NO_INTERVAL})"
+                f"ensemble {verdict['verdict']}: Δ {verdict['split']} log loss vs {verdict['baseline']} "
+                f"{verdict['difference']:+.3f} ({verdict['ensemble']:.3f} vs {verdict['baseline_value']:.3f}; "
+                f"{MSG_NO_INTERVAL})"
             )
         else:
             text = "no ensemble score"

@@ -142,5 +142,5 @@ def test_learning_curves_are_split_into_train_and_validation_with_the_backends_s
 def test_boosting_rounds_and_epochs_are_declared_by_the_backends():
     from training.ml.backends import get_backend
 
-    assert get_backend("lightgbm").curve_step == "boosting round"
-    assert {get_backend(k).curve_step for k in ("lstm", "transformer", "tabnet")} == {"epoch"}
+    assert get_backend("lightgbm").history_unit == "boosting round"
+    assert {get_backend(k).history_unit for k in ("lstm", "transformer", "tabnet")} == {"epoch"}

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from training.ml.results import RunResult
 from training.selectors.run_summary import PENALTY_DOMINATED_WARN, predicted_classes, regime_tables
-from training.templatetags.ares_ui import num
+from training.templatetags.ares_ui import delta, num
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +33,10 @@ def test_summary_comes_first_with_data_trained_and_a_verdict_per_regime(launcher
             assert f"skipped — {part.reason}" in verdicts
             continue
         record = part.ensemble.vs_baseline
-        assert f"vs the best baseline ({record.baseline}): test log loss {num(record.difference)}" in verdicts
-        assert f"95% interval {num(record.ci95_low)} … {num(record.ci95_high)}" in verdicts
+        line = verdicts.split(f'data-regime="{regime}"', 1)[1].split("</li>", 1)[0]
+        assert f"Δ test log loss vs {record.baseline} {delta(record.difference)}" in line
+        assert f"[{delta(record.ci95_low)} … {delta(record.ci95_high)}]" in line
+        assert "test log loss 0." not in line  # the difference is never written as if it were the loss
 
 
 def test_the_regime_verdict_is_the_ensembles_bootstrap_record_against_the_best_baseline(real_run):
@@ -109,3 +111,23 @@ def test_a_cancelled_run_is_not_shown_as_an_error(launcher_client, profile, data
     )
     page = launcher_client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
     assert "<strong>Cancelled:</strong>" in page and "<strong>Error:</strong>" not in page
+
+
+def test_an_active_runs_progress_is_announced_politely(launcher_client, profile, dataset):
+    """The live region (role=status, aria-live=polite) that run_detail.js fills with the step, each tenth of
+    progress and the status; it starts with what the server knows, and a finished run's page says nothing."""
+    from training.services.runs import training_run_create
+
+    run = training_run_create(
+        profile=profile, symbol=dataset.symbol, exchange=dataset.exchange, interval=dataset.interval, enqueue=False
+    )
+    page = launcher_client.get(reverse("training:run_detail", args=[run.pk])).content.decode()
+    region = page.split('id="run-announce"', 1)[1].split("</p>", 1)[0]
+    assert 'role="status" aria-live="polite"' in region and f"Run {run.status}." in region
+    assert 'id="run-elapsed"' not in region  # the seconds ticking are not announced
+
+
+def test_a_finished_runs_region_is_silent(launcher_client, real_run):
+    page = launcher_client.get(reverse("training:run_detail", args=[real_run.pk])).content.decode()
+    region = page.split('id="run-announce"', 1)[1].split("</p>", 1)[0]
+    assert region.rstrip().endswith(">")  # empty: nothing to announce

@@ -62,7 +62,6 @@ class Backend:
     config_section: ClassVar[str]  # = section.key, set for every subclass that declares a section
     framework: ClassVar[Framework]
     input_kind: ClassVar[str] = "tabular"  # "tabular": X is (n, f); "sequence": X is (n, lookback, f)
-    curve_step: ClassVar[str] = "epoch"  # what one point of its learning curves (``history``) is
     tuned_by_optuna: ClassVar[bool] = False  # gets an Optuna storage and a study name per regime and fold
     library_constants: ClassVar[dict] = {}  # fixed library kwargs beside the regularization (e.g. solver)
     preset_params: ClassVar[dict[str, dict]] = {}  # preset name -> constructor params
@@ -71,6 +70,7 @@ class Backend:
     effect_evidence: ClassVar[tuple[str, ...]] = ()
     mechanism_evidence: ClassVar[tuple[str, ...]] = ()
     advice: ClassVar[tuple] = ()  # ``training.ml.advisor.AdviceRule``s read from the facts of a trained model
+    history_unit: ClassVar[str] = "epoch"  # what one step of ``history`` is (the learning-curve chart's x axis)
     evidence_fields: ClassVar[dict[str, str]] = {}  # generic field (evidence.GENERIC_FIELDS) -> own evidence key
     evidence_type: ClassVar[type[Evidence]] = Evidence  # the record of its evidence (its keys as fields)
     measured_warnings: ClassVar[tuple[MeasuredWarning, ...]] = ()  # the evidence report's warnings for this model

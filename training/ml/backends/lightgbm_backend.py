@@ -148,6 +148,7 @@ class LightGBMBackend(Backend):
     key = "lightgbm"
     effect_evidence = ("zero_leaf_share", "mean_abs_leaf")
     mechanism_evidence = ("best_iteration", "trees", "early_stopping")
+    history_unit = "boosting round"
     evidence_fields = {ZERO_SHARE: "zero_leaf_share", BEST_ITERATION: "best_iteration"}
     evidence_type = LightGBMEvidence
     measured_warnings = WARNINGS
@@ -161,7 +162,6 @@ class LightGBMBackend(Backend):
     holds = {"early_stopping": {"off": {"early_stopping": False}}}
     section = SECTION
     framework = LIGHTGBM
-    curve_step = "boosting round"
     tuned_by_optuna = True
     preset_params = {
         "smoke": {"n_trials": 3, "early_stopping_rounds": 10},

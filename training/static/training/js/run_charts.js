@@ -46,10 +46,31 @@
     }));
   }
 
-  function curvesChart(figure, regime) {
-    var curves = (data.regimes[regime] || {}).curves || {};
+  // One chart per unit of the models' histories (boosting rounds, epochs): each gets its own x axis, so a curve of
+  // a few epochs is not a speck beside hundreds of rounds. The first unit draws in the page's figure, the others
+  // in copies of it placed right after.
+  function curvesCharts(figure, regime) {
+    var byUnit = (data.regimes[regime] || {}).curves || {};
+    var units = Object.keys(byUnit);
+    if (!units.length) { empty(figure, "No learning curves: these models train in one step (no epochs or rounds)."); return; }
+    var at = figure;
+    units.forEach(function (unit, i) {
+      var target = figure;
+      if (i > 0) {
+        target = figure.cloneNode(true);
+        at.after(target);
+        at = target;
+      }
+      var caption = target.querySelector(".curves-unit");
+      if (caption) { caption.textContent = "per " + unit; }
+      target.querySelector("canvas").setAttribute("aria-label",
+        "Learning curves of the " + regime + " models trained by " + unit + ": data loss per " + unit + ", train and validation");
+      curvesChart(target, byUnit[unit], unit);
+    });
+  }
+
+  function curvesChart(figure, curves, unit) {
     var keys = Object.keys(curves);
-    if (!keys.length) { empty(figure, "No learning curves: these models train in one step (no epochs or rounds)."); return; }
     var datasets = [], longest = 0;
     keys.forEach(function (key, i) {
       var color = palette[i % palette.length];
@@ -66,7 +87,7 @@
       data: { labels: labels, datasets: datasets },
       options: {
         interaction: { mode: "index", intersect: false },
-        scales: { x: { title: { display: true, text: "epoch / boosting round" } }, y: { title: { display: true, text: "data loss" } } }
+        scales: { x: { title: { display: true, text: unit } }, y: { title: { display: true, text: "data loss" } } }
       }
     }));
   }
@@ -80,6 +101,8 @@
       importance[k].features.forEach(function (f) { if (features.indexOf(f) < 0) { features.push(f); } });
     });
     features = features.slice(0, 12);
+    // every feature's name shown (no skipped labels): the box grows with the number of bars
+    figure.querySelector(".chart-box").style.height = Math.max(280, 60 + features.length * keys.length * 9 + features.length * 14) + "px";
     var datasets = keys.map(function (key, i) {
       var m = importance[key];
       return { label: key, backgroundColor: palette[i % palette.length],
@@ -90,7 +113,8 @@
       data: { labels: features, datasets: datasets },
       options: {
         indexAxis: "y",
-        scales: { x: { title: { display: true, text: "share of the model's total importance" } } },
+        scales: { x: { title: { display: true, text: "share of the model's total importance" } },
+                  y: { ticks: { autoSkip: false } } },
         plugins: { tooltip: { callbacks: { label: function (c) { return c.dataset.label + ": " + (c.parsed.x * 100).toFixed(1) + "%"; } } } }
       }
     }));
@@ -98,7 +122,7 @@
 
   regimesChart();
   document.querySelectorAll("figure.chart[data-chart]").forEach(function (figure) {
-    if (figure.dataset.chart === "curves") { curvesChart(figure, figure.dataset.regime); }
+    if (figure.dataset.chart === "curves") { curvesCharts(figure, figure.dataset.regime); }
     else { importanceChart(figure, figure.dataset.regime); }
   });
   document.querySelectorAll("figure.chart .enlarge").forEach(function (button) {
@@ -110,6 +134,10 @@
       button.setAttribute("aria-expanded", on ? "true" : "false");
       charts.forEach(function (c) { c.resize(); });
     });
+  });
+  // a chart drawn inside a closed section has no size: redraw when the section opens
+  document.querySelectorAll("details.section").forEach(function (section) {
+    section.addEventListener("toggle", function () { if (section.open) { charts.forEach(function (c) { c.resize(); }); } });
   });
   window.aresCharts = charts;  // the browser tests read how many were drawn
 })();

@@ -2,8 +2,31 @@
   "use strict";
   // Live progress of an active run: polls the run's progress.json, keeps the bar monotone, shows the step,
   // the elapsed time and an estimate of what remains once enough is done; reloads when the run ends.
+  // The contents list (and a link or URL with a section's #id) opens that collapsed section before going to it.
+  function openSection(hash) {
+    var target = hash && hash.length > 1 ? document.getElementById(hash.slice(1)) : null;
+    if (!target) { return; }
+    var section = target.querySelector("details.section") || target.closest("details.section");
+    if (section && !section.open) { section.open = true; }
+  }
+  document.querySelectorAll("a[href^='#']").forEach(function (a) {
+    a.addEventListener("click", function () { openSection(a.getAttribute("href")); });
+  });
+  window.addEventListener("hashchange", function () { openSection(window.location.hash); });
+  openSection(window.location.hash);
+
   var live = document.getElementById("live");
   if (!live || live.dataset.terminal === "1") { return; }
+  // What a screen reader hears (aria-live="polite"): the step when it changes, each tenth of progress, the
+  // status; not the elapsed seconds, which change every second.
+  var announce = document.getElementById("run-announce"), said = { stage: null, tenth: -1, status: null };
+  function say(data, fraction) {
+    var parts = [], tenth = Math.floor(fraction * 10);
+    if (data.status !== said.status) { parts.push("Run " + data.status); said.status = data.status; }
+    if (data.stage && data.stage !== said.stage) { parts.push(data.stage); said.stage = data.stage; }
+    if (tenth !== said.tenth) { parts.push(Math.floor(fraction * 100) + "% done"); said.tenth = tenth; }
+    if (parts.length && announce) { announce.textContent = parts.join(". ") + "."; }
+  }
   var url = live.dataset.progressUrl, bar = document.getElementById("run-progress"),
       percent = document.getElementById("run-percent"), stage = document.getElementById("run-stage"),
       status = document.getElementById("run-status"), log = document.getElementById("run-log"),
@@ -33,6 +56,7 @@
     status.className = "badge status-" + data.status;
     if (data.started_at && !started) { started = Date.parse(data.started_at); }
     if (data.log_tail) { log.textContent = data.log_tail; }
+    say(data, best);
     tick();
   }
   function poll() {
