@@ -2,8 +2,9 @@
 real S3-compatible store (SeaweedFS) and one run; the first host's web side reads every plot, the zip and a
 prediction through the store. A part file lost before the finish fails the run naming it; a missing model makes
 predict answer JSON 409 naming the regime and its worker; a worker with unapplied migrations or a clock 10
-minutes off refuses to start. The second host dying whole (SIGKILL of its process group) while it trains a part:
-the part is queued again and the first host trains it, the parts already finished are kept."""
+minutes off refuses to start, and so does one whose app version is not the one the web serves. The second host
+dying whole (SIGKILL of its process group) while it trains a part: the part is queued again and the first host
+trains it, the parts already finished are kept."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import json
 import os
 import shutil
 import signal
+import socket
+import subprocess
+import sys
 import textwrap
 import time
 import uuid
@@ -22,20 +26,21 @@ import psutil
 import pytest
 from django.urls import reverse
 
+from ares_site.app_version import app_code_version
 from ares_site.artifact_storage import artifact_storage_setting
-from tests.conftest import CeleryWorker, own_broker
+from tests.conftest import REPO_ROOT, CeleryWorker, own_broker
 from tests.training.api.conftest import api_user, client_for
 from tests.training.integration.s3_server import ACCESS_KEY, SECRET_KEY, seaweed_s3, store_env, stored_keys
 from tests.training.runs_helpers import make_dataset, make_profile, make_user
 from training.artifact_store import run_local_dir, store_missing
 from training.ml.predict import clear_cache
 from training.ml.regime_parts import regimes_of_run
-from training.models import PredictionLog, RunPart, TrainingRun
+from training.models import PredictionLog, RunPart, TrainingRun, WebVersion
 from training.services import run_parts
 from training.services.registry import model_promote
 from training.services.run_parts import MSG_PART_REQUEUED
 from training.services.runs import training_run_create, training_run_execute
-from training.services.worker_checks import EXIT_REFUSED
+from training.services.worker_checks import EXIT_REFUSED, MSG_NO_WEB_VERSION
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 Status = TrainingRun.Status
@@ -319,3 +324,48 @@ def test_a_sigkilled_remote_workers_part_is_queued_again_and_finished_parts_are_
     assert files.directory is not None and files.unreadable == [], files.unreadable
     for name in manifest["files"]:
         assert (files.directory / name).read_bytes() == stored_bytes(store, f"{key}/{name}"), name
+
+
+def web_starts(database_url: str) -> None:
+    """A web process starts on the test database (what gunicorn does: import ``ares_site.wsgi``) and exits."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ares_site.test_settings", "DATABASE_URL": database_url}
+    env.pop("APP_VERSION", None)
+    done = subprocess.run(
+        [sys.executable, "-c", "import ares_site.wsgi"], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_refuses_to_start_when_its_app_version_is_not_the_one_the_web_serves(celery_worker_settings, tmp_path):
+    code = app_code_version()
+    with own_broker(tmp_path / "broker") as url:
+
+        def worker(name: str, env: dict | None = None) -> CeleryWorker:
+            return CeleryWorker(
+                **{**celery_worker_settings, "redis_url": url},
+                log_path=tmp_path / f"worker-{name}.log",
+                queues="default,training",
+                extra_env=env,
+            )
+
+        early = worker("before-any-web", {"APP_VERSION": "9.9.9"}).start()  # no web yet: not a refusal
+        early.stop()
+        assert MSG_NO_WEB_VERSION.split(";")[0].format(worker=early.node_name) in early.log_tail(20000)
+        assert not WebVersion.objects.exists()
+
+        web_starts(celery_worker_settings["database_url"])
+        web = WebVersion.objects.get()
+        assert (web.host, web.version, web.commit or None) == (socket.gethostname(), code["version"], code["commit"])
+
+        other = worker("other-version", {"APP_VERSION": "9.9.9"})
+        with pytest.raises(RuntimeError) as refused:
+            other.start()
+        reason = str(refused.value)
+        assert f"exited with code {EXIT_REFUSED}" in reason and "refuses to start" in reason, reason[-2000:]
+        assert "this worker runs app version 9.9.9" in reason, reason[-2000:]
+        assert f"the web on {web.host} serves {code['version']}" in reason, reason[-2000:]
+
+        same = worker("same-version").start()  # the web's own version starts
+        same.stop()
+        assert "start checks passed (artifact store, migrations, app version, clock)" in same.log_tail(20000)
