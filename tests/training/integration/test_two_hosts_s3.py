@@ -18,7 +18,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 import zipfile
 from contextlib import contextmanager
 
@@ -27,10 +26,9 @@ import pytest
 from django.urls import reverse
 
 from ares_site.app_version import app_code_version
-from ares_site.artifact_storage import artifact_storage_setting
 from tests.conftest import REPO_ROOT, CeleryWorker, own_broker
 from tests.training.api.conftest import api_user, client_for
-from tests.training.integration.s3_server import ACCESS_KEY, SECRET_KEY, seaweed_s3, store_env, stored_keys
+from tests.training.integration.s3_server import artifacts_on_s3, seaweed_s3, stored_keys
 from tests.training.runs_helpers import make_dataset, make_profile, make_user
 from training.artifact_store import run_local_dir, store_missing
 from training.ml.predict import clear_cache
@@ -59,20 +57,8 @@ def s3(tmp_path_factory):
 @pytest.fixture
 def store(s3, settings, tmp_path):
     """This (web) process on the S3 store under a prefix of its own, with its own working folder and cache."""
-    prefix = f"i27-{uuid.uuid4().hex[:8]}"
-    env = store_env(s3, prefix)
-    settings.ARTIFACTS_URL = env["ARTIFACTS_URL"]
-    settings.ARTIFACTS_DIR = tmp_path / "host-a"
-    settings.ARTIFACTS_CACHE_DIR = tmp_path / "host-a" / "cache"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "artifacts": artifact_storage_setting(
-            env["ARTIFACTS_URL"], endpoint_url=s3["endpoint"], access_key=ACCESS_KEY, secret_key=SECRET_KEY
-        ),
-    }
-    clear_cache()
-    yield {**s3, "prefix": prefix, "env": env}
-    clear_cache()
+    with artifacts_on_s3(s3, settings, tmp_path / "host-a") as server:
+        yield server
 
 
 def stored_bytes(store: dict, key: str) -> bytes:
