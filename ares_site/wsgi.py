@@ -4,3 +4,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ares_site.settings")
 application = get_wsgi_application()
+
+from training.services.web_versions import web_version_started  # noqa: E402  (Django is set up above)
+
+web_version_started()  # workers compare their app version with the one this web serves (issue 27)

@@ -101,6 +101,7 @@ def main(preset: str, rounds: int) -> None:
     call_command("migrate", verbosity=0)
     call_command("load_default_profile", verbosity=0)
     call_command("load_sample_data", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # the pages need the manifest, as in run_app
     print(f"cpu cores: {os.cpu_count()}; load average {os.getloadavg()}; preset {preset}; 2 workers (regime parts)")
     with seaweed_s3(base.TMP / "seaweedfs") as server:
         s3 = store_env(server, f"bench-{uuid.uuid4().hex[:8]}")

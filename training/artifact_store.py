@@ -89,7 +89,8 @@ def local_files(directory: Path) -> dict[str, str]:
     return {p.relative_to(directory).as_posix(): file_digest(p) for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-def _stored_digest(name: str) -> str | None:
+def stored_digest(name: str) -> str | None:
+    """The sha256 of the stored object ``name`` (a key from the store's root); None when it cannot be read."""
     storage = artifact_storage()
     try:
         with storage.open(name, "rb") as fh:
@@ -118,7 +119,7 @@ def store_upload(*, local_dir: Path, key: str) -> dict[str, str]:
 
 def store_missing(*, key: str, files: dict[str, str]) -> list[str]:
     """The names (relative to ``key``) that do not read back from the store with their digest."""
-    return [name for name, digest in files.items() if _stored_digest(f"{key}/{name}") != digest]
+    return [name for name, digest in files.items() if stored_digest(f"{key}/{name}") != digest]
 
 
 def store_delete(*, key: str, names) -> None:
@@ -153,6 +154,19 @@ def store_download(*, key: str, files: dict[str, str], target: Path) -> list[str
         partial.write_bytes(data)
         os.replace(partial, path)
     return missing
+
+
+def store_names(directory: str = "") -> list[str]:
+    """Every stored object's name under ``directory`` (the whole store by default), sorted."""
+    storage = artifact_storage()
+    try:
+        directories, files = storage.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    names = [f"{directory}/{name}" if directory else name for name in files]
+    for sub in directories:
+        names += store_names(f"{directory}/{sub}" if directory else sub)
+    return sorted(names)
 
 
 def store_has_files(key: str) -> bool:

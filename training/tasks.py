@@ -61,7 +61,7 @@ def monitor_markets() -> dict:
 
 @worker_init.connect
 def refuse_to_start_unless_ready(sender=None, **kwargs) -> None:
-    """The worker checks the store, the migrations and its clock before it consumes anything
+    """The worker checks the store, the migrations, its app version and its clock before it consumes anything
     (``services.worker_checks``); any problem stops it with the reasons and exit status 78."""
     from training.services.worker_checks import EXIT_REFUSED, MSG_REFUSED, worker_start_problems
 
@@ -75,7 +75,7 @@ def refuse_to_start_unless_ready(sender=None, **kwargs) -> None:
         logger.critical(message)
         print(message, file=sys.stderr, flush=True)
         raise SystemExit(EXIT_REFUSED)
-    logger.info("worker %s: start checks passed (artifact store, migrations, clock)", worker)
+    logger.info("worker %s: start checks passed (artifact store, migrations, app version, clock)", worker)
 
 
 @worker_ready.connect

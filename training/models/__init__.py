@@ -7,6 +7,7 @@ from .run_parts import RunPart
 from .runs import ModelResult, RunTag, TrainingRun
 from .schedules import RetrainSchedule
 from .sweeps import Sweep, SweepPoint
+from .web_versions import WebVersion
 
 __all__ = [
     "ActiveModel",
@@ -24,4 +25,5 @@ __all__ = [
     "Sweep",
     "SweepPoint",
     "TrainingRun",
+    "WebVersion",
 ]

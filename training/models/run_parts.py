@@ -17,6 +17,10 @@ class RunPart(models.Model):
     token = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     worker = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="how many times a worker took the part (2 or more: a worker was lost and it was queued again)",
+    )
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

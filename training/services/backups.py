@@ -1,7 +1,11 @@
-"""Backups: the database (SQLite's online backup API, or `pg_dump`) and the artifacts folder in one archive whose
-manifest holds the sha256 of every member. A restore extracts into a staging folder, checks every digest (and
-that nothing is missing or unlisted) before it touches anything, then replaces the database and moves the
-current artifacts folder aside (never deleted, never merged) for the archive's.
+"""Backups: the database (SQLite's online backup API, or `pg_dump`) and every object of the artifact store
+(``STORAGES["artifacts"]``: the local ARTIFACTS_DIR, or an S3-compatible store) in one archive whose manifest holds
+the sha256 of every member. A restore extracts into a staging folder, checks every digest (and that nothing is
+missing or unlisted) before it touches anything. Then, with the local store, it replaces the database and moves
+the current artifacts folder aside (never deleted, never merged) for the archive's; with an object store, it
+writes the archive's objects into the store and reads each back with its digest before it replaces the
+database, and leaves the objects the archive does not hold where they are (a shared store is never emptied; run
+keys carry a UUID, so no restored run adopts them).
 
 Stop `make run` (and any worker) before a restore: a worker that keeps training writes into the database
 that is being replaced."""
@@ -21,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
+from django.core.files import File
 from django.db import connection, connections
 from django.utils import timezone
 
+from training.artifact_store import artifact_storage, store_is_local, store_label, store_names, stored_digest
 from training.models import TrainingRun
 
 BACKUP_FORMAT = "ares.backup"
@@ -44,6 +50,11 @@ MSG_UNLISTED_MEMBER = "{path}: {member} is in the archive but not in its manifes
 MSG_ENGINE_MISMATCH = "{path} holds a {backup} database; this installation uses {current}; nothing was restored."
 MSG_UNSUPPORTED_ENGINE = "Backups support SQLite and PostgreSQL; this installation uses {engine}."
 MSG_TOOL_FAILED = "{tool} failed with exit code {code}: {stderr}"
+MSG_STORE_UNREADABLE = (
+    "{path}: {count} object(s) did not read back from the artifact store {store} with their digest after they were "
+    "written: {names}; the database was not replaced."
+)
+NAMES_SHOWN = 5
 
 
 class BackupError(RuntimeError):
@@ -67,13 +78,21 @@ class RestoreReport:
     runs: int
     files: int
     previous_artifacts: Path | None
+    store: str = ""
+    left_in_store: int = 0  # objects of an object store that the archive does not hold, left as they were
 
     def as_text(self) -> str:
         moved = (
             f"; the previous artifacts folder was moved to {self.previous_artifacts}" if self.previous_artifacts else ""
         )
+        left = (
+            f"; {self.left_in_store} object(s) already in the store that the archive does not hold were left there"
+            if self.left_in_store
+            else ""
+        )
         return (
-            f"Restored {self.path}: {self.runs} run(s) and {self.files} artifact file(s), every digest checked{moved}."
+            f"Restored {self.path}: {self.runs} run(s) and {self.files} artifact file(s) into {self.store}, "
+            f"every digest checked{moved}{left}."
         )
 
 
@@ -153,36 +172,32 @@ def _load_database(source: Path, vendor: str) -> None:
 
 
 def backup_create(*, output: Path) -> BackupReport:
-    """Write the database and every file under ARTIFACTS_DIR to `output` (a .tar.gz), manifest last."""
+    """Write the database and every object of the artifact store to `output` (a .tar.gz), manifest last."""
     vendor = _vendor()
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    artifacts = Path(settings.ARTIFACTS_DIR)
+    storage = artifact_storage()
     digests: dict[str, str] = {}
     partial = output.with_name(output.name + ".partial")
     with tempfile.TemporaryDirectory(prefix="ares-backup-") as staging:
         dump = Path(staging) / DATABASE_MEMBERS[vendor]
         _dump_database(dump, vendor)
         with tarfile.open(partial, "w:gz") as tar:
-            sources = [(dump, dump.name)]
-            if artifacts.is_dir():
-                sources += [
-                    (p, f"{ARTIFACTS_MEMBER}/{p.relative_to(artifacts).as_posix()}")
-                    for p in sorted(artifacts.rglob("*"))
-                    if p.is_file() and not p.is_symlink()
-                ]
-            for path, name in sources:
-                info = tar.gettarinfo(str(path), arcname=name)
-                with open(path, "rb") as handle:
-                    reader = _Hashing(handle)
-                    tar.addfile(info, io.BufferedReader(reader, CHUNK))
-                digests[name] = reader.digest.hexdigest()
+            info = tar.gettarinfo(str(dump), arcname=dump.name)
+            with open(dump, "rb") as handle:
+                digests[dump.name] = _add_member(tar, info, handle)
+            for name in store_names():
+                info = tarfile.TarInfo(f"{ARTIFACTS_MEMBER}/{name}")
+                info.size, info.mtime = storage.size(name), int(timezone.now().timestamp())
+                with storage.open(name, "rb") as handle:
+                    digests[info.name] = _add_member(tar, info, handle)
             manifest = {
                 "format": BACKUP_FORMAT,
                 "version": BACKUP_VERSION,
                 "created_at": timezone.now().isoformat(),
                 "database": {"engine": vendor, "member": dump.name},
-                "artifacts_dir": str(artifacts),
+                "artifacts_dir": str(settings.ARTIFACTS_DIR),
+                "artifacts_store": store_label(),
                 "runs": TrainingRun.objects.count(),
                 "files": digests,
             }
@@ -193,6 +208,13 @@ def backup_create(*, output: Path) -> BackupReport:
     os.replace(partial, output)
     files = sum(name.startswith(f"{ARTIFACTS_MEMBER}/") for name in digests)
     return BackupReport(path=output, runs=manifest["runs"], files=files, bytes=output.stat().st_size)
+
+
+def _add_member(tar: tarfile.TarFile, info: tarfile.TarInfo, handle) -> str:
+    """Archive ``handle``'s bytes as ``info``; returns their sha256 (of the very bytes archived)."""
+    reader = _Hashing(handle)
+    tar.addfile(info, io.BufferedReader(reader, CHUNK))
+    return reader.digest.hexdigest()
 
 
 def _extract_checked(archive: Path, staging: Path) -> dict:
@@ -235,31 +257,61 @@ def _extract_checked(archive: Path, staging: Path) -> dict:
 
 
 def backup_restore(*, archive: Path) -> RestoreReport:
-    """Check `archive` whole, then replace the database and the artifacts folder with its contents. Run paths
-    that pointed into the backup's ARTIFACTS_DIR are moved to this installation's."""
+    """Check `archive` whole, then replace the database and the artifact store's objects with its contents (see the
+    module docstring). Run paths that pointed into the backup's ARTIFACTS_DIR are moved to this installation's."""
     archive, vendor = Path(archive), _vendor()
     artifacts = Path(settings.ARTIFACTS_DIR)
     artifacts.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=artifacts.parent))  # same disk: a rename, no copy
+    previous, left = None, 0
     try:
         manifest = _extract_checked(archive, staging)
         if manifest["database"]["engine"] != vendor:
             raise BackupError(
                 MSG_ENGINE_MISMATCH.format(path=archive, backup=manifest["database"]["engine"], current=vendor)
             )
+        prefix = f"{ARTIFACTS_MEMBER}/"
+        objects = {name[len(prefix) :]: digest for name, digest in manifest["files"].items() if name.startswith(prefix)}
+        if not store_is_local():
+            left = _objects_into_store(archive=archive, source=staging / ARTIFACTS_MEMBER, objects=objects)
         _load_database(staging / manifest["database"]["member"], vendor)
-        previous = None
-        if artifacts.exists():
-            stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
-            previous = artifacts.with_name(f"{artifacts.name}.before-restore-{stamp}")
-            artifacts.rename(previous)
-        restored = staging / ARTIFACTS_MEMBER
-        restored.rename(artifacts) if restored.is_dir() else artifacts.mkdir()
+        if store_is_local():
+            if artifacts.exists():
+                stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
+                previous = artifacts.with_name(f"{artifacts.name}.before-restore-{stamp}")
+                artifacts.rename(previous)
+            restored = staging / ARTIFACTS_MEMBER
+            restored.rename(artifacts) if restored.is_dir() else artifacts.mkdir()
         _rebase_artifact_paths(old=manifest.get("artifacts_dir", ""), new=str(artifacts))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    files = sum(name.startswith(f"{ARTIFACTS_MEMBER}/") for name in manifest["files"])
-    return RestoreReport(path=archive, runs=TrainingRun.objects.count(), files=files, previous_artifacts=previous)
+    return RestoreReport(
+        path=archive,
+        runs=TrainingRun.objects.count(),
+        files=len(objects),
+        previous_artifacts=previous,
+        store=store_label(),
+        left_in_store=left,
+    )
+
+
+def _objects_into_store(*, archive: Path, source: Path, objects: dict[str, str]) -> int:
+    """Write every archived object into the (object) store by its name, then read each back with its digest
+    (else BackupError naming them). Returns how many objects the store holds that the archive does not."""
+    storage = artifact_storage()
+    before = set(store_names())
+    for name in sorted(objects):
+        with open(source / name, "rb") as handle:
+            storage.save(name, File(handle, name=PurePosixPath(name).name))
+    wrong = [name for name, digest in sorted(objects.items()) if stored_digest(name) != digest]
+    if wrong:
+        more = f" and {len(wrong) - NAMES_SHOWN} more" if len(wrong) > NAMES_SHOWN else ""
+        raise BackupError(
+            MSG_STORE_UNREADABLE.format(
+                path=archive, count=len(wrong), store=store_label(), names=", ".join(wrong[:NAMES_SHOWN]) + more
+            )
+        )
+    return len(before - set(objects))
 
 
 def _rebase_artifact_paths(*, old: str, new: str) -> None:

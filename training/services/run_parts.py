@@ -28,6 +28,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from training.artifact_store import (
@@ -156,7 +157,11 @@ def _claim(run_id: int, token: str, worker: str) -> RunPart | None:
         now = db_now()
         claimed = retry_when_locked(
             lambda part=part, now=now: RunPart.objects.filter(pk=part.pk, status=RunPart.Status.QUEUED).update(
-                status=RunPart.Status.RUNNING, worker=worker[:200], started_at=now, heartbeat_at=now
+                status=RunPart.Status.RUNNING,
+                worker=worker[:200],
+                started_at=now,
+                heartbeat_at=now,
+                attempts=F("attempts") + 1,
             ),
             what=f"claiming part {part.pk}",
         )

@@ -122,6 +122,32 @@ def store_env(server: dict, prefix: str) -> dict[str, str]:
     }
 
 
+@contextmanager
+def artifacts_on_s3(server: dict, settings, folder: Path):
+    """This process's artifact store on ``server`` under a prefix of its own (``settings``: pytest-django's fixture),
+    with ``folder`` as its working folder and cache. Yields the server's dict with ``prefix`` and ``env`` (what a
+    worker process needs to use the same store)."""
+    from ares_site.artifact_storage import artifact_storage_setting
+    from training.ml.predict import clear_cache
+
+    prefix = f"i27-{uuid.uuid4().hex[:8]}"
+    env = store_env(server, prefix)
+    settings.ARTIFACTS_URL = env["ARTIFACTS_URL"]
+    settings.ARTIFACTS_DIR = folder
+    settings.ARTIFACTS_CACHE_DIR = folder / "cache"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "artifacts": artifact_storage_setting(
+            env["ARTIFACTS_URL"], endpoint_url=server["endpoint"], access_key=ACCESS_KEY, secret_key=SECRET_KEY
+        ),
+    }
+    clear_cache()
+    try:
+        yield {**server, "prefix": prefix, "env": env}
+    finally:
+        clear_cache()
+
+
 def stored_keys(server: dict, prefix: str) -> list[str]:
     """Every key under ``prefix`` (relative to it)."""
     paginator = server["client"].get_paginator("list_objects_v2")

@@ -1,8 +1,10 @@
-"""Backup and restore with a real SQLite database and real run artifacts (runs trained inline, `tiny`)."""
+"""Backup and restore with a real SQLite database and real run artifacts (runs trained inline, `tiny`), in the local
+store and in a real S3-compatible one (SeaweedFS)."""
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import shutil
 import tarfile
@@ -11,8 +13,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from tests.training.integration.s3_server import artifacts_on_s3, seaweed_s3, stored_keys
 from tests.training.runs_helpers import make_dataset, make_profile
-from training.artifact_store import run_dir
+from training.artifact_store import run_dir, run_local_dir
 from training.ml.artifacts import sha256
 from training.models import RegularizationProfile, TrainingRun
 from training.services.backups import DATABASE_MEMBERS, MSG_DIGEST_MISMATCH, BackupError, backup_create, backup_restore
@@ -119,3 +122,48 @@ def test_a_digest_mismatch_is_refused_and_restores_nothing(artifacts, tmp_path):
     call_command("restore", str(archive))  # the untouched archive restores
     assert list(RegularizationProfile.objects.values_list("name", flat=True)) == ["baseline"]
     assert (artifacts / "runs" / "1-x" / "model.txt").read_text() == "the model"
+
+
+def stored_digests(store: dict) -> dict[str, str]:
+    """{key under the store's prefix: sha256} of every object, read with the S3 client itself."""
+    client, bucket, prefix = store["client"], store["bucket"], store["prefix"]
+    return {
+        key: hashlib.sha256(client.get_object(Bucket=bucket, Key=f"{prefix}/{key}")["Body"].read()).hexdigest()
+        for key in stored_keys(store, prefix)
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_an_s3_stores_objects_are_backed_up_and_restored_into_the_store_with_their_digests(
+    settings, tmp_path, fast_monitor
+):
+    with seaweed_s3(tmp_path / "seaweedfs") as server, artifacts_on_s3(server, settings, tmp_path / "host") as store:
+        profile, _ = make_profile("baseline", is_default=True), make_dataset()
+        run = trained_run(profile)
+        before, objects = runs_state(), stored_digests(store)
+        key = f"runs/{run.pk}-{run.artifacts_key}"
+        assert f"{key}/manifest.json" in objects and any(k.endswith(".png") for k in objects)
+        assert not list((tmp_path / "host" / "runs").rglob("*.png"))  # the objects are only in the store
+
+        call_command("backup", output=str(tmp_path / "backup.tar.gz"))
+        with tarfile.open(tmp_path / "backup.tar.gz") as tar:
+            archived = {m.name for m in tar.getmembers() if m.name.startswith("artifacts/")}
+        assert archived == {f"artifacts/{k}" for k in objects}
+        TrainingRun.objects.all().delete()
+        for name in objects:
+            store["client"].delete_object(Bucket=store["bucket"], Key=f"{store['prefix']}/{name}")
+        assert stored_digests(store) == {}
+        stranger = "runs/999-not-in-the-archive/model.txt"  # written after the backup: left where it is
+        store["client"].put_object(Bucket=store["bucket"], Key=f"{store['prefix']}/{stranger}", Body=b"later")
+
+        restored = backup_restore(archive=tmp_path / "backup.tar.gz")
+
+        assert runs_state() == before
+        assert stored_digests(store) == {**objects, stranger: hashlib.sha256(b"later").hexdigest()}
+        assert (restored.files, restored.left_in_store, restored.previous_artifacts) == (len(objects), 1, None)
+        assert store["env"]["ARTIFACTS_URL"] in restored.as_text()
+        shutil.rmtree(settings.ARTIFACTS_CACHE_DIR, ignore_errors=True)
+        files = run_local_dir(TrainingRun.objects.get())  # read through the store, each file with its digest
+        assert files.directory is not None and files.unreadable == []

@@ -8,7 +8,10 @@ from training.services.backups import BackupError, backup_create
 
 
 class Command(BaseCommand):
-    help = "Write the database and the artifacts into one .tar.gz archive with a manifest of sha256 digests."
+    help = (
+        "Write the database and every object of the artifact store (STORAGES['artifacts']) into one .tar.gz "
+        "archive with a manifest of sha256 digests."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(

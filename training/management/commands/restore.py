@@ -7,7 +7,8 @@ from training.services.backups import BackupError, backup_restore
 class Command(BaseCommand):
     help = (
         "Restore an archive written by `manage.py backup`: every digest is checked first (a mismatch restores "
-        "nothing), then the database is replaced, the artifacts folder swapped (the old one is moved aside) and "
+        "nothing), then the database is replaced, the artifacts restored into the store (a local folder is swapped, "
+        "the old one moved aside; an S3 store gets every object written and read back with its digest) and "
         "migrations applied. Stop `make run` first."
     )
 

@@ -39,6 +39,7 @@ from ares_site.process_lifetime import (
     supervisor_running,
     watchdog_start,
 )
+from training.services.web_versions import web_version_publish
 
 BOOTSTRAP_COMMANDS = ("load_default_profile", "load_sample_data")
 SUPERVISE_EVERY_SECONDS = 0.5
@@ -94,6 +95,7 @@ class Command(BaseCommand):
             if port_in_use(port):
                 raise CommandError(f"Port {port} on 127.0.0.1 is already in use (another `make run`?); set PORT.")
             call_command("migrate", interactive=False, verbosity=1)
+            web_version_publish()  # before its workers start: they compare their app version with the web's
             login = admin_login_ensure(
                 username=os.environ.get("ADMIN_USERNAME") or "admin",
                 email=os.environ.get("ADMIN_EMAIL") or "admin@example.com",
