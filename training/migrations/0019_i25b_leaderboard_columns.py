@@ -56,4 +56,18 @@ class Migration(migrations.Migration):
             model_name="trainingrun",
             index=models.Index(fields=["system_verdict", "sharpe_after_costs", "id"], name="run_board_verdict_sharpe"),
         ),
+        migrations.AddIndex(
+            model_name="trainingrun",
+            index=models.Index(
+                fields=["symbol", "system_verdict", "sharpe_after_costs", "id"], name="run_board_symbol_verdict"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="trainingrun",
+            index=models.Index(fields=["trigger", "sharpe_after_costs", "id"], name="run_board_trigger_sharpe"),
+        ),
+        migrations.AddIndex(
+            model_name="trainingrun",
+            index=models.Index(fields=["trigger", "log_loss_delta", "id"], name="run_board_trigger_log_loss"),
+        ),
     ]
