@@ -6,6 +6,9 @@ this process (issue 26): the run page and the API run detail from the run page c
 run page (uncached) with the type hints cached per record class vs resolved on every load, and the filtered API
 list and count with ``distinct=False`` vs django-filter's default ``SELECT DISTINCT``.
 Prints its figures. Aim: filtered page 50 < 50 ms (the API's too, at 1,000,000 runs), unfiltered < 20 ms (p95).
+The leaderboard (issue 25 item 5): the list sorted by a metric column (after-cost Sharpe, Δ log loss, duration)
+and filtered (verdict, min Sharpe), the page's and the API's; aim p95 < 50 ms at 100,000 runs (the page) and at
+1,000,000 (the API). BENCH_CASES=leaderboard runs only those (no A/B comparisons).
     BENCH_RUNS=1000000 .venv/bin/python bench/bench_run_list.py"""
 
 import os
@@ -49,6 +52,13 @@ RUNS = int(os.environ.get("BENCH_RUNS", 100_000))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", 40))
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT")
 STATUSES = ("succeeded", "succeeded", "succeeded", "failed", "cancelled", "queued")
+ONLY = os.environ.get("BENCH_CASES", "")
+# The leaderboard's columns of the copies, each list a length prime to the others' so the rows mix: about one
+# run in twelve "better", Sharpe in [-3, 3], Δ log loss in [-0.05, 0.05], wall time 30 s to 30 min.
+VERDICTS = ["no evidence"] * 8 + ["worse"] * 3 + ["better"]
+SHARPES = [round(-3 + 6 * ((i * 37) % 101) / 100, 4) for i in range(101)]
+DELTAS = [round(-0.05 + 0.1 * ((i * 29) % 89) / 88, 5) for i in range(89)]
+WALLS = [round(30 + 1770 * ((i * 17) % 53) / 52, 1) for i in range(53)]
 
 
 def populate():
@@ -73,6 +83,7 @@ def populate():
         stage="done",
         launched_by=user,
         snapshot={},
+        regime_verdicts={"bull": "no evidence", "bear": "worse", "sideways": "skipped"},
     )
     if RUNS:
         seconds = copy_rows(
@@ -85,6 +96,10 @@ def populate():
                 "profile_id": (7, [p.pk for p in profiles]),
                 "status": [STATUSES[(i * 7) % len(STATUSES)] for i in range(len(STATUSES))],
                 "trigger": ["web", "api", "schedule"],
+                "system_verdict": VERDICTS,
+                "sharpe_after_costs": SHARPES,
+                "log_loss_delta": DELTAS,
+                "wall_seconds": WALLS,
             },
         )
         print(f"copied {RUNS - 1:,} runs in {seconds:.1f} s")
@@ -114,6 +129,22 @@ def main() -> None:
     print(f"ANALYZE took {analyze(connection):.1f} s; {load()}")
     client = Client()
     client.force_login(user)
+    leaderboard = {
+        "board: sort=sharpe, page 1": "/runs/?sort=sharpe",
+        "board: sort=sharpe, page 50": "/runs/?sort=sharpe&page=50",
+        "board: sort=log_loss, page 50": "/runs/?sort=log_loss&page=50",
+        "board: sort=duration, page 50": "/runs/?sort=duration&page=50",
+        "board: verdict=better, sort=sharpe, page 50": "/runs/?verdict=better&sort=sharpe&page=50",
+        "board: not better, sort=log_loss, page 50": "/runs/?verdict=not+better&sort=log_loss&page=50",
+        "board: sharpe_min=1, sort=sharpe, page 50": "/runs/?sharpe_min=1&sort=sharpe&page=50",
+        "board: status+sharpe_min, sort=log_loss": "/runs/?status=succeeded&sharpe_min=0.5&sort=log_loss",
+        "board: symbol+verdict, sort=sharpe": "/runs/?symbol=ETHUSDT&verdict=better&sort=sharpe",
+        "API board: sort=sharpe, page 50": "/api/runs/?sort=sharpe&page=50",
+        "API board: verdict=better, sort=sharpe": "/api/runs/?verdict=better&sort=sharpe",
+        "API board: sharpe_min=1, sort=sharpe, p50": "/api/runs/?sharpe_min=1&sort=sharpe&page=50",
+        "API board: status+trigger, sort=log_loss": "/api/runs/?status=succeeded&trigger=api&sort=log_loss",
+        "API board: symbol+verdict+min, sort=sharpe": "/api/runs/?symbol=BTCUSDT&verdict=better&sharpe_min=0&sort=sharpe",
+    }
     cases = {
         "unfiltered, page 1": "/runs/",
         "unfiltered, page 50": "/runs/?page=50",
@@ -131,10 +162,14 @@ def main() -> None:
         "API: symbol+status+trigger, page 50": "/api/runs/?symbol=BTCUSDT&status=succeeded&trigger=api&page=50",
         f"API: run #{real.pk} detail": f"/api/runs/{real.pk}/",
     }
+    reference = {name: cases[name] for name in ("unfiltered, page 1", "unfiltered, page 50", "API: newest 25")}
+    cases = {**reference, **leaderboard} if ONLY == "leaderboard" else {**cases, **leaderboard}
     client.get("/runs/")
     for name, url in cases.items():
         median, p95 = timed(client, url)
-        print(f"{name:42s} p50 {median:7.1f} ms   p95 {p95:7.1f} ms   {load()}")
+        print(f"{name:44s} p50 {median:7.1f} ms   p95 {p95:7.1f} ms   {load()}")
+    if ONLY == "leaderboard":
+        return
     ab_page_cache(client, real)
     ab_type_hints(client, real)
     ab_distinct(user)

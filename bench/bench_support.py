@@ -53,8 +53,11 @@ def report(samples: dict[str, list[float]], *, reference: str | None = None, wid
 
 
 def _cases(expression: str, values: list) -> str:
-    """SQL choosing ``values[expression % len(values)]`` (values are ints or plain identifiers' strings)."""
-    quoted = [str(v) if isinstance(v, int) else "'" + str(v).replace("'", "''") + "'" for v in values]
+    """SQL choosing ``values[expression % len(values)]`` (values are numbers, None or plain identifiers' strings)."""
+    quoted = [
+        "NULL" if v is None else repr(v) if isinstance(v, (int, float)) else "'" + str(v).replace("'", "''") + "'"
+        for v in values
+    ]
     whens = " ".join(f"WHEN {i} THEN {v}" for i, v in enumerate(quoted))
     return f"(CASE ({expression}) % {len(values)} {whens} END)"
 

@@ -98,6 +98,7 @@ def make_finished_run(profile, dataset, *, result: dict, user=None, status: str 
 
     from training.models import ModelResult, TrainingRun
     from training.services.runs import model_result_rows, training_run_create
+    from training.services.runs.leaderboard import run_leaderboard_columns
 
     run = training_run_create(
         profile=profile,
@@ -117,6 +118,8 @@ def make_finished_run(profile, dataset, *, result: dict, user=None, status: str 
         started_at=now,
         finished_at=now,
         artifacts_path=result["artifacts"]["path"],
+        wall_seconds=0.0,
+        **(run_leaderboard_columns(result) if status == "succeeded" else {}),
         log="12:00:00 lightgbm: reg_alpha=0.01 reg_lambda=0.001\n",
     )
     run.refresh_from_db()

@@ -85,6 +85,15 @@ class TrainingRun(models.Model):
     # What the people working with the run say about it (editable after the run, unlike its snapshot).
     notes = models.TextField(blank=True, default="")
     tags = models.ManyToManyField("training.RunTag", blank=True, related_name="runs")
+    # The leaderboard's numbers (the run list sorts and filters on them), copied from the result once, when the
+    # service stores it (``training.services.runs.leaderboard``); null for a run without that evidence.
+    system_verdict = models.CharField(max_length=16, blank=True, default="", help_text="the trading system verdict")
+    sharpe_after_costs = models.FloatField(null=True, blank=True, help_text="annualized, on the test window")
+    log_loss_delta = models.FloatField(
+        null=True, blank=True, help_text="mean over trained regimes of the ensemble's Δ test log loss vs the baseline"
+    )
+    regime_verdicts = models.JSONField(default=dict, blank=True, help_text="regime -> the ensemble's verdict")
+    wall_seconds = models.FloatField(null=True, blank=True, help_text="finished − started, stored when it ends")
 
     objects = TrainingRunQuerySet.as_manager()
 
@@ -106,6 +115,19 @@ class TrainingRun(models.Model):
             models.Index(
                 fields=["symbol", "status", "trigger", "-created_at", "-id"], name="run_list_symbol_status_trigger"
             ),
+            # The leaderboard's sorts (0021_i25b): each metric with the id as the tie-break, read forwards or
+            # backwards; the system verdict filter sorted by Sharpe from one index.
+            models.Index(fields=["sharpe_after_costs", "id"], name="run_board_sharpe"),
+            models.Index(fields=["log_loss_delta", "id"], name="run_board_log_loss"),
+            models.Index(fields=["wall_seconds", "id"], name="run_board_duration"),
+            models.Index(fields=["system_verdict", "sharpe_after_costs", "id"], name="run_board_verdict_sharpe"),
+            # a market's verdict filter sorted by Sharpe, and a trigger's runs (sweeps, schedules) by each metric:
+            # 1,000,000 runs counted and paged from them in ms (a temporary sort of 167,000 rows took 1.8 s)
+            models.Index(
+                fields=["symbol", "system_verdict", "sharpe_after_costs", "id"], name="run_board_symbol_verdict"
+            ),
+            models.Index(fields=["trigger", "sharpe_after_costs", "id"], name="run_board_trigger_sharpe"),
+            models.Index(fields=["trigger", "log_loss_delta", "id"], name="run_board_trigger_log_loss"),
         ]
 
     def __str__(self) -> str:

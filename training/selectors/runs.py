@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from training.ml.bootstrap import BETTER, NO_EVIDENCE, WORSE
 from training.ml.presets import PRESETS
 from training.models import MarketDataset, ModelResult, RegularizationProfile, RunTag, TrainingRun
 from training.selectors.market_data import datasets_available
@@ -28,18 +29,75 @@ LIST_FIELDS = (
     "launched_by__id",
     "launched_by__username",
 )
+LEADERBOARD_FIELDS = (
+    "system_verdict",
+    "sharpe_after_costs",
+    "log_loss_delta",
+    "regime_verdicts",
+    "wall_seconds",
+    "started_at",
+    "finished_at",
+)
 
 
-# The run list's server-side orders (?sort=KEY): each ends with a unique key so pages never overlap.
+# The run list's server-side orders (?sort=KEY): each ends with a unique key so pages never overlap. The
+# leaderboard's sorts read the columns the service copies from a run's result when it stores it
+# (``training.services.runs.leaderboard``), each from its own index (run_board_*, 0021_i25b).
 RUN_LIST_SORTS = {
     "newest": ("-created_at", "-id"),
     "oldest": ("created_at", "id"),
     "symbol": ("symbol", "-created_at", "-id"),
     "status": ("status", "-created_at", "-id"),
+    "sharpe": ("-sharpe_after_costs", "-id"),
+    "sharpe_low": ("sharpe_after_costs", "id"),
+    "log_loss": ("log_loss_delta", "id"),
+    "log_loss_high": ("-log_loss_delta", "-id"),
+    "duration": ("-wall_seconds", "-id"),
+    "duration_short": ("wall_seconds", "id"),
 }
-# Not offered: sorting by duration (finished - started) computes and sorts every row — 1.6 s p50 at 100,000 runs
-# (bench/bench_run_list.py) against 0.15 s for symbol; it needs a stored, indexed duration column first.
+RUN_LIST_SORT_LABELS = {
+    "newest": "newest first",
+    "oldest": "oldest first",
+    "symbol": "symbol",
+    "status": "status",
+    "sharpe": "after-cost Sharpe, highest first",
+    "sharpe_low": "after-cost Sharpe, lowest first",
+    "log_loss": "Δ test log loss, best (lowest) first",
+    "log_loss_high": "Δ test log loss, worst first",
+    "duration": "duration, longest first",
+    "duration_short": "duration, shortest first",
+}
+# A metric sort ranks the runs that have that number: the others (failed, queued, no trading evidence) are not on
+# that board (the page says so), and NULLs never decide the order (they sort first on PostgreSQL, last on SQLite).
+SORT_NEEDS = {
+    "sharpe": "sharpe_after_costs",
+    "sharpe_low": "sharpe_after_costs",
+    "log_loss": "log_loss_delta",
+    "log_loss_high": "log_loss_delta",
+    "duration": "wall_seconds",
+    "duration_short": "wall_seconds",
+}
+# The pair of orders a column header toggles between (its first click: the best first).
+COLUMN_SORTS = {"sharpe": ("sharpe", "sharpe_low"), "log_loss": ("log_loss", "log_loss_high")}
+COLUMN_SORTS["duration"] = ("duration", "duration_short")
 RUN_LIST_DEFAULT_SORT = "newest"
+NOT_BETTER = "not better"
+SYSTEM_VERDICTS = (BETTER, NO_EVIDENCE, WORSE)
+VERDICT_CHOICES = (*SYSTEM_VERDICTS, NOT_BETTER)
+
+
+def run_list_sort(runs: QuerySet, sort: str) -> QuerySet:
+    """``runs`` in the order ``sort`` names (unknown: newest), without the runs lacking that sort's number."""
+    sort = sort if sort in RUN_LIST_SORTS else RUN_LIST_DEFAULT_SORT
+    if sort in SORT_NEEDS:
+        runs = runs.filter(**{f"{SORT_NEEDS[sort]}__isnull": False})
+    return runs.order_by(*RUN_LIST_SORTS[sort])
+
+
+def run_list_verdict(runs: QuerySet, verdict: str) -> QuerySet:
+    if verdict == NOT_BETTER:
+        return runs.filter(system_verdict__in=[NO_EVIDENCE, WORSE])
+    return runs.filter(system_verdict=verdict) if verdict in SYSTEM_VERDICTS else runs
 
 
 def training_run_list(
@@ -50,12 +108,15 @@ def training_run_list(
     tag: str = "",
     trigger: str = "",
     preset: str = "",
+    verdict: str = "",
+    sharpe_min: float | None = None,
+    log_loss_max: float | None = None,
     sort: str = RUN_LIST_DEFAULT_SORT,
 ) -> QuerySet:
     """The run list, filtered and ordered server-side (``sort`` a key of RUN_LIST_SORTS; unknown: newest)."""
     runs = (
         TrainingRun.objects.select_related("profile", "launched_by")
-        .only(*LIST_FIELDS, "trigger")
+        .only(*LIST_FIELDS, "trigger", *LEADERBOARD_FIELDS)
         .prefetch_related("tags")
     )
     if symbol:
@@ -70,7 +131,13 @@ def training_run_list(
         runs = runs.filter(trigger=trigger)
     if preset:
         runs = runs.filter(preset=preset)
-    return runs.order_by(*RUN_LIST_SORTS.get(sort, RUN_LIST_SORTS[RUN_LIST_DEFAULT_SORT]))
+    if verdict:
+        runs = run_list_verdict(runs, verdict)
+    if sharpe_min is not None:
+        runs = runs.filter(sharpe_after_costs__gte=sharpe_min)
+    if log_loss_max is not None:
+        runs = runs.filter(log_loss_delta__lte=log_loss_max)
+    return run_list_sort(runs, sort)
 
 
 def training_run_filter_choices() -> dict:
@@ -80,7 +147,8 @@ def training_run_filter_choices() -> dict:
         "profiles": list(RegularizationProfile.objects.order_by("name").values_list("id", "name")),
         "triggers": [value for value, _ in TrainingRun.Trigger.choices],
         "presets": list(PRESETS),
-        "sorts": list(RUN_LIST_SORTS),
+        "sorts": list(RUN_LIST_SORT_LABELS.items()),
+        "verdicts": list(VERDICT_CHOICES),
         "tags": list(
             RunTag.objects.filter(runs__isnull=False).distinct().order_by("name").values_list("name", flat=True)
         ),

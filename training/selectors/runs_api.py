@@ -15,6 +15,7 @@ from training.artifact_store import COMPLETE_MARK, run_dir
 from training.ml.results import RegularizationReport, ResultInvalid
 from training.models import TrainingRun
 from training.selectors.runs import (
+    LEADERBOARD_FIELDS,
     LIST_FIELDS,
     training_run_api_payload,
     training_run_get_queryset,
@@ -32,7 +33,7 @@ class NoArtifacts(LookupError):
 def training_run_api_list() -> QuerySet[TrainingRun]:
     return (
         TrainingRun.objects.select_related("profile", "launched_by")
-        .only(*LIST_FIELDS, "trigger")
+        .only(*LIST_FIELDS, "trigger", *LEADERBOARD_FIELDS)
         .prefetch_related("tags")
         .order_by("-created_at", "-id")
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from pathlib import Path
 
@@ -49,6 +50,7 @@ MSG_COMPARE_NEEDS_TWO = "Pick at least two runs to compare."
 MSG_NO_ARTIFACTS = "Run #{pk} has no artifacts yet."
 MSG_NO_SUCH_FILE = "No such file in this run's artifacts."
 MAX_FILE_NAME_LENGTH = 255
+MSG_NOT_A_NUMBER = "{label} must be a number; got “{value}”: that filter is off."
 
 
 def _requires(permission: str):
@@ -77,9 +79,25 @@ def home(request):
     return redirect("training:run_list")
 
 
+def _number(request, name: str, label: str, problems: list[str]) -> float | None:
+    """A float from the query string (None when blank); a value that does not parse is reported and ignored."""
+    raw = request.GET.get(name, "").strip()[:32]
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value):
+        problems.append(MSG_NOT_A_NUMBER.format(label=label, value=raw))
+        return None
+    return value
+
+
 @run_reader
 @require_GET
 def run_list(request):
+    problems: list[str] = []
     filters = {
         "symbol": request.GET.get("symbol", "")[:32],
         "status": request.GET.get("status", "")[:16],
@@ -87,24 +105,50 @@ def run_list(request):
         "tag": request.GET.get("tag", "")[:40],
         "trigger": request.GET.get("trigger", "")[:16],
         "preset": request.GET.get("preset", "")[:16],
+        "verdict": request.GET.get("verdict", "")[:16],
+        "sharpe_min": _number(request, "sharpe_min", "Min Sharpe", problems),
+        "log_loss_max": _number(request, "log_loss_max", "Max Δ log loss", problems),
         "sort": request.GET.get("sort", "")[:16] or selectors.RUN_LIST_DEFAULT_SORT,
     }
+    if filters["sort"] not in selectors.RUN_LIST_SORTS:
+        filters["sort"] = selectors.RUN_LIST_DEFAULT_SORT
     page = BoundedCountPaginator(selectors.training_run_list(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    unsorted = query.copy()
+    unsorted.pop("sort", None)
     return render(
         request,
         "training/run_list.html",
         {
             "page": page,
             "filters": filters,
+            "typed": {name: request.GET.get(name, "")[:32] for name in ("sharpe_min", "log_loss_max")},
+            "problems": problems,
             "choices": selectors.training_run_filter_choices(),
             "query": query.urlencode(),
+            "sort_links": _sort_links(unsorted.urlencode(), filters["sort"]),
+            "board_needs": selectors.SORT_NEEDS.get(filters["sort"]),
             "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
             "can_change": request.user.has_perm(CHANGE_PERMISSION),
             "active_run_ids": active_run_ids(),
         },
     )
+
+
+def _sort_links(query: str, current: str) -> dict[str, dict]:
+    """Per sortable column its link (the filters kept, the sort toggled) and the direction shown now."""
+    links = {}
+    for column, (first, second) in selectors.COLUMN_SORTS.items():
+        target = second if current == first else first
+        aria = "descending" if current in ("sharpe", "log_loss_high", "duration") else "ascending"
+        links[column] = {
+            "href": f"?{query}{'&' if query else ''}sort={target}",
+            "active": current in (first, second),
+            "aria": aria if current in (first, second) else "none",
+            "arrow": ("↓" if aria == "descending" else "↑") if current in (first, second) else "",
+        }
+    return links
 
 
 @run_changer

@@ -24,6 +24,9 @@ class RunListSerializer(serializers.ModelSerializer):
     profile = ProfileRefSerializer(read_only=True)
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     launched_by = serializers.CharField(source="launched_by.username", read_only=True, allow_null=True, default=None)
+    regime_verdicts = serializers.DictField(
+        child=serializers.CharField(), read_only=True, help_text="regime -> the ensemble's verdict vs the best baseline"
+    )
 
     class Meta:
         model = TrainingRun
@@ -45,6 +48,11 @@ class RunListSerializer(serializers.ModelSerializer):
             "error",
             "notes",
             "tags",
+            "system_verdict",
+            "sharpe_after_costs",
+            "log_loss_delta",
+            "regime_verdicts",
+            "wall_seconds",
         ]
         read_only_fields = fields
 

@@ -47,7 +47,10 @@ def _detail(run: TrainingRun, code: int = status.HTTP_200_OK) -> Response:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List runs (newest first)", responses={200: RunListSerializer(many=True)}),
+    list=extend_schema(
+        summary="List runs (newest first; ?sort= for the leaderboard orders)",
+        responses={200: RunListSerializer(many=True)},
+    ),
     retrieve=extend_schema(
         summary="One run: status, progress, snapshot, report, metrics, error",
         responses={200: RunDetailSerializer, **error_responses(404)},

@@ -44,6 +44,7 @@ from training.services.runs.interruptions import (
     REASON_SHUTDOWN,
     training_run_requeue_or_fail,
 )
+from training.services.runs.leaderboard import run_leaderboard_columns, wall_seconds
 from training.services.runs.monitor import RunMonitor
 
 logger = logging.getLogger(__name__)
@@ -169,6 +170,8 @@ def _empty_keeping_finished_parts(run: TrainingRun, path: Path) -> None:
 
 def _finish(run_id: int, task_id: str, **fields) -> bool:
     fields.setdefault("finished_at", timezone.now())
+    started = TrainingRun.objects.filter(pk=run_id).values_list("started_at", flat=True).first()
+    fields["wall_seconds"] = wall_seconds(started, fields["finished_at"])
     return bool(
         TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.RUNNING, celery_task_id=task_id).update(
             **fields
@@ -247,6 +250,7 @@ def _store_success(run: TrainingRun, task_id: str, result: dict, artifacts_dir: 
                 progress=1.0,
                 stage="done",
                 result=result,
+                **run_leaderboard_columns(result),
                 report=regularization.get("report") or run.report,
                 artifacts_path=(result.get("artifacts") or {}).get("path") or run_key(run),
             )
