@@ -36,7 +36,7 @@ def mean_delta(run) -> float | None:
     """The mean of the ensembles' test log-loss differences to their baselines, read from the typed result."""
     parsed = RunResult.from_dict(run.result)
     deltas = [
-        s.ensemble.vs_baseline["difference"]
+        s.ensemble.vs_baseline.difference
         for s in parsed.ensembles.values()
         if s.trained and s.ensemble and s.ensemble.vs_baseline
     ]
