@@ -173,6 +173,16 @@ def web_health_lane(environ: dict | None = None) -> bool:
     return raw in ("1", "true", "yes", "on")
 
 
+def web_switch_interval_ms(environ: dict | None = None) -> float:
+    """WEB_SWITCH_INTERVAL_MS, checked before the web server starts (its worker reads the same variable)."""
+    from ares_site.gunicorn_worker import switch_interval_ms
+
+    try:
+        return switch_interval_ms(os.environ if environ is None else environ)
+    except ValueError as exc:
+        raise RunAppError(str(exc)) from None
+
+
 def web_command(*, port: int, workers: int = 2, threads: int = 4, health_lane: bool = True) -> list[str]:
     return [
         sys.executable,

@@ -56,7 +56,9 @@ def main() -> None:
     app = SupervisedApp(state_dir=TMP / "app", redis_port=free_port(), port=free_port())
     app.env.update(LOG_LEVEL="WARNING", TRAINING_RECONCILE_SECONDS="30", TRAINING_STALE_AFTER_SECONDS="120")
     web = {
-        k: os.environ[k] for k in ("WEB_WORKERS", "WEB_THREADS", "WEB_HEALTH_LANE", "CONN_MAX_AGE") if k in os.environ
+        k: os.environ[k]
+        for k in ("WEB_WORKERS", "WEB_THREADS", "WEB_HEALTH_LANE", "WEB_SWITCH_INTERVAL_MS", "CONN_MAX_AGE")
+        if k in os.environ
     }
     app.env.update(web)  # the web settings under test (README: Web concurrency)
     print(f"web settings: {web or 'defaults'}")
@@ -167,12 +169,15 @@ def main() -> None:
         [thread.join() for thread in threads]
         wall = time.monotonic() - t
         total = sum(len(v) for v in times.values())
-        print(f"   {total:,} requests in {wall:.1f} s = {total / wall:.1f} requests/s, errors {sum(errors.values())}")
+        print(
+            f"   {total:,} requests in {wall:.1f} s = {total / wall:.1f} requests/s, errors {sum(errors.values())}"
+            f"  load {load()}"
+        )
         for page in pages:
             v = times[page]
             print(
                 f"   {page:<14} n={len(v):>6}  p50 {statistics.median(v):7.1f} ms  p95 {percentile(v, 0.95):7.1f} ms"
-                f"  p99 {percentile(v, 0.99):7.1f} ms  errors {errors[page]}"
+                f"  p99 {percentile(v, 0.99):7.1f} ms  errors {errors[page]}  load {load()}"
             )
         print(f"   load average after: {load()}")
 

@@ -13,19 +13,20 @@ import pytest
 import requests
 
 from ares_site.embedded_redis import free_port
-from ares_site.local_run import RunAppError, web_command, web_health_lane
+from ares_site.gunicorn_worker import DEFAULT_SWITCH_INTERVAL_MS, MSG_BAD_SWITCH_INTERVAL
+from ares_site.local_run import RunAppError, web_command, web_health_lane, web_switch_interval_ms
 
 SLOW = 3.0
 
 
-def serve(*, health_lane: bool):
+def serve(*, health_lane: bool, env: dict | None = None):
     port = free_port()
     command = web_command(port=port, workers=1, threads=1, health_lane=health_lane)
     command[command.index("ares_site.wsgi:application")] = "tests.ares_site.slow_pages_wsgi:application"
     process = subprocess.Popen(
         command,
         cwd=Path(__file__).resolve().parents[2],
-        env={"PATH": "/usr/bin:/bin", "SLOW_SECONDS": str(SLOW)},
+        env={"PATH": "/usr/bin:/bin", "SLOW_SECONDS": str(SLOW), **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -99,3 +100,24 @@ def test_the_health_lane_is_a_setting():
         == "gthread"
     )
     assert sys.executable == web_command(port=1)[0]
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, "1"), ("0.5", "0.5")])
+def test_the_worker_hands_the_interpreter_lock_over_every_switch_interval(setting, expected):
+    """The health-lane worker sets WEB_SWITCH_INTERVAL_MS (default 1 ms, CPython's own 5 ms) in its process, so a
+    probe waits less for the lock behind computing page threads."""
+    process, base = serve(health_lane=True, env={"WEB_SWITCH_INTERVAL_MS": setting} if setting else None)
+    try:
+        assert requests.get(f"{base}/switch-interval", timeout=10).text == expected
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_the_switch_interval_is_a_checked_setting():
+    assert web_switch_interval_ms({}) == DEFAULT_SWITCH_INTERVAL_MS == 1.0
+    assert web_switch_interval_ms({"WEB_SWITCH_INTERVAL_MS": " 5 "}) == 5.0
+    for bad in ("0", "fast", "1000", "nan"):
+        with pytest.raises(RunAppError) as refused:
+            web_switch_interval_ms({"WEB_SWITCH_INTERVAL_MS": bad})
+        assert str(refused.value) == MSG_BAD_SWITCH_INTERVAL.format(raw=bad)

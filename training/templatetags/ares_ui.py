@@ -4,28 +4,42 @@ fragments."""
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from django import template
 from django.conf import settings
 from django.core.cache import caches
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 
 register = template.Library()
+
+
+def _nav_href(url_name: str) -> str | None:
+    """A top-bar link's address, reversed once per process, URL configuration and script prefix (the top bar
+    draws a dozen on every page); None for an area not installed here."""
+    return _reversed(url_name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+
+
+@lru_cache(maxsize=256)
+def _reversed(url_name: str, urlconf, prefix: str) -> str | None:
+    try:
+        return reverse(url_name, urlconf=urlconf)  # reverse() reads the same script prefix itself
+    except NoReverseMatch:
+        return None
 
 
 @register.simple_tag(takes_context=True)
 def nav_link(context, url_name: str, label: str, exact: bool = False, unless: str = "") -> str:
     """A top-bar link, marked `aria-current="page"` on its own page (or below it, unless `exact`), but not
     below it on `unless`, a page with a top-bar link of its own (Launch, under Runs)."""
-    try:
-        href = reverse(url_name)
-    except NoReverseMatch:  # an area not installed here
+    href = _nav_href(url_name)
+    if href is None:  # an area not installed here
         return ""
     request = context.get("request")
     path = getattr(request, "path", "")
     current = path == href or (not exact and href != "/" and path.startswith(href))
-    if current and unless and path.startswith(reverse(unless)):
+    if current and unless and path.startswith(_nav_href(unless) or "\0"):
         current = False
     if current:
         return format_html('<li><a href="{}" aria-current="page">{}</a></li>', href, label)

@@ -62,3 +62,31 @@ def test_unknown_dataset_names_the_existing_ones():
     with pytest.raises(DatasetNotFound, match="No market data for BINANCE:BTCUSDT 4h"):
         dataset_get("BTCUSDT", "BINANCE", "4h")
     assert [str(d) for d in datasets_available()] == ["BINANCE:BTCUSDT 1h", "BINANCE:ETHUSDT 1h"]
+
+
+@pytest.mark.parametrize("counted_off_by", [-7, 0, 5])
+def test_stored_arrays_are_whole_when_rows_change_between_the_count_and_the_read(monkeypatch, counted_off_by):
+    """The columns are allocated from a COUNT before the rows are read: rows appended meanwhile (a count too low)
+    are joined after, rows gone meanwhile (too high) leave the columns shortened; either way the same candles."""
+    from django.db import connection
+
+    from training.selectors import market_data as selectors
+
+    dataset_load_sample()
+    dataset = dataset_get("BTCUSDT", "BINANCE", "1h")
+    whole = selectors.dataset_candle_arrays(dataset.pk)
+    assert len(whole) == SAMPLE_ROWS and np.all(np.diff(whole.open_time) > 0)
+    monkeypatch.setattr(selectors, "FETCH_ROWS", 100)  # batches that straddle the counted end
+    table = connection.ops.quote_name("training_candle")
+    time_sql = selectors.TIME_MS_SQL.get(connection.vendor, "open_time")
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(
+            f"SELECT {time_sql}, open, high, low, close, volume, quote_volume, trades FROM {table} "
+            "WHERE dataset_id = %s ORDER BY open_time",
+            [dataset.pk],
+        )
+        read = selectors._filled(cursor, SAMPLE_ROWS + counted_off_by)
+    assert len(read) == SAMPLE_ROWS
+    for name in read.FIELDS:
+        assert getattr(read, name).dtype == getattr(whole, name).dtype
+        np.testing.assert_array_equal(getattr(read, name), getattr(whole, name))

@@ -20,6 +20,29 @@ def test_the_top_bar_links_every_area_and_marks_the_current_one(launcher_client)
     assert f'href="{reverse("training:run_list")}" aria-current="page"' in html
 
 
+def test_the_top_bar_links_are_reversed_once_but_follow_the_script_prefix(launcher_client):
+    """The links are kept per process, keyed by URL configuration and script prefix: an app mounted below a
+    prefix (gunicorn's SCRIPT_NAME, which Django's WSGI handler makes the script prefix; the test client does not,
+    so the test sets it) links below it, the same process at the root links at the root."""
+    import re
+
+    from django.urls import clear_script_prefix, set_script_prefix
+
+    def nav_hrefs(html: str) -> list[str]:
+        return re.findall(r'<li><a href="([^"]+)"', html.split('<nav aria-label="Main"', 1)[1].split("</nav>", 1)[0])
+
+    at_root = nav_hrefs(launcher_client.get("/runs/").content.decode())
+    set_script_prefix("/ares/")
+    try:
+        mounted = nav_hrefs(launcher_client.get("/runs/").content.decode())
+    finally:
+        clear_script_prefix()
+    again = nav_hrefs(launcher_client.get("/runs/").content.decode())
+    assert at_root[0] == reverse("training:run_list") == "/runs/" and len(at_root) == len(NAV)
+    assert mounted == ["/ares" + href for href in at_root]
+    assert again == at_root
+
+
 def test_the_launch_page_marks_launch_only(launcher_client):
     html = launcher_client.get(reverse("training:run_new")).content.decode()
     assert html.count('aria-current="page"') == 1
