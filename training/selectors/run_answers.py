@@ -20,6 +20,7 @@ from training.ml.backends import get_backend
 from training.ml.backends.evidence import PENALTY_SHARE, ZERO_SHARE
 from training.ml.calibration import T_BOUNDS
 from training.ml.results import RunResult
+from training.selectors.run_advice import trained_backend_models
 
 CAP_TOLERANCE = 1e-3  # a fitted temperature within 0.1 % of a bound of its search is at that bound
 MSG_AT_CAP = (
@@ -80,26 +81,19 @@ def regularization_answer(result: RunResult, advice: list[dict]) -> list[dict]:
     """One row per backend that trained: its generic evidence and same-model gap averaged over the regimes it
     trained in, the advisor's suggestions for it, and its profile section (to find its sweeps)."""
     per_backend: dict[str, dict] = {}
-    for regime, section in result.ensembles.items():
-        if not section.trained:
-            continue
-        for key, model in section.models.items():
-            try:
-                cls = get_backend(key)
-            except KeyError:
-                continue
-            row = per_backend.setdefault(
-                key,
-                {"model": key, "section": cls.config_section, "regimes": [], PENALTY_SHARE: [], ZERO_SHARE: []},
-            )
-            row.setdefault("gaps", [])
-            row["regimes"].append(regime)
-            fields = cls.generic_evidence(model.evidence)
-            for name in (PENALTY_SHARE, ZERO_SHARE):
-                if name in fields:
-                    row[name].append(float(fields[name]))
-            if model.train_val_gap is not None and model.train_val_gap.log_loss is not None:
-                row["gaps"].append(float(model.train_val_gap.log_loss))
+    for regime, key, model, cls in trained_backend_models(result):
+        row = per_backend.setdefault(
+            key,
+            {"model": key, "section": cls.config_section, "regimes": [], PENALTY_SHARE: [], ZERO_SHARE: []},
+        )
+        row.setdefault("gaps", [])
+        row["regimes"].append(regime)
+        fields = cls.generic_evidence(model.evidence)
+        for name in (PENALTY_SHARE, ZERO_SHARE):
+            if name in fields:
+                row[name].append(float(fields[name]))
+        if model.train_val_gap is not None and model.train_val_gap.log_loss is not None:
+            row["gaps"].append(float(model.train_val_gap.log_loss))
     rows = []
     for key, row in per_backend.items():
         suggestions = [a for a in advice if a["model"] == key]
