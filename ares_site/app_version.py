@@ -11,14 +11,18 @@ import subprocess
 from pathlib import Path
 
 APP_VERSION = "1.25.0"
-GIT_TIMEOUT_SECONDS = 2.0
+GIT_TIMEOUT_SECONDS = 10.0  # read once per process; a loaded machine took over 2 s for `git status`
 CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def _git(*args: str) -> str | None:
     try:
         done = subprocess.run(
-            ["git", "-C", str(CHECKOUT), *args], capture_output=True, text=True, timeout=GIT_TIMEOUT_SECONDS
+            # no index lock: processes starting at once (web, workers, tests) never make each other's git fail
+            ["git", "--no-optional-locks", "-C", str(CHECKOUT), *args],
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT_SECONDS,
         )
     except (OSError, subprocess.SubprocessError):
         return None

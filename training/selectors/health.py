@@ -2,9 +2,9 @@
 
 The worker check is the slow one (a broadcast ping), so each web process keeps its last answer for
 ``HEALTH_WORKER_CACHE_SECONDS`` and refreshes it in a background thread once it is half that old; without a
-fresh answer it pings and returns at the first reply (a full list of workers follows in the background). A
-request therefore never waits for the ping's whole timeout while a worker is up; with none up it still answers
-503 naming ``celery_workers`` (after the ping's timeout).
+fresh answer it asks the whole cluster (``selectors.workers``: up to WORKER_PING_TIMEOUT_SECONDS, so that a
+registered worker that is silent makes it 503 at once). A request therefore waits for a broadcast only when the
+process has no recent answer; with no worker up it answers 503 naming ``celery_workers``.
 """
 
 from __future__ import annotations
@@ -97,9 +97,18 @@ def broker_display() -> str:
 
 def worker_absent_message(*, what: str) -> str | None:
     """None when a worker answers a ping on the broker this process uses; otherwise the sentence a command prints
-    before it waits for a worker (one ping, up to WORKER_PING_TIMEOUT_SECONDS)."""
-    answered, detail = _ping_workers(first_reply_only=True)
-    if answered:
+    before it waits for a worker. The ping returns at the first reply (a command follows its run only after this,
+    and a tiny run on a warm worker ends within the whole broadcast's timeout); with no reply the cluster view
+    names the registered workers that are lost."""
+    from ares_site.celery import app
+
+    try:
+        if app.control.ping(timeout=WORKER_PING_TIMEOUT_SECONDS, limit=1):
+            return None
+    except Exception:
+        pass  # the broker cannot be asked: the cluster view below says so
+    answered, detail = _ping_workers(first_reply_only=False)
+    if answered:  # a worker answered late, after the first ping gave up
         return None
     return MSG_NO_WORKER.format(broker=broker_display(), detail=detail, what=what)
 

@@ -21,6 +21,7 @@ def code_version(monkeypatch):
     """``app_code_version`` read afresh from the environment this test sets (and again after it)."""
     app_code_version.cache_clear()
     yield monkeypatch
+    monkeypatch.undo()  # the environment back first: nothing may cache the version this test set
     app_code_version.cache_clear()
 
 
