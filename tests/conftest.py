@@ -408,6 +408,39 @@ def _hostname() -> str:
     return socket.gethostname()
 
 
+TEST_DATABASE_RELEASE_SECONDS = 20
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_database_released(django_db_setup, django_db_blocker):
+    """On PostgreSQL, the test database is dropped only once no other session uses it. Worker processes stopped just
+    before (SIGTERM, then SIGKILL of their group) leave their server sessions open for a moment, and ``DROP
+    DATABASE`` then fails the session's last test ("is being accessed by other users"). Waits for them, then ends
+    what is left, naming it."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    query = (
+        "SELECT pid, application_name, state, left(query, 120) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    with django_db_blocker.unblock():
+        deadline = time.monotonic() + TEST_DATABASE_RELEASE_SECONDS
+        with connection.cursor() as cursor:
+            cursor.execute(query)
+            others = cursor.fetchall()
+            while others and time.monotonic() < deadline:
+                time.sleep(0.2)
+                cursor.execute(query)
+                others = cursor.fetchall()
+            for pid, application, state, last in others:
+                print(f"test database still used by server session {pid} ({application!r}, {state}): {last}")
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        connection.close()
+
+
 @pytest.fixture(scope="session")
 def celery_worker_settings(django_db_setup, django_db_blocker, redis_url):
     """What a worker process needs to share the test process's database, Redis and artifacts."""
