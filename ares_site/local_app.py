@@ -1,7 +1,7 @@
 """What a running `make run` serves, recorded in ``var/app.json`` so a plain shell follows it.
 
-`run_app` writes the file (URL, port, broker, result backend and its own pid with the kernel's start time) once
-the web server answers, and removes it when it stops. Settings read it when the environment names neither the
+`run_app` writes the file (URL, port, broker, result backend and its own pid with the kernel's start time) before
+its workers and web server start, and removes it when it stops. Settings read it when the environment names neither the
 broker (REDIS_URL / CELERY_BROKER_URL) nor the address (SITE_URL / PORT), and only while the recorded `run_app`
 still runs, so a stale file never points a command at an app that is gone. Plain Python: settings import it."""
 

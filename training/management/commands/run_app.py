@@ -125,6 +125,15 @@ class Command(BaseCommand):
                 CELERY_RESULT_BACKEND=settings.CELERY_RESULT_BACKEND,
                 SITE_URL=env.get("SITE_URL") or base_url,
             )
+            # Recorded before the parts start: a command typed as soon as /healthz answers already follows this app
+            # (written after the web answered, a newcomer's first train_symbol raced it and printed port 8000).
+            app_record_write(
+                path=var_dir / APP_FILE_NAME,
+                url=env["SITE_URL"],
+                port=port,
+                broker=settings.CELERY_BROKER_URL,
+                result_backend=settings.CELERY_RESULT_BACKEND,
+            )
             metrics_dir = var_dir / "prometheus"  # each web process's request samples, summed by /metrics
             shutil.rmtree(metrics_dir, ignore_errors=True)
             metrics_dir.mkdir(parents=True)
@@ -140,13 +149,6 @@ class Command(BaseCommand):
             web = web_command(port=port, workers=web_workers, threads=web_threads, health_lane=web_health_lane())
             supervisor.add_command("web server", web, env=env, cwd=settings.BASE_DIR)
             wait_for_health(f"{base_url}/healthz", supervisor=supervisor)
-            app_record_write(
-                path=var_dir / APP_FILE_NAME,
-                url=env["SITE_URL"],
-                port=port,
-                broker=settings.CELERY_BROKER_URL,
-                result_backend=settings.CELERY_RESULT_BACKEND,
-            )
             self.say("")
             self.say(f"Ares Training Manager is up: {base_url}/  (admin: {base_url}/admin/)")
             self.say(login.message)
