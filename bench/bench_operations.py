@@ -24,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 TMP = Path(tempfile.mkdtemp(prefix="ares-bench-operations-"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", 50))
 SECONDS = float(os.environ.get("BENCH_SECONDS", 60))
@@ -72,6 +73,7 @@ def main() -> None:
 
     django.setup()
     import requests
+    from bench_support import copy_runs
 
     from training.models import TrainingRun
 
@@ -80,13 +82,7 @@ def main() -> None:
         run = app.wait_for(template_id, ("succeeded", "failed"), timeout=600)
         assert run["status"] == "succeeded", run
         template = TrainingRun.objects.get(pk=template_id)
-        fields = {
-            f.attname: getattr(template, f.attname)
-            for f in TrainingRun._meta.concrete_fields
-            if f.name not in ("id", "artifacts_key", "status")
-        }
-        copies = [TrainingRun(**fields, status="succeeded" if i % 7 else "failed") for i in range(RUNS - 1)]
-        TrainingRun.objects.bulk_create(copies, batch_size=500)
+        copy_runs(template, RUNS - 1)
         middle = TrainingRun.objects.order_by("-id").values_list("id", flat=True)[RUNS // 2]
         print(f"{TrainingRun.objects.count():,} runs (copies of run {template.pk}, tiny)")
 

@@ -103,3 +103,16 @@ def copy_rows(connection, model, template_pk: int, count: int, varying: dict[str
     with connection.cursor() as cursor:
         cursor.execute(sql)  # no parameters: the statement's % signs are SQL's own
     return time.perf_counter() - started
+
+
+def copy_runs(template, count: int) -> None:
+    """``count`` copies of a real finished run (every 7th failed): the operations benches' run table."""
+    from training.models import TrainingRun
+
+    fields = {
+        f.attname: getattr(template, f.attname)
+        for f in TrainingRun._meta.concrete_fields
+        if f.name not in ("id", "artifacts_key", "status")
+    }
+    copies = [TrainingRun(**fields, status="succeeded" if i % 7 else "failed") for i in range(count)]
+    TrainingRun.objects.bulk_create(copies, batch_size=500)

@@ -18,7 +18,7 @@ os.environ["BENCH_RUNS"] = "0"  # bench_run_list's populate: only its real run; 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_run_list import populate  # noqa: E402  (sets up Django on a temporary database)
-from bench_support import analyze, load  # noqa: E402
+from bench_support import analyze, copy_runs, load  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -37,23 +37,10 @@ def cpu_ms(client: Client, url: str) -> float:
     return statistics.median(rounds)
 
 
-def copy_runs(template) -> None:
-    """The operations bench's runs: RUNS - 1 copies of the real run, every 7th failed (bench_operations.py)."""
-    from training.models import TrainingRun
-
-    fields = {
-        f.attname: getattr(template, f.attname)
-        for f in TrainingRun._meta.concrete_fields
-        if f.name not in ("id", "artifacts_key", "status")
-    }
-    copies = [TrainingRun(**fields, status="succeeded" if i % 7 else "failed") for i in range(RUNS - 1)]
-    TrainingRun.objects.bulk_create(copies, batch_size=500)
-
-
 def main() -> None:
     call_command("migrate", verbosity=0)
     user, _, real = populate()
-    copy_runs(real)
+    copy_runs(real, RUNS - 1)
     analyze(connection)
     client = Client(HTTP_HOST="127.0.0.1")  # no setup_test_environment: templates render as in production
     client.force_login(user)
