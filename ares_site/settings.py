@@ -335,6 +335,9 @@ CELERY_WORKER_PROC_ALIVE_TIMEOUT = env.float("WORKER_PROC_ALIVE_TIMEOUT", defaul
 # /healthz answers from a worker-ping result cached per web process for HEALTH_WORKER_CACHE_SECONDS and
 # refreshed in the background.
 HEALTH_WORKER_CACHE_SECONDS = env.float("HEALTH_WORKER_CACHE_SECONDS", default=5.0)
+# A worker registered in the broker but silent (no heartbeat, no ping reply) is shown as "lost" and keeps
+# /healthz at 503 until it has been silent this long; then it is forgotten (a host taken away for good).
+WORKER_FORGET_AFTER_SECONDS = env.float("WORKER_FORGET_AFTER_SECONDS", default=3600.0)
 
 # --- Run page cache -------------------------------------------------------------------------------
 # A finished run's result never changes: the sections of its page drawn from it are rendered once and kept per

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import redis
 from celery import shared_task
 from celery.exceptions import WorkerLostError
 from celery.signals import (
@@ -93,6 +94,12 @@ def start_reconciler_on_worker_start(sender=None, **kwargs) -> None:
     except AttributeError:
         queues = []
     command += ["--queues", ",".join(queues)]  # it also beats into the workers' registry for this worker
+    from training.selectors.workers import worker_beat
+
+    try:  # the first beat from here: a worker that answers a ping is already registered with its heartbeat
+        worker_beat(name=node, queues=queues)
+    except redis.RedisError:  # the reconciler's beat retries; /healthz reports a broker problem
+        logger.warning("worker %s: first registry beat failed", node, exc_info=True)
     _reconcilers.append(subprocess.Popen(command, cwd=settings.BASE_DIR, stdin=subprocess.DEVNULL))
 
 

@@ -21,7 +21,6 @@ from django.conf import settings
 REGISTRY_KEY = "ares:workers"
 REDIS_TIMEOUT_SECONDS = 2.0
 INSPECT_TIMEOUT_SECONDS = 1.0
-DEFAULT_FORGET_AFTER_SECONDS = 3600.0
 
 
 def _client() -> redis.Redis:
@@ -110,7 +109,7 @@ def cluster_workers(*, timeout: float = INSPECT_TIMEOUT_SECONDS) -> list[dict]:
     try:
         now = broker_time(client)
         registry = {name.decode(): json.loads(raw) for name, raw in client.hgetall(REGISTRY_KEY).items()}
-        forget_after = float(getattr(settings, "WORKER_FORGET_AFTER_SECONDS", DEFAULT_FORGET_AFTER_SECONDS))
+        forget_after = float(settings.WORKER_FORGET_AFTER_SECONDS)
         for name, entry in list(registry.items()):
             if name not in ping and now - float(entry.get("heartbeat_at") or 0) > forget_after:
                 client.hdel(REGISTRY_KEY, name)

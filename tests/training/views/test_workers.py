@@ -44,3 +44,19 @@ def test_a_registered_worker_that_no_longer_answers_is_lost_and_fails_healthz(
     assert response.status_code == 503
     detail = response.json()["checks"]["celery_workers"]["detail"]
     assert celery_worker_process.node_name in detail and f"lost (registered, not answering): {gone_worker}" in detail
+
+
+def test_a_lost_worker_silent_longer_than_the_forget_window_is_dropped_and_healthz_recovers(
+    client, celery_worker_process, gone_worker, settings
+):
+    import time
+
+    client.force_login(make_user("viewer", can_launch=False))
+    assert client.get("/healthz").status_code == 503
+    settings.WORKER_FORGET_AFTER_SECONDS = 0.5
+    time.sleep(1.0)
+    worker_check_cache.clear()
+    workers = {w["name"] for w in client.get(reverse("training:worker_list_json")).json()["workers"]}
+    assert gone_worker not in workers and celery_worker_process.node_name in workers
+    worker_check_cache.clear()
+    assert client.get("/healthz").status_code == 200
