@@ -22,6 +22,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -160,14 +162,30 @@ def main() -> None:
 
         print(f"1. {CLIENTS} clients x {SECONDS:g} s, {RUNS:,} runs (load before {load()}):")
         threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+        processes = [psutil.Process(app.process.pid), *app.children()]
+        before, clients_before = cpu_by_process(processes), time.process_time()
         t = time.monotonic()
         [thread.start() for thread in threads]
         [thread.join() for thread in threads]
         wall = time.monotonic() - t
+        spent = {key: value - before.get(key, 0.0) for key, value in cpu_by_process(processes).items()}
+        server_cpu, clients_cpu = sum(spent.values()), time.process_time() - clients_before
         total = sum(len(v) for v in times.values())
         print(
             f"   {total:,} requests in {wall:.1f} s = {total / wall:.1f} requests/s, errors {sum(errors.values())}"
             f"  load {load()}"
+        )
+        print(
+            f"   CPU per request: app's processes {1000 * server_cpu / total:.1f} ms, this bench's clients "
+            f"{1000 * clients_cpu / total:.1f} ms ({os.cpu_count()} cores: "
+            f"{(server_cpu + clients_cpu) / (wall * os.cpu_count()):.0%} of the machine)"
+        )
+        by_kind: dict[str, float] = defaultdict(float)
+        for (_, kind), seconds in spent.items():
+            by_kind[kind] += seconds
+        print(
+            "   the app's CPU per request by process: "
+            + ", ".join(f"{kind} {1000 * v / total:.1f} ms" for kind, v in sorted(by_kind.items(), key=lambda x: -x[1]))
         )
         for page in pages:
             v = times[page]
@@ -178,8 +196,6 @@ def main() -> None:
         print(f"   load average after: {load()}")
 
         # 3. SIGKILL of run_app
-        import psutil
-
         children = app.children()
         app.process.send_signal(signal.SIGKILL)
         killed = time.monotonic()
@@ -195,6 +211,23 @@ def main() -> None:
         )
     finally:
         app.close()
+
+
+KINDS = ("gunicorn", "redis-server", "reconcile_runs", "celery", "run_app")
+
+
+def cpu_by_process(processes) -> dict[tuple[int, str], float]:
+    """User + system CPU seconds so far of each of ``processes`` (run_app and its tree), keyed by pid and kind."""
+    spent = {}
+    for process in processes:
+        try:
+            line = " ".join(process.cmdline())
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        kind = next((k for k in KINDS if k in line), process.name())
+        spent[(process.pid, kind)] = times.user + times.system
+    return spent
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Runs over several Celery workers and sweeps, on the offline sample, in a temporary SQLite database with an
-embedded Redis and real `celery worker` processes (concurrency 1 each). Prints:
+embedded Redis and real `celery worker` processes (concurrency 1 each), started warm as ``make run`` starts them
+(``WORKER_WARM_IMPORTS=1``; set it to 0 for cold workers). Prints:
 
 - ``quick`` with 1 worker (the plain run) and with 2 workers (``TRAINING_REGIME_TASKS``: the run's regimes as
   parts both workers take): wall time, sum of fit seconds, wall / sum of fits;
@@ -49,9 +50,12 @@ class Worker:
     def __init__(self, name: str, regime_tasks: bool) -> None:
         self.name = f"bench-{name}-{uuid.uuid4().hex[:6]}@%h"
         env = {**os.environ, "TRAINING_REGIME_TASKS": "1" if regime_tasks else "0"}
-        self.log = open(TMP / f"{name}.log", "ab")
+        env.setdefault("WORKER_WARM_IMPORTS", "1")  # as ``make run`` starts its workers (set it to 0 for cold)
+        self.warm = env["WORKER_WARM_IMPORTS"] == "1"
+        self.log_path = TMP / f"{name}.log"
+        self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            worker_command(hostname=self.name, loglevel="WARNING"),
+            worker_command(hostname=self.name, loglevel="INFO" if self.warm else "WARNING"),
             cwd=ROOT,
             env=env,
             stdout=self.log,
@@ -81,6 +85,14 @@ class Worker:
         self.log.close()
 
 
+def is_warm(worker: Worker) -> bool:
+    """A warm worker's pool process has logged that it imported the training libraries (a run sent earlier would
+    wait in the queue for that import, and count it as the run's wall time)."""
+    from training.tasks import MSG_WARM_IMPORTS
+
+    return not worker.warm or MSG_WARM_IMPORTS.split("{")[0] in worker.log_path.read_text(errors="replace")
+
+
 def wait_ready(workers) -> None:
     from ares_site.celery import app
 
@@ -88,7 +100,7 @@ def wait_ready(workers) -> None:
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         replies = app.control.ping(timeout=1.0) or []
-        if names <= {name for reply in replies for name in reply}:
+        if names <= {name for reply in replies for name in reply} and all(is_warm(w) for w in workers):
             return
     raise SystemExit("workers did not start")
 
@@ -123,9 +135,16 @@ def quick_run():
     run = wait_run(training_run_create(profile=None, symbol="BTCUSDT", preset="quick").pk)
     wall = time.perf_counter() - started
     assert run.status == "succeeded", (run.error, run.traceback)
-    fits = run.result["timings"]["fit_seconds_total"]
+    timings = run.result["timings"]
     workers = sorted({s.get("worker") or run.worker for s in run.result["ensembles"].values()})
-    return wall, fits, run.result["timings"]["wall_seconds"], workers
+    queued = (run.started_at - run.created_at).total_seconds()
+    outside = (run.finished_at - run.started_at).total_seconds() - timings["wall_seconds"]
+    stages = ", ".join(f"{k} {v:.1f}" for k, v in timings["stages"].items() if v >= 0.05)
+    print(
+        f"  queued {queued:.1f} s, in the worker outside the engine {outside:.1f} s, after the run ended "
+        f"{wall - (run.finished_at - run.created_at).total_seconds():.1f} s; engine stages (s): {stages}"
+    )
+    return wall, timings["fit_seconds_total"], timings["wall_seconds"], workers
 
 
 def grid_sweep():
@@ -145,6 +164,10 @@ def grid_sweep():
     return time.perf_counter() - started, status, sweep
 
 
+def load() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def mib(value: int) -> str:
     return f"{value / 2**20:.0f} MiB"
 
@@ -153,21 +176,22 @@ def main(which: str) -> None:
     call_command("migrate", verbosity=0)
     call_command("load_default_profile", verbosity=0)
     call_command("load_sample_data", verbosity=0)
-    print(f"cpu cores: {os.cpu_count()}; database: SQLite; artifacts in {TMP}")
+    print(f"cpu cores: {os.cpu_count()}; database: SQLite; artifacts in {TMP}; load average {load()}")
     if which in ("all", "quick"):
         for count, regime_tasks in ((1, False), (2, True)):
             (wall, fits, engine_wall, workers), peaks = with_workers(count, regime_tasks, quick_run)
             print(
                 f"quick, {count} worker(s){' (regime parts)' if regime_tasks else ''}: wall {wall:.1f} s "
                 f"(engine {engine_wall:.1f} s), sum of fits {fits:.1f} s, wall / sum of fits {wall / fits:.2f}; "
-                f"regimes trained on {len(workers)} worker(s); peak memory {', '.join(mib(p) for p in peaks)}"
+                f"regimes trained on {len(workers)} worker(s); peak memory {', '.join(mib(p) for p in peaks)}; "
+                f"load average {load()}"
             )
     if which in ("all", "sweep"):
         (wall, status, sweep), peaks = with_workers(2, False, grid_sweep)
         print(
             f"smoke grid sweep, 9 points, 2 workers: wall {wall:.1f} s; {status['status']}: {status['detail']}; "
             f"best {sweep.best_point.values if sweep.best_point else None}; peak memory "
-            f"{', '.join(mib(p) for p in peaks)}"
+            f"{', '.join(mib(p) for p in peaks)}; load average {load()}"
         )
 
 

@@ -1,10 +1,12 @@
 """Health of the parts the app needs: database, Redis and at least one Celery worker.
 
 The worker check is the slow one (a broadcast ping), so each web process keeps its last answer for
-``HEALTH_WORKER_CACHE_SECONDS`` and refreshes it in a background thread once it is half that old; without a
-fresh answer it asks the whole cluster (``selectors.workers``: up to WORKER_PING_TIMEOUT_SECONDS, so that a
-registered worker that is silent makes it 503 at once). A request therefore waits for a broadcast only when the
-process has no recent answer; with no worker up it answers 503 naming ``celery_workers``.
+``HEALTH_WORKER_CACHE_SECONDS`` and refreshes it in a background thread once it is half that old. A healthy answer
+is still served while that refresh is under way, up to STALE_FACTOR x the TTL (under load the refresh can take
+longer than the half TTL left: requests then waited 2 s for a broadcast of their own, the p99 of /healthz in
+``bench/bench_operations.py``). Without a recent answer a request asks the whole cluster (``selectors.workers``:
+up to WORKER_PING_TIMEOUT_SECONDS, so that a registered worker that is silent makes it 503 at once); with no worker
+up it answers 503 naming ``celery_workers``.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from django.db import connection
 REDIS_TIMEOUT_SECONDS = 2.0
 WORKER_PING_TIMEOUT_SECONDS = 2.0
 WORKER_LIST_TIMEOUT_SECONDS = 1.0
-DEFAULT_WORKER_CACHE_SECONDS = 5.0
 FAILURE_CACHE_SECONDS = 1.0
+STALE_FACTOR = 3.0
 
 
 def _check_database() -> tuple[bool, str]:
@@ -140,11 +142,13 @@ class WorkerCheckCache:
         threading.Thread(target=refresh, name="healthz-worker-ping", daemon=True).start()
 
     def get(self) -> tuple[bool, str]:
-        ttl = float(getattr(settings, "HEALTH_WORKER_CACHE_SECONDS", DEFAULT_WORKER_CACHE_SECONDS))
+        ttl = float(settings.HEALTH_WORKER_CACHE_SECONDS)
         broker = settings.CELERY_BROKER_URL
         with self._lock:
             value, age = self._value, time.monotonic() - self._at
-            keep = ttl if value and value[0] else min(ttl, FAILURE_CACHE_SECONDS)  # a failure is asked again soon
+            # a healthy answer is served while its refresh is under way (a busy machine can take longer than the
+            # half TTL left to finish it), up to STALE_FACTOR x the TTL; a failure is asked again soon
+            keep = ttl * STALE_FACTOR if value and value[0] else min(ttl, FAILURE_CACHE_SECONDS)
             fresh = value is not None and self._broker == broker and age < keep
         if fresh:
             if age >= ttl / 2:
@@ -155,6 +159,11 @@ class WorkerCheckCache:
         if value[0]:
             self._refresh_in_background(broker)
         return value
+
+    def age(self) -> float | None:
+        """Seconds since the answer kept now was asked (None: none kept)."""
+        with self._lock:
+            return None if self._value is None else time.monotonic() - self._at
 
     def clear(self) -> None:
         with self._lock:

@@ -2,8 +2,9 @@
 
 Each worker registers itself in the broker's Redis (``REGISTRY_KEY``: name, host, queues, pid, start) and beats
 there every ``TRAINING_HEARTBEAT_SECONDS`` with Redis's own clock (one clock for every host); a clean shutdown
-removes it. ``cluster_workers`` joins that registry with a full broadcast (ping, active tasks, queues): a worker
-registered but not answering is ``lost`` (it died without shutting down). An entry silent for
+removes it. ``cluster_workers`` joins that registry with a broadcast (ping, active tasks, queues) that ends as soon
+as every registered worker replied, else at its timeout: a worker registered but not answering is ``lost`` (it died
+without shutting down). A worker that never registered is listed when it replies before the registered ones. An entry silent for
 ``WORKER_FORGET_AFTER_SECONDS`` is dropped (a host taken away for good).
 """
 
@@ -90,11 +91,13 @@ class WorkerBeat:
             self._done.wait(float(settings.TRAINING_HEARTBEAT_SECONDS))
 
 
-def _broadcasts(timeout: float) -> tuple[dict, dict, dict]:
+def _broadcasts(timeout: float, expected: int | None = None) -> tuple[dict, dict, dict]:
+    """The three broadcasts, in parallel; each returns as soon as ``expected`` workers replied (every registered
+    worker answering takes milliseconds), else after ``timeout`` (a registered worker is silent: it is lost)."""
     from ares_site.celery import app
 
     def ask(method: str) -> dict:
-        return getattr(app.control.inspect(timeout=timeout), method)() or {}
+        return getattr(app.control.inspect(timeout=timeout, limit=expected), method)() or {}
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         ping, active, queues = pool.map(ask, ("ping", "active", "active_queues"))
@@ -104,11 +107,15 @@ def _broadcasts(timeout: float) -> tuple[dict, dict, dict]:
 def cluster_workers(*, timeout: float = INSPECT_TIMEOUT_SECONDS) -> list[dict]:
     """Every worker, answering or registered: name, host, queues, active tasks, last heartbeat (broker clock),
     its age in seconds and ``state`` ("up" answers the broadcast, "lost" is registered but silent)."""
-    ping, active, queues = _broadcasts(timeout)
+    client = _client()
+    try:
+        registry = {name.decode(): json.loads(raw) for name, raw in client.hgetall(REGISTRY_KEY).items()}
+    finally:
+        client.close()
+    ping, active, queues = _broadcasts(timeout, expected=len(registry) or None)
     client = _client()
     try:
         now = broker_time(client)
-        registry = {name.decode(): json.loads(raw) for name, raw in client.hgetall(REGISTRY_KEY).items()}
         forget_after = float(settings.WORKER_FORGET_AFTER_SECONDS)
         for name, entry in list(registry.items()):
             if name not in ping and now - float(entry.get("heartbeat_at") or 0) > forget_after:

@@ -90,3 +90,66 @@ def test_the_redis_check_follows_a_redis_that_stops_and_comes_back_on_its_cached
             assert _check_redis() == (True, "ok")
     finally:
         server.stop()
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_healthy_answer_past_its_ttl_is_served_while_its_refresh_runs_and_the_refresh_brings_the_news(
+    client, celery_worker_process, settings
+):
+    """Under load the background refresh can finish after the TTL: a request then took the old answer at once
+    instead of a broadcast of its own (2 s, the p99 of /healthz in bench_operations); the refresh still reports a
+    lost worker to the next request. Past STALE_FACTOR x the TTL a request asks the cluster itself."""
+    import threading
+    import time
+
+    from training.selectors.health import STALE_FACTOR, worker_check_cache
+    from training.selectors.workers import worker_beat, worker_forget
+
+    def wait_for_the_refresh() -> None:
+        deadline = time.monotonic() + 10
+        while any(t.name == "healthz-worker-ping" for t in threading.enumerate()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    settings.HEALTH_WORKER_CACHE_SECONDS = 0.5
+    worker_check_cache.clear()
+    assert client.get("/healthz").status_code == 200  # asks the cluster, then refreshes in the background
+    wait_for_the_refresh()
+    gone = "ares-gone-health@elsewhere"
+    worker_beat(name=gone, queues=["default"])  # registered, never answers: a broadcast waits its whole timeout
+    try:
+        time.sleep(0.6)  # past the TTL, within STALE_FACTOR x the TTL
+        started = time.perf_counter()
+        response = client.get("/healthz")
+        assert response.status_code == 200 and time.perf_counter() - started < 0.5  # the old answer, at once
+        wait_for_the_refresh()
+        response = client.get("/healthz")
+        assert response.status_code == 503 and gone in response.json()["checks"]["celery_workers"]["detail"]
+    finally:
+        worker_forget(name=gone)
+    worker_check_cache.clear()
+    assert client.get("/healthz").status_code == 200
+    wait_for_the_refresh()
+    time.sleep(0.5 * STALE_FACTOR + 0.1)  # no request in between: nothing refreshed it
+    assert worker_check_cache.age() > 0.5 * STALE_FACTOR
+    assert client.get("/healthz").status_code == 200
+    assert worker_check_cache.age() < 0.5  # asked the cluster itself before answering
+    worker_check_cache.clear()
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_healthz_without_a_kept_answer_ends_its_broadcast_when_every_registered_worker_replied(
+    client, celery_worker_process
+):
+    """The broadcast stops at the registered workers' count (``inspect(limit=...)``) instead of always waiting
+    its whole timeout (2 s: 50 probes of a cold bench each waited that long)."""
+    import time
+
+    from training.selectors.health import WORKER_PING_TIMEOUT_SECONDS, worker_check_cache
+
+    worker_check_cache.clear()
+    started = time.perf_counter()
+    response = client.get("/healthz")
+    assert response.status_code == 200, response.content
+    assert time.perf_counter() - started < WORKER_PING_TIMEOUT_SECONDS / 2
