@@ -52,6 +52,8 @@ class Worker:
         env = {**os.environ, "TRAINING_REGIME_TASKS": "1" if regime_tasks else "0"}
         env.setdefault("WORKER_WARM_IMPORTS", "1")  # as ``make run`` starts its workers (set it to 0 for cold)
         self.warm = env["WORKER_WARM_IMPORTS"] == "1"
+        if self.warm:
+            env["LOG_LEVEL"] = "INFO"  # the pool process logs its warm import at INFO: wait_ready reads it
         self.log_path = TMP / f"{name}.log"
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
