@@ -352,6 +352,12 @@ CACHES = {
         "LOCATION": "run-pages",
         "OPTIONS": {"MAX_ENTRIES": env.int("RUN_PAGE_CACHE_ENTRIES", default=600)},
     },
+    # The run list's rows, keyed by a digest of their content (training.selectors.run_rows): about 1.5 KB each.
+    "run_rows": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "run-rows",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from training.selectors.profiles import profile_launch_panels
 from training.selectors.registry import active_run_ids
 from training.selectors.run_compare import compare
 from training.selectors.run_page import RunPage, training_run_get_for_page
+from training.selectors.run_rows import run_rows
 from training.selectors.run_summary import preset_durations, run_progress_payload
 from training.services.run_notes import run_tags_text, training_run_annotate
 from training.services.runs import (
@@ -117,6 +118,7 @@ def run_list(request):
     query.pop("page", None)
     unsorted = query.copy()
     unsorted.pop("sort", None)
+    can_change = request.user.has_perm(CHANGE_PERMISSION)
     return render(
         request,
         "training/run_list.html",
@@ -130,8 +132,10 @@ def run_list(request):
             "sort_links": _sort_links(unsorted.urlencode(), filters["sort"]),
             "board_needs": selectors.SORT_NEEDS.get(filters["sort"]),
             "can_launch": request.user.has_perm(LAUNCH_PERMISSION),
-            "can_change": request.user.has_perm(CHANGE_PERMISSION),
-            "active_run_ids": active_run_ids(),
+            "can_change": can_change,
+            "rows": run_rows(
+                page, active_ids=active_run_ids(), can_change=can_change, next_path=request.get_full_path()
+            ),
         },
     )
 

@@ -1,0 +1,71 @@
+"""The run list's rows, each rendered once per content and kept per web process (issue 23 item 7).
+
+Rendering the 25 rows was two thirds of the list page's CPU (``bench/profile_pages.py``: 15.9 ms a request, 1,700
+variable lookups). A row's key is a digest of everything it can show: every field loaded for the run (the list
+query's ``only()``: a field the row template needs and the query does not load would be a query per row, so it is
+added there and becomes part of the key), its profile's and launcher's loaded fields, its tags, and the page's
+flags (active model, may edit, the page's own address for the edit link). A row whose run changed gets a new key;
+nothing is ever invalidated, and old keys fall out of the local-memory cache (``CACHES["run_rows"]``, a restart
+with new templates starts empty).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from django.core.cache import caches
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+from training.models import TrainingRun
+
+ROW_TEMPLATE = "training/includes/run_row.html"
+CACHE_ALIAS = "run_rows"
+CACHE_SECONDS = 3600
+
+
+def _loaded(obj) -> list | None:
+    """The instance's loaded field values by name (Django keeps its own state under names starting with _)."""
+    if obj is None:
+        return None
+    return sorted(((name, value) for name, value in vars(obj).items() if not name.startswith("_")), key=lambda x: x[0])
+
+
+def run_row_key(run: TrainingRun, *, active: bool, can_change: bool, next_path: str) -> str:
+    parts = (
+        _loaded(run),
+        _loaded(run.profile),
+        _loaded(run.launched_by),
+        [_loaded(tag) for tag in run.tags.all()],
+        active,
+        can_change,
+        next_path,
+    )
+    return "run-row:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def run_rows(
+    runs: Iterable[TrainingRun], *, active_ids: set[int], can_change: bool, next_path: str
+) -> list[SafeString]:
+    """The rows' HTML, in order: kept ones from the cache, the others rendered (and kept)."""
+    runs = list(runs)
+    flags = [run.pk in active_ids for run in runs]
+    keys = [
+        run_row_key(run, active=active, can_change=can_change, next_path=next_path)
+        for run, active in zip(runs, flags, strict=True)
+    ]
+    cache = caches[CACHE_ALIAS]
+    kept = cache.get_many(keys)
+    rendered = {}
+    rows = []
+    for run, active, key in zip(runs, flags, keys, strict=True):
+        html = kept.get(key)
+        if html is None:
+            html = rendered[key] = render_to_string(
+                ROW_TEMPLATE, {"run": run, "active": active, "can_change": can_change, "next_path": next_path}
+            )
+        rows.append(mark_safe(html))  # rendered by the template engine, which escaped every value
+    if rendered:
+        cache.set_many(rendered, CACHE_SECONDS)
+    return rows
