@@ -80,6 +80,12 @@ def home(request):
     return redirect("training:run_list")
 
 
+def _text(request, name: str, limit: int) -> str:
+    """A filter value from the query string, cut to ``limit`` and without NUL characters (PostgreSQL refuses them
+    in a query's text: a 500 the URL fuzz found with ``?status=%00``)."""
+    return request.GET.get(name, "")[:limit].replace("\x00", "")
+
+
 def _number(request, name: str, label: str, problems: list[str]) -> float | None:
     """A float from the query string (None when blank); a value that does not parse is reported and ignored."""
     raw = request.GET.get(name, "").strip()[:32]
@@ -100,16 +106,16 @@ def _number(request, name: str, label: str, problems: list[str]) -> float | None
 def run_list(request):
     problems: list[str] = []
     filters = {
-        "symbol": request.GET.get("symbol", "")[:32],
-        "status": request.GET.get("status", "")[:16],
+        "symbol": _text(request, "symbol", 32),
+        "status": _text(request, "status", 16),
         "profile_id": parse_id(request.GET.get("profile")),
-        "tag": request.GET.get("tag", "")[:40],
-        "trigger": request.GET.get("trigger", "")[:16],
-        "preset": request.GET.get("preset", "")[:16],
-        "verdict": request.GET.get("verdict", "")[:16],
+        "tag": _text(request, "tag", 40),
+        "trigger": _text(request, "trigger", 16),
+        "preset": _text(request, "preset", 16),
+        "verdict": _text(request, "verdict", 16),
         "sharpe_min": _number(request, "sharpe_min", "Min Sharpe", problems),
         "log_loss_max": _number(request, "log_loss_max", "Max Δ log loss", problems),
-        "sort": request.GET.get("sort", "")[:16] or selectors.RUN_LIST_DEFAULT_SORT,
+        "sort": _text(request, "sort", 16) or selectors.RUN_LIST_DEFAULT_SORT,
     }
     if filters["sort"] not in selectors.RUN_LIST_SORTS:
         filters["sort"] = selectors.RUN_LIST_DEFAULT_SORT
