@@ -1,4 +1,5 @@
-"""The run list's rows, each rendered once per content and kept per web process (issue 23 item 7).
+"""The run list's rows, the page's and the API's, each rendered once per content and kept per web process (issue
+23 item 7).
 
 Rendering the 25 rows was two thirds of the list page's CPU (``bench/profile_pages.py``: 15.9 ms a request, 1,700
 variable lookups). A row's key is a digest of everything it can show: every field loaded for the run (the list
@@ -12,7 +13,7 @@ with new templates starts empty).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.core.cache import caches
 from django.template.loader import render_to_string
@@ -32,17 +33,33 @@ def _loaded(obj) -> list | None:
     return sorted(((name, value) for name, value in vars(obj).items() if not name.startswith("_")), key=lambda x: x[0])
 
 
+def run_content(run: TrainingRun) -> tuple:
+    """Everything a row of the list can show of ``run``: its loaded fields, its profile's and launcher's, its tags."""
+    return (_loaded(run), _loaded(run.profile), _loaded(run.launched_by), [_loaded(tag) for tag in run.tags.all()])
+
+
 def run_row_key(run: TrainingRun, *, active: bool, can_change: bool, next_path: str) -> str:
-    parts = (
-        _loaded(run),
-        _loaded(run.profile),
-        _loaded(run.launched_by),
-        [_loaded(tag) for tag in run.tags.all()],
-        active,
-        can_change,
-        next_path,
-    )
+    parts = (run_content(run), active, can_change, next_path)
     return "run-row:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def kept_representations(runs: Iterable[TrainingRun], represent: Callable[[TrainingRun], dict]) -> list[dict]:
+    """The API list's rows (``represent``: the serializer's own ``to_representation``), kept like the page's rows
+    under a key of their content: the API's run list spent most of its CPU serializing 25 rows field by field."""
+    runs = list(runs)
+    keys = ["api-run-row:" + hashlib.sha256(repr(run_content(run)).encode()).hexdigest() for run in runs]
+    cache = caches[CACHE_ALIAS]
+    kept = cache.get_many(keys)
+    fresh = {}
+    rows = []
+    for run, key in zip(runs, keys, strict=True):
+        row = kept.get(key)
+        if row is None:
+            row = fresh[key] = represent(run)
+        rows.append(row)
+    if fresh:
+        cache.set_many(fresh, CACHE_SECONDS)
+    return rows
 
 
 def run_rows(

@@ -75,3 +75,19 @@ def test_every_run_field_the_row_shows_is_loaded_by_the_list_query_and_so_in_the
     loaded = {f.split("__")[0] for f in (*LIST_FIELDS, "trigger", *LEADERBOARD_FIELDS)}
     derived = {"pk", "tags", "duration_seconds"}  # the key, the prefetched tags, started_at/finished_at
     assert used - derived <= loaded, used - derived - loaded
+
+
+def test_the_api_list_serves_a_kept_row_equal_to_its_fresh_serialization_and_follows_changes(
+    viewer_client, profile, dataset, smoke_result
+):
+    run = make_finished_run(profile, dataset, result=smoke_result)
+    fresh = viewer_client.get("/api/runs/").json()["results"]
+    cache = caches[CACHE_ALIAS]
+    assert len(cache._cache) == 1 and fresh[0]["id"] == run.pk and fresh[0]["status"] == "succeeded"
+    assert viewer_client.get("/api/runs/").json()["results"] == fresh and len(cache._cache) == 1  # kept
+
+    TrainingRun.objects.filter(pk=run.pk).update(notes="after the fact")
+    changed = viewer_client.get("/api/runs/").json()["results"][0]
+    assert changed["notes"] == "after the fact" and {k: v for k, v in changed.items() if k != "notes"} == {
+        k: v for k, v in fresh[0].items() if k != "notes"
+    }

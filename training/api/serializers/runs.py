@@ -8,6 +8,7 @@ from training.api.serializers.records import record_serializer
 from training.ml.results import RegularizationReport, RunResult
 from training.ml.results.trading import TradingResult
 from training.models import RegularizationProfile, TrainingRun
+from training.selectors.run_rows import kept_representations
 from training.services.runs import RERUN_FROM_PROFILE, RERUN_SOURCES
 
 TradingResultSerializer = record_serializer(TradingResult)
@@ -18,6 +19,14 @@ RunResultSerializer = record_serializer(RunResult)
 class ProfileRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
+
+
+class KeptRowsListSerializer(serializers.ListSerializer):
+    """Each run's row is served from ``selectors.run_rows`` when its content was serialized before."""
+
+    def to_representation(self, data):
+        runs = data.all() if hasattr(data, "all") else data
+        return kept_representations(runs, self.child.to_representation)
 
 
 class RunListSerializer(serializers.ModelSerializer):
@@ -55,6 +64,7 @@ class RunListSerializer(serializers.ModelSerializer):
             "wall_seconds",
         ]
         read_only_fields = fields
+        list_serializer_class = KeptRowsListSerializer
 
 
 class ProgressSerializer(serializers.Serializer):
