@@ -40,6 +40,12 @@ def parse_id(value: str | None) -> int | None:
     return int(value)
 
 
+def parse_text(value: str | None, *, limit: int) -> str:
+    """A text from a query value, cut to ``limit``, without NUL characters (PostgreSQL refuses them in a query's
+    text: the URL fuzz found ``/runs/?status=%00`` answering 500 there)."""
+    return (value or "")[:limit].replace("\x00", "")
+
+
 def parse_ids(values: list[str], *, limit: int) -> list[int]:
     """Ids from repeated (`?ids=1&ids=2`) and comma-separated (`?ids=1,2`) values, first `limit` distinct kept."""
     ids: list[int] = []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from django.core.cache import caches
 from django.template.loader import render_to_string
@@ -43,46 +44,31 @@ def run_row_key(run: TrainingRun, *, active: bool, can_change: bool, next_path: 
     return "run-row:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def _kept(keys: list[str], make: list[Callable[[], object]]) -> list:
+    """Per key the kept value, or ``make[i]()`` (then kept): one read and at most one write of the cache."""
+    cache = caches[CACHE_ALIAS]
+    kept = cache.get_many(keys)
+    fresh = {key: build() for key, build in zip(keys, make, strict=True) if key not in kept}
+    if fresh:
+        cache.set_many(fresh, CACHE_SECONDS)
+    return [kept[key] if key in kept else fresh[key] for key in keys]
+
+
 def kept_representations(runs: Iterable[TrainingRun], represent: Callable[[TrainingRun], dict]) -> list[dict]:
     """The API list's rows (``represent``: the serializer's own ``to_representation``), kept like the page's rows
     under a key of their content: the API's run list spent most of its CPU serializing 25 rows field by field."""
     runs = list(runs)
     keys = ["api-run-row:" + hashlib.sha256(repr(run_content(run)).encode()).hexdigest() for run in runs]
-    cache = caches[CACHE_ALIAS]
-    kept = cache.get_many(keys)
-    fresh = {}
-    rows = []
-    for run, key in zip(runs, keys, strict=True):
-        row = kept.get(key)
-        if row is None:
-            row = fresh[key] = represent(run)
-        rows.append(row)
-    if fresh:
-        cache.set_many(fresh, CACHE_SECONDS)
-    return rows
+    return _kept(keys, [partial(represent, run) for run in runs])
 
 
 def run_rows(
     runs: Iterable[TrainingRun], *, active_ids: set[int], can_change: bool, next_path: str
 ) -> list[SafeString]:
     """The rows' HTML, in order: kept ones from the cache, the others rendered (and kept)."""
-    runs = list(runs)
-    flags = [run.pk in active_ids for run in runs]
-    keys = [
-        run_row_key(run, active=active, can_change=can_change, next_path=next_path)
-        for run, active in zip(runs, flags, strict=True)
-    ]
-    cache = caches[CACHE_ALIAS]
-    kept = cache.get_many(keys)
-    rendered = {}
-    rows = []
-    for run, active, key in zip(runs, flags, keys, strict=True):
-        html = kept.get(key)
-        if html is None:
-            html = rendered[key] = render_to_string(
-                ROW_TEMPLATE, {"run": run, "active": active, "can_change": can_change, "next_path": next_path}
-            )
-        rows.append(mark_safe(html))  # rendered by the template engine, which escaped every value
-    if rendered:
-        cache.set_many(rendered, CACHE_SECONDS)
-    return rows
+    keys, make = [], []
+    for run in runs:
+        context = {"run": run, "active": run.pk in active_ids, "can_change": can_change, "next_path": next_path}
+        keys.append(run_row_key(run, active=context["active"], can_change=can_change, next_path=next_path))
+        make.append(partial(render_to_string, ROW_TEMPLATE, context))
+    return [mark_safe(html) for html in _kept(keys, make)]  # rendered by the template engine, which escaped values

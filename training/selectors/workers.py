@@ -4,8 +4,8 @@ Each worker registers itself in the broker's Redis (``REGISTRY_KEY``: name, host
 there every ``TRAINING_HEARTBEAT_SECONDS`` with Redis's own clock (one clock for every host); a clean shutdown
 removes it. ``cluster_workers`` joins that registry with a broadcast (ping, active tasks, queues) that ends as soon
 as every registered worker replied, else at its timeout: a worker registered but not answering is ``lost`` (it died
-without shutting down). A worker that never registered is listed when it replies before the registered ones. An entry silent for
-``WORKER_FORGET_AFTER_SECONDS`` is dropped (a host taken away for good).
+without shutting down). A worker that never registered is listed when it replies before the registered ones. An
+entry silent for ``WORKER_FORGET_AFTER_SECONDS`` is dropped (a host taken away for good).
 """
 
 from __future__ import annotations
@@ -110,11 +110,7 @@ def cluster_workers(*, timeout: float = INSPECT_TIMEOUT_SECONDS) -> list[dict]:
     client = _client()
     try:
         registry = {name.decode(): json.loads(raw) for name, raw in client.hgetall(REGISTRY_KEY).items()}
-    finally:
-        client.close()
-    ping, active, queues = _broadcasts(timeout, expected=len(registry) or None)
-    client = _client()
-    try:
+        ping, active, queues = _broadcasts(timeout, expected=len(registry) or None)
         now = broker_time(client)
         forget_after = float(settings.WORKER_FORGET_AFTER_SECONDS)
         for name, entry in list(registry.items()):

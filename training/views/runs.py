@@ -35,7 +35,7 @@ from training.services.runs import (
     training_run_create,
     training_run_rerun,
 )
-from training.url_converters import parse_id, parse_ids
+from training.url_converters import parse_id, parse_ids, parse_text
 from training.views.pbo_charts import pbo_context
 from training.views.permissions import needs_permission
 
@@ -80,12 +80,6 @@ def home(request):
     return redirect("training:run_list")
 
 
-def _text(request, name: str, limit: int) -> str:
-    """A filter value from the query string, cut to ``limit`` and without NUL characters (PostgreSQL refuses them
-    in a query's text: a 500 the URL fuzz found with ``?status=%00``)."""
-    return request.GET.get(name, "")[:limit].replace("\x00", "")
-
-
 def _number(request, name: str, label: str, problems: list[str]) -> float | None:
     """A float from the query string (None when blank); a value that does not parse is reported and ignored."""
     raw = request.GET.get(name, "").strip()[:32]
@@ -106,16 +100,16 @@ def _number(request, name: str, label: str, problems: list[str]) -> float | None
 def run_list(request):
     problems: list[str] = []
     filters = {
-        "symbol": _text(request, "symbol", 32),
-        "status": _text(request, "status", 16),
+        "symbol": parse_text(request.GET.get("symbol"), limit=32),
+        "status": parse_text(request.GET.get("status"), limit=16),
         "profile_id": parse_id(request.GET.get("profile")),
-        "tag": _text(request, "tag", 40),
-        "trigger": _text(request, "trigger", 16),
-        "preset": _text(request, "preset", 16),
-        "verdict": _text(request, "verdict", 16),
+        "tag": parse_text(request.GET.get("tag"), limit=40),
+        "trigger": parse_text(request.GET.get("trigger"), limit=16),
+        "preset": parse_text(request.GET.get("preset"), limit=16),
+        "verdict": parse_text(request.GET.get("verdict"), limit=16),
         "sharpe_min": _number(request, "sharpe_min", "Min Sharpe", problems),
         "log_loss_max": _number(request, "log_loss_max", "Max Δ log loss", problems),
-        "sort": _text(request, "sort", 16) or selectors.RUN_LIST_DEFAULT_SORT,
+        "sort": parse_text(request.GET.get("sort"), limit=16) or selectors.RUN_LIST_DEFAULT_SORT,
     }
     if filters["sort"] not in selectors.RUN_LIST_SORTS:
         filters["sort"] = selectors.RUN_LIST_DEFAULT_SORT

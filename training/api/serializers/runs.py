@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import models
 from rest_framework import serializers
 
 from training.api.serializers.records import record_serializer
@@ -25,7 +26,7 @@ class KeptRowsListSerializer(serializers.ListSerializer):
     """Each run's row is served from ``selectors.run_rows`` when its content was serialized before."""
 
     def to_representation(self, data):
-        runs = data.all() if hasattr(data, "all") else data
+        runs = data.all() if isinstance(data, models.manager.BaseManager) else data  # as DRF's own
         return kept_representations(runs, self.child.to_representation)
 
 
