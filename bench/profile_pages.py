@@ -2,7 +2,7 @@
 middleware stack, a logged-in session in the database (as the bench's clients have), BENCH_RUNS runs (10,000) in a
 temporary SQLite database (bench_run_list's populate: one real `tiny` run and copies). Prints per page the CPU
 milliseconds per request (`time.process_time`, median of BENCH_ROUNDS rounds of 10) beside the load average, then
-the cProfile top functions (PROFILE_TOP, by own time and by cumulative time) over 30 requests.
+with PROFILE_SQL=1 each page's queries, then the cProfile top functions (PROFILE_TOP, by own time and by cumulative time) over 30 requests.
     .venv/bin/python bench/profile_pages.py"""
 
 import cProfile
@@ -53,6 +53,15 @@ def main() -> None:
     for url, ms in figures.items():
         print(f"{url:<16} CPU {ms:6.2f} ms/request  {load()}")
     print(f"mix average {statistics.mean(figures.values()):.2f} ms/request")
+    if os.environ.get("PROFILE_SQL"):  # each page's queries, with the database's seconds for them
+        from django.test.utils import CaptureQueriesContext
+
+        for url in pages:
+            with CaptureQueriesContext(connection) as queries:
+                client.get(url)
+            print(f"\n{url}: {len(queries)} queries")
+            for query in queries.captured_queries:
+                print(f"  {float(query['time']) * 1000:6.2f} ms  {query['sql'][:160]}")
     only = os.environ.get("PROFILE_PAGES")
     for url in pages:
         if only and url.split("/")[1] not in only.split(","):
@@ -66,6 +75,9 @@ def main() -> None:
         stats = pstats.Stats(profile).strip_dirs()
         stats.sort_stats("tottime").print_stats(TOP)
         stats.sort_stats("cumulative").print_stats(TOP)
+        callees = os.environ.get("PROFILE_CALLEES")  # e.g. run_list: what the view's own callees cost
+        if callees:
+            stats.print_callees(callees)
 
 
 if __name__ == "__main__":
