@@ -14,12 +14,14 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, wait
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from . import plots
 from .backends import frameworks
 from .dataset import Dataset, SeriesSegments, assemble_dataset
 from .ensembles import ENSEMBLES
@@ -315,7 +317,17 @@ class TrainingManager:
         t = self._stage("training", "Training regime ensembles")
         seed_everything(self.seed, {k for e in self.components.values() for k in e.model_keys})
         self._steps_total = sum(e.planned_steps() for e in self.components.values())
-        trained = {regime: self.train_regime(regime, data) for regime in self.components}
+        drawing: dict[str, Future] = {}  # each regime's plots, drawn in the plotting thread while the next trains
+        trained = {}
+        try:
+            for regime in self.components:
+                trained[regime] = done = self.train_regime(regime, data)
+                if self.preset.get("plots", True) and done.section.trained:
+                    drawing[regime] = plots.draw_soon(plots.regime_plots, self.artifacts_dir, regime, done.section)
+        finally:  # a failed or cancelled run returns after its drawings, not with files still being written
+            wait(drawing.values())
+        for regime, future in drawing.items():
+            trained[regime].plots = future.result()  # a drawing's failure fails the run, as it did at the end
         self._done("training", t)
         return trained
 

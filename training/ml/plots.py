@@ -1,7 +1,18 @@
-"""Report plots of a run result (matplotlib, Agg backend), written as PNG files into the run's artifacts directory."""
+"""Report plots of a run result (matplotlib's object API, Agg), written as PNG files into the run's artifacts
+directory.
+
+A regime's plots (``regime_plots``) need only its trained section, so a run draws them while its next regime trains
+(issue 26: plots were 2-3 s of a ``quick`` run's overhead, on a core the single worker leaves idle): ``draw_soon``
+hands the drawing to this process's one plotting thread and returns a Future. Every drawing goes through that
+thread, so matplotlib is only ever used by one thread, and figures are ``Figure`` objects (no pyplot state).
+"""
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -14,18 +25,29 @@ REGIME_COLORS = {"bull_trend": "#2ca02c", "bear_trend": "#d62728", "sideways_ran
 DPI = 80
 
 
-def _plt():
-    import matplotlib
+_drawer: tuple[int, ThreadPoolExecutor] | None = None
+_drawer_lock = threading.Lock()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    return plt
+def _figure(**kwargs):
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
+def draw_soon(draw: Callable[..., object], *args, **kwargs) -> Future:
+    """``draw(*args, **kwargs)`` in this process's plotting thread (one per process; a forked child starts its
+    own); the Future holds its result or its exception."""
+    global _drawer
+    with _drawer_lock:
+        if _drawer is None or _drawer[0] != os.getpid():
+            _drawer = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="plots"))
+        return _drawer[1].submit(draw, *args, **kwargs)
 
 
 def plot_regimes(directory: Path, times, close, regimes) -> str:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(10, 3.5))
+    fig = _figure(figsize=(10, 3.5))
+    ax = fig.subplots()
     times = np.asarray(times)
     close = np.asarray(close, dtype=float)
     regimes = np.asarray(regimes, dtype=object)
@@ -36,15 +58,15 @@ def plot_regimes(directory: Path, times, close, regimes) -> str:
     ax.set_title("Regimes over the close price")
     ax.legend(loc="upper left", fontsize=7, markerscale=4)
     fig.autofmt_xdate()
-    return _save(fig, plt, directory, "regimes.png")
+    return _save(fig, directory, "regimes.png")
 
 
 def plot_learning_curves(directory: Path, regime: str, models: dict) -> str | None:
     curves = {k: m.history for k, m in models.items() if m.history.get("train_loss")}
     if not curves:
         return None
-    plt = _plt()
-    fig, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3), squeeze=False)
+    fig = _figure(figsize=(4 * len(curves), 3))
+    axes = fig.subplots(1, len(curves), squeeze=False)
     for ax, (key, hist) in zip(axes[0], curves.items()):
         ax.plot(hist["train_loss"], label="train")
         if hist.get("val_loss"):
@@ -55,15 +77,15 @@ def plot_learning_curves(directory: Path, regime: str, models: dict) -> str | No
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         ax.legend(fontsize=7)
-    return _save(fig, plt, directory, f"learning_curves_{regime}.png")
+    return _save(fig, directory, f"learning_curves_{regime}.png")
 
 
 def plot_feature_importance(directory: Path, regime: str, models: dict) -> str | None:
     items = {k: m.feature_importance for k, m in models.items() if m.feature_importance}
     if not items:
         return None
-    plt = _plt()
-    fig, axes = plt.subplots(1, len(items), figsize=(4.5 * len(items), 4.5), squeeze=False)
+    fig = _figure(figsize=(4.5 * len(items), 4.5))
+    axes = fig.subplots(1, len(items), squeeze=False)
     for ax, (key, imp) in zip(axes[0], items.items()):
         names = list(imp)
         values = np.abs(np.array([imp[n] for n in names], dtype=float))
@@ -72,7 +94,7 @@ def plot_feature_importance(directory: Path, regime: str, models: dict) -> str |
         ax.barh([names[i] for i in order], values[order] / total)
         ax.set_title(f"{regime}: {key}")
         ax.tick_params(labelsize=7)
-    return _save(fig, plt, directory, f"feature_importance_{regime}.png")
+    return _save(fig, directory, f"feature_importance_{regime}.png")
 
 
 def plot_confusion_matrices(directory: Path, regime: str, section: RegimeResult) -> str | None:
@@ -81,8 +103,8 @@ def plot_confusion_matrices(directory: Path, regime: str, section: RegimeResult)
         mats["ensemble"] = section.ensemble.metrics.test.confusion_matrix
     if not mats:
         return None
-    plt = _plt()
-    fig, axes = plt.subplots(1, len(mats), figsize=(3 * len(mats), 3), squeeze=False)
+    fig = _figure(figsize=(3 * len(mats), 3))
+    axes = fig.subplots(1, len(mats), squeeze=False)
     for ax, (key, mat) in zip(axes[0], mats.items()):
         mat = np.array(mat)
         ax.imshow(mat, cmap="Blues")
@@ -94,7 +116,7 @@ def plot_confusion_matrices(directory: Path, regime: str, section: RegimeResult)
         ax.set_title(f"{key} (test)", fontsize=8)
         ax.set_xlabel("predicted", fontsize=7)
     fig.suptitle(regime, fontsize=9)
-    return _save(fig, plt, directory, f"confusion_{regime}.png")
+    return _save(fig, directory, f"confusion_{regime}.png")
 
 
 def plot_reliability(directory: Path, regime: str, section: RegimeResult) -> str | None:
@@ -102,8 +124,8 @@ def plot_reliability(directory: Path, regime: str, section: RegimeResult) -> str
     calibration = section.ensemble.calibration if section.ensemble else None
     if calibration is None:
         return None
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(4, 4))
+    fig = _figure(figsize=(4, 4))
+    ax = fig.subplots()
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="perfect")
     test = calibration.test
     for name, bins, ece in (
@@ -120,29 +142,44 @@ def plot_reliability(directory: Path, regime: str, section: RegimeResult) -> str
     ax.set_ylabel("accuracy", fontsize=8)
     ax.set_title(f"{regime}: reliability (test, T={calibration.parameter.get('temperature', 1):.2f})", fontsize=9)
     ax.legend(fontsize=7)
-    return _save(fig, plt, directory, f"reliability_{regime}.png")
+    return _save(fig, directory, f"reliability_{regime}.png")
 
 
-def _save(fig, plt, directory: Path, name: str) -> str:
+def _save(fig, directory: Path, name: str) -> str:
     fig.tight_layout()
     fig.savefig(Path(directory) / name, dpi=DPI)
-    plt.close(fig)
     return name
 
 
-def write_plots(directory: Path, result: RunResult, times=None) -> list[str]:
-    """Every plot for a run result; ``times`` (datetime64) replaces the ISO strings of ``regime_series``."""
+def regime_plots(directory: Path, regime: str, section: RegimeResult) -> list[str]:
+    """A trained regime's plots (learning curves, feature importance, confusion matrices, reliability)."""
+    if not section.trained:
+        return []
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    names = [
+        plot_learning_curves(directory, regime, section.models),
+        plot_feature_importance(directory, regime, section.models),
+        plot_confusion_matrices(directory, regime, section),
+        plot_reliability(directory, regime, section),
+    ]
+    return [n for n in names if n]
+
+
+def write_plots(directory: Path, result: RunResult, times=None, drawn: dict[str, list[str]] | None = None) -> list[str]:
+    """Every plot for a run result, drawn in the plotting thread; ``times`` (datetime64) replaces the ISO strings of
+    ``regime_series``; ``drawn`` are the regimes whose plots were drawn already (regime -> names)."""
     directory = Path(directory)
+    drawn = drawn or {}
     series = result.regime_series
     x = np.asarray(series["time"], dtype="datetime64[ns]") if times is None else times
-    names = [plot_regimes(directory, x, series["close"], series["regime"])]
-    for regime, section in result.ensembles.items():
-        if not section.trained:
-            continue
-        names += [
-            plot_learning_curves(directory, regime, section.models),
-            plot_feature_importance(directory, regime, section.models),
-            plot_confusion_matrices(directory, regime, section),
-            plot_reliability(directory, regime, section),
-        ]
-    return [n for n in names if n]
+    pending = [draw_soon(plot_regimes, directory, x, series["close"], series["regime"])]
+    pending += [
+        draw_soon(regime_plots, directory, regime, section)
+        for regime, section in result.ensembles.items()
+        if regime not in drawn
+    ]
+    names = [pending[0].result()]
+    later = iter(pending[1:])
+    for regime in result.ensembles:
+        names += drawn[regime] if regime in drawn else next(later).result()
+    return names

@@ -58,6 +58,7 @@ class TrainedRegime(Record):
     files: list[str] = field(default_factory=list)  # saved under the regime's folder
     fit_seconds: float = 0.0
     wall_seconds: float = 0.0  # the process's time for this regime (a part: preparing, training and saving)
+    plots: list[str] | None = None  # its plots in the run's folder when drawn as it trained (None: record_run draws)
 
 
 def regularization_record(basis: RunBasis, regimes: dict[str, TrainedRegime]) -> dict:
@@ -142,7 +143,8 @@ def record_run(
         times = None
         if candles is not None:
             times = candles["open_time"].iloc[::stride].dt.tz_localize(None).to_numpy()
-        result.plots = plots.write_plots(run_dir, result, times=times)
+        drawn = {regime: t.plots for regime, t in regimes.items() if t.plots is not None}
+        result.plots = plots.write_plots(run_dir, result, times=times, drawn=drawn)
     versions = artifacts.library_versions()
     manifest = {
         "symbol": basis.symbol,

@@ -121,6 +121,8 @@ def merge_regime_parts(
             if target.exists():
                 shutil.rmtree(target)
             shutil.move(str(source), str(target))
+        for name in trained[regime].plots or []:  # drawn by the part beside its regime's folder
+            shutil.move(str(part_dir(run_dir, regime) / name), str(run_dir / name))
     shutil.rmtree(run_dir / PARTS_DIR, ignore_errors=True)
     preset_settings = merge_preset(get_preset(preset), preset_overrides)
     rows = None if candles is None else run_candles(candles, preset_settings)

@@ -254,3 +254,56 @@ def test_lightgbm_studies_are_written_once_per_fold_with_the_run_id(btc_candles,
     last = optuna.load_study(study_name=names[-1], storage=storage)
     model = result["ensembles"]["bull_trend"]["models"]["lightgbm"]
     assert model["best_params"] == last.best_params  # the stored study is the one the model was refit from
+
+
+def test_a_regime_s_plots_are_drawn_in_the_plotting_thread_while_the_next_regime_trains(
+    btc_candles, tmp_path, monkeypatch
+):
+    import threading
+    import time
+
+    from training.ml import plots
+
+    events = []
+    draw, train = plots.regime_plots, TrainingManager.train_regime
+
+    def drawing(directory, regime, section):
+        events.append(("draw", regime, threading.current_thread().name, time.perf_counter()))
+        return draw(directory, regime, section)
+
+    def training(self, regime, data):
+        trained = train(self, regime, data)
+        events.append(("trained", regime, threading.current_thread().name, time.perf_counter()))
+        return trained
+
+    monkeypatch.setattr(plots, "regime_plots", drawing)
+    monkeypatch.setattr(TrainingManager, "train_regime", training)
+    manager = TrainingManager(
+        CONFIG, preset="smoke", artifacts_dir=tmp_path, ensembles=FAST, preset_overrides=FAST_PRESET | {"plots": True}
+    )
+    result = manager.run_full_training("BTCUSDT", candles=btc_candles)
+
+    draws = {regime: (thread, at) for kind, regime, thread, at in events if kind == "draw"}
+    trained = {regime: at for kind, regime, _, at in events if kind == "trained"}
+    assert set(draws) == set(FAST)  # once per regime: record_run did not draw them again
+    assert all(thread.startswith("plots") for thread, _ in draws.values())
+    assert draws["bull_trend"][1] < trained["volatile"]  # bull's plots began before the next regime finished
+    for regime in FAST:
+        assert f"learning_curves_{regime}.png" in result["plots"] or f"confusion_{regime}.png" in result["plots"]
+    assert result["plots"][0] == "regimes.png"
+    assert all((tmp_path / name).is_file() for name in result["plots"])
+    assert set(result["plots"]) <= set(result["artifacts"]["files"])
+
+
+def test_a_plot_that_fails_fails_the_run_with_its_error(btc_candles, tmp_path, monkeypatch):
+    from training.ml import plots
+
+    def broken(directory, regime, section):
+        raise RuntimeError(f"no reliability plot for {regime}")
+
+    monkeypatch.setattr(plots, "plot_reliability", broken)
+    manager = TrainingManager(
+        CONFIG, preset="smoke", artifacts_dir=tmp_path, ensembles=FAST, preset_overrides=FAST_PRESET | {"plots": True}
+    )
+    with pytest.raises(RuntimeError, match="no reliability plot for bull_trend"):
+        manager.run_full_training("BTCUSDT", candles=btc_candles)
