@@ -25,12 +25,42 @@ def clip_proba(proba: np.ndarray, eps: float = 1e-7) -> np.ndarray:
 
 def classification_metrics(y_true, proba, y_pred=None) -> dict:
     """Accuracy, balanced accuracy, macro-F1 (all classes 0/1/2), log loss with labels=[0,1,2], confusion
-    matrix (rows = true class, columns = predicted). ``y_pred`` defaults to the argmax of ``proba``."""
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, log_loss
+    matrix (rows = true class, columns = predicted). ``y_pred`` defaults to the argmax of ``proba``.
 
+    Computed from the confusion matrix with scikit-learn's definitions (``tests/training/ml/test_metrics.py``
+    checks each against ``sklearn.metrics`` on random and degenerate inputs): a walk-forward run asks for these
+    a few hundred times, and scikit-learn's input validation made that 3 s of a ``quick`` run (issue 26)."""
     y_true = np.asarray(y_true).astype(int)
     proba = clip_proba(proba)
     y_pred = proba.argmax(axis=1) if y_pred is None else np.asarray(y_pred).astype(int)
+    n = len(y_true)
+    if not n or len(y_pred) != n or proba.shape != (n, 3) or not _in_labels(y_true) or not _in_labels(y_pred):
+        return _sklearn_metrics(y_true, proba, y_pred)  # scikit-learn's own errors for what it refuses
+    matrix = np.bincount(y_true * 3 + y_pred, minlength=9).reshape(3, 3)
+    hits = np.diag(matrix).astype(float)
+    true_counts, predicted_counts = matrix.sum(axis=1), matrix.sum(axis=0)
+    present = true_counts > 0  # balanced accuracy: the mean recall of the classes y_true holds
+    f1_denominator = true_counts + predicted_counts
+    f1 = np.divide(2 * hits, f1_denominator, out=np.zeros(3), where=f1_denominator > 0)  # zero_division=0
+    eps = np.finfo(float).eps  # log_loss clips as scikit-learn does
+    chosen = np.clip(proba[np.arange(n), y_true], eps, 1 - eps)
+    return {
+        "n": int(n),
+        "accuracy": float(hits.sum() / n),
+        "balanced_accuracy": float(np.mean(hits[present] / true_counts[present])),
+        "macro_f1": float(f1.mean()),
+        "log_loss": float(-np.log(chosen).sum() / n),
+        "confusion_matrix": matrix.tolist(),
+    }
+
+
+def _in_labels(values: np.ndarray) -> bool:
+    return bool(values.size) and int(values.min()) >= 0 and int(values.max()) <= 2
+
+
+def _sklearn_metrics(y_true, proba, y_pred) -> dict:
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, log_loss
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # balanced accuracy warns when a class is absent from y_true
         return {
@@ -38,7 +68,7 @@ def classification_metrics(y_true, proba, y_pred=None) -> dict:
             "accuracy": float(accuracy_score(y_true, y_pred)),
             "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
             "macro_f1": float(f1_score(y_true, y_pred, labels=LABELS, average="macro", zero_division=0)),
-            "log_loss": float(log_loss(y_true, proba, labels=LABELS)),
+            "log_loss": float(log_loss(y_true, y_proba=proba, labels=LABELS)),
             "confusion_matrix": confusion_matrix(y_true, y_pred, labels=LABELS).tolist(),
         }
 

@@ -63,3 +63,36 @@ def test_train_val_gap_sign():
     val = {"log_loss": 1.0, "accuracy": 0.45}
     gap = train_val_gap(train, val)
     assert gap["log_loss"] == pytest.approx(0.3) and gap["accuracy"] == pytest.approx(0.15)
+
+
+def _sklearn_reference(y, proba, pred) -> dict:
+    from training.ml.metrics import _sklearn_metrics, clip_proba
+
+    return _sklearn_metrics(np.asarray(y), clip_proba(proba), np.asarray(pred))
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_the_metrics_equal_scikit_learn_s_on_random_and_degenerate_inputs(case):
+    """scikit-learn's metric functions are the reference: random labels and probabilities, classes absent from
+    the truth or the predictions, a single class, one row, probabilities of 0 and 1 (clipped)."""
+    rng = np.random.default_rng(case)
+    n = int(rng.choice([1, 2, 7, 50, 400]))
+    classes = [[0, 1, 2], [0, 2], [1], [2, 1]][case % 4]
+    y = rng.choice(classes, size=n)
+    proba = rng.dirichlet(np.ones(3) * [0.2, 1.0, 5.0][case % 3], size=n)
+    if case % 5 == 0:
+        proba[: n // 2] = np.eye(3)[rng.integers(0, 3, size=n // 2)]  # certain predictions: log loss clips
+    pred = None if case % 2 else rng.choice([0, 1, 2], size=n)
+    ours = classification_metrics(y, proba, pred)
+    reference = _sklearn_reference(y, proba, proba.argmax(axis=1) if pred is None else pred)
+    assert ours["confusion_matrix"] == reference["confusion_matrix"]
+    assert ours["n"] == reference["n"]
+    for key in ("accuracy", "balanced_accuracy", "macro_f1", "log_loss"):
+        assert ours[key] == pytest.approx(reference[key], rel=1e-12, abs=1e-15), key
+
+
+def test_what_scikit_learn_refuses_is_refused_with_its_error():
+    with pytest.raises(ValueError):
+        classification_metrics(np.array([], dtype=int), np.zeros((0, 3)))
+    with pytest.raises(ValueError):
+        classification_metrics(np.array([0, 1]), np.full((3, 3), 1 / 3))  # lengths differ

@@ -115,3 +115,15 @@ def test_predictions_in_chunks_equal_keras_predict(key, fitted, monkeypatch):
     assert whole.shape == chunked.shape == (len(X_test), 3)
     np.testing.assert_allclose(whole, expected, rtol=0, atol=1e-6)
     np.testing.assert_allclose(chunked, expected, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("key", ["lstm", "transformer"])
+def test_one_graph_per_model_predicts_any_number_of_rows(key, fitted):
+    """The graph is traced once for a model, whatever the row counts of its predictions (predict_on_batch traced
+    again for a second count), and gives predict_on_batch's probabilities."""
+    backend, X_test = fitted(key)
+    for rows in (len(X_test), 5, len(X_test) - 3, 1):
+        np.testing.assert_array_equal(
+            backend.predict_proba(X_test[:rows]), np.asarray(backend.model.predict_on_batch(X_test[:rows]), float)
+        )
+    assert backend._predictor(X_test.shape[1:]).experimental_get_tracing_count() == 1
