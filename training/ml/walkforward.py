@@ -208,7 +208,12 @@ class WalkForward:
             self.begin(f"{self.regime}: fitting {key}, fold {j + 1}/{len(plan.folds)}")
             backend = self._fit_one(key, j, X, y, fit_idx, es_idx)
             blocks = [fold.val, fit_idx] + ([plan.test] if j == last else [])
-            predicted = self._predict_blocks(backend, key, X, blocks)
+            known = backend.fit_rows_proba  # the fit rows, when the fit predicted them already (same model)
+            if known is not None and len(known) == len(fit_idx):
+                predicted = self._predict_blocks(backend, key, X, [fold.val] + blocks[2:])
+                predicted.insert(1, check_proba(known, len(fit_idx)))
+            else:
+                predicted = self._predict_blocks(backend, key, X, blocks)
             oof[fold.val] = predicted[0]
             fold_fit.append(predicted[1])
             test = predicted[2] if j == last else test

@@ -55,3 +55,42 @@ def test_one_fold_keeps_predictions_as_arrays_and_the_records_follow_from_them(r
     assert ensemble_result.train_val_gap is None  # one fold: no earlier fold to fit a combiner on
     assert ensemble_result.metrics.validation.n == len(comparison.rows)
     assert ensemble_result.metrics.test.n == len(plan.test)
+
+
+def test_fit_rows_the_fit_predicted_already_are_not_predicted_again(rows):
+    """A backend whose fit computed the probabilities of its fit rows (Keras does, for its evidence) gives them to
+    the walk-forward, which predicts only the validation and test blocks; the records are the same."""
+    preset = get_preset("tiny")
+    ensemble = VolatileEnsemble(preset=preset, seed=3)
+    ensemble.apply_regularization(CONFIG)
+    plan = plan_regime(rows, "volatile", preset, 150)
+    inputs = RegimeInputs.prepare(rows, plan)
+    asked = []
+
+    def build(key, fold):
+        backend = ensemble.build_backend(key, fold)
+        fit, predict = backend.fit, backend.predict_proba
+
+        def fitting(X, y, *args, **kwargs):
+            fit(X, y, *args, **kwargs)
+            backend.fit_rows_proba = predict(X)
+            return backend
+
+        def predicting(X):
+            asked.append(len(X))
+            return predict(X)
+
+        backend.fit, backend.predict_proba = fitting, predicting
+        return backend
+
+    def walk(build_backend):
+        return WalkForward(plan, inputs, build_backend=build_backend, should_stop=lambda: False, step=lambda m: None)
+
+    known = walk(build).fit("logreg", "tabular")
+    plain = walk(ensemble.build_backend).fit("logreg", "tabular")
+    (fold,) = plan.folds
+    assert asked == [len(fold.val) + len(plan.test)]  # one fold: its validation block and the test block
+    # the same model on the same rows, in other batches: equal to the last bits of a float
+    np.testing.assert_allclose(known.fold_train, plain.fold_train, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(known.oof[plan.val_rows], plain.oof[plan.val_rows], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(known.test, plain.test, rtol=1e-12, atol=0)

@@ -127,6 +127,9 @@ class Backend:
         self.history: dict[str, list[float]] = {}  # per-epoch "train_loss" / "val_loss" where the library has epochs
         self.fit_seconds: float = 0.0  # wall time inside the library's own fit call(s)
         self.library_params: dict = {}  # exactly what was passed to the library, regularization included
+        # the probabilities of the rows it was fitted on, when its fit computed them (Keras: for its evidence), so
+        # the walk-forward does not predict them again; None: not computed
+        self.fit_rows_proba: np.ndarray | None = None
 
     # --- to implement -------------------------------------------------------------------------------
     def library_kwargs(self) -> dict:

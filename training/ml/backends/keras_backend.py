@@ -207,7 +207,8 @@ class _KerasBackend(Backend):
 
     def _measure(self, keras, X_train, y_train, best_epoch: int) -> dict:
         penalty = _penalty(keras, self.model)
-        proba = np.clip(self._predict_proba(X_train), 1e-7, 1.0)
+        self.fit_rows_proba = self._predict_proba(X_train)
+        proba = np.clip(self.fit_rows_proba, 1e-7, 1.0)
         data_loss = float(-np.mean(np.log(proba[np.arange(len(y_train)), y_train])))
         best_penalty = self.history["penalty"][best_epoch - 1]
         best_val = self.history["val_loss"][best_epoch - 1]
