@@ -18,6 +18,15 @@ def rows(btc_candles):
     return build_dataset(btc_candles.iloc[-2000:].reset_index(drop=True), lookback=12)
 
 
+def tiny_volatile(rows):
+    """The volatile regime under the ``tiny`` preset: its ensemble (seed 3), plan and inputs."""
+    preset = get_preset("tiny")
+    ensemble = VolatileEnsemble(preset=preset, seed=3)
+    ensemble.apply_regularization(CONFIG)
+    plan = plan_regime(rows, "volatile", preset, 150)
+    return ensemble, plan, RegimeInputs.prepare(rows, plan)
+
+
 def test_too_few_rows_skip_the_regime_with_the_reason(rows):
     n = int((rows.regimes == "volatile").sum())
     with pytest.raises(RegimeSkipped) as skip:
@@ -33,11 +42,7 @@ def test_the_fit_part_ends_purged_before_the_early_stopping_part(rows):
 
 
 def test_one_fold_keeps_predictions_as_arrays_and_the_records_follow_from_them(rows):
-    preset = get_preset("tiny")
-    ensemble = VolatileEnsemble(preset=preset, seed=3)
-    ensemble.apply_regularization(CONFIG)
-    plan = plan_regime(rows, "volatile", preset, 150)
-    inputs = RegimeInputs.prepare(rows, plan)
+    ensemble, plan, inputs = tiny_volatile(rows)
     steps = []
     walk = WalkForward(plan, inputs, build_backend=ensemble.build_backend, should_stop=lambda: False, step=steps.append)
     predictions = {"logreg": walk.fit("logreg", "tabular")}
@@ -60,11 +65,7 @@ def test_one_fold_keeps_predictions_as_arrays_and_the_records_follow_from_them(r
 def test_fit_rows_the_fit_predicted_already_are_not_predicted_again(rows):
     """A backend whose fit computed the probabilities of its fit rows (Keras does, for its evidence) gives them to
     the walk-forward, which predicts only the validation and test blocks; the records are the same."""
-    preset = get_preset("tiny")
-    ensemble = VolatileEnsemble(preset=preset, seed=3)
-    ensemble.apply_regularization(CONFIG)
-    plan = plan_regime(rows, "volatile", preset, 150)
-    inputs = RegimeInputs.prepare(rows, plan)
+    ensemble, plan, inputs = tiny_volatile(rows)
     asked = []
 
     def build(key, fold):
