@@ -172,14 +172,13 @@ def write_plots(directory: Path, result: RunResult, times=None, drawn: dict[str,
     drawn = drawn or {}
     series = result.regime_series
     x = np.asarray(series["time"], dtype="datetime64[ns]") if times is None else times
-    pending = [draw_soon(plot_regimes, directory, x, series["close"], series["regime"])]
-    pending += [
-        draw_soon(regime_plots, directory, regime, section)
+    overview = draw_soon(plot_regimes, directory, x, series["close"], series["regime"])
+    pending = {
+        regime: draw_soon(regime_plots, directory, regime, section)
         for regime, section in result.ensembles.items()
         if regime not in drawn
-    ]
-    names = [pending[0].result()]
-    later = iter(pending[1:])
+    }
+    names = [overview.result()]
     for regime in result.ensembles:
-        names += drawn[regime] if regime in drawn else next(later).result()
+        names += drawn[regime] if regime in drawn else pending[regime].result()
     return names
