@@ -52,8 +52,10 @@ def realized_volatility(close: pd.Series, window: int) -> pd.Series:
 def compute_features(candles: pd.DataFrame) -> pd.DataFrame:
     """All feature columns, indexed like ``candles``, warm-up rows still present (NaN)."""
     from ta.momentum import RSIIndicator, StochasticOscillator
-    from ta.trend import MACD, ADXIndicator
-    from ta.volatility import AverageTrueRange, BollingerBands
+    from ta.trend import MACD
+    from ta.volatility import BollingerBands
+
+    from .indicators import FastADXIndicator, FastAverageTrueRange
 
     check_candles(candles)
     high, low, close = (candles[c].astype(float) for c in ("high", "low", "close"))
@@ -66,8 +68,8 @@ def compute_features(candles: pd.DataFrame) -> pd.DataFrame:
         out[f"rvol_{w}"] = lr.rolling(w, min_periods=w).std()
     out["rsi_14"] = (RSIIndicator(close, window=14).rsi() - 50.0) / 50.0
     out["macd_hist_rel"] = MACD(close).macd_diff() / close
-    out["atr_rel_14"] = AverageTrueRange(high, low, close, window=14).average_true_range() / close
-    adx = ADXIndicator(high, low, close, window=14)
+    out["atr_rel_14"] = FastAverageTrueRange(high, low, close, window=14).average_true_range() / close
+    adx = FastADXIndicator(high, low, close, window=14)
     out["adx_14"] = adx.adx() / 100.0
     out["di_diff_14"] = (adx.adx_pos() - adx.adx_neg()) / 100.0
     out["bb_pctb_20"] = BollingerBands(close, window=20, window_dev=2).bollinger_pband()

@@ -38,14 +38,14 @@ RULE = (
 
 def classify_regimes(candles: pd.DataFrame) -> pd.Series:
     """Object series of regime names (None in the warm-up), indexed like ``candles``."""
-    from ta.trend import ADXIndicator
+    from .indicators import FastADXIndicator
 
     high, low, close = (candles[c].astype(float) for c in ("high", "low", "close"))
     vol = realized_volatility(close, VOL_WINDOW)
     pct = vol.rolling(PERCENTILE_WINDOW, min_periods=PERCENTILE_WINDOW).rank(pct=True)
     median = vol.rolling(PERCENTILE_WINDOW, min_periods=PERCENTILE_WINDOW).median()
     volatile = (pct >= VOLATILE_PERCENTILE) & (vol >= VOLATILE_MEDIAN_RATIO * median)
-    adx = ADXIndicator(high, low, close, window=ADX_WINDOW).adx()
+    adx = FastADXIndicator(high, low, close, window=ADX_WINDOW).adx()  # ta's ADX, bit-identical
     sma = close.rolling(SMA_WINDOW, min_periods=SMA_WINDOW).mean()
     slope = sma - sma.shift(SLOPE_BARS)
     trending = adx >= ADX_TREND
