@@ -13,6 +13,12 @@ A lane thread still needs the interpreter lock, held by page threads that comput
 up), each wait up to one interval per busy page thread. The worker sets the interval to WEB_SWITCH_INTERVAL_MS
 (default 1 ms), so a probe waits a fifth as long behind pages; pages pay a little more switching.
 
+A kept-alive connection is closed after WEB_KEEPALIVE_REQUESTS (default 20) requests ("Connection: close" on the
+last answer), as nginx closes after ``keepalive_requests``: the client reconnects, and the process that accepts the
+new connection first is the one whose main thread is free, the less busy one. Without it, clients that keep their
+connections stay where the start-up burst put them (bench_operations: 42 of 50 on one of the two processes, whose
+clients then waited about five times as long as the other's).
+
 Used by `make run` (`--worker-class ares_site.gunicorn_worker.HealthLaneThreadWorker`, see local_run.web_command).
 """
 
@@ -56,6 +62,21 @@ def switch_interval_ms(environ=None) -> float:
     return value
 
 
+DEFAULT_KEEPALIVE_REQUESTS = 20
+MSG_BAD_KEEPALIVE_REQUESTS = "WEB_KEEPALIVE_REQUESTS must be a whole number of requests from 1 to 100000, not {raw!r}."
+
+
+def keepalive_requests(environ=None) -> int:
+    """WEB_KEEPALIVE_REQUESTS (default 20): requests a kept-alive connection serves before the worker closes it.
+    Raises ValueError (MSG_BAD_KEEPALIVE_REQUESTS) for anything but a whole number from 1 to 100000."""
+    raw = ((os.environ if environ is None else environ).get("WEB_KEEPALIVE_REQUESTS") or "").strip()
+    if not raw:
+        return DEFAULT_KEEPALIVE_REQUESTS
+    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        raise ValueError(MSG_BAD_KEEPALIVE_REQUESTS.format(raw=raw))
+    return int(raw)
+
+
 def is_health_request(head: bytes | None) -> bool:
     return bool(head) and head.startswith(HEALTH_REQUEST_STARTS)
 
@@ -64,7 +85,15 @@ class HealthLaneThreadWorker(ThreadWorker):
     def init_process(self):
         sys.setswitchinterval(switch_interval_ms() / 1000)
         self.health_pool = futures.ThreadPoolExecutor(max_workers=health_threads(), thread_name_prefix="healthz")
+        self.keepalive_requests = keepalive_requests()
         super().init_process()
+
+    def handle_request(self, req, conn):
+        """gthread's own, closing the connection after its ``keepalive_requests``-th request (module docstring)."""
+        conn.requests_served = getattr(conn, "requests_served", 0) + 1
+        if conn.requests_served >= self.keepalive_requests:
+            req.force_close()
+        return super().handle_request(req, conn)
 
     def handle_quit(self, sig, frame):
         self.health_pool.shutdown(wait=False)

@@ -183,6 +183,16 @@ def web_switch_interval_ms(environ: dict | None = None) -> float:
         raise RunAppError(str(exc)) from None
 
 
+def web_keepalive_requests(environ: dict | None = None) -> int:
+    """WEB_KEEPALIVE_REQUESTS, checked before the web server starts (its worker reads the same variable)."""
+    from ares_site.gunicorn_worker import keepalive_requests
+
+    try:
+        return keepalive_requests(os.environ if environ is None else environ)
+    except ValueError as exc:
+        raise RunAppError(str(exc)) from None
+
+
 def web_command(*, port: int, workers: int = 2, threads: int = 4, health_lane: bool = True) -> list[str]:
     return [
         sys.executable,

@@ -60,7 +60,14 @@ def main() -> None:
     app.env.update(LOG_LEVEL="WARNING", TRAINING_RECONCILE_SECONDS="30", TRAINING_STALE_AFTER_SECONDS="120")
     web = {
         k: os.environ[k]
-        for k in ("WEB_WORKERS", "WEB_THREADS", "WEB_HEALTH_LANE", "WEB_SWITCH_INTERVAL_MS", "CONN_MAX_AGE")
+        for k in (
+            "WEB_WORKERS",
+            "WEB_THREADS",
+            "WEB_HEALTH_LANE",
+            "WEB_SWITCH_INTERVAL_MS",
+            "WEB_KEEPALIVE_REQUESTS",
+            "CONN_MAX_AGE",
+        )
         if k in os.environ
     }
     app.env.update(web)  # the web settings under test (README: Web concurrency)
@@ -164,6 +171,8 @@ def main() -> None:
         threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
         processes = [psutil.Process(app.process.pid), *app.children()]
         before, clients_before = cpu_by_process(processes), time.process_time()
+        web_workers = [p for p in processes if "gunicorn" in " ".join(p.cmdline()) and p.ppid() != app.process.pid]
+        held = web_connections(web_workers, app.port, deadline)
         t = time.monotonic()
         [thread.start() for thread in threads]
         [thread.join() for thread in threads]
@@ -186,6 +195,10 @@ def main() -> None:
         print(
             "   the app's CPU per request by process: "
             + ", ".join(f"{kind} {1000 * v / total:.1f} ms" for kind, v in sorted(by_kind.items(), key=lambda x: -x[1]))
+        )
+        print(
+            "   clients' connections held by each web worker process (mean of 1 s samples): "
+            + ", ".join(f"pid {pid} {statistics.mean(n) if n else 0:.1f}" for pid, n in held.items())
         )
         for page in pages:
             v = times[page]
@@ -214,6 +227,27 @@ def main() -> None:
 
 
 KINDS = ("gunicorn", "redis-server", "reconcile_runs", "celery", "run_app")
+
+
+def web_connections(web_workers, port: int, deadline: float) -> dict[int, list[int]]:
+    """Samples, once a second until ``deadline``, how many client connections each web worker process holds (an
+    uneven split is an uneven queue: clients that never pause wait longer on the busier process)."""
+    held: dict[int, list[int]] = {p.pid: [] for p in web_workers}
+
+    def sample() -> None:
+        while time.monotonic() < deadline - 1:
+            time.sleep(1.0)
+            for process in web_workers:
+                try:
+                    connections = process.net_connections(kind="tcp")
+                except psutil.Error:
+                    continue
+                held[process.pid].append(
+                    sum(c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port for c in connections)
+                )
+
+    threading.Thread(target=sample, daemon=True).start()
+    return held
 
 
 def cpu_by_process(processes) -> dict[tuple[int, str], float]:

@@ -13,8 +13,19 @@ import pytest
 import requests
 
 from ares_site.embedded_redis import free_port
-from ares_site.gunicorn_worker import DEFAULT_SWITCH_INTERVAL_MS, MSG_BAD_SWITCH_INTERVAL
-from ares_site.local_run import RunAppError, web_command, web_health_lane, web_switch_interval_ms
+from ares_site.gunicorn_worker import (
+    DEFAULT_KEEPALIVE_REQUESTS,
+    DEFAULT_SWITCH_INTERVAL_MS,
+    MSG_BAD_KEEPALIVE_REQUESTS,
+    MSG_BAD_SWITCH_INTERVAL,
+)
+from ares_site.local_run import (
+    RunAppError,
+    web_command,
+    web_health_lane,
+    web_keepalive_requests,
+    web_switch_interval_ms,
+)
 
 SLOW = 3.0
 
@@ -121,3 +132,48 @@ def test_the_switch_interval_is_a_checked_setting():
         with pytest.raises(RunAppError) as refused:
             web_switch_interval_ms({"WEB_SWITCH_INTERVAL_MS": bad})
         assert str(refused.value) == MSG_BAD_SWITCH_INTERVAL.format(raw=bad)
+
+
+def _kept_alive_answers(port: int, count: int) -> list[bytes]:
+    """The Connection header of each answer to ``count`` requests sent one after another on one socket, until the
+    server closes it."""
+    answers = []
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        reader = sock.makefile("rb")
+        for _ in range(count):
+            try:
+                sock.sendall(b"GET /page HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            except OSError:
+                break
+            status = reader.readline()
+            if not status:
+                break
+            headers = {}
+            for line in iter(reader.readline, b"\r\n"):
+                name, _, value = line.decode().partition(":")
+                headers[name.strip().lower()] = value.strip().lower()
+            reader.read(int(headers["content-length"]))
+            answers.append(headers.get("connection", "keep-alive"))
+    return answers
+
+
+@pytest.mark.parametrize(("setting", "served"), [(None, DEFAULT_KEEPALIVE_REQUESTS), ("3", 3)])
+def test_a_kept_alive_connection_is_closed_after_its_last_request(setting, served):
+    """The worker closes a connection after WEB_KEEPALIVE_REQUESTS answers (the last says so), so clients that
+    keep their connections reconnect and spread over the processes; until then it stays open."""
+    process, base = serve(health_lane=True, env={"WEB_KEEPALIVE_REQUESTS": setting} if setting else None)
+    try:
+        answers = _kept_alive_answers(int(base.rsplit(":", 1)[1]), served + 5)
+        assert answers == ["keep-alive"] * (served - 1) + ["close"], answers
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_the_keepalive_request_limit_is_checked_before_the_server_starts():
+    assert web_keepalive_requests({}) == DEFAULT_KEEPALIVE_REQUESTS == 20
+    assert web_keepalive_requests({"WEB_KEEPALIVE_REQUESTS": " 7 "}) == 7
+    for bad in ("0", "-1", "2.5", "many", "100001"):
+        with pytest.raises(RunAppError) as refused:
+            web_keepalive_requests({"WEB_KEEPALIVE_REQUESTS": bad})
+        assert str(refused.value) == MSG_BAD_KEEPALIVE_REQUESTS.format(raw=bad)

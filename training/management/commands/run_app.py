@@ -26,6 +26,7 @@ from ares_site.local_run import (
     web_command,
     web_concurrency,
     web_health_lane,
+    web_keepalive_requests,
     web_switch_interval_ms,
     worker_command,
     worker_node_name,
@@ -146,6 +147,7 @@ class Command(BaseCommand):
             supervisor.add_command("celery beat", beat_command(), env=env, cwd=settings.BASE_DIR)
             web_workers, web_threads = web_concurrency()
             web_switch_interval_ms()  # a bad value stops make run here, not in every gunicorn worker
+            web_keepalive_requests()
             web = web_command(port=port, workers=web_workers, threads=web_threads, health_lane=web_health_lane())
             supervisor.add_command("web server", web, env=env, cwd=settings.BASE_DIR)
             wait_for_health(f"{base_url}/healthz", supervisor=supervisor)
