@@ -127,3 +127,19 @@ def test_one_graph_per_model_predicts_any_number_of_rows(key, fitted):
             backend.predict_proba(X_test[:rows]), np.asarray(backend.model.predict_on_batch(X_test[:rows]), float)
         )
     assert backend._predictor(X_test.shape[1:]).experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize("key", ["lstm", "transformer"])
+def test_models_of_one_architecture_share_one_graph_and_each_predicts_its_own_probabilities(key, fitted):
+    """A second model of the same architecture (another seed: other weights) predicts through the graph traced for
+    the first, with its own predict_on_batch probabilities; then the first again, with its own."""
+    first, X_test = fitted(key)
+    X_train, y_train, X_val, y_val, _, _ = split(key)
+    second = build(key, seed=7).fit(X_train, y_train, X_val, y_val)
+    graph = second._predictor(X_test.shape[1:])
+    assert first._predictor(X_test.shape[1:]) is graph
+    theirs = {b: np.asarray(b.model.predict_on_batch(X_test), float) for b in (first, second)}
+    assert not np.array_equal(theirs[first], theirs[second])  # two different models
+    for backend in (second, first, second):
+        np.testing.assert_array_equal(backend.predict_proba(X_test), theirs[backend])
+    assert graph.experimental_get_tracing_count() == 1
