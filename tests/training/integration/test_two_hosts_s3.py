@@ -218,7 +218,7 @@ def test_a_worker_with_unapplied_migrations_or_a_clock_10_minutes_off_refuses_to
 
 
 def part_rows(run_id: int) -> dict[str, dict]:
-    fields = ("regime", "status", "worker", "attempts", "started_at", "finished_at", "files")
+    fields = ("regime", "status", "worker", "attempts", "started_at", "finished_at", "files", "id", "token")
     return {row["regime"]: row for row in RunPart.objects.filter(run_id=run_id).values(*fields)}
 
 
@@ -283,9 +283,16 @@ def test_a_sigkilled_remote_workers_part_is_queued_again_and_finished_parts_are_
     assert any(row["worker"] == host_b.node_name for row in finished.values()), before  # B had finished a part
 
     after = part_rows(run.pk)
-    assert {row["status"] for row in after.values()} == {RunPart.Status.SUCCEEDED}
+    seen = (
+        before,
+        after,
+        run.attempts,
+        run.log[-6000:],
+        *(p.read_text()[-6000:] for p in tmp_path.glob("worker-*.log")),
+    )
+    assert {row["status"] for row in after.values()} == {RunPart.Status.SUCCEEDED}, seen
     for regime, row in finished.items():  # not trained again: the same row, worker, attempt and finish time
-        assert (after[regime]["worker"], after[regime]["attempts"]) == (row["worker"], 1), regime
+        assert (after[regime]["worker"], after[regime]["attempts"]) == (row["worker"], 1), (regime, seen)
         assert after[regime]["finished_at"] == row["finished_at"] and after[regime]["files"] == row["files"]
     again = after[killed]
     assert (again["worker"], again["attempts"]) == (host_a.node_name, 2)
