@@ -8,9 +8,11 @@ WEB_WORKERS x WEB_THREADS) on a temporary SQLite database, loopback only. Prints
    `import_klines` (a process of its own), with that process's peak RSS.
 3. SIGKILL of run_app: seconds until no process it started is left.
 
-`flock /work/heavy.lock .venv/bin/python bench/bench_operations.py` (BENCH_CLIENTS=50 BENCH_SECONDS=60 by default).
+`flock /work/heavy.lock .venv/bin/python bench/bench_operations.py` (BENCH_CLIENTS=50 BENCH_SECONDS=60 by default;
+BENCH_CLIENT_PROCESSES=5 spreads the client threads over 5 processes instead of this one).
 """
 
+import multiprocessing
 import os
 import signal
 import statistics
@@ -29,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 TMP = Path(tempfile.mkdtemp(prefix="ares-bench-operations-"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", 50))
+CLIENT_PROCESSES = max(1, min(CLIENTS, int(os.environ.get("BENCH_CLIENT_PROCESSES", 1))))
 SECONDS = float(os.environ.get("BENCH_SECONDS", 60))
 RUNS = int(os.environ.get("BENCH_RUNS", 10_000))
 COLUMNS = 150_000
@@ -145,40 +148,21 @@ def main() -> None:
 
         # 1. load
         pages = ["/runs/", f"/runs/{middle}/", "/api/runs/", "/healthz"]
-        times: dict[str, list[float]] = defaultdict(list)
-        errors: dict[str, int] = defaultdict(int)
-        lock = threading.Lock()
         deadline = time.monotonic() + SECONDS
 
-        def client(index: int) -> None:
-            own = requests.Session()
-            own.cookies.update(cookies)
-            i = index
-            while time.monotonic() < deadline:
-                page = pages[i % len(pages)]
-                i += 1
-                t0 = time.perf_counter()
-                try:
-                    ok = own.get(base + page, timeout=60).status_code == 200
-                except requests.RequestException:
-                    ok = False
-                took = (time.perf_counter() - t0) * 1000
-                with lock:
-                    times[page].append(took)
-                    errors[page] += not ok
-
-        print(f"1. {CLIENTS} clients x {SECONDS:g} s, {RUNS:,} runs (load before {load()}):")
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+        print(
+            f"1. {CLIENTS} clients x {SECONDS:g} s, {RUNS:,} runs, clients in {CLIENT_PROCESSES} process(es) "
+            f"(load before {load()}):"
+        )
         processes = [psutil.Process(app.process.pid), *app.children()]
-        before, clients_before = cpu_by_process(processes), time.process_time()
+        before = cpu_by_process(processes)
         web_workers = [p for p in processes if "gunicorn" in " ".join(p.cmdline()) and p.ppid() != app.process.pid]
         held = web_connections(web_workers, app.port, deadline)
         t = time.monotonic()
-        [thread.start() for thread in threads]
-        [thread.join() for thread in threads]
+        times, errors, clients_cpu = run_clients(base, cookies, pages, deadline)
         wall = time.monotonic() - t
         spent = {key: value - before.get(key, 0.0) for key, value in cpu_by_process(processes).items()}
-        server_cpu, clients_cpu = sum(spent.values()), time.process_time() - clients_before
+        server_cpu = sum(spent.values())
         total = sum(len(v) for v in times.values())
         print(
             f"   {total:,} requests in {wall:.1f} s = {total / wall:.1f} requests/s, errors {sum(errors.values())}"
@@ -227,6 +211,75 @@ def main() -> None:
 
 
 KINDS = ("gunicorn", "redis-server", "reconcile_runs", "celery", "run_app")
+
+
+def clients(base: str, cookies: dict, pages: list[str], first: int, count: int, deadline: float, out=None):
+    """``count`` client threads (clients ``first`` .. ``first + count - 1``), each with its own kept-alive session,
+    asking for ``pages`` in turn without a pause until ``deadline``; returns (times per page in ms, errors per page,
+    this process's CPU seconds), or puts them on ``out``."""
+    import requests
+
+    times: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, int] = defaultdict(int)
+    lock = threading.Lock()
+    started = time.process_time()
+
+    def client(index: int) -> None:
+        own = requests.Session()
+        own.cookies.update(cookies)
+        i = index
+        while time.monotonic() < deadline:
+            page = pages[i % len(pages)]
+            i += 1
+            t0 = time.perf_counter()
+            try:
+                ok = own.get(base + page, timeout=60).status_code == 200
+            except requests.RequestException:
+                ok = False
+            took = (time.perf_counter() - t0) * 1000
+            with lock:
+                times[page].append(took)
+                errors[page] += not ok
+
+    threads = [threading.Thread(target=client, args=(first + n,)) for n in range(count)]
+    [thread.start() for thread in threads]
+    [thread.join() for thread in threads]
+    measured = (dict(times), dict(errors), time.process_time() - started)
+    if out is None:
+        return measured
+    out.put(measured)
+    return None
+
+
+def run_clients(base: str, cookies: dict, pages: list[str], deadline: float):
+    """CLIENTS clients spread over CLIENT_PROCESSES processes (1: threads of this process, as before). Client threads
+    of one process also wait for that process's interpreter lock between a response's arrival and its timing; more
+    processes measure more of the server's time and less of the clients' own queue."""
+    if CLIENT_PROCESSES == 1:
+        parts = [clients(base, cookies, pages, 0, CLIENTS, deadline)]
+    else:
+        out = multiprocessing.get_context("fork").SimpleQueue()
+        shares = [CLIENTS // CLIENT_PROCESSES + (i < CLIENTS % CLIENT_PROCESSES) for i in range(CLIENT_PROCESSES)]
+        firsts = [sum(shares[:i]) for i in range(CLIENT_PROCESSES)]
+        children = [
+            multiprocessing.get_context("fork").Process(
+                target=clients, args=(base, cookies, pages, first, share, deadline, out)
+            )
+            for first, share in zip(firsts, shares, strict=True)
+        ]
+        [child.start() for child in children]
+        parts = [out.get() for _ in children]  # read before joining: a child blocks writing a full pipe
+        [child.join() for child in children]
+    times: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, int] = defaultdict(int)
+    cpu = 0.0
+    for part_times, part_errors, part_cpu in parts:
+        for page, values in part_times.items():
+            times[page].extend(values)
+        for page, n in part_errors.items():
+            errors[page] += n
+        cpu += part_cpu
+    return times, errors, cpu
 
 
 def web_connections(web_workers, port: int, deadline: float) -> dict[int, list[int]]:

@@ -135,7 +135,9 @@ def quick_run():
     from training.services.runs import training_run_create
 
     started = time.perf_counter()
-    run = wait_run(training_run_create(profile=None, symbol="BTCUSDT", preset="quick").pk)
+    launched = training_run_create(profile=None, symbol="BTCUSDT", preset="quick")
+    launch = time.perf_counter() - started
+    run = wait_run(launched.pk)
     wall = time.perf_counter() - started
     assert run.status == "succeeded", (run.error, run.traceback)
     timings = run.result["timings"]
@@ -144,7 +146,8 @@ def quick_run():
     outside = (run.finished_at - run.started_at).total_seconds() - timings["wall_seconds"]
     stages = ", ".join(f"{k} {v:.1f}" for k, v in timings["stages"].items() if v >= 0.05)
     print(
-        f"  queued {queued:.1f} s, in the worker outside the engine {outside:.1f} s, after the run ended "
+        f"  launch call {launch:.2f} s, queued {queued:.1f} s, in the worker outside the engine {outside:.1f} s, "
+        "after the run ended "
         f"{wall - (run.finished_at - run.created_at).total_seconds():.1f} s; engine stages (s): {stages}"
     )
     return wall, timings["fit_seconds_total"], timings["wall_seconds"], workers
