@@ -1,16 +1,12 @@
 from __future__ import annotations
 
-import threading
-import weakref
-from collections import OrderedDict
-
 import numpy as np
 
 from ..parameters import NON_NEGATIVE, PENALTY_CEILING, UNIT_RIGHT_OPEN, FromBase, RegParam, Section
 from .base import N_CLASSES, Backend
 from .evidence import BEST_ITERATION, PENALTY_SHARE, ZERO_SHARE
 from .keras_advice import ADVICE, WARNINGS, KerasEvidence
-from .keras_runtime import TENSORFLOW, _tensorflow
+from .keras_runtime import TENSORFLOW, TWINS_LOCK, _tensorflow, inference_graph
 from .registry import register
 
 # Measured on the offline sample (quick): at L1 0.01 the LSTM collapsed to one class and the penalty was 74 % of
@@ -57,19 +53,6 @@ SECTION = Section(
 DATA_LOSS = "data_loss"
 NEAR_ZERO = 1e-3
 PREDICT_CHUNK_ROWS = 8192  # rows per call of the inference graph
-MAX_TWINS = 8  # inference twins kept per process (one per backend, architecture and window shape)
-
-
-class _Twin:
-    """An inference copy of one architecture and its graph, traced once; a model predicts through it after its
-    weights are copied in (``source``: the model whose weights it holds now)."""
-
-    def __init__(self, model, predict) -> None:
-        self.model, self.predict, self.source = model, predict, None
-
-
-_TWINS: OrderedDict[tuple, _Twin] = OrderedDict()
-_TWINS_LOCK = threading.Lock()  # a twin holds one model's weights at a time: predictions through it take turns
 
 
 def _penalty(keras, model) -> float:
@@ -286,12 +269,10 @@ class _KerasBackend(Backend):
         return dict(self.measured)
 
     def _predict_proba(self, X):
-        """The model's probabilities over chunks of PREDICT_CHUNK_ROWS, through the process's inference twin of its
-        architecture (``_predictor``). Tracing a graph cost about 0.15 s a model, more than predicting its fit rows
-        (quick: 6 traces, 0.9 of the 1.5 s its first predictions took); ``predict_on_batch`` also traced again for
-        a second row count. The probabilities are predict_on_batch's, bit for bit (tests)."""
+        """The model's probabilities over chunks of PREDICT_CHUNK_ROWS through the process's inference graph of its
+        architecture (``_predictor``); predict_on_batch's, bit for bit (tests)."""
         X = np.asarray(X, dtype=np.float32)
-        with _TWINS_LOCK:
+        with TWINS_LOCK:
             predict = self._predictor(X.shape[1:])
             parts = [
                 np.asarray(predict(X[i : i + PREDICT_CHUNK_ROWS]), dtype=np.float64)
@@ -300,25 +281,14 @@ class _KerasBackend(Backend):
         return np.concatenate(parts) if parts else np.zeros((0, N_CLASSES))
 
     def _predictor(self, row_shape: tuple):
-        """The inference graph of this model's architecture and window shape, traced once per process for any number
-        of rows and holding this model's weights. The twin is built like the model (``build``; its regularizers and
-        dropout do nothing at inference); building draws initial weights, which the next fit's seeding resets.
-        Call with ``_TWINS_LOCK`` held."""
-        key = (type(self).__name__, tuple(sorted(self.architecture().items())), tuple(int(d) for d in row_shape))
-        twin = _TWINS.get(key)
-        if twin is None:
-            keras, tf = self._keras()
-            model = self.build(keras, tuple(row_shape))
-            signature = [tf.TensorSpec((None, *row_shape), tf.float32)]
-            twin = _Twin(model, tf.function(lambda x: model(x, training=False), input_signature=signature))
-            _TWINS[key] = twin
-            while len(_TWINS) > MAX_TWINS:
-                _TWINS.popitem(last=False)
-        _TWINS.move_to_end(key)
-        if twin.source is None or twin.source() is not self.model:
-            twin.model.set_weights(self.model.get_weights())
-            twin.source = weakref.ref(self.model)
-        return twin.predict
+        """The inference graph of this model's architecture and window shape (``inference_graph``), holding this
+        model's weights; its twin is built like the model (``build``: regularizers and dropout do nothing at
+        inference), and the next fit's seeding resets the initial weights its building drew. Call with
+        ``TWINS_LOCK`` held."""
+        keras, tf = self._keras()
+        row_shape = tuple(int(d) for d in row_shape)
+        key = (type(self).__name__, tuple(sorted(self.architecture().items())), row_shape)
+        return inference_graph(key, self.model, lambda: self.build(keras, row_shape), tf)
 
     def save_model(self, directory) -> list[str]:
         name = f"{self.key}.keras"
