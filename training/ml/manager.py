@@ -202,21 +202,33 @@ class TrainingManager:
         """Prepare, train every regime, then ``record_run``; returns the run's result as stored (JSON)."""
         wall_started = time.perf_counter()
         basis, data, candles = self.prepare(symbol, exchange_name, interval, candles, calendar)
-        regimes = self.train_regimes(data)
-        result = record_run(
-            regimes,
-            basis=basis,
-            run_dir=self.artifacts_dir,
-            preset_settings=self.preset,
-            candles=candles,
-            stages=self.timings,
-            wall_started=wall_started,
-            stride=series_stride(len(candles)),
-            trading=self.trading,
-            trials=self.trials,
-            stage=self._stage,
-            log=self.log,
-        )
+        stride = series_stride(len(candles))
+        drawing: dict[str, Future] = {}  # the plots, drawn in the plotting thread while the main thread works on
+        overview = None
+        if self.preset.get("plots", True):
+            series = basis.regime_series
+            times = candles["open_time"].iloc[::stride].dt.tz_localize(None).to_numpy()
+            overview = plots.draw_soon(plots.plot_regimes, self.artifacts_dir, times, series["close"], series["regime"])
+        try:
+            regimes = self.train_regimes(data, drawing=drawing)
+            result = record_run(
+                regimes,
+                basis=basis,
+                run_dir=self.artifacts_dir,
+                preset_settings=self.preset,
+                candles=candles,
+                stages=self.timings,
+                wall_started=wall_started,
+                stride=stride,
+                trading=self.trading,
+                trials=self.trials,
+                stage=self._stage,
+                log=self.log,
+                drawing=drawing,
+                overview=overview,
+            )
+        finally:  # a failed or cancelled run returns after its drawings, not with files still being written
+            wait([*drawing.values(), *([overview] if overview else [])])
         self.progress("done", 1.0, "Training finished")
         return jsonable(result.to_dict())
 
@@ -312,22 +324,27 @@ class TrainingManager:
         )
         return basis, data, candles
 
-    def train_regimes(self, data: Dataset) -> dict[str, TrainedRegime]:
-        """Every component's regime, in order (seeded once for the frameworks they use)."""
+    def train_regimes(self, data: Dataset, drawing: dict[str, Future] | None = None) -> dict[str, TrainedRegime]:
+        """Every component's regime, in order (seeded once for the frameworks they use). Each regime's plots are
+        drawn in the plotting thread while the next regime trains; with ``drawing`` given, their Futures are put
+        there and left to the caller (``record_run`` collects them, so the last regime's plots are drawn while the
+        trading evidence is computed), else they are waited for and set on their regimes."""
         t = self._stage("training", "Training regime ensembles")
         seed_everything(self.seed, {k for e in self.components.values() for k in e.model_keys})
         self._steps_total = sum(e.planned_steps() for e in self.components.values())
-        drawing: dict[str, Future] = {}  # each regime's plots, drawn in the plotting thread while the next trains
+        pending: dict[str, Future] = {} if drawing is None else drawing
         trained = {}
         try:
             for regime in self.components:
                 trained[regime] = done = self.train_regime(regime, data)
                 if self.preset.get("plots", True) and done.section.trained:
-                    drawing[regime] = plots.draw_soon(plots.regime_plots, self.artifacts_dir, regime, done.section)
-        finally:  # a failed or cancelled run returns after its drawings, not with files still being written
-            wait(drawing.values())
-        for regime, future in drawing.items():
-            trained[regime].plots = future.result()  # a drawing's failure fails the run, as it did at the end
+                    pending[regime] = plots.draw_soon(plots.regime_plots, self.artifacts_dir, regime, done.section)
+        except BaseException:  # a failed or cancelled run returns after its drawings, not with files being written
+            wait(pending.values())
+            raise
+        if drawing is None:
+            for regime, future in pending.items():
+                trained[regime].plots = future.result()  # a drawing's failure fails the run
         self._done("training", t)
         return trained
 

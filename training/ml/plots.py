@@ -46,6 +46,7 @@ def draw_soon(draw: Callable[..., object], *args, **kwargs) -> Future:
 
 
 def plot_regimes(directory: Path, times, close, regimes) -> str:
+    Path(directory).mkdir(parents=True, exist_ok=True)  # drawn as a run starts, before anything else is written
     fig = _figure(figsize=(10, 3.5))
     ax = fig.subplots()
     times = np.asarray(times)
@@ -165,14 +166,22 @@ def regime_plots(directory: Path, regime: str, section: RegimeResult) -> list[st
     return [n for n in names if n]
 
 
-def write_plots(directory: Path, result: RunResult, times=None, drawn: dict[str, list[str]] | None = None) -> list[str]:
+def write_plots(
+    directory: Path,
+    result: RunResult,
+    times=None,
+    drawn: dict[str, list[str]] | None = None,
+    overview: Future | None = None,
+) -> list[str]:
     """Every plot for a run result, drawn in the plotting thread; ``times`` (datetime64) replaces the ISO strings of
-    ``regime_series``; ``drawn`` are the regimes whose plots were drawn already (regime -> names)."""
+    ``regime_series``; ``drawn`` are the regimes whose plots were drawn already (regime -> names), ``overview`` the
+    regimes overview when it is being drawn already."""
     directory = Path(directory)
     drawn = drawn or {}
-    series = result.regime_series
-    x = np.asarray(series["time"], dtype="datetime64[ns]") if times is None else times
-    overview = draw_soon(plot_regimes, directory, x, series["close"], series["regime"])
+    if overview is None:
+        series = result.regime_series
+        x = np.asarray(series["time"], dtype="datetime64[ns]") if times is None else times
+        overview = draw_soon(plot_regimes, directory, x, series["close"], series["regime"])
     pending = {
         regime: draw_soon(regime_plots, directory, regime, section)
         for regime, section in result.ensembles.items()

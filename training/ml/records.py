@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,11 +92,15 @@ def record_run(
     stage: Callable[[str, str], None] | None = None,
     log: Callable[[str], None] | None = None,
     report_stage: str = "report",
+    drawing: dict[str, Future] | None = None,
+    overview: Future | None = None,
 ) -> RunResult:
     """The run's record from its trained regimes (in run order). ``candles`` are the rows the run trained on (the
     trading evidence needs them; None leaves it out), ``stages`` the seconds of the stages so far (this adds
     ``trading`` and ``report_stage``), ``wall_started`` the run's ``time.perf_counter()`` start, ``workers`` the
-    worker of each regime when the run was spread over workers; ``stage(name, message)`` announces a stage."""
+    worker of each regime when the run was spread over workers; ``stage(name, message)`` announces a stage;
+    ``drawing`` the regimes' plots and ``overview`` the regimes overview still being drawn (collected before the
+    manifest; the caller waits for them if this raises)."""
     stage = stage or (lambda name, message: None)
     log = log or (lambda message: None)
     trading = trading or TradingSettings.from_dict(None)
@@ -143,8 +148,10 @@ def record_run(
         times = None
         if candles is not None:
             times = candles["open_time"].iloc[::stride].dt.tz_localize(None).to_numpy()
+        for regime, future in (drawing or {}).items():
+            regimes[regime].plots = future.result()  # a drawing's failure fails the run
         drawn = {regime: t.plots for regime, t in regimes.items() if t.plots is not None}
-        result.plots = plots.write_plots(run_dir, result, times=times, drawn=drawn)
+        result.plots = plots.write_plots(run_dir, result, times=times, drawn=drawn, overview=overview)
     versions = artifacts.library_versions()
     manifest = {
         "symbol": basis.symbol,

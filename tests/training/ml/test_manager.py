@@ -256,7 +256,7 @@ def test_lightgbm_studies_are_written_once_per_fold_with_the_run_id(btc_candles,
     assert model["best_params"] == last.best_params  # the stored study is the one the model was refit from
 
 
-def test_a_regime_s_plots_are_drawn_in_the_plotting_thread_while_the_next_regime_trains(
+def test_the_overview_and_a_regime_s_plots_are_drawn_in_the_plotting_thread_while_regimes_train(
     btc_candles, tmp_path, monkeypatch
 ):
     import threading
@@ -265,11 +265,15 @@ def test_a_regime_s_plots_are_drawn_in_the_plotting_thread_while_the_next_regime
     from training.ml import plots
 
     events = []
-    draw, train = plots.regime_plots, TrainingManager.train_regime
+    draw, train, overview = plots.regime_plots, TrainingManager.train_regime, plots.plot_regimes
 
     def drawing(directory, regime, section):
         events.append(("draw", regime, threading.current_thread().name, time.perf_counter()))
         return draw(directory, regime, section)
+
+    def drawing_overview(directory, times, close, regimes):
+        events.append(("draw", "overview", threading.current_thread().name, time.perf_counter()))
+        return overview(directory, times, close, regimes)
 
     def training(self, regime, data):
         trained = train(self, regime, data)
@@ -277,6 +281,7 @@ def test_a_regime_s_plots_are_drawn_in_the_plotting_thread_while_the_next_regime
         return trained
 
     monkeypatch.setattr(plots, "regime_plots", drawing)
+    monkeypatch.setattr(plots, "plot_regimes", drawing_overview)
     monkeypatch.setattr(TrainingManager, "train_regime", training)
     manager = TrainingManager(
         CONFIG, preset="smoke", artifacts_dir=tmp_path, ensembles=FAST, preset_overrides=FAST_PRESET | {"plots": True}
@@ -285,8 +290,9 @@ def test_a_regime_s_plots_are_drawn_in_the_plotting_thread_while_the_next_regime
 
     draws = {regime: (thread, at) for kind, regime, thread, at in events if kind == "draw"}
     trained = {regime: at for kind, regime, _, at in events if kind == "trained"}
-    assert set(draws) == set(FAST)  # once per regime: record_run did not draw them again
+    assert set(draws) == {*FAST, "overview"}  # once each: record_run did not draw them again
     assert all(thread.startswith("plots") for thread, _ in draws.values())
+    assert draws["overview"][1] < trained["bull_trend"]  # the overview is drawn while the first regime trains
     assert draws["bull_trend"][1] < trained["volatile"]  # bull's plots began before the next regime finished
     for regime in FAST:
         assert f"learning_curves_{regime}.png" in result["plots"] or f"confusion_{regime}.png" in result["plots"]
