@@ -19,11 +19,17 @@ new connection first is the one whose main thread is free, the less busy one. Wi
 connections stay where the start-up burst put them (bench_operations: 42 of 50 on one of the two processes, whose
 clients then waited about five times as long as the other's).
 
+Each process also accepts new connections only while it holds at most its share of all the processes' connections
+plus one (``ceil(total / processes) + 1``; the counts sit in shared memory made before gunicorn forks its workers):
+whichever process wakes first wins an accept, and without a cap that was often the same one. With recycled
+connections, the share moves back to an even split within a few requests per client.
+
 Used by `make run` (`--worker-class ares_site.gunicorn_worker.HealthLaneThreadWorker`, see local_run.web_command).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import selectors
 import socket
@@ -31,6 +37,7 @@ import sys
 import time
 from concurrent import futures
 from functools import partial
+from multiprocessing.sharedctypes import RawArray
 
 from gunicorn.workers.gthread import DEFAULT_WORKER_DATA_TIMEOUT, ThreadWorker
 
@@ -62,6 +69,30 @@ def switch_interval_ms(environ=None) -> float:
     return value
 
 
+SLOTS = 64  # worker processes a server shares its connection counts among (by gunicorn's worker age)
+# Made at import, i.e. in gunicorn's master, which loads the worker class before it forks the workers: every worker
+# of one server shares them. Per slot: the worker's pid (0: free) and how many connections it holds.
+_PIDS, _CONNECTIONS = RawArray("i", SLOTS), RawArray("i", SLOTS)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def connection_cap(own: int, others: list[int], configured: int) -> int:
+    """Connections a process may hold before it stops accepting: its share of all the processes' (``own`` and
+    ``others``) plus one, never above ``configured`` (gunicorn's ``worker_connections``). The caps add up to more
+    than the total, so some process always accepts."""
+    total, processes = own + sum(others), 1 + len(others)
+    return min(configured, math.ceil(total / processes) + 1)
+
+
 DEFAULT_KEEPALIVE_REQUESTS = 20
 MSG_BAD_KEEPALIVE_REQUESTS = "WEB_KEEPALIVE_REQUESTS must be a whole number of requests from 1 to 100000, not {raw!r}."
 
@@ -82,6 +113,19 @@ def is_health_request(head: bytes | None) -> bool:
 
 
 class HealthLaneThreadWorker(ThreadWorker):
+    @property
+    def worker_connections(self) -> int:
+        """gthread reads this once per pass of its loop to decide whether to accept: publishes this process's
+        connection count and answers its cap (``connection_cap``)."""
+        slot, pid = self.age % SLOTS, os.getpid()
+        _PIDS[slot], _CONNECTIONS[slot] = pid, self.nr_conns
+        others = [_CONNECTIONS[i] for i in range(SLOTS) if i != slot and _PIDS[i] not in (0, pid) and _alive(_PIDS[i])]
+        return connection_cap(self.nr_conns, others, self._configured_connections)
+
+    @worker_connections.setter
+    def worker_connections(self, value: int) -> None:
+        self._configured_connections = value
+
     def init_process(self):
         sys.setswitchinterval(switch_interval_ms() / 1000)
         self.health_pool = futures.ThreadPoolExecutor(max_workers=health_threads(), thread_name_prefix="healthz")

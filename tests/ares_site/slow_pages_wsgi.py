@@ -1,5 +1,6 @@
 """A WSGI app for the gunicorn worker test: `/slow` holds its thread for SLOW_SECONDS, `/healthz` answers at once,
-`/switch-interval` answers the process's interpreter switch interval in milliseconds, `/spin` computes for
+`/switch-interval` answers the process's interpreter switch interval in milliseconds, `/pid` the process's id,
+`/spin` computes for
 SPIN_SECONDS of CPU (a page's work, for bench/bench_health_lane.py).
 The worker under test is gunicorn's real process; only the pages behind it are this small."""
 
@@ -21,5 +22,7 @@ def application(environ, start_response):
     body = environ["PATH_INFO"].encode()
     if environ["PATH_INFO"] == "/switch-interval":
         body = f"{sys.getswitchinterval() * 1000:g}".encode()
+    if environ["PATH_INFO"] == "/pid":
+        body = str(os.getpid()).encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]

@@ -18,6 +18,7 @@ from ares_site.gunicorn_worker import (
     DEFAULT_SWITCH_INTERVAL_MS,
     MSG_BAD_KEEPALIVE_REQUESTS,
     MSG_BAD_SWITCH_INTERVAL,
+    connection_cap,
 )
 from ares_site.local_run import (
     RunAppError,
@@ -30,9 +31,11 @@ from ares_site.local_run import (
 SLOW = 3.0
 
 
-def serve(*, health_lane: bool, env: dict | None = None):
+def serve(*, health_lane: bool, env: dict | None = None, workers: int = 1, keep_alive: int | None = None):
     port = free_port()
-    command = web_command(port=port, workers=1, threads=1, health_lane=health_lane)
+    command = web_command(port=port, workers=workers, threads=1, health_lane=health_lane)
+    if keep_alive is not None:  # seconds an idle kept-alive connection stays open (gunicorn's default: 2)
+        command += ["--keep-alive", str(keep_alive)]
     command[command.index("ares_site.wsgi:application")] = "tests.ares_site.slow_pages_wsgi:application"
     process = subprocess.Popen(
         command,
@@ -177,3 +180,41 @@ def test_the_keepalive_request_limit_is_checked_before_the_server_starts():
         with pytest.raises(RunAppError) as refused:
             web_keepalive_requests({"WEB_KEEPALIVE_REQUESTS": bad})
         assert str(refused.value) == MSG_BAD_KEEPALIVE_REQUESTS.format(raw=bad)
+
+
+def _pid_of(session: requests.Session, base: str) -> int:
+    return int(session.get(f"{base}/pid", timeout=10).text)
+
+
+def test_no_process_holds_more_than_its_share_of_connections_plus_one():
+    """20 clients connect one after another to two gunicorn processes and keep their connections: whichever process
+    wins each accept, neither holds more than ceil(20 / 2) + 1 = 11 (the stock worker let one take nearly all)."""
+    process, base = serve(health_lane=True, workers=2, keep_alive=60)  # none closed while the others connect
+    try:
+        seen, deadline = set(), time.monotonic() + 60
+        while len(seen) < 2 and time.monotonic() < deadline:  # both processes up (each answers on a connection)
+            with requests.Session() as probe:
+                seen.add(_pid_of(probe, base))
+        assert len(seen) == 2, seen
+        time.sleep(1.5)  # a process publishes its count at least once a second (gthread's poll timeout)
+        sessions = [requests.Session() for _ in range(20)]
+        held = [_pid_of(session, base) for session in sessions]
+        counts = sorted(held.count(pid) for pid in set(held))
+        assert len(counts) == 2 and counts[-1] <= 11, counts
+        assert [_pid_of(session, base) for session in sessions] == held  # the connections were kept
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_a_process_may_hold_its_share_plus_one_and_some_process_always_accepts():
+    assert connection_cap(0, [], 1000) == 1  # alone: always one more than it holds
+    assert connection_cap(7, [], 1000) == 8
+    assert connection_cap(6, [0], 1000) == 4  # 6 of 6 held: it stops, the other accepts
+    assert connection_cap(0, [6], 1000) == 4
+    assert connection_cap(30, [20], 1000) == 26 and connection_cap(20, [30], 1000) == 26
+    assert connection_cap(30, [20], 10) == 10  # never above gunicorn's worker_connections
+    for total in range(0, 60):
+        for mine in range(total + 1):
+            caps = [connection_cap(mine, [total - mine], 1000), connection_cap(total - mine, [mine], 1000)]
+            assert mine < caps[0] or total - mine < caps[1], (mine, total)  # someone accepts the next one
