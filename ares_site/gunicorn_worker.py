@@ -126,6 +126,13 @@ class HealthLaneThreadWorker(ThreadWorker):
     def worker_connections(self, value: int) -> None:
         self._configured_connections = value
 
+    def run(self):
+        try:
+            super().run()
+        finally:  # this process's slot is free again (a dead process's slot is skipped: ``_alive``)
+            if _PIDS[self.age % SLOTS] == os.getpid():
+                _PIDS[self.age % SLOTS] = 0
+
     def init_process(self):
         sys.setswitchinterval(switch_interval_ms() / 1000)
         self.health_pool = futures.ThreadPoolExecutor(max_workers=health_threads(), thread_name_prefix="healthz")
