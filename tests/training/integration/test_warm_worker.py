@@ -10,9 +10,12 @@ from tests.training.runs_helpers import make_dataset, make_profile
 from training.ml.backends import frameworks
 from training.models import TrainingRun
 from training.services.runs import training_run_create
+from training.tasks import MSG_WARM_IMPORTS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 RUN_TIMEOUT_SECONDS = 300
+LOG_WAIT_SECONDS = 30
+WARM_LINE = MSG_WARM_IMPORTS.split("{")[0]  # the line the pool process logs
 
 
 def test_a_warm_workers_first_run_imports_no_framework_again(celery_worker_settings, tmp_path):
@@ -25,10 +28,15 @@ def test_a_warm_workers_first_run_imports_no_framework_again(celery_worker_setti
         while TrainingRun.objects.get(pk=run.pk).status not in TrainingRun.TERMINAL:
             assert time.monotonic() < deadline, worker.log_tail()
             time.sleep(0.3)
+        # The run's row is final before the worker's log says so (in one suite run the log ended at "Task
+        # received" when read at once): wait up to LOG_WAIT_SECONDS for the pool process's lines.
+        deadline = time.monotonic() + LOG_WAIT_SECONDS
+        while WARM_LINE not in worker.log_tail(20_000) and time.monotonic() < deadline:
+            time.sleep(0.3)
         log = worker.log_tail(20_000)
     run.refresh_from_db()
     assert run.status == TrainingRun.Status.SUCCEEDED, (run.error, log)
-    assert "warm worker: training libraries imported in" in log and "tensorflow" in log, log
+    assert WARM_LINE in log and "tensorflow" in log, log
     timings = run.result["timings"]
     assert set(timings["preloaded"]) == {framework.name for framework in frameworks()}
     assert timings["imports"] == {}  # nothing imported inside the run: TensorFlow least of all
