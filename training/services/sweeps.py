@@ -229,21 +229,24 @@ def _optuna_fill(*, sweep: Sweep, user=None) -> int:
 
 
 def _record(point: SweepPoint) -> bool:
-    """Store a finished point's objective and summary once; tell optuna. False when another process did."""
+    """Tell optuna a finished point's objective, then store it and its summary once. False when another process
+    stored it. Told before it is marked recorded, so a recorded point's trial is never still running in the study
+    (a reconciler that marked it first and told a moment later left that window); a second tell is refused by
+    optuna and logged (``trial_tell``)."""
     run = point.run
     objective, summary = (None, {})
     if run.status == TrainingRun.Status.SUCCEEDED:
         objective, summary = run_objective(run.result or {}, model=point.sweep.objective_model)
-    if not SweepPoint.objects.filter(pk=point.pk, recorded=False).update(
-        recorded=True, objective=objective, summary=summary
-    ):
-        return False
     sweep = point.sweep
     if sweep.mode == Sweep.Mode.OPTUNA and point.trial_number is not None:
         sweep_optuna.trial_tell(
             name=sweep.optuna_study_name, seed=sweep.seed, trial_number=point.trial_number, value=objective
         )
-    return True
+    return bool(
+        SweepPoint.objects.filter(pk=point.pk, recorded=False).update(
+            recorded=True, objective=objective, summary=summary
+        )
+    )
 
 
 def sweep_reconcile(*, sweep: Sweep, user=None) -> Sweep:
