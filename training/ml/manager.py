@@ -207,7 +207,7 @@ class TrainingManager:
         overview = None
         if self.preset.get("plots", True):
             series = basis.regime_series
-            times = candles["open_time"].iloc[::stride].dt.tz_localize(None).to_numpy()
+            times = plots.series_times(candles, stride)
             overview = plots.draw_soon(plots.plot_regimes, self.artifacts_dir, times, series["close"], series["regime"])
         try:
             regimes = self.train_regimes(data, drawing=drawing)

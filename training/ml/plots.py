@@ -45,6 +45,11 @@ def draw_soon(draw: Callable[..., object], *args, **kwargs) -> Future:
         return _drawer[1].submit(draw, *args, **kwargs)
 
 
+def series_times(candles, stride: int):
+    """The open times (datetime64, naive UTC) of every ``stride``-th candle: the x axis of the regimes overview."""
+    return candles["open_time"].iloc[::stride].dt.tz_localize(None).to_numpy()
+
+
 def plot_regimes(directory: Path, times, close, regimes) -> str:
     Path(directory).mkdir(parents=True, exist_ok=True)  # drawn as a run starts, before anything else is written
     fig = _figure(figsize=(10, 3.5))

@@ -147,7 +147,7 @@ def record_run(
     if preset_settings.get("plots", True):
         times = None
         if candles is not None:
-            times = candles["open_time"].iloc[::stride].dt.tz_localize(None).to_numpy()
+            times = plots.series_times(candles, stride)
         for regime, future in (drawing or {}).items():
             regimes[regime].plots = future.result()  # a drawing's failure fails the run
         drawn = {regime: t.plots for regime, t in regimes.items() if t.plots is not None}
