@@ -15,11 +15,20 @@ import numpy as np
 from .rule import turnover
 
 MIN_SHIFTS = 1000
-CHUNK = 256
+
+
+def _correlate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``out[k] = Σ_t a[(t − k) mod n] · b[t]`` for every k, through the FFT."""
+    return np.fft.irfft(np.conj(np.fft.rfft(a)) * np.fft.rfft(b), n=a.size)
 
 
 def shifted_sharpes(position, next_return, *, cost_bps: float, min_shift: int) -> np.ndarray:
-    """Per-bar Sharpe ratio of the positions shifted by each allowed ``k``."""
+    """Per-bar Sharpe ratio of the positions shifted by each allowed ``k``.
+
+    The shifted position is ``s_k[t] = p[(t − k) mod n]``; its turnover is the circular turnover ``d`` of ``p``
+    shifted by ``k``, except on bar 0, which starts flat: ``|s_k[0]|`` instead of ``d[(−k) mod n]``. So every
+    shift's sum and sum of squares of ``s_k·r − c·turnover`` are circular cross-correlations (one FFT each, O(n log
+    n) for all shifts instead of O(n²)) plus that one-bar correction."""
     position = np.asarray(position, dtype=float)
     r = np.asarray(next_return, dtype=float)
     n = position.size
@@ -27,17 +36,21 @@ def shifted_sharpes(position, next_return, *, cost_bps: float, min_shift: int) -
     shifts = np.arange(lo, n - lo + 1)
     if shifts.size == 0:
         return np.zeros(0)
-    base = np.arange(n)
-    out = np.empty(shifts.size)
     cost = cost_bps * 1e-4
-    for start in range(0, shifts.size, CHUNK):
-        ks = shifts[start : start + CHUNK]
-        shifted = position[(base[None, :] - ks[:, None]) % n]
-        changes = np.abs(np.diff(np.concatenate([np.zeros((len(ks), 1)), shifted], axis=1), axis=1))
-        net = shifted * r[None, :] - cost * changes
-        std = net.std(axis=1, ddof=1)
-        out[start : start + len(ks)] = np.divide(net.mean(axis=1), std, out=np.zeros(len(ks)), where=std > 0)
-    return out
+    d = np.abs(position - np.roll(position, 1))  # circular turnover
+    first = position[(-shifts) % n]  # s_k[0]
+    extra = np.abs(first) - d[(-shifts) % n]  # bar 0's turnover minus the circular one
+    held = _correlate(position, r)[shifts]  # Σ s_k r
+    total = held - cost * (d.sum() + extra)
+    squares = (
+        _correlate(position * position, r * r)[shifts]
+        - 2 * cost * (_correlate(position * d, r)[shifts] + first * r[0] * extra)
+        + cost * cost * (np.sum(d * d) + 2 * d[(-shifts) % n] * extra + extra * extra)
+    )
+    var = (squares - total * total / n) / (n - 1)
+    var[var <= 1e-12 * np.maximum(squares / n, 1e-300)] = 0.0  # rounding of a constant series' zero variance
+    std = np.sqrt(var)
+    return np.divide(total / n, std, out=np.zeros(shifts.size), where=std > 0)
 
 
 def shift_null_p(position, next_return, *, cost_bps: float, min_shift: int) -> tuple[float | None, int]:
