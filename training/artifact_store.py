@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,11 @@ COMPLETE_MARK = ".complete"
 MARKER_DIR = "workers"
 MSG_FILES_MISSING = "Files missing from the artifact store ({store}): {files}"
 MSG_WRITTEN_BY = "{name} (written by worker {worker})"
+MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
+READ_TRIES = 3
+READ_RETRY_SECONDS = 0.25
+
+logger = logging.getLogger(__name__)
 
 
 class LocalArtifactStorage(FileSystemStorage):
@@ -89,17 +96,34 @@ def local_files(directory: Path) -> dict[str, str]:
     return {p.relative_to(directory).as_posix(): file_digest(p) for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
+def _is_missing(exc: Exception) -> bool:
+    """A read that failed because the object is not there: a local file, or S3's 404 / NoSuchKey."""
+    if isinstance(exc, FileNotFoundError):
+        return True
+    error = getattr(exc, "response", None)
+    code = str((error or {}).get("Error", {}).get("Code", "")) if isinstance(error, dict) else ""
+    return code in MISSING_CODES
+
+
 def stored_digest(name: str) -> str | None:
-    """The sha256 of the stored object ``name`` (a key from the store's root); None when it cannot be read."""
+    """The sha256 of the stored object ``name`` (a key from the store's root); None when it is missing or cannot
+    be read. Any other failure (a dropped connection, a busy store's 5xx) is tried again, READ_TRIES times in all:
+    a finished part whose read failed once is kept, not trained again."""
     storage = artifact_storage()
-    try:
-        with storage.open(name, "rb") as fh:
-            digest = hashlib.sha256()
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-            return digest.hexdigest()
-    except (OSError, ValueError, Exception):  # S3 answers a missing key with its own ClientError
-        return None
+    for attempt in range(READ_TRIES):
+        try:
+            with storage.open(name, "rb") as fh:
+                digest = hashlib.sha256()
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+                return digest.hexdigest()
+        except Exception as exc:  # S3 answers a missing key with its own ClientError
+            if _is_missing(exc) or attempt == READ_TRIES - 1:
+                if not _is_missing(exc):
+                    logger.warning("could not read %s from the artifact store: %s: %s", name, type(exc).__name__, exc)
+                return None
+            time.sleep(READ_RETRY_SECONDS * (attempt + 1))
+    return None
 
 
 def store_upload(*, local_dir: Path, key: str) -> dict[str, str]:
