@@ -59,12 +59,14 @@ class RunPredictions:
         self._regimes: dict[str, dict | None] = {}
 
     def _read_window(self, regimes: list[str]) -> pd.DataFrame | None:
-        """The window file's bars with their positions. The file's ``position`` column holds the traded position,
-        so the bar positions come from the same ``common_test_window`` that wrote the file's rows, in order."""
+        """The window file's bars with their positions in the run's candles: its ``bar`` column, or, in the files of
+        runs older than that column, the same ``common_test_window`` that wrote the file's rows, in order."""
         path = (self.directory or Path()) / WINDOW_FILE
         if self.directory is None or not path.is_file():
             return None
-        frame = pd.read_csv(path, usecols=["open_time", "p_down", "p_flat", "p_up", "label"])
+        frame = pd.read_csv(path, usecols=lambda c: c in {"bar", "open_time", "p_down", "p_flat", "p_up", "label"})
+        if "bar" in frame:
+            return frame
         window = common_test_window(load_predictions(self.directory, regimes))
         if window is None or len(window.positions) != len(frame):
             return None

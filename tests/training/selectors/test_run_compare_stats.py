@@ -128,3 +128,21 @@ def test_a_run_whose_predictions_are_gone_is_not_paired_and_no_row_has_a_winner(
     logreg = [r for r in data["rows"] if r["line"] == "logreg"]
     assert logreg and all(r["cells"][1]["paired"]["error"] == MSG_NO_PREDICTIONS for r in logreg)
     assert not any(c["winner"] for r in data["rows"] for c in r["cells"])  # the planted winner is not crowned
+
+
+def test_a_window_file_from_before_the_bar_column_compares_the_same(planted, tmp_path):
+    """Runs stored before the window files had their ``bar`` column read their bars from the stored predictions."""
+    import shutil
+
+    from training.models import TrainingRun
+
+    weak, strong = planted
+    now = compare(run_ids=[strong.pk, weak.pk])
+    for run in planted:
+        older = tmp_path / f"older-{run.pk}"
+        shutil.copytree(run_dir(run), older)
+        frame = pd.read_csv(older / WINDOW_FILE)
+        assert frame["bar"].is_monotonic_increasing and frame["bar"].is_unique
+        frame.drop(columns="bar").to_csv(older / WINDOW_FILE, index=False, float_format="%.8g")
+        TrainingRun.objects.filter(pk=run.pk).update(artifacts_path=str(older))
+    assert compare(run_ids=[strong.pk, weak.pk])["system"] == now["system"]

@@ -123,10 +123,11 @@ def validation_series(predictions: dict[str, RegimePredictions]) -> BarSeries | 
 
 
 def write_series(path: Path, series: BarSeries, times, columns: dict[str, np.ndarray]) -> None:
-    """The bars as CSV: open time, regime, probabilities, label (−1: none) and the given columns."""
+    """The bars as CSV: the bar's position in the run's candles (``bar``), open time, regime, probabilities, label
+    (−1: none) and the given columns (the traded ``position`` among them)."""
     frame = pd.DataFrame(
         {
-            "position": series.positions,
+            "bar": series.positions,
             "open_time": [t.isoformat() for t in times],
             "regime": series.regime,
             "p_down": series.proba[:, 0],

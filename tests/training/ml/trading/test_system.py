@@ -4,6 +4,7 @@ nothing. Both run paths (one process, regime parts) reach the record through the
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.training.ml.trading.synthetic import synthetic_candles
@@ -50,7 +51,10 @@ def test_a_planted_effect_is_found(tmp_path):
     assert trading.after_costs.stats.trades == trading.before_costs.stats.trades
     no_skill_is_never_better(result)
     for name in (WINDOW_FILE, VALIDATION_FILE):
-        assert (tmp_path / name).is_file()
+        frame = pd.read_csv(tmp_path / name)
+        assert frame["bar"].is_monotonic_increasing and frame["bar"].is_unique  # the bar in the run's candles
+        assert set(frame["position"]) <= {-1.0, 0.0, 1.0}  # the traded position, a column of its own
+    assert len(pd.read_csv(tmp_path / WINDOW_FILE)) == trading.window["bars"]
     assert trading.summary_line().startswith("system: Sharpe after 10 bps +")
 
 
