@@ -339,6 +339,9 @@ HEALTH_WORKER_CACHE_SECONDS = env.float("HEALTH_WORKER_CACHE_SECONDS", default=5
 # A worker registered in the broker but silent (no heartbeat, no ping reply) is shown as "lost" and keeps
 # /healthz at 503 until it has been silent this long; then it is forgotten (a host taken away for good).
 WORKER_FORGET_AFTER_SECONDS = env.float("WORKER_FORGET_AFTER_SECONDS", default=3600.0)
+# The workers page (and /workers.json) waits this long for the workers' replies; it stops as soon as every registered
+# worker replied, so the whole wait is paid only while a registered worker is silent or none is registered.
+WORKER_INSPECT_TIMEOUT_SECONDS = env.float("WORKER_INSPECT_TIMEOUT_SECONDS", default=1.0)
 
 # --- Run page cache -------------------------------------------------------------------------------
 # A finished run's result never changes: the sections of its page drawn from it are rendered once and kept per

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import User
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
 from hypothesis import HealthCheck, given, settings
@@ -149,6 +149,13 @@ def requests_for(draw, pattern: Pattern) -> str:
         pairs += [("ids", str(i)) for i in range(draw(st.sampled_from([2, 3, 1500])))]
     query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in pairs)
     return "/" + path + ("?" + query if query else "")
+
+
+@pytest.fixture(autouse=True)
+def short_worker_broadcast():
+    """The workers pages wait for replies from workers; none runs here, and the fuzz needs the answer, not the wait."""
+    with override_settings(WORKER_INSPECT_TIMEOUT_SECONDS=0.05):
+        yield
 
 
 @pytest.fixture

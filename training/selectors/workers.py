@@ -104,9 +104,12 @@ def _broadcasts(timeout: float, expected: int | None = None) -> tuple[dict, dict
     return ping, active, queues
 
 
-def cluster_workers(*, timeout: float = INSPECT_TIMEOUT_SECONDS) -> list[dict]:
+def cluster_workers(*, timeout: float | None = None) -> list[dict]:
     """Every worker, answering or registered: name, host, queues, active tasks, last heartbeat (broker clock),
-    its age in seconds and ``state`` ("up" answers the broadcast, "lost" is registered but silent)."""
+    its age in seconds and ``state`` ("up" answers the broadcast, "lost" is registered but silent). ``timeout``:
+    how long the broadcast waits for replies (default WORKER_INSPECT_TIMEOUT_SECONDS)."""
+    if timeout is None:
+        timeout = float(getattr(settings, "WORKER_INSPECT_TIMEOUT_SECONDS", INSPECT_TIMEOUT_SECONDS))
     client = _client()
     try:
         registry = {name.decode(): json.loads(raw) for name, raw in client.hgetall(REGISTRY_KEY).items()}

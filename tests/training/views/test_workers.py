@@ -60,3 +60,15 @@ def test_a_lost_worker_silent_longer_than_the_forget_window_is_dropped_and_healt
     assert gone_worker not in workers and celery_worker_process.node_name in workers
     worker_check_cache.clear()
     assert client.get("/healthz").status_code == 200
+
+
+def test_the_workers_page_waits_for_a_silent_worker_only_as_long_as_the_setting_says(client, gone_worker, settings):
+    import time
+
+    settings.WORKER_INSPECT_TIMEOUT_SECONDS = 0.2
+    client.force_login(make_user("viewer", can_launch=False))
+    started = time.monotonic()
+    body = client.get(reverse("training:worker_list_json")).json()
+    waited = time.monotonic() - started
+    assert {w["name"]: w["state"] for w in body["workers"]}[GONE] == "lost"
+    assert 0.2 <= waited < 0.9  # the default (1 s) would wait for the silent worker a whole second
