@@ -110,7 +110,7 @@ def stored_digest(name: str) -> str | None:
     be read. Any other failure (a dropped connection, a busy store's 5xx) is tried again, READ_TRIES times in all:
     a finished part whose read failed once is kept, not trained again."""
     storage = artifact_storage()
-    for attempt in range(READ_TRIES):
+    for attempt in range(1, READ_TRIES + 1):
         try:
             with storage.open(name, "rb") as fh:
                 digest = hashlib.sha256()
@@ -118,12 +118,12 @@ def stored_digest(name: str) -> str | None:
                     digest.update(chunk)
                 return digest.hexdigest()
         except Exception as exc:  # S3 answers a missing key with its own ClientError
-            if _is_missing(exc) or attempt == READ_TRIES - 1:
-                if not _is_missing(exc):
-                    logger.warning("could not read %s from the artifact store: %s: %s", name, type(exc).__name__, exc)
+            if _is_missing(exc):
                 return None
-            time.sleep(READ_RETRY_SECONDS * (attempt + 1))
-    return None
+            if attempt == READ_TRIES:
+                logger.warning("could not read %s from the artifact store: %s: %s", name, type(exc).__name__, exc)
+                return None
+            time.sleep(READ_RETRY_SECONDS * attempt)
 
 
 def store_upload(*, local_dir: Path, key: str) -> dict[str, str]:

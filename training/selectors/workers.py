@@ -21,7 +21,6 @@ from django.conf import settings
 
 REGISTRY_KEY = "ares:workers"
 REDIS_TIMEOUT_SECONDS = 2.0
-INSPECT_TIMEOUT_SECONDS = 1.0
 
 
 def _client() -> redis.Redis:
@@ -109,7 +108,7 @@ def cluster_workers(*, timeout: float | None = None) -> list[dict]:
     its age in seconds and ``state`` ("up" answers the broadcast, "lost" is registered but silent). ``timeout``:
     how long the broadcast waits for replies (default WORKER_INSPECT_TIMEOUT_SECONDS)."""
     if timeout is None:
-        timeout = float(getattr(settings, "WORKER_INSPECT_TIMEOUT_SECONDS", INSPECT_TIMEOUT_SECONDS))
+        timeout = settings.WORKER_INSPECT_TIMEOUT_SECONDS
     client = _client()
     try:
         registry = {name.decode(): json.loads(raw) for name, raw in client.hgetall(REGISTRY_KEY).items()}

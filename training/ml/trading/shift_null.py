@@ -38,14 +38,15 @@ def shifted_sharpes(position, next_return, *, cost_bps: float, min_shift: int) -
         return np.zeros(0)
     cost = cost_bps * 1e-4
     d = np.abs(position - np.roll(position, 1))  # circular turnover
-    first = position[(-shifts) % n]  # s_k[0]
-    extra = np.abs(first) - d[(-shifts) % n]  # bar 0's turnover minus the circular one
+    start = (-shifts) % n  # where each shifted series starts in p
+    first, d_first = position[start], d[start]  # s_k[0] and the circular turnover it would have had
+    extra = np.abs(first) - d_first  # bar 0's turnover (it starts flat) minus the circular one
     held = _correlate(position, r)[shifts]  # Σ s_k r
     total = held - cost * (d.sum() + extra)
     squares = (
         _correlate(position * position, r * r)[shifts]
         - 2 * cost * (_correlate(position * d, r)[shifts] + first * r[0] * extra)
-        + cost * cost * (np.sum(d * d) + 2 * d[(-shifts) % n] * extra + extra * extra)
+        + cost * cost * (np.sum(d * d) + 2 * d_first * extra + extra * extra)
     )
     var = (squares - total * total / n) / (n - 1)
     var[var <= 1e-12 * np.maximum(squares / n, 1e-300)] = 0.0  # rounding of a constant series' zero variance
