@@ -6,7 +6,7 @@ from ..parameters import NON_NEGATIVE, PENALTY_CEILING, UNIT_RIGHT_OPEN, FromBas
 from .base import N_CLASSES, Backend
 from .evidence import BEST_ITERATION, PENALTY_SHARE, ZERO_SHARE
 from .keras_advice import ADVICE, WARNINGS, KerasEvidence
-from .keras_runtime import TENSORFLOW, TWINS_LOCK, _tensorflow, inference_graph
+from .keras_runtime import TENSORFLOW, TWINS_LOCK, _tensorflow, copy_weights, inference_graph, training_copy
 from .registry import register
 
 # Measured on the offline sample (quick): at L1 0.01 the LSTM collapsed to one class and the penalty was 74 % of
@@ -123,14 +123,18 @@ class _KerasBackend(Backend):
         self.start_fit()
         X_train, X_val = np.asarray(X_train, dtype=np.float32), np.asarray(X_val, dtype=np.float32)
         y_train, y_val = np.asarray(y_train, dtype=np.int64), np.asarray(y_val, dtype=np.int64)
-        keras.utils.set_random_seed(int(self.seed))
-        model = self.build(keras, X_train.shape[1:])
         learning_rate = float(self.param("learning_rate", 1e-3))
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-            loss="sparse_categorical_crossentropy",
-            metrics=[keras.metrics.SparseCategoricalCrossentropy(name=DATA_LOSS)],
-        )
+        row_shape = tuple(int(d) for d in X_train.shape[1:])
+
+        def compiled():
+            model = self.build(keras, row_shape)
+            model.compile(
+                optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                loss="sparse_categorical_crossentropy",
+                metrics=[keras.metrics.SparseCategoricalCrossentropy(name=DATA_LOSS)],
+            )
+            return model
+
         backend = self
 
         class StopCheck(keras.callbacks.Callback):
@@ -163,18 +167,31 @@ class _KerasBackend(Backend):
             if stopping
             else []
         )
-        with self.timing():
-            fitted = model.fit(
-                X_train,
-                y_train,
-                sample_weight=None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32),
-                validation_data=(X_val, y_val),
-                epochs=epochs,
-                batch_size=batch_size,
-                shuffle=True,
-                verbose=0,
-                callbacks=[PenaltyTrack(), *early, StopCheck()],
-            )
+        key = (
+            type(self).__name__,
+            tuple(sorted(self.architecture().items())),
+            row_shape,
+            tuple(sorted(self.library_kwargs().items())),
+            learning_rate,
+            sample_weight is not None,
+        )
+        with training_copy(key, compiled) as trainer:  # its steps traced once per key and process
+            keras.utils.set_random_seed(int(self.seed))
+            model = compiled()  # this fit's initial weights and dropout seeds, drawn from the seed as before
+            trainer.load(model)
+            with self.timing():
+                fitted = trainer.model.fit(
+                    X_train,
+                    y_train,
+                    sample_weight=None if sample_weight is None else np.asarray(sample_weight, dtype=np.float32),
+                    validation_data=(X_val, y_val),
+                    epochs=epochs,
+                    batch_size=batch_size,
+                    shuffle=True,
+                    verbose=0,
+                    callbacks=[PenaltyTrack(), *early, StopCheck()],
+                )
+            copy_weights(trainer.model, model)
         self.history = {
             "train_loss": [float(v) for v in fitted.history[DATA_LOSS]],
             "val_loss": [float(v) for v in fitted.history[f"val_{DATA_LOSS}"]],

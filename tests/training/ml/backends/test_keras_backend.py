@@ -143,3 +143,28 @@ def test_models_of_one_architecture_share_one_graph_and_each_predicts_its_own_pr
     for backend in (second, first, second):
         np.testing.assert_array_equal(backend.predict_proba(X_test), theirs[backend])
     assert graph.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize("key", ["lstm", "transformer"])
+def test_fits_of_one_architecture_share_traced_training_steps_and_each_gets_a_fresh_fits_numbers(key, monkeypatch):
+    """A fit through a kept training copy (its steps traced by an earlier fit of another seed, its optimizer and
+    dropout seeds advanced by it) ends with the weights, history and probabilities of the same fit on a copy built
+    for it, bit for bit; the second and third fits run the first fit's traced step function."""
+    from collections import OrderedDict
+
+    from training.ml.backends import keras_runtime
+
+    monkeypatch.setattr(keras_runtime, "_TRAINERS", OrderedDict())  # the first fit below builds its copy
+    X_train, y_train, X_val, y_val, X_test, _ = split(key)
+    params = {"epochs": 3, "early_stopping": False}
+    fresh = build(key, seed=3, params=params).fit(X_train, y_train, X_val, y_val)
+    (trainer,) = keras_runtime._TRAINERS.values()
+    steps = trainer.model.train_function
+    other = build(key, seed=9, params=params).fit(X_train, y_train, X_val, y_val)
+    again = build(key, seed=3, params=params).fit(X_train, y_train, X_val, y_val)
+    assert list(keras_runtime._TRAINERS.values()) == [trainer] and trainer.model.train_function is steps
+    assert again.history == fresh.history != other.history
+    for mine, theirs in zip(again.model.variables, fresh.model.variables, strict=True):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    np.testing.assert_array_equal(again.predict_proba(X_test), fresh.predict_proba(X_test))
+    assert again.model is not trainer.model  # the backend keeps a model of its own
