@@ -54,7 +54,8 @@ logger = logging.getLogger(__name__)
 MSG_PART_FAILED = "Regime {regime} failed on worker {worker}: {error}"
 MSG_PART_ENDED_WITH_RUN = "ended with its run ({status}) before this part finished"
 MSG_PART_REQUEUED = "part {regime}: no heartbeat from worker {worker} for more than {seconds:g} s; queued again"
-WAIT_POLL_SECONDS = 0.5
+# How often the run's task looks at the parts it waits for: the run ends at most this late after its last part.
+WAIT_POLL_SECONDS = 0.2
 
 
 def regime_tasks_enabled(run: TrainingRun | None = None) -> bool:
