@@ -148,6 +148,11 @@ def training_copy(key: tuple, build: Callable[[], object]):
 
 
 def copy_weights(source, target) -> None:
-    """Every variable of ``source`` (weights and dropout seed states) into ``target`` of the same architecture."""
+    """Every variable of ``source`` (weights and dropout seed states) and of its optimizer into ``target`` of the
+    same architecture, compiled alike: ``target`` then saves as ``source`` would (a ``.keras`` file whose optimizer
+    holds fewer variables than the loading model's makes Keras warn on every load)."""
     for variable, value in zip(target.variables, source.variables, strict=True):
+        variable.assign(value)
+    target.optimizer.build(target.trainable_variables)
+    for variable, value in zip(target.optimizer.variables, source.optimizer.variables, strict=True):
         variable.assign(value)

@@ -168,3 +168,17 @@ def test_fits_of_one_architecture_share_traced_training_steps_and_each_gets_a_fr
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
     np.testing.assert_array_equal(again.predict_proba(X_test), fresh.predict_proba(X_test))
     assert again.model is not trainer.model  # the backend keeps a model of its own
+
+
+@pytest.mark.parametrize("key", ["lstm", "transformer"])
+def test_a_model_trained_through_the_copy_saves_its_optimizer_and_loads_without_a_warning(key, fitted, tmp_path):
+    import warnings
+
+    backend, X_test = fitted(key)
+    backend.save(tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = backend.load_model(tmp_path)
+    assert not [w for w in caught if "Skipping variable loading for optimizer" in str(w.message)]
+    assert len(loaded.optimizer.variables) == len(backend.model.optimizer.variables) > 2  # the moments came along
+    np.testing.assert_array_equal(np.asarray(loaded.predict_on_batch(X_test), float), backend.predict_proba(X_test))
