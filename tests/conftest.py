@@ -415,29 +415,41 @@ TEST_DATABASE_RELEASE_SECONDS = 20
 def test_database_released(django_db_setup, django_db_blocker):
     """On PostgreSQL, the test database is dropped only once no other session uses it. Worker processes stopped just
     before (SIGTERM, then SIGKILL of their group) leave their server sessions open for a moment, and ``DROP
-    DATABASE`` then fails the session's last test ("is being accessed by other users"). Waits for them, then ends
-    what is left, naming it."""
+    DATABASE`` then fails the session's last test ("is being accessed by other users"). Ends at once the sessions
+    this test process itself still holds (a connection a thread of a test opened: nothing here closes it later),
+    waits for the other processes' sessions, then ends what is left; each ended session is named."""
     yield
+    import psutil
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return
+    port = int(connection.settings_dict.get("PORT") or 5432)
+    own_ports = {
+        c.laddr.port for c in psutil.Process().net_connections(kind="inet") if c.raddr and c.raddr.port == port
+    }
     query = (
-        "SELECT pid, application_name, state, left(query, 120) FROM pg_stat_activity "
+        "SELECT pid, client_port, application_name, state, left(query, 120) FROM pg_stat_activity "
         "WHERE datname = current_database() AND pid <> pg_backend_pid()"
     )
+
+    def end(sessions) -> None:
+        for pid, _, application, state, last in sessions:
+            print(f"test database still used by server session {pid} ({application!r}, {state}): {last}")
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
     with django_db_blocker.unblock():
         deadline = time.monotonic() + TEST_DATABASE_RELEASE_SECONDS
         with connection.cursor() as cursor:
             cursor.execute(query)
             others = cursor.fetchall()
+            end([s for s in others if s[1] in own_ports])
+            others = [s for s in others if s[1] not in own_ports]
             while others and time.monotonic() < deadline:
                 time.sleep(0.2)
                 cursor.execute(query)
-                others = cursor.fetchall()
-            for pid, application, state, last in others:
-                print(f"test database still used by server session {pid} ({application!r}, {state}): {last}")
-                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+                others = [s for s in cursor.fetchall() if s[1] not in own_ports]
+            end(others)
         connection.close()
 
 
