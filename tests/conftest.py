@@ -433,7 +433,7 @@ def test_database_released(django_db_setup, django_db_blocker):
         "WHERE datname = current_database() AND pid <> pg_backend_pid()"
     )
 
-    def end(sessions) -> None:
+    def end(cursor, sessions) -> None:
         for pid, _, application, state, last in sessions:
             print(f"test database still used by server session {pid} ({application!r}, {state}): {last}")
             cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
@@ -443,13 +443,13 @@ def test_database_released(django_db_setup, django_db_blocker):
         with connection.cursor() as cursor:
             cursor.execute(query)
             others = cursor.fetchall()
-            end([s for s in others if s[1] in own_ports])
+            end(cursor, [s for s in others if s[1] in own_ports])
             others = [s for s in others if s[1] not in own_ports]
             while others and time.monotonic() < deadline:
                 time.sleep(0.2)
                 cursor.execute(query)
                 others = [s for s in cursor.fetchall() if s[1] not in own_ports]
-            end(others)
+            end(cursor, others)
         connection.close()
 
 

@@ -6,7 +6,7 @@ from ..parameters import NON_NEGATIVE, PENALTY_CEILING, UNIT_RIGHT_OPEN, FromBas
 from .base import N_CLASSES, Backend
 from .evidence import BEST_ITERATION, PENALTY_SHARE, ZERO_SHARE
 from .keras_advice import ADVICE, WARNINGS, KerasEvidence
-from .keras_runtime import TENSORFLOW, TWINS_LOCK, _tensorflow, copy_weights, inference_graph, training_copy
+from .keras_runtime import TENSORFLOW, TWINS_LOCK, _tensorflow, copy_state, inference_graph, training_copy
 from .registry import register
 
 # Measured on the offline sample (quick): at L1 0.01 the LSTM collapsed to one class and the penalty was 74 % of
@@ -191,7 +191,7 @@ class _KerasBackend(Backend):
                     verbose=0,
                     callbacks=[PenaltyTrack(), *early, StopCheck()],
                 )
-            copy_weights(trainer.model, model)
+            copy_state(trainer.model, model)
         self.history = {
             "train_loss": [float(v) for v in fitted.history[DATA_LOSS]],
             "val_loss": [float(v) for v in fitted.history[f"val_{DATA_LOSS}"]],

@@ -114,10 +114,8 @@ class _Trainer:
         self.optimizer_start = [v.numpy() for v in model.optimizer.variables]
 
     def load(self, model) -> None:
-        for target, source in zip(self.model.variables, model.variables, strict=True):
-            target.assign(source)
-        for variable, start in zip(self.model.optimizer.variables, self.optimizer_start, strict=True):
-            variable.assign(start)
+        _assign(self.model.variables, model.variables)
+        _assign(self.model.optimizer.variables, self.optimizer_start)
 
 
 _TRAINERS: OrderedDict[tuple, _Trainer] = OrderedDict()
@@ -132,7 +130,7 @@ def training_copy(key: tuple, build: Callable[[], object]):
     and validation steps once per key instead of once per fit (measured: about 1.0 s of a smoke LSTM fit, 1.8 s of
     a smoke Transformer fit). ``build`` makes and compiles a copy (called here, before the caller seeds and builds
     its own model, so the copy draws nothing from the seeded generators). The caller loads its fresh model into
-    it (``load``), fits ``trainer.model`` and copies the weights back (``copy_weights``). A second fit of the same
+    it (``load``), fits ``trainer.model`` and copies the result back (``copy_state``). A second fit of the same
     key while one runs in another thread builds a copy of its own."""
     with TRAINERS_LOCK:
         trainer = _TRAINERS.pop(key, None)
@@ -147,12 +145,15 @@ def training_copy(key: tuple, build: Callable[[], object]):
                 _TRAINERS.popitem(last=False)
 
 
-def copy_weights(source, target) -> None:
+def _assign(targets, values) -> None:
+    for variable, value in zip(targets, values, strict=True):
+        variable.assign(value)
+
+
+def copy_state(source, target) -> None:
     """Every variable of ``source`` (weights and dropout seed states) and of its optimizer into ``target`` of the
     same architecture, compiled alike: ``target`` then saves as ``source`` would (a ``.keras`` file whose optimizer
     holds fewer variables than the loading model's makes Keras warn on every load)."""
-    for variable, value in zip(target.variables, source.variables, strict=True):
-        variable.assign(value)
+    _assign(target.variables, source.variables)
     target.optimizer.build(target.trainable_variables)
-    for variable, value in zip(target.optimizer.variables, source.optimizer.variables, strict=True):
-        variable.assign(value)
+    _assign(target.optimizer.variables, source.optimizer.variables)
