@@ -6,3 +6,4 @@ from . import runs  # noqa
 from . import sweeps  # noqa
 from . import api_tokens  # noqa
 from . import registry  # noqa
+from . import beat  # noqa

@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from training.admin.lookups import OutOfRangeLookupsAreIncorrect
 from training.services.api_tokens import api_token_rotate
 
 MSG_TOKENS_CREATED = "New API token for {users}; each replaces the user's previous token."
@@ -29,7 +30,7 @@ if admin.site.is_registered(User):
 
 
 @admin.register(User)
-class AresUserAdmin(UserAdmin):
+class AresUserAdmin(OutOfRangeLookupsAreIncorrect, UserAdmin):
     readonly_fields = (*UserAdmin.readonly_fields, "api_token")
     fieldsets = (*(UserAdmin.fieldsets or ()), ("API", {"fields": ("api_token",)}))
     actions = [*(UserAdmin.actions or []), create_api_token]

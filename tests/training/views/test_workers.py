@@ -13,8 +13,9 @@ GONE = "ares-gone-27@elsewhere"
 
 
 @pytest.fixture
-def gone_worker():
-    """A worker that registered (the real beat) and then died without shutting down."""
+def gone_worker(redis_url):
+    """A worker that registered (the real beat) and then died without shutting down, in the session's Redis (a
+    test that starts no worker gets it from here)."""
     worker_beat(name=GONE, queues=["default", "training"])
     worker_check_cache.clear()
     yield GONE
