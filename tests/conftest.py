@@ -70,7 +70,10 @@ def configure_celery_app(url: str) -> None:
     settings.CELERY_RESULT_BACKEND = url
     app.conf.update(broker_url=url, result_backend=url)
     if app._pool is not None:
-        app._pool.force_close_all()
+        try:
+            app._pool.force_close_all()
+        except (OSError, AttributeError):  # kombu closing a channel whose socket already broke (seen once: EBADF
+            pass  # in its pending BRPOP read, then its Transport has no `_collect`); the pool is dropped below anyway
     app._pool = None
     # kombu keeps producer pools per connection in a global registry; a pool closed above would be handed out
     # again for the same URL ("Acquire on closed pool"), so start that registry afresh too.
